@@ -1,0 +1,26 @@
+//! The encrypted vault: cryptography, storage, items, rotation and references.
+//!
+//! This crate owns every decision about what reaches disk and how. It knows nothing of
+//! terminals, windows or sockets: the CLI, the agent and the desktop app are adapters over it.
+//! It must never write a secret in plaintext (to the database, a log or an error message), and
+//! never read the clock itself: callers pass `now`, so tests control time.
+
+pub mod crypto;
+pub mod dotenv;
+pub mod error;
+pub mod model;
+pub mod names;
+pub mod paths;
+pub mod rotation;
+pub mod secret;
+mod store;
+pub mod vault;
+
+pub use error::{Error, ErrorCode, Result};
+pub use model::{ApiKey, ApiKeyMeta, Item, ItemId, ItemKind, ItemMeta, NewApiKey};
+pub use rotation::{DueState, RotationPolicy};
+pub use secret::SecretValue;
+pub use vault::{LockedVault, Vault};
+
+/// The clock type every time-dependent function takes.
+pub use jiff::Timestamp;

@@ -1,0 +1,304 @@
+//! What the vault holds: items (API keys for now; OAuth grants join them), their metadata and
+//! their previous values.
+//!
+//! Metadata types are plain data (`Debug`, `Serialize`): they are encrypted at rest but shown to
+//! the user. Values are [`SecretValue`]s and never part of a metadata type.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::rotation::{DEFAULT_INTERVAL_DAYS, RotationPolicy, Schedule};
+use crate::secret::SecretValue;
+
+/// A random 128-bit item id, shown as a UUID.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemId(pub [u8; 16]);
+
+impl ItemId {
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl fmt::Display for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        uuid::Uuid::from_bytes(self.0).hyphenated().fmt(f)
+    }
+}
+
+impl fmt::Debug for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ItemId({self})")
+    }
+}
+
+impl std::str::FromStr for ItemId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ItemId(*uuid::Uuid::parse_str(s)?.as_bytes()))
+    }
+}
+
+impl Serialize for ItemId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ItemId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The kind of an item, stored in plaintext so a kind can be loaded on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    ApiKey,
+}
+
+impl ItemKind {
+    pub(crate) fn code(self) -> i64 {
+        match self {
+            ItemKind::ApiKey => 1,
+        }
+    }
+
+    pub(crate) fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(ItemKind::ApiKey),
+            _ => None,
+        }
+    }
+}
+
+/// An API key's metadata: everything but the value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyMeta {
+    pub name: String,
+    /// Environment variable names the value is injected as (at least one).
+    pub env: Vec<String>,
+    /// The provider or service, e.g. `openai`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+    pub last_rotated: Timestamp,
+    #[serde(default)]
+    pub rotation: RotationPolicy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+    /// The number of the current value: 1 when added, +1 on every rotation or rollback.
+    pub version: u32,
+}
+
+impl ApiKeyMeta {
+    pub fn schedule(&self) -> Schedule {
+        Schedule::new(
+            self.last_rotated,
+            self.rotation,
+            DEFAULT_INTERVAL_DAYS,
+            self.expires,
+        )
+    }
+}
+
+/// An item's metadata, by kind.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ItemMeta {
+    ApiKey(ApiKeyMeta),
+}
+
+impl ItemMeta {
+    pub fn name(&self) -> &str {
+        match self {
+            ItemMeta::ApiKey(m) => &m.name,
+        }
+    }
+
+    pub fn kind(&self) -> ItemKind {
+        match self {
+            ItemMeta::ApiKey(_) => ItemKind::ApiKey,
+        }
+    }
+
+    pub fn env(&self) -> &[String] {
+        match self {
+            ItemMeta::ApiKey(m) => &m.env,
+        }
+    }
+
+    pub fn tags(&self) -> &[String] {
+        match self {
+            ItemMeta::ApiKey(m) => &m.tags,
+        }
+    }
+
+    pub fn as_api_key(&self) -> Option<&ApiKeyMeta> {
+        match self {
+            ItemMeta::ApiKey(m) => Some(m),
+        }
+    }
+
+    /// Case-insensitive substring match on name, env names, service and tags.
+    pub fn matches(&self, needle_folded: &str) -> bool {
+        let hit = |s: &str| s.to_lowercase().contains(needle_folded);
+        match self {
+            ItemMeta::ApiKey(m) => {
+                hit(&m.name)
+                    || m.env.iter().any(|e| hit(e))
+                    || m.tags.iter().any(|t| hit(t))
+                    || m.service.as_deref().is_some_and(hit)
+            }
+        }
+    }
+}
+
+/// An item as listed: id and metadata, no value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: ItemId,
+    #[serde(flatten)]
+    pub meta: ItemMeta,
+}
+
+/// An API key with its value, for the moment of use.
+#[derive(Debug)]
+pub struct ApiKey {
+    pub id: ItemId,
+    pub meta: ApiKeyMeta,
+    pub value: SecretValue,
+}
+
+/// What `vault add` provides.
+#[derive(Debug)]
+pub struct NewApiKey {
+    pub name: String,
+    pub value: SecretValue,
+    /// Empty means "derive one from the name".
+    pub env: Vec<String>,
+    pub service: Option<String>,
+    pub tags: Vec<String>,
+    pub notes: String,
+    pub rotation: RotationPolicy,
+    pub expires: Option<Timestamp>,
+}
+
+impl NewApiKey {
+    pub fn new(name: impl Into<String>, value: SecretValue) -> Self {
+        NewApiKey {
+            name: name.into(),
+            value,
+            env: Vec::new(),
+            service: None,
+            tags: Vec::new(),
+            notes: String::new(),
+            rotation: RotationPolicy::Default,
+            expires: None,
+        }
+    }
+}
+
+/// Changes to an API key's metadata; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyEdit {
+    pub rename: Option<String>,
+    pub env: Option<Vec<String>>,
+    pub service: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    pub notes: Option<String>,
+    pub rotation: Option<RotationPolicy>,
+    pub expires: Option<Option<Timestamp>>,
+}
+
+/// A previous value of an item, as listed by `vault history`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Version {
+    pub version: u32,
+    /// When this value became current.
+    pub set_at: Timestamp,
+    /// When it was replaced; `None` for the current value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_at: Option<Timestamp>,
+}
+
+/// How `vault import` treats a name that already exists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnConflict {
+    /// Leave the existing item and report the entry as skipped.
+    Skip,
+    /// Rotate the existing item to the imported value (the old one is kept as a version).
+    Rotate,
+}
+
+/// What an import did, entry by entry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub added: Vec<String>,
+    pub rotated: Vec<String>,
+    /// Entries left alone, with the line and the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub line: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub reason: String,
+}
+
+/// An entry of the encrypted audit log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    #[serde(flatten)]
+    pub event: AuditEvent,
+}
+
+/// What happened. Names and counts only, never values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum AuditEvent {
+    VaultCreated,
+    PasswordChanged,
+    ItemAdded {
+        name: String,
+    },
+    ItemEdited {
+        name: String,
+    },
+    ItemRenamed {
+        from: String,
+        to: String,
+    },
+    ItemRotated {
+        name: String,
+        version: u32,
+    },
+    ItemRolledBack {
+        name: String,
+        to_version: u32,
+        version: u32,
+    },
+    ItemRemoved {
+        name: String,
+    },
+    Imported {
+        added: usize,
+        rotated: usize,
+    },
+    Exported {
+        count: usize,
+    },
+}

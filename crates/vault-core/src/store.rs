@@ -1,0 +1,625 @@
+//! The SQLite file: creation, opening, migrations and row access.
+//!
+//! This layer moves opaque sealed blobs; it never sees a key or a plaintext. Plaintext columns
+//! hold only ids, kinds, keyed name tags and KDF parameters.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+
+use crate::crypto::{KdfParams, random_array};
+use crate::error::{Error, Result};
+
+/// `PRAGMA application_id`: "VALT". Tells a vault apart from any other SQLite file.
+const APPLICATION_ID: i64 = 0x5641_4C54;
+/// The schema this build writes (`PRAGMA user_version`).
+pub const FORMAT_VERSION: i64 = 1;
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+const SCHEMA_V1: &str = "
+CREATE TABLE vault (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    vault_id BLOB NOT NULL,
+    kdf TEXT NOT NULL,
+    kdf_memory_kib INTEGER NOT NULL,
+    kdf_iterations INTEGER NOT NULL,
+    kdf_parallelism INTEGER NOT NULL,
+    salt BLOB NOT NULL,
+    key_check BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL
+);
+CREATE TABLE items (
+    id BLOB PRIMARY KEY,
+    kind INTEGER NOT NULL,
+    name_tag BLOB NOT NULL UNIQUE,
+    meta BLOB NOT NULL,
+    secret BLOB NOT NULL
+);
+CREATE TABLE item_versions (
+    id BLOB PRIMARY KEY,
+    item_id BLOB NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    sealed BLOB NOT NULL
+);
+CREATE INDEX item_versions_by_item ON item_versions(item_id, seq);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id BLOB NOT NULL UNIQUE,
+    sealed BLOB NOT NULL
+);
+";
+
+/// The vault's header row.
+#[derive(Clone, Debug)]
+pub(crate) struct Header {
+    pub vault_id: [u8; 16],
+    pub kdf: KdfParams,
+    pub salt: [u8; 16],
+    pub key_check: Vec<u8>,
+    pub wrapped_key: Vec<u8>,
+}
+
+/// A row of `items`.
+#[derive(Clone)]
+pub(crate) struct ItemRow {
+    pub id: [u8; 16],
+    pub kind: i64,
+    pub name_tag: Vec<u8>,
+    pub meta: Vec<u8>,
+}
+
+pub(crate) struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+impl Store {
+    /// Creates a vault file atomically: it is built under a temporary name beside the target and
+    /// linked into place only when complete, so a crash never leaves a half-made vault.
+    pub fn create(path: &Path, header: &Header) -> Result<Store> {
+        if path.exists() {
+            return Err(Error::VaultExists {
+                path: path.to_owned(),
+            });
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        }
+        let suffix: [u8; 8] = random_array()?;
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            path.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            suffix
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        ));
+        let result = Self::build(&tmp, header).and_then(|()| {
+            // hard_link fails if the target exists: no check-then-act race with another init.
+            fs::hard_link(&tmp, path).map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => Error::VaultExists {
+                    path: path.to_owned(),
+                },
+                _ => Error::io(format!("cannot create {}", path.display()), e),
+            })
+        });
+        let _ = fs::remove_file(&tmp);
+        result?;
+        if let Ok(d) = File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Store::open(path)
+    }
+
+    fn build(tmp: &Path, header: &Header) -> Result<()> {
+        let io = |e| Error::io(format!("cannot create {}", tmp.display()), e);
+        // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm the same mode.
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(tmp)
+            .map_err(io)?;
+        let mut conn = Connection::open_with_flags(tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| db_error(tmp, e))?;
+        let db = |e| db_error(tmp, e);
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        let tx = conn.transaction().map_err(db)?;
+        tx.execute_batch(SCHEMA_V1).map_err(db)?;
+        insert_header(&tx, header).map_err(db)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
+            .map_err(db)?;
+        tx.pragma_update(None, "user_version", FORMAT_VERSION)
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        conn.close().map_err(|(_, e)| db_error(tmp, e))?;
+        File::open(tmp).and_then(|f| f.sync_all()).map_err(io)?;
+        Ok(())
+    }
+
+    /// Opens an existing vault, refusing anything that is not one before writing a byte.
+    pub fn open(path: &Path) -> Result<Store> {
+        check_magic(path)?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| db_error(path, e))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| db_error(path, e))?;
+        let store = Store {
+            conn,
+            path: path.to_owned(),
+        };
+        let app_id: i64 = store.pragma("application_id")?;
+        if app_id != APPLICATION_ID {
+            return Err(Error::NotAVault {
+                path: path.to_owned(),
+                reason: "an SQLite database, but not a vault".into(),
+            });
+        }
+        let version: i64 = store.pragma("user_version")?;
+        if version > FORMAT_VERSION {
+            return Err(Error::NewerFormat {
+                path: path.to_owned(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if version < 1 {
+            return Err(Error::Corrupt {
+                path: path.to_owned(),
+                reason: "format version missing".into(),
+            });
+        }
+        // Later formats migrate here, each step in its own transaction.
+        let db = |e| db_error(path, e);
+        store
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(db)?;
+        store
+            .conn
+            .pragma_update(None, "synchronous", "FULL")
+            .map_err(db)?;
+        store
+            .conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(db)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn pragma(&self, name: &str) -> Result<i64> {
+        self.conn
+            .pragma_query_value(None, name, |r| r.get(0))
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    /// Read access outside a transaction (each statement sees the latest commit).
+    pub fn db(&self) -> Db<'_> {
+        Db {
+            conn: &self.conn,
+            path: &self.path,
+        }
+    }
+
+    /// Runs `f` in one write transaction, taken up front so concurrent writers queue (up to the
+    /// busy timeout) instead of failing half-way. Either all of `f` lands or none of it.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(&path, e))?;
+        let value = f(&Db {
+            conn: &tx,
+            path: &path,
+        })?;
+        tx.commit().map_err(|e| db_error(&path, e))?;
+        Ok(value)
+    }
+
+    /// Changes committed by any other connection since the last call.
+    pub fn data_version(&self) -> Result<i64> {
+        self.pragma("data_version")
+    }
+}
+
+/// Row access over a connection or an open transaction.
+pub(crate) struct Db<'a> {
+    conn: &'a Connection,
+    path: &'a Path,
+}
+
+impl Db<'_> {
+    fn err(&self, e: rusqlite::Error) -> Error {
+        db_error(self.path, e)
+    }
+
+    fn corrupt(&self, reason: &str) -> Error {
+        Error::Corrupt {
+            path: self.path.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn header(&self) -> Result<Header> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT vault_id, kdf, kdf_memory_kib, kdf_iterations, kdf_parallelism, salt,
+                        key_check, wrapped_key FROM vault WHERE singleton = 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, Vec<u8>>(5)?,
+                        r.get::<_, Vec<u8>>(6)?,
+                        r.get::<_, Vec<u8>>(7)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        let Some((vault_id, kdf, m, t, p, salt, key_check, wrapped_key)) = row else {
+            return Err(self.corrupt("the vault header is missing"));
+        };
+        if kdf != "argon2id" {
+            return Err(self.corrupt("unknown key-derivation function"));
+        }
+        let int = |v: i64| {
+            u32::try_from(v).map_err(|_| self.corrupt("invalid key-derivation parameters"))
+        };
+        Ok(Header {
+            vault_id: vault_id
+                .try_into()
+                .map_err(|_| self.corrupt("invalid vault id"))?,
+            kdf: KdfParams {
+                memory_kib: int(m)?,
+                iterations: int(t)?,
+                parallelism: int(p)?,
+            },
+            salt: salt.try_into().map_err(|_| self.corrupt("invalid salt"))?,
+            key_check,
+            wrapped_key,
+        })
+    }
+
+    pub fn update_header(&self, h: &Header) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE vault SET kdf_memory_kib = ?1, kdf_iterations = ?2, kdf_parallelism = ?3,
+                                  salt = ?4, key_check = ?5, wrapped_key = ?6 WHERE singleton = 1",
+                params![
+                    h.kdf.memory_kib,
+                    h.kdf.iterations,
+                    h.kdf.parallelism,
+                    &h.salt[..],
+                    h.key_check,
+                    h.wrapped_key
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn items(&self) -> Result<Vec<ItemRow>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, kind, name_tag, meta FROM items")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, name_tag, meta) = row.map_err(|e| self.err(e))?;
+            out.push(ItemRow {
+                id: self.row_id(id)?,
+                kind,
+                name_tag,
+                meta,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn item_by_tag(&self, tag: &[u8]) -> Result<Option<ItemRow>> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT id, kind, name_tag, meta FROM items WHERE name_tag = ?1")
+            .and_then(|mut s| {
+                s.query_row([tag], |r| {
+                    Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        match row {
+            Some((id, kind, name_tag, meta)) => Ok(Some(ItemRow {
+                id: self.row_id(id)?,
+                kind,
+                name_tag,
+                meta,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    pub fn secret(&self, id: &[u8; 16]) -> Result<Vec<u8>> {
+        self.conn
+            .prepare_cached("SELECT secret FROM items WHERE id = ?1")
+            .and_then(|mut s| s.query_row([&id[..]], |r| r.get(0)))
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn insert_item(&self, row: &ItemRow, secret: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO items (id, kind, name_tag, meta, secret) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &row.id[..],
+                    row.kind,
+                    row.name_tag,
+                    row.meta,
+                    secret
+                ])
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Replaces an item's name tag and metadata, and its secret when given.
+    pub fn update_item(&self, row: &ItemRow, secret: Option<&[u8]>) -> Result<()> {
+        let changed = match secret {
+            Some(secret) => self.conn.execute(
+                "UPDATE items SET name_tag = ?2, meta = ?3, secret = ?4 WHERE id = ?1",
+                params![&row.id[..], row.name_tag, row.meta, secret],
+            ),
+            None => self.conn.execute(
+                "UPDATE items SET name_tag = ?2, meta = ?3 WHERE id = ?1",
+                params![&row.id[..], row.name_tag, row.meta],
+            ),
+        }
+        .map_err(|e| self.err(e))?;
+        if changed != 1 {
+            return Err(self.corrupt("an item disappeared during an update"));
+        }
+        Ok(())
+    }
+
+    pub fn delete_item(&self, id: &[u8; 16]) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM items WHERE id = ?1", [&id[..]])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// `(version id, sealed)` of an item's previous values, oldest first.
+    pub fn versions(&self, item: &[u8; 16]) -> Result<Vec<([u8; 16], Vec<u8>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, sealed FROM item_versions WHERE item_id = ?1 ORDER BY seq")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([&item[..]], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sealed) = row.map_err(|e| self.err(e))?;
+            out.push((self.row_id(id)?, sealed));
+        }
+        Ok(out)
+    }
+
+    pub fn insert_version(
+        &self,
+        id: &[u8; 16],
+        item: &[u8; 16],
+        seq: u32,
+        sealed: &[u8],
+    ) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO item_versions (id, item_id, seq, sealed) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![&id[..], &item[..], seq, sealed]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// `(entry id, sealed)` of the newest `limit` audit entries, newest first.
+    pub fn audit(&self, limit: usize) -> Result<Vec<([u8; 16], Vec<u8>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, sealed FROM audit ORDER BY seq DESC LIMIT ?1")
+            .map_err(|e| self.err(e))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map([limit], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sealed) = row.map_err(|e| self.err(e))?;
+            out.push((self.row_id(id)?, sealed));
+        }
+        Ok(out)
+    }
+
+    pub fn insert_audit(&self, id: &[u8; 16], sealed: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO audit (id, sealed) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![&id[..], sealed]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn row_id(&self, raw: Vec<u8>) -> Result<[u8; 16]> {
+        raw.try_into().map_err(|_| self.corrupt("invalid row id"))
+    }
+}
+
+fn insert_header(tx: &Transaction<'_>, h: &Header) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO vault (singleton, vault_id, kdf, kdf_memory_kib, kdf_iterations,
+                            kdf_parallelism, salt, key_check, wrapped_key)
+         VALUES (1, ?1, 'argon2id', ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            &h.vault_id[..],
+            h.kdf.memory_kib,
+            h.kdf.iterations,
+            h.kdf.parallelism,
+            &h.salt[..],
+            h.key_check,
+            h.wrapped_key
+        ],
+    )?;
+    Ok(())
+}
+
+/// Refuses files that are not SQLite at all before SQLite opens them (an empty file would
+/// otherwise be taken for a new, empty database).
+fn check_magic(path: &Path) -> Result<()> {
+    let not_a_vault = |reason: &str| Error::NotAVault {
+        path: path.to_owned(),
+        reason: reason.into(),
+    };
+    let meta = match fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::NoVault {
+                path: path.to_owned(),
+            });
+        }
+        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+    };
+    if !meta.is_file() {
+        return Err(not_a_vault("not a regular file"));
+    }
+    let mut magic = [0u8; 16];
+    let mut file =
+        File::open(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    match file.read_exact(&mut magic) {
+        Ok(()) if &magic == SQLITE_MAGIC => {}
+        Ok(()) => return Err(not_a_vault("not an SQLite database")),
+        Err(_) if meta.len() == 0 => return Err(not_a_vault("the file is empty")),
+        Err(_) => return Err(not_a_vault("the file is too short")),
+    }
+    // SQLite zero-fills reads past the end of a truncated file, so a cut-off tail could read as
+    // empty pages. The header records the page size and count (valid when the change counter
+    // matches "version valid for"); a file shorter than that has lost data.
+    let mut header = [0u8; 100];
+    file.seek(SeekFrom::Start(0))
+        .and_then(|_| file.read_exact(&mut header))
+        .map_err(|_| Error::Corrupt {
+            path: path.to_owned(),
+            reason: "the file is truncated".into(),
+        })?;
+    let be32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n => u64::from(n),
+    };
+    let pages = u64::from(be32(28));
+    if be32(24) == be32(92) && pages > 0 && meta.len() < page_size * pages {
+        return Err(Error::Corrupt {
+            path: path.to_owned(),
+            reason: "the file is truncated".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Maps SQLite failures to what the user should hear.
+pub(crate) fn db_error(path: &Path, e: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode as C;
+    if let rusqlite::Error::SqliteFailure(f, _) = &e {
+        match f.code {
+            C::DatabaseBusy | C::DatabaseLocked => {
+                return Error::Busy {
+                    path: path.to_owned(),
+                    waited_secs: BUSY_TIMEOUT.as_secs(),
+                };
+            }
+            C::NotADatabase => {
+                return Error::NotAVault {
+                    path: path.to_owned(),
+                    reason: "not an SQLite database".into(),
+                };
+            }
+            C::DatabaseCorrupt => {
+                return Error::Corrupt {
+                    path: path.to_owned(),
+                    reason: "the database structure is damaged or the file is truncated".into(),
+                };
+            }
+            C::ReadOnly | C::PermissionDenied | C::CannotOpen => {
+                return Error::io(
+                    format!("cannot write {}", path.display()),
+                    std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+                );
+            }
+            C::DiskFull => {
+                return Error::io(
+                    format!("cannot write {}", path.display()),
+                    std::io::Error::from(std::io::ErrorKind::StorageFull),
+                );
+            }
+            _ => {}
+        }
+    }
+    if let rusqlite::Error::InvalidColumnType(..) | rusqlite::Error::FromSqlConversionFailure(..) =
+        e
+    {
+        return Error::Corrupt {
+            path: path.to_owned(),
+            reason: "a row holds data of the wrong type".into(),
+        };
+    }
+    Error::Database {
+        path: path.to_owned(),
+        source: e,
+    }
+}

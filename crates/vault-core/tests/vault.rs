@@ -1,0 +1,451 @@
+//! The vault API against real SQLite files in a temp dir.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+use vault_core::crypto::KdfParams;
+use vault_core::model::{ApiKeyEdit, OnConflict};
+use vault_core::{Error, LockedVault, NewApiKey, RotationPolicy, SecretValue, Timestamp, Vault};
+
+fn now() -> Timestamp {
+    "2026-03-01T12:00:00Z".parse().unwrap()
+}
+
+fn pw(s: &str) -> SecretValue {
+    SecretValue::new(s)
+}
+
+fn new_vault(dir: &Path) -> (PathBuf, Vault) {
+    let path = dir.join("sub/vault.db");
+    let v = Vault::create(&path, &pw("correct horse"), KdfParams::MINIMUM, now()).unwrap();
+    (path, v)
+}
+
+fn unlock(path: &Path) -> Vault {
+    LockedVault::open(path)
+        .unwrap()
+        .unlock(&pw("correct horse"))
+        .unwrap()
+}
+
+fn key(name: &str, value: &str) -> NewApiKey {
+    NewApiKey::new(name, pw(value))
+}
+
+#[test]
+fn create_add_reopen_and_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    let mut k = key("OpenAI prod", "sk-abc");
+    k.tags = vec!["ai".into(), "ai".into()];
+    let item = v.add_api_key(k, now()).unwrap();
+    assert_eq!(item.meta.env(), ["OPENAI_PROD"]);
+    assert_eq!(item.meta.tags(), ["ai"]);
+    drop(v);
+
+    let v = unlock(&path);
+    let got = v.api_key("openai PROD").unwrap();
+    assert_eq!(got.value.expose(), "sk-abc");
+    assert_eq!(got.meta.name, "OpenAI prod");
+    assert_eq!(v.items().unwrap().len(), 1);
+    assert!(matches!(v.api_key("nope"), Err(Error::NotFound { .. })));
+}
+
+#[test]
+fn file_and_folder_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "1"), now()).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    let wal = path.with_extension("db-wal");
+    assert!(wal.exists());
+    assert_eq!(mode(&wal), 0o600);
+}
+
+#[test]
+fn names_are_unique_ignoring_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = new_vault(dir.path());
+    v.add_api_key(key("Stripe", "1"), now()).unwrap();
+    assert!(matches!(
+        v.add_api_key(key("stripe", "2"), now()),
+        Err(Error::AlreadyExists { .. })
+    ));
+    v.add_api_key(key("other", "3"), now()).unwrap();
+    let rename = ApiKeyEdit {
+        rename: Some("STRIPE".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        v.edit_api_key("other", rename, now()),
+        Err(Error::AlreadyExists { .. })
+    ));
+    // Changing only the case of one's own name is allowed.
+    let recase = ApiKeyEdit {
+        rename: Some("STRIPE".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        v.edit_api_key("stripe", recase, now()).unwrap().meta.name(),
+        "STRIPE"
+    );
+}
+
+#[test]
+fn wrong_password_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "1"), now()).unwrap();
+    drop(v);
+    let before = std::fs::read(&path).unwrap();
+    let err = LockedVault::open(&path)
+        .unwrap()
+        .unlock(&pw("wrong"))
+        .unwrap_err();
+    assert!(matches!(err, Error::WrongPassword), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[test]
+fn rotate_history_rollback() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = new_vault(dir.path());
+    v.add_api_key(key("gh", "v1"), now()).unwrap();
+    let later: Timestamp = "2026-04-01T00:00:00Z".parse().unwrap();
+    assert_eq!(v.rotate("gh", &pw("v2"), later).unwrap(), 2);
+    assert!(
+        v.rotate("gh", &pw("v2"), later).is_err(),
+        "same value is refused"
+    );
+    assert_eq!(v.rotate("gh", &pw("v3"), later).unwrap(), 3);
+    let h = v.history("gh").unwrap();
+    assert_eq!(h.iter().map(|x| x.version).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(h[0].set_at, now());
+    assert_eq!(h[2].replaced_at, None);
+    assert_eq!(v.version_value("gh", 1).unwrap().expose(), "v1");
+
+    assert_eq!(v.rollback("gh", Some(1), later).unwrap(), 4);
+    assert_eq!(v.api_key("gh").unwrap().value.expose(), "v1");
+    assert_eq!(v.rollback("gh", None, later).unwrap(), 5);
+    assert_eq!(v.api_key("gh").unwrap().value.expose(), "v3");
+    assert_eq!(v.api_key("gh").unwrap().meta.last_rotated, later);
+    assert!(v.rollback("gh", Some(42), later).is_err());
+}
+
+#[test]
+fn change_password_keeps_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "value-a"), now()).unwrap();
+    v.change_password(&pw("new password"), None, now()).unwrap();
+    drop(v);
+    assert!(matches!(
+        LockedVault::open(&path)
+            .unwrap()
+            .unlock(&pw("correct horse")),
+        Err(Error::WrongPassword)
+    ));
+    let v = LockedVault::open(&path)
+        .unwrap()
+        .unlock(&pw("new password"))
+        .unwrap();
+    assert_eq!(v.api_key("a").unwrap().value.expose(), "value-a");
+}
+
+#[test]
+fn import_is_one_transaction_with_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = new_vault(dir.path());
+    v.add_api_key(key("EXISTING", "old"), now()).unwrap();
+    let parsed = vault_core::dotenv::parse("A=1\nEXISTING=new\nB='two'\n");
+    let report = v
+        .import(parsed.entries, &["dev".into()], OnConflict::Skip, now())
+        .unwrap();
+    assert_eq!(report.added, ["A", "B"]);
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(v.api_key("EXISTING").unwrap().value.expose(), "old");
+    assert_eq!(v.item("A").unwrap().meta.tags(), ["dev"]);
+
+    let parsed = vault_core::dotenv::parse("EXISTING=new\nA=1\n");
+    let report = v
+        .import(parsed.entries, &[], OnConflict::Rotate, now())
+        .unwrap();
+    assert_eq!(report.rotated, ["EXISTING"]);
+    assert_eq!(report.skipped[0].reason, "unchanged");
+    assert_eq!(v.api_key("EXISTING").unwrap().value.expose(), "new");
+}
+
+#[test]
+fn edit_validates_and_keeps_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "val"), now()).unwrap();
+    let bad = ApiKeyEdit {
+        env: Some(vec!["1BAD".into()]),
+        ..Default::default()
+    };
+    assert!(matches!(
+        v.edit_api_key("a", bad, now()),
+        Err(Error::Invalid(_))
+    ));
+    let edit = ApiKeyEdit {
+        env: Some(vec!["A_KEY".into(), "OTHER".into()]),
+        rotation: Some(RotationPolicy::Every { days: 30 }),
+        notes: Some("for CI".into()),
+        ..Default::default()
+    };
+    v.edit_api_key("a", edit, now()).unwrap();
+    let k = v.api_key("a").unwrap();
+    assert_eq!(k.meta.env, ["A_KEY", "OTHER"]);
+    assert_eq!(k.meta.notes, "for CI");
+    assert_eq!(k.value.expose(), "val");
+}
+
+fn raw(path: &Path) -> Connection {
+    Connection::open(path).unwrap()
+}
+
+#[test]
+fn flipped_bytes_in_blobs_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "val"), now()).unwrap();
+    drop(v);
+    for column in ["meta", "secret"] {
+        let blob: Vec<u8> = raw(&path)
+            .query_row(&format!("SELECT {column} FROM items"), [], |r| r.get(0))
+            .unwrap();
+        for i in 0..blob.len() {
+            let mut bad = blob.clone();
+            bad[i] ^= 0x01;
+            let c = raw(&path);
+            c.execute(&format!("UPDATE items SET {column} = ?1"), [&bad])
+                .unwrap();
+            drop(c);
+            let v = unlock(&path);
+            let err = v.api_key("a").map(|_| ()).unwrap_err();
+            assert!(
+                matches!(err, Error::Tampered { .. }),
+                "{column} byte {i}: {err}"
+            );
+        }
+        raw(&path)
+            .execute(&format!("UPDATE items SET {column} = ?1"), [&blob])
+            .unwrap();
+    }
+    assert_eq!(unlock(&path).api_key("a").unwrap().value.expose(), "val");
+}
+
+#[test]
+fn flipped_wrapped_key_or_params_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, v) = new_vault(dir.path());
+    drop(v);
+    let wrapped: Vec<u8> = raw(&path)
+        .query_row("SELECT wrapped_key FROM vault", [], |r| r.get(0))
+        .unwrap();
+    for i in 0..wrapped.len() {
+        let mut bad = wrapped.clone();
+        bad[i] ^= 0x80;
+        raw(&path)
+            .execute("UPDATE vault SET wrapped_key = ?1", [&bad])
+            .unwrap();
+        let err = LockedVault::open(&path)
+            .unwrap()
+            .unlock(&pw("correct horse"))
+            .unwrap_err();
+        assert!(matches!(err, Error::Tampered { .. }), "byte {i}: {err}");
+    }
+    raw(&path)
+        .execute("UPDATE vault SET wrapped_key = ?1", [&wrapped])
+        .unwrap();
+    // Weakened parameters are refused before any derivation.
+    raw(&path)
+        .execute("UPDATE vault SET kdf_memory_kib = 8", [])
+        .unwrap();
+    let err = LockedVault::open(&path)
+        .unwrap()
+        .unlock(&pw("correct horse"))
+        .unwrap_err();
+    assert!(matches!(err, Error::UnsafeKdf { .. }), "{err}");
+}
+
+#[test]
+fn swapped_blobs_between_items_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "value-a"), now()).unwrap();
+    v.add_api_key(key("b", "value-b"), now()).unwrap();
+    drop(v);
+    let c = raw(&path);
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = c
+        .prepare("SELECT id, secret FROM items")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    c.execute(
+        "UPDATE items SET secret = ?1 WHERE id = ?2",
+        (&rows[1].1, &rows[0].0),
+    )
+    .unwrap();
+    c.execute(
+        "UPDATE items SET secret = ?1 WHERE id = ?2",
+        (&rows[0].1, &rows[1].0),
+    )
+    .unwrap();
+    drop(c);
+    let v = unlock(&path);
+    assert!(matches!(v.api_key("a"), Err(Error::Tampered { .. })));
+    assert!(matches!(v.api_key("b"), Err(Error::Tampered { .. })));
+
+    // Swapping the name index entries is caught too.
+    let c = raw(&path);
+    c.execute_batch(
+        "UPDATE items SET secret = (SELECT secret FROM items i2 WHERE i2.id <> items.id);
+         CREATE TEMP TABLE t AS SELECT id, name_tag FROM items;
+         UPDATE items SET name_tag = randomblob(32);
+         UPDATE items SET name_tag = (SELECT name_tag FROM t WHERE t.id <> items.id);",
+    )
+    .unwrap();
+    drop(c);
+    let r = unlock(&path).items();
+    assert!(matches!(r, Err(Error::Tampered { .. })), "{r:?}");
+}
+
+#[test]
+fn blobs_from_another_vault_are_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path_a, mut a) = new_vault(dir.path());
+    a.add_api_key(key("x", "from-a"), now()).unwrap();
+    let path_b = dir.path().join("b.db");
+    let mut b = Vault::create(&path_b, &pw("correct horse"), KdfParams::MINIMUM, now()).unwrap();
+    b.add_api_key(key("x", "from-b"), now()).unwrap();
+    drop((a, b));
+    let secret_b: Vec<u8> = raw(&path_b)
+        .query_row("SELECT secret FROM items", [], |r| r.get(0))
+        .unwrap();
+    raw(&path_a)
+        .execute("UPDATE items SET secret = ?1", [&secret_b])
+        .unwrap();
+    assert!(matches!(
+        unlock(&path_a).api_key("x"),
+        Err(Error::Tampered { .. })
+    ));
+}
+
+#[test]
+fn files_that_are_not_vaults_are_refused_without_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, content: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, content).unwrap();
+        let err = LockedVault::open(&p).unwrap_err();
+        assert_eq!(std::fs::read(&p).unwrap(), content, "{name} was modified");
+        err
+    };
+    assert!(matches!(check("empty.db", b""), Error::NotAVault { .. }));
+    assert!(matches!(
+        check("text.db", b"KEY=value\nOTHER=1\n"),
+        Error::NotAVault { .. }
+    ));
+    assert!(matches!(
+        LockedVault::open(&dir.path().join("missing.db")),
+        Err(Error::NoVault { .. })
+    ));
+
+    // Another SQLite database.
+    let other = dir.path().join("other.db");
+    raw(&other)
+        .execute_batch("CREATE TABLE t(x); INSERT INTO t VALUES (1);")
+        .unwrap();
+    assert!(matches!(
+        LockedVault::open(&other),
+        Err(Error::NotAVault { .. })
+    ));
+
+    // A vault from the future.
+    let (path, v) = new_vault(dir.path());
+    drop(v);
+    raw(&path).pragma_update(None, "user_version", 99).unwrap();
+    assert!(matches!(
+        LockedVault::open(&path),
+        Err(Error::NewerFormat { found: 99, .. })
+    ));
+}
+
+#[test]
+fn truncated_vault_is_reported_not_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    for i in 0..200 {
+        v.add_api_key(key(&format!("k{i}"), &"x".repeat(500)), now())
+            .unwrap();
+    }
+    drop(v);
+    let full = std::fs::read(&path).unwrap();
+    for cut in [50, 4096, full.len() / 2, full.len() - 100] {
+        let p = dir.path().join(format!("cut{cut}.db"));
+        std::fs::write(&p, &full[..cut]).unwrap();
+        let result = LockedVault::open(&p)
+            .and_then(|l| l.unlock(&pw("correct horse")))
+            .and_then(|v| v.items().map(|_| ()));
+        let err = result.expect_err("a truncated vault must not read as whole");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&p.display().to_string()),
+            "message names the file: {msg}"
+        );
+    }
+}
+
+#[test]
+fn create_refuses_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v.db");
+    std::fs::write(&p, b"precious").unwrap();
+    let err = Vault::create(&p, &pw("pw"), KdfParams::MINIMUM, now()).unwrap_err();
+    assert!(matches!(err, Error::VaultExists { .. }));
+    assert_eq!(std::fs::read(&p).unwrap(), b"precious");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(leftovers.len(), 1, "no temp file left behind");
+}
+
+#[test]
+fn audit_log_records_changes_without_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "canary-value-123"), now()).unwrap();
+    v.rotate("a", &pw("canary-value-456"), now()).unwrap();
+    v.remove("a", now()).unwrap();
+    let log = v.audit_log(10).unwrap();
+    let events: Vec<String> = log
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "item_removed",
+            "item_rotated",
+            "item_added",
+            "vault_created"
+        ]
+    );
+    assert!(!serde_json::to_string(&log).unwrap().contains("canary"));
+    drop(v);
+    let bytes = std::fs::read(&path).unwrap();
+    let wal = std::fs::read(path.with_extension("db-wal")).unwrap_or_default();
+    for hay in [&bytes, &wal] {
+        assert!(!hay.windows(6).any(|w| w == b"canary"));
+    }
+}
