@@ -1,4 +1,5 @@
 //! The vault API against real SQLite files in a temp dir.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

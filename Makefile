@@ -1,0 +1,72 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need on a
+# fresh Debian/Ubuntu machine (idempotently) before doing anything else.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# Cargo's build cache lives outside the clone so a fresh clone on a warm machine builds fast.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/vault-target
+CARGO ?= cargo
+BIN := $(CARGO_TARGET_DIR)/debug
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Tauri 2 on Debian/Ubuntu, plus Xvfb for the window tests.
+APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
+	libayatana-appindicator3-dev librsvg2-dev xvfb
+
+.PHONY: help setup deps-apt deps-ui ui run test lint test-rust test-ui bench clean
+
+help:
+	@echo "make run    set up, build and launch the desktop app on the default vault"
+	@echo "make test   set up, then run every check and test suite"
+	@echo "make bench  run the benchmarks (results in BENCHMARKS.md)"
+
+# apt-get update first: the image's package lists can be stale, and installs then fail on
+# version conflicts. Nothing runs when every package is already installed.
+deps-apt:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+deps-ui: ui/node_modules/.package-lock.json
+
+ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund
+	@touch $@
+
+# The desktop crate embeds ui/dist at compile time, so it is built before any workspace build.
+ui: deps-ui
+	cd ui && npm run build
+
+setup: deps-apt deps-ui ui
+
+run: setup
+	$(CARGO) build --locked -p vault-cli -p vault-desktop
+	PATH="$(BIN):$$PATH" $(BIN)/vault-desktop
+
+lint: setup
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+test-rust: setup
+	$(CARGO) build --locked --workspace --bins
+	$(CARGO) test --locked --workspace
+
+test-ui: deps-ui
+	cd ui && npm run check && npm test
+
+test: lint test-rust test-ui
+
+bench: setup
+	$(CARGO) bench --locked -p vault-core
+
+clean:
+	$(CARGO) clean
+	rm -rf ui/dist ui/node_modules

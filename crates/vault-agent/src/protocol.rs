@@ -1,0 +1,272 @@
+//! The agent protocol: one JSON object per line, `type`-tagged requests and responses.
+//!
+//! The first request on a connection is `hello`; an agent speaking another protocol version
+//! is asked to quit and restarted by the client. Secrets cross the socket only inside
+//! [`WireSecret`], whose `Debug` is redacted.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use vault_core::crypto::KdfParams;
+use vault_core::model::{ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, Version};
+use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
+
+/// Bumped on any incompatible change to these types.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest request frame the agent reads; longer lines get an error reply.
+pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Request {
+    Hello {
+        protocol: u32,
+        build: String,
+    },
+    /// Which vaults are unlocked, and when the agent will lock them.
+    Status,
+    /// Locks one vault, or all of them.
+    Lock {
+        vault: Option<PathBuf>,
+    },
+    /// Asks the agent to exit (a client found it stale).
+    Quit,
+    /// Creates a vault and leaves it unlocked.
+    Init {
+        vault: PathBuf,
+        password: WireSecret,
+        kdf: KdfParams,
+    },
+    Unlock {
+        vault: PathBuf,
+        password: WireSecret,
+    },
+    /// Needs the current password even when unlocked.
+    ChangePassword {
+        vault: PathBuf,
+        current: WireSecret,
+        new: WireSecret,
+        kdf: Option<KdfParams>,
+    },
+    /// An operation on an unlocked vault; answered `locked` otherwise.
+    Vault {
+        vault: PathBuf,
+        op: Op,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Answers `ok` when the vault is unlocked (and `locked` otherwise).
+    Ping,
+    /// Metadata of items matching a case-insensitive query (name, env names, tags, service)
+    /// and a tag; never values.
+    List {
+        #[serde(default)]
+        query: Option<String>,
+        #[serde(default)]
+        tag: Option<String>,
+    },
+    /// Metadata of one item.
+    Describe {
+        name: String,
+    },
+    /// One item with its value.
+    Get {
+        name: String,
+    },
+    Add {
+        key: NewKey,
+    },
+    Edit {
+        name: String,
+        edit: ApiKeyEdit,
+    },
+    Rotate {
+        name: String,
+        value: WireSecret,
+    },
+    History {
+        name: String,
+    },
+    /// A previous (or the current) value by version number.
+    VersionValue {
+        name: String,
+        version: u32,
+    },
+    Rollback {
+        name: String,
+        to: Option<u32>,
+    },
+    Remove {
+        name: String,
+    },
+    Import {
+        entries: Vec<ImportEntry>,
+        tags: Vec<String>,
+        on_conflict: OnConflict,
+    },
+    Export,
+    Audit {
+        limit: usize,
+    },
+}
+
+/// A new API key as sent to the agent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewKey {
+    pub name: String,
+    pub value: WireSecret,
+    #[serde(default)]
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub rotation: RotationPolicy,
+    #[serde(default)]
+    pub expires: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImportEntry {
+    pub key: String,
+    pub value: WireSecret,
+    pub line: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Response {
+    Hello {
+        protocol: u32,
+        build: String,
+        pid: u32,
+    },
+    Ok,
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+    Status {
+        vaults: Vec<VaultStatus>,
+        lock_after_secs: Option<u64>,
+    },
+    Items {
+        items: Vec<Item>,
+    },
+    Item {
+        item: Item,
+    },
+    Secret {
+        item: Item,
+        value: WireSecret,
+    },
+    Secrets {
+        items: Vec<(Item, WireSecret)>,
+    },
+    Value {
+        value: WireSecret,
+    },
+    Versions {
+        versions: Vec<Version>,
+    },
+    Version {
+        version: u32,
+    },
+    Imported {
+        report: ImportReport,
+    },
+    Audit {
+        entries: Vec<AuditEntry>,
+    },
+}
+
+impl Response {
+    pub fn error(e: &vault_core::Error) -> Self {
+        Response::Error {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VaultStatus {
+    pub path: PathBuf,
+    pub unlocked: bool,
+    /// Seconds until the agent locks it when idle.
+    #[serde(default)]
+    pub locks_in_secs: Option<u64>,
+}
+
+/// A secret on the wire. Serialising it is the point of use: handing it to the other end.
+#[derive(Clone)]
+pub struct WireSecret(pub SecretValue);
+
+impl WireSecret {
+    pub fn new(value: SecretValue) -> Self {
+        WireSecret(value)
+    }
+
+    pub fn into_inner(self) -> SecretValue {
+        self.0
+    }
+}
+
+impl fmt::Debug for WireSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WireSecret(<redacted>)")
+    }
+}
+
+impl Serialize for WireSecret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.expose())
+    }
+}
+
+impl<'de> Deserialize<'de> for WireSecret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(WireSecret(SecretValue::from(String::deserialize(d)?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_tagged_json_lines() {
+        let req = Request::Vault {
+            vault: "/v.db".into(),
+            op: Op::Rotate {
+                name: "gh".into(),
+                value: WireSecret(SecretValue::new("s3cr3t")),
+            },
+        };
+        let json = serde_json::to_string(&req).unwrap();
+        assert!(!json.contains('\n'));
+        assert!(
+            json.starts_with(r#"{"type":"vault","vault":"/v.db","op":{"op":"rotate""#),
+            "{json}"
+        );
+        let back: Request = serde_json::from_str(&json).unwrap();
+        assert!(
+            !format!("{back:?}").contains("s3cr3t"),
+            "Debug must not show the value"
+        );
+    }
+
+    #[test]
+    fn unknown_requests_fail_to_parse() {
+        assert!(serde_json::from_str::<Request>(r#"{"type":"format_disk"}"#).is_err());
+        assert!(serde_json::from_str::<Request>(r#"{"type":"vault","vault":"/v"}"#).is_err());
+    }
+}

@@ -1,0 +1,264 @@
+//! Command-line definitions: every command, flag and help text, with examples.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  vault init                                  create the vault (asks for a master password)
+  vault add openai --env OPENAI_API_KEY       store a key (value typed at a hidden prompt)
+  pbpaste | vault add stripe --tag billing    store a key read from stdin
+  vault ls                                    list items and their rotation state
+  vault get openai                            print a value
+  vault import .env --tag myapp               move a .env file into the vault
+  vault export --format env --yes > backup.env";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vault",
+    version,
+    about = "An encrypted vault for API keys and OAuth tokens.",
+    long_about = "An encrypted vault for API keys and OAuth tokens.\n\nSecrets are encrypted \
+                  with AES-256-GCM under a key derived from your master password (Argon2id). \
+                  The vault is one file: by default $XDG_DATA_HOME/vault/vault.db.",
+    after_help = EXAMPLES,
+    after_long_help = concat!(
+        "Examples:\n",
+        "  vault init\n  vault add openai --env OPENAI_API_KEY\n  vault get openai\n\n",
+        "Exit codes:\n",
+        "  0  success\n",
+        "  1  other error\n",
+        "  2  invalid command line\n",
+        "  3  wrong master password\n",
+        "  4  no such item\n",
+        "  5  no vault, or the vault file is damaged, tampered with or too new\n",
+        "  6  already exists (an item name, or a vault at that path)\n",
+        "  7  the vault is busy (another process holds its write lock)\n",
+        "  8  the vault is locked and no password could be asked for\n",
+        "  10 cancelled at a confirmation prompt",
+    )
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The vault file [default: $XDG_DATA_HOME/vault/vault.db]
+    #[arg(long, global = true, env = "VAULT_PATH", value_name = "PATH")]
+    pub vault: Option<PathBuf>,
+
+    /// Read the master password from the first line of FILE (e.g. /dev/fd/3). A second line
+    /// is the new password for `vault passwd`.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "password_stdin"
+    )]
+    pub password_file: Option<PathBuf>,
+
+    /// Read the master password from the first line of stdin (a value then cannot come from
+    /// stdin too).
+    #[arg(long, global = true)]
+    pub password_stdin: bool,
+
+    /// Open the vault in this process instead of through the agent.
+    #[arg(long, global = true)]
+    pub no_agent: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new vault
+    Init {
+        /// Key-derivation strength: standard (64 MiB), high (256 MiB) or minimum (19 MiB, for
+        /// small machines and tests)
+        #[arg(long, default_value = "standard", value_parser = ["standard", "high", "minimum"])]
+        kdf: String,
+    },
+
+    /// Store an API key (the value is read from a hidden prompt or stdin, never from arguments)
+    #[command(
+        after_help = "Examples:\n  vault add openai --env OPENAI_API_KEY --rotate-every 90d\n  \
+                            printf %s \"$KEY\" | vault add stripe --tag billing --expires 2027-01-31"
+    )]
+    Add {
+        name: String,
+        /// Refused: a value on the command line leaks into shell history and `ps`.
+        #[arg(hide = true)]
+        value: Option<String>,
+        #[command(flatten)]
+        meta: MetaArgs,
+    },
+
+    /// Print an item's value (or another field)
+    Get {
+        name: String,
+        /// The field to print: value, name, env, service, tags, notes, created, updated,
+        /// last_rotated, rotation, expires, version, id
+        #[arg(long, short, default_value = "value")]
+        field: String,
+        /// Do not print a newline after the value
+        #[arg(long, short = 'n')]
+        no_newline: bool,
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// List items (never values)
+    #[command(visible_alias = "list")]
+    Ls {
+        /// Only items whose name, env name, tag or service contains this (case-insensitive)
+        query: Option<String>,
+        #[arg(long, short)]
+        tag: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Change an item's metadata (use `vault rotate` for its value)
+    Edit {
+        name: String,
+        #[arg(long, value_name = "NEW_NAME")]
+        rename: Option<String>,
+        /// Replace the environment variable names
+        #[arg(long, value_name = "VAR")]
+        env: Vec<String>,
+        #[arg(long, value_name = "VAR")]
+        add_env: Vec<String>,
+        #[arg(long, value_name = "VAR")]
+        remove_env: Vec<String>,
+        /// Add a tag
+        #[arg(long, value_name = "TAG")]
+        tag: Vec<String>,
+        /// Remove a tag
+        #[arg(long, value_name = "TAG")]
+        untag: Vec<String>,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        notes: Option<String>,
+        /// Rotation interval: 90d, 12w, default or never
+        #[arg(long, value_name = "INTERVAL")]
+        rotate_every: Option<String>,
+        /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
+        #[arg(long, value_name = "DATE", conflicts_with = "no_expiry")]
+        expires: Option<String>,
+        #[arg(long)]
+        no_expiry: bool,
+    },
+
+    /// Delete an item and its previous values
+    #[command(visible_alias = "remove")]
+    Rm {
+        name: String,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+
+    /// Record a new value for an item; the old one is kept in its history
+    Rotate {
+        name: String,
+        #[arg(hide = true)]
+        value: Option<String>,
+    },
+
+    /// List an item's values over time (never the values themselves)
+    History {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Make a previous value current again (as a new version)
+    Rollback {
+        name: String,
+        /// The version to restore [default: the one before the current]
+        #[arg(long, value_name = "VERSION")]
+        to: Option<u32>,
+    },
+
+    /// Change the master password (items are not re-encrypted; only the data key is re-wrapped)
+    Passwd {
+        /// Also change the key-derivation strength
+        #[arg(long, value_parser = ["standard", "high", "minimum"])]
+        kdf: Option<String>,
+    },
+
+    /// Import a .env file (`-` for stdin): each KEY=value becomes an item named KEY
+    Import {
+        file: PathBuf,
+        /// Tag every imported item
+        #[arg(long, short, value_name = "TAG")]
+        tag: Vec<String>,
+        /// Rotate items that already exist to the imported value (default: skip them)
+        #[arg(long)]
+        rotate_existing: bool,
+        /// Show what would be imported without changing the vault
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Print every API key with its value, as a .env file or JSON
+    Export {
+        #[arg(long, value_enum, default_value = "env")]
+        format: ExportFormat,
+        /// Only items with this tag
+        #[arg(long, short)]
+        tag: Option<String>,
+        /// Write to FILE (created with mode 0600) instead of stdout
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite FILE if it exists
+        #[arg(long, requires = "output")]
+        force: bool,
+        /// Do not ask for confirmation (required when stdin is not a terminal)
+        #[arg(long, short)]
+        yes: bool,
+    },
+
+    /// Show the audit log: what changed, and when (never values)
+    Log {
+        #[arg(long, short = 'n', default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Print a shell completion script
+    Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Args)]
+pub struct MetaArgs {
+    /// Environment variable name(s) to inject the value as [default: from the name]
+    #[arg(long, short, value_name = "VAR")]
+    pub env: Vec<String>,
+    #[arg(long, short, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// The provider, e.g. openai
+    #[arg(long)]
+    pub service: Option<String>,
+    #[arg(long, default_value = "")]
+    pub notes: String,
+    /// Rotation interval: 90d, 12w, default or never
+    #[arg(long, value_name = "INTERVAL")]
+    pub rotate_every: Option<String>,
+    /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
+    #[arg(long, value_name = "DATE")]
+    pub expires: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Env,
+    Json,
+}

@@ -1,0 +1,763 @@
+//! The commands. Each builds protocol requests, sends them through the session and renders the
+//! answer; none touches the vault file itself.
+
+use std::fs::OpenOptions;
+use std::io::{IsTerminal, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use vault_agent::protocol::{ImportEntry, NewKey, Op, Request, Response, WireSecret};
+use vault_core::crypto::KdfParams;
+use vault_core::model::{ApiKeyEdit, Item, ItemMeta, OnConflict};
+use vault_core::{RotationPolicy, SecretValue, dotenv};
+use zeroize::Zeroizing;
+
+use crate::cli::{Command, ExportFormat, MetaArgs};
+use crate::output;
+use crate::session::{Session, confirm, exit, fail, interactive, read_value};
+
+pub fn run(session: &mut Session, command: Command) -> Result<()> {
+    match command {
+        Command::Init { kdf } => init(session, &kdf),
+        Command::Add { name, value, meta } => add(session, name, value, meta),
+        Command::Get {
+            name,
+            field,
+            no_newline,
+            json,
+        } => get(session, &name, &field, no_newline, json),
+        Command::Ls { query, tag, json } => ls(session, query, tag, json),
+        Command::Edit {
+            name,
+            rename,
+            env,
+            add_env,
+            remove_env,
+            tag,
+            untag,
+            service,
+            notes,
+            rotate_every,
+            expires,
+            no_expiry,
+        } => {
+            let changes = EditArgs {
+                rename,
+                env,
+                add_env,
+                remove_env,
+                tag,
+                untag,
+                service,
+                notes,
+                rotate_every,
+                expires,
+                no_expiry,
+            };
+            edit(session, &name, changes)
+        }
+        Command::Rm { name, yes } => rm(session, &name, yes),
+        Command::Rotate { name, value } => rotate(session, &name, value),
+        Command::History { name, json } => history(session, &name, json),
+        Command::Rollback { name, to } => rollback(session, &name, to),
+        Command::Passwd { kdf } => passwd(session, kdf.as_deref()),
+        Command::Import {
+            file,
+            tag,
+            rotate_existing,
+            dry_run,
+            json,
+        } => import(session, &file, tag, rotate_existing, dry_run, json),
+        Command::Export {
+            format,
+            tag,
+            output,
+            force,
+            yes,
+        } => export(session, format, tag, output.as_deref(), force, yes),
+        Command::Log { limit, json } => log(session, limit, json),
+        // Handled before a session exists.
+        Command::Completions { .. } => Ok(()),
+    }
+}
+
+fn unexpected(response: Response) -> anyhow::Error {
+    anyhow::anyhow!(
+        "unexpected answer from the vault: {}",
+        response_kind(&response)
+    )
+}
+
+fn response_kind(r: &Response) -> &'static str {
+    match r {
+        Response::Hello { .. } => "hello",
+        Response::Ok => "ok",
+        Response::Error { .. } => "error",
+        Response::Status { .. } => "status",
+        Response::Items { .. } => "items",
+        Response::Item { .. } => "item",
+        Response::Secret { .. } => "secret",
+        Response::Secrets { .. } => "secrets",
+        Response::Value { .. } => "value",
+        Response::Versions { .. } => "versions",
+        Response::Version { .. } => "version",
+        Response::Imported { .. } => "imported",
+        Response::Audit { .. } => "audit",
+    }
+}
+
+fn init(session: &mut Session, kdf: &str) -> Result<()> {
+    if session.vault.exists() {
+        return fail(
+            exit::EXISTS,
+            format!("a vault already exists at {}", session.vault.display()),
+        );
+    }
+    let params = KdfParams::preset(kdf).unwrap_or_default();
+    let password = session.passwords.new_password("New master password")?;
+    let started = Instant::now();
+    session.call(Request::Init {
+        vault: session.vault.clone(),
+        password: WireSecret::new(password),
+        kdf: params,
+    })?;
+    eprintln!(
+        "Created {} (Argon2id, {} MiB, {} passes; unlocking takes about {:.2} s).",
+        session.vault.display(),
+        params.memory_kib / 1024,
+        params.iterations,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Refuses a value given as an argument: it is already in shell history and visible in `ps`.
+fn refuse_argv_value(value: Option<String>, command: &str, name: &str) -> Result<()> {
+    if value.is_some() {
+        return fail(
+            exit::OTHER,
+            format!(
+                "refusing to take a secret from the command line: it would be visible in your shell \
+                 history and to other processes. Run `vault {command} {name}` and type the value at \
+                 the prompt, or pipe it: `printf %s \"$VALUE\" | vault {command} {name}`. Nothing was stored."
+            ),
+        );
+    }
+    Ok(())
+}
+
+fn add(session: &mut Session, name: String, value: Option<String>, meta: MetaArgs) -> Result<()> {
+    refuse_argv_value(value, "add", &name)?;
+    let rotation = meta
+        .rotate_every
+        .as_deref()
+        .map(RotationPolicy::parse)
+        .transpose()?
+        .unwrap_or_default();
+    let expires = meta.expires.as_deref().map(parse_expiry).transpose()?;
+    session.ensure_unlocked()?;
+    let value = read_value(&session.passwords, &name)?;
+    let key = NewKey {
+        name,
+        value: WireSecret::new(value),
+        env: meta.env,
+        service: meta.service,
+        tags: meta.tag,
+        notes: meta.notes,
+        rotation,
+        expires,
+    };
+    match session.op(Op::Add { key })? {
+        Response::Item { item } => {
+            eprintln!(
+                "Added {} (as {}).",
+                item.meta.name(),
+                item.meta.env().join(", ")
+            );
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+/// A date (local midnight) or an RFC 3339 timestamp.
+fn parse_expiry(text: &str) -> Result<Timestamp> {
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let date: Date = text.parse().map_err(|_| {
+        anyhow::Error::from(crate::session::Failure::new(
+            exit::OTHER,
+            format!("{text:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"),
+        ))
+    })?;
+    Ok(date.to_zoned_datetime(TimeZone::system())?.timestamp())
+}
+
+#[derive(Serialize)]
+struct ItemWithValue<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    value: &'a str,
+}
+
+fn get(session: &mut Session, name: &str, field: &str, no_newline: bool, json: bool) -> Result<()> {
+    let (item, value) = match session.op(Op::Get {
+        name: name.to_owned(),
+    })? {
+        Response::Secret { item, value } => (item, value.into_inner()),
+        other => return Err(unexpected(other)),
+    };
+    if json {
+        return output::json(&ItemWithValue {
+            item: &item,
+            value: value.expose(),
+        });
+    }
+    let text = field_text(&item, &value, field)?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    if !no_newline {
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn field_text(item: &Item, value: &SecretValue, field: &str) -> Result<Zeroizing<String>> {
+    let ItemMeta::ApiKey(m) = &item.meta;
+    let text = match field {
+        "value" => value.expose().to_owned(),
+        "name" => m.name.clone(),
+        "env" => m.env.join("\n"),
+        "service" => m.service.clone().unwrap_or_default(),
+        "tags" => m.tags.join("\n"),
+        "notes" => m.notes.clone(),
+        "created" => m.created.to_string(),
+        "updated" => m.updated.to_string(),
+        "last_rotated" => m.last_rotated.to_string(),
+        "rotation" => m.rotation.to_string(),
+        "expires" => m.expires.map(|t| t.to_string()).unwrap_or_default(),
+        "version" => m.version.to_string(),
+        "id" => item.id.to_string(),
+        other => {
+            return fail(
+                exit::OTHER,
+                format!(
+                    "unknown field {other:?}; fields are value, name, env, service, tags, notes, \
+                     created, updated, last_rotated, rotation, expires, version, id"
+                ),
+            );
+        }
+    };
+    Ok(Zeroizing::new(text))
+}
+
+#[derive(Serialize)]
+struct ListedItem<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    state: vault_core::DueState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due: Option<Timestamp>,
+}
+
+fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: bool) -> Result<()> {
+    let filtered = query.is_some() || tag.is_some();
+    let items = match session.op(Op::List { query, tag })? {
+        Response::Items { items } => items,
+        other => return Err(unexpected(other)),
+    };
+    let now = Timestamp::now();
+    if json {
+        let listed: Vec<ListedItem<'_>> = items
+            .iter()
+            .map(|item| {
+                let ItemMeta::ApiKey(m) = &item.meta;
+                let schedule = m.schedule();
+                let (state, _) = output::rotation(m, now);
+                ListedItem {
+                    item,
+                    state,
+                    due: schedule.due,
+                }
+            })
+            .collect();
+        return output::json(&listed);
+    }
+    if items.is_empty() {
+        if filtered {
+            eprintln!("No matching items.");
+        } else {
+            eprintln!(
+                "The vault is empty. Add a key with `vault add NAME` or `vault import .env`."
+            );
+        }
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| {
+            let ItemMeta::ApiKey(m) = &item.meta;
+            vec![
+                m.name.clone(),
+                m.env.join(","),
+                m.tags.join(","),
+                output::rotation(m, now).1,
+            ]
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    out.write_all(output::table(&["NAME", "ENV", "TAGS", "ROTATION"], &rows).as_bytes())?;
+    Ok(())
+}
+
+struct EditArgs {
+    rename: Option<String>,
+    env: Vec<String>,
+    add_env: Vec<String>,
+    remove_env: Vec<String>,
+    tag: Vec<String>,
+    untag: Vec<String>,
+    service: Option<String>,
+    notes: Option<String>,
+    rotate_every: Option<String>,
+    expires: Option<String>,
+    no_expiry: bool,
+}
+
+fn edit(session: &mut Session, name: &str, a: EditArgs) -> Result<()> {
+    let mut edit = ApiKeyEdit {
+        rename: a.rename,
+        service: a.service.map(|s| Some(s).filter(|s| !s.is_empty())),
+        notes: a.notes,
+        rotation: a
+            .rotate_every
+            .as_deref()
+            .map(RotationPolicy::parse)
+            .transpose()?,
+        expires: if a.no_expiry {
+            Some(None)
+        } else {
+            a.expires
+                .as_deref()
+                .map(parse_expiry)
+                .transpose()?
+                .map(Some)
+        },
+        ..Default::default()
+    };
+    let list_changes = !a.env.is_empty()
+        || !a.add_env.is_empty()
+        || !a.remove_env.is_empty()
+        || !a.tag.is_empty()
+        || !a.untag.is_empty();
+    if list_changes {
+        let current = match session.op(Op::Describe {
+            name: name.to_owned(),
+        })? {
+            Response::Item { item } => item,
+            other => return Err(unexpected(other)),
+        };
+        let ItemMeta::ApiKey(m) = current.meta;
+        if !a.env.is_empty() || !a.add_env.is_empty() || !a.remove_env.is_empty() {
+            let mut env = if a.env.is_empty() { m.env } else { a.env };
+            env.extend(a.add_env);
+            env.retain(|e| !a.remove_env.contains(e));
+            if env.is_empty() {
+                return fail(
+                    exit::OTHER,
+                    "an item needs at least one environment variable name",
+                );
+            }
+            edit.env = Some(env);
+        }
+        if !a.tag.is_empty() || !a.untag.is_empty() {
+            let mut tags = m.tags;
+            tags.extend(a.tag);
+            tags.retain(|t| !a.untag.contains(t));
+            edit.tags = Some(tags);
+        }
+    }
+    if edit == ApiKeyEdit::default() {
+        return fail(exit::OTHER, "nothing to change; see `vault edit --help`");
+    }
+    match session.op(Op::Edit {
+        name: name.to_owned(),
+        edit,
+    })? {
+        Response::Item { item } => {
+            eprintln!("Updated {}.", item.meta.name());
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+fn rm(session: &mut Session, name: &str, yes: bool) -> Result<()> {
+    let item = match session.op(Op::Describe {
+        name: name.to_owned(),
+    })? {
+        Response::Item { item } => item,
+        other => return Err(unexpected(other)),
+    };
+    if !yes {
+        if !interactive() {
+            return fail(
+                exit::CANCELLED,
+                "not deleting without confirmation; pass --yes",
+            );
+        }
+        if !confirm(&format!(
+            "Delete {} and all its previous values?",
+            item.meta.name()
+        ))? {
+            return fail(exit::CANCELLED, "cancelled; nothing was deleted");
+        }
+    }
+    session.op(Op::Remove {
+        name: name.to_owned(),
+    })?;
+    eprintln!("Deleted {}.", item.meta.name());
+    Ok(())
+}
+
+fn rotate(session: &mut Session, name: &str, value: Option<String>) -> Result<()> {
+    refuse_argv_value(value, "rotate", name)?;
+    session.ensure_unlocked()?;
+    // Fail on a missing item before asking for a value.
+    session.op(Op::Describe {
+        name: name.to_owned(),
+    })?;
+    let value = read_value(&session.passwords, name)?;
+    match session.op(Op::Rotate {
+        name: name.to_owned(),
+        value: WireSecret::new(value),
+    })? {
+        Response::Version { version } => {
+            eprintln!(
+                "Rotated {name}: version {version} is current; the previous value is kept in its history."
+            );
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+fn history(session: &mut Session, name: &str, json: bool) -> Result<()> {
+    let versions = match session.op(Op::History {
+        name: name.to_owned(),
+    })? {
+        Response::Versions { versions } => versions,
+        other => return Err(unexpected(other)),
+    };
+    if json {
+        return output::json(&versions);
+    }
+    let rows: Vec<Vec<String>> = versions
+        .iter()
+        .rev()
+        .map(|v| {
+            vec![
+                v.version.to_string(),
+                output::date_time(v.set_at),
+                v.replaced_at
+                    .map_or_else(|| "current".to_owned(), output::date_time),
+            ]
+        })
+        .collect();
+    print!("{}", output::table(&["VERSION", "SET", "REPLACED"], &rows));
+    Ok(())
+}
+
+fn rollback(session: &mut Session, name: &str, to: Option<u32>) -> Result<()> {
+    match session.op(Op::Rollback {
+        name: name.to_owned(),
+        to,
+    })? {
+        Response::Version { version } => {
+            eprintln!("Rolled back {name}: the restored value is now version {version}.");
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+fn passwd(session: &mut Session, kdf: Option<&str>) -> Result<()> {
+    let current = session.passwords.next(&format!(
+        "Current master password for {}: ",
+        session.vault.display()
+    ))?;
+    // Check the current password before asking for a new one.
+    session.call(Request::Unlock {
+        vault: session.vault.clone(),
+        password: WireSecret::new(current.clone()),
+    })?;
+    let new = session.passwords.new_password("New master password")?;
+    let kdf = kdf.and_then(KdfParams::preset);
+    session.call(Request::ChangePassword {
+        vault: session.vault.clone(),
+        current: WireSecret::new(current),
+        new: WireSecret::new(new),
+        kdf,
+    })?;
+    eprintln!(
+        "Changed the master password of {}.",
+        session.vault.display()
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ImportSummary<'a> {
+    dry_run: bool,
+    added: &'a [String],
+    rotated: &'a [String],
+    skipped: &'a [vault_core::model::Skipped],
+}
+
+fn import(
+    session: &mut Session,
+    file: &Path,
+    tags: Vec<String>,
+    rotate_existing: bool,
+    dry_run: bool,
+    json: bool,
+) -> Result<()> {
+    let mut text = Zeroizing::new(String::new());
+    if file == Path::new("-") {
+        if session.passwords.uses_stdin() {
+            return fail(
+                exit::OTHER,
+                "cannot read the file from stdin when --password-stdin is used",
+            );
+        }
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read stdin")?;
+    } else {
+        std::fs::File::open(file)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .with_context(|| format!("cannot read {}", file.display()))?;
+    }
+    let parsed = dotenv::parse(&text);
+    drop(text);
+    let mut skipped = parsed.skipped;
+    let (added, rotated) = if dry_run {
+        (
+            parsed.entries.iter().map(|e| e.key.clone()).collect(),
+            Vec::new(),
+        )
+    } else {
+        let entries = parsed
+            .entries
+            .into_iter()
+            .map(|e| ImportEntry {
+                key: e.key,
+                value: WireSecret::new(e.value),
+                line: e.line,
+            })
+            .collect();
+        let on_conflict = if rotate_existing {
+            OnConflict::Rotate
+        } else {
+            OnConflict::Skip
+        };
+        match session.op(Op::Import {
+            entries,
+            tags,
+            on_conflict,
+        })? {
+            Response::Imported { report } => {
+                skipped.extend(report.skipped);
+                (report.added, report.rotated)
+            }
+            other => return Err(unexpected(other)),
+        }
+    };
+    skipped.sort_by_key(|s| s.line);
+    if json {
+        return output::json(&ImportSummary {
+            dry_run,
+            added: &added,
+            rotated: &rotated,
+            skipped: &skipped,
+        });
+    }
+    let verb = if dry_run { "Would import" } else { "Imported" };
+    eprintln!(
+        "{verb} {} new item{}{} from {}.",
+        added.len(),
+        if added.len() == 1 { "" } else { "s" },
+        if rotated.is_empty() {
+            String::new()
+        } else {
+            format!(" and rotated {}", rotated.len())
+        },
+        file.display()
+    );
+    if !skipped.is_empty() {
+        eprintln!("Skipped {}:", skipped.len());
+        for s in &skipped {
+            match &s.key {
+                Some(k) => eprintln!("  line {}: {k}: {}", s.line, s.reason),
+                None => eprintln!("  line {}: {}", s.line, s.reason),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Exported<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    value: &'a str,
+}
+
+fn export(
+    session: &mut Session,
+    format: ExportFormat,
+    tag: Option<String>,
+    output: Option<&Path>,
+    force: bool,
+    yes: bool,
+) -> Result<()> {
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    if !yes {
+        if !interactive() {
+            return fail(
+                exit::CANCELLED,
+                "export prints every secret in plaintext; pass --yes to confirm",
+            );
+        }
+        let question = if to_terminal {
+            "Print every secret in plaintext to this terminal?"
+        } else {
+            "Write every secret in plaintext?"
+        };
+        if !confirm(question)? {
+            return fail(exit::CANCELLED, "cancelled; nothing was exported");
+        }
+    }
+    let items = match session.op(Op::Export)? {
+        Response::Secrets { items } => items,
+        other => return Err(unexpected(other)),
+    };
+    let items: Vec<_> = items
+        .into_iter()
+        .filter(|(i, _)| {
+            tag.as_deref()
+                .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
+        })
+        .collect();
+    let mut text = Zeroizing::new(String::new());
+    match format {
+        ExportFormat::Env => {
+            let mut seen = std::collections::HashSet::new();
+            for (item, value) in &items {
+                for env in item.meta.env() {
+                    if !seen.insert(env.clone()) {
+                        eprintln!(
+                            "warning: {env} is set by more than one item; the later one ({}) wins",
+                            item.meta.name()
+                        );
+                    }
+                    text.push_str(&dotenv::format_line(env, value.0.expose()));
+                    text.push('\n');
+                }
+            }
+        }
+        ExportFormat::Json => {
+            let list: Vec<Exported<'_>> = items
+                .iter()
+                .map(|(item, value)| Exported {
+                    item,
+                    value: value.0.expose(),
+                })
+                .collect();
+            text.push_str(&serde_json::to_string_pretty(&list)?);
+            text.push('\n');
+        }
+    }
+    match output {
+        Some(path) => {
+            let mut options = OpenOptions::new();
+            options.write(true).mode(0o600);
+            if force {
+                options.create(true).truncate(true)
+            } else {
+                options.create_new(true)
+            };
+            let mut file = options.open(path).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    anyhow::Error::from(crate::session::Failure::new(
+                        exit::EXISTS,
+                        format!("{} exists; pass --force to overwrite it", path.display()),
+                    ))
+                } else {
+                    anyhow::Error::from(e).context(format!("cannot write {}", path.display()))
+                }
+            })?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            eprintln!(
+                "Exported {} item{} to {}.",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" },
+                path.display()
+            );
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn log(session: &mut Session, limit: usize, json: bool) -> Result<()> {
+    let entries = match session.op(Op::Audit { limit })? {
+        Response::Audit { entries } => entries,
+        other => return Err(unexpected(other)),
+    };
+    if json {
+        return output::json(&entries);
+    }
+    use vault_core::model::AuditEvent as E;
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            let what = match &e.event {
+                E::VaultCreated => "vault created".to_owned(),
+                E::PasswordChanged => "master password changed".to_owned(),
+                E::ItemAdded { name } => format!("added {name}"),
+                E::ItemEdited { name } => format!("edited {name}"),
+                E::ItemRenamed { from, to } => format!("renamed {from} to {to}"),
+                E::ItemRotated { name, version } => format!("rotated {name} (version {version})"),
+                E::ItemRolledBack {
+                    name,
+                    to_version,
+                    version,
+                } => {
+                    format!("rolled {name} back to version {to_version} (now version {version})")
+                }
+                E::ItemRemoved { name } => format!("deleted {name}"),
+                E::Imported { added, rotated } => {
+                    format!("imported {added} new, {rotated} rotated")
+                }
+                E::Exported { count } => format!("exported {count} items"),
+            };
+            vec![output::date_time(e.at), what]
+        })
+        .collect();
+    print!("{}", output::table(&["TIME", "EVENT"], &rows));
+    Ok(())
+}

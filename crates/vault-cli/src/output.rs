@@ -1,0 +1,138 @@
+//! Human output: dates in the local time zone, relative times, aligned tables, JSON.
+
+use std::io::Write;
+
+use anyhow::Result;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use vault_core::model::ApiKeyMeta;
+use vault_core::rotation::{DEFAULT_LEAD_DAYS, DueState, lead_days};
+
+/// `2026-05-01` in the local time zone.
+pub fn date(t: Timestamp) -> String {
+    t.to_zoned_datetime(TimeZone::system())
+        .strftime("%Y-%m-%d")
+        .to_string()
+}
+
+/// `2026-05-01 14:03` in the local time zone.
+pub fn date_time(t: Timestamp) -> String {
+    t.to_zoned_datetime(TimeZone::system())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// `in 5 days`, `3 days ago`, `in 4 hours`, `now`.
+pub fn relative(t: Timestamp, now: Timestamp) -> String {
+    let d: SignedDuration = t.duration_since(now);
+    let secs = d.as_secs();
+    let abs = secs.unsigned_abs();
+    let (n, unit) = if abs >= 2 * 86_400 {
+        (abs / 86_400, "days")
+    } else if abs >= 86_400 {
+        (1, "day")
+    } else if abs >= 7_200 {
+        (abs / 3_600, "hours")
+    } else if abs >= 120 {
+        (abs / 60, "minutes")
+    } else {
+        return "now".into();
+    };
+    if secs > 0 {
+        format!("in {n} {unit}")
+    } else {
+        format!("{n} {unit} ago")
+    }
+}
+
+/// The state of an API key on `now`, and a short description of when.
+pub fn rotation(meta: &ApiKeyMeta, now: Timestamp) -> (DueState, String) {
+    let schedule = meta.schedule();
+    let state = schedule.state(now, lead_days(DEFAULT_LEAD_DAYS));
+    let text = match (state, schedule.due, schedule.expires) {
+        (DueState::Expired, _, Some(x)) => format!("expired {}", relative(x, now)),
+        (DueState::Overdue, Some(d), _) => format!(
+            "overdue since {}",
+            relative(d, now).trim_end_matches(" ago")
+        ),
+        (DueState::DueSoon, due, expires) => match (due, expires) {
+            (Some(d), Some(x)) if x < d => format!("expires {}", relative(x, now)),
+            (Some(d), _) => format!("due {}", relative(d, now)),
+            (None, Some(x)) => format!("expires {}", relative(x, now)),
+            (None, None) => "due soon".into(),
+        },
+        (_, Some(d), _) => format!("ok, due {}", date(d)),
+        (_, None, Some(x)) => format!("ok, expires {}", date(x)),
+        (_, None, None) => "no rotation".into(),
+    };
+    (state, text)
+}
+
+/// Left-aligned columns separated by two spaces; the last column is not padded.
+pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let cols = headers.len();
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate().take(cols) {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i + 1 < cols {
+                text.push_str(cell);
+                text.extend(std::iter::repeat_n(
+                    ' ',
+                    widths[i] - cell.chars().count() + 2,
+                ));
+            } else {
+                text.push_str(cell);
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&mut headers.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
+    }
+    out
+}
+
+/// Pretty JSON on stdout.
+pub fn json<T: Serialize>(value: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times() {
+        let now: Timestamp = "2026-05-01T00:00:00Z".parse().unwrap();
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(relative(at("2026-05-06T00:00:00Z"), now), "in 5 days");
+        assert_eq!(relative(at("2026-04-28T00:00:00Z"), now), "3 days ago");
+        assert_eq!(relative(at("2026-05-01T05:00:00Z"), now), "in 5 hours");
+        assert_eq!(relative(at("2026-05-01T00:00:30Z"), now), "now");
+    }
+
+    #[test]
+    fn tables_align() {
+        let t = table(
+            &["NAME", "ENV"],
+            &[
+                vec!["a".into(), "A".into()],
+                vec!["long-name".into(), "B".into()],
+            ],
+        );
+        assert_eq!(t, "NAME       ENV\na          A\nlong-name  B\n");
+    }
+}

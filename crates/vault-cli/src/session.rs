@@ -1,0 +1,296 @@
+//! One command's conversation with the vault: where requests go, and where passwords and
+//! values come from.
+//!
+//! Passwords come from the terminal, `--password-file` or `--password-stdin`, never from argv or
+//! the environment. A request answered `locked` is retried once after unlocking.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::io::{BufRead, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use vault_agent::Service;
+use vault_agent::protocol::{Op, Request, Response, WireSecret};
+use vault_core::{ErrorCode, SecretValue};
+use zeroize::Zeroizing;
+
+/// An error with the exit code it ends the process with. Messages never hold secrets.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+pub mod exit {
+    pub const OTHER: u8 = 1;
+    pub const WRONG_PASSWORD: u8 = 3;
+    pub const NOT_FOUND: u8 = 4;
+    pub const VAULT: u8 = 5;
+    pub const EXISTS: u8 = 6;
+    pub const BUSY: u8 = 7;
+    pub const LOCKED: u8 = 8;
+    pub const CANCELLED: u8 = 10;
+}
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn from_code(code: ErrorCode, message: String) -> Self {
+        let exit = match code {
+            ErrorCode::WrongPassword => exit::WRONG_PASSWORD,
+            ErrorCode::NotFound => exit::NOT_FOUND,
+            ErrorCode::NoVault
+            | ErrorCode::Damaged
+            | ErrorCode::NewerFormat
+            | ErrorCode::Tampered => exit::VAULT,
+            ErrorCode::AlreadyExists | ErrorCode::VaultExists => exit::EXISTS,
+            ErrorCode::Busy => exit::BUSY,
+            ErrorCode::Locked => exit::LOCKED,
+            ErrorCode::Invalid | ErrorCode::Io | ErrorCode::Internal => exit::OTHER,
+        };
+        Failure::new(exit, message)
+    }
+}
+
+/// Fails with a message and an exit code.
+pub fn fail<T>(code: u8, message: impl Into<String>) -> Result<T> {
+    Err(Failure::new(code, message).into())
+}
+
+/// Where the master password comes from.
+pub enum PasswordSource {
+    Terminal,
+    Lines(VecDeque<SecretValue>),
+    Stdin,
+}
+
+pub struct Passwords {
+    source: PasswordSource,
+}
+
+impl Passwords {
+    pub fn new(file: Option<&Path>, stdin: bool) -> Result<Self> {
+        let source = match (file, stdin) {
+            (Some(path), _) => {
+                let mut text = Zeroizing::new(String::new());
+                std::fs::File::open(path)
+                    .and_then(|mut f| f.read_to_string(&mut text))
+                    .with_context(|| format!("cannot read the password file {}", path.display()))?;
+                PasswordSource::Lines(text.lines().map(SecretValue::new).collect())
+            }
+            (None, true) => PasswordSource::Stdin,
+            (None, false) => PasswordSource::Terminal,
+        };
+        Ok(Passwords { source })
+    }
+
+    /// Whether stdin is taken by `--password-stdin`.
+    pub fn uses_stdin(&self) -> bool {
+        matches!(self.source, PasswordSource::Stdin)
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.source, PasswordSource::Terminal)
+    }
+
+    /// The next password: a prompt on the terminal, or the next line of the file or stdin.
+    pub fn next(&mut self, prompt: &str) -> Result<SecretValue> {
+        match &mut self.source {
+            PasswordSource::Terminal => prompt_hidden(prompt).map_err(|e| {
+                Failure::new(
+                    exit::LOCKED,
+                    format!(
+                        "{e}; to run without a terminal, pass --password-file FILE or --password-stdin"
+                    ),
+                )
+                .into()
+            }),
+            PasswordSource::Lines(lines) => lines.pop_front().map_or_else(
+                || fail(exit::LOCKED, "the password file has no more lines"),
+                Ok,
+            ),
+            PasswordSource::Stdin => {
+                let mut line = Zeroizing::new(String::new());
+                std::io::stdin().lock().read_line(&mut line).context("cannot read stdin")?;
+                if line.is_empty() {
+                    return fail(exit::LOCKED, "--password-stdin: stdin ended before a password");
+                }
+                Ok(SecretValue::new(line.trim_end_matches(['\n', '\r'])))
+            }
+        }
+    }
+
+    /// A new password: asked twice on a terminal, read once otherwise.
+    pub fn new_password(&mut self, what: &str) -> Result<SecretValue> {
+        let first = self.next(&format!("{what}: "))?;
+        if self.is_terminal() {
+            let again = self.next("Repeat it: ")?;
+            if !first.ct_eq(&again) {
+                return fail(
+                    exit::OTHER,
+                    "the passwords do not match; nothing was changed",
+                );
+            }
+        }
+        if first.is_empty() {
+            return fail(exit::OTHER, "the master password cannot be empty");
+        }
+        if first.expose().chars().count() < 8 {
+            return fail(
+                exit::OTHER,
+                "choose a master password of at least 8 characters",
+            );
+        }
+        Ok(first)
+    }
+}
+
+/// Reads a line from the terminal without echo. Fails when there is no terminal.
+pub fn prompt_hidden(prompt: &str) -> Result<SecretValue> {
+    let line = rpassword::prompt_password(prompt)
+        .map_err(|_| Failure::new(exit::LOCKED, "no terminal to ask on"))?;
+    Ok(SecretValue::from(line))
+}
+
+/// Asks a yes/no question on the terminal; `false` unless the answer starts with y.
+pub fn confirm(question: &str) -> Result<bool> {
+    let tty = std::fs::File::open("/dev/tty").context("no terminal to confirm on")?;
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::BufReader::new(tty)
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    Ok(answer.trim().to_lowercase().starts_with('y'))
+}
+
+/// Whether a confirmation prompt can be shown: both ends are a person at a terminal.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// A value for `vault add` / `vault rotate`: hidden prompt on a terminal, else all of stdin.
+pub fn read_value(passwords: &Passwords, name: &str) -> Result<SecretValue> {
+    let stdin = std::io::stdin();
+    let value = if stdin.is_terminal() {
+        prompt_hidden(&format!("Value for {name}: "))?
+    } else {
+        if passwords.uses_stdin() {
+            return fail(
+                exit::OTHER,
+                "the value cannot come from stdin when --password-stdin is used; \
+                 use --password-file for the password, or type the value at a terminal",
+            );
+        }
+        let mut bytes = Zeroizing::new(Vec::new());
+        stdin
+            .lock()
+            .read_to_end(&mut bytes)
+            .context("cannot read the value from stdin")?;
+        let mut value = SecretValue::from_utf8(bytes)
+            .map_err(|_| Failure::new(exit::OTHER, "the value on stdin is not UTF-8 text"))?;
+        // `echo value |` adds one newline that is not part of the key.
+        let trimmed = value
+            .expose()
+            .strip_suffix('\n')
+            .map(|v| v.strip_suffix('\r').unwrap_or(v));
+        if let Some(t) = trimmed {
+            value = SecretValue::new(t);
+        }
+        value
+    };
+    if value.is_empty() {
+        return fail(exit::OTHER, "the value is empty; nothing was stored");
+    }
+    Ok(value)
+}
+
+/// Where requests go. (The agent transport joins this as a second variant.)
+enum Backend {
+    InProcess(Box<Service>),
+}
+
+impl Backend {
+    fn call(&mut self, request: Request) -> Result<Response> {
+        match self {
+            Backend::InProcess(service) => Ok(service.handle(request)),
+        }
+    }
+}
+
+pub struct Session {
+    pub vault: PathBuf,
+    pub passwords: Passwords,
+    backend: Backend,
+}
+
+impl Session {
+    pub fn new(vault: PathBuf, passwords: Passwords) -> Self {
+        let service = Service::new(Box::new(vault_core::Timestamp::now), crate::BUILD);
+        Session {
+            vault,
+            passwords,
+            backend: Backend::InProcess(Box::new(service)),
+        }
+    }
+
+    /// Sends a request; an error response becomes a [`Failure`].
+    pub fn call(&mut self, request: Request) -> Result<Response> {
+        match self.backend.call(request)? {
+            Response::Error { code, message } => Err(Failure::from_code(code, message).into()),
+            other => Ok(other),
+        }
+    }
+
+    /// Runs `op` on the vault, unlocking it first when the agent says it is locked.
+    pub fn op(&mut self, op: Op) -> Result<Response> {
+        let request = Request::Vault {
+            vault: self.vault.clone(),
+            op: op.clone(),
+        };
+        match self.backend.call(request)? {
+            Response::Error {
+                code: ErrorCode::Locked,
+                ..
+            } => {
+                self.unlock()?;
+                self.call(Request::Vault {
+                    vault: self.vault.clone(),
+                    op,
+                })
+            }
+            Response::Error { code, message } => Err(Failure::from_code(code, message).into()),
+            other => Ok(other),
+        }
+    }
+
+    /// Makes sure the vault is unlocked (asking for the password if needed) before a command
+    /// asks for anything else on the terminal.
+    pub fn ensure_unlocked(&mut self) -> Result<()> {
+        self.op(Op::Ping).map(|_| ())
+    }
+
+    pub fn unlock(&mut self) -> Result<()> {
+        let password = self
+            .passwords
+            .next(&format!("Master password for {}: ", self.vault.display()))?;
+        self.call(Request::Unlock {
+            vault: self.vault.clone(),
+            password: WireSecret::new(password),
+        })?;
+        Ok(())
+    }
+}
