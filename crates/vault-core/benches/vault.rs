@@ -1,0 +1,103 @@
+//! Core costs: unlocking with the default KDF, listing and searching a 100,000-item vault,
+//! and importing 10,000 lines. Whole-process figures (`vault get`, `vault run`) are in `bench/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use vault_core::crypto::KdfParams;
+use vault_core::model::OnConflict;
+use vault_core::{LockedVault, SecretValue, Timestamp, Vault, dotenv};
+
+fn now() -> Timestamp {
+    "2026-06-01T00:00:00Z".parse().unwrap()
+}
+
+fn pw() -> SecretValue {
+    SecretValue::new("benchmark master password")
+}
+
+/// `n` lines of `KEY_i=value`, as a .env file would hold them.
+fn env_text(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("SERVICE_{i}_API_KEY=sk-live-{i:08}-abcdefghijklmnopqrstuvwxyz012345\n"))
+        .collect()
+}
+
+fn vault_with(path: &Path, n: usize, kdf: KdfParams) -> Vault {
+    let mut v = Vault::create(path, &pw(), kdf, now()).unwrap();
+    let parsed = dotenv::parse(&env_text(n));
+    v.import(parsed.entries, &["bench".into()], OnConflict::Skip, now())
+        .unwrap();
+    v
+}
+
+fn unlock(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.db");
+    drop(vault_with(&path, 10, KdfParams::STANDARD));
+    let mut g = c.benchmark_group("unlock");
+    g.sample_size(20).measurement_time(Duration::from_secs(15));
+    g.bench_function("standard_kdf_64MiB_t3_p4", |b| {
+        b.iter(|| LockedVault::open(&path).unwrap().unlock(&pw()).unwrap())
+    });
+    g.finish();
+}
+
+fn large_vault(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.db");
+    let v = vault_with(&path, 100_000, KdfParams::MINIMUM);
+    let mut g = c.benchmark_group("100k_items");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.bench_function("list_all", |b| {
+        b.iter(|| black_box(v.items().unwrap().len()))
+    });
+    g.bench_function("search_name", |b| {
+        b.iter(|| {
+            let items = v.items().unwrap();
+            black_box(
+                items
+                    .iter()
+                    .filter(|i| i.meta.matches("service_4242_"))
+                    .count(),
+            )
+        })
+    });
+    g.bench_function("get_by_name", |b| {
+        b.iter(|| black_box(v.api_key("SERVICE_77777_API_KEY").unwrap()))
+    });
+    g.finish();
+}
+
+fn import(c: &mut Criterion) {
+    let text = env_text(10_000);
+    let mut g = c.benchmark_group("import");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    g.bench_function("10k_lines_parse_and_commit", |b| {
+        b.iter_batched(
+            || {
+                let dir = tempfile::tempdir().unwrap();
+                let v = Vault::create(&dir.path().join("v.db"), &pw(), KdfParams::MINIMUM, now())
+                    .unwrap();
+                (dir, v)
+            },
+            |(dir, mut v)| {
+                let parsed = dotenv::parse(&text);
+                let report = v
+                    .import(parsed.entries, &[], OnConflict::Skip, now())
+                    .unwrap();
+                assert_eq!(report.added.len(), 10_000);
+                (dir, v)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
+criterion_group!(benches, unlock, large_vault, import);
+criterion_main!(benches);
