@@ -117,8 +117,10 @@ pub enum Op {
 
 /// A new API key as sent to the agent.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewKey {
     pub name: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub value: WireSecret,
     #[serde(default)]
     pub env: Vec<String>,
@@ -131,6 +133,7 @@ pub struct NewKey {
     #[serde(default)]
     pub rotation: RotationPolicy,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires: Option<Timestamp>,
 }
 

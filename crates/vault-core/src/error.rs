@@ -80,6 +80,7 @@ pub enum Error {
 
 /// Stable codes for adapters: exit codes in the CLI, message keys in the desktop app.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     WrongPassword,

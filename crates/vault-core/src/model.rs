@@ -56,6 +56,7 @@ impl<'de> Deserialize<'de> for ItemId {
 
 /// The kind of an item, stored in plaintext so a kind can be loaded on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     ApiKey,
@@ -78,6 +79,7 @@ impl ItemKind {
 
 /// An API key's metadata: everything but the value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ApiKeyMeta {
     pub name: String,
     /// Environment variable names the value is injected as (at least one).
@@ -89,12 +91,16 @@ pub struct ApiKeyMeta {
     pub tags: Vec<String>,
     #[serde(default)]
     pub notes: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created: Timestamp,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub updated: Timestamp,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub last_rotated: Timestamp,
     #[serde(default)]
     pub rotation: RotationPolicy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires: Option<Timestamp>,
     /// The number of the current value: 1 when added, +1 on every rotation or rollback.
     pub version: u32,
@@ -113,6 +119,7 @@ impl ApiKeyMeta {
 
 /// An item's metadata, by kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemMeta {
     ApiKey(ApiKeyMeta),
@@ -165,7 +172,9 @@ impl ItemMeta {
 
 /// An item as listed: id and metadata, no value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Item {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub id: ItemId,
     #[serde(flatten)]
     pub meta: ItemMeta,
@@ -208,31 +217,70 @@ impl NewApiKey {
     }
 }
 
-/// Changes to an API key's metadata; `None` leaves a field as it is.
+/// Changes to an API key's metadata; an absent field leaves it as it is.
+///
+/// On the wire an absent field is "no change" and `null` clears an optional one (`service`,
+/// `expires`): a plain `Option<Option<T>>` would read `null` as "no change", so clearing an
+/// expiry through the agent would silently do nothing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
 pub struct ApiKeyEdit {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub rename: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub env: Option<Vec<String>>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "ts", ts(type = "string | null", optional))]
     pub service: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub tags: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub notes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub rotation: Option<RotationPolicy>,
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "ts", ts(type = "string | null", optional))]
     pub expires: Option<Option<Timestamp>>,
+}
+
+/// A field that is present (even as `null`) is a change.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A previous value of an item, as listed by `vault history`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Version {
     pub version: u32,
     /// When this value became current.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub set_at: Timestamp,
     /// When it was replaced; `None` for the current value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub replaced_at: Option<Timestamp>,
 }
 
 /// How `vault import` treats a name that already exists.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum OnConflict {
     /// Leave the existing item and report the entry as skipped.
@@ -243,6 +291,7 @@ pub enum OnConflict {
 
 /// What an import did, entry by entry.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ImportReport {
     pub added: Vec<String>,
     pub rotated: Vec<String>,
@@ -251,6 +300,7 @@ pub struct ImportReport {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Skipped {
     pub line: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -260,7 +310,9 @@ pub struct Skipped {
 
 /// An entry of the encrypted audit log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AuditEntry {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub at: Timestamp,
     #[serde(flatten)]
     pub event: AuditEvent,
@@ -268,6 +320,7 @@ pub struct AuditEntry {
 
 /// What happened. Names and counts only, never values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum AuditEvent {
     VaultCreated,
@@ -301,4 +354,30 @@ pub enum AuditEvent {
     Exported {
         count: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_tell_clearing_from_leaving_alone() {
+        let clear = ApiKeyEdit {
+            expires: Some(None),
+            ..ApiKeyEdit::default()
+        };
+        let json = serde_json::to_string(&clear).unwrap();
+        assert_eq!(json, r#"{"expires":null}"#);
+        assert_eq!(serde_json::from_str::<ApiKeyEdit>(&json).unwrap(), clear);
+
+        let untouched: ApiKeyEdit = serde_json::from_str(r#"{"notes":"n"}"#).unwrap();
+        assert_eq!(untouched.expires, None);
+        assert_eq!(untouched.service, None);
+        assert_eq!(untouched.notes.as_deref(), Some("n"));
+
+        let set: ApiKeyEdit =
+            serde_json::from_str(r#"{"expires":"2030-01-01T00:00:00Z","service":null}"#).unwrap();
+        assert!(matches!(set.expires, Some(Some(_))));
+        assert_eq!(set.service, Some(None));
+    }
 }

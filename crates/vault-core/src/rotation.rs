@@ -19,6 +19,7 @@ const DAY: SignedDuration = SignedDuration::from_hours(24);
 
 /// How often an item's value should be replaced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "policy", rename_all = "snake_case")]
 pub enum RotationPolicy {
     /// The default interval (or the provider's, when known).
@@ -97,6 +98,7 @@ pub fn parse_days(text: &str) -> Result<u32> {
 
 /// Where an item stands on `now`, most urgent first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DueState {
     Expired,
@@ -122,10 +124,13 @@ impl DueState {
 
 /// The dates that decide an item's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Schedule {
     /// When the value should be rotated; `None` when the policy is never.
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub due: Option<Timestamp>,
     /// A hard expiry, when the provider sets one.
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires: Option<Timestamp>,
 }
 

@@ -12,6 +12,7 @@ use zeroize::Zeroizing;
 
 /// Argon2id cost parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KdfParams {
     /// Memory in KiB.
     pub memory_kib: u32,

@@ -1,0 +1,550 @@
+//! The commands behind the app's screens. Each one is a protocol request (or a few) plus what a
+//! window needs around it: due states, the clipboard timer, lock events, attention counts.
+//!
+//! Everything here runs without a desktop: the host is a trait and time comes from a clock the
+//! caller passes. Commands block (a KDF takes a second); hosts run them off their UI thread.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use vault_agent::WireSecret;
+use vault_agent::protocol::{NewKey, Op, Request, Response};
+use vault_core::crypto::{MasterKey, random_array};
+use vault_core::model::{ApiKeyEdit, AuditEntry};
+use vault_core::{ErrorCode, SecretValue};
+
+use crate::attention::Tracker;
+use crate::backend::Backend;
+use crate::error::{AppError, AppErrorCode, AppResult};
+use crate::host::Host;
+use crate::settings::Settings;
+use crate::views::{
+    AppStatus, Copied, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KdfStrength, LockState,
+    Revealed, VaultSource,
+};
+
+/// The shortest master password the app accepts when creating a vault (as the CLI).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Where `now` comes from: the system clock in the app, a hand-moved one in tests.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// Where the app looks for things; [`AppConfig::from_env`] in the app, temp paths in tests.
+pub struct AppConfig {
+    pub settings_path: PathBuf,
+    /// `VAULT_PATH`, which wins over the setting (as in the CLI).
+    pub vault_env: Option<PathBuf>,
+    pub default_vault: Option<PathBuf>,
+    pub clock: Clock,
+    /// How often the watcher re-reads due states and checks the idle timer.
+    pub watch_every: Duration,
+    pub build: String,
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("settings_path", &self.settings_path)
+            .field("vault_env", &self.vault_env)
+            .field("default_vault", &self.default_vault)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppConfig {
+    /// The platform locations, the system clock, a 30 s watch.
+    pub fn from_env(build: &str) -> Option<Self> {
+        Some(AppConfig {
+            settings_path: crate::settings::default_settings_path()?,
+            vault_env: std::env::var_os(vault_core::paths::VAULT_PATH_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            default_vault: vault_core::paths::default_vault_path(),
+            clock: Arc::new(Timestamp::now),
+            watch_every: Duration::from_secs(30),
+            build: build.to_owned(),
+        })
+    }
+}
+
+/// The app: cheap to clone, shared by the host's command handlers and the app's own threads.
+pub struct App<H: Host> {
+    inner: Arc<Inner<H>>,
+}
+
+impl<H: Host> Clone for App<H> {
+    fn clone(&self) -> Self {
+        App {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<H: Host> std::fmt::Debug for App<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("backend", &self.inner.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner<H> {
+    host: H,
+    backend: Backend,
+    config: AppConfig,
+    settings: Mutex<Settings>,
+    state: Mutex<State>,
+    stopped: AtomicBool,
+}
+
+#[derive(Default)]
+struct State {
+    /// The last lock state reported to the host.
+    unlocked: Option<bool>,
+    /// When a command last ran, for the idle lock.
+    last_use: Option<Timestamp>,
+    attention: Tracker,
+    /// The value last copied, until its timer clears it; the counter tells timers apart.
+    copied: Option<(u64, SecretValue)>,
+    copies: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves plain data behind; carry on with it.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn unexpected(what: &str, response: &Response) -> AppError {
+    // The variant name only: a response can carry a value.
+    let variant = match response {
+        Response::Ok => "ok",
+        Response::Items { .. } => "items",
+        Response::Item { .. } => "item",
+        Response::Secret { .. } => "secret",
+        Response::Version { .. } => "version",
+        _ => "another response",
+    };
+    AppError::app(
+        AppErrorCode::Unexpected,
+        format!("{what}: the vault answered {variant}"),
+    )
+}
+
+impl<H: Host> App<H> {
+    pub fn new(host: H, config: AppConfig) -> Self {
+        let settings = Settings::load(&config.settings_path);
+        let clock = Arc::clone(&config.clock);
+        let backend = Backend::in_process(Box::new(move || clock()), &config.build);
+        App {
+            inner: Arc::new(Inner {
+                host,
+                backend,
+                config,
+                settings: Mutex::new(settings),
+                state: Mutex::new(State::default()),
+                stopped: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn host(&self) -> &H {
+        &self.inner.host
+    }
+
+    fn now(&self) -> Timestamp {
+        (self.inner.config.clock)()
+    }
+
+    fn touch(&self) {
+        lock(&self.inner.state).last_use = Some(self.now());
+    }
+
+    fn vault(&self) -> AppResult<(PathBuf, VaultSource)> {
+        if let Some(p) = &self.inner.config.vault_env {
+            return Ok((p.clone(), VaultSource::Environment));
+        }
+        if let Some(p) = &lock(&self.inner.settings).vault_path {
+            return Ok((PathBuf::from(p), VaultSource::Settings));
+        }
+        match &self.inner.config.default_vault {
+            Some(p) => Ok((p.clone(), VaultSource::Default)),
+            None => Err(AppError::app(
+                AppErrorCode::NoVaultLocation,
+                "no home directory to keep the vault in; set VAULT_PATH",
+            )),
+        }
+    }
+
+    fn vault_path(&self) -> AppResult<PathBuf> {
+        self.vault().map(|(p, _)| p)
+    }
+
+    /// Tells the host when the lock state differs from what it last heard.
+    fn set_unlocked(&self, unlocked: bool) {
+        let changed = {
+            let mut state = lock(&self.inner.state);
+            let changed = state.unlocked != Some(unlocked);
+            state.unlocked = Some(unlocked);
+            if !unlocked && state.attention.locked() {
+                self.inner.host.attention_changed(None);
+            }
+            changed
+        };
+        if changed {
+            let vault = self
+                .vault_path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            self.inner
+                .host
+                .lock_changed(&LockState { unlocked, vault });
+        }
+    }
+
+    /// Runs an operation on the vault. A `locked` answer means it locked elsewhere (or idled):
+    /// the host hears of it before the error reaches the screen.
+    fn op(&self, op: Op) -> AppResult<Response> {
+        let vault = self.vault_path()?;
+        self.touch();
+        let result = self.inner.backend.call(Request::Vault { vault, op });
+        if let Err(e) = &result
+            && e.is(ErrorCode::Locked)
+        {
+            self.set_unlocked(false);
+        }
+        result
+    }
+
+    /// What to open on: first run, unlock, or the items.
+    pub fn status(&self) -> AppResult<AppStatus> {
+        let (path, source) = self.vault()?;
+        let exists = path.exists();
+        let mut status = AppStatus {
+            vault: path.display().to_string(),
+            source,
+            exists,
+            unlocked: false,
+            problem: None,
+            shared: self.inner.backend.shared(),
+        };
+        if exists {
+            match self.inner.backend.call(Request::Vault {
+                vault: path,
+                op: Op::Ping,
+            }) {
+                Ok(_) => status.unlocked = true,
+                Err(e) if e.is(ErrorCode::Locked) => {}
+                Err(e) => status.problem = Some(e),
+            }
+        }
+        self.set_unlocked(status.unlocked);
+        Ok(status)
+    }
+
+    pub fn kdf_choices(&self) -> Vec<KdfChoice> {
+        KdfStrength::ALL
+            .iter()
+            .map(|&strength| KdfChoice {
+                strength,
+                params: strength.params(),
+                recommended: strength == KdfStrength::Standard,
+            })
+            .collect()
+    }
+
+    /// Runs the key derivation once with `strength` on this machine: what unlocking will cost.
+    pub fn measure_kdf(&self, strength: KdfStrength) -> AppResult<KdfMeasurement> {
+        let salt: [u8; 16] = random_array()?;
+        let started = Instant::now();
+        MasterKey::derive(b"a password to time the KDF", &salt, &strength.params()).map_err(
+            |e| AppError::app(AppErrorCode::Unexpected, format!("key derivation: {e}")),
+        )?;
+        let millis = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+        Ok(KdfMeasurement { strength, millis })
+    }
+
+    /// Creates the vault at the configured location and leaves it unlocked.
+    pub fn create_vault(&self, password: SecretValue, strength: KdfStrength) -> AppResult<()> {
+        if password.expose().chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AppError::app(
+                AppErrorCode::PasswordTooShort,
+                format!("the master password needs at least {MIN_PASSWORD_CHARS} characters"),
+            ));
+        }
+        let vault = self.vault_path()?;
+        self.inner.backend.call(Request::Init {
+            vault,
+            password: WireSecret::new(password),
+            kdf: strength.params(),
+        })?;
+        self.touch();
+        self.set_unlocked(true);
+        let _ = self.items();
+        Ok(())
+    }
+
+    pub fn unlock(&self, password: SecretValue) -> AppResult<()> {
+        let vault = self.vault_path()?;
+        self.inner.backend.call(Request::Unlock {
+            vault,
+            password: WireSecret::new(password),
+        })?;
+        self.touch();
+        self.set_unlocked(true);
+        // Counts for the tray right away, not at the next watch.
+        let _ = self.items();
+        Ok(())
+    }
+
+    /// Locks the vault (everywhere, when shared) and clears a value this app copied.
+    pub fn lock(&self) -> AppResult<()> {
+        let vault = self.vault_path()?;
+        self.inner
+            .backend
+            .call(Request::Lock { vault: Some(vault) })?;
+        self.clear_copied(None);
+        self.set_unlocked(false);
+        Ok(())
+    }
+
+    /// Every item's metadata with its due state, sorted by name.
+    pub fn items(&self) -> AppResult<Vec<ItemView>> {
+        let items = match self.op(Op::List {
+            query: None,
+            tag: None,
+        })? {
+            Response::Items { items } => items,
+            other => return Err(unexpected("list", &other)),
+        };
+        let now = self.now();
+        let views: Vec<ItemView> = items
+            .into_iter()
+            .map(|item| ItemView::new(item, now))
+            .collect();
+        self.observe(&views);
+        Ok(views)
+    }
+
+    fn observe(&self, views: &[ItemView]) {
+        let update = lock(&self.inner.state).attention.observe(views);
+        if let Some(count) = update.count {
+            self.inner.host.attention_changed(Some(count));
+        }
+        if !update.worse.is_empty() {
+            self.inner.host.became_due(&update.worse);
+        }
+    }
+
+    pub fn item(&self, name: &str) -> AppResult<ItemDetail> {
+        let item = match self.op(Op::Describe {
+            name: name.to_owned(),
+        })? {
+            Response::Item { item } => item,
+            other => return Err(unexpected("describe", &other)),
+        };
+        let mut history = match self.op(Op::History {
+            name: name.to_owned(),
+        })? {
+            Response::Versions { versions } => versions,
+            other => return Err(unexpected("history", &other)),
+        };
+        history.reverse();
+        Ok(ItemDetail {
+            view: ItemView::new(item, self.now()),
+            history,
+        })
+    }
+
+    pub fn add_key(&self, key: NewKey) -> AppResult<ItemView> {
+        match self.op(Op::Add { key })? {
+            Response::Item { item } => Ok(ItemView::new(item, self.now())),
+            other => Err(unexpected("add", &other)),
+        }
+    }
+
+    pub fn edit_key(&self, name: &str, edit: ApiKeyEdit) -> AppResult<ItemView> {
+        match self.op(Op::Edit {
+            name: name.to_owned(),
+            edit,
+        })? {
+            Response::Item { item } => Ok(ItemView::new(item, self.now())),
+            other => Err(unexpected("edit", &other)),
+        }
+    }
+
+    /// Replaces the value; the old one stays in the history. Returns the new version.
+    pub fn rotate(&self, name: &str, value: SecretValue) -> AppResult<u32> {
+        match self.op(Op::Rotate {
+            name: name.to_owned(),
+            value: WireSecret::new(value),
+        })? {
+            Response::Version { version } => Ok(version),
+            other => Err(unexpected("rotate", &other)),
+        }
+    }
+
+    /// Makes version `to` current again, as a new version.
+    pub fn rollback(&self, name: &str, to: u32) -> AppResult<u32> {
+        match self.op(Op::Rollback {
+            name: name.to_owned(),
+            to: Some(to),
+        })? {
+            Response::Version { version } => Ok(version),
+            other => Err(unexpected("rollback", &other)),
+        }
+    }
+
+    pub fn remove(&self, name: &str) -> AppResult<()> {
+        self.op(Op::Remove {
+            name: name.to_owned(),
+        })
+        .map(|_| ())
+    }
+
+    fn value(&self, name: &str) -> AppResult<SecretValue> {
+        match self.op(Op::Get {
+            name: name.to_owned(),
+        })? {
+            Response::Secret { value, .. } => Ok(value.into_inner()),
+            other => Err(unexpected("get", &other)),
+        }
+    }
+
+    /// Puts the value on the clipboard from here (it never passes through the window) and
+    /// clears it after the configured time if the clipboard still holds it.
+    pub fn copy(&self, name: &str) -> AppResult<Copied> {
+        let value = self.value(name)?;
+        let clipboard_failed = |e: crate::host::ClipboardError| {
+            AppError::app(AppErrorCode::Clipboard, e.to_string())
+        };
+        self.inner
+            .host
+            .clipboard()
+            .set_secret(&value)
+            .map_err(clipboard_failed)?;
+        let secs = lock(&self.inner.settings).clipboard_clear_secs;
+        let ticket = {
+            let mut state = lock(&self.inner.state);
+            state.copies += 1;
+            state.copied = Some((state.copies, value));
+            state.copies
+        };
+        let app = self.clone();
+        std::thread::Builder::new()
+            .name("clipboard-clear".into())
+            .spawn(move || {
+                std::thread::sleep(Duration::from_secs(u64::from(secs)));
+                app.clear_copied(Some(ticket));
+            })
+            .map_err(|e| AppError::app(AppErrorCode::Clipboard, e.to_string()))?;
+        Ok(Copied {
+            name: name.to_owned(),
+            clears_in_secs: secs,
+        })
+    }
+
+    /// Clears the clipboard if it still holds the value we copied (with that `ticket`, or any).
+    /// Anything the user copied since is left alone.
+    fn clear_copied(&self, ticket: Option<u64>) {
+        let copied = {
+            let mut state = lock(&self.inner.state);
+            match (&state.copied, ticket) {
+                (Some((t, _)), Some(want)) if *t != want => None,
+                _ => state.copied.take(),
+            }
+        };
+        let Some((_, value)) = copied else { return };
+        let clipboard = self.inner.host.clipboard();
+        if let Ok(Some(now)) = clipboard.text()
+            && now.ct_eq(&value)
+        {
+            let _ = clipboard.clear();
+        }
+    }
+
+    /// The value, for an explicit reveal; the screen hides it again after `hide_after_secs`.
+    pub fn reveal(&self, name: &str) -> AppResult<Revealed> {
+        let value = self.value(name)?;
+        Ok(Revealed {
+            value: WireSecret::new(value),
+            hide_after_secs: lock(&self.inner.settings).reveal_secs,
+        })
+    }
+
+    /// The newest `limit` audit entries, newest first.
+    pub fn audit(&self, limit: usize) -> AppResult<Vec<AuditEntry>> {
+        match self.op(Op::Audit { limit })? {
+            Response::Audit { entries } => Ok(entries),
+            other => Err(unexpected("audit", &other)),
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        lock(&self.inner.settings).clone()
+    }
+
+    /// Checks and saves new settings. A new vault location locks the old vault first.
+    pub fn save_settings(&self, new: Settings) -> AppResult<Settings> {
+        new.check()?;
+        let old = self.settings();
+        if old.vault_path != new.vault_path && self.inner.config.vault_env.is_none() {
+            let _ = self.lock();
+        }
+        new.save(&self.inner.config.settings_path)?;
+        *lock(&self.inner.settings) = new.clone();
+        if old.vault_path != new.vault_path {
+            self.status()?;
+        }
+        Ok(new)
+    }
+
+    /// One round of the watcher: the idle lock, then due states for the tray and notifications.
+    pub fn tick(&self) {
+        let (unlocked, last_use) = {
+            let state = lock(&self.inner.state);
+            (state.unlocked == Some(true), state.last_use)
+        };
+        if !unlocked {
+            return;
+        }
+        let minutes = lock(&self.inner.settings).auto_lock_minutes;
+        let idle_limit = SignedDuration::from_mins(i64::from(minutes));
+        if minutes > 0
+            && !self.inner.backend.shared()
+            && last_use.is_some_and(|t| self.now().duration_since(t) >= idle_limit)
+        {
+            let _ = self.lock();
+            return;
+        }
+        // Reading the items is not use: it must not keep the vault from idling out.
+        let last = lock(&self.inner.state).last_use;
+        let _ = self.items();
+        lock(&self.inner.state).last_use = last;
+    }
+
+    /// Starts the watcher thread; it stops at [`App::shutdown`].
+    pub fn start(&self) -> std::io::Result<()> {
+        let app = self.clone();
+        std::thread::Builder::new()
+            .name("vault-watch".into())
+            .spawn(move || {
+                while !app.inner.stopped.load(Ordering::Relaxed) {
+                    std::thread::sleep(app.inner.config.watch_every);
+                    if app.inner.stopped.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    app.tick();
+                }
+            })
+            .map(|_| ())
+    }
+
+    /// The app is quitting: clear a value it copied, stop the watcher.
+    pub fn shutdown(&self) {
+        self.inner.stopped.store(true, Ordering::Relaxed);
+        self.clear_copied(None);
+    }
+}

@@ -1,0 +1,44 @@
+//! What the app needs from whatever hosts it: a place to show events and a clipboard.
+//!
+//! The desktop shell implements this with Tauri events, the tray, desktop notifications and the
+//! system clipboard; the tests implement it with vectors. Nothing in this crate knows which.
+
+use std::fmt;
+
+use vault_core::SecretValue;
+
+use crate::views::{DueItem, LockState};
+
+/// Why the clipboard failed; shown as the `clipboard` error code.
+#[derive(Debug, thiserror::Error)]
+#[error("clipboard: {0}")]
+pub struct ClipboardError(pub String);
+
+/// The system clipboard, as far as the app uses it: secrets only.
+pub trait Clipboard: Send + Sync {
+    /// Puts `value` on the clipboard, marked for clipboard managers to leave out of their
+    /// history.
+    fn set_secret(&self, value: &SecretValue) -> Result<(), ClipboardError>;
+    /// The clipboard's text now, if it holds text.
+    fn text(&self) -> Result<Option<SecretValue>, ClipboardError>;
+    fn clear(&self) -> Result<(), ClipboardError>;
+}
+
+/// The shell around the app. Callbacks come from the app's own threads (the watcher, the
+/// clipboard timer) as well as from commands, so they must be cheap and must not call back
+/// into the app.
+pub trait Host: Send + Sync + 'static {
+    /// The vault was locked or unlocked, here or from anywhere else.
+    fn lock_changed(&self, state: &LockState);
+    /// The number of items needing attention changed (`None`: unknown while locked).
+    fn attention_changed(&self, count: Option<usize>);
+    /// These items got worse (due soon, overdue, expired) while the app was running.
+    fn became_due(&self, items: &[DueItem]);
+    fn clipboard(&self) -> &dyn Clipboard;
+}
+
+impl fmt::Debug for dyn Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Host")
+    }
+}

@@ -1,0 +1,148 @@
+//! What the screens receive: item metadata with its rotation state worked out, the app's
+//! status, choices and receipts. Plain data with generated TypeScript twins; the only value a
+//! view ever carries is [`Revealed`], sent on an explicit reveal.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use vault_agent::WireSecret;
+use vault_core::crypto::KdfParams;
+use vault_core::model::Version;
+use vault_core::rotation::{DEFAULT_LEAD_DAYS, Schedule, lead_days};
+use vault_core::{DueState, Item};
+
+/// An item as listed: metadata, never the value, and where it stands on `now`.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct ItemView {
+    pub item: Item,
+    pub due: DueState,
+    pub schedule: Schedule,
+    /// The next date that needs the user: the earlier of due and expiry.
+    #[ts(as = "Option<String>")]
+    pub next: Option<Timestamp>,
+}
+
+impl ItemView {
+    pub fn new(item: Item, now: Timestamp) -> Self {
+        let schedule = match item.meta.as_api_key() {
+            Some(meta) => meta.schedule(),
+            None => Schedule {
+                due: None,
+                expires: None,
+            },
+        };
+        ItemView {
+            due: schedule.state(now, lead_days(DEFAULT_LEAD_DAYS)),
+            next: schedule.next(),
+            schedule,
+            item,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.item.meta.name()
+    }
+}
+
+/// One item with its history, for the detail screen.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct ItemDetail {
+    pub view: ItemView,
+    /// Newest first.
+    pub history: Vec<Version>,
+}
+
+/// Locked or unlocked, as every screen and the tray must show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct LockState {
+    pub unlocked: bool,
+    pub vault: String,
+}
+
+/// Where the vault path came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum VaultSource {
+    /// The `VAULT_PATH` environment variable (it wins over the setting).
+    Environment,
+    Settings,
+    Default,
+}
+
+/// What the app opens on: first run, unlock, or the items.
+#[derive(Clone, Debug, PartialEq, Serialize, TS)]
+pub struct AppStatus {
+    pub vault: String,
+    pub source: VaultSource,
+    /// Whether a file exists at `vault`.
+    pub exists: bool,
+    pub unlocked: bool,
+    /// A problem with the file found before any password was asked (damaged, newer format...).
+    pub problem: Option<crate::AppError>,
+    /// Whether the vault is served by the agent, shared with the CLI.
+    pub shared: bool,
+}
+
+/// How hard the master password is made to guess (Argon2id cost).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum KdfStrength {
+    /// RFC 9106's second recommendation: 64 MiB, 3 passes.
+    Standard,
+    /// 256 MiB, for machines with memory to spare.
+    High,
+    /// The floor: for small or old machines.
+    Minimum,
+}
+
+impl KdfStrength {
+    pub const ALL: [KdfStrength; 3] = [
+        KdfStrength::Standard,
+        KdfStrength::High,
+        KdfStrength::Minimum,
+    ];
+
+    pub fn params(self) -> KdfParams {
+        match self {
+            KdfStrength::Standard => KdfParams::STANDARD,
+            KdfStrength::High => KdfParams::HIGH,
+            KdfStrength::Minimum => KdfParams::MINIMUM,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct KdfChoice {
+    pub strength: KdfStrength,
+    pub params: KdfParams,
+    pub recommended: bool,
+}
+
+/// How long unlocking takes with a strength, measured on this machine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct KdfMeasurement {
+    pub strength: KdfStrength,
+    pub millis: u32,
+}
+
+/// What a copy did: the clipboard will be cleared after this many seconds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Copied {
+    pub name: String,
+    pub clears_in_secs: u32,
+}
+
+/// A value shown on an explicit reveal; the screen hides it again after `hide_after_secs`.
+#[derive(Debug, Serialize, TS)]
+pub struct Revealed {
+    #[ts(type = "string")]
+    pub value: WireSecret,
+    pub hide_after_secs: u32,
+}
+
+/// An item whose state got worse, for a notification.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct DueItem {
+    pub name: String,
+    pub due: DueState,
+}

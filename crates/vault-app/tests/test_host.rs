@@ -1,0 +1,406 @@
+//! A host that is nothing but the trait: vectors for events, a string for the clipboard, a
+//! clock moved by hand. It proves the app's commands run with no desktop around them, and
+//! pins what a user of the window would notice: what the clipboard holds and when it is
+//! cleared, when the lock screen is asked for, what gets announced as due.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vault_agent::WireSecret;
+use vault_agent::protocol::NewKey;
+use vault_app::views::{DueItem, KdfStrength, LockState, VaultSource};
+use vault_app::{
+    App, AppConfig, AppErrorCode, Clipboard, ClipboardError, ErrorKind, Host, Settings,
+};
+use vault_core::model::ApiKeyEdit;
+use vault_core::{DueState, ErrorCode, RotationPolicy, SecretValue, Timestamp};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+#[derive(Default)]
+struct Events {
+    locks: Vec<bool>,
+    counts: Vec<Option<usize>>,
+    due: Vec<DueItem>,
+}
+
+#[derive(Default)]
+struct MemoryClipboard {
+    text: Mutex<Option<String>>,
+    /// Whether the last write carried the password-manager hint.
+    hinted: Mutex<bool>,
+}
+
+impl Clipboard for MemoryClipboard {
+    fn set_secret(&self, value: &SecretValue) -> Result<(), ClipboardError> {
+        *self.text.lock().unwrap() = Some(value.expose().to_owned());
+        *self.hinted.lock().unwrap() = true;
+        Ok(())
+    }
+    fn text(&self) -> Result<Option<SecretValue>, ClipboardError> {
+        Ok(self.text.lock().unwrap().clone().map(SecretValue::from))
+    }
+    fn clear(&self) -> Result<(), ClipboardError> {
+        *self.text.lock().unwrap() = None;
+        Ok(())
+    }
+}
+
+impl MemoryClipboard {
+    fn get(&self) -> Option<String> {
+        self.text.lock().unwrap().clone()
+    }
+    /// The user copies something else in another program.
+    fn user_copies(&self, text: &str) {
+        *self.text.lock().unwrap() = Some(text.to_owned());
+        *self.hinted.lock().unwrap() = false;
+    }
+}
+
+#[derive(Default)]
+struct TestHost {
+    events: Mutex<Events>,
+    clipboard: MemoryClipboard,
+}
+
+impl Host for TestHost {
+    fn lock_changed(&self, state: &LockState) {
+        self.events.lock().unwrap().locks.push(state.unlocked);
+    }
+    fn attention_changed(&self, count: Option<usize>) {
+        self.events.lock().unwrap().counts.push(count);
+    }
+    fn became_due(&self, items: &[DueItem]) {
+        self.events.lock().unwrap().due.extend_from_slice(items);
+    }
+    fn clipboard(&self) -> &dyn Clipboard {
+        &self.clipboard
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    vault: PathBuf,
+    settings: PathBuf,
+    now: Arc<Mutex<Timestamp>>,
+    app: App<TestHost>,
+}
+
+impl Fixture {
+    /// An app on a temp vault location (nothing created yet), with `settings` on disk.
+    fn new(settings: Settings) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = dir.path().join("data/vault.db");
+        let settings_path = dir.path().join("config/desktop.toml");
+        std::fs::create_dir_all(settings_path.parent().unwrap()).unwrap();
+        std::fs::write(&settings_path, toml::to_string(&settings).unwrap()).unwrap();
+        let now = Arc::new(Mutex::new(
+            "2026-03-01T09:00:00Z".parse::<Timestamp>().unwrap(),
+        ));
+        let clock_now = Arc::clone(&now);
+        let app = App::new(
+            TestHost::default(),
+            AppConfig {
+                settings_path: settings_path.clone(),
+                vault_env: None,
+                default_vault: Some(vault.clone()),
+                clock: Arc::new(move || *clock_now.lock().unwrap()),
+                watch_every: Duration::from_secs(3600),
+                build: "test".into(),
+            },
+        );
+        Fixture {
+            _dir: dir,
+            vault,
+            settings: settings_path,
+            now,
+            app,
+        }
+    }
+
+    fn created() -> Self {
+        Self::created_with(Settings::default())
+    }
+
+    fn created_with(settings: Settings) -> Self {
+        let f = Self::new(settings);
+        f.app
+            .create_vault(SecretValue::new(PASSWORD), KdfStrength::Minimum)
+            .unwrap();
+        f
+    }
+
+    fn advance(&self, by: jiff::SignedDuration) {
+        let mut now = self.now.lock().unwrap();
+        *now = now.checked_add(by).unwrap();
+    }
+
+    fn advance_days(&self, days: i64) {
+        self.advance(jiff::SignedDuration::from_hours(24 * days));
+    }
+
+    fn add(&self, name: &str, value: &str, rotate_days: u32) {
+        self.app
+            .add_key(NewKey {
+                name: name.into(),
+                value: WireSecret::new(SecretValue::new(value)),
+                env: vec![],
+                service: None,
+                tags: vec!["work".into()],
+                notes: String::new(),
+                rotation: RotationPolicy::Every { days: rotate_days },
+                expires: None,
+            })
+            .unwrap();
+    }
+
+    fn events(&self) -> std::sync::MutexGuard<'_, Events> {
+        self.app.host().events.lock().unwrap()
+    }
+}
+
+fn code(e: &vault_app::AppError) -> ErrorKind {
+    e.code
+}
+
+#[test]
+fn first_run_then_create_unlocks_and_lists_nothing() {
+    let f = Fixture::new(Settings::default());
+    let status = f.app.status().unwrap();
+    assert!(!status.exists && !status.unlocked, "{status:?}");
+    assert_eq!(status.source, VaultSource::Default);
+    assert_eq!(status.vault, f.vault.display().to_string());
+
+    let short = f
+        .app
+        .create_vault(SecretValue::new("short"), KdfStrength::Minimum)
+        .unwrap_err();
+    assert_eq!(code(&short), ErrorKind::App(AppErrorCode::PasswordTooShort));
+    assert!(!f.vault.exists(), "a refused password creates nothing");
+
+    f.app
+        .create_vault(SecretValue::new(PASSWORD), KdfStrength::Minimum)
+        .unwrap();
+    let status = f.app.status().unwrap();
+    assert!(status.exists && status.unlocked);
+    assert!(f.app.items().unwrap().is_empty());
+    assert_eq!(f.events().locks, vec![false, true]);
+}
+
+#[test]
+fn measures_the_unlock_cost_of_each_strength() {
+    let f = Fixture::new(Settings::default());
+    let choices = f.app.kdf_choices();
+    assert_eq!(
+        choices.iter().filter(|c| c.recommended).count(),
+        1,
+        "one recommended strength"
+    );
+    let m = f.app.measure_kdf(KdfStrength::Minimum).unwrap();
+    assert_eq!(m.strength, KdfStrength::Minimum);
+    assert!(m.millis < 60_000);
+}
+
+#[test]
+fn wrong_password_is_a_code_and_loses_nothing() {
+    let f = Fixture::created();
+    f.add("openai", "sk-live-1", 90);
+    f.app.lock().unwrap();
+    let e = f.app.unlock(SecretValue::new("not the password")).unwrap_err();
+    assert!(e.is(ErrorCode::WrongPassword), "{e:?}");
+    assert!(!e.message.contains("not the password"));
+    f.app.unlock(SecretValue::new(PASSWORD)).unwrap();
+    assert_eq!(f.app.items().unwrap()[0].name(), "openai");
+}
+
+#[test]
+fn copy_puts_the_value_on_the_clipboard_and_clears_it_later() {
+    // Below the settings screen's floor, written to the file as a user could.
+    let f = Fixture::new(Settings {
+        clipboard_clear_secs: 1,
+        ..Settings::default()
+    });
+    f.app
+        .create_vault(SecretValue::new(PASSWORD), KdfStrength::Minimum)
+        .unwrap();
+    f.add("stripe", "sk_live_abc", 90);
+
+    let copied = f.app.copy("stripe").unwrap();
+    assert_eq!(copied.clears_in_secs, 1);
+    assert_eq!(f.app.host().clipboard.get().as_deref(), Some("sk_live_abc"));
+    assert!(*f.app.host().clipboard.hinted.lock().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while f.app.host().clipboard.get().is_some() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(f.app.host().clipboard.get(), None, "cleared after the timer");
+
+    // Something the user copied since is theirs: left alone.
+    f.app.copy("stripe").unwrap();
+    f.app.host().clipboard.user_copies("my own text");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(f.app.host().clipboard.get().as_deref(), Some("my own text"));
+}
+
+#[test]
+fn locking_clears_a_copied_value_and_asks_for_the_lock_screen() {
+    let f = Fixture::created();
+    f.add("github", "ghp_123", 90);
+    f.app.copy("github").unwrap();
+    f.app.lock().unwrap();
+    assert_eq!(f.app.host().clipboard.get(), None);
+    assert_eq!(f.events().locks, vec![true, false]);
+    assert_eq!(f.events().counts.last(), Some(&None), "tray count unknown");
+
+    let e = f.app.items().unwrap_err();
+    assert!(e.is(ErrorCode::Locked));
+    assert!(!f.app.status().unwrap().unlocked);
+}
+
+#[test]
+fn reveal_is_explicit_and_timed() {
+    let f = Fixture::created();
+    f.add("aws", "AKIA-secret", 90);
+    let r = f.app.reveal("aws").unwrap();
+    assert_eq!(r.value.0.expose(), "AKIA-secret");
+    assert_eq!(r.hide_after_secs, Settings::default().reveal_secs);
+    let json = serde_json::to_string(&f.app.items().unwrap()).unwrap();
+    assert!(!json.contains("AKIA-secret"), "listing never carries values");
+    let detail = serde_json::to_string(&f.app.item("aws").unwrap()).unwrap();
+    assert!(!detail.contains("AKIA-secret"));
+}
+
+#[test]
+fn rotate_rollback_and_edit_through_the_app() {
+    let f = Fixture::created();
+    f.add("openai", "sk-1", 30);
+    f.advance_days(1);
+    assert_eq!(f.app.rotate("openai", SecretValue::new("sk-2")).unwrap(), 2);
+    let detail = f.app.item("openai").unwrap();
+    let versions: Vec<u32> = detail.history.iter().map(|v| v.version).collect();
+    assert_eq!(versions, vec![2, 1], "newest first");
+    assert_eq!(f.app.rollback("openai", 1).unwrap(), 3);
+    assert_eq!(f.app.reveal("openai").unwrap().value.0.expose(), "sk-1");
+
+    let expiring = f
+        .app
+        .edit_key(
+            "openai",
+            ApiKeyEdit {
+                expires: Some(Some("2026-12-31T00:00:00Z".parse().unwrap())),
+                notes: Some("team key".into()),
+                ..ApiKeyEdit::default()
+            },
+        )
+        .unwrap();
+    assert!(expiring.schedule.expires.is_some());
+    // The window sends `{"expires": null}` to clear it.
+    let clear: ApiKeyEdit = serde_json::from_str(r#"{"expires":null}"#).unwrap();
+    let cleared = f.app.edit_key("openai", clear).unwrap();
+    assert_eq!(cleared.schedule.expires, None);
+    assert_eq!(
+        cleared.item.meta.as_api_key().unwrap().notes,
+        "team key",
+        "an absent field is left alone"
+    );
+
+    let audit = f.app.audit(10).unwrap();
+    assert!(audit.len() >= 5, "{audit:?}");
+    f.app.remove("openai").unwrap();
+    assert!(f.app.item("openai").unwrap_err().is(ErrorCode::NotFound));
+}
+
+#[test]
+fn items_that_fall_due_while_running_are_announced_once() {
+    // Days pass between looks: no idle lock in the way.
+    let f = Fixture::created_with(Settings {
+        auto_lock_minutes: 0,
+        ..Settings::default()
+    });
+    f.add("soon", "v1", 20);
+    f.add("later", "v2", 365);
+    let views = f.app.items().unwrap();
+    assert!(views.iter().all(|v| v.due == DueState::Ok), "{views:?}");
+    assert_eq!(f.events().counts.last(), Some(&Some(0)));
+
+    // 10 days on, "soon" is within the 14-day lead: due soon.
+    f.advance_days(10);
+    f.app.tick();
+    {
+        let ev = f.events();
+        assert_eq!(
+            ev.due,
+            vec![DueItem {
+                name: "soon".into(),
+                due: DueState::DueSoon
+            }]
+        );
+        assert_eq!(ev.counts.last(), Some(&Some(1)));
+    }
+    f.app.tick();
+    assert_eq!(f.events().due.len(), 1, "announced once");
+
+    f.advance_days(11);
+    f.app.tick();
+    assert_eq!(f.events().due.last().unwrap().due, DueState::Overdue);
+    // A rotation puts it back to ok: the tray count drops.
+    f.app.rotate("soon", SecretValue::new("v1b")).unwrap();
+    f.app.items().unwrap();
+    assert_eq!(f.events().counts.last(), Some(&Some(0)));
+}
+
+#[test]
+fn locks_itself_when_idle() {
+    let f = Fixture::new(Settings {
+        auto_lock_minutes: 5,
+        ..Settings::default()
+    });
+    f.app
+        .create_vault(SecretValue::new(PASSWORD), KdfStrength::Minimum)
+        .unwrap();
+    f.advance(jiff::SignedDuration::from_mins(4));
+    f.app.tick();
+    assert!(f.app.status().unwrap().unlocked, "4 idle minutes: still open");
+    f.advance(jiff::SignedDuration::from_mins(2));
+    f.app.tick();
+    assert_eq!(f.events().locks.last(), Some(&false));
+    assert!(!f.app.status().unwrap().unlocked);
+}
+
+#[test]
+fn a_damaged_file_is_reported_before_any_password() {
+    let f = Fixture::new(Settings::default());
+    std::fs::create_dir_all(f.vault.parent().unwrap()).unwrap();
+    std::fs::write(&f.vault, b"this is not a vault, just some text").unwrap();
+    let status = f.app.status().unwrap();
+    assert!(status.exists);
+    let problem = status.problem.expect("a problem");
+    assert_eq!(problem.code, ErrorKind::Vault(ErrorCode::Damaged));
+    assert_eq!(
+        std::fs::read(&f.vault).unwrap(),
+        b"this is not a vault, just some text",
+        "left as it was"
+    );
+}
+
+#[test]
+fn settings_are_checked_saved_and_move_the_vault() {
+    let f = Fixture::created();
+    let mut s = f.app.settings();
+    s.clipboard_clear_secs = 2;
+    let e = f.app.save_settings(s.clone()).unwrap_err();
+    assert!(e.is(ErrorCode::Invalid));
+    assert!(!e.message.is_empty(), "says what fits");
+
+    let elsewhere = f.vault.with_file_name("other.db");
+    s.clipboard_clear_secs = 45;
+    s.vault_path = Some(elsewhere.display().to_string());
+    f.app.save_settings(s.clone()).unwrap();
+    assert_eq!(Settings::load(&f.settings), s);
+    let status = f.app.status().unwrap();
+    assert_eq!(status.source, VaultSource::Settings);
+    assert!(!status.exists && !status.unlocked, "first run for the new place");
+    assert_eq!(f.events().locks.last(), Some(&false));
+}

@@ -1,0 +1,56 @@
+// The window's only door to the vault: one typed function per Tauri command of src-tauri.
+// Argument and result types are generated from Rust (./bindings); nothing here is declared twice.
+import { invoke } from '@tauri-apps/api/core';
+import type { ApiKeyEdit } from './bindings/ApiKeyEdit';
+import type { AppError } from './bindings/AppError';
+import type { AppStatus } from './bindings/AppStatus';
+import type { AuditEntry } from './bindings/AuditEntry';
+import type { Copied } from './bindings/Copied';
+import type { ItemDetail } from './bindings/ItemDetail';
+import type { ItemView } from './bindings/ItemView';
+import type { KdfChoice } from './bindings/KdfChoice';
+import type { KdfMeasurement } from './bindings/KdfMeasurement';
+import type { KdfStrength } from './bindings/KdfStrength';
+import type { NewKey } from './bindings/NewKey';
+import type { Revealed } from './bindings/Revealed';
+import type { Settings } from './bindings/Settings';
+
+/** Whatever a command rejected with, as an AppError (a code the UI can explain). */
+export function toAppError(e: unknown): AppError {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') {
+    return e as AppError;
+  }
+  return { code: 'unexpected', message: String(e) };
+}
+
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+export const api = {
+  status: () => call<AppStatus>('status'),
+  kdfChoices: () => call<KdfChoice[]>('kdf_choices'),
+  measureKdf: (strength: KdfStrength) => call<KdfMeasurement>('measure_kdf', { strength }),
+  createVault: (password: string, strength: KdfStrength) =>
+    call<null>('create_vault', { password, strength }),
+  unlock: (password: string) => call<null>('unlock', { password }),
+  lock: () => call<null>('lock'),
+  items: () => call<ItemView[]>('items'),
+  item: (name: string) => call<ItemDetail>('item', { name }),
+  addKey: (key: NewKey) => call<ItemView>('add_key', { key }),
+  editKey: (name: string, edit: ApiKeyEdit) => call<ItemView>('edit_key', { name, edit }),
+  rotate: (name: string, value: string) => call<number>('rotate', { name, value }),
+  rollback: (name: string, to: number) => call<number>('rollback', { name, to }),
+  remove: (name: string) => call<null>('remove', { name }),
+  copy: (name: string) => call<Copied>('copy', { name }),
+  reveal: (name: string) => call<Revealed>('reveal', { name }),
+  audit: (limit: number) => call<AuditEntry[]>('audit', { limit }),
+  settings: () => call<Settings>('settings'),
+  saveSettings: (settings: Settings) => call<Settings>('save_settings', { settings }),
+};
+
+export type Api = typeof api;

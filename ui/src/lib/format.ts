@@ -1,0 +1,88 @@
+// Dates and states in words. Every function takes `now`, so tests fix it.
+import type { DueState } from './bindings/DueState';
+import type { RotationPolicy } from './bindings/RotationPolicy';
+
+const DAY = 86_400_000;
+
+export const DEFAULT_INTERVAL_DAYS = 90;
+
+export function dueLabel(due: DueState): string {
+  switch (due) {
+    case 'expired':
+      return 'Expired';
+    case 'overdue':
+      return 'Rotate now';
+    case 'due_soon':
+      return 'Due soon';
+    case 'ok':
+      return 'Up to date';
+  }
+}
+
+export function policyLabel(p: RotationPolicy): string {
+  switch (p.policy) {
+    case 'default':
+      return `Every ${DEFAULT_INTERVAL_DAYS} days (default)`;
+    case 'every':
+      return p.days % 7 === 0 && p.days >= 14 ? `Every ${p.days / 7} weeks` : `Every ${p.days} days`;
+    case 'never':
+      return 'Never';
+  }
+}
+
+/** "today", "in 3 days", "2 months ago". */
+export function relative(iso: string, now: Date): string {
+  const diff = new Date(iso).getTime() - now.getTime();
+  const days = Math.round(diff / DAY);
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  if (Math.abs(days) < 1) {
+    const hours = Math.round(diff / 3_600_000);
+    return Math.abs(hours) < 1 ? rtf.format(0, 'day') : rtf.format(hours, 'hour');
+  }
+  if (Math.abs(days) < 45) return rtf.format(days, 'day');
+  const months = Math.round(days / 30.4);
+  if (Math.abs(months) < 18) return rtf.format(months, 'month');
+  return rtf.format(Math.round(days / 365), 'year');
+}
+
+/** "12 Mar 2026". */
+export function shortDate(iso: string): string {
+  return new Date(iso).toLocaleDateString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  });
+}
+
+/** "12 Mar 2026, 14:03". */
+export function dateTime(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+}
+
+/** "0.8 s", "1.9 s", "350 ms". */
+export function duration(millis: number): string {
+  return millis < 1000 ? `${millis} ms` : `${(millis / 1000).toFixed(1)} s`;
+}
+
+/** The YYYY-MM-DD of an instant, for a date input; and back to an instant at midnight UTC. */
+export function toDateInput(iso: string | null | undefined): string {
+  return iso ? iso.slice(0, 10) : '';
+}
+
+export function fromDateInput(date: string): string | null {
+  return date ? `${date}T00:00:00Z` : null;
+}
+
+/** Splits "A, B  C" into ["A", "B", "C"]. */
+export function splitList(text: string): string[] {
+  return text
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
