@@ -1,12 +1,78 @@
 // Release builds on Windows must not open a console window next to the app.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-//! Vault desktop app: a thin Tauri shell. All vault logic lives in the workspace crates.
+//! Vault desktop app: a thin Tauri shell. The commands and their rules live in `vault-app`;
+//! this crate wires them to the window, the tray, notifications and the clipboard.
+
+mod commands;
+mod host;
+mod tray;
 
 use std::process::ExitCode;
 
-fn run() -> tauri::Result<()> {
-    tauri::Builder::default().run(tauri::generate_context!())
+use tauri::{Manager, RunEvent};
+use vault_app::{App, AppConfig};
+
+use crate::host::DesktopHost;
+
+/// The app as the command handlers see it.
+pub type Desktop = App<DesktopHost>;
+
+const BUILD: &str = env!("CARGO_PKG_VERSION");
+
+fn run() -> Result<(), String> {
+    let config = AppConfig::from_env(BUILD)
+        .ok_or("no home directory: cannot place the settings or the vault")?;
+    let desktop: Desktop = App::new(DesktopHost::default(), config);
+    let app = tauri::Builder::default()
+        // First: a second launch focuses this window and exits.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tray::show_window(app);
+        }))
+        .plugin(tauri_plugin_notification::init())
+        .manage(desktop.clone())
+        .setup(|app| {
+            let handle = app.handle().clone();
+            let desktop = app.state::<Desktop>();
+            desktop.host().attach(handle.clone());
+            // No tray on this desktop (no StatusNotifier host): the window is enough.
+            if let Err(e) = tray::build(&handle) {
+                eprintln!("vault-desktop: no tray icon: {e}");
+            }
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.set_content_protected(true);
+            }
+            desktop.start()?;
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::kdf_choices,
+            commands::measure_kdf,
+            commands::create_vault,
+            commands::unlock,
+            commands::lock,
+            commands::items,
+            commands::item,
+            commands::add_key,
+            commands::edit_key,
+            commands::rotate,
+            commands::rollback,
+            commands::remove,
+            commands::copy,
+            commands::reveal,
+            commands::audit,
+            commands::settings,
+            commands::save_settings,
+        ])
+        .build(tauri::generate_context!())
+        .map_err(|e| e.to_string())?;
+    app.run(move |_, event| {
+        if let RunEvent::Exit = event {
+            desktop.shutdown();
+        }
+    });
+    Ok(())
 }
 
 fn main() -> ExitCode {

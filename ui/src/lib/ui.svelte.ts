@@ -1,0 +1,34 @@
+// Where the user is inside the unlocked window, and transient messages.
+export type View = 'items' | 'attention' | 'audit' | 'settings';
+
+export interface Toast {
+  id: number;
+  text: string;
+  tone: 'info' | 'error';
+}
+
+class Ui {
+  view = $state<View>('items');
+  adding = $state(false);
+  /** Bumped to ask the search box to take focus (Ctrl/Cmd+F). */
+  searchFocus = $state(0);
+  toasts = $state<Toast[]>([]);
+  #next = 1;
+
+  toast(text: string, tone: Toast['tone'] = 'info', millis = 4000): void {
+    const id = this.#next++;
+    this.toasts = [...this.toasts, { id, text, tone }];
+    setTimeout(() => this.dismiss(id), millis);
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  focusSearch(): void {
+    if (this.view !== 'items' && this.view !== 'attention') this.view = 'items';
+    this.searchFocus++;
+  }
+}
+
+export const ui = new Ui();
