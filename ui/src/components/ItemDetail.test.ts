@@ -1,0 +1,77 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ItemDetail as Detail } from '../lib/bindings/ItemDetail';
+import { items } from '../lib/items.svelte';
+import { ui } from '../lib/ui.svelte';
+import { view } from '../test/fixtures';
+import { backend, resetBackend } from '../test/ipc';
+import ItemDetail from './ItemDetail.svelte';
+
+const detail: Detail = {
+  view: view('openai', { env: ['OPENAI_API_KEY'], tags: ['ai'], due: 'overdue' }),
+  history: [
+    { version: 2, set_at: '2026-02-01T00:00:00Z', replaced_at: null },
+    { version: 1, set_at: '2026-01-01T00:00:00Z', replaced_at: '2026-02-01T00:00:00Z' },
+  ],
+};
+
+describe('ItemDetail', () => {
+  beforeEach(() => {
+    items.clear();
+    ui.toasts = [];
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    await resetBackend();
+  });
+
+  it('copies through Rust: the value never reaches the window', async () => {
+    const calls = backend({ item: detail, copy: { name: 'openai', clears_in_secs: 30 } });
+    const { container } = render(ItemDetail, { name: 'openai' });
+    await fireEvent.click(await screen.findByRole('button', { name: /Copy value/ }));
+    await waitFor(() => expect(ui.toasts[0]?.text).toContain('cleared in 30 s'));
+    expect(calls.map((c) => c.cmd)).toEqual(['item', 'copy']);
+    expect(container.textContent).not.toContain('sk-');
+    expect(screen.getByLabelText('Value hidden')).toBeTruthy();
+  });
+
+  it('reveals on request and hides again when the time is up', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    backend({ item: detail, reveal: { value: 'sk-secret-123', hide_after_secs: 3 } });
+    render(ItemDetail, { name: 'openai' });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Reveal' }));
+    expect((await screen.findByTestId('revealed-value')).textContent).toBe('sk-secret-123');
+    expect(screen.getByText('Hides in 3 s')).toBeTruthy();
+    await vi.advanceTimersByTimeAsync(3100);
+    expect(screen.queryByTestId('revealed-value')).toBeNull();
+    expect(screen.getByLabelText('Value hidden')).toBeTruthy();
+  });
+
+  it('shows the due state, env names, tags and the history', async () => {
+    backend({ item: detail });
+    render(ItemDetail, { name: 'openai' });
+    expect(await screen.findByText('Rotate now')).toBeTruthy();
+    expect(screen.getByText('OPENAI_API_KEY')).toBeTruthy();
+    expect(screen.getByText('ai')).toBeTruthy();
+    expect(screen.getByText('Version 2')).toBeTruthy();
+    expect(screen.getByText('Current')).toBeTruthy();
+    expect(screen.getAllByRole('button', { name: 'Restore…' })).toHaveLength(1);
+  });
+
+  it('sends only the fields that changed when saving an edit', async () => {
+    const calls = backend({
+      item: detail,
+      edit_key: { ...detail.view },
+      items: [detail.view],
+    });
+    render(ItemDetail, { name: 'openai' });
+    await fireEvent.click(await screen.findByRole('button', { name: /Edit/ }));
+    await fireEvent.input(screen.getByLabelText('Tags'), { target: { value: 'ai, prod' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'edit_key')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({
+      name: 'openai',
+      edit: { tags: ['ai', 'prod'] },
+    });
+  });
+});

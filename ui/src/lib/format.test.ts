@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { duration, fromDateInput, policyLabel, relative, splitList, toDateInput } from './format';
+
+describe('format', () => {
+  const now = new Date('2026-03-01T12:00:00Z');
+
+  it('says dates relative to now', () => {
+    expect(relative('2026-03-11T12:00:00Z', now)).toBe('in 10 days');
+    expect(relative('2026-02-27T12:00:00Z', now)).toBe('2 days ago');
+    expect(relative('2026-09-01T12:00:00Z', now)).toBe('in 6 months');
+  });
+
+  it('names rotation policies', () => {
+    expect(policyLabel({ policy: 'default' })).toBe('Every 90 days (default)');
+    expect(policyLabel({ policy: 'every', days: 30 })).toBe('Every 30 days');
+    expect(policyLabel({ policy: 'every', days: 28 })).toBe('Every 4 weeks');
+    expect(policyLabel({ policy: 'never' })).toBe('Never');
+  });
+
+  it('round-trips date inputs and splits lists', () => {
+    expect(toDateInput('2030-01-31T00:00:00Z')).toBe('2030-01-31');
+    expect(fromDateInput('2030-01-31')).toBe('2030-01-31T00:00:00Z');
+    expect(fromDateInput('')).toBeNull();
+    expect(splitList(' A, B  C,,')).toEqual(['A', 'B', 'C']);
+    expect(duration(350)).toBe('350 ms');
+    expect(duration(1890)).toBe('1.9 s');
+  });
+});
