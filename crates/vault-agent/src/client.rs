@@ -84,11 +84,17 @@ impl Client {
     /// and replacing one that is stale.
     pub fn connect_or_start(dir: &AgentDir, vault_exe: &Path) -> Result<Client, AgentError> {
         dir.ensure()?;
-        for _ in 0..3 {
-            match Self::hello(dir)? {
-                Some(Hello::Compatible(c)) => return Ok(c),
-                Some(Hello::Stale { pid }) => retire(dir, pid)?,
-                None => {}
+        for attempt in 0..5u64 {
+            match Self::hello(dir) {
+                Ok(Some(Hello::Compatible(c))) => return Ok(c),
+                Ok(Some(Hello::Stale { pid })) => retire(dir, pid)?,
+                // An agent that hangs up on `hello` is dying (killed, or quitting): give it a
+                // moment to release its lock, then start a fresh one.
+                Err(AgentError::Disconnected(_)) => {
+                    std::thread::sleep(Duration::from_millis(50 * (attempt + 1)))
+                }
+                Ok(None) => {}
+                Err(e) => return Err(e),
             }
             start(dir, vault_exe)?;
         }
@@ -176,6 +182,14 @@ impl Client {
 
     fn send_quit(&mut self) {
         let _ = write_frame(&mut self.writer, &Request::Quit);
+    }
+
+    /// Asks the agent to exit (locking everything) and waits until it has gone.
+    pub fn quit(mut self, dir: &AgentDir) -> Result<(), AgentError> {
+        let pid = self.pid;
+        self.send_quit();
+        drop(self);
+        retire(dir, Some(pid))
     }
 
     /// Sends one request and reads its answer.

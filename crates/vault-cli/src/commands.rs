@@ -939,9 +939,9 @@ pub fn agent(foreground: bool, stop: bool, daemon: bool) -> Result<()> {
     let dir = AgentDir::for_current_user();
     if stop {
         return match Client::connect(&dir) {
-            Ok(Some(mut c)) => {
+            Ok(Some(c)) => {
                 let pid = c.pid;
-                let _ = c.call(&Request::Quit);
+                c.quit(&dir)?;
                 eprintln!("Stopped the agent (pid {pid}).");
                 Ok(())
             }
