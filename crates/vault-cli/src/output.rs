@@ -71,16 +71,14 @@ pub fn rotation(meta: &ApiKeyMeta, now: Timestamp) -> (DueState, String) {
 
 /// A length of time for people: `90 s`, `5 min`, `1 h 30 min`.
 pub fn duration(secs: u64) -> String {
-    match secs {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7_200 => format!("{} min", (s + 30) / 60),
-        s => {
-            let m = (s + 30) / 60;
-            match m % 60 {
-                0 => format!("{} h", m / 60),
-                r => format!("{} h {r} min", m / 60),
-            }
-        }
+    if secs < 120 {
+        return format!("{secs} s");
+    }
+    let m = (secs + 30) / 60;
+    match (m / 60, m % 60) {
+        (0..=1, _) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, r) => format!("{h} h {r} min"),
     }
 }
 
@@ -148,7 +146,8 @@ mod tests {
     fn durations_round_to_what_people_read() {
         assert_eq!(duration(45), "45 s");
         assert_eq!(duration(899), "15 min");
-        assert_eq!(duration(5400), "1 h 30 min");
+        assert_eq!(duration(5400), "90 min");
+        assert_eq!(duration(9000), "2 h 30 min");
         assert_eq!(duration(7199), "2 h");
     }
 
