@@ -93,6 +93,7 @@ pub fn run(
 
     let service = Service::new(clock);
     service.set_lock_after(lock_after);
+    service.defer_writes(true);
     let agent = Arc::new(Agent {
         service,
         socket: dir.socket(),
@@ -298,6 +299,7 @@ impl Agent {
             if reply(&mut writer, &response).is_err() {
                 return;
             }
+            self.service.write_deferred();
         }
     }
 
