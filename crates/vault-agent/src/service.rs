@@ -78,16 +78,21 @@ impl Service {
         self.defer.store(on, Ordering::Relaxed);
     }
 
-    /// Writes deferred audit entries. A failure here loses an audit entry, never a secret.
+    /// Writes deferred audit entries, one transaction per vault. A failure here loses audit
+    /// entries, never a secret or an item.
     pub fn write_deferred(&self) {
         let pending = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
         if pending.is_empty() {
             return;
         }
-        let mut state = self.state();
+        let mut by_vault: BTreeMap<PathBuf, Vec<(AuditEvent, Timestamp)>> = BTreeMap::new();
         for (path, event, at) in pending {
+            by_vault.entry(path).or_default().push((event, at));
+        }
+        let mut state = self.state();
+        for (path, events) in by_vault {
             if let Some(v) = state.unlocked.get_mut(&path) {
-                let _ = v.record(event, at);
+                let _ = v.record_all(events);
             }
         }
     }
@@ -111,8 +116,9 @@ impl Service {
         self.notify();
     }
 
-    /// Drops every unlocked vault (and with it every key).
+    /// Drops every unlocked vault (and with it every key), after writing pending audit entries.
     pub fn lock_all(&self) {
+        self.write_deferred();
         let dropped = std::mem::take(&mut self.state().unlocked);
         if !dropped.is_empty() {
             drop(dropped);
@@ -123,18 +129,17 @@ impl Service {
     /// Locks everything when nothing has used a vault for the configured idle time. Returns
     /// whether it locked.
     pub fn lock_if_idle(&self, now: Instant) -> bool {
-        let mut state = self.state();
-        let idle = state
-            .lock_after
-            .is_some_and(|after| now.saturating_duration_since(state.last_used) >= after);
-        if !idle || state.unlocked.is_empty() {
-            return false;
+        let idle = {
+            let state = self.state();
+            !state.unlocked.is_empty()
+                && state
+                    .lock_after
+                    .is_some_and(|after| now.saturating_duration_since(state.last_used) >= after)
+        };
+        if idle {
+            self.lock_all();
         }
-        let dropped = std::mem::take(&mut state.unlocked);
-        drop(state);
-        drop(dropped);
-        self.notify();
-        true
+        idle
     }
 
     /// The unlocked vaults and the time left before each locks.
@@ -247,6 +252,10 @@ impl Service {
                 }
             }
             Request::Vault { vault, op } => {
+                if matches!(op, Op::Audit { .. }) {
+                    // The log shows every run, including those answered a moment ago.
+                    self.write_deferred();
+                }
                 let now = self.now();
                 let mut state = self.state();
                 let current = state.unlocked.get(&vault).map(Vault::is_current);
