@@ -15,7 +15,7 @@ use crate::tray;
 pub const LOCK_CHANGED: &str = "lock-changed";
 pub const ATTENTION_CHANGED: &str = "attention-changed";
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct DesktopHost {
     handle: OnceLock<AppHandle>,
     clipboard: SystemClipboard,
@@ -83,6 +83,12 @@ fn notification_text(items: &[DueItem]) -> (String, String) {
 #[derive(Default)]
 struct SystemClipboard {
     inner: Mutex<Option<arboard::Clipboard>>,
+}
+
+impl std::fmt::Debug for SystemClipboard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SystemClipboard")
+    }
 }
 
 impl SystemClipboard {

@@ -18,10 +18,8 @@ use crate::host::DesktopHost;
 /// The app as the command handlers see it.
 pub type Desktop = App<DesktopHost>;
 
-const BUILD: &str = env!("CARGO_PKG_VERSION");
-
 fn run() -> Result<(), String> {
-    let config = AppConfig::from_env(BUILD)
+    let config = AppConfig::from_env()
         .ok_or("no home directory: cannot place the settings or the vault")?;
     let desktop: Desktop = App::new(DesktopHost::default(), config);
     let app = tauri::Builder::default()

@@ -1,40 +1,99 @@
 //! Answers protocol requests against unlocked vaults.
 //!
 //! The same code serves the agent's socket and the CLI's `--no-agent` mode. It owns the
-//! unlocked [`Vault`]s; locking drops them, which zeroizes their keys.
+//! unlocked [`Vault`]s; locking drops them, which zeroizes their keys. It is shared by the
+//! agent's connection threads, so it locks internally, and it never holds its lock across a
+//! key derivation: one client typing a password does not stall the others.
 
 use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
-use vault_core::model::{ApiKey, ItemMeta};
-use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
+use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
+use vault_core::refs::Reference;
+use vault_core::{DueState, Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv, rotation};
 
-use crate::protocol::{NewKey, Op, PROTOCOL_VERSION, Request, Response, VaultStatus, WireSecret};
+use crate::protocol::{
+    Attention, BUILD, Injection, NewKey, Op, PROTOCOL, Request, Resolution, Response, VaultStatus,
+    WireSecret,
+};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
-pub type Clock = Box<dyn Fn() -> Timestamp + Send>;
+pub type Clock = Box<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The idle time after which the agent locks, unless configured otherwise.
+pub const DEFAULT_LOCK_AFTER: Duration = Duration::from_secs(15 * 60);
 
 pub struct Service {
-    unlocked: HashMap<PathBuf, Vault>,
+    state: Mutex<State>,
     clock: Clock,
-    build: String,
+    /// Subscribers to lock-state changes; a closed receiver is dropped at the next change.
+    watchers: Mutex<Vec<Sender<Vec<VaultStatus>>>>,
+    /// Audit entries of runs, written after the answer has gone (see [`Self::defer_writes`]).
+    deferred: Mutex<Vec<(PathBuf, AuditEvent, Timestamp)>>,
+    defer: AtomicBool,
+}
+
+struct State {
+    unlocked: HashMap<PathBuf, Vault>,
+    /// The last request that used or unlocked a vault (status queries do not count).
+    last_used: Instant,
+    lock_after: Option<Duration>,
 }
 
 impl fmt::Debug for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
         f.debug_struct("Service")
-            .field("unlocked", &self.unlocked.keys().collect::<Vec<_>>())
+            .field("unlocked", &state.unlocked.keys().collect::<Vec<_>>())
+            .field("lock_after", &state.lock_after)
             .finish()
     }
 }
 
 impl Service {
-    pub fn new(clock: Clock, build: impl Into<String>) -> Self {
+    pub fn new(clock: Clock) -> Self {
         Service {
-            unlocked: HashMap::new(),
+            state: Mutex::new(State {
+                unlocked: HashMap::new(),
+                last_used: Instant::now(),
+                lock_after: Some(DEFAULT_LOCK_AFTER),
+            }),
             clock,
-            build: build.into(),
+            watchers: Mutex::new(Vec::new()),
+            deferred: Mutex::new(Vec::new()),
+            defer: AtomicBool::new(false),
+        }
+    }
+
+    /// Writes the audit entry of a run after the answer instead of before it, so `vault run`
+    /// does not wait for a synchronous commit. The agent turns this on and calls
+    /// [`Self::write_deferred`] once each answer is sent; in-process, entries are written at once.
+    pub fn defer_writes(&self, on: bool) {
+        self.defer.store(on, Ordering::Relaxed);
+    }
+
+    /// Writes deferred audit entries, one transaction per vault. A failure here loses audit
+    /// entries, never a secret or an item.
+    pub fn write_deferred(&self) {
+        let pending = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
+        if pending.is_empty() {
+            return;
+        }
+        let mut by_vault: BTreeMap<PathBuf, Vec<(AuditEvent, Timestamp)>> = BTreeMap::new();
+        for (path, event, at) in pending {
+            by_vault.entry(path).or_default().push((event, at));
+        }
+        let mut state = self.state();
+        for (path, events) in by_vault {
+            if let Some(v) = state.unlocked.get_mut(&path) {
+                let _ = v.record_all(events);
+            }
         }
     }
 
@@ -42,40 +101,110 @@ impl Service {
         (self.clock)()
     }
 
+    /// The state, even if a thread panicked while holding it: every change to it is a single
+    /// map insert or removal, so it is never left half-done.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn is_unlocked(&self) -> bool {
-        !self.unlocked.is_empty()
+        !self.state().unlocked.is_empty()
     }
 
-    pub fn unlocked_paths(&self) -> impl Iterator<Item = &Path> {
-        self.unlocked.keys().map(PathBuf::as_path)
+    pub fn set_lock_after(&self, lock_after: Option<Duration>) {
+        self.state().lock_after = lock_after;
+        self.notify();
     }
 
-    /// Drops every unlocked vault (and with it every key).
-    pub fn lock_all(&mut self) {
-        self.unlocked.clear();
+    /// Drops every unlocked vault (and with it every key), after writing pending audit entries.
+    pub fn lock_all(&self) {
+        self.write_deferred();
+        let dropped = std::mem::take(&mut self.state().unlocked);
+        if !dropped.is_empty() {
+            drop(dropped);
+            self.notify();
+        }
     }
 
-    pub fn handle(&mut self, request: Request) -> Response {
+    /// Locks everything when nothing has used a vault for the configured idle time. Returns
+    /// whether it locked.
+    pub fn lock_if_idle(&self, now: Instant) -> bool {
+        let idle = {
+            let state = self.state();
+            !state.unlocked.is_empty()
+                && state
+                    .lock_after
+                    .is_some_and(|after| now.saturating_duration_since(state.last_used) >= after)
+        };
+        if idle {
+            self.lock_all();
+        }
+        idle
+    }
+
+    /// The unlocked vaults and the time left before each locks.
+    pub fn status(&self, now: Instant) -> (Vec<VaultStatus>, Option<u64>) {
+        let state = self.state();
+        (state.statuses(now), state.lock_after.map(|d| d.as_secs()))
+    }
+
+    /// Lock-state changes from now on; the current state is not sent (ask [`Self::status`]).
+    pub fn subscribe(&self) -> Receiver<Vec<VaultStatus>> {
+        let (tx, rx) = channel();
+        self.watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
+        rx
+    }
+
+    fn notify(&self) {
+        let vaults = self.state().statuses(Instant::now());
+        self.watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|w| w.send(vaults.clone()).is_ok());
+    }
+
+    /// Makes `vault` unlocked, replacing an older unlocked copy.
+    fn insert(&self, path: PathBuf, vault: Vault) {
+        {
+            let mut state = self.state();
+            state.last_used = Instant::now();
+            state.unlocked.insert(path, vault);
+        }
+        self.notify();
+    }
+
+    pub fn handle(&self, request: Request) -> Response {
         match request {
             Request::Hello { .. } => Response::Hello {
-                protocol: PROTOCOL_VERSION,
-                build: self.build.clone(),
+                protocol: PROTOCOL.to_owned(),
+                build: BUILD.to_owned(),
                 pid: std::process::id(),
+                replaced: false,
             },
-            Request::Status => Response::Status {
-                vaults: self
-                    .unlocked
-                    .keys()
-                    .map(|p| VaultStatus {
-                        path: p.clone(),
-                        unlocked: true,
-                        locks_in_secs: None,
-                    })
-                    .collect(),
-                lock_after_secs: None,
-            },
+            Request::Status => {
+                let (vaults, lock_after_secs) = self.status(Instant::now());
+                Response::Status {
+                    vaults,
+                    lock_after_secs,
+                }
+            }
+            // A stream of events needs a connection; in-process there is nothing to stream.
+            Request::Subscribe => Response::error(&Error::Invalid(
+                "subscriptions are served by the agent only".into(),
+            )),
+            Request::Configure { lock_after_secs } => {
+                self.set_lock_after(lock_after_secs.map(Duration::from_secs));
+                Response::Ok
+            }
             Request::Lock { vault: Some(path) } => {
-                self.unlocked.remove(&path);
+                let dropped = self.state().unlocked.remove(&path);
+                if dropped.is_some() {
+                    drop(dropped);
+                    self.notify();
+                }
                 Response::Ok
             }
             Request::Lock { vault: None } => {
@@ -90,7 +219,7 @@ impl Service {
                 kdf,
             } => match Vault::create(&vault, &password.0, kdf, self.now()) {
                 Ok(v) => {
-                    self.unlocked.insert(vault, v);
+                    self.insert(vault, v);
                     Response::Ok
                 }
                 Err(e) => Response::error(&e),
@@ -98,7 +227,7 @@ impl Service {
             Request::Unlock { vault, password } => {
                 match LockedVault::open(&vault).and_then(|l| l.unlock(&password.0)) {
                     Ok(v) => {
-                        self.unlocked.insert(vault, v);
+                        self.insert(vault, v);
                         Response::Ok
                     }
                     Err(e) => Response::error(&e),
@@ -116,24 +245,80 @@ impl Service {
                     .and_then(|mut v| v.change_password(&new.0, kdf, now).map(|()| v));
                 match result {
                     Ok(v) => {
-                        self.unlocked.insert(vault, v);
+                        self.insert(vault, v);
                         Response::Ok
                     }
                     Err(e) => Response::error(&e),
                 }
             }
             Request::Vault { vault, op } => {
+                if matches!(op, Op::Audit { .. }) {
+                    // The log shows every run, including those answered a moment ago.
+                    self.write_deferred();
+                }
                 let now = self.now();
-                match self.unlocked.get_mut(&vault) {
-                    Some(v) => run(v, op, now).unwrap_or_else(|e| Response::error(&e)),
-                    // Say what is wrong with the file before asking for a password.
-                    None => match LockedVault::open(&vault) {
-                        Ok(_) => Response::error(&Error::Locked),
-                        Err(e) => Response::error(&e),
-                    },
+                let mut state = self.state();
+                let current = state.unlocked.get(&vault).map(Vault::is_current);
+                match current {
+                    Some(Err(e)) => return Response::error(&e),
+                    Some(Ok(true)) => {
+                        if let Some(v) = state.unlocked.get_mut(&vault) {
+                            let (response, audit) = match run(v, op, now) {
+                                Ok(r) => r,
+                                Err(e) => (Response::error(&e), None),
+                            };
+                            state.last_used = Instant::now();
+                            drop(state);
+                            if let Some(event) = audit {
+                                self.deferred
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .push((vault, event, now));
+                                if !self.defer.load(Ordering::Relaxed) {
+                                    self.write_deferred();
+                                }
+                            }
+                            return response;
+                        }
+                    }
+                    // Replaced or removed under us: forget it, so the client unlocks the file
+                    // that is there now (or hears that none is).
+                    Some(Ok(false)) => {
+                        let dropped = state.unlocked.remove(&vault);
+                        drop(state);
+                        drop(dropped);
+                        self.notify();
+                    }
+                    None => drop(state),
+                }
+                // Say what is wrong with the file before asking for a password.
+                match LockedVault::open(&vault) {
+                    Ok(_) => Response::error(&Error::Locked),
+                    Err(e) => Response::error(&e),
                 }
             }
         }
+    }
+}
+
+impl State {
+    fn statuses(&self, now: Instant) -> Vec<VaultStatus> {
+        let left = self.lock_after.map(|after| {
+            after
+                .saturating_sub(now.saturating_duration_since(self.last_used))
+                .as_secs()
+        });
+        let mut out: Vec<VaultStatus> = self
+            .unlocked
+            .keys()
+            .map(|p| VaultStatus {
+                path: p.clone(),
+                unlocked: true,
+                locks_in_secs: left,
+            })
+            .collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
     }
 }
 
@@ -141,7 +326,30 @@ fn secret(value: vault_core::SecretValue) -> WireSecret {
     WireSecret::new(value)
 }
 
-fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
+/// Runs one operation; the second value is an audit entry to write after answering.
+fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<(Response, Option<AuditEvent>), Error> {
+    if let Op::Resolve {
+        references,
+        items,
+        tags,
+        min_valid_secs: _,
+        program,
+    } = op
+    {
+        let (response, used) = resolve(v, references, items, tags, now)?;
+        // Only a run that was handed values is worth a line in the log.
+        let audit = program
+            .filter(|_| !used.is_empty())
+            .map(|program| AuditEvent::Run {
+                program,
+                items: used.into_iter().collect(),
+            });
+        return Ok((response, audit));
+    }
+    Ok((run_op(v, op, now)?, None))
+}
+
+fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
     Ok(match op {
         Op::Ping => Response::Ok,
         Op::List { query, tag } => {
@@ -249,7 +457,111 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         Op::Audit { limit } => Response::Audit {
             entries: v.audit_log(limit)?,
         },
+        Op::Resolve { .. } => {
+            return Err(Error::Invalid("resolve is answered by `run`".into()));
+        }
     })
+}
+
+/// The values of a run. A reference or name that does not resolve is reported, not fatal: the
+/// client lists every problem at once. A damaged or tampered vault is fatal.
+fn resolve(
+    v: &Vault,
+    references: Vec<Reference>,
+    items: Vec<String>,
+    tags: Vec<String>,
+    now: Timestamp,
+) -> Result<(Response, BTreeSet<String>), Error> {
+    let mut used = BTreeMap::new();
+    let mut answers = Vec::with_capacity(references.len());
+    for r in references {
+        answers.push(match lookup(v, &r.item) {
+            Ok(Some(key)) => match key.field(r.field.as_deref().unwrap_or("value")) {
+                Ok(value) => {
+                    let item = key.meta.name.clone();
+                    used.insert(item.clone(), key.meta);
+                    Resolution::Value {
+                        item,
+                        value: secret(value),
+                    }
+                }
+                Err(e) => Resolution::Unresolved {
+                    message: format!("{r}: {e}"),
+                },
+            },
+            Ok(None) => Resolution::Unresolved {
+                message: format!("{r}: no item named {:?}", r.item),
+            },
+            Err(e) => return Err(e),
+        });
+    }
+    let mut selected = Vec::new();
+    let mut missing = Vec::new();
+    let mut keys = Vec::new();
+    for name in items {
+        match lookup(v, &name)? {
+            Some(key) => keys.push(key),
+            None => missing.push(format!("no item named {name:?}")),
+        }
+    }
+    for tag in tags {
+        let tagged: Vec<_> = v
+            .items()?
+            .into_iter()
+            .filter(|i| i.meta.tags().contains(&tag))
+            .collect();
+        if tagged.is_empty() {
+            missing.push(format!("no item is tagged {tag:?}"));
+        }
+        for item in tagged {
+            if let Some(key) = lookup(v, item.meta.name())? {
+                keys.push(key);
+            }
+        }
+    }
+    for key in keys {
+        for env in &key.meta.env {
+            selected.push(Injection {
+                env: env.clone(),
+                item: key.meta.name.clone(),
+                value: secret(key.value.clone()),
+            });
+        }
+        used.insert(key.meta.name.clone(), key.meta);
+    }
+    let lead = rotation::lead_days(rotation::DEFAULT_LEAD_DAYS);
+    let attention = used
+        .values()
+        .filter_map(|meta| {
+            let schedule = meta.schedule();
+            match schedule.state(now, lead) {
+                DueState::Expired => Some((DueState::Expired, schedule.expires)),
+                DueState::Overdue => Some((DueState::Overdue, schedule.due)),
+                DueState::DueSoon | DueState::Ok => None,
+            }
+            .map(|(state, since)| Attention {
+                item: meta.name.clone(),
+                state,
+                since,
+            })
+        })
+        .collect();
+    let response = Response::Resolved {
+        references: answers,
+        selected,
+        missing,
+        attention,
+    };
+    Ok((response, used.into_keys().collect()))
+}
+
+/// An API key by name; `None` when there is no such item.
+fn lookup(v: &Vault, name: &str) -> Result<Option<ApiKey>, Error> {
+    match v.api_key(name) {
+        Ok(k) => Ok(Some(k)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]
@@ -260,7 +572,7 @@ mod tests {
 
     fn service() -> Service {
         let now: Timestamp = "2026-05-01T00:00:00Z".parse().unwrap();
-        Service::new(Box::new(move || now), "test")
+        Service::new(Box::new(move || now))
     }
 
     fn pw() -> WireSecret {
@@ -271,7 +583,7 @@ mod tests {
     fn locked_until_unlocked_then_serves() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.db");
-        let mut s = service();
+        let s = service();
         let r = s.handle(Request::Init {
             vault: path.clone(),
             password: pw(),
@@ -317,7 +629,7 @@ mod tests {
     #[test]
     fn missing_vault_is_reported_before_locked() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = service();
+        let s = service();
         let r = s.handle(Request::Vault {
             vault: dir.path().join("none.db"),
             op: Op::Get { name: "x".into() },
@@ -332,5 +644,40 @@ mod tests {
             ),
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn idle_lock_and_subscribers_see_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let s = service();
+        s.set_lock_after(Some(Duration::from_secs(60)));
+        let events = s.subscribe();
+        let r = s.handle(Request::Init {
+            vault: path.clone(),
+            password: pw(),
+            kdf: KdfParams::MINIMUM,
+        });
+        assert!(matches!(r, Response::Ok), "{r:?}");
+        let unlocked = events.recv().unwrap();
+        assert_eq!(unlocked.len(), 1);
+        assert_eq!(unlocked[0].path, path);
+        assert!(unlocked[0].locks_in_secs.unwrap() > 55);
+
+        assert!(!s.lock_if_idle(Instant::now()), "not idle yet");
+        assert!(s.is_unlocked());
+        assert!(s.lock_if_idle(Instant::now() + Duration::from_secs(61)));
+        assert!(!s.is_unlocked());
+        assert_eq!(events.recv().unwrap(), Vec::new(), "locking is announced");
+
+        s.set_lock_after(None);
+        let _ = events.recv().unwrap();
+        s.handle(Request::Unlock {
+            vault: path,
+            password: pw(),
+        });
+        let _ = events.recv().unwrap();
+        assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(86_400 * 365)));
+        assert!(s.is_unlocked(), "lock-after never: stays unlocked");
     }
 }

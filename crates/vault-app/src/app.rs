@@ -11,16 +11,16 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use vault_agent::WireSecret;
-use vault_agent::protocol::{NewKey, Op, Request, Response};
+use vault_agent::protocol::{NewKey, Op, Request, Response, VaultStatus};
 use vault_core::crypto::{MasterKey, random_array};
 use vault_core::model::{ApiKeyEdit, AuditEntry};
 use vault_core::{ErrorCode, SecretValue};
 
 use crate::attention::Tracker;
-use crate::backend::Backend;
+use crate::backend::{AgentConfig, Backend};
 use crate::error::{AppError, AppErrorCode, AppResult};
 use crate::host::Host;
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsPaths};
 use crate::views::{
     AppStatus, Copied, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KdfStrength, LockState,
     Revealed, VaultSource,
@@ -34,20 +34,22 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// Where the app looks for things; [`AppConfig::from_env`] in the app, temp paths in tests.
 pub struct AppConfig {
-    pub settings_path: PathBuf,
+    pub settings: SettingsPaths,
+    /// The user's agent; `None` serves the vault in this process, for the app alone.
+    pub agent: Option<AgentConfig>,
     /// `VAULT_PATH`, which wins over the setting (as in the CLI).
     pub vault_env: Option<PathBuf>,
     pub default_vault: Option<PathBuf>,
     pub clock: Clock,
     /// How often the watcher re-reads due states and checks the idle timer.
     pub watch_every: Duration,
-    pub build: String,
 }
 
 impl std::fmt::Debug for AppConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppConfig")
-            .field("settings_path", &self.settings_path)
+            .field("settings", &self.settings)
+            .field("agent", &self.agent)
             .field("vault_env", &self.vault_env)
             .field("default_vault", &self.default_vault)
             .finish_non_exhaustive()
@@ -55,19 +57,36 @@ impl std::fmt::Debug for AppConfig {
 }
 
 impl AppConfig {
-    /// The platform locations, the system clock, a 30 s watch.
-    pub fn from_env(build: &str) -> Option<Self> {
+    /// The platform locations, the user's agent (started with the `vault` binary next to this
+    /// program, else on `PATH`), the system clock, a 30 s watch.
+    pub fn from_env() -> Option<Self> {
         Some(AppConfig {
-            settings_path: crate::settings::default_settings_path()?,
+            settings: SettingsPaths::default_paths()?,
+            agent: find_vault_exe().map(|vault_exe| AgentConfig {
+                dir: vault_agent::AgentDir::for_current_user(),
+                vault_exe,
+            }),
             vault_env: std::env::var_os(vault_core::paths::VAULT_PATH_ENV)
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             default_vault: vault_core::paths::default_vault_path(),
             clock: Arc::new(Timestamp::now),
             watch_every: Duration::from_secs(30),
-            build: build.to_owned(),
         })
     }
+}
+
+/// `vault` next to the running executable (an installed package, a cargo target dir), else the
+/// first one on `PATH`.
+pub fn find_vault_exe() -> Option<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("vault")));
+    let on_path = || {
+        std::env::var_os("PATH")
+            .and_then(|p| std::env::split_paths(&p).map(|d| d.join("vault")).find(|f| f.is_file()))
+    };
+    beside.filter(|p| p.is_file()).or_else(on_path)
 }
 
 /// The app: cheap to clone, shared by the host's command handlers and the app's own threads.
@@ -135,9 +154,12 @@ fn unexpected(what: &str, response: &Response) -> AppError {
 
 impl<H: Host> App<H> {
     pub fn new(host: H, config: AppConfig) -> Self {
-        let settings = Settings::load(&config.settings_path);
+        let settings = Settings::load(&config.settings);
         let clock = Arc::clone(&config.clock);
-        let backend = Backend::in_process(Box::new(move || clock()), &config.build);
+        let backend = match &config.agent {
+            Some(agent) => Backend::agent(agent.clone()),
+            None => Backend::in_process(Box::new(move || clock())),
+        };
         App {
             inner: Arc::new(Inner {
                 host,
@@ -162,20 +184,28 @@ impl<H: Host> App<H> {
         lock(&self.inner.state).last_use = Some(self.now());
     }
 
+    /// The vault's path, named as every client names it (the agent keys vaults by path).
     fn vault(&self) -> AppResult<(PathBuf, VaultSource)> {
-        if let Some(p) = &self.inner.config.vault_env {
-            return Ok((p.clone(), VaultSource::Environment));
-        }
-        if let Some(p) = &lock(&self.inner.settings).vault_path {
-            return Ok((PathBuf::from(p), VaultSource::Settings));
-        }
-        match &self.inner.config.default_vault {
-            Some(p) => Ok((p.clone(), VaultSource::Default)),
-            None => Err(AppError::app(
+        let setting = lock(&self.inner.settings).vault_path.clone();
+        let (path, source) = if let Some(p) = &self.inner.config.vault_env {
+            (p.clone(), VaultSource::Environment)
+        } else if let Some(p) = setting {
+            (PathBuf::from(p), VaultSource::Settings)
+        } else if let Some(p) = &self.inner.config.default_vault {
+            (p.clone(), VaultSource::Default)
+        } else {
+            return Err(AppError::app(
                 AppErrorCode::NoVaultLocation,
                 "no home directory to keep the vault in; set VAULT_PATH",
-            )),
-        }
+            ));
+        };
+        let path = vault_core::paths::canonical_vault_path(&path).map_err(|e| {
+            AppError::vault(
+                ErrorCode::Invalid,
+                format!("invalid vault path {}: {e}", path.display()),
+            )
+        })?;
+        Ok((path, source))
     }
 
     fn vault_path(&self) -> AppResult<PathBuf> {
@@ -299,12 +329,10 @@ impl<H: Host> App<H> {
         Ok(())
     }
 
-    /// Locks the vault (everywhere, when shared) and clears a value this app copied.
+    /// Locks (everything, as `vault lock` does: lock anywhere locks everywhere) and clears a
+    /// value this app copied.
     pub fn lock(&self) -> AppResult<()> {
-        let vault = self.vault_path()?;
-        self.inner
-            .backend
-            .call(Request::Lock { vault: Some(vault) })?;
+        self.inner.backend.call(Request::Lock { vault: None })?;
         self.clear_copied(None);
         self.set_unlocked(false);
         Ok(())
@@ -493,7 +521,13 @@ impl<H: Host> App<H> {
         if old.vault_path != new.vault_path && self.inner.config.vault_env.is_none() {
             let _ = self.lock();
         }
-        new.save(&self.inner.config.settings_path)?;
+        new.save(&self.inner.config.settings)?;
+        if old.auto_lock_secs != new.auto_lock_secs && self.inner.backend.shared() {
+            // The agent reads the file when it starts; a running one is told now.
+            self.inner.backend.call(Request::Configure {
+                lock_after_secs: new.auto_lock_secs,
+            })?;
+        }
         *lock(&self.inner.settings) = new.clone();
         if old.vault_path != new.vault_path {
             self.status()?;
@@ -510,12 +544,17 @@ impl<H: Host> App<H> {
         if !unlocked {
             return;
         }
-        let minutes = lock(&self.inner.settings).auto_lock_minutes;
-        let idle_limit = SignedDuration::from_mins(i64::from(minutes));
-        if minutes > 0
-            && !self.inner.backend.shared()
-            && last_use.is_some_and(|t| self.now().duration_since(t) >= idle_limit)
-        {
+        if self.inner.backend.shared() {
+            // The agent locks when idle, and every read is use to it: polling the items here
+            // would keep the vault open forever. Due states are read when the window asks.
+            return;
+        }
+        let limit = lock(&self.inner.settings).auto_lock_secs;
+        let idle = |limit: u64| {
+            let limit = SignedDuration::from_secs(i64::try_from(limit).unwrap_or(i64::MAX));
+            last_use.is_some_and(|t| self.now().duration_since(t) >= limit)
+        };
+        if limit.is_some_and(idle) {
             let _ = self.lock();
             return;
         }
@@ -525,21 +564,52 @@ impl<H: Host> App<H> {
         lock(&self.inner.state).last_use = last;
     }
 
-    /// Starts the watcher thread; it stops at [`App::shutdown`].
+    /// Starts the watcher thread and, with the agent, the lock-state follower; both stop at
+    /// [`App::shutdown`].
     pub fn start(&self) -> std::io::Result<()> {
         let app = self.clone();
         std::thread::Builder::new()
             .name("vault-watch".into())
             .spawn(move || {
-                while !app.inner.stopped.load(Ordering::Relaxed) {
+                while app.running() {
                     std::thread::sleep(app.inner.config.watch_every);
-                    if app.inner.stopped.load(Ordering::Relaxed) {
+                    if !app.running() {
                         break;
                     }
                     app.tick();
                 }
-            })
-            .map(|_| ())
+            })?;
+        if self.inner.backend.shared() {
+            let app = self.clone();
+            std::thread::Builder::new()
+                .name("vault-lock-events".into())
+                .spawn(move || {
+                    app.inner.backend.follow_lock_state(&|| app.running(), &|vaults| {
+                        app.lock_state_from_agent(vaults);
+                    });
+                })?;
+        }
+        Ok(())
+    }
+
+    fn running(&self) -> bool {
+        !self.inner.stopped.load(Ordering::Relaxed)
+    }
+
+    /// The agent announced the unlocked vaults: ours is among them or not.
+    pub(crate) fn lock_state_from_agent(&self, vaults: &[VaultStatus]) {
+        let Ok(ours) = self.vault_path() else { return };
+        let unlocked = vaults.iter().any(|v| v.unlocked && v.path == ours);
+        let was = lock(&self.inner.state).unlocked;
+        if !unlocked && was == Some(true) {
+            // Locked elsewhere: what this app copied goes too.
+            self.clear_copied(None);
+        }
+        self.set_unlocked(unlocked);
+        if unlocked && was != Some(true) {
+            // Unlocked elsewhere (the CLI): counts for the tray.
+            let _ = self.items();
+        }
     }
 
     /// The app is quitting: clear a value it copied, stop the watcher.

@@ -13,6 +13,7 @@ use vault_agent::protocol::NewKey;
 use vault_app::views::{DueItem, KdfStrength, LockState, VaultSource};
 use vault_app::{
     App, AppConfig, AppErrorCode, Clipboard, ClipboardError, ErrorKind, Host, Settings,
+    SettingsPaths,
 };
 use vault_core::model::ApiKeyEdit;
 use vault_core::{DueState, ErrorCode, RotationPolicy, SecretValue, Timestamp};
@@ -83,7 +84,7 @@ impl Host for TestHost {
 struct Fixture {
     _dir: tempfile::TempDir,
     vault: PathBuf,
-    settings: PathBuf,
+    settings: SettingsPaths,
     now: Arc<Mutex<Timestamp>>,
     app: App<TestHost>,
 }
@@ -93,9 +94,11 @@ impl Fixture {
     fn new(settings: Settings) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let vault = dir.path().join("data/vault.db");
-        let settings_path = dir.path().join("config/desktop.toml");
-        std::fs::create_dir_all(settings_path.parent().unwrap()).unwrap();
-        std::fs::write(&settings_path, toml::to_string(&settings).unwrap()).unwrap();
+        let paths = SettingsPaths {
+            desktop: dir.path().join("config/vault/desktop.toml"),
+            shared: dir.path().join("config/vault/config.toml"),
+        };
+        settings.save(&paths).unwrap();
         let now = Arc::new(Mutex::new(
             "2026-03-01T09:00:00Z".parse::<Timestamp>().unwrap(),
         ));
@@ -103,18 +106,18 @@ impl Fixture {
         let app = App::new(
             TestHost::default(),
             AppConfig {
-                settings_path: settings_path.clone(),
+                settings: paths.clone(),
+                agent: None,
                 vault_env: None,
                 default_vault: Some(vault.clone()),
                 clock: Arc::new(move || *clock_now.lock().unwrap()),
                 watch_every: Duration::from_secs(3600),
-                build: "test".into(),
             },
         );
         Fixture {
             _dir: dir,
             vault,
-            settings: settings_path,
+            settings: paths,
             now,
             app,
         }
@@ -316,7 +319,7 @@ fn rotate_rollback_and_edit_through_the_app() {
 fn items_that_fall_due_while_running_are_announced_once() {
     // Days pass between looks: no idle lock in the way.
     let f = Fixture::created_with(Settings {
-        auto_lock_minutes: 0,
+        auto_lock_secs: None,
         ..Settings::default()
     });
     f.add("soon", "v1", 20);
@@ -354,7 +357,7 @@ fn items_that_fall_due_while_running_are_announced_once() {
 #[test]
 fn locks_itself_when_idle() {
     let f = Fixture::new(Settings {
-        auto_lock_minutes: 5,
+        auto_lock_secs: Some(300),
         ..Settings::default()
     });
     f.app

@@ -36,7 +36,9 @@ Examples:
         "  6  already exists (an item name, or a vault at that path)\n",
         "  7  the vault is busy (another process holds its write lock)\n",
         "  8  the vault is locked and no password could be asked for\n",
-        "  10 cancelled at a confirmation prompt",
+        "  10 cancelled at a confirmation prompt\n",
+        "  vault run: the command's status; 125 if it could not be started (126: not \
+         executable, 127: not found)",
     )
 )]
 pub struct Cli {
@@ -67,7 +69,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub password_stdin: bool,
 
-    /// Open the vault in this process instead of through the agent.
+    /// Open the vault in this process instead of through the agent (asks for the password
+    /// every time; nothing stays unlocked)
     #[arg(long, global = true)]
     pub no_agent: bool,
 }
@@ -233,8 +236,145 @@ pub enum Command {
         json: bool,
     },
 
+    /// Run a command with secrets in its environment
+    #[command(
+        after_help = "What is injected: the nearest .vault.env (dotenv lines whose values may be \
+vault://ITEM or vault://ITEM/FIELD references; safe to commit), or --env-file FILEs; --item and \
+--profile; and vault:// references already in the environment. If anything does not resolve, \
+the command is not started.
+
+Examples:
+  vault run -- npm start
+  vault run --item openai -- python app.py
+  vault run --env-file .env.staging --mask -- terraform apply
+
+Exit status: the command's own, or 128+N if it died of signal N; 125 if vault failed before \
+starting it, 126 if it is not executable, 127 if it was not found."
+    )]
+    Run {
+        #[command(flatten)]
+        selection: Selection,
+        /// Start from an empty environment (plus PATH, HOME, USER and TERM)
+        #[arg(long)]
+        no_inherit_env: bool,
+        /// Let the vault's values replace variables already set (default: keep yours, and warn)
+        #[arg(long = "override")]
+        override_env: bool,
+        /// Replace injected secrets in the command's output with <redacted:NAME>
+        #[arg(long)]
+        mask: bool,
+        /// Do not warn about injected keys that are overdue for rotation or expired
+        #[arg(long)]
+        no_rotation_warning: bool,
+        /// The command and its arguments (after `--`)
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "COMMAND"
+        )]
+        command: Vec<std::ffi::OsString>,
+    },
+
+    /// Print the variables `vault run` would set, as `export` lines for `eval "$(vault env)"`
+    Env {
+        #[command(flatten)]
+        selection: Selection,
+        #[arg(long, value_enum, default_value = "shell")]
+        format: EnvFormat,
+    },
+
+    /// Render {{ vault://ITEM[/FIELD] }} references in a template into a private (0600) file
+    #[command(after_help = "Example:\n  vault inject -i config.yml.tpl -o config.yml")]
+    Inject {
+        /// The template (`-` or absent: stdin)
+        #[arg(long, short, value_name = "TEMPLATE")]
+        input: Option<PathBuf>,
+        /// Where to write (absent: stdout)
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Unlock the vault in the agent, so later commands (and the desktop app) need no password
+    Unlock,
+
+    /// Lock every vault now: the agent forgets all keys (the desktop app locks too)
+    Lock,
+
+    /// Show whether the vault is unlocked, when it locks, and the agent
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Show or change settings (stored in $XDG_CONFIG_HOME/vault/config.toml)
+    #[command(
+        after_help = "Examples:\n  vault config set lock-after 5m\n  vault config get lock-after\n  \
+                            vault config list"
+    )]
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+
+    /// Run the agent that keeps the vault unlocked between commands (started on demand; use
+    /// --foreground under a service manager)
+    Agent {
+        /// Stay in the foreground and log to stderr
+        #[arg(long, conflicts_with_all = ["stop", "daemon"])]
+        foreground: bool,
+        /// Stop the running agent (locking everything)
+        #[arg(long, conflicts_with = "daemon")]
+        stop: bool,
+        /// How clients start the agent: detach, then report readiness on stdout
+        #[arg(long, hide = true)]
+        daemon: bool,
+    },
+
     /// Print a shell completion script
     Completions { shell: clap_complete::Shell },
+}
+
+/// What `vault run`, `vault env` and `vault inject` take their values from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Selection {
+    /// A dotenv file of values and vault:// references (repeatable; default: the nearest
+    /// .vault.env from the current directory upward)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Every item with this tag, under its env names (repeatable)
+    #[arg(long, short = 'p', value_name = "TAG")]
+    pub profile: Vec<String>,
+    /// This item, under its env names (repeatable)
+    #[arg(long, short = 'i', value_name = "NAME")]
+    pub item: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EnvFormat {
+    /// export NAME='value'
+    Shell,
+    /// NAME=value, as a .env file
+    Dotenv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Every setting with its value
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One setting's value
+    Get { key: String },
+    /// Change a setting (the running agent applies it at once)
+    Set { key: String, value: String },
+    /// Return a setting to its default
+    Unset { key: String },
 }
 
 #[derive(Debug, Args)]

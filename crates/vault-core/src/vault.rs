@@ -367,6 +367,18 @@ impl Vault {
         self.header.kdf
     }
 
+    /// Whether the file at this vault's path is still the one unlocked, in a format this build
+    /// reads. A long-lived holder (the agent) checks before each use and forgets the vault when
+    /// it was replaced, so nothing is written to an unlinked file.
+    pub fn is_current(&self) -> Result<bool> {
+        self.store.is_current()
+    }
+
+    /// Whether the data key's pages are locked in memory (kept out of swap).
+    pub fn is_memory_locked(&self) -> bool {
+        self.key.is_memory_locked()
+    }
+
     fn crypt_parts(&self) -> Crypt<'_> {
         Crypt {
             key: &self.key,
@@ -789,8 +801,18 @@ impl Vault {
 
     /// Appends an audit entry on its own (for events outside the vault, such as `vault run`).
     pub fn record(&mut self, event: AuditEvent, now: Timestamp) -> Result<()> {
+        self.record_all(vec![(event, now)])
+    }
+
+    /// Appends several audit entries in one transaction (one disk sync for a burst of runs).
+    pub fn record_all(&mut self, events: Vec<(AuditEvent, Timestamp)>) -> Result<()> {
         let (store, crypt) = self.parts();
-        store.write(|db| crypt.audit(db, event, now))
+        store.write(|db| {
+            for (event, at) in events {
+                crypt.audit(db, event, at)?;
+            }
+            Ok(())
+        })
     }
 
     /// Whether another connection has committed since `last` (from a previous call).

@@ -18,6 +18,7 @@ const messages: Record<ErrorKind, string> = {
   locked: 'The vault is locked.',
   io: 'Vault could not read or write a file. Check the disk and its permissions.',
   internal: 'Something went wrong inside Vault. Nothing was changed.',
+  refused: "Vault's background service refused the request. Quit Vault and open it again.",
   password_too_short: 'Choose a master password of at least 8 characters.',
   no_vault_location: 'There is no place to keep the vault. Choose a location in Settings.',
   clipboard: 'The clipboard is not available right now.',

@@ -32,7 +32,7 @@ export async function resetBackend(): Promise<void> {
 
 export const settings: Settings = {
   theme: 'system',
-  auto_lock_minutes: 15,
+  auto_lock_secs: 900,
   clipboard_clear_secs: 30,
   reveal_secs: 15,
   vault_path: null,
