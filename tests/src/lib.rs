@@ -8,6 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+pub mod desktop;
+
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// A built binary of this workspace, next to the test executable's `deps/` folder.
@@ -35,6 +37,10 @@ pub struct Run {
 }
 
 impl Run {
+    pub fn from_output(out: Output) -> Self {
+        Self::from(out)
+    }
+
     fn from(out: Output) -> Self {
         Run {
             code: out.status.code(),

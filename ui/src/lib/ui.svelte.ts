@@ -17,7 +17,8 @@ class Ui {
 
   toast(text: string, tone: Toast['tone'] = 'info', millis = 4000): void {
     const id = this.#next++;
-    this.toasts = [...this.toasts, { id, text, tone }];
+    // The newest few: a burst of actions must not bury the window.
+    this.toasts = [...this.toasts, { id, text, tone }].slice(-3);
     setTimeout(() => this.dismiss(id), millis);
   }
 

@@ -1,0 +1,134 @@
+//! The desktop app's commands (`vault-app`, no window) against the real agent and CLI: the app
+//! is one more client of the same unlocked vault. Unlock in the app and the CLI works; lock
+//! from a terminal and the app hears of it within a second.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vault_agent::AgentDir;
+use vault_app::views::{DueItem, LockState};
+use vault_app::{
+    AgentConfig, App, AppConfig, Clipboard, ClipboardError, Host, SettingsPaths,
+};
+use vault_core::{ErrorCode, SecretValue, Timestamp};
+use vault_tests::{PASSWORD, TestVault, bin};
+
+/// Records lock events; the clipboard is never used here.
+#[derive(Default)]
+struct Recorder {
+    locks: Mutex<Vec<(Instant, bool)>>,
+}
+
+struct NoClipboard;
+
+impl Clipboard for NoClipboard {
+    fn set_secret(&self, _: &SecretValue) -> Result<(), ClipboardError> {
+        Err(ClipboardError("none in this test".into()))
+    }
+    fn text(&self) -> Result<Option<SecretValue>, ClipboardError> {
+        Ok(None)
+    }
+    fn clear(&self) -> Result<(), ClipboardError> {
+        Ok(())
+    }
+}
+
+impl Host for Arc<Recorder> {
+    fn lock_changed(&self, state: &LockState) {
+        self.locks
+            .lock()
+            .unwrap()
+            .push((Instant::now(), state.unlocked));
+    }
+    fn attention_changed(&self, _: Option<usize>) {}
+    fn became_due(&self, _: &[DueItem]) {}
+    fn clipboard(&self) -> &dyn Clipboard {
+        &NoClipboard
+    }
+}
+
+/// Waits until the app has heard `unlocked`, and says when it did.
+fn heard(rec: &Recorder, unlocked: bool, since: Instant) -> Duration {
+    let deadline = since + Duration::from_secs(5);
+    loop {
+        if let Some((at, _)) = rec
+            .locks
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(at, u)| *u == unlocked && *at >= since)
+        {
+            return at.duration_since(since);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app never heard unlocked={unlocked}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
+    // `vault init` starts this test's agent (private runtime dir) and leaves the vault unlocked.
+    let v = TestVault::new();
+    v.add("openai", "sk-from-cli", &[]);
+    v.bare().arg("lock").output().unwrap();
+
+    let rec = Arc::new(Recorder::default());
+    let settings = SettingsPaths {
+        desktop: v.dir.path().join("config/desktop.toml"),
+        shared: v.dir.path().join("config/config.toml"),
+    };
+    let app = App::new(
+        Arc::clone(&rec),
+        AppConfig {
+            settings,
+            agent: Some(AgentConfig {
+                dir: AgentDir {
+                    dir: v.agent_dir(),
+                },
+                vault_exe: bin("vault"),
+            }),
+            vault_env: Some(v.path.clone()),
+            default_vault: None,
+            clock: Arc::new(Timestamp::now),
+            watch_every: Duration::from_secs(3600),
+        },
+    );
+    app.start().unwrap();
+
+    let status = app.status().unwrap();
+    assert!(status.shared, "served by the agent");
+    assert!(status.exists && !status.unlocked, "{status:?}");
+
+    // Unlock in the app: the CLI works without a password.
+    app.unlock(SecretValue::new(PASSWORD)).unwrap();
+    assert_eq!(v.bare().args(["get", "openai"]).output().unwrap().stdout, b"sk-from-cli\n");
+    assert_eq!(app.items().unwrap()[0].name(), "openai");
+
+    // `vault lock` in a terminal: the app hears it within a second.
+    v.bare().arg("lock").output().unwrap();
+    let after = heard(&rec, false, Instant::now() - Duration::from_millis(1));
+    assert!(after <= Duration::from_secs(1), "heard the lock after {after:?}");
+    assert!(app.items().unwrap_err().is(ErrorCode::Locked));
+
+    // Unlocked from the CLI: the app hears that too.
+    let since = Instant::now();
+    v.run(&["unlock"]).ok();
+    heard(&rec, true, since);
+    assert!(app.status().unwrap().unlocked);
+
+    // The idle lock is one shared setting: the app sets it, the agent applies it at once.
+    let mut s = app.settings();
+    s.auto_lock_secs = Some(120);
+    app.save_settings(s).unwrap();
+    let status = v.bare().args(["status", "--json"]).output().unwrap();
+    let j: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(j["agent"]["lock_after_secs"], 120, "{j}");
+
+    app.lock().unwrap();
+    assert_eq!(v.bare().args(["ls"]).output().unwrap().status.code(), Some(8));
+    app.shutdown();
+}
