@@ -9,18 +9,25 @@ SHELL := bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/vault-target
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/debug
+# Cargo-installed tools (tauri-driver) land here.
+export PATH := $(HOME)/.cargo/bin:$(PATH)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Tauri 2 on Debian/Ubuntu, plus Xvfb for the window tests.
 APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
 	libayatana-appindicator3-dev librsvg2-dev xvfb
+# The window tests: WebKitWebDriver, a clipboard reader, a session bus for the app.
+GUI_APT_PACKAGES := webkit2gtk-driver xclip dbus-daemon
+TAURI_DRIVER_VERSION := 2.1.0
 
-.PHONY: help setup deps-apt deps-ui deps-bench ui run test lint test-rust test-ui bench clean
+.PHONY: help setup deps-apt deps-ui deps-gui deps-bench ui bindings run test lint test-rust \
+	test-ui test-gui bench bench-gui clean
 
 help:
 	@echo "make run    set up, build and launch the desktop app on the default vault"
 	@echo "make test   set up, then run every check and test suite"
 	@echo "make bench  run the benchmarks (results in BENCHMARKS.md)"
+	@echo "make bindings  regenerate ui/src/lib/bindings from the Rust types"
 
 # apt-get update first: the image's package lists can be stale, and installs then fail on
 # version conflicts. Nothing runs when every package is already installed.
@@ -66,7 +73,22 @@ test-rust: setup
 test-ui: deps-ui
 	cd ui && npm run check && npm test
 
-test: lint test-rust test-ui
+# The TypeScript twins of the Rust types (ui/src/lib/bindings), rewritten; `make test` fails
+# while they are stale.
+bindings:
+	UPDATE_BINDINGS=1 $(CARGO) test --locked -p vault-app --test bindings
+
+deps-gui: deps-apt
+	$(call apt_install,$(GUI_APT_PACKAGES))
+	@command -v tauri-driver >/dev/null || $(CARGO) install --locked tauri-driver --version $(TAURI_DRIVER_VERSION)
+
+# The real window under Xvfb, driven through tauri-driver + WebKitWebDriver; screenshots in
+# $(CARGO_TARGET_DIR)/e2e-screenshots/.
+test-gui: setup deps-gui
+	$(CARGO) build --locked -p vault-cli -p vault-desktop
+	$(CARGO) test --locked -p vault-tests --test gui -- --ignored --test-threads 1
+
+test: lint test-rust test-ui test-gui
 
 # Peers measured side by side (dotenvx from npm, hyperfine from Debian); see BENCHMARKS.md.
 deps-bench: bench/node_modules/.package-lock.json
@@ -76,10 +98,16 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 	cd bench && npm ci --no-audit --no-fund
 	@touch $@
 
-bench: setup deps-bench
+bench: setup deps-bench bench-gui
 	$(CARGO) build --release --locked -p vault-cli
 	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
 	$(CARGO) bench --locked -p vault-core
+
+# The desktop app: cold start to the unlock screen, search per keystroke and memory with
+# 10,000 items (release build, under Xvfb).
+bench-gui: setup deps-gui
+	$(CARGO) build --release --locked -p vault-cli -p vault-desktop -p vault-tests --examples
+	$(CARGO_TARGET_DIR)/release/examples/gui_bench
 
 clean:
 	$(CARGO) clean

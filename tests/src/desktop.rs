@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,19 @@ pub struct Guard(pub Child);
 impl Drop for Guard {
     fn drop(&mut self) {
         let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A process group (the driver, WebKitWebDriver and the app it starts) killed on drop, so a
+/// failed run leaves no window behind.
+#[derive(Debug)]
+pub struct GroupGuard(pub Child);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.0.wait();
     }
 }
@@ -101,7 +115,7 @@ pub struct Desktop {
     pub display: String,
     pub dbus_address: String,
     // Dropped in reverse order of start: the driver (and the app) before the servers.
-    driver: Option<Guard>,
+    driver: Option<GroupGuard>,
     _dbus: Guard,
     _xvfb: Guard,
     pub driver_port: u16,
@@ -186,9 +200,10 @@ impl Desktop {
             .arg(require("WebKitWebDriver"))
             .stdout(Stdio::null())
             .stderr(driver_log())
+            .process_group(0)
             .spawn()
             .expect("start tauri-driver");
-        self.driver = Some(Guard(driver));
+        self.driver = Some(GroupGuard(driver));
         self.driver_port = port;
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -207,6 +222,16 @@ impl Desktop {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a WebDriver session on vault-desktop")
+    }
+
+    /// The driver's process id (the app is among its descendants).
+    pub fn driver_pid(&self) -> Option<u32> {
+        self.driver.as_ref().map(|g| g.0.id())
+    }
+
+    /// Stops the driver, and with it the app.
+    pub fn stop_driver(&mut self) {
+        self.driver.take();
     }
 
     /// The clipboard's text, read with xclip like any other program would (empty: nothing).

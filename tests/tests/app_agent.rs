@@ -34,7 +34,7 @@ impl Clipboard for NoClipboard {
     }
 }
 
-impl Host for Arc<Recorder> {
+impl Host for Recorder {
     fn lock_changed(&self, state: &LockState) {
         self.locks
             .lock()
@@ -76,13 +76,12 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
     v.add("openai", "sk-from-cli", &[]);
     v.bare().arg("lock").output().unwrap();
 
-    let rec = Arc::new(Recorder::default());
     let settings = SettingsPaths {
         desktop: v.dir.path().join("config/desktop.toml"),
         shared: v.dir.path().join("config/config.toml"),
     };
     let app = App::new(
-        Arc::clone(&rec),
+        Recorder::default(),
         AppConfig {
             settings,
             agent: Some(AgentConfig {
@@ -98,6 +97,7 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
         },
     );
     app.start().unwrap();
+    let rec = app.host();
 
     let status = app.status().unwrap();
     assert!(status.shared, "served by the agent");
@@ -109,15 +109,16 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
     assert_eq!(app.items().unwrap()[0].name(), "openai");
 
     // `vault lock` in a terminal: the app hears it within a second.
+    let since = Instant::now();
     v.bare().arg("lock").output().unwrap();
-    let after = heard(&rec, false, Instant::now() - Duration::from_millis(1));
-    assert!(after <= Duration::from_secs(1), "heard the lock after {after:?}");
+    let after = heard(rec, false, since);
+    assert!(after <= Duration::from_secs(1), "heard the lock {after:?} after `vault lock` began");
     assert!(app.items().unwrap_err().is(ErrorCode::Locked));
 
     // Unlocked from the CLI: the app hears that too.
     let since = Instant::now();
     v.run(&["unlock"]).ok();
-    heard(&rec, true, since);
+    heard(rec, true, since);
     assert!(app.status().unwrap().unlocked);
 
     // The idle lock is one shared setting: the app sets it, the agent applies it at once.

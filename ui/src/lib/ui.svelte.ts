@@ -10,8 +10,8 @@ export interface Toast {
 class Ui {
   view = $state<View>('items');
   adding = $state(false);
-  /** Bumped to ask the search box to take focus (Ctrl/Cmd+F). */
-  searchFocus = $state(0);
+  /** The search box should take the focus (Ctrl/Cmd+F); it clears this when it has. */
+  searchWanted = $state(false);
   toasts = $state<Toast[]>([]);
   #next = 1;
 
@@ -28,7 +28,7 @@ class Ui {
 
   focusSearch(): void {
     if (this.view !== 'items' && this.view !== 'attention') this.view = 'items';
-    this.searchFocus++;
+    this.searchWanted = true;
   }
 }
 
