@@ -352,19 +352,9 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<(Response, Option<AuditE
 fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
     Ok(match op {
         Op::Ping => Response::Ok,
-        Op::List { query, tag } => {
-            let needle = query.as_deref().map(str::to_lowercase);
-            let items = v
-                .items()?
-                .into_iter()
-                .filter(|i| needle.as_deref().is_none_or(|n| i.meta.matches(n)))
-                .filter(|i| {
-                    tag.as_deref()
-                        .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
-                })
-                .collect();
-            Response::Items { items }
-        }
+        Op::List { query, tag } => Response::Items {
+            items: v.search(query.as_deref(), tag.as_deref())?,
+        },
         Op::Describe { name } => Response::Item {
             item: v.item(&name)?,
         },

@@ -151,13 +151,20 @@ impl ItemMeta {
 
     /// Case-insensitive substring match on name, env names, service and tags.
     pub fn matches(&self, needle_folded: &str) -> bool {
-        let hit = |s: &str| s.to_lowercase().contains(needle_folded);
+        self.search_text().contains(needle_folded)
+    }
+
+    /// What a search looks in, folded: name, env names, tags and service, one per line (a
+    /// query never spans two of them).
+    pub fn search_text(&self) -> String {
         match self {
             ItemMeta::ApiKey(m) => {
-                hit(&m.name)
-                    || m.env.iter().any(|e| hit(e))
-                    || m.tags.iter().any(|t| hit(t))
-                    || m.service.as_deref().is_some_and(hit)
+                let mut text = crate::names::fold(&m.name);
+                for part in m.env.iter().chain(&m.tags).chain(&m.service) {
+                    text.push('\n');
+                    text.push_str(&part.to_lowercase());
+                }
+                text
             }
         }
     }

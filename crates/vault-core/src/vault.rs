@@ -4,6 +4,7 @@
 //! crash leaves either the old or the new state. Sealing happens here, with associated data that
 //! binds each blob to its vault, table, column and row.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -78,6 +79,7 @@ impl LockedVault {
             header,
             key,
             path,
+            cache: RefCell::new(None),
         })
     }
 }
@@ -121,6 +123,19 @@ pub struct Vault {
     key: DataKey,
     /// The store's path, held apart so sealing can name it while a transaction runs.
     path: std::path::PathBuf,
+    cache: RefCell<Option<ItemCache>>,
+}
+
+/// Every item's decrypted metadata, kept while the vault is unlocked, so that listing and
+/// searching a large vault costs no decryption. Valid while nothing has committed since it was
+/// filled (by this process or another). It holds no values.
+#[derive(Debug)]
+struct ItemCache {
+    stamp: (i64, u64),
+    /// Sorted by folded name.
+    items: Vec<Item>,
+    /// Per item, what a search looks in (name, env names, tags, service), folded.
+    search_text: Vec<String>,
 }
 
 /// Sealing and opening with the data key, for one vault. Borrowed apart from the store so a
@@ -181,6 +196,8 @@ impl Crypt<'_> {
         self.seal(LABEL_META, id.as_bytes(), &json)
     }
 
+    /// An item and its index entry, checked against each other: a swapped entry would
+    /// otherwise answer one name with another item.
     fn item(&self, row: &ItemRow) -> Result<Item> {
         let id = ItemId(row.id);
         let json = self.open(LABEL_META, &row.id, &row.meta, || format!("item {id}"))?;
@@ -352,6 +369,7 @@ impl Vault {
             header,
             key,
             path,
+            cache: RefCell::new(None),
         };
         let crypt = vault.crypt_parts();
         let (id, blob) = crypt.seal_audit(AuditEvent::VaultCreated, now)?;
@@ -394,6 +412,7 @@ impl Vault {
             header,
             key,
             path,
+            cache: _,
         } = self;
         (
             store,
@@ -407,16 +426,53 @@ impl Vault {
 
     /// Every item's metadata (never values), sorted by name.
     pub fn items(&self) -> Result<Vec<Item>> {
-        let crypt = self.crypt_parts();
-        let mut items = self
-            .store
-            .db()
-            .items()?
+        self.search(None, None)
+    }
+
+    /// Items whose name, env names, tags or service contain `query` (case-insensitive) and
+    /// that carry `tag`, sorted by name; never values.
+    pub fn search(&self, query: Option<&str>, tag: Option<&str>) -> Result<Vec<Item>> {
+        let stamp = self.store.version_stamp()?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.as_ref().is_none_or(|c| c.stamp != stamp) {
+            *cache = Some(self.fill_cache(stamp)?);
+        }
+        let Some(cache) = cache.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let needle = query.map(fold);
+        Ok(cache
+            .items
             .iter()
-            .map(|row| crypt.item(row))
+            .zip(&cache.search_text)
+            .filter(|(_, text)| needle.as_deref().is_none_or(|n| text.contains(n)))
+            .filter(|(item, _)| tag.is_none_or(|t| item.meta.tags().iter().any(|x| x == t)))
+            .map(|(item, _)| item.clone())
+            .collect())
+    }
+
+    /// Decrypts every item's metadata, on all cores: it is the one place a large vault is read
+    /// whole.
+    fn fill_cache(&self, stamp: (i64, u64)) -> Result<ItemCache> {
+        use rayon::prelude::*;
+        let crypt = self.crypt_parts();
+        let rows = self.store.db().items()?;
+        let mut items = rows
+            .par_iter()
+            .map(|row| {
+                let item = crypt.item(row)?;
+                let key = fold(item.meta.name());
+                let text = item.meta.search_text();
+                Ok((key, item, text))
+            })
             .collect::<Result<Vec<_>>>()?;
-        items.sort_by_cached_key(|i| fold(i.meta.name()));
-        Ok(items)
+        items.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (items, search_text) = items.into_iter().map(|(_, i, t)| (i, t)).unzip();
+        Ok(ItemCache {
+            stamp,
+            items,
+            search_text,
+        })
     }
 
     /// One item's metadata.
@@ -781,7 +837,7 @@ impl Vault {
         }
         let (store, crypt) = self.parts();
         let count = out.len();
-        store.write(|db| crypt.audit(db, AuditEvent::Exported { count }, now))?;
+        store.append_log(|db| crypt.audit(db, AuditEvent::Exported { count }, now))?;
         Ok(out)
     }
 
@@ -807,7 +863,7 @@ impl Vault {
     /// Appends several audit entries in one transaction (one disk sync for a burst of runs).
     pub fn record_all(&mut self, events: Vec<(AuditEvent, Timestamp)>) -> Result<()> {
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.append_log(|db| {
             for (event, at) in events {
                 crypt.audit(db, event, at)?;
             }

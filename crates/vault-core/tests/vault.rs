@@ -450,3 +450,47 @@ fn audit_log_records_changes_without_values() {
         assert!(!hay.windows(6).any(|w| w == b"canary"));
     }
 }
+
+#[test]
+fn listings_follow_every_change_from_this_and_other_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    let names = |v: &Vault| -> Vec<String> {
+        v.items()
+            .unwrap()
+            .into_iter()
+            .map(|i| i.meta.name().to_owned())
+            .collect()
+    };
+    v.add_api_key(key("b", "1"), now()).unwrap();
+    assert_eq!(names(&v), ["b"]);
+    v.add_api_key(key("a", "2"), now()).unwrap();
+    assert_eq!(
+        names(&v),
+        ["a", "b"],
+        "a write of ours shows at once, sorted"
+    );
+    v.edit_api_key(
+        "a",
+        ApiKeyEdit {
+            tags: Some(vec!["t".into()]),
+            ..Default::default()
+        },
+        now(),
+    )
+    .unwrap();
+    assert_eq!(v.search(None, Some("t")).unwrap().len(), 1);
+    v.rotate("b", &pw("3"), now()).unwrap();
+    let b = v.search(Some("B"), None).unwrap();
+    assert_eq!(b[0].meta.as_api_key().unwrap().version, 2);
+
+    // Another process (here: another connection) adds and removes items.
+    let mut other = unlock(&path);
+    other.add_api_key(key("c", "4"), now()).unwrap();
+    other.remove("a", now()).unwrap();
+    assert_eq!(names(&v), ["b", "c"]);
+    // Audit-only writes change nothing listed.
+    v.record(vault_core::model::AuditEvent::Exported { count: 0 }, now())
+        .unwrap();
+    assert_eq!(names(&v), ["b", "c"]);
+}
