@@ -9,7 +9,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::rotation::{DEFAULT_INTERVAL_DAYS, RotationPolicy, Schedule};
+use crate::formats;
+use crate::rotation::{RotationPolicy, Schedule};
 use crate::secret::SecretValue;
 
 /// A random 128-bit item id, shown as a UUID.
@@ -101,11 +102,21 @@ pub struct ApiKeyMeta {
 }
 
 impl ApiKeyMeta {
+    /// The interval a `default` policy stands for: the provider's (by `service`), else 90 days.
+    pub fn default_interval_days(&self) -> u32 {
+        formats::default_interval_days(self.service.as_deref())
+    }
+
+    /// The rotation interval in days, `None` for never.
+    pub fn interval_days(&self) -> Option<u32> {
+        self.rotation.interval_days(self.default_interval_days())
+    }
+
     pub fn schedule(&self) -> Schedule {
         Schedule::new(
             self.last_rotated,
             self.rotation,
-            DEFAULT_INTERVAL_DAYS,
+            self.default_interval_days(),
             self.expires,
         )
     }
@@ -191,6 +202,9 @@ pub struct NewApiKey {
     pub notes: String,
     pub rotation: RotationPolicy,
     pub expires: Option<Timestamp>,
+    /// When the value was issued or last rotated, if before it is stored (`None`: now). The
+    /// first due date counts from here.
+    pub last_rotated: Option<Timestamp>,
 }
 
 impl NewApiKey {
@@ -204,6 +218,7 @@ impl NewApiKey {
             notes: String::new(),
             rotation: RotationPolicy::Default,
             expires: None,
+            last_rotated: None,
         }
     }
 }
@@ -248,6 +263,32 @@ pub struct ImportReport {
     pub rotated: Vec<String>,
     /// Entries left alone, with the line and the reason.
     pub skipped: Vec<Skipped>,
+    /// Added entries whose value has a known format: their service and rotation come from it.
+    #[serde(default)]
+    pub recognised: Vec<Recognised>,
+}
+
+/// An imported value recognised as a known key format.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recognised {
+    pub key: String,
+    /// The provider id stored as the item's service, e.g. `github`.
+    pub service: String,
+    /// The format's id, e.g. `github-pat`.
+    pub format: String,
+    /// What it is, e.g. `GitHub personal access token (classic)`.
+    pub description: String,
+}
+
+impl Recognised {
+    pub fn new(key: impl Into<String>, format: &formats::KeyFormat) -> Self {
+        Recognised {
+            key: key.into(),
+            service: format.provider.id.to_owned(),
+            format: format.id.to_owned(),
+            description: format.description(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
