@@ -132,6 +132,9 @@ pub struct NewKey {
     pub rotation: RotationPolicy,
     #[serde(default)]
     pub expires: Option<Timestamp>,
+    /// When the value was issued, if before now: the first due date counts from it.
+    #[serde(default)]
+    pub last_rotated: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -180,6 +180,7 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 notes,
                 rotation,
                 expires,
+                last_rotated,
             } = key;
             let new = NewApiKey {
                 name,
@@ -190,6 +191,7 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 notes,
                 rotation,
                 expires,
+                last_rotated,
             };
             Response::Item {
                 item: v.add_api_key(new, now)?,

@@ -13,9 +13,11 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use vault_agent::protocol::{ImportEntry, NewKey, Op, Request, Response, WireSecret};
+use vault_core::attention::{self, Reason};
 use vault_core::crypto::KdfParams;
-use vault_core::model::{ApiKeyEdit, Item, ItemMeta, OnConflict};
-use vault_core::{RotationPolicy, SecretValue, dotenv};
+use vault_core::model::{ApiKeyEdit, Item, ItemMeta, OnConflict, Recognised};
+use vault_core::rotation::{self, DEFAULT_LEAD_DAYS};
+use vault_core::{RotationPolicy, SecretValue, dotenv, formats};
 use zeroize::Zeroizing;
 
 use crate::cli::{Command, ExportFormat, MetaArgs};
@@ -66,6 +68,12 @@ pub fn run(session: &mut Session, command: Command) -> Result<()> {
         Command::Rotate { name, value } => rotate(session, &name, value),
         Command::History { name, json } => history(session, &name, json),
         Command::Rollback { name, to } => rollback(session, &name, to),
+        Command::Due {
+            lead,
+            check,
+            tag,
+            json,
+        } => due(session, lead.as_deref(), check, tag, json),
         Command::Passwd { kdf } => passwd(session, kdf.as_deref()),
         Command::Import {
             file,
@@ -154,24 +162,30 @@ fn refuse_argv_value(value: Option<String>, command: &str, name: &str) -> Result
 
 fn add(session: &mut Session, name: String, value: Option<String>, meta: MetaArgs) -> Result<()> {
     refuse_argv_value(value, "add", &name)?;
-    let rotation = meta
+    let mut rotation = meta
         .rotate_every
         .as_deref()
         .map(RotationPolicy::parse)
-        .transpose()?
-        .unwrap_or_default();
+        .transpose()?;
     let expires = meta.expires.as_deref().map(parse_expiry).transpose()?;
+    let last_rotated = meta.last_rotated.as_deref().map(parse_expiry).transpose()?;
     session.ensure_unlocked()?;
     let value = read_value(&session.passwords, &name)?;
+    let mut env = meta.env;
+    let mut service = meta.service;
+    if let Some(format) = formats::detect(value.expose()) {
+        apply_known_format(format, &mut env, &mut service, &mut rotation);
+    }
     let key = NewKey {
         name,
         value: WireSecret::new(value),
-        env: meta.env,
-        service: meta.service,
+        env,
+        service,
         tags: meta.tag,
         notes: meta.notes,
-        rotation,
+        rotation: rotation.unwrap_or_default(),
         expires,
+        last_rotated,
     };
     match session.op(Op::Add { key })? {
         Response::Item { item } => {
@@ -180,9 +194,67 @@ fn add(session: &mut Session, name: String, value: Option<String>, meta: MetaArg
                 item.meta.name(),
                 item.meta.env().join(", ")
             );
+            // An old key (--last-rotated) or a near expiry needs saying now, not at the next
+            // `vault due`.
+            let now = Timestamp::now();
+            if let Some(a) = attention::attention_of(&item, now, DEFAULT_LEAD_DAYS) {
+                eprintln!(
+                    "note: {}: {} ({}); see `vault due`.",
+                    a.name,
+                    output::reason(a.reason, a.at, now),
+                    output::date(a.at)
+                );
+            }
             Ok(())
         }
         other => Err(unexpected(other)),
+    }
+}
+
+/// Fills in what the user left out from a recognised key format, and says on stderr what was
+/// filled in, or that a given service contradicts the value.
+fn apply_known_format(
+    format: &formats::KeyFormat,
+    env: &mut Vec<String>,
+    service: &mut Option<String>,
+    rotation: &mut Option<RotationPolicy>,
+) {
+    let mut applied = Vec::new();
+    if env.is_empty() {
+        env.push(format.env.to_owned());
+        applied.push(format!("env {}", format.env));
+    }
+    match service.as_deref() {
+        None => {
+            *service = Some(format.provider.id.to_owned());
+            applied.push(format!("service {}", format.provider.id));
+        }
+        Some(given) => {
+            if let Some(p) = formats::provider_for_service(given)
+                && p.id != format.provider.id
+            {
+                eprintln!(
+                    "warning: the value looks like a {}, but the service given is {}; \
+                     check you pasted the right key",
+                    format.description(),
+                    p.name
+                );
+            }
+        }
+    }
+    if rotation.is_none() {
+        *rotation = Some(format.policy());
+        applied.push(format!(
+            "rotation {}",
+            output::interval(format.interval_days())
+        ));
+    }
+    if !applied.is_empty() {
+        eprintln!(
+            "Recognised a {}: {} (choose otherwise with --env, --service or --rotate-every).",
+            format.description(),
+            applied.join(", ")
+        );
     }
 }
 
@@ -242,7 +314,7 @@ fn field_text(item: &Item, value: &SecretValue, field: &str) -> Result<Zeroizing
         "created" => m.created.to_string(),
         "updated" => m.updated.to_string(),
         "last_rotated" => m.last_rotated.to_string(),
-        "rotation" => m.rotation.to_string(),
+        "rotation" => m.rotation.describe(m.default_interval_days()),
         "expires" => m.expires.map(|t| t.to_string()).unwrap_or_default(),
         "version" => m.version.to_string(),
         "id" => item.id.to_string(),
@@ -281,7 +353,7 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
             .map(|item| {
                 let ItemMeta::ApiKey(m) = &item.meta;
                 let schedule = m.schedule();
-                let (state, _) = output::rotation(m, now);
+                let (state, _) = output::rotation(m, now, DEFAULT_LEAD_DAYS);
                 ListedItem {
                     item,
                     state,
@@ -309,7 +381,7 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
                 m.name.clone(),
                 m.env.join(","),
                 m.tags.join(","),
-                output::rotation(m, now).1,
+                output::rotation(m, now, DEFAULT_LEAD_DAYS).1,
             ]
         })
         .collect();
@@ -432,20 +504,49 @@ fn rotate(session: &mut Session, name: &str, value: Option<String>) -> Result<()
     refuse_argv_value(value, "rotate", name)?;
     session.ensure_unlocked()?;
     // Fail on a missing item before asking for a value.
-    session.op(Op::Describe {
-        name: name.to_owned(),
-    })?;
+    let item = describe(session, name)?;
     let value = read_value(&session.passwords, name)?;
-    match session.op(Op::Rotate {
+    let ItemMeta::ApiKey(meta) = &item.meta;
+    // A new value of another provider's format is most likely a paste of the wrong key.
+    let expected = meta
+        .service
+        .as_deref()
+        .and_then(formats::provider_for_service);
+    if let (Some(found), Some(expected)) = (formats::detect(value.expose()), expected)
+        && found.provider.id != expected.id
+    {
+        eprintln!(
+            "warning: the new value looks like a {}, but {} is a {} item; \
+             `vault rollback {name}` restores the previous value",
+            found.description(),
+            meta.name,
+            expected.name
+        );
+    }
+    let version = match session.op(Op::Rotate {
         name: name.to_owned(),
         value: WireSecret::new(value),
     })? {
-        Response::Version { version } => {
-            eprintln!(
-                "Rotated {name}: version {version} is current; the previous value is kept in its history."
-            );
-            Ok(())
-        }
+        Response::Version { version } => version,
+        other => return Err(unexpected(other)),
+    };
+    let ItemMeta::ApiKey(meta) = describe(session, name)?.meta;
+    let next = match meta.schedule().due {
+        Some(d) => format!("next rotation due {}", output::date(d)),
+        None => "no rotation scheduled".into(),
+    };
+    eprintln!(
+        "Rotated {}: version {version} is current ({next}); the previous value is kept in its history.",
+        meta.name
+    );
+    Ok(())
+}
+
+fn describe(session: &mut Session, name: &str) -> Result<Item> {
+    match session.op(Op::Describe {
+        name: name.to_owned(),
+    })? {
+        Response::Item { item } => Ok(item),
         other => Err(unexpected(other)),
     }
 }
@@ -489,6 +590,98 @@ fn rollback(session: &mut Session, name: &str, to: Option<u32>) -> Result<()> {
     }
 }
 
+fn due(
+    session: &mut Session,
+    lead: Option<&str>,
+    check: bool,
+    tag: Option<String>,
+    json: bool,
+) -> Result<()> {
+    let lead_days = match lead {
+        Some(text) => rotation::parse_days(text)?,
+        None => DEFAULT_LEAD_DAYS,
+    };
+    let items = match session.op(Op::List { query: None, tag })? {
+        Response::Items { items } => items,
+        other => return Err(unexpected(other)),
+    };
+    let now = Timestamp::now();
+    let report = attention::report(&items, now, lead_days);
+    if json {
+        output::json(&report)?;
+    } else if !report.items.is_empty() {
+        let rows: Vec<Vec<String>> = report
+            .items
+            .iter()
+            .map(|a| {
+                vec![
+                    a.state.label().to_owned(),
+                    a.name.clone(),
+                    output::reason(a.reason, a.at, now),
+                    output::date(a.at),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            output::table(&["STATE", "NAME", "WHAT", "DATE"], &rows)
+        );
+    }
+    let failing = report.has_overdue_or_expired();
+    if check {
+        if failing {
+            let c = report.counts;
+            let mut parts = Vec::new();
+            if c.expired > 0 {
+                parts.push(format!("{} expired", c.expired));
+            }
+            if c.overdue > 0 {
+                parts.push(format!("{} overdue for rotation", c.overdue));
+            }
+            return fail(
+                exit::ATTENTION,
+                format!(
+                    "{} of {} need action: {}",
+                    c.expired + c.overdue,
+                    output::count(items.len(), "item"),
+                    parts.join(", ")
+                ),
+            );
+        }
+        return Ok(());
+    }
+    if json {
+        return Ok(());
+    }
+    if report.items.is_empty() {
+        let next = report.next.as_ref().map_or(String::new(), |n| {
+            let what = if n.reason == Reason::Expired {
+                "expires"
+            } else {
+                "rotation due"
+            };
+            format!(" Next: {}, {what} {}.", n.name, output::date(n.at))
+        });
+        let what = if lead_days == 0 {
+            "expired or overdue".to_owned()
+        } else {
+            format!(
+                "expired, overdue or due within {}",
+                output::count(lead_days as usize, "day")
+            )
+        };
+        eprintln!(
+            "Nothing is {what} ({} checked).{next}",
+            output::count(items.len(), "item")
+        );
+    } else {
+        eprintln!(
+            "After replacing a key at its provider, record the new value with `vault rotate NAME`."
+        );
+    }
+    Ok(())
+}
+
 fn passwd(session: &mut Session, kdf: Option<&str>) -> Result<()> {
     let current = session.passwords.next(&format!(
         "Current master password for {}: ",
@@ -520,6 +713,7 @@ struct ImportSummary<'a> {
     added: &'a [String],
     rotated: &'a [String],
     skipped: &'a [vault_core::model::Skipped],
+    recognised: &'a [Recognised],
 }
 
 fn import(
@@ -549,10 +743,16 @@ fn import(
     let parsed = dotenv::parse(&text);
     drop(text);
     let mut skipped = parsed.skipped;
-    let (added, rotated) = if dry_run {
+    let (added, rotated, recognised) = if dry_run {
+        let recognised = parsed
+            .entries
+            .iter()
+            .filter_map(|e| formats::detect(e.value.expose()).map(|f| Recognised::new(&e.key, f)))
+            .collect();
         (
             parsed.entries.iter().map(|e| e.key.clone()).collect(),
             Vec::new(),
+            recognised,
         )
     } else {
         let entries = parsed
@@ -576,7 +776,7 @@ fn import(
         })? {
             Response::Imported { report } => {
                 skipped.extend(report.skipped);
-                (report.added, report.rotated)
+                (report.added, report.rotated, report.recognised)
             }
             other => return Err(unexpected(other)),
         }
@@ -588,6 +788,7 @@ fn import(
             added: &added,
             rotated: &rotated,
             skipped: &skipped,
+            recognised: &recognised,
         });
     }
     let verb = if dry_run { "Would import" } else { "Imported" };
@@ -602,6 +803,15 @@ fn import(
         },
         file.display()
     );
+    if !recognised.is_empty() {
+        eprintln!(
+            "Recognised {} (service and rotation set from the format):",
+            output::count(recognised.len(), "known key format")
+        );
+        for r in &recognised {
+            eprintln!("  {}: {}", r.key, r.description);
+        }
+    }
     if !skipped.is_empty() {
         eprintln!("Skipped {}:", skipped.len());
         for s in &skipped {
