@@ -178,7 +178,9 @@ pub fn report<'a>(
 
 /// Whole days from `now` to `at`, rounded toward zero.
 fn whole_days(now: Timestamp, at: Timestamp) -> i64 {
-    (at.as_second() - now.as_second()) / 86_400
+    // On the full-precision difference: truncating each side to seconds first would count a
+    // day that is a fraction of a second short.
+    at.duration_since(now).as_secs() / 86_400
 }
 
 #[cfg(test)]
@@ -317,6 +319,16 @@ mod tests {
         )];
         let r = report(&never, now, 14);
         assert!(r.items.is_empty() && r.next.is_none());
+    }
+
+    #[test]
+    fn days_left_rounds_toward_zero_at_full_precision() {
+        let now = ts("2026-05-01T00:00:00.7Z");
+        assert_eq!(whole_days(now, ts("2026-05-02T00:00:00.5Z")), 0);
+        assert_eq!(whole_days(now, ts("2026-05-02T00:00:00.7Z")), 1);
+        assert_eq!(whole_days(now, ts("2026-04-30T00:00:00.9Z")), 0);
+        assert_eq!(whole_days(now, ts("2026-04-30T00:00:00.7Z")), -1);
+        assert_eq!(whole_days(now, now), 0);
     }
 
     #[test]
