@@ -537,3 +537,72 @@ fn exit_code_9_is_documented() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     assert!(readme.contains("| 9 |"), "README's exit-code table lacks 9");
 }
+
+#[test]
+fn status_shows_what_is_due_and_the_due_lead_setting_applies() {
+    let v = TestVault::new();
+    let status = v.run(&["status"]).ok().to_owned();
+    assert!(
+        status.contains("Due:    nothing expired, overdue or due within 14 days"),
+        "{status}"
+    );
+    add(&v, "stale", "v1", &["--last-rotated", "2020-01-01"]).ok();
+    add(&v, "monthly", "v2", &["--rotate-every", "30d"]).ok();
+    let status = v.run(&["status"]).ok().to_owned();
+    assert!(
+        status.contains("Due:    1 overdue (within 14 days;"),
+        "{status}"
+    );
+    assert!(status.contains("overdue  stale  rotation due "), "{status}");
+    assert!(!status.contains("v1"));
+    let j = json(v.run(&["status", "--json"]).ok());
+    assert_eq!(j["due"]["counts"]["overdue"], 1);
+    assert_eq!(j["due"]["items"][0]["name"], "stale");
+
+    // `due-lead` moves the horizon of `vault due` and `vault status`; `--lead` wins over it.
+    let run = v.run(&["config", "set", "due-lead", "5w"]);
+    run.ok();
+    assert!(run.stderr.contains("Set due-lead to 35d"), "{}", run.stderr);
+    let j = json(v.run(&["due", "--json"]).ok());
+    assert_eq!(j["lead_days"], 35);
+    assert_eq!(j["counts"]["due_soon"], 1, "monthly is within 35 days");
+    let j = json(v.run(&["due", "--json", "--lead", "14d"]).ok());
+    assert_eq!(
+        (j["lead_days"].as_u64(), j["counts"]["due_soon"].as_u64()),
+        (Some(14), Some(0))
+    );
+    assert!(
+        v.run(&["status"])
+            .ok()
+            .contains("1 overdue, 1 due soon (within 35 days;")
+    );
+    assert_eq!(v.run(&["config", "get", "due-lead"]).ok(), "35d\n");
+    assert!(
+        v.run(&["config", "set", "due-lead", "soon"])
+            .fails(1)
+            .contains("due-lead")
+    );
+    assert_eq!(v.run(&["config", "get", "due-lead"]).ok(), "35d\n");
+
+    // A bad value written by hand names the file; the flag still works.
+    let file = v.dir.path().join(".config/vault/config.toml");
+    std::fs::write(&file, "due-lead = \"fortnight\"\n").unwrap();
+    let err = v.run(&["due"]).fails(1).to_owned();
+    assert!(
+        err.contains("config.toml") && err.contains("due-lead"),
+        "{err}"
+    );
+    v.run(&["due", "--lead", "1d"]).ok();
+
+    // Locked: status does not ask for a password, it says the section is unknown.
+    std::fs::remove_file(&file).unwrap();
+    v.run(&["lock"]).ok();
+    let run = pipe(v.bare().arg("status"), b"");
+    assert!(
+        run.ok().contains("Due:    unknown while locked"),
+        "{}",
+        run.stdout
+    );
+    let j = json(pipe(v.bare().args(["status", "--json"]), b"").ok());
+    assert!(j.get("due").is_none(), "{j}");
+}

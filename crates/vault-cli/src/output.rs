@@ -95,6 +95,24 @@ pub fn count(n: usize, what: &str) -> String {
     }
 }
 
+/// A length of time for people: `90 s`, `5 min`, `1 h 30 min`.
+pub fn duration(secs: u64) -> String {
+    if secs < 120 {
+        return format!("{secs} s");
+    }
+    let m = (secs + 30) / 60;
+    match (m / 60, m % 60) {
+        (0..=1, _) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, r) => format!("{h} h {r} min"),
+    }
+}
+
+/// `in 5 min`, `in 40 s`.
+pub fn in_duration(secs: u64) -> String {
+    format!("in {}", duration(secs))
+}
+
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let cols = headers.len();
@@ -169,6 +187,15 @@ mod tests {
         assert_eq!(interval(Some(1)), "every day");
         assert_eq!(interval(None), "never");
         assert_eq!(count(2, "item"), "2 items");
+    }
+
+    #[test]
+    fn durations_round_to_what_people_read() {
+        assert_eq!(duration(45), "45 s");
+        assert_eq!(duration(899), "15 min");
+        assert_eq!(duration(5400), "90 min");
+        assert_eq!(duration(9000), "2 h 30 min");
+        assert_eq!(duration(7199), "2 h");
     }
 
     #[test]

@@ -95,6 +95,8 @@ pub enum ErrorCode {
     Locked,
     Io,
     Internal,
+    /// The agent refused the connection or request (another user's agent, a protocol mismatch).
+    Refused,
 }
 
 impl Error {

@@ -224,15 +224,37 @@ impl NewApiKey {
 }
 
 /// Changes to an API key's metadata; `None` leaves a field as it is.
+///
+/// The optional fields are `Option<Option<_>>`: `Some(None)` clears the field. On the wire a
+/// cleared field is `null` and an unchanged one is absent, so the two survive JSON.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyEdit {
     pub rename: Option<String>,
     pub env: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
     pub notes: Option<String>,
     pub rotation: Option<RotationPolicy>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires: Option<Option<Timestamp>>,
+}
+
+/// A field that is present (even as `null`) is `Some`; an absent one falls to `default`.
+fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A previous value of an item, as listed by `vault history`.
@@ -342,4 +364,37 @@ pub enum AuditEvent {
     Exported {
         count: usize,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_that_clears_a_field_survives_json() {
+        let clear = ApiKeyEdit {
+            service: Some(None),
+            expires: Some(None),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&clear).unwrap();
+        assert_eq!(serde_json::from_str::<ApiKeyEdit>(&json).unwrap(), clear);
+        let untouched = ApiKeyEdit::default();
+        let json = serde_json::to_string(&untouched).unwrap();
+        assert!(
+            !json.contains("expires") && !json.contains("service"),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<ApiKeyEdit>(&json).unwrap(),
+            untouched
+        );
+        let set = ApiKeyEdit {
+            expires: Some(Some("2027-01-31T00:00:00Z".parse().unwrap())),
+            service: Some(Some("github".into())),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&set).unwrap();
+        assert_eq!(serde_json::from_str::<ApiKeyEdit>(&json).unwrap(), set);
+    }
 }

@@ -57,7 +57,10 @@ impl RotationPolicy {
             "default" => return Ok(RotationPolicy::Default),
             _ => {}
         }
-        let days = parse_days(text)?;
+        let days = parse_days(text).map_err(|e| match e {
+            Error::Invalid(m) => Error::invalid(format!("{m}; or `never` for no rotation")),
+            other => other,
+        })?;
         if days == 0 {
             return Err(Error::invalid(
                 "a rotation interval must be at least one day (or `never`)",
@@ -84,7 +87,7 @@ pub fn parse_days(text: &str) -> Result<u32> {
     }
     let bad = || {
         Error::invalid(format!(
-            "{text:?} is not a number of days or weeks (examples: 90d, 12w, never)"
+            "{text:?} is not a number of days or weeks (examples: 14d, 12w)"
         ))
     };
     let span: Span = text.parse().map_err(|_| bad())?;
