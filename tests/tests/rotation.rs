@@ -606,3 +606,30 @@ fn status_shows_what_is_due_and_the_due_lead_setting_applies() {
     let j = json(pipe(v.bare().args(["status", "--json"]), b"").ok());
     assert!(j.get("due").is_none(), "{j}");
 }
+
+#[test]
+fn polling_what_is_due_does_not_keep_the_vault_unlocked() {
+    let v = TestVault::new();
+    add(&v, "stale", "value", &["--last-rotated", "2020-01-01"]).ok();
+    v.run(&["config", "set", "lock-after", "2s"]).ok();
+    // As a shell prompt or a cron job would: no password, every 300 ms. The agent must still
+    // lock after 2 s of no real use, and `--check` then says locked (8), not "all fine".
+    let start = std::time::Instant::now();
+    let mut saw_overdue = false;
+    loop {
+        let status = pipe(v.bare().arg("status"), b"");
+        status.ok();
+        let run = pipe(v.bare().args(["due", "--check"]), b"");
+        match run.code {
+            Some(9) => saw_overdue = true,
+            Some(8) => break,
+            _ => panic!("unexpected: {run:?}"),
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "polling kept the vault unlocked"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert!(saw_overdue, "the overdue key was reported while unlocked");
+}

@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use vault_core::attention::DueReport;
 use vault_core::crypto::KdfParams;
 use vault_core::model::{ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, Version};
 use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
@@ -136,6 +137,21 @@ pub enum Op {
     Audit {
         limit: usize,
     },
+    /// What needs attention (expired, overdue, due within `lead_days`), most urgent first,
+    /// optionally only items with `tag`. Does not count as use: polling it (`vault status`, a
+    /// cron `vault due --check`, the desktop app) never keeps a vault from locking when idle.
+    Due {
+        lead_days: u32,
+        #[serde(default)]
+        tag: Option<String>,
+    },
+}
+
+impl Op {
+    /// Whether answering this op leaves the idle timer alone.
+    pub fn is_passive(&self) -> bool {
+        matches!(self, Op::Due { .. })
+    }
 }
 
 /// A new API key as sent to the agent.
@@ -218,6 +234,9 @@ pub enum Response {
     },
     Audit {
         entries: Vec<AuditEntry>,
+    },
+    Due {
+        report: DueReport,
     },
 }
 

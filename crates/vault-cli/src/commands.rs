@@ -121,6 +121,7 @@ fn response_kind(r: &Response) -> &'static str {
         Response::Imported { .. } => "imported",
         Response::Audit { .. } => "audit",
         Response::LockState { .. } => "lock state",
+        Response::Due { .. } => "due",
     }
 }
 
@@ -614,12 +615,11 @@ fn due(
     json: bool,
 ) -> Result<()> {
     let lead_days = due_lead(lead)?;
-    let items = match session.op(Op::List { query: None, tag })? {
-        Response::Items { items } => items,
+    let report = match session.op(Op::Due { lead_days, tag })? {
+        Response::Due { report } => report,
         other => return Err(unexpected(other)),
     };
-    let now = Timestamp::now();
-    let report = attention::report(&items, now, lead_days);
+    let now = report.now;
     if json {
         output::json(&report)?;
     } else if !report.items.is_empty() {
@@ -656,7 +656,7 @@ fn due(
                 format!(
                     "{} of {} need action: {}",
                     c.expired + c.overdue,
-                    output::count(items.len(), "item"),
+                    output::count(report.checked, "item"),
                     parts.join(", ")
                 ),
             );
@@ -685,7 +685,7 @@ fn due(
         };
         eprintln!(
             "Nothing is {what} ({} checked).{next}",
-            output::count(items.len(), "item")
+            output::count(report.checked, "item")
         );
     } else {
         eprintln!(
@@ -1074,15 +1074,15 @@ fn status(session: &mut Session, json: bool) -> Result<()> {
         // Status never asks for a password: the due section needs the vault already unlocked
         // (and says so when the agent locked it in the meantime).
         if report.unlocked {
-            let list = Request::Vault {
+            let due = Request::Vault {
                 vault: report.vault.clone(),
-                op: Op::List {
-                    query: None,
+                op: Op::Due {
+                    lead_days: due_lead(None)?,
                     tag: None,
                 },
             };
-            if let Response::Items { items } = agent.call(&list)? {
-                report.due = Some(attention::report(&items, Timestamp::now(), due_lead(None)?));
+            if let Response::Due { report: due } = agent.call(&due)? {
+                report.due = Some(due);
             }
         }
     }

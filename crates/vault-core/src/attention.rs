@@ -85,6 +85,8 @@ pub struct DueReport {
     pub now: Timestamp,
     /// Items are `due_soon` this many days ahead of a due date or expiry.
     pub lead_days: u32,
+    /// How many items were looked at.
+    pub checked: usize,
     pub counts: Counts,
     /// Expired first, then overdue, then due soon; within a state, the earliest date first.
     pub items: Vec<Attention>,
@@ -131,7 +133,9 @@ pub fn report<'a>(
 ) -> DueReport {
     let mut out = Vec::new();
     let mut next: Option<Upcoming> = None;
+    let mut checked = 0;
     for item in items {
+        checked += 1;
         if let Some(a) = attention_of(item, now, lead_days_) {
             out.push(a);
             continue;
@@ -170,6 +174,7 @@ pub fn report<'a>(
     DueReport {
         now,
         lead_days: lead_days_,
+        checked,
         counts,
         items: out,
         next,
@@ -342,6 +347,7 @@ mod tests {
         )];
         let json = serde_json::to_value(report(&items, now, 14)).unwrap();
         assert_eq!(json["lead_days"], 14);
+        assert_eq!(json["checked"], 1);
         assert_eq!(json["counts"]["overdue"], 1);
         let item = &json["items"][0];
         assert_eq!(item["name"], "gh");
