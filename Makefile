@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
 	libayatana-appindicator3-dev librsvg2-dev xvfb
 
-.PHONY: help setup deps-apt deps-ui ui run test lint test-rust test-ui bench clean
+.PHONY: help setup deps-apt deps-ui deps-bench ui run test lint test-rust test-ui bench clean
 
 help:
 	@echo "make run    set up, build and launch the desktop app on the default vault"
@@ -24,9 +24,9 @@ help:
 
 # apt-get update first: the image's package lists can be stale, and installs then fail on
 # version conflicts. Nothing runs when every package is already installed.
-deps-apt:
+define apt_install
 	@missing=""; \
-	for p in $(APT_PACKAGES); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -34,6 +34,10 @@ deps-apt:
 	  $(SUDO) apt-get update; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
 	fi
+endef
+
+deps-apt:
+	$(call apt_install,$(APT_PACKAGES))
 
 deps-ui: ui/node_modules/.package-lock.json
 
@@ -64,9 +68,19 @@ test-ui: deps-ui
 
 test: lint test-rust test-ui
 
-bench: setup
+# Peers measured side by side (dotenvx from npm, hyperfine from Debian); see BENCHMARKS.md.
+deps-bench: bench/node_modules/.package-lock.json
+	$(call apt_install,hyperfine)
+
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+	@touch $@
+
+bench: setup deps-bench
+	$(CARGO) build --release --locked -p vault-cli
+	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
 	$(CARGO) bench --locked -p vault-core
 
 clean:
 	$(CARGO) clean
-	rm -rf ui/dist ui/node_modules
+	rm -rf ui/dist ui/node_modules bench/node_modules

@@ -6,17 +6,23 @@
 //! key derivation: one client typing a password does not stall the others.
 
 use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use vault_core::attention;
-use vault_core::model::{ApiKey, ItemMeta};
-use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
+use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
+use vault_core::refs::Reference;
+use vault_core::{DueState, Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv, rotation};
 
-use crate::protocol::{BUILD, NewKey, Op, PROTOCOL, Request, Response, VaultStatus, WireSecret};
+use crate::protocol::{
+    Attention, BUILD, Injection, NewKey, Op, PROTOCOL, Request, Resolution, Response, VaultStatus,
+    WireSecret,
+};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
 pub type Clock = Box<dyn Fn() -> Timestamp + Send + Sync>;
@@ -29,6 +35,9 @@ pub struct Service {
     clock: Clock,
     /// Subscribers to lock-state changes; a closed receiver is dropped at the next change.
     watchers: Mutex<Vec<Sender<Vec<VaultStatus>>>>,
+    /// Audit entries of runs, written after the answer has gone (see [`Self::defer_writes`]).
+    deferred: Mutex<Vec<(PathBuf, AuditEvent, Timestamp)>>,
+    defer: AtomicBool,
 }
 
 struct State {
@@ -58,6 +67,34 @@ impl Service {
             }),
             clock,
             watchers: Mutex::new(Vec::new()),
+            deferred: Mutex::new(Vec::new()),
+            defer: AtomicBool::new(false),
+        }
+    }
+
+    /// Writes the audit entry of a run after the answer instead of before it, so `vault run`
+    /// does not wait for a synchronous commit. The agent turns this on and calls
+    /// [`Self::write_deferred`] once each answer is sent; in-process, entries are written at once.
+    pub fn defer_writes(&self, on: bool) {
+        self.defer.store(on, Ordering::Relaxed);
+    }
+
+    /// Writes deferred audit entries, one transaction per vault. A failure here loses audit
+    /// entries, never a secret or an item.
+    pub fn write_deferred(&self) {
+        let pending = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
+        if pending.is_empty() {
+            return;
+        }
+        let mut by_vault: BTreeMap<PathBuf, Vec<(AuditEvent, Timestamp)>> = BTreeMap::new();
+        for (path, event, at) in pending {
+            by_vault.entry(path).or_default().push((event, at));
+        }
+        let mut state = self.state();
+        for (path, events) in by_vault {
+            if let Some(v) = state.unlocked.get_mut(&path) {
+                let _ = v.record_all(events);
+            }
         }
     }
 
@@ -80,8 +117,9 @@ impl Service {
         self.notify();
     }
 
-    /// Drops every unlocked vault (and with it every key).
+    /// Drops every unlocked vault (and with it every key), after writing pending audit entries.
     pub fn lock_all(&self) {
+        self.write_deferred();
         let dropped = std::mem::take(&mut self.state().unlocked);
         if !dropped.is_empty() {
             drop(dropped);
@@ -92,18 +130,17 @@ impl Service {
     /// Locks everything when nothing has used a vault for the configured idle time. Returns
     /// whether it locked.
     pub fn lock_if_idle(&self, now: Instant) -> bool {
-        let mut state = self.state();
-        let idle = state
-            .lock_after
-            .is_some_and(|after| now.saturating_duration_since(state.last_used) >= after);
-        if !idle || state.unlocked.is_empty() {
-            return false;
+        let idle = {
+            let state = self.state();
+            !state.unlocked.is_empty()
+                && state
+                    .lock_after
+                    .is_some_and(|after| now.saturating_duration_since(state.last_used) >= after)
+        };
+        if idle {
+            self.lock_all();
         }
-        let dropped = std::mem::take(&mut state.unlocked);
-        drop(state);
-        drop(dropped);
-        self.notify();
-        true
+        idle
     }
 
     /// The unlocked vaults and the time left before each locks.
@@ -216,6 +253,10 @@ impl Service {
                 }
             }
             Request::Vault { vault, op } => {
+                if matches!(op, Op::Audit { .. }) {
+                    // The log shows every run, including those answered a moment ago.
+                    self.write_deferred();
+                }
                 let now = self.now();
                 let mut state = self.state();
                 let current = state.unlocked.get(&vault).map(Vault::is_current);
@@ -224,9 +265,22 @@ impl Service {
                     Some(Ok(true)) => {
                         if let Some(v) = state.unlocked.get_mut(&vault) {
                             let passive = op.is_passive();
-                            let response = run(v, op, now).unwrap_or_else(|e| Response::error(&e));
+                            let (response, audit) = match run(v, op, now) {
+                                Ok(r) => r,
+                                Err(e) => (Response::error(&e), None),
+                            };
                             if !passive {
                                 state.last_used = Instant::now();
+                            }
+                            drop(state);
+                            if let Some(event) = audit {
+                                self.deferred
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .push((vault, event, now));
+                                if !self.defer.load(Ordering::Relaxed) {
+                                    self.write_deferred();
+                                }
                             }
                             return response;
                         }
@@ -276,7 +330,30 @@ fn secret(value: vault_core::SecretValue) -> WireSecret {
     WireSecret::new(value)
 }
 
-fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
+/// Runs one operation; the second value is an audit entry to write after answering.
+fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<(Response, Option<AuditEvent>), Error> {
+    if let Op::Resolve {
+        references,
+        items,
+        tags,
+        min_valid_secs: _,
+        program,
+    } = op
+    {
+        let (response, used) = resolve(v, references, items, tags, now)?;
+        // Only a run that was handed values is worth a line in the log.
+        let audit = program
+            .filter(|_| !used.is_empty())
+            .map(|program| AuditEvent::Run {
+                program,
+                items: used.into_iter().collect(),
+            });
+        return Ok((response, audit));
+    }
+    Ok((run_op(v, op, now)?, None))
+}
+
+fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
     Ok(match op {
         Op::Ping => Response::Ok,
         Op::List { query, tag } => {
@@ -399,7 +476,111 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 report: attention::report(&items, now, lead_days),
             }
         }
+        Op::Resolve { .. } => {
+            return Err(Error::Invalid("resolve is answered by `run`".into()));
+        }
     })
+}
+
+/// The values of a run. A reference or name that does not resolve is reported, not fatal: the
+/// client lists every problem at once. A damaged or tampered vault is fatal.
+fn resolve(
+    v: &Vault,
+    references: Vec<Reference>,
+    items: Vec<String>,
+    tags: Vec<String>,
+    now: Timestamp,
+) -> Result<(Response, BTreeSet<String>), Error> {
+    let mut used = BTreeMap::new();
+    let mut answers = Vec::with_capacity(references.len());
+    for r in references {
+        answers.push(match lookup(v, &r.item) {
+            Ok(Some(key)) => match key.field(r.field.as_deref().unwrap_or("value")) {
+                Ok(value) => {
+                    let item = key.meta.name.clone();
+                    used.insert(item.clone(), key.meta);
+                    Resolution::Value {
+                        item,
+                        value: secret(value),
+                    }
+                }
+                Err(e) => Resolution::Unresolved {
+                    message: format!("{r}: {e}"),
+                },
+            },
+            Ok(None) => Resolution::Unresolved {
+                message: format!("{r}: no item named {:?}", r.item),
+            },
+            Err(e) => return Err(e),
+        });
+    }
+    let mut selected = Vec::new();
+    let mut missing = Vec::new();
+    let mut keys = Vec::new();
+    for name in items {
+        match lookup(v, &name)? {
+            Some(key) => keys.push(key),
+            None => missing.push(format!("no item named {name:?}")),
+        }
+    }
+    for tag in tags {
+        let tagged: Vec<_> = v
+            .items()?
+            .into_iter()
+            .filter(|i| i.meta.tags().contains(&tag))
+            .collect();
+        if tagged.is_empty() {
+            missing.push(format!("no item is tagged {tag:?}"));
+        }
+        for item in tagged {
+            if let Some(key) = lookup(v, item.meta.name())? {
+                keys.push(key);
+            }
+        }
+    }
+    for key in keys {
+        for env in &key.meta.env {
+            selected.push(Injection {
+                env: env.clone(),
+                item: key.meta.name.clone(),
+                value: secret(key.value.clone()),
+            });
+        }
+        used.insert(key.meta.name.clone(), key.meta);
+    }
+    let lead = rotation::lead_days(rotation::DEFAULT_LEAD_DAYS);
+    let attention = used
+        .values()
+        .filter_map(|meta| {
+            let schedule = meta.schedule();
+            match schedule.state(now, lead) {
+                DueState::Expired => Some((DueState::Expired, schedule.expires)),
+                DueState::Overdue => Some((DueState::Overdue, schedule.due)),
+                DueState::DueSoon | DueState::Ok => None,
+            }
+            .map(|(state, since)| Attention {
+                item: meta.name.clone(),
+                state,
+                since,
+            })
+        })
+        .collect();
+    let response = Response::Resolved {
+        references: answers,
+        selected,
+        missing,
+        attention,
+    };
+    Ok((response, used.into_keys().collect()))
+}
+
+/// An API key by name; `None` when there is no such item.
+fn lookup(v: &Vault, name: &str) -> Result<Option<ApiKey>, Error> {
+    match v.api_key(name) {
+        Ok(k) => Ok(Some(k)),
+        Err(Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod formats;
 pub mod model;
 pub mod names;
 pub mod paths;
+pub mod refs;
 pub mod rotation;
 pub mod secret;
 mod store;
