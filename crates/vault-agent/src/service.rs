@@ -744,7 +744,7 @@ mod tests {
             tag: None,
         }) {
             Response::Due { report } => report,
-            other => panic!("{other:?}"),
+            other => unreachable!("{other:?}"),
         };
         // The service's clock says 2026-05-01: `old` (due 01-31) is overdue, `new` is fine.
         assert_eq!(report.counts.overdue, 1);
