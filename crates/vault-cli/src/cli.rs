@@ -210,7 +210,8 @@ pub enum Command {
                       only due soon do not fail); otherwise as for every command."
     )]
     Due {
-        /// Warn this long before a due date or expiry: 14d, 2w, 0 [default: 14d]
+        /// Warn this long before a due date or expiry: 14d, 2w, 0 [default: the due-lead
+        /// setting, 14d]
         #[arg(long, value_name = "DAYS")]
         lead: Option<String>,
         /// Exit with code 9 when anything is overdue or expired (for cron and CI); print
