@@ -10,6 +10,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use vault_core::attention::DueReport;
 use vault_core::crypto::KdfParams;
 use vault_core::model::{ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, Version};
 use vault_core::refs::Reference;
@@ -137,6 +138,14 @@ pub enum Op {
     Audit {
         limit: usize,
     },
+    /// What needs attention (expired, overdue, due within `lead_days`), most urgent first,
+    /// optionally only items with `tag`. Does not count as use: polling it (`vault status`, a
+    /// cron `vault due --check`, the desktop app) never keeps a vault from locking when idle.
+    Due {
+        lead_days: u32,
+        #[serde(default)]
+        tag: Option<String>,
+    },
     /// Values for `vault run`, `vault env` and `vault inject`, in one round trip: every
     /// reference (answered in order), every env name of the named items, and the items of the
     /// tags. Unresolvable references are answered one by one, so the client can name them all.
@@ -154,6 +163,13 @@ pub enum Op {
         #[serde(default)]
         program: Option<String>,
     },
+}
+
+impl Op {
+    /// Whether answering this op leaves the idle timer alone.
+    pub fn is_passive(&self) -> bool {
+        matches!(self, Op::Due { .. })
+    }
 }
 
 /// One reference's answer.
@@ -198,6 +214,9 @@ pub struct NewKey {
     pub rotation: RotationPolicy,
     #[serde(default)]
     pub expires: Option<Timestamp>,
+    /// When the value was issued, if before now: the first due date counts from it.
+    #[serde(default)]
+    pub last_rotated: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -258,6 +277,9 @@ pub enum Response {
     },
     Audit {
         entries: Vec<AuditEntry>,
+    },
+    Due {
+        report: DueReport,
     },
     Resolved {
         references: Vec<Resolution>,

@@ -14,6 +14,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use vault_core::attention;
 use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
 use vault_core::refs::Reference;
 use vault_core::{DueState, Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv, rotation};
@@ -263,11 +264,14 @@ impl Service {
                     Some(Err(e)) => return Response::error(&e),
                     Some(Ok(true)) => {
                         if let Some(v) = state.unlocked.get_mut(&vault) {
+                            let passive = op.is_passive();
                             let (response, audit) = match run(v, op, now) {
                                 Ok(r) => r,
                                 Err(e) => (Response::error(&e), None),
                             };
-                            state.last_used = Instant::now();
+                            if !passive {
+                                state.last_used = Instant::now();
+                            }
                             drop(state);
                             if let Some(event) = audit {
                                 self.deferred
@@ -378,6 +382,7 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 notes,
                 rotation,
                 expires,
+                last_rotated,
             } = key;
             let new = NewApiKey {
                 name,
@@ -388,6 +393,7 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 notes,
                 rotation,
                 expires,
+                last_rotated,
             };
             Response::Item {
                 item: v.add_api_key(new, now)?,
@@ -447,6 +453,19 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         Op::Audit { limit } => Response::Audit {
             entries: v.audit_log(limit)?,
         },
+        Op::Due { lead_days, tag } => {
+            let items: Vec<_> = v
+                .items()?
+                .into_iter()
+                .filter(|i| {
+                    tag.as_deref()
+                        .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
+                })
+                .collect();
+            Response::Due {
+                report: attention::report(&items, now, lead_days),
+            }
+        }
         Op::Resolve { .. } => {
             return Err(Error::Invalid("resolve is answered by `run`".into()));
         }
@@ -669,5 +688,72 @@ mod tests {
         let _ = events.recv().unwrap();
         assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(86_400 * 365)));
         assert!(s.is_unlocked(), "lock-after never: stays unlocked");
+    }
+
+    #[test]
+    fn asking_what_is_due_does_not_keep_the_vault_unlocked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let s = service();
+        s.set_lock_after(Some(Duration::from_secs(60)));
+        s.handle(Request::Init {
+            vault: path.clone(),
+            password: pw(),
+            kdf: KdfParams::MINIMUM,
+        });
+        let op = |op: Op| {
+            s.handle(Request::Vault {
+                vault: path.clone(),
+                op,
+            })
+        };
+        let mut key = NewKey {
+            name: "old".into(),
+            value: WireSecret::new(SecretValue::new("v")),
+            env: vec![],
+            service: None,
+            tags: vec!["ci".into()],
+            notes: String::new(),
+            rotation: vault_core::RotationPolicy::Every { days: 30 },
+            expires: None,
+            last_rotated: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+        };
+        assert!(matches!(
+            op(Op::Add { key: key.clone() }),
+            Response::Item { .. }
+        ));
+        key.name = "new".into();
+        key.tags = vec![];
+        key.last_rotated = None;
+        assert!(matches!(op(Op::Add { key }), Response::Item { .. }));
+        // Used 50 s ago; a due query now must not restart the 60 s.
+        let used = Instant::now();
+        std::thread::sleep(Duration::from_millis(20));
+        let report = match op(Op::Due {
+            lead_days: 14,
+            tag: None,
+        }) {
+            Response::Due { report } => report,
+            other => unreachable!("{other:?}"),
+        };
+        // The service's clock says 2026-05-01: `old` (due 01-31) is overdue, `new` is fine.
+        assert_eq!(report.counts.overdue, 1);
+        assert_eq!(report.items[0].name, "old");
+        assert_eq!(report.now, "2026-05-01T00:00:00Z".parse().unwrap());
+        assert!(
+            s.lock_if_idle(used + Duration::from_secs(60)),
+            "the due query did not count as use"
+        );
+        // Filtered by tag, and answered `locked` once locked.
+        assert!(matches!(
+            op(Op::Due {
+                lead_days: 14,
+                tag: Some("nope".into())
+            }),
+            Response::Error {
+                code: ErrorCode::Locked,
+                ..
+            }
+        ));
     }
 }

@@ -105,5 +105,30 @@ fn import(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, unlock, large_vault, import);
+/// Recognising a key format, as `vault add` and every imported line do: a known key, a
+/// near miss that runs the pattern, and a value no prefix matches.
+fn detect(c: &mut Criterion) {
+    let known = format!(
+        "ghp_{}",
+        "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF"
+            .repeat(2)
+            .get(..36)
+            .unwrap_or("")
+    );
+    let near = format!("sk-{}", "x".repeat(48));
+    let unknown = "postgres://user:pass@localhost:5432/app".to_owned();
+    let mut g = c.benchmark_group("formats");
+    for (name, value) in [
+        ("known_key", &known),
+        ("sk_prefix_near_miss", &near),
+        ("no_prefix", &unknown),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| black_box(vault_core::formats::detect(black_box(value))))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, unlock, large_vault, import, detect);
 criterion_main!(benches);

@@ -14,9 +14,10 @@ use crate::crypto::envelope::OpenError;
 use crate::crypto::{Aad, DataKey, KdfParams, MasterKey, random_array};
 use crate::dotenv::Entry;
 use crate::error::{Error, Result};
+use crate::formats;
 use crate::model::{
     ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, ImportReport, Item, ItemId, ItemKind,
-    ItemMeta, NewApiKey, OnConflict, Skipped, Version,
+    ItemMeta, NewApiKey, OnConflict, Recognised, Skipped, Version,
 };
 use crate::names::{check_env_name, check_item_name, check_tag, env_name_for, fold};
 use crate::secret::SecretValue;
@@ -500,7 +501,17 @@ impl Vault {
             notes,
             rotation,
             expires,
+            last_rotated,
         } = new;
+        let last_rotated = match last_rotated {
+            Some(t) if t > now => {
+                return Err(Error::invalid(
+                    "the last rotation date is in the future; give the date the key was issued",
+                ));
+            }
+            Some(t) => t,
+            None => now,
+        };
         let meta = ApiKeyMeta {
             name,
             env,
@@ -509,7 +520,7 @@ impl Vault {
             notes,
             created: now,
             updated: now,
-            last_rotated: now,
+            last_rotated,
             rotation,
             expires,
             version: 1,
@@ -761,20 +772,26 @@ impl Vault {
                 }
                 match db.item_by_tag(&crypt.name_tag(&key))? {
                     None => {
+                        // A recognised value brings its provider and rotation policy; the env
+                        // name stays the file's.
+                        let format = formats::detect(value.expose());
                         let meta = normalize(ApiKeyMeta {
                             name: key.clone(),
                             env: vec![key.clone()],
-                            service: None,
+                            service: format.map(|f| f.provider.id.to_owned()),
                             tags: tags.to_vec(),
                             notes: String::new(),
                             created: now,
                             updated: now,
                             last_rotated: now,
-                            rotation: Default::default(),
+                            rotation: format.map(|f| f.policy()).unwrap_or_default(),
                             expires: None,
                             version: 1,
                         })?;
                         insert_row(db, &crypt, meta, &value)?;
+                        if let Some(f) = format {
+                            report.recognised.push(Recognised::new(&key, f));
+                        }
                         report.added.push(key);
                     }
                     Some(_) if on_conflict == OnConflict::Skip => report.skipped.push(Skipped {
