@@ -10,11 +10,11 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use vault_core::attention::DueReport;
+use vault_core::attention::{DueReport, Reason};
 use vault_core::crypto::KdfParams;
 use vault_core::model::{ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, Version};
 use vault_core::refs::Reference;
-use vault_core::{DueState, ErrorCode, RotationPolicy, SecretValue, Timestamp};
+use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
 
 /// The schema's identity: a fingerprint of this file's text, computed at build time, so two
 /// builds agree only when they speak exactly the same protocol. Nothing to bump by hand.
@@ -192,9 +192,9 @@ pub struct Injection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attention {
     pub item: String,
-    pub state: DueState,
+    pub reason: Reason,
     /// Since when: the due date or the expiry.
-    pub since: Option<Timestamp>,
+    pub since: Timestamp,
 }
 
 /// A new API key as sent to the agent.

@@ -5,8 +5,7 @@
 //! agent's connection threads, so it locks internally, and it never holds its lock across a
 //! key derivation: one client typing a password does not stall the others.
 
-use std::collections::HashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +16,7 @@ use std::time::{Duration, Instant};
 use vault_core::attention;
 use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
 use vault_core::refs::Reference;
-use vault_core::{DueState, Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv, rotation};
+use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
 use crate::protocol::{
     Attention, BUILD, Injection, NewKey, Op, PROTOCOL, Request, Resolution, Response, VaultStatus,
@@ -538,19 +537,14 @@ fn resolve(
         }
         used.insert(key.meta.name.clone(), key.meta);
     }
-    let lead = rotation::lead_days(rotation::DEFAULT_LEAD_DAYS);
+    // Only what is already past: a run is no place for "due soon".
     let attention = used
         .values()
         .filter_map(|meta| {
-            let schedule = meta.schedule();
-            match schedule.state(now, lead) {
-                DueState::Expired => Some((DueState::Expired, schedule.expires)),
-                DueState::Overdue => Some((DueState::Overdue, schedule.due)),
-                DueState::DueSoon | DueState::Ok => None,
-            }
-            .map(|(state, since)| Attention {
+            let (reason, since) = meta.schedule().check(now, jiff::SignedDuration::ZERO)?;
+            Some(Attention {
                 item: meta.name.clone(),
-                state,
+                reason,
                 since,
             })
         })
