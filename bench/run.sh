@@ -56,7 +56,7 @@ hyperfine -N --runs 10 --export-json "$work/unlock.json" \
   --prepare "$vault lock" \
   -n 'vault unlock (default KDF)' "$vault --password-file $work/pw unlock" >/dev/null
 hyperfine -N --runs 10 --export-json "$work/import.json" \
-  --prepare "rm -f $work/imp.db; $vault --vault $work/imp.db --password-file $work/pw init --kdf minimum" \
+  --prepare "sh -c 'rm -f $work/imp.db; $vault --vault $work/imp.db --password-file $work/pw init --kdf minimum 2>/dev/null'" \
   -n 'vault import (10,000 lines)' "$vault --vault $work/imp.db import $work/10k.env" >/dev/null
 
 python3 - "$json" "$work/dotenvx.json" "$work/large.json" "$work/unlock.json" "$work/import.json" <<'PY'

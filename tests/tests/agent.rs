@@ -391,6 +391,12 @@ fn an_upgraded_binary_restarts_its_agent() {
     run_copy(&["ls"]);
     let after = json(&run_copy(&["status", "--json"]))["agent"]["pid"].clone();
     assert_ne!(pid, after, "the agent of the replaced binary was retired");
+
+    // `vault agent --stop` stops an agent of any version.
+    std::fs::copy(bin("vault"), &staged).unwrap();
+    std::fs::rename(&staged, &exe).unwrap();
+    run_copy(&["agent", "--stop"]);
+    assert!(json(&run_copy(&["status", "--json"]))["agent"].is_null());
 }
 
 #[test]

@@ -1229,19 +1229,11 @@ pub fn agent(foreground: bool, stop: bool, daemon: bool) -> Result<()> {
     use vault_agent::{AgentDir, Client};
     let dir = AgentDir::for_current_user();
     if stop {
-        return match Client::connect(&dir) {
-            Ok(Some(c)) => {
-                let pid = c.pid;
-                c.quit(&dir)?;
-                eprintln!("Stopped the agent (pid {pid}).");
-                Ok(())
-            }
-            Ok(None) => {
-                eprintln!("No agent is running.");
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        };
+        match Client::stop(&dir)? {
+            Some(pid) => eprintln!("Stopped the agent (pid {pid})."),
+            None => eprintln!("No agent is running."),
+        }
+        return Ok(());
     }
     if foreground || daemon {
         let config = vault_agent::config::Config::default_path()
