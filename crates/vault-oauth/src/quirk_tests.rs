@@ -1,6 +1,8 @@
 //! Each preset's quirks against token responses recorded from (or documented by) the provider,
 //! through `oauth2`'s real parsing, with only the HTTP transport replaced.
 
+#![allow(clippy::panic)]
+
 use std::cell::RefCell;
 
 use oauth2::{HttpRequest, HttpResponse, RefreshToken};
