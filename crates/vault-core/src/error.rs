@@ -50,6 +50,11 @@ pub enum Error {
     #[error("no item named {name:?}")]
     NotFound { name: String },
 
+    #[error(
+        "no OAuth provider named {name:?}; see `vault oauth ls`, or add one with `vault oauth add`"
+    )]
+    NoProvider { name: String },
+
     #[error("an item named {name:?} already exists")]
     AlreadyExists { name: String },
 
@@ -108,7 +113,7 @@ impl Error {
             }
             Error::NewerFormat { .. } => ErrorCode::NewerFormat,
             Error::Tampered { .. } => ErrorCode::Tampered,
-            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::NotFound { .. } | Error::NoProvider { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::Invalid(_) => ErrorCode::Invalid,
             Error::Busy { .. } => ErrorCode::Busy,
