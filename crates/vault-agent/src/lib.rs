@@ -4,6 +4,7 @@
 //! [`service`] answers it against `vault-core`. The CLI in `--no-agent` mode runs the same
 //! service in-process, so both paths share every behaviour. Nothing here prints or logs a value.
 
+pub mod grants;
 pub mod protocol;
 pub mod service;
 

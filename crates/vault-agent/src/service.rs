@@ -7,9 +7,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use std::time::Duration;
+
+use jiff::SignedDuration;
 use vault_core::model::{ApiKey, ItemMeta};
 use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
+use crate::grants::{Failure, Grants, VaultAccess};
 use crate::protocol::{NewKey, Op, PROTOCOL_VERSION, Request, Response, VaultStatus, WireSecret};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
@@ -19,6 +23,7 @@ pub struct Service {
     unlocked: HashMap<PathBuf, Vault>,
     clock: Clock,
     build: String,
+    grants: Grants,
 }
 
 impl fmt::Debug for Service {
@@ -35,6 +40,7 @@ impl Service {
             unlocked: HashMap::new(),
             clock,
             build: build.into(),
+            grants: Grants::new(),
         }
     }
 
@@ -122,6 +128,7 @@ impl Service {
                     Err(e) => Response::error(&e),
                 }
             }
+            Request::Vault { vault, op } if is_oauth(&op) => self.oauth(vault, op),
             Request::Vault { vault, op } => {
                 let now = self.now();
                 match self.unlocked.get_mut(&vault) {
@@ -134,6 +141,167 @@ impl Service {
                 }
             }
         }
+    }
+}
+
+/// Operations answered by [`Grants`]: they may talk to a provider, so they run outside any
+/// single vault access.
+fn is_oauth(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::OauthPresets
+            | Op::OauthProviders
+            | Op::OauthAdd { .. }
+            | Op::OauthRemove { .. }
+            | Op::LoginStart { .. }
+            | Op::LoginWait { .. }
+            | Op::LoginCancel { .. }
+            | Op::Token { .. }
+            | Op::Refresh { .. }
+            | Op::Logout { .. }
+    )
+}
+
+/// An unlocked vault of this service, reached by path on every access.
+struct Unlocked<'a> {
+    map: &'a mut HashMap<PathBuf, Vault>,
+    path: PathBuf,
+}
+
+impl VaultAccess for Unlocked<'_> {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut Vault) -> vault_core::Result<T>,
+    ) -> vault_core::Result<T> {
+        match self.map.get_mut(&self.path) {
+            Some(v) => f(v),
+            // Say what is wrong with the file before asking for a password.
+            None => match LockedVault::open(&self.path) {
+                Ok(_) => Err(Error::Locked),
+                Err(e) => Err(e),
+            },
+        }
+    }
+}
+
+impl Service {
+    fn oauth(&mut self, vault: PathBuf, op: Op) -> Response {
+        let Service {
+            unlocked,
+            clock,
+            grants,
+            ..
+        } = self;
+        let mut v = Unlocked {
+            map: unlocked,
+            path: vault,
+        };
+        let clock: &dyn Fn() -> Timestamp = clock.as_ref();
+        let result: Result<Response, Failure> = (|| {
+            // Everything needs the vault unlocked (presets too: one rule for clients).
+            v.with(|_| Ok(()))?;
+            Ok(match op {
+                Op::OauthPresets => Response::Presets {
+                    presets: Grants::presets(),
+                },
+                Op::OauthProviders => Response::Providers {
+                    providers: v.with(|vault| vault.providers())?,
+                },
+                Op::OauthAdd { provider } => Response::Provider {
+                    provider: grants.add_provider(&mut v, provider, clock())?,
+                },
+                Op::OauthRemove { name } => {
+                    let now = clock();
+                    v.with(|vault| vault.remove_provider(&name, now))?;
+                    Response::Ok
+                }
+                Op::LoginStart {
+                    provider,
+                    name,
+                    scopes,
+                    device,
+                } => Response::LoginStarted {
+                    prompt: grants.login_start(&mut v, &provider, name, scopes, device)?,
+                },
+                Op::LoginWait {
+                    login,
+                    timeout_secs,
+                } => Response::Item {
+                    item: grants.login_wait(
+                        &mut v,
+                        login,
+                        Duration::from_secs(timeout_secs),
+                        clock,
+                    )?,
+                },
+                Op::LoginCancel { login } => {
+                    grants.login_cancel(login);
+                    Response::Ok
+                }
+                Op::Token {
+                    name,
+                    min_valid_secs,
+                } => {
+                    let secs = i64::try_from(min_valid_secs).unwrap_or(i64::MAX);
+                    let t = grants.token(&mut v, &name, SignedDuration::from_secs(secs), clock)?;
+                    Response::Token {
+                        item: t.item,
+                        value: WireSecret::new(t.value),
+                        warning: t.warning,
+                    }
+                }
+                Op::Refresh { name } => {
+                    let t = grants.refresh_now(&mut v, &name, clock)?;
+                    Response::Token {
+                        item: t.item,
+                        value: WireSecret::new(t.value),
+                        warning: t.warning,
+                    }
+                }
+                Op::Logout { name } => {
+                    let o = grants.logout(&mut v, &name, clock)?;
+                    Response::LoggedOut {
+                        revoked: o.revoked,
+                        problem: o.problem,
+                    }
+                }
+                _ => Response::Error {
+                    code: vault_core::ErrorCode::Internal,
+                    message: "not an OAuth operation".into(),
+                },
+            })
+        })();
+        result.unwrap_or_else(|f| Response::Error {
+            code: f.code,
+            message: f.message,
+        })
+    }
+
+    /// Refreshes, in every unlocked vault, the grants that expire within `lead` (with back-off
+    /// after transient failures). The agent calls this on a timer while unlocked; returns the
+    /// grants it tried and how each went.
+    pub fn refresh_due(&mut self, lead: SignedDuration) -> Vec<(String, Result<(), Failure>)> {
+        let paths: Vec<PathBuf> = self.unlocked.keys().cloned().collect();
+        let Service {
+            unlocked,
+            clock,
+            grants,
+            ..
+        } = self;
+        let clock: &dyn Fn() -> Timestamp = clock.as_ref();
+        let mut report = Vec::new();
+        for path in paths {
+            let mut v = Unlocked {
+                map: unlocked,
+                path,
+            };
+            report.extend(grants.refresh_due(&mut v, lead, clock));
+        }
+        report
     }
 }
 
@@ -249,6 +417,17 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         Op::Audit { limit } => Response::Audit {
             entries: v.audit_log(limit)?,
         },
+        // Routed to `Service::oauth` before this point.
+        Op::OauthPresets
+        | Op::OauthProviders
+        | Op::OauthAdd { .. }
+        | Op::OauthRemove { .. }
+        | Op::LoginStart { .. }
+        | Op::LoginWait { .. }
+        | Op::LoginCancel { .. }
+        | Op::Token { .. }
+        | Op::Refresh { .. }
+        | Op::Logout { .. } => return Err(Error::Invalid("not a vault operation".into())),
     })
 }
 

@@ -82,12 +82,39 @@ pub fn run(session: &mut Session, command: Command) -> Result<()> {
             yes,
         } => export(session, format, tag, output.as_deref(), force, yes),
         Command::Log { limit, json } => log(session, limit, json),
+        Command::Oauth(command) => crate::oauth::oauth(session, command),
+        Command::Login {
+            provider,
+            name,
+            scope,
+            device,
+            timeout,
+            no_browser,
+        } => crate::oauth::login(
+            session,
+            crate::oauth::LoginArgs {
+                provider,
+                name,
+                scopes: scope,
+                device,
+                timeout,
+                no_browser,
+            },
+        ),
+        Command::Token {
+            name,
+            min_valid,
+            no_newline,
+        } => crate::oauth::token(session, &name, &min_valid, no_newline),
+        Command::Grants { json } => crate::oauth::grants(session, json),
+        Command::Refresh { name } => crate::oauth::refresh(session, &name),
+        Command::Logout { name } => crate::oauth::logout(session, &name),
         // Handled before a session exists.
         Command::Completions { .. } => Ok(()),
     }
 }
 
-fn unexpected(response: Response) -> anyhow::Error {
+pub(crate) fn unexpected(response: Response) -> anyhow::Error {
     anyhow::anyhow!(
         "unexpected answer from the vault: {}",
         response_kind(&response)
@@ -109,6 +136,12 @@ fn response_kind(r: &Response) -> &'static str {
         Response::Version { .. } => "version",
         Response::Imported { .. } => "imported",
         Response::Audit { .. } => "audit",
+        Response::Presets { .. } => "presets",
+        Response::Providers { .. } => "providers",
+        Response::Provider { .. } => "provider",
+        Response::LoginStarted { .. } => "login_started",
+        Response::Token { .. } => "token",
+        Response::LoggedOut { .. } => "logged_out",
     }
 }
 
@@ -231,7 +264,12 @@ fn get(session: &mut Session, name: &str, field: &str, no_newline: bool, json: b
 }
 
 fn field_text(item: &Item, value: &SecretValue, field: &str) -> Result<Zeroizing<String>> {
-    let ItemMeta::ApiKey(m) = &item.meta;
+    let ItemMeta::ApiKey(m) = &item.meta else {
+        return fail(
+            exit::OTHER,
+            format!("{} is an OAuth grant; see `vault grants`", item.meta.name()),
+        );
+    };
     let text = match field {
         "value" => value.expose().to_owned(),
         "name" => m.name.clone(),
@@ -278,15 +316,26 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
     if json {
         let listed: Vec<ListedItem<'_>> = items
             .iter()
-            .map(|item| {
-                let ItemMeta::ApiKey(m) = &item.meta;
-                let schedule = m.schedule();
-                let (state, _) = output::rotation(m, now);
-                ListedItem {
-                    item,
-                    state,
-                    due: schedule.due,
+            .map(|item| match &item.meta {
+                ItemMeta::ApiKey(m) => {
+                    let schedule = m.schedule();
+                    let (state, _) = output::rotation(m, now);
+                    ListedItem {
+                        item,
+                        state,
+                        due: schedule.due,
+                    }
                 }
+                // A grant needs attention only when it needs a new login; it refreshes itself.
+                ItemMeta::Grant(g) => ListedItem {
+                    item,
+                    state: if g.status == vault_core::GrantStatus::Ok {
+                        vault_core::DueState::Ok
+                    } else {
+                        vault_core::DueState::Expired
+                    },
+                    due: None,
+                },
             })
             .collect();
         return output::json(&listed);
@@ -303,14 +352,19 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
     }
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|item| {
-            let ItemMeta::ApiKey(m) = &item.meta;
-            vec![
+        .map(|item| match &item.meta {
+            ItemMeta::ApiKey(m) => vec![
                 m.name.clone(),
                 m.env.join(","),
                 m.tags.join(","),
                 output::rotation(m, now).1,
-            ]
+            ],
+            ItemMeta::Grant(g) => vec![
+                g.name.clone(),
+                g.env.join(","),
+                g.tags.join(","),
+                format!("OAuth grant ({}): {}", g.provider, crate::oauth::status_text(g, now)),
+            ],
         })
         .collect();
     let mut out = std::io::stdout().lock();
@@ -365,7 +419,12 @@ fn edit(session: &mut Session, name: &str, a: EditArgs) -> Result<()> {
             Response::Item { item } => item,
             other => return Err(unexpected(other)),
         };
-        let ItemMeta::ApiKey(m) = current.meta;
+        let ItemMeta::ApiKey(m) = current.meta else {
+            return fail(
+                exit::OTHER,
+                format!("{name} is an OAuth grant; its settings come from `vault login`"),
+            );
+        };
         if !a.env.is_empty() || !a.add_env.is_empty() || !a.remove_env.is_empty() {
             let mut env = if a.env.is_empty() { m.env } else { a.env };
             env.extend(a.add_env);
@@ -754,6 +813,22 @@ fn log(session: &mut Session, limit: usize, json: bool) -> Result<()> {
                     format!("imported {added} new, {rotated} rotated")
                 }
                 E::Exported { count } => format!("exported {count} items"),
+                E::GrantLoggedIn { name, provider } => {
+                    format!("logged in to {provider} as grant {name}")
+                }
+                E::GrantNeedsRelogin { name } => {
+                    format!("grant {name} was refused by its provider; it needs a new login")
+                }
+                E::GrantLoggedOut { name, revoked } => format!(
+                    "logged out of {name}{}",
+                    if *revoked {
+                        " (revoked at the provider)"
+                    } else {
+                        " (deleted locally)"
+                    }
+                ),
+                E::ProviderAdded { name } => format!("configured OAuth provider {name}"),
+                E::ProviderRemoved { name } => format!("removed OAuth provider {name}"),
             };
             vec![output::date_time(e.at), what]
         })

@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod oauth;
 mod output;
 mod session;
 

@@ -39,6 +39,9 @@ pub mod exit {
     pub const BUSY: u8 = 7;
     pub const LOCKED: u8 = 8;
     pub const CANCELLED: u8 = 10;
+    pub const NEEDS_LOGIN: u8 = 11;
+    pub const PROVIDER_UNAVAILABLE: u8 = 12;
+    pub const LOGIN_FAILED: u8 = 13;
 }
 
 impl Failure {
@@ -60,7 +63,12 @@ impl Failure {
             ErrorCode::AlreadyExists | ErrorCode::VaultExists => exit::EXISTS,
             ErrorCode::Busy => exit::BUSY,
             ErrorCode::Locked => exit::LOCKED,
-            ErrorCode::Invalid | ErrorCode::Io | ErrorCode::Internal => exit::OTHER,
+            ErrorCode::NeedsRelogin => exit::NEEDS_LOGIN,
+            ErrorCode::ProviderUnavailable => exit::PROVIDER_UNAVAILABLE,
+            ErrorCode::LoginFailed => exit::LOGIN_FAILED,
+            ErrorCode::Invalid | ErrorCode::Io | ErrorCode::Internal | ErrorCode::Provider => {
+                exit::OTHER
+            }
         };
         Failure::new(exit, message)
     }

@@ -100,6 +100,14 @@ pub enum ErrorCode {
     Locked,
     Io,
     Internal,
+    /// An OAuth grant's refresh token was refused (or it has none and expired): log in again.
+    NeedsRelogin,
+    /// The OAuth provider could not be reached or answered with a server error; worth retrying.
+    ProviderUnavailable,
+    /// The OAuth provider answered with an error or something malformed.
+    Provider,
+    /// A login was refused, forged (bad `state`/`iss`) or not completed in time.
+    LoginFailed,
 }
 
 impl Error {
