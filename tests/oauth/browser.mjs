@@ -41,18 +41,28 @@ try {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
-  await context.route('**/*', (route) => {
+  await context.route('**/*', async (route) => {
     const { hostname } = new URL(route.request().url());
-    return hostname === '127.0.0.1' ? route.continue() : route.abort();
+    if (hostname !== '127.0.0.1') return route.abort();
+    if (action !== 'bad-state' || !route.request().isNavigationRequest()) return route.continue();
+    // Redirects are followed inside the browser where routes cannot see them, so follow the
+    // provider's redirects here and forge `state` in the one to the loopback callback.
+    let response = await route.fetch({ maxRedirects: 0 });
+    let url = route.request().url();
+    for (let hop = 0; hop < 5; hop += 1) {
+      const location = response.headers().location;
+      if (response.status() < 300 || response.status() >= 400 || !location) break;
+      const target = new URL(location, url);
+      if (target.pathname === '/callback') {
+        target.searchParams.set('state', 'forged-by-an-attacker');
+        log(`tampered ${target.pathname}`);
+        return route.fulfill({ status: 303, headers: { location: target.toString() } });
+      }
+      url = target.toString();
+      response = await context.request.get(url, { maxRedirects: 0 });
+    }
+    return route.fulfill({ response });
   });
-  if (action === 'bad-state') {
-    await context.route(/\/callback\?/, (route) => {
-      const target = new URL(route.request().url());
-      target.searchParams.set('state', 'forged-by-an-attacker');
-      log(`tampered ${target.pathname}`);
-      return route.continue({ url: target.toString() });
-    });
-  }
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(60_000);
   await page.goto(url, { waitUntil: 'domcontentloaded' });

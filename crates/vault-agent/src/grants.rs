@@ -278,7 +278,9 @@ impl Grants {
         // Refuse early when the name belongs to an API key: the login would be wasted.
         match v.with(|vault| vault.item(&grant)) {
             Ok(item) if item.meta.as_grant().is_none() => {
-                return Err(Failure::from(vault_core::Error::AlreadyExists { name: grant }));
+                return Err(Failure::from(vault_core::Error::AlreadyExists {
+                    name: grant,
+                }));
             }
             _ => {}
         }
@@ -359,7 +361,13 @@ impl Grants {
             Flow::Device(d) => d.wait(timeout)?,
         };
         let now = clock();
-        let new = new_grant(&pending.grant, &pending.provider, pending.scopes, tokens, now);
+        let new = new_grant(
+            &pending.grant,
+            &pending.provider,
+            pending.scopes,
+            tokens,
+            now,
+        );
         let item = v.with(|vault| vault.save_grant(new, true, now))?;
         // A fresh login clears any back-off of the old grant.
         lock(&self.backoff).remove(&(v.path().to_owned(), item.id));
@@ -389,7 +397,14 @@ impl Grants {
         name: &str,
         clock: &dyn Fn() -> Timestamp,
     ) -> Result<ValidToken> {
-        self.token_with(v, name, SignedDuration::ZERO, clock, FOREGROUND_RETRIES, true)
+        self.token_with(
+            v,
+            name,
+            SignedDuration::ZERO,
+            clock,
+            FOREGROUND_RETRIES,
+            true,
+        )
     }
 
     fn token_with(
@@ -484,10 +499,11 @@ impl Grants {
             Err(e) => {
                 let failure = Failure::from(e);
                 v.with(|vault| vault.record_refresh_failure(name, false, &failure.message, now))?;
-                // The current token may still serve: failures lose nothing.
-                if current.meta.valid_for(now, SignedDuration::from_secs(5)) {
+                // The current token may still serve: failures lose nothing. (Not when the
+                // caller asked for a refresh: it wants to know.)
+                if !force && current.meta.valid_for(now, SignedDuration::from_secs(5)) {
                     let warning = format!(
-                        "could not refresh {name:?} ({}); using the current token, valid until {}",
+                        "could not refresh {name:?} ({}); the stored tokens are unchanged and the current token is valid until {}",
                         failure.message,
                         current
                             .meta
@@ -586,8 +602,7 @@ impl Grants {
                 continue;
             };
             let now = clock();
-            if meta.status != GrantStatus::Ok || !meta.refreshable || meta.valid_for(now, lead)
-            {
+            if meta.status != GrantStatus::Ok || !meta.refreshable || meta.valid_for(now, lead) {
                 continue;
             }
             let key = (v.path().to_owned(), item.id);
@@ -632,9 +647,7 @@ fn valid(grant: Grant, warning: Option<String>) -> ValidToken {
 fn relogin(name: &str, provider: &str, reason: &str) -> Failure {
     Failure::new(
         ErrorCode::NeedsRelogin,
-        format!(
-            "{name:?} needs a new login ({reason}); run `vault login {provider} --as {name}`"
-        ),
+        format!("{name:?} needs a new login ({reason}); run `vault login {provider} --as {name}`"),
     )
 }
 

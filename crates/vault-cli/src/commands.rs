@@ -363,7 +363,11 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
                 g.name.clone(),
                 g.env.join(","),
                 g.tags.join(","),
-                format!("OAuth grant ({}): {}", g.provider, crate::oauth::status_text(g, now)),
+                format!(
+                    "OAuth grant ({}): {}",
+                    g.provider,
+                    crate::oauth::status_text(g, now)
+                ),
             ],
         })
         .collect();

@@ -73,6 +73,29 @@ impl Http {
             })
     }
 
+    /// POST a form; the status and body (at most 1 MiB). 5xx and transport failures are errors.
+    pub(crate) fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+    ) -> Result<(u16, Vec<u8>), Error> {
+        let response = self
+            .client
+            .post(url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .map_err(|e| network(url, &e))?;
+        let status = response.status().as_u16();
+        if (500..600).contains(&status) {
+            return Err(Error::Server {
+                url: url.to_owned(),
+                status,
+            });
+        }
+        Ok((status, read_body(url, response)?))
+    }
+
     /// The adapter `oauth2` sends its requests through, with `quirks` applied to responses.
     pub(crate) fn oauth<'a>(&'a self, quirks: &'a Quirks) -> OAuthHttp<'a> {
         OAuthHttp { http: self, quirks }

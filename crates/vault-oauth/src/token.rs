@@ -10,8 +10,8 @@ use oauth2::basic::{
 };
 use oauth2::{
     AuthType, AuthUrl, ClientId, ClientSecret, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, RefreshToken, RequestTokenError, RevocationErrorResponseType, RevocationUrl,
-    StandardErrorResponse, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+    ExtraTokenFields, RefreshToken, RequestTokenError, StandardErrorResponse,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -128,12 +128,8 @@ pub(crate) fn client(provider: &Provider) -> Result<OAuthClient> {
     let mut client = oauth2::Client::new(ClientId::new(provider.client_id.clone()))
         .set_auth_uri(AuthUrl::new(e.authorization.clone()).map_err(|_| bad_url(&e.authorization))?)
         .set_token_uri(TokenUrl::new(e.token.clone()).map_err(|_| bad_url(&e.token))?)
-        .set_revocation_url_option(
-            e.revocation
-                .as_ref()
-                .map(|u| RevocationUrl::new(u.clone()).map_err(|_| bad_url(u)))
-                .transpose()?,
-        )
+        // Revocation is sent by `revoke` itself (see there).
+        .set_revocation_url_option(None)
         .set_device_authorization_url_option(
             e.device_authorization
                 .as_ref()
@@ -225,35 +221,47 @@ pub enum TokenKind {
 
 /// Revokes a token at the provider (RFC 7009). `Ok(false)` when the provider has no
 /// revocation endpoint. Revoking a token the provider no longer knows succeeds (§2.2).
+///
+/// Sent directly rather than through `oauth2`, which refuses any non-HTTPS revocation URL,
+/// including a provider on the loopback interface that the rest of this crate accepts.
 pub fn revoke(http: &Http, provider: &Provider, token: &Token, kind: TokenKind) -> Result<bool> {
-    let client = client(provider)?;
+    provider.check()?;
     let Some(url) = provider.endpoints.revocation.clone() else {
         return Ok(false);
     };
-    let revocable = match kind {
-        TokenKind::Access => {
-            StandardRevocableToken::AccessToken(oauth2::AccessToken::new(token.expose().into()))
-        }
-        TokenKind::Refresh => {
-            StandardRevocableToken::RefreshToken(RefreshToken::new(token.expose().into()))
-        }
+    let hint = match kind {
+        TokenKind::Access => "access_token",
+        TokenKind::Refresh => "refresh_token",
     };
-    client
-        .revoke_token(revocable)
-        .map_err(|e| Error::Config(e.to_string()))?
-        .request(&http.oauth(&provider.quirks))
-        .map_err(|e| {
-            token_error(&url, e, |r| {
-                let code = match r.error() {
-                    RevocationErrorResponseType::UnsupportedTokenType => {
-                        "unsupported_token_type".to_owned()
-                    }
-                    RevocationErrorResponseType::Basic(b) => b.as_ref().to_owned(),
-                };
-                (code, r.error_description().cloned())
-            })
-        })?;
-    Ok(true)
+    let mut form: Vec<(&str, &str)> = vec![
+        ("token", token.expose()),
+        ("token_type_hint", hint),
+        ("client_id", &provider.client_id),
+    ];
+    if let Some(secret) = &provider.client_secret {
+        form.push(("client_secret", secret.expose()));
+    }
+    let (status, body) = http.post_form(&url, &form)?;
+    if status == 200 {
+        return Ok(true);
+    }
+    // §2.2.1: an error response is JSON with `error` (e.g. unsupported_token_type).
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        error: String,
+        #[serde(default)]
+        error_description: Option<String>,
+    }
+    match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(e) => Err(Error::Provider {
+            error: clip(&e.error),
+            description: e.error_description.map(|d| clip(&d)),
+        }),
+        Err(_) => Err(Error::Malformed {
+            url,
+            reason: format!("HTTP {status} without an OAuth error"),
+        }),
+    }
 }
 
 #[cfg(test)]
