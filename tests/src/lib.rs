@@ -176,6 +176,25 @@ impl Default for TestVault {
     }
 }
 
+impl TestVault {
+    /// Stops this test's agent, if one runs (it would also leave by itself once the temp
+    /// dir, and with it its socket, is gone).
+    pub fn stop_agent(&self) {
+        let _ = self.bare().args(["agent", "--stop"]).output();
+    }
+
+    /// The agent's folder in this test's runtime dir.
+    pub fn agent_dir(&self) -> PathBuf {
+        self.runtime_dir.join("vault")
+    }
+}
+
+impl Drop for TestVault {
+    fn drop(&mut self) {
+        self.stop_agent();
+    }
+}
+
 /// Runs `cmd` with `input` on stdin.
 pub fn pipe(cmd: &mut Command, input: &[u8]) -> Run {
     let mut child = cmd

@@ -166,6 +166,7 @@ fn a_value_in_argv_is_refused_and_nothing_is_stored() {
 fn wrong_password_exits_3_and_leaves_the_file_byte_identical() {
     let v = TestVault::new();
     v.add("a", "value-a", &[]);
+    v.run(&["lock"]).ok();
     let before = v.file_bytes();
     std::fs::write(&v.password_file, "not the password\n").unwrap();
     for args in [
@@ -197,6 +198,7 @@ fn passwd_keeps_every_item_readable() {
     }
     std::fs::write(&v.password_file, format!("{PASSWORD}\nthe new password\n")).unwrap();
     v.run(&["passwd"]).ok();
+    v.run(&["lock"]).ok();
     std::fs::write(&v.password_file, format!("{PASSWORD}\n")).unwrap();
     v.run(&["ls"]).fails(3);
     std::fs::write(&v.password_file, "the new password\n").unwrap();
@@ -237,6 +239,7 @@ fn password_stdin_and_value_stdin_conflict_clearly() {
 #[test]
 fn no_terminal_and_no_password_source_says_how() {
     let v = TestVault::new();
+    v.run(&["lock"]).ok();
     let out = v.bare().args(["ls"]).output().unwrap();
     assert_eq!(out.status.code(), Some(8));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -445,6 +448,8 @@ fn tampering_is_detected_with_a_clear_message() {
         v.raw()
             .execute("UPDATE vault SET wrapped_key = ?1", [&bad])
             .unwrap();
+        // The key is unwrapped at unlock: an unlocked agent holds it already.
+        v.run(&["lock"]).ok();
         let err = v.run(&["ls"]).fails(5).to_owned();
         assert!(
             err.contains("the wrapped data key failed authentication"),

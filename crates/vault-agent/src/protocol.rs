@@ -1,8 +1,10 @@
 //! The agent protocol: one JSON object per line, `type`-tagged requests and responses.
 //!
-//! The first request on a connection is `hello`; an agent speaking another protocol version
-//! is asked to quit and restarted by the client. Secrets cross the socket only inside
-//! [`WireSecret`], whose `Debug` is redacted.
+//! The first request on a connection is `hello`; an agent built from another schema (see
+//! [`PROTOCOL`]) or whose executable has been replaced since it started is asked to quit and
+//! restarted by the client. `hello` and `quit` are frozen: every build must understand them, so
+//! any client can retire any agent. Secrets cross the socket only inside [`WireSecret`], whose
+//! `Debug` is redacted.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -14,21 +16,42 @@ use vault_core::model::{
 };
 use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
 
-/// Bumped on any incompatible change to these types.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The schema's identity: a fingerprint of this file's text, computed at build time, so two
+/// builds agree only when they speak exactly the same protocol. Nothing to bump by hand.
+pub const PROTOCOL: &str = env!("VAULT_PROTOCOL_FINGERPRINT");
+
+/// This build, for messages: the crate version and the protocol fingerprint.
+pub const BUILD: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "+",
+    env!("VAULT_PROTOCOL_FINGERPRINT")
+);
 
 /// The largest request frame the agent reads; longer lines get an error reply.
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+
+/// The largest response frame a client reads (an export of a large vault fits many times).
+pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+
+/// How often a subscription repeats the lock state when nothing changes.
+pub const EVENT_HEARTBEAT_SECS: u64 = 20;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
     Hello {
-        protocol: u32,
+        protocol: String,
         build: String,
     },
     /// Which vaults are unlocked, and when the agent will lock them.
     Status,
+    /// Turns the connection into a stream of [`Response::LockState`]: one now, then one on
+    /// every change (and a repeat every [`EVENT_HEARTBEAT_SECS`] as a heartbeat).
+    Subscribe,
+    /// Changes the idle time after which the agent locks every vault (`None`: never).
+    Configure {
+        lock_after_secs: Option<u64>,
+    },
     /// Locks one vault, or all of them.
     Lock {
         vault: Option<PathBuf>,
@@ -254,9 +277,12 @@ pub struct ImportEntry {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Response {
     Hello {
-        protocol: u32,
+        protocol: String,
         build: String,
         pid: u32,
+        /// The agent's executable was replaced (upgraded or rebuilt) since it started.
+        #[serde(default)]
+        replaced: bool,
     },
     Ok,
     Error {
@@ -266,6 +292,10 @@ pub enum Response {
     Status {
         vaults: Vec<VaultStatus>,
         lock_after_secs: Option<u64>,
+    },
+    /// A subscription event: the vaults unlocked now (an empty list: everything is locked).
+    LockState {
+        vaults: Vec<VaultStatus>,
     },
     Items {
         items: Vec<Item>,
@@ -333,7 +363,7 @@ impl Response {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VaultStatus {
     pub path: PathBuf,
     pub unlocked: bool,

@@ -1,45 +1,66 @@
 //! Answers protocol requests against unlocked vaults.
 //!
 //! The same code serves the agent's socket and the CLI's `--no-agent` mode. It owns the
-//! unlocked [`Vault`]s; locking drops them, which zeroizes their keys.
+//! unlocked [`Vault`]s; locking drops them, which zeroizes their keys. It is shared by the
+//! agent's connection threads, so it locks internally, and it never holds its lock across a
+//! key derivation: one client typing a password does not stall the others.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-use std::time::Duration;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
 use vault_core::model::{ApiKey, ItemMeta};
 use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
 use crate::grants::{Failure, Grants, VaultAccess};
-use crate::protocol::{NewKey, Op, PROTOCOL_VERSION, Request, Response, VaultStatus, WireSecret};
+use crate::protocol::{BUILD, NewKey, Op, PROTOCOL, Request, Response, VaultStatus, WireSecret};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
-pub type Clock = Box<dyn Fn() -> Timestamp + Send>;
+pub type Clock = Box<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The idle time after which the agent locks, unless configured otherwise.
+pub const DEFAULT_LOCK_AFTER: Duration = Duration::from_secs(15 * 60);
 
 pub struct Service {
-    unlocked: HashMap<PathBuf, Vault>,
+    state: Mutex<State>,
     clock: Clock,
-    build: String,
+    /// Subscribers to lock-state changes; a closed receiver is dropped at the next change.
+    watchers: Mutex<Vec<Sender<Vec<VaultStatus>>>>,
+    /// OAuth: logins in progress, per-grant refresh locks, back-off.
     grants: Grants,
+}
+
+struct State {
+    unlocked: HashMap<PathBuf, Vault>,
+    /// The last request that used or unlocked a vault (status queries do not count).
+    last_used: Instant,
+    lock_after: Option<Duration>,
 }
 
 impl fmt::Debug for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
         f.debug_struct("Service")
-            .field("unlocked", &self.unlocked.keys().collect::<Vec<_>>())
+            .field("unlocked", &state.unlocked.keys().collect::<Vec<_>>())
+            .field("lock_after", &state.lock_after)
             .finish()
     }
 }
 
 impl Service {
-    pub fn new(clock: Clock, build: impl Into<String>) -> Self {
+    pub fn new(clock: Clock) -> Self {
         Service {
-            unlocked: HashMap::new(),
+            state: Mutex::new(State {
+                unlocked: HashMap::new(),
+                last_used: Instant::now(),
+                lock_after: Some(DEFAULT_LOCK_AFTER),
+            }),
             clock,
-            build: build.into(),
+            watchers: Mutex::new(Vec::new()),
             grants: Grants::new(),
         }
     }
@@ -48,40 +69,110 @@ impl Service {
         (self.clock)()
     }
 
-    pub fn is_unlocked(&self) -> bool {
-        !self.unlocked.is_empty()
+    /// The state, even if a thread panicked while holding it: every change to it is a single
+    /// map insert or removal, so it is never left half-done.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn unlocked_paths(&self) -> impl Iterator<Item = &Path> {
-        self.unlocked.keys().map(PathBuf::as_path)
+    pub fn is_unlocked(&self) -> bool {
+        !self.state().unlocked.is_empty()
+    }
+
+    pub fn set_lock_after(&self, lock_after: Option<Duration>) {
+        self.state().lock_after = lock_after;
+        self.notify();
     }
 
     /// Drops every unlocked vault (and with it every key).
-    pub fn lock_all(&mut self) {
-        self.unlocked.clear();
+    pub fn lock_all(&self) {
+        let dropped = std::mem::take(&mut self.state().unlocked);
+        if !dropped.is_empty() {
+            drop(dropped);
+            self.notify();
+        }
     }
 
-    pub fn handle(&mut self, request: Request) -> Response {
+    /// Locks everything when nothing has used a vault for the configured idle time. Returns
+    /// whether it locked.
+    pub fn lock_if_idle(&self, now: Instant) -> bool {
+        let mut state = self.state();
+        let idle = state
+            .lock_after
+            .is_some_and(|after| now.saturating_duration_since(state.last_used) >= after);
+        if !idle || state.unlocked.is_empty() {
+            return false;
+        }
+        let dropped = std::mem::take(&mut state.unlocked);
+        drop(state);
+        drop(dropped);
+        self.notify();
+        true
+    }
+
+    /// The unlocked vaults and the time left before each locks.
+    pub fn status(&self, now: Instant) -> (Vec<VaultStatus>, Option<u64>) {
+        let state = self.state();
+        (state.statuses(now), state.lock_after.map(|d| d.as_secs()))
+    }
+
+    /// Lock-state changes from now on; the current state is not sent (ask [`Self::status`]).
+    pub fn subscribe(&self) -> Receiver<Vec<VaultStatus>> {
+        let (tx, rx) = channel();
+        self.watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx);
+        rx
+    }
+
+    fn notify(&self) {
+        let vaults = self.state().statuses(Instant::now());
+        self.watchers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|w| w.send(vaults.clone()).is_ok());
+    }
+
+    /// Makes `vault` unlocked, replacing an older unlocked copy.
+    fn insert(&self, path: PathBuf, vault: Vault) {
+        {
+            let mut state = self.state();
+            state.last_used = Instant::now();
+            state.unlocked.insert(path, vault);
+        }
+        self.notify();
+    }
+
+    pub fn handle(&self, request: Request) -> Response {
         match request {
             Request::Hello { .. } => Response::Hello {
-                protocol: PROTOCOL_VERSION,
-                build: self.build.clone(),
+                protocol: PROTOCOL.to_owned(),
+                build: BUILD.to_owned(),
                 pid: std::process::id(),
+                replaced: false,
             },
-            Request::Status => Response::Status {
-                vaults: self
-                    .unlocked
-                    .keys()
-                    .map(|p| VaultStatus {
-                        path: p.clone(),
-                        unlocked: true,
-                        locks_in_secs: None,
-                    })
-                    .collect(),
-                lock_after_secs: None,
-            },
+            Request::Status => {
+                let (vaults, lock_after_secs) = self.status(Instant::now());
+                Response::Status {
+                    vaults,
+                    lock_after_secs,
+                }
+            }
+            // A stream of events needs a connection; in-process there is nothing to stream.
+            Request::Subscribe => Response::error(&Error::Invalid(
+                "subscriptions are served by the agent only".into(),
+            )),
+            Request::Configure { lock_after_secs } => {
+                self.set_lock_after(lock_after_secs.map(Duration::from_secs));
+                Response::Ok
+            }
             Request::Lock { vault: Some(path) } => {
-                self.unlocked.remove(&path);
+                let dropped = self.state().unlocked.remove(&path);
+                if dropped.is_some() {
+                    drop(dropped);
+                    self.notify();
+                }
                 Response::Ok
             }
             Request::Lock { vault: None } => {
@@ -96,7 +187,7 @@ impl Service {
                 kdf,
             } => match Vault::create(&vault, &password.0, kdf, self.now()) {
                 Ok(v) => {
-                    self.unlocked.insert(vault, v);
+                    self.insert(vault, v);
                     Response::Ok
                 }
                 Err(e) => Response::error(&e),
@@ -104,7 +195,7 @@ impl Service {
             Request::Unlock { vault, password } => {
                 match LockedVault::open(&vault).and_then(|l| l.unlock(&password.0)) {
                     Ok(v) => {
-                        self.unlocked.insert(vault, v);
+                        self.insert(vault, v);
                         Response::Ok
                     }
                     Err(e) => Response::error(&e),
@@ -122,7 +213,7 @@ impl Service {
                     .and_then(|mut v| v.change_password(&new.0, kdf, now).map(|()| v));
                 match result {
                     Ok(v) => {
-                        self.unlocked.insert(vault, v);
+                        self.insert(vault, v);
                         Response::Ok
                     }
                     Err(e) => Response::error(&e),
@@ -131,13 +222,31 @@ impl Service {
             Request::Vault { vault, op } if is_oauth(&op) => self.oauth(vault, op),
             Request::Vault { vault, op } => {
                 let now = self.now();
-                match self.unlocked.get_mut(&vault) {
-                    Some(v) => run(v, op, now).unwrap_or_else(|e| Response::error(&e)),
-                    // Say what is wrong with the file before asking for a password.
-                    None => match LockedVault::open(&vault) {
-                        Ok(_) => Response::error(&Error::Locked),
-                        Err(e) => Response::error(&e),
-                    },
+                let mut state = self.state();
+                let current = state.unlocked.get(&vault).map(Vault::is_current);
+                match current {
+                    Some(Err(e)) => return Response::error(&e),
+                    Some(Ok(true)) => {
+                        if let Some(v) = state.unlocked.get_mut(&vault) {
+                            let response = run(v, op, now).unwrap_or_else(|e| Response::error(&e));
+                            state.last_used = Instant::now();
+                            return response;
+                        }
+                    }
+                    // Replaced or removed under us: forget it, so the client unlocks the file
+                    // that is there now (or hears that none is).
+                    Some(Ok(false)) => {
+                        let dropped = state.unlocked.remove(&vault);
+                        drop(state);
+                        drop(dropped);
+                        self.notify();
+                    }
+                    None => drop(state),
+                }
+                // Say what is wrong with the file before asking for a password.
+                match LockedVault::open(&vault) {
+                    Ok(_) => Response::error(&Error::Locked),
+                    Err(e) => Response::error(&e),
                 }
             }
         }
@@ -162,13 +271,16 @@ fn is_oauth(op: &Op) -> bool {
     )
 }
 
-/// An unlocked vault of this service, reached by path on every access.
-struct Unlocked<'a> {
-    map: &'a mut HashMap<PathBuf, Vault>,
+/// An unlocked vault of this service, reached by path; each access takes the service lock
+/// for that call only, so a grant's network I/O never blocks other clients.
+struct Shared<'a> {
+    service: &'a Service,
     path: PathBuf,
+    /// Whether an access counts as use for the idle lock (not for background refreshes).
+    touch: bool,
 }
 
-impl VaultAccess for Unlocked<'_> {
+impl VaultAccess for Shared<'_> {
     fn path(&self) -> &Path {
         &self.path
     }
@@ -177,30 +289,51 @@ impl VaultAccess for Unlocked<'_> {
         &mut self,
         f: impl FnOnce(&mut Vault) -> vault_core::Result<T>,
     ) -> vault_core::Result<T> {
-        match self.map.get_mut(&self.path) {
-            Some(v) => f(v),
-            // Say what is wrong with the file before asking for a password.
-            None => match LockedVault::open(&self.path) {
-                Ok(_) => Err(Error::Locked),
-                Err(e) => Err(e),
-            },
-        }
+        self.service.with_vault(&self.path, self.touch, f)
     }
 }
 
 impl Service {
-    fn oauth(&mut self, vault: PathBuf, op: Op) -> Response {
-        let Service {
-            unlocked,
-            clock,
-            grants,
-            ..
-        } = self;
-        let mut v = Unlocked {
-            map: unlocked,
+    /// Runs `f` on the unlocked vault at `path` under the service lock, as a vault operation
+    /// does: a vault replaced on disk is forgotten, a locked one answers `locked`.
+    fn with_vault<T>(
+        &self,
+        path: &Path,
+        touch: bool,
+        f: impl FnOnce(&mut Vault) -> vault_core::Result<T>,
+    ) -> vault_core::Result<T> {
+        let mut state = self.state();
+        match state.unlocked.get(path).map(Vault::is_current) {
+            Some(Err(e)) => return Err(e),
+            Some(Ok(true)) => {
+                if let Some(v) = state.unlocked.get_mut(path) {
+                    let result = f(v);
+                    if touch {
+                        state.last_used = Instant::now();
+                    }
+                    return result;
+                }
+            }
+            Some(Ok(false)) => {
+                let dropped = state.unlocked.remove(path);
+                drop(state);
+                drop(dropped);
+                self.notify();
+            }
+            None => drop(state),
+        }
+        LockedVault::open(path)?;
+        Err(Error::Locked)
+    }
+
+    fn oauth(&self, vault: PathBuf, op: Op) -> Response {
+        let grants = &self.grants;
+        let mut v = Shared {
+            service: self,
             path: vault,
+            touch: true,
         };
-        let clock: &dyn Fn() -> Timestamp = clock.as_ref();
+        let clock: &dyn Fn() -> Timestamp = self.clock.as_ref();
         let result: Result<Response, Failure> = (|| {
             // Everything needs the vault unlocked (presets too: one rule for clients).
             v.with(|_| Ok(()))?;
@@ -284,24 +417,40 @@ impl Service {
     /// Refreshes, in every unlocked vault, the grants that expire within `lead` (with back-off
     /// after transient failures). The agent calls this on a timer while unlocked; returns the
     /// grants it tried and how each went.
-    pub fn refresh_due(&mut self, lead: SignedDuration) -> Vec<(String, Result<(), Failure>)> {
-        let paths: Vec<PathBuf> = self.unlocked.keys().cloned().collect();
-        let Service {
-            unlocked,
-            clock,
-            grants,
-            ..
-        } = self;
-        let clock: &dyn Fn() -> Timestamp = clock.as_ref();
+    pub fn refresh_due(&self, lead: SignedDuration) -> Vec<(String, Result<(), Failure>)> {
+        let paths: Vec<PathBuf> = self.state().unlocked.keys().cloned().collect();
+        let clock: &dyn Fn() -> Timestamp = self.clock.as_ref();
         let mut report = Vec::new();
         for path in paths {
-            let mut v = Unlocked {
-                map: unlocked,
+            let mut v = Shared {
+                service: self,
                 path,
+                touch: false,
             };
-            report.extend(grants.refresh_due(&mut v, lead, clock));
+            report.extend(self.grants.refresh_due(&mut v, lead, clock));
         }
         report
+    }
+}
+
+impl State {
+    fn statuses(&self, now: Instant) -> Vec<VaultStatus> {
+        let left = self.lock_after.map(|after| {
+            after
+                .saturating_sub(now.saturating_duration_since(self.last_used))
+                .as_secs()
+        });
+        let mut out: Vec<VaultStatus> = self
+            .unlocked
+            .keys()
+            .map(|p| VaultStatus {
+                path: p.clone(),
+                unlocked: true,
+                locks_in_secs: left,
+            })
+            .collect();
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        out
     }
 }
 
@@ -439,7 +588,7 @@ mod tests {
 
     fn service() -> Service {
         let now: Timestamp = "2026-05-01T00:00:00Z".parse().unwrap();
-        Service::new(Box::new(move || now), "test")
+        Service::new(Box::new(move || now))
     }
 
     fn pw() -> WireSecret {
@@ -450,7 +599,7 @@ mod tests {
     fn locked_until_unlocked_then_serves() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("v.db");
-        let mut s = service();
+        let s = service();
         let r = s.handle(Request::Init {
             vault: path.clone(),
             password: pw(),
@@ -496,7 +645,7 @@ mod tests {
     #[test]
     fn missing_vault_is_reported_before_locked() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = service();
+        let s = service();
         let r = s.handle(Request::Vault {
             vault: dir.path().join("none.db"),
             op: Op::Get { name: "x".into() },
@@ -511,5 +660,40 @@ mod tests {
             ),
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn idle_lock_and_subscribers_see_every_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let s = service();
+        s.set_lock_after(Some(Duration::from_secs(60)));
+        let events = s.subscribe();
+        let r = s.handle(Request::Init {
+            vault: path.clone(),
+            password: pw(),
+            kdf: KdfParams::MINIMUM,
+        });
+        assert!(matches!(r, Response::Ok), "{r:?}");
+        let unlocked = events.recv().unwrap();
+        assert_eq!(unlocked.len(), 1);
+        assert_eq!(unlocked[0].path, path);
+        assert!(unlocked[0].locks_in_secs.unwrap() > 55);
+
+        assert!(!s.lock_if_idle(Instant::now()), "not idle yet");
+        assert!(s.is_unlocked());
+        assert!(s.lock_if_idle(Instant::now() + Duration::from_secs(61)));
+        assert!(!s.is_unlocked());
+        assert_eq!(events.recv().unwrap(), Vec::new(), "locking is announced");
+
+        s.set_lock_after(None);
+        let _ = events.recv().unwrap();
+        s.handle(Request::Unlock {
+            vault: path,
+            password: pw(),
+        });
+        let _ = events.recv().unwrap();
+        assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(86_400 * 365)));
+        assert!(s.is_unlocked(), "lock-after never: stays unlocked");
     }
 }

@@ -73,7 +73,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub password_stdin: bool,
 
-    /// Open the vault in this process instead of through the agent.
+    /// Open the vault in this process instead of through the agent (asks for the password
+    /// every time; nothing stays unlocked)
     #[arg(long, global = true)]
     pub no_agent: bool,
 }
@@ -239,6 +240,18 @@ pub enum Command {
         json: bool,
     },
 
+    /// Unlock the vault in the agent, so later commands (and the desktop app) need no password
+    Unlock,
+
+    /// Lock every vault now: the agent forgets all keys (the desktop app locks too)
+    Lock,
+
+    /// Show whether the vault is unlocked, when it locks, and the agent
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+
     /// OAuth providers: which apps (client ids) `vault login` logs in through
     #[command(subcommand)]
     Oauth(OauthCommand),
@@ -294,8 +307,47 @@ pub enum Command {
     /// Revoke a grant at its provider and delete it
     Logout { name: String },
 
+    /// Show or change settings (stored in $XDG_CONFIG_HOME/vault/config.toml)
+    #[command(
+        after_help = "Examples:\n  vault config set lock-after 5m\n  vault config get lock-after\n  \
+                            vault config list"
+    )]
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+
+    /// Run the agent that keeps the vault unlocked between commands (started on demand; use
+    /// --foreground under a service manager)
+    Agent {
+        /// Stay in the foreground and log to stderr
+        #[arg(long, conflicts_with_all = ["stop", "daemon"])]
+        foreground: bool,
+        /// Stop the running agent (locking everything)
+        #[arg(long, conflicts_with = "daemon")]
+        stop: bool,
+        /// How clients start the agent: detach, then report readiness on stdout
+        #[arg(long, hide = true)]
+        daemon: bool,
+    },
+
     /// Print a shell completion script
     Completions { shell: clap_complete::Shell },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Every setting with its value
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One setting's value
+    Get { key: String },
+    /// Change a setting (the running agent applies it at once)
+    Set { key: String, value: String },
+    /// Return a setting to its default
+    Unset { key: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,7 +18,7 @@ use vault_core::model::{ApiKeyEdit, Item, ItemMeta, OnConflict};
 use vault_core::{RotationPolicy, SecretValue, dotenv};
 use zeroize::Zeroizing;
 
-use crate::cli::{Command, ExportFormat, MetaArgs};
+use crate::cli::{Command, ConfigAction, ExportFormat, MetaArgs};
 use crate::output;
 use crate::session::{Session, confirm, exit, fail, interactive, read_value};
 
@@ -82,6 +82,9 @@ pub fn run(session: &mut Session, command: Command) -> Result<()> {
             yes,
         } => export(session, format, tag, output.as_deref(), force, yes),
         Command::Log { limit, json } => log(session, limit, json),
+        Command::Unlock => unlock(session),
+        Command::Lock => lock(session),
+        Command::Status { json } => status(session, json),
         Command::Oauth(command) => crate::oauth::oauth(session, command),
         Command::Login {
             provider,
@@ -110,7 +113,7 @@ pub fn run(session: &mut Session, command: Command) -> Result<()> {
         Command::Refresh { name } => crate::oauth::refresh(session, &name),
         Command::Logout { name } => crate::oauth::logout(session, &name),
         // Handled before a session exists.
-        Command::Completions { .. } => Ok(()),
+        Command::Completions { .. } | Command::Config { .. } | Command::Agent { .. } => Ok(()),
     }
 }
 
@@ -136,6 +139,7 @@ fn response_kind(r: &Response) -> &'static str {
         Response::Version { .. } => "version",
         Response::Imported { .. } => "imported",
         Response::Audit { .. } => "audit",
+        Response::LockState { .. } => "lock state",
         Response::Presets { .. } => "presets",
         Response::Providers { .. } => "providers",
         Response::Provider { .. } => "provider",
@@ -838,5 +842,219 @@ fn log(session: &mut Session, limit: usize, json: bool) -> Result<()> {
         })
         .collect();
     print!("{}", output::table(&["TIME", "EVENT"], &rows));
+    Ok(())
+}
+
+fn unlock(session: &mut Session) -> Result<()> {
+    if !session.uses_agent() {
+        return fail(
+            exit::OTHER,
+            "`vault unlock` keeps the vault unlocked in the agent; with --no-agent every command \
+             asks for the password instead",
+        );
+    }
+    match session.call(Request::Vault {
+        vault: session.vault.clone(),
+        op: Op::Ping,
+    }) {
+        Ok(_) => {
+            eprintln!("{} is already unlocked.", session.vault.display());
+            return Ok(());
+        }
+        Err(e)
+            if e.downcast_ref::<crate::session::Failure>()
+                .is_some_and(|f| f.code == exit::LOCKED) => {}
+        Err(e) => return Err(e),
+    }
+    session.unlock()?;
+    eprintln!("Unlocked {}.", session.vault.display());
+    Ok(())
+}
+
+fn lock(session: &mut Session) -> Result<()> {
+    match session.running_agent()? {
+        Some(agent) => {
+            agent.call(&Request::Lock { vault: None })?;
+            eprintln!("Locked.");
+        }
+        None => eprintln!("No agent is running: nothing is unlocked."),
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct StatusReport {
+    vault: std::path::PathBuf,
+    exists: bool,
+    unlocked: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locks_in_secs: Option<u64>,
+    agent: Option<AgentReport>,
+}
+
+#[derive(Serialize)]
+struct AgentReport {
+    pid: u32,
+    build: String,
+    lock_after_secs: Option<u64>,
+}
+
+fn status(session: &mut Session, json: bool) -> Result<()> {
+    let vault = session.vault.clone();
+    let mut report = StatusReport {
+        exists: vault.exists(),
+        vault,
+        unlocked: false,
+        locks_in_secs: None,
+        agent: None,
+    };
+    if let Some(agent) = session.running_agent()? {
+        let (pid, build) = (agent.pid, agent.build.clone());
+        match agent.call(&Request::Status)? {
+            Response::Status {
+                vaults,
+                lock_after_secs,
+            } => {
+                if let Some(v) = vaults.iter().find(|v| v.path == report.vault) {
+                    report.unlocked = v.unlocked;
+                    report.locks_in_secs = v.locks_in_secs;
+                }
+                report.agent = Some(AgentReport {
+                    pid,
+                    build,
+                    lock_after_secs,
+                });
+            }
+            other => return Err(unexpected(other)),
+        }
+    }
+    if json {
+        return output::json(&report);
+    }
+    let state = if !report.exists {
+        "no vault here yet; create one with `vault init`".to_owned()
+    } else if report.unlocked {
+        match report.locks_in_secs {
+            Some(s) => format!("unlocked, locks {}", output::in_duration(s)),
+            None => "unlocked, no automatic lock".to_owned(),
+        }
+    } else {
+        "locked".to_owned()
+    };
+    println!("Vault:  {} ({state})", report.vault.display());
+    match &report.agent {
+        Some(a) => println!(
+            "Agent:  running, pid {} ({}), locks after {} idle",
+            a.pid,
+            a.build,
+            a.lock_after_secs
+                .map_or_else(|| "never".to_owned(), output::duration)
+        ),
+        None if session.uses_agent() => {
+            println!("Agent:  not running (the next command that needs the vault starts it)")
+        }
+        None => println!("Agent:  not used (--no-agent)"),
+    }
+    Ok(())
+}
+
+/// `vault config ...`: the settings file, and the running agent told at once.
+pub fn config(action: ConfigAction, no_agent: bool) -> Result<()> {
+    use vault_agent::config::{Config, KEYS, LOCK_AFTER, parse_duration_or_never};
+    let path =
+        Config::default_path().context("cannot find a home directory for the settings file")?;
+    let mut config = Config::load(&path)?;
+    match action {
+        ConfigAction::List { json } => {
+            let mut rows = Vec::new();
+            let mut map = serde_json::Map::new();
+            for k in KEYS {
+                let value = config.get(k.name)?;
+                map.insert(k.name.to_owned(), value.clone().into());
+                let origin = if config.is_set(k.name) {
+                    ""
+                } else {
+                    " (default)"
+                };
+                rows.push(vec![
+                    k.name.to_owned(),
+                    format!("{value}{origin}"),
+                    k.help.to_owned(),
+                ]);
+            }
+            if json {
+                return output::json(&map);
+            }
+            print!("{}", output::table(&["SETTING", "VALUE", "MEANING"], &rows));
+        }
+        ConfigAction::Get { key } => println!("{}", config.get(&key)?),
+        ConfigAction::Set { key, value } => {
+            let value = config.set(&key, &value)?;
+            eprintln!("Set {key} to {value} in {}.", path.display());
+        }
+        ConfigAction::Unset { key } => {
+            config.unset(&key)?;
+            eprintln!("{key} is back to its default ({}).", config.get(&key)?);
+        }
+    }
+    // The agent reads the file when it starts; a running one is told now.
+    if !no_agent
+        && let Ok(Some(mut agent)) =
+            vault_agent::Client::connect(&vault_agent::AgentDir::for_current_user())
+    {
+        let lock_after =
+            parse_duration_or_never(&config.get(LOCK_AFTER)?).map_err(anyhow::Error::msg)?;
+        agent.call(&Request::Configure {
+            lock_after_secs: lock_after.map(|d| d.as_secs()),
+        })?;
+    }
+    Ok(())
+}
+
+/// `vault agent`: start it in the background, run it in the foreground, or stop it.
+pub fn agent(foreground: bool, stop: bool, daemon: bool) -> Result<()> {
+    use vault_agent::server::{self, Mode};
+    use vault_agent::{AgentDir, Client};
+    let dir = AgentDir::for_current_user();
+    if stop {
+        return match Client::connect(&dir) {
+            Ok(Some(c)) => {
+                let pid = c.pid;
+                c.quit(&dir)?;
+                eprintln!("Stopped the agent (pid {pid}).");
+                Ok(())
+            }
+            Ok(None) => {
+                eprintln!("No agent is running.");
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    if foreground || daemon {
+        let config = vault_agent::config::Config::default_path()
+            .map(|p| vault_agent::config::Config::load(&p))
+            .transpose()?
+            .unwrap_or_default();
+        let mode = if daemon {
+            Mode::Daemon
+        } else {
+            Mode::Foreground
+        };
+        server::run(
+            dir,
+            mode,
+            config.lock_after()?,
+            Box::new(vault_core::Timestamp::now),
+        )?;
+        return Ok(());
+    }
+    if let Ok(Some(c)) = Client::connect(&dir) {
+        eprintln!("The agent is already running (pid {}).", c.pid);
+        return Ok(());
+    }
+    let exe = std::env::current_exe().context("cannot find this program's path")?;
+    let c = Client::connect_or_start(&dir, &exe)?;
+    eprintln!("Started the agent (pid {}).", c.pid);
     Ok(())
 }

@@ -18,18 +18,18 @@ use clap::{CommandFactory, Parser};
 use crate::cli::{Cli, Command};
 use crate::session::{Failure, Passwords, Session, exit};
 
-/// Identifies this build to the agent; a different build is restarted.
-pub const BUILD: &str = env!("CARGO_PKG_VERSION");
-
 fn main() -> ExitCode {
+    let cli = Cli::parse();
     // Anything this process creates (vault, exports, sockets) is private to the user.
     // SAFETY: umask only sets the process file-mode mask, and restoring SIGPIPE's default
     // (die quietly, like other Unix tools, when `| head` closes the pipe) has no preconditions.
+    // The agent keeps Rust's "ignore": a client hanging up must not kill it.
     unsafe {
         libc::umask(0o077);
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        if !matches!(cli.command, Command::Agent { .. }) {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
     }
-    let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -41,16 +41,25 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    if let Command::Completions { shell } = cli.command {
-        clap_complete::generate(shell, &mut Cli::command(), "vault", &mut std::io::stdout());
-        return Ok(());
+    match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "vault", &mut std::io::stdout());
+            return Ok(());
+        }
+        Command::Config { action } => return commands::config(action, cli.global.no_agent),
+        Command::Agent {
+            foreground,
+            stop,
+            daemon,
+        } => return commands::agent(foreground, stop, daemon),
+        _ => {}
     }
     let vault = vault_path(cli.global.vault)?;
     let passwords = Passwords::new(
         cli.global.password_file.as_deref(),
         cli.global.password_stdin,
     )?;
-    let mut session = Session::new(vault, passwords);
+    let mut session = Session::new(vault, passwords, cli.global.no_agent);
     commands::run(&mut session, cli.command)
 }
 

@@ -69,6 +69,24 @@ pub fn rotation(meta: &ApiKeyMeta, now: Timestamp) -> (DueState, String) {
     (state, text)
 }
 
+/// A length of time for people: `90 s`, `5 min`, `1 h 30 min`.
+pub fn duration(secs: u64) -> String {
+    if secs < 120 {
+        return format!("{secs} s");
+    }
+    let m = (secs + 30) / 60;
+    match (m / 60, m % 60) {
+        (0..=1, _) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, r) => format!("{h} h {r} min"),
+    }
+}
+
+/// `in 5 min`, `in 40 s`.
+pub fn in_duration(secs: u64) -> String {
+    format!("in {}", duration(secs))
+}
+
 /// Left-aligned columns separated by two spaces; the last column is not padded.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let cols = headers.len();
@@ -122,6 +140,15 @@ mod tests {
         assert_eq!(relative(at("2026-04-28T00:00:00Z"), now), "3 days ago");
         assert_eq!(relative(at("2026-05-01T05:00:00Z"), now), "in 5 hours");
         assert_eq!(relative(at("2026-05-01T00:00:30Z"), now), "now");
+    }
+
+    #[test]
+    fn durations_round_to_what_people_read() {
+        assert_eq!(duration(45), "45 s");
+        assert_eq!(duration(899), "15 min");
+        assert_eq!(duration(5400), "90 min");
+        assert_eq!(duration(9000), "2 h 30 min");
+        assert_eq!(duration(7199), "2 h");
     }
 
     #[test]

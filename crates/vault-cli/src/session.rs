@@ -10,8 +10,8 @@ use std::io::{BufRead, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use vault_agent::Service;
 use vault_agent::protocol::{Op, Request, Response, WireSecret};
+use vault_agent::{AgentDir, Client, Service};
 use vault_core::{ErrorCode, SecretValue};
 use zeroize::Zeroizing;
 
@@ -66,9 +66,11 @@ impl Failure {
             ErrorCode::NeedsRelogin => exit::NEEDS_LOGIN,
             ErrorCode::ProviderUnavailable => exit::PROVIDER_UNAVAILABLE,
             ErrorCode::LoginFailed => exit::LOGIN_FAILED,
-            ErrorCode::Invalid | ErrorCode::Io | ErrorCode::Internal | ErrorCode::Provider => {
-                exit::OTHER
-            }
+            ErrorCode::Invalid
+            | ErrorCode::Io
+            | ErrorCode::Internal
+            | ErrorCode::Provider
+            | ErrorCode::Refused => exit::OTHER,
         };
         Failure::new(exit, message)
     }
@@ -122,7 +124,8 @@ impl Passwords {
                 Failure::new(
                     exit::LOCKED,
                     format!(
-                        "{e}; to run without a terminal, pass --password-file FILE or --password-stdin"
+                        "{e}; without a terminal, pass --password-file FILE or --password-stdin \
+                         (or run `vault unlock` in a terminal first)"
                     ),
                 )
                 .into()
@@ -133,9 +136,15 @@ impl Passwords {
             ),
             PasswordSource::Stdin => {
                 let mut line = Zeroizing::new(String::new());
-                std::io::stdin().lock().read_line(&mut line).context("cannot read stdin")?;
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("cannot read stdin")?;
                 if line.is_empty() {
-                    return fail(exit::LOCKED, "--password-stdin: stdin ended before a password");
+                    return fail(
+                        exit::LOCKED,
+                        "--password-stdin: stdin ended before a password",
+                    );
                 }
                 Ok(SecretValue::new(line.trim_end_matches(['\n', '\r'])))
             }
@@ -170,7 +179,7 @@ impl Passwords {
 /// Reads a line from the terminal without echo. Fails when there is no terminal.
 pub fn prompt_hidden(prompt: &str) -> Result<SecretValue> {
     let line = rpassword::prompt_password(prompt)
-        .map_err(|_| Failure::new(exit::LOCKED, "no terminal to ask on"))?;
+        .map_err(|_| Failure::new(exit::LOCKED, "no terminal to ask for the password on"))?;
     Ok(SecretValue::from(line))
 }
 
@@ -226,15 +235,23 @@ pub fn read_value(passwords: &Passwords, name: &str) -> Result<SecretValue> {
     Ok(value)
 }
 
-/// Where requests go. (The agent transport joins this as a second variant.)
+/// Where requests go: the agent, or a service in this process (`--no-agent`).
 enum Backend {
     InProcess(Box<Service>),
+    Agent(Client),
 }
 
 impl Backend {
     fn call(&mut self, request: Request) -> Result<Response> {
         match self {
             Backend::InProcess(service) => Ok(service.handle(request)),
+            Backend::Agent(client) => client.call(&request).map_err(|e| {
+                Failure::new(
+                    exit::OTHER,
+                    format!("{e}; the request may not have been carried out (try again, or pass --no-agent)"),
+                )
+                .into()
+            }),
         }
     }
 }
@@ -242,22 +259,70 @@ impl Backend {
 pub struct Session {
     pub vault: PathBuf,
     pub passwords: Passwords,
-    backend: Backend,
+    no_agent: bool,
+    /// Connected on first use, so commands that need no vault start no agent.
+    backend: Option<Backend>,
 }
 
 impl Session {
-    pub fn new(vault: PathBuf, passwords: Passwords) -> Self {
-        let service = Service::new(Box::new(vault_core::Timestamp::now), crate::BUILD);
+    pub fn new(vault: PathBuf, passwords: Passwords, no_agent: bool) -> Self {
         Session {
             vault,
             passwords,
-            backend: Backend::InProcess(Box::new(service)),
+            no_agent,
+            backend: None,
         }
+    }
+
+    pub fn uses_agent(&self) -> bool {
+        !self.no_agent
+    }
+
+    fn backend(&mut self) -> Result<&mut Backend> {
+        let backend = match self.backend.take() {
+            Some(b) => b,
+            None if self.no_agent => {
+                let service = Service::new(Box::new(vault_core::Timestamp::now));
+                service.set_lock_after(None);
+                Backend::InProcess(Box::new(service))
+            }
+            None => {
+                let exe = std::env::current_exe()
+                    .context("cannot find this program's path to start the agent")?;
+                let client = Client::connect_or_start(&AgentDir::for_current_user(), &exe)
+                    .map_err(|e| {
+                        Failure::new(
+                            exit::OTHER,
+                            format!("{e}; to open the vault without the agent, pass --no-agent"),
+                        )
+                    })?;
+                Backend::Agent(client)
+            }
+        };
+        Ok(self.backend.insert(backend))
+    }
+
+    /// The running agent, without starting one; `None` when none runs (or with `--no-agent`).
+    pub fn running_agent(&mut self) -> Result<Option<&mut Client>> {
+        if self.no_agent {
+            return Ok(None);
+        }
+        if self.backend.is_none() {
+            match Client::connect(&AgentDir::for_current_user()) {
+                Ok(Some(c)) => self.backend = Some(Backend::Agent(c)),
+                Ok(None) | Err(vault_agent::AgentError::Stale { .. }) => return Ok(None),
+                Err(e) => return Err(Failure::new(exit::OTHER, e.to_string()).into()),
+            }
+        }
+        Ok(match &mut self.backend {
+            Some(Backend::Agent(c)) => Some(c),
+            _ => None,
+        })
     }
 
     /// Sends a request; an error response becomes a [`Failure`].
     pub fn call(&mut self, request: Request) -> Result<Response> {
-        match self.backend.call(request)? {
+        match self.backend()?.call(request)? {
             Response::Error { code, message } => Err(Failure::from_code(code, message).into()),
             other => Ok(other),
         }
@@ -269,7 +334,7 @@ impl Session {
             vault: self.vault.clone(),
             op: op.clone(),
         };
-        match self.backend.call(request)? {
+        match self.backend()?.call(request)? {
             Response::Error {
                 code: ErrorCode::Locked,
                 ..

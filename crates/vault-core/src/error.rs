@@ -108,6 +108,8 @@ pub enum ErrorCode {
     Provider,
     /// A login was refused, forged (bad `state`/`iss`) or not completed in time.
     LoginFailed,
+    /// The agent refused the connection or request (another user's agent, a protocol mismatch).
+    Refused,
 }
 
 impl Error {

@@ -78,6 +78,9 @@ pub(crate) struct ItemRow {
 pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Device and inode of the file opened, to notice it being replaced under a long-lived
+    /// process (a backup restored with `mv`): writes would otherwise go to the unlinked file.
+    file_id: (u64, u64),
 }
 
 impl std::fmt::Debug for Store {
@@ -174,6 +177,7 @@ impl Store {
         let store = Store {
             conn,
             path: path.to_owned(),
+            file_id: file_id(path)?,
         };
         let app_id: i64 = store.pragma("application_id")?;
         if app_id != APPLICATION_ID {
@@ -182,20 +186,7 @@ impl Store {
                 reason: "an SQLite database, but not a vault".into(),
             });
         }
-        let version: i64 = store.pragma("user_version")?;
-        if version > FORMAT_VERSION {
-            return Err(Error::NewerFormat {
-                path: path.to_owned(),
-                found: version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        if version < 1 {
-            return Err(Error::Corrupt {
-                path: path.to_owned(),
-                reason: "format version missing".into(),
-            });
-        }
+        store.check_format()?;
         // Later formats migrate here, each step in its own transaction.
         let db = |e| db_error(path, e);
         store
@@ -215,6 +206,37 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Refuses a format this build does not know (newer, or missing).
+    fn check_format(&self) -> Result<()> {
+        let version: i64 = self.pragma("user_version")?;
+        if version > FORMAT_VERSION {
+            return Err(Error::NewerFormat {
+                path: self.path.clone(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        if version < 1 {
+            return Err(Error::Corrupt {
+                path: self.path.clone(),
+                reason: "format version missing".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// For a vault kept open for a long time: is the file at our path still the one we opened,
+    /// in a format we know? `Ok(false)` when it was replaced or removed.
+    pub fn is_current(&self) -> Result<bool> {
+        match file_id(&self.path) {
+            Ok(id) if id == self.file_id => {}
+            Ok(_) | Err(Error::NoVault { .. }) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+        self.check_format()?;
+        Ok(true)
     }
 
     fn pragma(&self, name: &str) -> Result<i64> {
@@ -515,6 +537,17 @@ fn insert_header(tx: &Transaction<'_>, h: &Header) -> rusqlite::Result<()> {
         ],
     )?;
     Ok(())
+}
+
+fn file_id(path: &Path) -> Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    match fs::metadata(path) {
+        Ok(m) => Ok((m.dev(), m.ino())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NoVault {
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+    }
 }
 
 /// Refuses files that are not SQLite at all before SQLite opens them (an empty file would

@@ -466,6 +466,18 @@ impl Vault {
         self.header.kdf
     }
 
+    /// Whether the file at this vault's path is still the one unlocked, in a format this build
+    /// reads. A long-lived holder (the agent) checks before each use and forgets the vault when
+    /// it was replaced, so nothing is written to an unlinked file.
+    pub fn is_current(&self) -> Result<bool> {
+        self.store.is_current()
+    }
+
+    /// Whether the data key's pages are locked in memory (kept out of swap).
+    pub fn is_memory_locked(&self) -> bool {
+        self.key.is_memory_locked()
+    }
+
     fn crypt_parts(&self) -> Crypt<'_> {
         Crypt {
             key: &self.key,

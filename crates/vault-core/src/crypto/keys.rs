@@ -82,6 +82,9 @@ pub struct DataKey {
     raw: Box<Zeroizing<[u8; 32]>>,
     cipher: Box<Aes256Gcm>,
     index: Box<Zeroizing<[u8; 32]>>,
+    /// `mlock` guards over the three boxes, so the key never reaches swap. Empty when the
+    /// system refused (e.g. `RLIMIT_MEMLOCK` of 0); unlocked again on drop.
+    locks: Vec<region::LockGuard>,
 }
 
 impl DataKey {
@@ -94,11 +97,27 @@ impl DataKey {
         let mut index = Zeroizing::new([0u8; 32]);
         // See MasterKey::derive: cannot fail for 32 bytes.
         let _ = hk.expand(b"name index", index.as_mut());
-        DataKey {
+        let mut key = DataKey {
             cipher: Box::new(aes_key(&raw)),
             raw: Box::new(raw),
             index: Box::new(index),
-        }
+            locks: Vec::new(),
+        };
+        let locks = [
+            region::lock(&*key.raw as *const _, size_of_val(&*key.raw)),
+            region::lock(&*key.cipher as *const _, size_of_val(&*key.cipher)),
+            region::lock(&*key.index as *const _, size_of_val(&*key.index)),
+        ];
+        key.locks = locks
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .unwrap_or_default();
+        key
+    }
+
+    /// Whether the key's pages are locked in memory (kept out of swap).
+    pub fn is_memory_locked(&self) -> bool {
+        !self.locks.is_empty()
     }
 
     pub fn seal(&self, aad: &Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
@@ -175,6 +194,13 @@ mod tests {
         assert_eq!(a.name_tag(1, "x"), a.name_tag(1, "x"));
         assert_ne!(a.name_tag(1, "x"), a.name_tag(2, "x"));
         assert_ne!(a.name_tag(1, "x"), b.name_tag(1, "x"));
+    }
+
+    #[test]
+    fn key_pages_are_locked_where_permitted() {
+        let key = DataKey::generate().unwrap();
+        // Test machines run with RLIMIT_MEMLOCK of at least a few pages; a key needs three.
+        assert!(key.is_memory_locked());
     }
 
     #[test]

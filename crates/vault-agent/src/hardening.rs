@@ -1,0 +1,48 @@
+//! Process hardening for the one process that holds keys: no core dumps, no ptrace by other
+//! processes of the same user, key pages kept out of swap where the system permits.
+//!
+//! Each step is best effort: a failure is reported (once) and the agent carries on, because a
+//! refusing agent would push users to `--no-agent`, which protects nothing better.
+
+/// What could not be applied, for the log.
+#[derive(Debug, Default)]
+pub struct Hardening {
+    pub warnings: Vec<String>,
+}
+
+/// Applies every measure to this process.
+pub fn apply() -> Hardening {
+    let mut out = Hardening::default();
+    // Not dumpable: no core file, and /proc/<pid>/mem and ptrace closed to same-uid processes.
+    if let Err(e) =
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+    {
+        out.warnings
+            .push(format!("cannot mark the process non-dumpable: {e}"));
+    }
+    // A core limit of zero also covers crash handlers that ignore the dumpable flag.
+    let zero = rustix::process::Rlimit {
+        current: Some(0),
+        maximum: Some(0),
+    };
+    if let Err(e) = rustix::process::setrlimit(rustix::process::Resource::Core, zero) {
+        out.warnings.push(format!("cannot disable core dumps: {e}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn core_dumps_are_off_after_apply() {
+        // Runs in the test process: harmless, it only stops this process dumping core.
+        let h = super::apply();
+        assert!(h.warnings.is_empty(), "{:?}", h.warnings);
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Core);
+        assert_eq!(limit.current, Some(0));
+        assert_eq!(
+            rustix::process::dumpable_behavior().unwrap(),
+            rustix::process::DumpableBehavior::NotDumpable
+        );
+    }
+}

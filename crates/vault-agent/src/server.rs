@@ -1,0 +1,479 @@
+//! The agent process: one per user, listening on a Unix socket, holding unlocked vaults.
+//!
+//! Start-up order matters for safety: harden the process, take the pidfile lock (one agent per
+//! user, decided by the kernel rather than by racing checks), replace a stale socket, bind, and
+//! only then say "ready", so a client never races the bind. Each connection gets a thread; the
+//! [`Service`] serialises access to the vaults. A peer of another uid is refused before a byte
+//! of it is read. The agent never logs a request body, a password or a value.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufReader, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::{Duration, Instant};
+
+use vault_core::Error;
+
+use crate::AgentError;
+use crate::dirs::AgentDir;
+use crate::frame::{Frame, read_frame, write_frame};
+use crate::hardening;
+use crate::protocol::{
+    BUILD, EVENT_HEARTBEAT_SECS, MAX_REQUEST_BYTES, PROTOCOL, Request, Response,
+};
+use crate::service::{Clock, Service};
+
+/// How the agent runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Started by a client: detach from the terminal, answer `ready` (or `running`) on stdout,
+    /// then log to `agent.log`.
+    Daemon,
+    /// Under a service manager or in a terminal: stay attached, log to stderr.
+    Foreground,
+}
+
+/// What a daemon prints on stdout once, for the client that started it.
+pub const READY: &str = "ready";
+/// Printed instead of [`READY`] when another agent holds the pidfile lock.
+pub const RUNNING: &str = "running";
+
+/// How often the agent checks idle time, suspend and its socket.
+const TICK: Duration = Duration::from_millis(250);
+/// A jump of the boot clock over the monotonic clock larger than this means the machine slept.
+const SUSPEND_JUMP: Duration = Duration::from_secs(3);
+/// A client that stops reading for this long is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+macro_rules! log {
+    ($($arg:tt)*) => {
+        eprintln!("{} vault-agent[{}]: {}", jiff::Timestamp::now().round(jiff::Unit::Second)
+            .unwrap_or_else(|_| jiff::Timestamp::now()), std::process::id(), format_args!($($arg)*))
+    };
+}
+
+/// Runs the agent until it is asked to quit, signalled, or its socket disappears.
+pub fn run(
+    dir: AgentDir,
+    mode: Mode,
+    lock_after: Option<Duration>,
+    clock: Clock,
+) -> Result<(), AgentError> {
+    if mode == Mode::Daemon {
+        // A new session: the terminal's Ctrl-C and hang-up no longer reach the agent. Fails
+        // only when already a session leader, which is just as good.
+        let _ = rustix::process::setsid();
+    }
+    // Do not pin the directory the first command happened to run in.
+    let _ = rustix::process::chdir("/");
+    let hardening = hardening::apply();
+
+    let bound = match bind(&dir)? {
+        Some(b) => b,
+        None if mode == Mode::Daemon => {
+            announce(RUNNING);
+            return Ok(());
+        }
+        None => return Err(AgentError::AlreadyRunning { dir: dir.dir }),
+    };
+    match mode {
+        Mode::Daemon => {
+            announce(READY);
+            redirect_output(&dir)?;
+        }
+        Mode::Foreground => log!("listening on {}", dir.socket().display()),
+    }
+    log!("started ({BUILD})");
+    for w in hardening.warnings {
+        log!("warning: {w}");
+    }
+
+    let service = Service::new(clock);
+    service.set_lock_after(lock_after);
+    let agent = Arc::new(Agent {
+        service,
+        socket: dir.socket(),
+        socket_ino: bound.socket_ino,
+        exe: Executable::current(),
+        _pidfile: bound.pidfile,
+    });
+    spawn_signal_handler(&agent)?;
+    spawn_ticker(&agent);
+    spawn_refresher(&agent);
+
+    let me = rustix::process::getuid();
+    for stream in bound.listener.incoming() {
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                log!("accept failed: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        match rustix::net::sockopt::socket_peercred(&stream) {
+            Ok(cred) if cred.uid == me => {}
+            Ok(cred) => {
+                log!(
+                    "refused a connection from uid {} (pid {})",
+                    cred.uid.as_raw(),
+                    cred.pid.as_raw_nonzero()
+                );
+                refuse(
+                    &stream,
+                    &format!(
+                        "this agent serves uid {} only; start your own with `vault agent`",
+                        me.as_raw()
+                    ),
+                );
+                continue;
+            }
+            Err(e) => {
+                log!("refused a connection: cannot read its credentials: {e}");
+                continue;
+            }
+        }
+        let agent = Arc::clone(&agent);
+        let spawned = std::thread::Builder::new()
+            .name("vault-agent-conn".into())
+            .spawn(move || agent.serve(stream));
+        if let Err(e) = spawned {
+            log!("cannot start a connection thread: {e}");
+        }
+    }
+    Ok(())
+}
+
+/// Writes one line to the client that started this daemon.
+fn announce(word: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{word}");
+    let _ = out.flush();
+}
+
+/// From now on stdout and stderr go to the log file, stdin reads nothing: the client that
+/// started us is not waiting on our pipes.
+fn redirect_output(dir: &AgentDir) -> Result<(), AgentError> {
+    let path = dir.log();
+    let io = |e| AgentError::io(format!("cannot open {}", path.display()), e);
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(io)?;
+    let null = File::open("/dev/null").map_err(io)?;
+    rustix::stdio::dup2_stdin(&null).map_err(|e| io(e.into()))?;
+    rustix::stdio::dup2_stdout(&log).map_err(|e| io(e.into()))?;
+    rustix::stdio::dup2_stderr(&log).map_err(|e| io(e.into()))?;
+    Ok(())
+}
+
+fn refuse(stream: &UnixStream, message: &str) {
+    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+    let mut w = stream;
+    let _ = write_frame(
+        &mut w,
+        &Response::Error {
+            code: vault_core::ErrorCode::Refused,
+            message: message.to_owned(),
+        },
+    );
+}
+
+struct Bound {
+    listener: UnixListener,
+    socket_ino: u64,
+    /// Held open for the agent's life: the flock on it says "an agent runs here".
+    pidfile: File,
+}
+
+/// Takes the pidfile lock and binds the socket; `None` when another agent holds the lock.
+fn bind(dir: &AgentDir) -> Result<Option<Bound>, AgentError> {
+    dir.ensure()?;
+    let pid_path = dir.pidfile();
+    let io = |what: &str, e| AgentError::io(format!("cannot {what} {}", pid_path.display()), e);
+    let mut pidfile = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&pid_path)
+        .map_err(|e| io("open", e))?;
+    match rustix::fs::flock(
+        &pidfile,
+        rustix::fs::FlockOperation::NonBlockingLockExclusive,
+    ) {
+        Ok(()) => {}
+        Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
+        Err(e) => return Err(io("lock", e.into())),
+    }
+    pidfile
+        .set_len(0)
+        .and_then(|()| writeln!(pidfile, "{}", std::process::id()))
+        .map_err(|e| io("write", e))?;
+
+    // Holding the lock, any socket file left here belongs to a dead agent.
+    let socket = dir.socket();
+    let sock_io = |what: &str, e| AgentError::io(format!("cannot {what} {}", socket.display()), e);
+    match fs::remove_file(&socket) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(sock_io("remove the stale socket", e)),
+    }
+    let listener = UnixListener::bind(&socket).map_err(|e| sock_io("listen on", e))?;
+    // The folder is 0700 already; the socket's own mode is a second wall.
+    fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))
+        .map_err(|e| sock_io("protect", e))?;
+    let socket_ino = fs::symlink_metadata(&socket)
+        .map_err(|e| sock_io("read", e))?
+        .ino();
+    Ok(Some(Bound {
+        listener,
+        socket_ino,
+        pidfile,
+    }))
+}
+
+/// The running agent, shared by every thread.
+struct Agent {
+    service: Service,
+    socket: PathBuf,
+    socket_ino: u64,
+    exe: Executable,
+    _pidfile: File,
+}
+
+impl Agent {
+    /// Answers requests on one connection until the client closes it.
+    fn serve(&self, stream: UnixStream) {
+        let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+        let mut reader = BufReader::new(&stream);
+        let mut writer = &stream;
+        loop {
+            let request = match read_frame(&mut reader, MAX_REQUEST_BYTES) {
+                Ok(Frame::Line(line)) => match serde_json::from_slice::<Request>(&line) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        if reply(&mut writer, &malformed(&e)).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                },
+                Ok(Frame::TooLarge) => {
+                    let r = Response::error(&Error::Invalid(format!(
+                        "request larger than {} MiB",
+                        MAX_REQUEST_BYTES / (1024 * 1024)
+                    )));
+                    if reply(&mut writer, &r).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Ok(Frame::Closed) | Err(_) => return,
+            };
+            let response = match request {
+                Request::Hello { .. } => Response::Hello {
+                    protocol: PROTOCOL.to_owned(),
+                    build: BUILD.to_owned(),
+                    pid: std::process::id(),
+                    replaced: self.exe.replaced(),
+                },
+                Request::Quit => {
+                    let _ = reply(&mut writer, &Response::Ok);
+                    self.shutdown("asked to quit by a client");
+                }
+                Request::Subscribe => return self.stream_events(&mut writer),
+                Request::Lock { .. } => {
+                    let r = self.service.handle(request);
+                    log!("locked on request");
+                    r
+                }
+                other => self.service.handle(other),
+            };
+            if reply(&mut writer, &response).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Sends the lock state now, on every change, and as a heartbeat, until the client goes.
+    fn stream_events(&self, writer: &mut &UnixStream) {
+        let events = self.service.subscribe();
+        let mut vaults = self.service.status(Instant::now()).0;
+        loop {
+            if reply(writer, &Response::LockState { vaults }).is_err() {
+                return;
+            }
+            vaults = match events.recv_timeout(Duration::from_secs(EVENT_HEARTBEAT_SECS)) {
+                Ok(v) => v,
+                Err(RecvTimeoutError::Timeout) => self.service.status(Instant::now()).0,
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+        }
+    }
+
+    /// Drops every key, removes our socket (not a successor's) and exits.
+    fn shutdown(&self, why: &str) -> ! {
+        self.service.lock_all();
+        if fs::symlink_metadata(&self.socket).is_ok_and(|m| m.ino() == self.socket_ino) {
+            let _ = fs::remove_file(&self.socket);
+        }
+        log!("stopped: {why}");
+        std::process::exit(0)
+    }
+}
+
+fn reply(writer: &mut &UnixStream, response: &Response) -> std::io::Result<()> {
+    write_frame(writer, response)
+}
+
+/// An error reply for a frame that is not a request. It names the position, never the input:
+/// a malformed frame may still carry a password.
+fn malformed(e: &serde_json::Error) -> Response {
+    use serde_json::error::Category;
+    let what = match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => "not valid JSON",
+        Category::Data => "not a request this agent understands (is the client a newer version?)",
+    };
+    Response::error(&Error::Invalid(format!(
+        "malformed request at column {}: {what}",
+        e.column()
+    )))
+}
+
+/// Quits on SIGTERM, SIGINT and SIGHUP, dropping keys on the way out.
+fn spawn_signal_handler(agent: &Arc<Agent>) -> Result<(), AgentError> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        .map_err(|e| AgentError::io("cannot install signal handlers", e))?;
+    let agent = Arc::clone(agent);
+    std::thread::Builder::new()
+        .name("vault-agent-signals".into())
+        .spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                agent.shutdown(&format!("signal {sig}"));
+            }
+        })
+        .map_err(|e| AgentError::io("cannot start the signal thread", e))?;
+    Ok(())
+}
+
+/// How often the agent looks for OAuth grants to refresh, and how long before expiry it
+/// refreshes them (capped at half a token's lifetime).
+const REFRESH_TICK: Duration = Duration::from_secs(15);
+const REFRESH_AHEAD: jiff::SignedDuration = jiff::SignedDuration::from_secs(5 * 60);
+
+/// Refreshes OAuth grants ahead of expiry while unlocked, so `vault token` and `vault run`
+/// rarely wait for a provider. Its own thread: a slow provider must not delay the idle lock.
+/// Background accesses do not count as use, so they never keep the vault unlocked.
+fn spawn_refresher(agent: &Arc<Agent>) {
+    let agent = Arc::clone(agent);
+    let spawned = std::thread::Builder::new()
+        .name("vault-agent-refresh".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(REFRESH_TICK);
+                if !agent.service.is_unlocked() {
+                    continue;
+                }
+                for (name, result) in agent.service.refresh_due(REFRESH_AHEAD) {
+                    if let Err(e) = result {
+                        log!("could not refresh grant {name}: {}", e.message);
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        log!("cannot start the refresh thread, grants refresh on use only: {e}");
+    }
+}
+
+/// Idle lock, lock on suspend, and exit when the socket is gone (the runtime dir was
+/// cleaned up at logout, or a test's temp dir was removed).
+fn spawn_ticker(agent: &Arc<Agent>) {
+    let agent = Arc::clone(agent);
+    let spawned = std::thread::Builder::new()
+        .name("vault-agent-timer".into())
+        .spawn(move || {
+            let mut slept = SleepClock::new();
+            loop {
+                std::thread::sleep(TICK);
+                if agent.service.lock_if_idle(Instant::now()) {
+                    log!("locked after the idle time");
+                }
+                if slept.suspended_since_last_call() && agent.service.is_unlocked() {
+                    agent.service.lock_all();
+                    log!("locked: the system was suspended");
+                }
+                let ours =
+                    fs::symlink_metadata(&agent.socket).is_ok_and(|m| m.ino() == agent.socket_ino);
+                if !ours {
+                    agent.shutdown("its socket was removed or replaced");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        log!("cannot start the timer thread, idle locking is off: {e}");
+    }
+}
+
+/// Detects suspend: the boot clock keeps counting while the machine sleeps, the monotonic
+/// clock does not, so their difference jumps by the time slept.
+struct SleepClock {
+    gap: Duration,
+}
+
+impl SleepClock {
+    fn new() -> Self {
+        SleepClock { gap: Self::gap() }
+    }
+
+    fn gap() -> Duration {
+        use rustix::time::{ClockId, clock_gettime};
+        let d = |t: rustix::time::Timespec| {
+            Duration::new(
+                u64::try_from(t.tv_sec).unwrap_or(0),
+                u32::try_from(t.tv_nsec).unwrap_or(0),
+            )
+        };
+        d(clock_gettime(ClockId::Boottime)).saturating_sub(d(clock_gettime(ClockId::Monotonic)))
+    }
+
+    fn suspended_since_last_call(&mut self) -> bool {
+        let gap = Self::gap();
+        let jumped = gap.saturating_sub(self.gap) > SUSPEND_JUMP;
+        self.gap = gap;
+        jumped
+    }
+}
+
+/// The agent's own executable, to notice an upgrade: a client then restarts the agent so the
+/// new code runs, instead of an old agent serving a new CLI indefinitely.
+struct Executable {
+    path: Option<PathBuf>,
+    ino: Option<(u64, u64)>,
+}
+
+impl Executable {
+    fn current() -> Self {
+        let path = std::env::current_exe().ok();
+        let ino = path
+            .as_deref()
+            .and_then(|p| fs::metadata(p).ok())
+            .map(|m| (m.dev(), m.ino()));
+        Executable { path, ino }
+    }
+
+    fn replaced(&self) -> bool {
+        match (&self.path, self.ino) {
+            (Some(p), Some(ino)) => fs::metadata(p).map_or(true, |m| (m.dev(), m.ino()) != ino),
+            _ => false,
+        }
+    }
+}
