@@ -366,3 +366,22 @@ fn device_flow_login() {
         == "urn:ietf:params:oauth:grant-type:device_code"
         && r["outcome"] == "ok"));
 }
+
+#[test]
+fn the_agent_refreshes_ahead_of_expiry_in_the_background() {
+    // 20 s tokens: the agent refreshes once less than half the lifetime is left.
+    let (v, server) = setup(20);
+    login(&v).ok();
+    let t1 = token(&v);
+    wait_until(LONG, "a background refresh by the agent", || {
+        !server.refreshes().is_empty()
+    });
+    let refreshed = grants(&v);
+    assert!(refreshed[0]["last_refresh"].is_string(), "{refreshed:?}");
+    // `vault token` now answers the refreshed token without asking the provider again.
+    let count = server.refreshes().len();
+    let t2 = token(&v);
+    assert_ne!(t1, t2);
+    assert!(server.is_active(&t2));
+    assert_eq!(server.refreshes().len(), count);
+}
