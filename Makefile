@@ -18,7 +18,7 @@ APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev libs
 # chromium through playwright-core (never a downloaded browser).
 APT_PACKAGES += chromium
 
-.PHONY: help setup deps-apt deps-ui deps-oauth ui run test lint test-rust test-ui bench clean
+.PHONY: help setup deps-apt deps-ui deps-oauth deps-bench ui run test lint test-rust test-ui bench clean
 
 help:
 	@echo "make run    set up, build and launch the desktop app on the default vault"
@@ -74,8 +74,23 @@ test-ui: deps-ui
 
 test: lint test-rust test-ui
 
-bench: setup
+# Peers for the whole-process benchmarks (bench/*.sh).
+BENCH_APT_PACKAGES := hyperfine oidc-agent-cli
+
+deps-bench:
+	@missing=""; \
+	for p in $(BENCH_APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+bench: setup deps-bench
 	$(CARGO) bench --locked -p vault-core
+	bench/oauth-token.sh
 
 clean:
 	$(CARGO) clean

@@ -414,6 +414,25 @@ impl Service {
         })
     }
 
+    /// A valid access token of grant `name` in the vault at `vault`: the call behind
+    /// [`Op::Token`], for code inside the agent (such as the `vault://` reference resolver of
+    /// `vault run`). Refreshes first when the token expires within `min_valid` (capped at half
+    /// its lifetime); single-flight per grant; counts as use of the vault.
+    pub fn grant_token(
+        &self,
+        vault: &Path,
+        name: &str,
+        min_valid: SignedDuration,
+    ) -> Result<crate::grants::ValidToken, Failure> {
+        let mut v = Shared {
+            service: self,
+            path: vault.to_owned(),
+            touch: true,
+        };
+        self.grants
+            .token(&mut v, name, min_valid, self.clock.as_ref())
+    }
+
     /// Refreshes, in every unlocked vault, the grants that expire within `lead` (with back-off
     /// after transient failures). The agent calls this on a timer while unlocked; returns the
     /// grants it tried and how each went.
