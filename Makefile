@@ -27,9 +27,9 @@ help:
 
 # apt-get update first: the image's package lists can be stale, and installs then fail on
 # version conflicts. Nothing runs when every package is already installed.
-deps-apt:
+define apt_install
 	@missing=""; \
-	for p in $(APT_PACKAGES); do \
+	for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -37,6 +37,10 @@ deps-apt:
 	  $(SUDO) apt-get update; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
 	fi
+endef
+
+deps-apt:
+	$(call apt_install,$(APT_PACKAGES))
 
 deps-ui: ui/node_modules/.package-lock.json
 
@@ -74,24 +78,22 @@ test-ui: deps-ui
 
 test: lint test-rust test-ui
 
-# Peers for the whole-process benchmarks (bench/*.sh).
-BENCH_APT_PACKAGES := hyperfine oidc-agent-cli
+# Peers measured side by side (dotenvx from npm; hyperfine and oidc-agent from Debian); see
+# BENCHMARKS.md.
+deps-bench: bench/node_modules/.package-lock.json
+	$(call apt_install,hyperfine oidc-agent-cli)
 
-deps-bench:
-	@missing=""; \
-	for p in $(BENCH_APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing:$$missing"; \
-	  $(SUDO) apt-get update; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
-	fi
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund
+	@touch $@
 
 bench: setup deps-bench
+	$(CARGO) build --release --locked -p vault-cli
+	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
+	bench/oauth-token.sh
 	$(CARGO) bench --locked -p vault-core
 	bench/oauth-token.sh
 
 clean:
 	$(CARGO) clean
-	rm -rf ui/dist ui/node_modules
+	rm -rf ui/dist ui/node_modules bench/node_modules

@@ -385,3 +385,41 @@ fn the_agent_refreshes_ahead_of_expiry_in_the_background() {
     assert!(server.is_active(&t2));
     assert_eq!(server.refreshes().len(), count);
 }
+
+#[test]
+fn vault_run_resolves_a_grant_reference_to_a_fresh_access_token() {
+    let (v, server) = setup(3);
+    login(&v).ok();
+    let stale = token(&v);
+    wait_for_expiry(&v);
+    let proj = v.dir.path().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".vault.env"), "API_TOKEN=vault://test\n").unwrap();
+    let out = v
+        .cmd()
+        .current_dir(&proj)
+        .args(["run", "--", "sh", "-c", "printf %s \"$API_TOKEN\""])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let injected = String::from_utf8(out.stdout).unwrap();
+    assert_ne!(injected, stale, "an expired token was injected");
+    assert!(server.is_active(&injected));
+    assert_eq!(server.refreshes().len(), 1);
+    // A grant that needs a new login is a clear error, and the command does not start.
+    server.revoke_all_grants();
+    wait_for_expiry(&v);
+    let out = v
+        .cmd()
+        .current_dir(&proj)
+        .args(["run", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a new login"), "{err}");
+}

@@ -96,7 +96,7 @@ impl Client {
                 Ok(None) => {}
                 Err(e) => return Err(e),
             }
-            start(dir, vault_exe)?;
+            start(vault_exe)?;
         }
         Err(AgentError::Start(format!(
             "it started but did not answer on {}; see {}",
@@ -292,7 +292,7 @@ fn wait_for_socket_gone(dir: &AgentDir, timeout: Duration) -> bool {
 
 /// Starts `vault_exe agent --daemon` and waits for its first line: `ready` once it listens,
 /// or `running` when another agent won the race. Either way a connection will now succeed.
-fn start(_dir: &AgentDir, vault_exe: &Path) -> Result<(), AgentError> {
+fn start(vault_exe: &Path) -> Result<(), AgentError> {
     let mut cmd = Command::new(vault_exe);
     cmd.args(["agent", "--daemon"])
         .env_clear()

@@ -14,7 +14,8 @@ use vault_core::crypto::KdfParams;
 use vault_core::model::{
     ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, ProviderMeta, Version,
 };
-use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
+use vault_core::refs::Reference;
+use vault_core::{DueState, ErrorCode, RotationPolicy, SecretValue, Timestamp};
 
 /// The schema's identity: a fingerprint of this file's text, computed at build time, so two
 /// builds agree only when they speak exactly the same protocol. Nothing to bump by hand.
@@ -191,6 +192,48 @@ pub enum Op {
     Logout {
         name: String,
     },
+    /// Values for `vault run`, `vault env` and `vault inject`, in one round trip: every
+    /// reference (answered in order), every env name of the named items, and the items of the
+    /// tags. Unresolvable references are answered one by one, so the client can name them all.
+    Resolve {
+        #[serde(default)]
+        references: Vec<Reference>,
+        #[serde(default)]
+        items: Vec<String>,
+        #[serde(default)]
+        tags: Vec<String>,
+        /// OAuth access tokens handed out must stay valid at least this long.
+        #[serde(default)]
+        min_valid_secs: u64,
+        /// The program the values are for, recorded in the audit log after the answer is sent.
+        #[serde(default)]
+        program: Option<String>,
+    },
+}
+
+/// One reference's answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Resolution {
+    Value { item: String, value: WireSecret },
+    Unresolved { message: String },
+}
+
+/// A value to set as an environment variable, for `--item` and `--profile`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Injection {
+    pub env: String,
+    pub item: String,
+    pub value: WireSecret,
+}
+
+/// An item used by a run that is past its rotation date or expired.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Attention {
+    pub item: String,
+    pub state: DueState,
+    /// Since when: the due date or the expiry.
+    pub since: Option<Timestamp>,
 }
 
 fn default_min_valid() -> u64 {
@@ -351,6 +394,13 @@ pub enum Response {
         revoked: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         problem: Option<String>,
+    },
+    Resolved {
+        references: Vec<Resolution>,
+        selected: Vec<Injection>,
+        /// Items named by `items` or `tags` that do not resolve, as messages.
+        missing: Vec<String>,
+        attention: Vec<Attention>,
     },
 }
 

@@ -11,8 +11,8 @@ use std::io::{BufReader, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::mpsc::RecvTimeoutError;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use vault_core::Error;
@@ -45,6 +45,8 @@ pub const RUNNING: &str = "running";
 const TICK: Duration = Duration::from_millis(250);
 /// A jump of the boot clock over the monotonic clock larger than this means the machine slept.
 const SUSPEND_JUMP: Duration = Duration::from_secs(3);
+/// How long the audit writer gathers entries before writing them.
+const AUDIT_BATCH: Duration = Duration::from_millis(50);
 /// A client that stops reading for this long is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -93,8 +95,11 @@ pub fn run(
 
     let service = Service::new(clock);
     service.set_lock_after(lock_after);
+    service.defer_writes(true);
+    let (audit_tx, audit_rx) = mpsc::channel();
     let agent = Arc::new(Agent {
         service,
+        audit: Mutex::new(audit_tx),
         socket: dir.socket(),
         socket_ino: bound.socket_ino,
         exe: Executable::current(),
@@ -103,6 +108,7 @@ pub fn run(
     spawn_signal_handler(&agent)?;
     spawn_ticker(&agent);
     spawn_refresher(&agent);
+    spawn_audit_writer(&agent, audit_rx);
 
     let me = rustix::process::getuid();
     for stream in bound.listener.incoming() {
@@ -242,6 +248,8 @@ fn bind(dir: &AgentDir) -> Result<Option<Bound>, AgentError> {
 /// The running agent, shared by every thread.
 struct Agent {
     service: Service,
+    /// Wakes the audit writer (see [`spawn_audit_writer`]).
+    audit: Mutex<mpsc::Sender<()>>,
     socket: PathBuf,
     socket_ino: u64,
     exe: Executable,
@@ -299,6 +307,8 @@ impl Agent {
             if reply(&mut writer, &response).is_err() {
                 return;
             }
+            // Audit entries of runs are written off the client's path, in batches.
+            let _ = self.audit.lock().map(|tx| tx.send(()));
         }
     }
 
@@ -320,6 +330,7 @@ impl Agent {
 
     /// Drops every key, removes our socket (not a successor's) and exits.
     fn shutdown(&self, why: &str) -> ! {
+        self.service.write_deferred();
         self.service.lock_all();
         if fs::symlink_metadata(&self.socket).is_ok_and(|m| m.ino() == self.socket_ino) {
             let _ = fs::remove_file(&self.socket);
@@ -391,6 +402,24 @@ fn spawn_refresher(agent: &Arc<Agent>) {
         });
     if let Err(e) = spawned {
         log!("cannot start the refresh thread, grants refresh on use only: {e}");
+    }
+}
+
+/// Writes the audit entries of runs shortly after they are answered, gathering a burst of runs
+/// (a build script calling `vault run` in a loop) into one transaction and one disk sync.
+fn spawn_audit_writer(agent: &Arc<Agent>, wake: mpsc::Receiver<()>) {
+    let agent = Arc::clone(agent);
+    let spawned = std::thread::Builder::new()
+        .name("vault-agent-audit".into())
+        .spawn(move || {
+            while wake.recv().is_ok() {
+                std::thread::sleep(AUDIT_BATCH);
+                while wake.try_recv().is_ok() {}
+                agent.service.write_deferred();
+            }
+        });
+    if let Err(e) = spawned {
+        log!("cannot start the audit writer, runs are not audited: {e}");
     }
 }
 

@@ -6,18 +6,24 @@
 //! key derivation: one client typing a password does not stall the others.
 
 use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
-use vault_core::model::{ApiKey, ItemMeta};
-use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
+use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
+use vault_core::refs::Reference;
+use vault_core::{DueState, Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv, rotation};
 
 use crate::grants::{Failure, Grants, VaultAccess};
-use crate::protocol::{BUILD, NewKey, Op, PROTOCOL, Request, Response, VaultStatus, WireSecret};
+use crate::protocol::{
+    Attention, BUILD, Injection, NewKey, Op, PROTOCOL, Request, Resolution, Response, VaultStatus,
+    WireSecret,
+};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
 pub type Clock = Box<dyn Fn() -> Timestamp + Send + Sync>;
@@ -32,6 +38,9 @@ pub struct Service {
     watchers: Mutex<Vec<Sender<Vec<VaultStatus>>>>,
     /// OAuth: logins in progress, per-grant refresh locks, back-off.
     grants: Grants,
+    /// Audit entries of runs, written after the answer has gone (see [`Self::defer_writes`]).
+    deferred: Mutex<Vec<(PathBuf, AuditEvent, Timestamp)>>,
+    defer: AtomicBool,
 }
 
 struct State {
@@ -62,6 +71,34 @@ impl Service {
             clock,
             watchers: Mutex::new(Vec::new()),
             grants: Grants::new(),
+            deferred: Mutex::new(Vec::new()),
+            defer: AtomicBool::new(false),
+        }
+    }
+
+    /// Writes the audit entry of a run after the answer instead of before it, so `vault run`
+    /// does not wait for a synchronous commit. The agent turns this on and calls
+    /// [`Self::write_deferred`] once each answer is sent; in-process, entries are written at once.
+    pub fn defer_writes(&self, on: bool) {
+        self.defer.store(on, Ordering::Relaxed);
+    }
+
+    /// Writes deferred audit entries, one transaction per vault. A failure here loses audit
+    /// entries, never a secret or an item.
+    pub fn write_deferred(&self) {
+        let pending = std::mem::take(&mut *self.deferred.lock().unwrap_or_else(|e| e.into_inner()));
+        if pending.is_empty() {
+            return;
+        }
+        let mut by_vault: BTreeMap<PathBuf, Vec<(AuditEvent, Timestamp)>> = BTreeMap::new();
+        for (path, event, at) in pending {
+            by_vault.entry(path).or_default().push((event, at));
+        }
+        let mut state = self.state();
+        for (path, events) in by_vault {
+            if let Some(v) = state.unlocked.get_mut(&path) {
+                let _ = v.record_all(events);
+            }
         }
     }
 
@@ -84,8 +121,9 @@ impl Service {
         self.notify();
     }
 
-    /// Drops every unlocked vault (and with it every key).
+    /// Drops every unlocked vault (and with it every key), after writing pending audit entries.
     pub fn lock_all(&self) {
+        self.write_deferred();
         let dropped = std::mem::take(&mut self.state().unlocked);
         if !dropped.is_empty() {
             drop(dropped);
@@ -96,18 +134,17 @@ impl Service {
     /// Locks everything when nothing has used a vault for the configured idle time. Returns
     /// whether it locked.
     pub fn lock_if_idle(&self, now: Instant) -> bool {
-        let mut state = self.state();
-        let idle = state
-            .lock_after
-            .is_some_and(|after| now.saturating_duration_since(state.last_used) >= after);
-        if !idle || state.unlocked.is_empty() {
-            return false;
+        let idle = {
+            let state = self.state();
+            !state.unlocked.is_empty()
+                && state
+                    .lock_after
+                    .is_some_and(|after| now.saturating_duration_since(state.last_used) >= after)
+        };
+        if idle {
+            self.lock_all();
         }
-        let dropped = std::mem::take(&mut state.unlocked);
-        drop(state);
-        drop(dropped);
-        self.notify();
-        true
+        idle
     }
 
     /// The unlocked vaults and the time left before each locks.
@@ -221,6 +258,22 @@ impl Service {
             }
             Request::Vault { vault, op } if is_oauth(&op) => self.oauth(vault, op),
             Request::Vault { vault, op } => {
+                // OAuth grants among the values asked for get their tokens first (refreshing,
+                // with network I/O, outside the service lock); the rest is answered under it.
+                let tokens = match &op {
+                    Op::Resolve {
+                        references,
+                        items,
+                        tags,
+                        min_valid_secs,
+                        ..
+                    } => self.grant_tokens(&vault, references, items, tags, *min_valid_secs),
+                    _ => GrantTokens::new(),
+                };
+                if matches!(op, Op::Audit { .. }) {
+                    // The log shows every run, including those answered a moment ago.
+                    self.write_deferred();
+                }
                 let now = self.now();
                 let mut state = self.state();
                 let current = state.unlocked.get(&vault).map(Vault::is_current);
@@ -228,8 +281,21 @@ impl Service {
                     Some(Err(e)) => return Response::error(&e),
                     Some(Ok(true)) => {
                         if let Some(v) = state.unlocked.get_mut(&vault) {
-                            let response = run(v, op, now).unwrap_or_else(|e| Response::error(&e));
+                            let (response, audit) = match run(v, op, now, &tokens) {
+                                Ok(r) => r,
+                                Err(e) => (Response::error(&e), None),
+                            };
                             state.last_used = Instant::now();
+                            drop(state);
+                            if let Some(event) = audit {
+                                self.deferred
+                                    .lock()
+                                    .unwrap_or_else(|e| e.into_inner())
+                                    .push((vault, event, now));
+                                if !self.defer.load(Ordering::Relaxed) {
+                                    self.write_deferred();
+                                }
+                            }
                             return response;
                         }
                     }
@@ -414,6 +480,55 @@ impl Service {
         })
     }
 
+    /// Access tokens of every grant a `resolve` names (by reference, by name or by tag),
+    /// refreshed as needed, each through the grant's single flight.
+    fn grant_tokens(
+        &self,
+        vault: &Path,
+        references: &[Reference],
+        items: &[String],
+        tags: &[String],
+        min_valid_secs: u64,
+    ) -> GrantTokens {
+        let mut v = Shared {
+            service: self,
+            path: vault.to_owned(),
+            touch: true,
+        };
+        let Ok(all) = v.with(|vault| vault.items()) else {
+            // Locked or unreadable: the resolve itself reports it.
+            return GrantTokens::new();
+        };
+        let named: BTreeSet<String> = references
+            .iter()
+            .map(|r| vault_core::names::fold(&r.item))
+            .chain(items.iter().map(|n| vault_core::names::fold(n)))
+            .collect();
+        let min_valid =
+            SignedDuration::from_secs(i64::try_from(min_valid_secs).unwrap_or(i64::MAX));
+        let mut out = GrantTokens::new();
+        for item in all {
+            let ItemMeta::Grant(g) = &item.meta else {
+                continue;
+            };
+            let folded = vault_core::names::fold(&g.name);
+            if !named.contains(&folded) && !g.tags.iter().any(|t| tags.contains(t)) {
+                continue;
+            }
+            let result = self
+                .grants
+                .token(&mut v, &g.name, min_valid, self.clock.as_ref())
+                .map(|t| PrefetchedToken {
+                    name: g.name.clone(),
+                    env: g.env.clone(),
+                    value: t.value,
+                })
+                .map_err(|f| f.message);
+            out.insert(folded, result);
+        }
+        out
+    }
+
     /// A valid access token of grant `name` in the vault at `vault`: the call behind
     /// [`Op::Token`], for code inside the agent (such as the `vault://` reference resolver of
     /// `vault run`). Refreshes first when the token expires within `min_valid` (capped at half
@@ -477,7 +592,35 @@ fn secret(value: vault_core::SecretValue) -> WireSecret {
     WireSecret::new(value)
 }
 
-fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
+/// Runs one operation; the second value is an audit entry to write after answering.
+fn run(
+    v: &mut Vault,
+    op: Op,
+    now: Timestamp,
+    tokens: &GrantTokens,
+) -> Result<(Response, Option<AuditEvent>), Error> {
+    if let Op::Resolve {
+        references,
+        items,
+        tags,
+        min_valid_secs: _,
+        program,
+    } = op
+    {
+        let (response, used) = resolve(v, references, items, tags, now, tokens)?;
+        // Only a run that was handed values is worth a line in the log.
+        let audit = program
+            .filter(|_| !used.is_empty())
+            .map(|program| AuditEvent::Run {
+                program,
+                items: used.into_iter().collect(),
+            });
+        return Ok((response, audit));
+    }
+    Ok((run_op(v, op, now)?, None))
+}
+
+fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
     Ok(match op {
         Op::Ping => Response::Ok,
         Op::List { query, tag } => {
@@ -596,7 +739,177 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         | Op::Token { .. }
         | Op::Refresh { .. }
         | Op::Logout { .. } => return Err(Error::Invalid("not a vault operation".into())),
+        Op::Resolve { .. } => {
+            return Err(Error::Invalid("resolve is answered by `run`".into()));
+        }
     })
+}
+
+/// The values of a run. A reference or name that does not resolve is reported, not fatal: the
+/// client lists every problem at once. A damaged or tampered vault is fatal.
+fn resolve(
+    v: &Vault,
+    references: Vec<Reference>,
+    items: Vec<String>,
+    tags: Vec<String>,
+    now: Timestamp,
+    tokens: &GrantTokens,
+) -> Result<(Response, BTreeSet<String>), Error> {
+    let mut used = BTreeMap::new();
+    let mut used_grants = BTreeSet::new();
+    let mut answers = Vec::with_capacity(references.len());
+    for r in references {
+        answers.push(match lookup(v, &r.item) {
+            Ok(Found::Grant) => match (r.field.as_deref(), grant_token(tokens, &r.item)) {
+                (None | Some("value" | "token"), Ok(t)) => {
+                    used_grants.insert(t.name.clone());
+                    Resolution::Value {
+                        item: t.name.clone(),
+                        value: secret(t.value.clone()),
+                    }
+                }
+                (Some(field), Ok(_)) => Resolution::Unresolved {
+                    message: format!("{r}: an OAuth grant has no field {field:?}; use its token"),
+                },
+                (_, Err(message)) => Resolution::Unresolved {
+                    message: format!("{r}: {message}"),
+                },
+            },
+            Ok(Found::Key(key)) => match key.field(r.field.as_deref().unwrap_or("value")) {
+                Ok(value) => {
+                    let item = key.meta.name.clone();
+                    used.insert(item.clone(), key.meta);
+                    Resolution::Value {
+                        item,
+                        value: secret(value),
+                    }
+                }
+                Err(e) => Resolution::Unresolved {
+                    message: format!("{r}: {e}"),
+                },
+            },
+            Ok(Found::Missing) => Resolution::Unresolved {
+                message: format!("{r}: no item named {:?}", r.item),
+            },
+            Err(e) => return Err(e),
+        });
+    }
+    let mut selected = Vec::new();
+    let mut missing = Vec::new();
+    let mut keys = Vec::new();
+    let mut grants = Vec::new();
+    for name in items {
+        match lookup(v, &name)? {
+            Found::Key(key) => keys.push(key),
+            Found::Grant => grants.push(name),
+            Found::Missing => missing.push(format!("no item named {name:?}")),
+        }
+    }
+    for tag in tags {
+        let tagged: Vec<_> = v
+            .items()?
+            .into_iter()
+            .filter(|i| i.meta.tags().contains(&tag))
+            .collect();
+        if tagged.is_empty() {
+            missing.push(format!("no item is tagged {tag:?}"));
+        }
+        for item in tagged {
+            match lookup(v, item.meta.name())? {
+                Found::Key(key) => keys.push(key),
+                Found::Grant => grants.push(item.meta.name().to_owned()),
+                Found::Missing => {}
+            }
+        }
+    }
+    for name in grants {
+        match grant_token(tokens, &name) {
+            Ok(t) => {
+                for env in &t.env {
+                    selected.push(Injection {
+                        env: env.clone(),
+                        item: t.name.clone(),
+                        value: secret(t.value.clone()),
+                    });
+                }
+                used_grants.insert(t.name.clone());
+            }
+            Err(message) => missing.push(format!("{name}: {message}")),
+        }
+    }
+    for key in keys {
+        for env in &key.meta.env {
+            selected.push(Injection {
+                env: env.clone(),
+                item: key.meta.name.clone(),
+                value: secret(key.value.clone()),
+            });
+        }
+        used.insert(key.meta.name.clone(), key.meta);
+    }
+    let lead = rotation::lead_days(rotation::DEFAULT_LEAD_DAYS);
+    let attention = used
+        .values()
+        .filter_map(|meta| {
+            let schedule = meta.schedule();
+            match schedule.state(now, lead) {
+                DueState::Expired => Some((DueState::Expired, schedule.expires)),
+                DueState::Overdue => Some((DueState::Overdue, schedule.due)),
+                DueState::DueSoon | DueState::Ok => None,
+            }
+            .map(|(state, since)| Attention {
+                item: meta.name.clone(),
+                state,
+                since,
+            })
+        })
+        .collect();
+    let response = Response::Resolved {
+        references: answers,
+        selected,
+        missing,
+        attention,
+    };
+    let mut names: BTreeSet<String> = used.into_keys().collect();
+    names.extend(used_grants);
+    Ok((response, names))
+}
+
+/// What a name is in the vault.
+enum Found {
+    Key(ApiKey),
+    /// An OAuth grant: its token comes from the prefetched [`GrantTokens`].
+    Grant,
+    Missing,
+}
+
+fn lookup(v: &Vault, name: &str) -> Result<Found, Error> {
+    match v.api_key(name) {
+        Ok(k) => Ok(Found::Key(k)),
+        Err(Error::NotFound { .. }) => Ok(Found::Missing),
+        Err(e) => match v.item(name) {
+            Ok(item) if item.meta.as_grant().is_some() => Ok(Found::Grant),
+            _ => Err(e),
+        },
+    }
+}
+
+/// A grant's access token, fetched (and refreshed) before the resolve ran.
+struct PrefetchedToken {
+    name: String,
+    env: Vec<String>,
+    value: vault_core::SecretValue,
+}
+
+/// Grant tokens by folded name, or why there is none.
+type GrantTokens = HashMap<String, Result<PrefetchedToken, String>>;
+
+fn grant_token<'a>(tokens: &'a GrantTokens, name: &str) -> Result<&'a PrefetchedToken, String> {
+    match tokens.get(&vault_core::names::fold(name)) {
+        Some(Ok(t)) => Ok(t),
+        Some(Err(message)) => Err(message.clone()),
+        None => Err("the grant appeared while resolving; try again".into()),
+    }
 }
 
 #[cfg(test)]

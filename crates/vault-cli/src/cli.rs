@@ -42,7 +42,9 @@ Examples:
         "  10 cancelled at a confirmation prompt\n",
         "  11 an OAuth grant needs a new login (`vault login`)\n",
         "  12 the OAuth provider is unreachable or failing; try again later\n",
-        "  13 an OAuth login was refused, forged or not completed in time",
+        "  13 an OAuth login was refused, forged or not completed in time\n",
+        "  vault run: the command's status; 125 if it could not be started (126: not \
+         executable, 127: not found)",
     )
 )]
 pub struct Cli {
@@ -240,6 +242,68 @@ pub enum Command {
         json: bool,
     },
 
+    /// Run a command with secrets in its environment
+    #[command(
+        after_help = "What is injected: the nearest .vault.env (dotenv lines whose values may be \
+vault://ITEM or vault://ITEM/FIELD references; safe to commit), or --env-file FILEs; --item and \
+--profile; and vault:// references already in the environment. If anything does not resolve, \
+the command is not started.
+
+Examples:
+  vault run -- npm start
+  vault run --item openai -- python app.py
+  vault run --env-file .env.staging --mask -- terraform apply
+
+Exit status: the command's own, or 128+N if it died of signal N; 125 if vault failed before \
+starting it, 126 if it is not executable, 127 if it was not found."
+    )]
+    Run {
+        #[command(flatten)]
+        selection: Selection,
+        /// Start from an empty environment (plus PATH, HOME, USER and TERM)
+        #[arg(long)]
+        no_inherit_env: bool,
+        /// Let the vault's values replace variables already set (default: keep yours, and warn)
+        #[arg(long = "override")]
+        override_env: bool,
+        /// Replace injected secrets in the command's output with <redacted:NAME>
+        #[arg(long)]
+        mask: bool,
+        /// Do not warn about injected keys that are overdue for rotation or expired
+        #[arg(long)]
+        no_rotation_warning: bool,
+        /// The command and its arguments (after `--`)
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "COMMAND"
+        )]
+        command: Vec<std::ffi::OsString>,
+    },
+
+    /// Print the variables `vault run` would set, as `export` lines for `eval "$(vault env)"`
+    Env {
+        #[command(flatten)]
+        selection: Selection,
+        #[arg(long, value_enum, default_value = "shell")]
+        format: EnvFormat,
+    },
+
+    /// Render {{ vault://ITEM[/FIELD] }} references in a template into a private (0600) file
+    #[command(after_help = "Example:\n  vault inject -i config.yml.tpl -o config.yml")]
+    Inject {
+        /// The template (`-` or absent: stdin)
+        #[arg(long, short, value_name = "TEMPLATE")]
+        input: Option<PathBuf>,
+        /// Where to write (absent: stdout)
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+
     /// Unlock the vault in the agent, so later commands (and the desktop app) need no password
     Unlock,
 
@@ -333,6 +397,30 @@ pub enum Command {
 
     /// Print a shell completion script
     Completions { shell: clap_complete::Shell },
+}
+
+/// What `vault run`, `vault env` and `vault inject` take their values from.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Selection {
+    /// A dotenv file of values and vault:// references (repeatable; default: the nearest
+    /// .vault.env from the current directory upward)
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Every item with this tag, under its env names (repeatable)
+    #[arg(long, short = 'p', value_name = "TAG")]
+    pub profile: Vec<String>,
+    /// This item, under its env names (repeatable)
+    #[arg(long, short = 'i', value_name = "NAME")]
+    pub item: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EnvFormat {
+    /// export NAME='value'
+    Shell,
+    /// NAME=value, as a .env file
+    Dotenv,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,9 +1,7 @@
 //! The commands. Each builds protocol requests, sends them through the session and renders the
 //! answer; none touches the vault file itself.
 
-use std::fs::OpenOptions;
 use std::io::{IsTerminal, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Instant;
 
@@ -22,7 +20,31 @@ use crate::cli::{Command, ConfigAction, ExportFormat, MetaArgs};
 use crate::output;
 use crate::session::{Session, confirm, exit, fail, interactive, read_value};
 
-pub fn run(session: &mut Session, command: Command) -> Result<()> {
+/// Runs a command that needs the vault; `Ok` holds the exit status.
+pub fn run(session: &mut Session, command: Command) -> Result<u8> {
+    if let Command::Run {
+        selection,
+        no_inherit_env,
+        override_env,
+        mask,
+        no_rotation_warning,
+        command,
+    } = command
+    {
+        let args = crate::run::RunArgs {
+            selection,
+            no_inherit_env,
+            override_env,
+            mask,
+            no_rotation_warning,
+            command,
+        };
+        return crate::run::run(session, args);
+    }
+    run_simple(session, command).map(|()| 0)
+}
+
+fn run_simple(session: &mut Session, command: Command) -> Result<()> {
     match command {
         Command::Init { kdf } => init(session, &kdf),
         Command::Add { name, value, meta } => add(session, name, value, meta),
@@ -82,6 +104,12 @@ pub fn run(session: &mut Session, command: Command) -> Result<()> {
             yes,
         } => export(session, format, tag, output.as_deref(), force, yes),
         Command::Log { limit, json } => log(session, limit, json),
+        Command::Env { selection, format } => crate::run::env(session, &selection, format),
+        Command::Inject {
+            input,
+            output,
+            force,
+        } => crate::run::inject(session, input.as_deref(), output.as_deref(), force),
         Command::Unlock => unlock(session),
         Command::Lock => lock(session),
         Command::Status { json } => status(session, json),
@@ -113,7 +141,10 @@ pub fn run(session: &mut Session, command: Command) -> Result<()> {
         Command::Refresh { name } => crate::oauth::refresh(session, &name),
         Command::Logout { name } => crate::oauth::logout(session, &name),
         // Handled before a session exists.
-        Command::Completions { .. } | Command::Config { .. } | Command::Agent { .. } => Ok(()),
+        Command::Completions { .. }
+        | Command::Config { .. }
+        | Command::Agent { .. }
+        | Command::Run { .. } => Ok(()),
     }
 }
 
@@ -146,6 +177,7 @@ fn response_kind(r: &Response) -> &'static str {
         Response::LoginStarted { .. } => "login_started",
         Response::Token { .. } => "token",
         Response::LoggedOut { .. } => "logged_out",
+        Response::Resolved { .. } => "resolved",
     }
 }
 
@@ -257,9 +289,9 @@ fn get(session: &mut Session, name: &str, field: &str, no_newline: bool, json: b
             value: value.expose(),
         });
     }
-    let text = field_text(&item, &value, field)?;
+    let text = field_text(&item, value, field)?;
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
+    out.write_all(text.expose().as_bytes())?;
     if !no_newline {
         out.write_all(b"\n")?;
     }
@@ -267,38 +299,20 @@ fn get(session: &mut Session, name: &str, field: &str, no_newline: bool, json: b
     Ok(())
 }
 
-fn field_text(item: &Item, value: &SecretValue, field: &str) -> Result<Zeroizing<String>> {
-    let ItemMeta::ApiKey(m) = &item.meta else {
+fn field_text(item: &Item, value: SecretValue, field: &str) -> Result<SecretValue> {
+    let ItemMeta::ApiKey(meta) = item.meta.clone() else {
         return fail(
             exit::OTHER,
             format!("{} is an OAuth grant; see `vault grants`", item.meta.name()),
         );
     };
-    let text = match field {
-        "value" => value.expose().to_owned(),
-        "name" => m.name.clone(),
-        "env" => m.env.join("\n"),
-        "service" => m.service.clone().unwrap_or_default(),
-        "tags" => m.tags.join("\n"),
-        "notes" => m.notes.clone(),
-        "created" => m.created.to_string(),
-        "updated" => m.updated.to_string(),
-        "last_rotated" => m.last_rotated.to_string(),
-        "rotation" => m.rotation.to_string(),
-        "expires" => m.expires.map(|t| t.to_string()).unwrap_or_default(),
-        "version" => m.version.to_string(),
-        "id" => item.id.to_string(),
-        other => {
-            return fail(
-                exit::OTHER,
-                format!(
-                    "unknown field {other:?}; fields are value, name, env, service, tags, notes, \
-                     created, updated, last_rotated, rotation, expires, version, id"
-                ),
-            );
-        }
+    let key = vault_core::ApiKey {
+        id: item.id,
+        meta,
+        value,
     };
-    Ok(Zeroizing::new(text))
+    key.field(field)
+        .map_err(|e| crate::session::Failure::new(exit::OTHER, e.to_string()).into())
 }
 
 #[derive(Serialize)]
@@ -755,25 +769,7 @@ fn export(
     }
     match output {
         Some(path) => {
-            let mut options = OpenOptions::new();
-            options.write(true).mode(0o600);
-            if force {
-                options.create(true).truncate(true)
-            } else {
-                options.create_new(true)
-            };
-            let mut file = options.open(path).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    anyhow::Error::from(crate::session::Failure::new(
-                        exit::EXISTS,
-                        format!("{} exists; pass --force to overwrite it", path.display()),
-                    ))
-                } else {
-                    anyhow::Error::from(e).context(format!("cannot write {}", path.display()))
-                }
-            })?;
-            file.write_all(text.as_bytes())?;
-            file.sync_all()?;
+            output::write_private(path, text.as_bytes(), force)?;
             eprintln!(
                 "Exported {} item{} to {}.",
                 items.len(),
@@ -837,6 +833,9 @@ fn log(session: &mut Session, limit: usize, json: bool) -> Result<()> {
                 ),
                 E::ProviderAdded { name } => format!("configured OAuth provider {name}"),
                 E::ProviderRemoved { name } => format!("removed OAuth provider {name}"),
+                E::Run { program, items } => {
+                    format!("ran {program} with {}", items.join(", "))
+                }
             };
             vec![output::date_time(e.at), what]
         })

@@ -5,12 +5,16 @@
 
 mod cli;
 mod commands;
+mod mask;
 mod oauth;
 mod output;
+mod run;
 mod session;
+mod supervise;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
@@ -18,20 +22,31 @@ use clap::{CommandFactory, Parser};
 use crate::cli::{Cli, Command};
 use crate::session::{Failure, Passwords, Session, exit};
 
+/// The umask vault started with: `vault run` gives it back to the command it runs.
+static USER_UMASK: AtomicU32 = AtomicU32::new(0o022);
+
+/// Restores the user's umask (vault itself runs with 077).
+pub fn restore_user_umask() {
+    let mask = rustix::fs::Mode::from_bits_truncate(USER_UMASK.load(Ordering::Relaxed));
+    rustix::process::umask(mask);
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Anything this process creates (vault, exports, sockets) is private to the user.
-    // SAFETY: umask only sets the process file-mode mask, and restoring SIGPIPE's default
-    // (die quietly, like other Unix tools, when `| head` closes the pipe) has no preconditions.
-    // The agent keeps Rust's "ignore": a client hanging up must not kill it.
-    unsafe {
-        libc::umask(0o077);
-        if !matches!(cli.command, Command::Agent { .. }) {
+    let user = rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
+    USER_UMASK.store(user.bits(), Ordering::Relaxed);
+    if !matches!(cli.command, Command::Agent { .. }) {
+        // SAFETY: restoring SIGPIPE's default disposition has no preconditions. Like other Unix
+        // tools, vault then dies quietly when `| head` closes the pipe; the agent keeps Rust's
+        // "ignore", because a client hanging up must not kill it.
+        unsafe {
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
         }
     }
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             let code = e.downcast_ref::<Failure>().map_or(exit::OTHER, |f| f.code);
             eprintln!("vault: {e:#}");
@@ -40,18 +55,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+/// Runs the command; `Ok` holds the exit status (non-zero only for `vault run --mask`).
+fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "vault", &mut std::io::stdout());
-            return Ok(());
+            return Ok(0);
         }
-        Command::Config { action } => return commands::config(action, cli.global.no_agent),
+        Command::Config { action } => {
+            return commands::config(action, cli.global.no_agent).map(|()| 0);
+        }
         Command::Agent {
             foreground,
             stop,
             daemon,
-        } => return commands::agent(foreground, stop, daemon),
+        } => return commands::agent(foreground, stop, daemon).map(|()| 0),
         _ => {}
     }
     let vault = vault_path(cli.global.vault)?;

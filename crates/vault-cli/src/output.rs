@@ -1,6 +1,7 @@
 //! Human output: dates in the local time zone, relative times, aligned tables, JSON.
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::Result;
 use jiff::tz::TimeZone;
@@ -8,6 +9,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use vault_core::model::ApiKeyMeta;
 use vault_core::rotation::{DEFAULT_LEAD_DAYS, DueState, lead_days};
+
+use crate::session::{Failure, exit};
 
 /// `2026-05-01` in the local time zone.
 pub fn date(t: Timestamp) -> String {
@@ -118,6 +121,52 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
         line(&mut row.iter().map(String::as_str));
     }
     out
+}
+
+/// Writes a file only the user can read (0600), all at once: the content goes to a temporary
+/// file beside it that is renamed into place, so a failure leaves no partial file. Refuses to
+/// replace an existing file unless `force`.
+pub fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let exists = || -> anyhow::Error {
+        Failure::new(
+            exit::EXISTS,
+            format!("{} exists; pass --force to overwrite it", path.display()),
+        )
+        .into()
+    };
+    if !force && path.exists() {
+        return Err(exists());
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()));
+    let placed = written.and_then(|()| {
+        if force {
+            std::fs::rename(&tmp, path)
+        } else {
+            // A hard link fails if the target appeared meanwhile: never clobber it.
+            std::fs::hard_link(&tmp, path)
+        }
+    });
+    let _ = std::fs::remove_file(&tmp);
+    match placed {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(exists()),
+        Err(e) => Err(anyhow::Error::from(e).context(format!("cannot write {}", path.display()))),
+    }
 }
 
 /// Pretty JSON on stdout.

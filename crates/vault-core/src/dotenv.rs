@@ -31,7 +31,18 @@ pub struct Parsed {
 }
 
 /// Parses dotenv text. A key set twice keeps the later value; the earlier is reported skipped.
+/// Empty values are skipped too: there is nothing to store.
 pub fn parse(text: &str) -> Parsed {
+    parse_with(text, false)
+}
+
+/// Like [`parse`], but `KEY=` is an entry with an empty value, as a shell would set it (for
+/// files whose lines become environment variables, such as `.vault.env`).
+pub fn parse_keeping_empty(text: &str) -> Parsed {
+    parse_with(text, true)
+}
+
+fn parse_with(text: &str, keep_empty: bool) -> Parsed {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text
         .split('\n')
@@ -56,7 +67,7 @@ pub fn parse(text: &str) -> Parsed {
             }
             Parsed1::Entry { key, value } => (key, value),
         };
-        if value.is_empty() {
+        if value.is_empty() && !keep_empty {
             out.skipped.push(Skipped {
                 line: line_no,
                 key: Some(key),

@@ -11,6 +11,7 @@ pub mod error;
 pub mod model;
 pub mod names;
 pub mod paths;
+pub mod refs;
 pub mod rotation;
 pub mod secret;
 mod store;

@@ -351,6 +351,53 @@ pub struct ApiKey {
     pub value: SecretValue,
 }
 
+/// The fields of an API key that `vault get --field` and `vault://NAME/FIELD` can name.
+pub const API_KEY_FIELDS: &[&str] = &[
+    "value",
+    "name",
+    "env",
+    "service",
+    "tags",
+    "notes",
+    "created",
+    "updated",
+    "last_rotated",
+    "rotation",
+    "expires",
+    "version",
+    "id",
+];
+
+impl ApiKey {
+    /// One field as text (lists one per line); the value only for `value`.
+    pub fn field(&self, field: &str) -> crate::Result<SecretValue> {
+        let m = &self.meta;
+        let text = match field {
+            "value" => return Ok(self.value.clone()),
+            "name" => m.name.clone(),
+            "env" => m.env.join("\n"),
+            "service" => m.service.clone().unwrap_or_default(),
+            "tags" => m.tags.join("\n"),
+            "notes" => m.notes.clone(),
+            "created" => m.created.to_string(),
+            "updated" => m.updated.to_string(),
+            "last_rotated" => m.last_rotated.to_string(),
+            "rotation" => m.rotation.to_string(),
+            "expires" => m.expires.map(|t| t.to_string()).unwrap_or_default(),
+            "version" => m.version.to_string(),
+            "id" => self.id.to_string(),
+            other => {
+                return Err(crate::Error::Invalid(format!(
+                    "{:?} has no field {other:?}; fields are {}",
+                    m.name,
+                    API_KEY_FIELDS.join(", ")
+                )));
+            }
+        };
+        Ok(SecretValue::new(text))
+    }
+}
+
 /// What `vault add` provides.
 #[derive(Debug)]
 pub struct NewApiKey {
@@ -492,5 +539,10 @@ pub enum AuditEvent {
     },
     ProviderRemoved {
         name: String,
+    },
+    /// `vault run` (or `vault env`/`vault inject`) handed these items' values to a program.
+    Run {
+        program: String,
+        items: Vec<String>,
     },
 }

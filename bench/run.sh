@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Whole-process benchmarks, side by side with peers in one hyperfine run each:
+#   - `vault run -- true` vs bare `true` vs `dotenvx run -f .env -- true` on the same 20 variables
+#   - `vault get NAME` against an unlocked agent
+# Prints a Markdown section for BENCHMARKS.md (machine, commands, medians, ratios).
+# Usage: bench/run.sh [path/to/release/vault]   (make bench builds it and runs this)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+vault=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/vault-target}/release/vault}
+dotenvx=$here/node_modules/.bin/dotenvx
+[ -x "$vault" ] || { echo "no release build at $vault (run: cargo build --release -p vault-cli)" >&2; exit 1; }
+[ -x "$dotenvx" ] || { echo "dotenvx missing (run: npm ci --prefix bench)" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "hyperfine missing (apt-get install hyperfine)" >&2; exit 1; }
+
+work=$(mktemp -d)
+export XDG_RUNTIME_DIR=$work/run HOME=$work VAULT_PATH=$work/vault.db
+mkdir -m 700 "$work/run"
+trap '"$vault" agent --stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+printf 'bench master password\n' > "$work/pw"
+"$vault" --password-file "$work/pw" init 2>/dev/null          # default KDF: 64 MiB, t=3, p=4
+: > "$work/.env"; : > "$work/.vault.env"
+for i in $(seq 1 20); do
+  value=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+  printf 'KEY_%02d=%s\n' "$i" "$value" >> "$work/.env"
+  printf 'KEY_%02d=vault://KEY_%02d\n' "$i" "$i" >> "$work/.vault.env"
+done
+"$vault" import "$work/.env" >/dev/null 2>&1                # items KEY_01..KEY_20
+cd "$work"
+"$vault" run --no-rotation-warning -- sh -c 'test "$KEY_20" = "$(sed -n "20s/^KEY_20=//p" .env)"' \
+  || { echo "vault run did not inject the values" >&2; exit 1; }
+
+json=$work/results.json
+hyperfine -N --warmup 20 --runs 300 --export-json "$json" \
+  -n 'true' 'true' \
+  -n 'vault run -- true' "$vault run --no-rotation-warning -- true" \
+  -n 'vault get KEY_07' "$vault get KEY_07" >/dev/null
+hyperfine -N --warmup 3 --runs 30 --export-json "$work/dotenvx.json" \
+  -n 'dotenvx run -f .env -- true' "$dotenvx run -q -f .env -- true" >/dev/null
+
+python3 - "$json" "$work/dotenvx.json" <<'PY'
+import json, sys, platform, os
+rows = {}
+for path in sys.argv[1:]:
+    for r in json.load(open(path))["results"]:
+        rows[r["command"]] = r["median"] * 1000
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+print(f"Machine: {cpu}, {os.cpu_count()} cores, Linux {platform.release()}; release build.\n")
+print("| command | median |")
+print("|---|---|")
+for name, ms in rows.items():
+    print(f"| `{name}` | {ms:.2f} ms |")
+t = rows["true"]
+run = rows["vault run -- true"]
+print()
+print(f"- `vault run -- true` overhead over bare `true`: {run - t:.2f} ms (goal <= 2 ms)")
+print(f"- `vault get` over bare `true`: {rows['vault get KEY_07'] - t:.2f} ms (goal <= 3 ms)")
+print(f"- dotenvx / vault run: {rows['dotenvx run -f .env -- true'] / run:.0f}x (goal >= 100x)")
+PY
