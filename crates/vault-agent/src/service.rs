@@ -800,7 +800,7 @@ fn resolve(
     let mut grants = Vec::new();
     for name in items {
         match lookup(v, &name)? {
-            Found::Key(key) => keys.push(key),
+            Found::Key(key) => keys.push(*key),
             Found::Grant => grants.push(name),
             Found::Missing => missing.push(format!("no item named {name:?}")),
         }
@@ -816,7 +816,7 @@ fn resolve(
         }
         for item in tagged {
             match lookup(v, item.meta.name())? {
-                Found::Key(key) => keys.push(key),
+                Found::Key(key) => keys.push(*key),
                 Found::Grant => grants.push(item.meta.name().to_owned()),
                 Found::Missing => {}
             }
@@ -877,7 +877,7 @@ fn resolve(
 
 /// What a name is in the vault.
 enum Found {
-    Key(ApiKey),
+    Key(Box<ApiKey>),
     /// An OAuth grant: its token comes from the prefetched [`GrantTokens`].
     Grant,
     Missing,
@@ -885,7 +885,7 @@ enum Found {
 
 fn lookup(v: &Vault, name: &str) -> Result<Found, Error> {
     match v.api_key(name) {
-        Ok(k) => Ok(Found::Key(k)),
+        Ok(k) => Ok(Found::Key(Box::new(k))),
         Err(Error::NotFound { .. }) => Ok(Found::Missing),
         Err(e) => match v.item(name) {
             Ok(item) if item.meta.as_grant().is_some() => Ok(Found::Grant),
