@@ -10,12 +10,13 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use vault_core::attention::{DueReport, Reason};
 use vault_core::crypto::KdfParams;
 use vault_core::model::{
     ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, ProviderMeta, Version,
 };
 use vault_core::refs::Reference;
-use vault_core::{DueState, ErrorCode, RotationPolicy, SecretValue, Timestamp};
+use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
 
 /// The schema's identity: a fingerprint of this file's text, computed at build time, so two
 /// builds agree only when they speak exactly the same protocol. Nothing to bump by hand.
@@ -192,6 +193,14 @@ pub enum Op {
     Logout {
         name: String,
     },
+    /// What needs attention (expired, overdue, due within `lead_days`), most urgent first,
+    /// optionally only items with `tag`. Does not count as use: polling it (`vault status`, a
+    /// cron `vault due --check`, the desktop app) never keeps a vault from locking when idle.
+    Due {
+        lead_days: u32,
+        #[serde(default)]
+        tag: Option<String>,
+    },
     /// Values for `vault run`, `vault env` and `vault inject`, in one round trip: every
     /// reference (answered in order), every env name of the named items, and the items of the
     /// tags. Unresolvable references are answered one by one, so the client can name them all.
@@ -209,6 +218,13 @@ pub enum Op {
         #[serde(default)]
         program: Option<String>,
     },
+}
+
+impl Op {
+    /// Whether answering this op leaves the idle timer alone.
+    pub fn is_passive(&self) -> bool {
+        matches!(self, Op::Due { .. })
+    }
 }
 
 /// One reference's answer.
@@ -231,9 +247,9 @@ pub struct Injection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attention {
     pub item: String,
-    pub state: DueState,
+    pub reason: Reason,
     /// Since when: the due date or the expiry.
-    pub since: Option<Timestamp>,
+    pub since: Timestamp,
 }
 
 fn default_min_valid() -> u64 {
@@ -307,6 +323,9 @@ pub struct NewKey {
     pub rotation: RotationPolicy,
     #[serde(default)]
     pub expires: Option<Timestamp>,
+    /// When the value was issued, if before now: the first due date counts from it.
+    #[serde(default)]
+    pub last_rotated: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -394,6 +413,9 @@ pub enum Response {
         revoked: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         problem: Option<String>,
+    },
+    Due {
+        report: DueReport,
     },
     Resolved {
         references: Vec<Resolution>,

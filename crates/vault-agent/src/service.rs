@@ -5,8 +5,7 @@
 //! agent's connection threads, so it locks internally, and it never holds its lock across a
 //! key derivation: one client typing a password does not stall the others.
 
-use std::collections::HashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,9 +14,10 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
+use vault_core::attention;
 use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
 use vault_core::refs::Reference;
-use vault_core::{DueState, Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv, rotation};
+use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
 use crate::grants::{Failure, Grants, VaultAccess};
 use crate::protocol::{
@@ -281,11 +281,14 @@ impl Service {
                     Some(Err(e)) => return Response::error(&e),
                     Some(Ok(true)) => {
                         if let Some(v) = state.unlocked.get_mut(&vault) {
+                            let passive = op.is_passive();
                             let (response, audit) = match run(v, op, now, &tokens) {
                                 Ok(r) => r,
                                 Err(e) => (Response::error(&e), None),
                             };
-                            state.last_used = Instant::now();
+                            if !passive {
+                                state.last_used = Instant::now();
+                            }
                             drop(state);
                             if let Some(event) = audit {
                                 self.deferred
@@ -623,19 +626,9 @@ fn run(
 fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
     Ok(match op {
         Op::Ping => Response::Ok,
-        Op::List { query, tag } => {
-            let needle = query.as_deref().map(str::to_lowercase);
-            let items = v
-                .items()?
-                .into_iter()
-                .filter(|i| needle.as_deref().is_none_or(|n| i.meta.matches(n)))
-                .filter(|i| {
-                    tag.as_deref()
-                        .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
-                })
-                .collect();
-            Response::Items { items }
-        }
+        Op::List { query, tag } => Response::Items {
+            items: v.search(query.as_deref(), tag.as_deref())?,
+        },
         Op::Describe { name } => Response::Item {
             item: v.item(&name)?,
         },
@@ -659,6 +652,7 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 notes,
                 rotation,
                 expires,
+                last_rotated,
             } = key;
             let new = NewApiKey {
                 name,
@@ -669,6 +663,7 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 notes,
                 rotation,
                 expires,
+                last_rotated,
             };
             Response::Item {
                 item: v.add_api_key(new, now)?,
@@ -728,6 +723,19 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         Op::Audit { limit } => Response::Audit {
             entries: v.audit_log(limit)?,
         },
+        Op::Due { lead_days, tag } => {
+            let items: Vec<_> = v
+                .items()?
+                .into_iter()
+                .filter(|i| {
+                    tag.as_deref()
+                        .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
+                })
+                .collect();
+            Response::Due {
+                report: attention::report(&items, now, lead_days),
+            }
+        }
         // Routed to `Service::oauth` before this point.
         Op::OauthPresets
         | Op::OauthProviders
@@ -847,19 +855,14 @@ fn resolve(
         }
         used.insert(key.meta.name.clone(), key.meta);
     }
-    let lead = rotation::lead_days(rotation::DEFAULT_LEAD_DAYS);
+    // Only what is already past: a run is no place for "due soon".
     let attention = used
         .values()
         .filter_map(|meta| {
-            let schedule = meta.schedule();
-            match schedule.state(now, lead) {
-                DueState::Expired => Some((DueState::Expired, schedule.expires)),
-                DueState::Overdue => Some((DueState::Overdue, schedule.due)),
-                DueState::DueSoon | DueState::Ok => None,
-            }
-            .map(|(state, since)| Attention {
+            let (reason, since) = meta.schedule().check(now, jiff::SignedDuration::ZERO)?;
+            Some(Attention {
                 item: meta.name.clone(),
-                state,
+                reason,
                 since,
             })
         })
@@ -1027,5 +1030,72 @@ mod tests {
         let _ = events.recv().unwrap();
         assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(86_400 * 365)));
         assert!(s.is_unlocked(), "lock-after never: stays unlocked");
+    }
+
+    #[test]
+    fn asking_what_is_due_does_not_keep_the_vault_unlocked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let s = service();
+        s.set_lock_after(Some(Duration::from_secs(60)));
+        s.handle(Request::Init {
+            vault: path.clone(),
+            password: pw(),
+            kdf: KdfParams::MINIMUM,
+        });
+        let op = |op: Op| {
+            s.handle(Request::Vault {
+                vault: path.clone(),
+                op,
+            })
+        };
+        let mut key = NewKey {
+            name: "old".into(),
+            value: WireSecret::new(SecretValue::new("v")),
+            env: vec![],
+            service: None,
+            tags: vec!["ci".into()],
+            notes: String::new(),
+            rotation: vault_core::RotationPolicy::Every { days: 30 },
+            expires: None,
+            last_rotated: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+        };
+        assert!(matches!(
+            op(Op::Add { key: key.clone() }),
+            Response::Item { .. }
+        ));
+        key.name = "new".into();
+        key.tags = vec![];
+        key.last_rotated = None;
+        assert!(matches!(op(Op::Add { key }), Response::Item { .. }));
+        // Used 50 s ago; a due query now must not restart the 60 s.
+        let used = Instant::now();
+        std::thread::sleep(Duration::from_millis(20));
+        let report = match op(Op::Due {
+            lead_days: 14,
+            tag: None,
+        }) {
+            Response::Due { report } => report,
+            other => unreachable!("{other:?}"),
+        };
+        // The service's clock says 2026-05-01: `old` (due 01-31) is overdue, `new` is fine.
+        assert_eq!(report.counts.overdue, 1);
+        assert_eq!(report.items[0].name, "old");
+        assert_eq!(report.now, "2026-05-01T00:00:00Z".parse().unwrap());
+        assert!(
+            s.lock_if_idle(used + Duration::from_secs(60)),
+            "the due query did not count as use"
+        );
+        // Filtered by tag, and answered `locked` once locked.
+        assert!(matches!(
+            op(Op::Due {
+                lead_days: 14,
+                tag: Some("nope".into())
+            }),
+            Response::Error {
+                code: ErrorCode::Locked,
+                ..
+            }
+        ));
     }
 }

@@ -10,6 +10,7 @@ Examples:
   vault add openai --env OPENAI_API_KEY       store a key (value typed at a hidden prompt)
   pbpaste | vault add stripe --tag billing    store a key read from stdin
   vault ls                                    list items and their rotation state
+  vault due --check                           fail (exit 9) when a key is overdue or expired
   vault get openai                            print a value
   vault import .env --tag myapp               move a .env file into the vault
   vault export --format env --yes > backup.env
@@ -39,6 +40,7 @@ Examples:
         "  6  already exists (an item name, or a vault at that path)\n",
         "  7  the vault is busy (another process holds its write lock)\n",
         "  8  the vault is locked and no password could be asked for\n",
+        "  9  `vault due --check`: an item is overdue for rotation or expired\n",
         "  10 cancelled at a confirmation prompt\n",
         "  11 an OAuth grant needs a new login (`vault login`)\n",
         "  12 the OAuth provider is unreachable or failing; try again later\n",
@@ -93,8 +95,14 @@ pub enum Command {
 
     /// Store an API key (the value is read from a hidden prompt or stdin, never from arguments)
     #[command(
+        long_about = "Store an API key. The value is read from a hidden prompt or stdin, never \
+                      from arguments.\n\nA value in a known format (OpenAI, Anthropic, GitHub, \
+                      Stripe, AWS, Slack, Google, ...) is recognised locally, never sent anywhere: \
+                      unless given, the environment variable name, the service and the rotation \
+                      interval come from it, and vault says so on stderr.",
         after_help = "Examples:\n  vault add openai --env OPENAI_API_KEY --rotate-every 90d\n  \
-                            printf %s \"$KEY\" | vault add stripe --tag billing --expires 2027-01-31"
+                            printf %s \"$KEY\" | vault add stripe --tag billing --expires 2027-01-31\n  \
+                            vault add old-aws --last-rotated 2026-01-15   a key issued before today"
     )]
     Add {
         name: String,
@@ -191,6 +199,36 @@ pub enum Command {
         /// The version to restore [default: the one before the current]
         #[arg(long, value_name = "VERSION")]
         to: Option<u32>,
+    },
+
+    /// Show what needs attention: keys expired, overdue for rotation, or due soon
+    #[command(
+        long_about = "Show what needs attention, most urgent first: keys whose hard expiry has \
+                      passed, keys overdue for rotation (last rotated + interval), and keys due \
+                      or expiring within the lead time.\n\nThe interval of a key is set with \
+                      --rotate-every on `vault add` / `vault edit` (default 90 days, or the \
+                      provider's when its format is known). Record a new value with `vault \
+                      rotate NAME`.",
+        after_help = "Examples:\n  vault due                      overdue, expired and due within 14 days\n  \
+                      vault due --lead 30d --json    a month ahead, as JSON for scripts\n  \
+                      vault due --check || notify-send 'vault: rotate your keys'\n\n\
+                      Exit codes: with --check, 9 when anything is overdue or expired (items \
+                      only due soon do not fail); otherwise as for every command."
+    )]
+    Due {
+        /// Warn this long before a due date or expiry: 14d, 2w, 0 [default: the due-lead
+        /// setting, 14d]
+        #[arg(long, value_name = "DAYS")]
+        lead: Option<String>,
+        /// Exit with code 9 when anything is overdue or expired (for cron and CI); print
+        /// nothing when nothing needs attention
+        #[arg(long)]
+        check: bool,
+        /// Only items with this tag
+        #[arg(long, short)]
+        tag: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 
     /// Change the master password (items are not re-encrypted; only the data key is re-wrapped)
@@ -497,6 +535,10 @@ pub struct MetaArgs {
     /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
     #[arg(long, value_name = "DATE")]
     pub expires: Option<String>,
+    /// When the key was issued or last rotated, if before now (a date or an RFC 3339 time):
+    /// the first due date counts from it [default: now]
+    #[arg(long, value_name = "DATE")]
+    pub last_rotated: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -38,6 +38,8 @@ pub mod exit {
     pub const EXISTS: u8 = 6;
     pub const BUSY: u8 = 7;
     pub const LOCKED: u8 = 8;
+    /// `vault due --check`: something is overdue or expired.
+    pub const ATTENTION: u8 = 9;
     pub const CANCELLED: u8 = 10;
     pub const NEEDS_LOGIN: u8 = 11;
     pub const PROVIDER_UNAVAILABLE: u8 = 12;

@@ -5,9 +5,11 @@
 //! It must never write a secret in plaintext (to the database, a log or an error message), and
 //! never read the clock itself: callers pass `now`, so tests control time.
 
+pub mod attention;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;
+pub mod formats;
 pub mod model;
 pub mod names;
 pub mod paths;

@@ -9,7 +9,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::rotation::{DEFAULT_INTERVAL_DAYS, RotationPolicy, Schedule};
+use crate::formats;
+use crate::rotation::{RotationPolicy, Schedule};
 use crate::secret::SecretValue;
 
 /// A random 128-bit item id, shown as a UUID.
@@ -107,11 +108,21 @@ pub struct ApiKeyMeta {
 }
 
 impl ApiKeyMeta {
+    /// The interval a `default` policy stands for: the provider's (by `service`), else 90 days.
+    pub fn default_interval_days(&self) -> u32 {
+        formats::default_interval_days(self.service.as_deref())
+    }
+
+    /// The rotation interval in days, `None` for never.
+    pub fn interval_days(&self) -> Option<u32> {
+        self.rotation.interval_days(self.default_interval_days())
+    }
+
     pub fn schedule(&self) -> Schedule {
         Schedule::new(
             self.last_rotated,
             self.rotation,
-            DEFAULT_INTERVAL_DAYS,
+            self.default_interval_days(),
             self.expires,
         )
     }
@@ -317,19 +328,28 @@ impl ItemMeta {
 
     /// Case-insensitive substring match on name, env names, service/provider and tags.
     pub fn matches(&self, needle_folded: &str) -> bool {
-        let hit = |s: &str| s.to_lowercase().contains(needle_folded);
+        self.search_text().contains(needle_folded)
+    }
+
+    /// What a search looks in, folded: name, env names, tags and service, one per line (a
+    /// query never spans two of them).
+    pub fn search_text(&self) -> String {
         match self {
             ItemMeta::ApiKey(m) => {
-                hit(&m.name)
-                    || m.env.iter().any(|e| hit(e))
-                    || m.tags.iter().any(|t| hit(t))
-                    || m.service.as_deref().is_some_and(hit)
+                let mut text = crate::names::fold(&m.name);
+                for part in m.env.iter().chain(&m.tags).chain(&m.service) {
+                    text.push('\n');
+                    text.push_str(&part.to_lowercase());
+                }
+                text
             }
             ItemMeta::Grant(m) => {
-                hit(&m.name)
-                    || m.env.iter().any(|e| hit(e))
-                    || m.tags.iter().any(|t| hit(t))
-                    || hit(&m.provider)
+                let mut text = crate::names::fold(&m.name);
+                for part in m.env.iter().chain(&m.tags).chain([&m.provider]) {
+                    text.push('\n');
+                    text.push_str(&part.to_lowercase());
+                }
+                text
             }
         }
     }
@@ -382,7 +402,7 @@ impl ApiKey {
             "created" => m.created.to_string(),
             "updated" => m.updated.to_string(),
             "last_rotated" => m.last_rotated.to_string(),
-            "rotation" => m.rotation.to_string(),
+            "rotation" => m.rotation.describe(m.default_interval_days()),
             "expires" => m.expires.map(|t| t.to_string()).unwrap_or_default(),
             "version" => m.version.to_string(),
             "id" => self.id.to_string(),
@@ -410,6 +430,9 @@ pub struct NewApiKey {
     pub notes: String,
     pub rotation: RotationPolicy,
     pub expires: Option<Timestamp>,
+    /// When the value was issued or last rotated, if before it is stored (`None`: now). The
+    /// first due date counts from here.
+    pub last_rotated: Option<Timestamp>,
 }
 
 impl NewApiKey {
@@ -423,20 +446,43 @@ impl NewApiKey {
             notes: String::new(),
             rotation: RotationPolicy::Default,
             expires: None,
+            last_rotated: None,
         }
     }
 }
 
 /// Changes to an API key's metadata; `None` leaves a field as it is.
+///
+/// The optional fields are `Option<Option<_>>`: `Some(None)` clears the field. On the wire a
+/// cleared field is `null` and an unchanged one is absent, so the two survive JSON.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyEdit {
     pub rename: Option<String>,
     pub env: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
     pub notes: Option<String>,
     pub rotation: Option<RotationPolicy>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires: Option<Option<Timestamp>>,
+}
+
+/// A field that is present (even as `null`) is `Some`; an absent one falls to `default`.
+fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A previous value of an item, as listed by `vault history`.
@@ -467,6 +513,32 @@ pub struct ImportReport {
     pub rotated: Vec<String>,
     /// Entries left alone, with the line and the reason.
     pub skipped: Vec<Skipped>,
+    /// Added entries whose value has a known format: their service and rotation come from it.
+    #[serde(default)]
+    pub recognised: Vec<Recognised>,
+}
+
+/// An imported value recognised as a known key format.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recognised {
+    pub key: String,
+    /// The provider id stored as the item's service, e.g. `github`.
+    pub service: String,
+    /// The format's id, e.g. `github-pat`.
+    pub format: String,
+    /// What it is, e.g. `GitHub personal access token (classic)`.
+    pub description: String,
+}
+
+impl Recognised {
+    pub fn new(key: impl Into<String>, format: &formats::KeyFormat) -> Self {
+        Recognised {
+            key: key.into(),
+            service: format.provider.id.to_owned(),
+            format: format.id.to_owned(),
+            description: format.description(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -545,4 +617,37 @@ pub enum AuditEvent {
         program: String,
         items: Vec<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_that_clears_a_field_survives_json() {
+        let clear = ApiKeyEdit {
+            service: Some(None),
+            expires: Some(None),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&clear).unwrap();
+        assert_eq!(serde_json::from_str::<ApiKeyEdit>(&json).unwrap(), clear);
+        let untouched = ApiKeyEdit::default();
+        let json = serde_json::to_string(&untouched).unwrap();
+        assert!(
+            !json.contains("expires") && !json.contains("service"),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<ApiKeyEdit>(&json).unwrap(),
+            untouched
+        );
+        let set = ApiKeyEdit {
+            expires: Some(Some("2027-01-31T00:00:00Z".parse().unwrap())),
+            service: Some(Some("github".into())),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&set).unwrap();
+        assert_eq!(serde_json::from_str::<ApiKeyEdit>(&json).unwrap(), set);
+    }
 }

@@ -4,6 +4,7 @@
 //! crash leaves either the old or the new state. Sealing happens here, with associated data that
 //! binds each blob to its vault, table, column and row.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -13,10 +14,11 @@ use crate::crypto::envelope::OpenError;
 use crate::crypto::{Aad, DataKey, KdfParams, MasterKey, random_array};
 use crate::dotenv::Entry;
 use crate::error::{Error, Result};
+use crate::formats;
 use crate::model::{
     ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, Grant, GrantMeta, GrantStatus,
     GrantTokens, ImportReport, Item, ItemId, ItemKind, ItemMeta, NewApiKey, NewGrant, OnConflict,
-    PROVIDER_KIND_CODE, ProviderMeta, RefreshedTokens, Skipped, Version,
+    PROVIDER_KIND_CODE, ProviderMeta, Recognised, RefreshedTokens, Skipped, Version,
 };
 use crate::names::{check_env_name, check_item_name, check_tag, env_name_for, fold};
 use crate::secret::SecretValue;
@@ -83,6 +85,7 @@ impl LockedVault {
             header,
             key,
             path,
+            cache: RefCell::new(None),
         })
     }
 }
@@ -126,6 +129,19 @@ pub struct Vault {
     key: DataKey,
     /// The store's path, held apart so sealing can name it while a transaction runs.
     path: std::path::PathBuf,
+    cache: RefCell<Option<ItemCache>>,
+}
+
+/// Every item's decrypted metadata, kept while the vault is unlocked, so that listing and
+/// searching a large vault costs no decryption. Valid while nothing has committed since it was
+/// filled (by this process or another). It holds no values.
+#[derive(Debug)]
+struct ItemCache {
+    stamp: (i64, u64),
+    /// Sorted by folded name.
+    items: Vec<Item>,
+    /// Per item, what a search looks in (name, env names, tags, service), folded.
+    search_text: Vec<String>,
 }
 
 /// Sealing and opening with the data key, for one vault. Borrowed apart from the store so a
@@ -186,6 +202,8 @@ impl Crypt<'_> {
         self.seal(LABEL_META, id.as_bytes(), &json)
     }
 
+    /// An item and its index entry, checked against each other: a swapped entry would
+    /// otherwise answer one name with another item.
     fn item(&self, row: &ItemRow) -> Result<Item> {
         let id = ItemId(row.id);
         let json = self.open(LABEL_META, &row.id, &row.meta, || format!("item {id}"))?;
@@ -451,6 +469,7 @@ impl Vault {
             header,
             key,
             path,
+            cache: RefCell::new(None),
         };
         let crypt = vault.crypt_parts();
         let (id, blob) = crypt.seal_audit(AuditEvent::VaultCreated, now)?;
@@ -493,6 +512,7 @@ impl Vault {
             header,
             key,
             path,
+            cache: _,
         } = self;
         (
             store,
@@ -506,17 +526,54 @@ impl Vault {
 
     /// Every item's metadata (never values), sorted by name.
     pub fn items(&self) -> Result<Vec<Item>> {
-        let crypt = self.crypt_parts();
-        let mut items = self
-            .store
-            .db()
-            .items()?
+        self.search(None, None)
+    }
+
+    /// Items whose name, env names, tags or service contain `query` (case-insensitive) and
+    /// that carry `tag`, sorted by name; never values.
+    pub fn search(&self, query: Option<&str>, tag: Option<&str>) -> Result<Vec<Item>> {
+        let stamp = self.store.version_stamp()?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.as_ref().is_none_or(|c| c.stamp != stamp) {
+            *cache = Some(self.fill_cache(stamp)?);
+        }
+        let Some(cache) = cache.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let needle = query.map(fold);
+        Ok(cache
+            .items
             .iter()
+            .zip(&cache.search_text)
+            .filter(|(_, text)| needle.as_deref().is_none_or(|n| text.contains(n)))
+            .filter(|(item, _)| tag.is_none_or(|t| item.meta.tags().iter().any(|x| x == t)))
+            .map(|(item, _)| item.clone())
+            .collect())
+    }
+
+    /// Decrypts every item's metadata, on all cores: it is the one place a large vault is read
+    /// whole.
+    fn fill_cache(&self, stamp: (i64, u64)) -> Result<ItemCache> {
+        use rayon::prelude::*;
+        let crypt = self.crypt_parts();
+        let rows = self.store.db().items()?;
+        let mut items = rows
+            .par_iter()
             .filter(|row| row.kind != PROVIDER_KIND_CODE)
-            .map(|row| crypt.item(row))
+            .map(|row| {
+                let item = crypt.item(row)?;
+                let key = fold(item.meta.name());
+                let text = item.meta.search_text();
+                Ok((key, item, text))
+            })
             .collect::<Result<Vec<_>>>()?;
-        items.sort_by_cached_key(|i| fold(i.meta.name()));
-        Ok(items)
+        items.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (items, search_text) = items.into_iter().map(|(_, i, t)| (i, t)).unzip();
+        Ok(ItemCache {
+            stamp,
+            items,
+            search_text,
+        })
     }
 
     /// One item's metadata.
@@ -544,7 +601,17 @@ impl Vault {
             notes,
             rotation,
             expires,
+            last_rotated,
         } = new;
+        let last_rotated = match last_rotated {
+            Some(t) if t > now => {
+                return Err(Error::invalid(
+                    "the last rotation date is in the future; give the date the key was issued",
+                ));
+            }
+            Some(t) => t,
+            None => now,
+        };
         let meta = ApiKeyMeta {
             name,
             env,
@@ -553,7 +620,7 @@ impl Vault {
             notes,
             created: now,
             updated: now,
-            last_rotated: now,
+            last_rotated,
             rotation,
             expires,
             version: 1,
@@ -805,20 +872,26 @@ impl Vault {
                 }
                 match db.item_by_tag(&crypt.name_tag(&key))? {
                     None => {
+                        // A recognised value brings its provider and rotation policy; the env
+                        // name stays the file's.
+                        let format = formats::detect(value.expose());
                         let meta = normalize(ApiKeyMeta {
                             name: key.clone(),
                             env: vec![key.clone()],
-                            service: None,
+                            service: format.map(|f| f.provider.id.to_owned()),
                             tags: tags.to_vec(),
                             notes: String::new(),
                             created: now,
                             updated: now,
                             last_rotated: now,
-                            rotation: Default::default(),
+                            rotation: format.map(|f| f.policy()).unwrap_or_default(),
                             expires: None,
                             version: 1,
                         })?;
                         insert_row(db, &crypt, meta, &value)?;
+                        if let Some(f) = format {
+                            report.recognised.push(Recognised::new(&key, f));
+                        }
                         report.added.push(key);
                     }
                     Some(_) if on_conflict == OnConflict::Skip => report.skipped.push(Skipped {
@@ -894,7 +967,7 @@ impl Vault {
         }
         let (store, crypt) = self.parts();
         let count = out.len();
-        store.write(|db| crypt.audit(db, AuditEvent::Exported { count }, now))?;
+        store.append_log(|db| crypt.audit(db, AuditEvent::Exported { count }, now))?;
         Ok(out)
     }
 
@@ -920,7 +993,7 @@ impl Vault {
     /// Appends several audit entries in one transaction (one disk sync for a burst of runs).
     pub fn record_all(&mut self, events: Vec<(AuditEvent, Timestamp)>) -> Result<()> {
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.append_log(|db| {
             for (event, at) in events {
                 crypt.audit(db, event, at)?;
             }
