@@ -92,7 +92,6 @@ bench: setup deps-bench
 	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
 	bench/oauth-token.sh
 	$(CARGO) bench --locked -p vault-core
-	bench/oauth-token.sh
 
 clean:
 	$(CARGO) clean
