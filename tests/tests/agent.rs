@@ -213,7 +213,7 @@ fn a_thousand_malformed_or_oversized_frames_then_a_normal_request() {
         br#"{"type":"unlock","vault":"/v","password":42}"#,
         b"[]",
     ];
-    let huge = vec![b'x'; 8 * 1024 * 1024 + 10];
+    let huge = vec![b'x'; vault_agent::protocol::MAX_REQUEST_BYTES + 10];
     for i in 0..1000 {
         let frame: &[u8] = if i % 250 == 0 {
             &huge

@@ -30,7 +30,7 @@ pub const BUILD: &str = concat!(
 );
 
 /// The largest request frame the agent reads; longer lines get an error reply.
-pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// The largest response frame a client reads (an export of a large vault fits many times).
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;

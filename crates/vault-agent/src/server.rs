@@ -275,7 +275,7 @@ impl Agent {
                 },
                 Ok(Frame::TooLarge) => {
                     let r = Response::error(&Error::Invalid(format!(
-                        "request larger than {} MiB",
+                        "request larger than {} MiB (import a file this large with --no-agent)",
                         MAX_REQUEST_BYTES / (1024 * 1024)
                     )));
                     if reply(&mut writer, &r).is_err() {
