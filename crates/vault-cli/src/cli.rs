@@ -13,7 +13,10 @@ Examples:
   vault due --check                           fail (exit 9) when a key is overdue or expired
   vault get openai                            print a value
   vault import .env --tag myapp               move a .env file into the vault
-  vault export --format env --yes > backup.env";
+  vault export --format env --yes > backup.env
+  vault oauth add github --client-id ID --client-secret-stdin
+  vault login github                          log in through the browser; stores a grant
+  vault token github                          print a valid access token (refreshed when needed)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +42,9 @@ Examples:
         "  8  the vault is locked and no password could be asked for\n",
         "  9  `vault due --check`: an item is overdue for rotation or expired\n",
         "  10 cancelled at a confirmation prompt\n",
+        "  11 an OAuth grant needs a new login (`vault login`)\n",
+        "  12 the OAuth provider is unreachable or failing; try again later\n",
+        "  13 an OAuth login was refused, forged or not completed in time\n",
         "  vault run: the command's status; 125 if it could not be started (126: not \
          executable, 127: not found)",
     )
@@ -348,6 +354,61 @@ starting it, 126 if it is not executable, 127 if it was not found."
         json: bool,
     },
 
+    /// OAuth providers: which apps (client ids) `vault login` logs in through
+    #[command(subcommand)]
+    Oauth(OauthCommand),
+
+    /// Log in to an OAuth provider in your browser and store the grant
+    #[command(after_help = "Examples:\n  vault login github\n  \
+                            vault login work-sso --as sso-prod --scope openid --scope offline_access\n  \
+                            vault login google --device          (no browser on this machine)\n\n\
+                            The URL is always printed, so you can open it on another machine \
+                            (the redirect goes to 127.0.0.1 on this one). $BROWSER is honoured.")]
+    Login {
+        /// A provider from `vault oauth ls`
+        provider: String,
+        /// Store the grant under this name [default: the provider's name]
+        #[arg(long = "as", value_name = "NAME")]
+        name: Option<String>,
+        /// A scope to ask for (repeat for several) [default: the provider's]
+        #[arg(long, value_name = "SCOPE")]
+        scope: Vec<String>,
+        /// Use the device flow: enter a code on any device instead of a redirect to this one
+        #[arg(long)]
+        device: bool,
+        /// Give up after this long (e.g. 90s, 5m)
+        #[arg(long, value_name = "DURATION", default_value = "5m")]
+        timeout: String,
+        /// Do not open a browser; only print the URL
+        #[arg(long)]
+        no_browser: bool,
+    },
+
+    /// Print a valid access token of a grant, refreshing it first when needed
+    #[command(after_help = "Examples:\n  vault token github\n  \
+                            curl -H \"Authorization: Bearer $(vault token github)\" https://api.github.com/user")]
+    Token {
+        name: String,
+        /// Refresh first unless the token stays valid this long (capped at half its lifetime)
+        #[arg(long, value_name = "DURATION", default_value = "60s")]
+        min_valid: String,
+        /// Do not print a newline after the token
+        #[arg(long, short = 'n')]
+        no_newline: bool,
+    },
+
+    /// List OAuth grants with their account, expiry and status (never tokens)
+    Grants {
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Refresh a grant's tokens now
+    Refresh { name: String },
+
+    /// Revoke a grant at its provider and delete it
+    Logout { name: String },
+
     /// Show or change settings (stored in $XDG_CONFIG_HOME/vault/config.toml)
     #[command(
         after_help = "Examples:\n  vault config set lock-after 5m\n  vault config get lock-after\n  \
@@ -413,6 +474,47 @@ pub enum ConfigAction {
     Set { key: String, value: String },
     /// Return a setting to its default
     Unset { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OauthCommand {
+    /// Configure a provider: a preset (github, google, microsoft, gitlab, slack, dropbox,
+    /// spotify) or any OpenID Connect / RFC 8414 issuer
+    #[command(after_help = "Examples:\n  \
+        vault oauth add github --client-id Iv1.0123 --client-secret-stdin < secret.txt\n  \
+        vault oauth add google --client-id 123.apps.googleusercontent.com --client-secret-stdin\n  \
+        vault oauth add work-sso --issuer https://sso.example.com/realms/dev --client-id vault-cli")]
+    Add {
+        /// Your name for it (a preset id selects that preset)
+        name: String,
+        /// A built-in preset [default: NAME, when it is one]
+        #[arg(long, value_name = "PRESET", conflicts_with = "issuer")]
+        preset: Option<String>,
+        /// An issuer URL; its endpoints are discovered (the metadata's issuer must match exactly)
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+        /// The OAuth client id of your app registration
+        #[arg(long, value_name = "ID")]
+        client_id: String,
+        /// Read the client secret from stdin (or a hidden prompt); never from arguments
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// Default scopes for `vault login` (repeat for several)
+        #[arg(long, value_name = "SCOPE")]
+        scope: Vec<String>,
+        /// Replace an existing provider of that name
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List configured providers (and the presets)
+    #[command(visible_alias = "list")]
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a provider configuration (refused while grants use it)
+    #[command(visible_alias = "remove")]
+    Rm { name: String },
 }
 
 #[derive(Debug, Args)]

@@ -121,6 +121,33 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Unlock => unlock(session),
         Command::Lock => lock(session),
         Command::Status { json } => status(session, json),
+        Command::Oauth(command) => crate::oauth::oauth(session, command),
+        Command::Login {
+            provider,
+            name,
+            scope,
+            device,
+            timeout,
+            no_browser,
+        } => crate::oauth::login(
+            session,
+            crate::oauth::LoginArgs {
+                provider,
+                name,
+                scopes: scope,
+                device,
+                timeout,
+                no_browser,
+            },
+        ),
+        Command::Token {
+            name,
+            min_valid,
+            no_newline,
+        } => crate::oauth::token(session, &name, &min_valid, no_newline),
+        Command::Grants { json } => crate::oauth::grants(session, json),
+        Command::Refresh { name } => crate::oauth::refresh(session, &name),
+        Command::Logout { name } => crate::oauth::logout(session, &name),
         // Handled before a session exists.
         Command::Completions { .. }
         | Command::Config { .. }
@@ -129,7 +156,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
     }
 }
 
-fn unexpected(response: Response) -> anyhow::Error {
+pub(crate) fn unexpected(response: Response) -> anyhow::Error {
     anyhow::anyhow!(
         "unexpected answer from the vault: {}",
         response_kind(&response)
@@ -152,6 +179,12 @@ fn response_kind(r: &Response) -> &'static str {
         Response::Imported { .. } => "imported",
         Response::Audit { .. } => "audit",
         Response::LockState { .. } => "lock state",
+        Response::Presets { .. } => "presets",
+        Response::Providers { .. } => "providers",
+        Response::Provider { .. } => "provider",
+        Response::LoginStarted { .. } => "login_started",
+        Response::Token { .. } => "token",
+        Response::LoggedOut { .. } => "logged_out",
         Response::Due { .. } => "due",
         Response::Resolved { .. } => "resolved",
     }
@@ -341,7 +374,12 @@ fn get(session: &mut Session, name: &str, field: &str, no_newline: bool, json: b
 }
 
 fn field_text(item: &Item, value: SecretValue, field: &str) -> Result<SecretValue> {
-    let ItemMeta::ApiKey(meta) = item.meta.clone();
+    let ItemMeta::ApiKey(meta) = item.meta.clone() else {
+        return fail(
+            exit::OTHER,
+            format!("{} is an OAuth grant; see `vault grants`", item.meta.name()),
+        );
+    };
     let key = vault_core::ApiKey {
         id: item.id,
         meta,
@@ -371,15 +409,26 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
     if json {
         let listed: Vec<ListedItem<'_>> = items
             .iter()
-            .map(|item| {
-                let ItemMeta::ApiKey(m) = &item.meta;
-                let schedule = m.schedule();
-                let (state, _) = output::rotation(m, now, lead);
-                ListedItem {
-                    item,
-                    state,
-                    due: schedule.due,
+            .map(|item| match &item.meta {
+                ItemMeta::ApiKey(m) => {
+                    let schedule = m.schedule();
+                    let (state, _) = output::rotation(m, now, lead);
+                    ListedItem {
+                        item,
+                        state,
+                        due: schedule.due,
+                    }
                 }
+                // A grant needs attention only when it needs a new login; it refreshes itself.
+                ItemMeta::Grant(g) => ListedItem {
+                    item,
+                    state: if g.status == vault_core::GrantStatus::Ok {
+                        vault_core::DueState::Ok
+                    } else {
+                        vault_core::DueState::Expired
+                    },
+                    due: None,
+                },
             })
             .collect();
         return output::json(&listed);
@@ -396,14 +445,23 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
     }
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|item| {
-            let ItemMeta::ApiKey(m) = &item.meta;
-            vec![
+        .map(|item| match &item.meta {
+            ItemMeta::ApiKey(m) => vec![
                 m.name.clone(),
                 m.env.join(","),
                 m.tags.join(","),
                 output::rotation(m, now, lead).1,
-            ]
+            ],
+            ItemMeta::Grant(g) => vec![
+                g.name.clone(),
+                g.env.join(","),
+                g.tags.join(","),
+                format!(
+                    "OAuth grant ({}): {}",
+                    g.provider,
+                    crate::oauth::status_text(g, now)
+                ),
+            ],
         })
         .collect();
     let mut out = std::io::stdout().lock();
@@ -458,7 +516,12 @@ fn edit(session: &mut Session, name: &str, a: EditArgs) -> Result<()> {
             Response::Item { item } => item,
             other => return Err(unexpected(other)),
         };
-        let ItemMeta::ApiKey(m) = current.meta;
+        let ItemMeta::ApiKey(m) = current.meta else {
+            return fail(
+                exit::OTHER,
+                format!("{name} is an OAuth grant; its settings come from `vault login`"),
+            );
+        };
         if !a.env.is_empty() || !a.add_env.is_empty() || !a.remove_env.is_empty() {
             let mut env = if a.env.is_empty() { m.env } else { a.env };
             env.extend(a.add_env);
@@ -526,8 +589,15 @@ fn rotate(session: &mut Session, name: &str, value: Option<String>) -> Result<()
     session.ensure_unlocked()?;
     // Fail on a missing item before asking for a value.
     let item = describe(session, name)?;
+    let ItemMeta::ApiKey(meta) = &item.meta else {
+        return fail(
+            exit::OTHER,
+            format!(
+                "{name} is an OAuth grant: its tokens rotate on refresh (`vault refresh {name}`)"
+            ),
+        );
+    };
     let value = read_value(&session.passwords, name)?;
-    let ItemMeta::ApiKey(meta) = &item.meta;
     // A new value of another provider's format is most likely a paste of the wrong key.
     let expected = meta
         .service
@@ -551,7 +621,9 @@ fn rotate(session: &mut Session, name: &str, value: Option<String>) -> Result<()
         Response::Version { version } => version,
         other => return Err(unexpected(other)),
     };
-    let ItemMeta::ApiKey(meta) = describe(session, name)?.meta;
+    let ItemMeta::ApiKey(meta) = describe(session, name)?.meta else {
+        return Err(anyhow::anyhow!("{name} changed kind while rotating"));
+    };
     let next = match meta.schedule().due {
         Some(d) => format!("next rotation due {}", output::date(d)),
         None => "no rotation scheduled".into(),
@@ -975,6 +1047,22 @@ fn log(session: &mut Session, limit: usize, json: bool) -> Result<()> {
                     format!("imported {added} new, {rotated} rotated")
                 }
                 E::Exported { count } => format!("exported {count} items"),
+                E::GrantLoggedIn { name, provider } => {
+                    format!("logged in to {provider} as grant {name}")
+                }
+                E::GrantNeedsRelogin { name } => {
+                    format!("grant {name} was refused by its provider; it needs a new login")
+                }
+                E::GrantLoggedOut { name, revoked } => format!(
+                    "logged out of {name}{}",
+                    if *revoked {
+                        " (revoked at the provider)"
+                    } else {
+                        " (deleted locally)"
+                    }
+                ),
+                E::ProviderAdded { name } => format!("configured OAuth provider {name}"),
+                E::ProviderRemoved { name } => format!("removed OAuth provider {name}"),
                 E::Run { program, items } => {
                     format!("ran {program} with {}", items.join(", "))
                 }

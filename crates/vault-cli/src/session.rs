@@ -41,6 +41,9 @@ pub mod exit {
     /// `vault due --check`: something is overdue or expired.
     pub const ATTENTION: u8 = 9;
     pub const CANCELLED: u8 = 10;
+    pub const NEEDS_LOGIN: u8 = 11;
+    pub const PROVIDER_UNAVAILABLE: u8 = 12;
+    pub const LOGIN_FAILED: u8 = 13;
 }
 
 impl Failure {
@@ -62,9 +65,14 @@ impl Failure {
             ErrorCode::AlreadyExists | ErrorCode::VaultExists => exit::EXISTS,
             ErrorCode::Busy => exit::BUSY,
             ErrorCode::Locked => exit::LOCKED,
-            ErrorCode::Invalid | ErrorCode::Io | ErrorCode::Internal | ErrorCode::Refused => {
-                exit::OTHER
-            }
+            ErrorCode::NeedsRelogin => exit::NEEDS_LOGIN,
+            ErrorCode::ProviderUnavailable => exit::PROVIDER_UNAVAILABLE,
+            ErrorCode::LoginFailed => exit::LOGIN_FAILED,
+            ErrorCode::Invalid
+            | ErrorCode::Io
+            | ErrorCode::Internal
+            | ErrorCode::Provider
+            | ErrorCode::Refused => exit::OTHER,
         };
         Failure::new(exit, message)
     }

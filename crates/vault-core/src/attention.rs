@@ -122,6 +122,9 @@ pub fn attention_of(item: &Item, now: Timestamp, lead_days_: u32) -> Option<Atte
                 expires: schedule.expires,
             })
         }
+        // Grants have no rotation schedule: they refresh themselves (`vault grants` shows the
+        // ones that need a new login).
+        ItemMeta::Grant(_) => None,
     }
 }
 
@@ -140,7 +143,9 @@ pub fn report<'a>(
             out.push(a);
             continue;
         }
-        let ItemMeta::ApiKey(meta) = &item.meta;
+        let ItemMeta::ApiKey(meta) = &item.meta else {
+            continue;
+        };
         let schedule = meta.schedule();
         let deadlines = [
             schedule.due.map(|t| (Reason::RotationOverdue, t)),

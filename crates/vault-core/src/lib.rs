@@ -20,7 +20,10 @@ mod store;
 pub mod vault;
 
 pub use error::{Error, ErrorCode, Result};
-pub use model::{ApiKey, ApiKeyMeta, Item, ItemId, ItemKind, ItemMeta, NewApiKey};
+pub use model::{
+    ApiKey, ApiKeyMeta, Grant, GrantMeta, GrantStatus, GrantTokens, Item, ItemId, ItemKind,
+    ItemMeta, NewApiKey, NewGrant, ProviderMeta, RefreshedTokens,
+};
 pub use rotation::{DueState, RotationPolicy};
 pub use secret::SecretValue;
 pub use vault::{LockedVault, Vault};

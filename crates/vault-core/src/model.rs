@@ -1,5 +1,5 @@
-//! What the vault holds: items (API keys for now; OAuth grants join them), their metadata and
-//! their previous values.
+//! What the vault holds: items (API keys and OAuth grants), OAuth provider configurations,
+//! their metadata and their previous values.
 //!
 //! Metadata types are plain data (`Debug`, `Serialize`): they are encrypted at rest but shown to
 //! the user. Values are [`SecretValue`]s and never part of a metadata type.
@@ -60,22 +60,28 @@ impl<'de> Deserialize<'de> for ItemId {
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     ApiKey,
+    Grant,
 }
 
 impl ItemKind {
     pub(crate) fn code(self) -> i64 {
         match self {
             ItemKind::ApiKey => 1,
+            ItemKind::Grant => 2,
         }
     }
 
     pub(crate) fn from_code(code: i64) -> Option<Self> {
         match code {
             1 => Some(ItemKind::ApiKey),
+            2 => Some(ItemKind::Grant),
             _ => None,
         }
     }
 }
+
+/// The `kind` code of provider configurations, stored in `items` but not items themselves.
+pub(crate) const PROVIDER_KIND_CODE: i64 = 3;
 
 /// An API key's metadata: everything but the value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -122,45 +128,205 @@ impl ApiKeyMeta {
     }
 }
 
+/// Whether a grant can still be refreshed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum GrantStatus {
+    #[default]
+    Ok,
+    /// The provider refused the refresh token (`invalid_grant`): only a new login helps. The
+    /// grant is kept so its name, provider and scopes are there for `vault login`.
+    NeedsRelogin { reason: String },
+}
+
+/// An OAuth grant's metadata: everything but the tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantMeta {
+    pub name: String,
+    /// Environment variable names the access token is injected as by `vault run`.
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    /// The provider configuration it was obtained through (`vault oauth ls`).
+    pub provider: String,
+    /// `bearer`, usually.
+    pub token_type: String,
+    /// The scopes granted (as the provider reported them, or as requested).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// When the access token expires; `None` when the provider did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+    /// When the current access token was obtained.
+    pub obtained: Timestamp,
+    /// Who logged in (from the ID token, for display only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+    /// The last successful refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refresh: Option<Timestamp>,
+    /// Whether a refresh token is held.
+    pub refreshable: bool,
+    #[serde(default)]
+    pub status: GrantStatus,
+    /// The last failed refresh attempt that left the tokens in place (network, 5xx), if any
+    /// since the last success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// +1 whenever the tokens change: a process that waited for another's refresh sees it.
+    #[serde(default)]
+    pub generation: u64,
+}
+
+impl GrantMeta {
+    /// Whether the access token is valid for at least `min_valid` after `now`. A token without
+    /// an expiry is taken as valid (the provider said nothing; it fails at use).
+    pub fn valid_for(&self, now: Timestamp, min_valid: jiff::SignedDuration) -> bool {
+        match self.expires {
+            None => true,
+            Some(x) => x.duration_since(now) >= min_valid,
+        }
+    }
+
+    /// The margin a refresh keeps: `wanted`, but at most half the token's lifetime, so a
+    /// provider handing out 60 s tokens is not asked again on every use for `--min-valid 5m`.
+    pub fn refresh_margin(&self, wanted: jiff::SignedDuration) -> jiff::SignedDuration {
+        match self.expires {
+            Some(x) => {
+                let lifetime = x.duration_since(self.obtained);
+                wanted.min(lifetime / 2).max(jiff::SignedDuration::ZERO)
+            }
+            None => wanted,
+        }
+    }
+}
+
+/// A grant's tokens. Sealed as the item's secret; never in metadata.
+#[derive(Clone, Debug)]
+pub struct GrantTokens {
+    pub access_token: SecretValue,
+    pub refresh_token: Option<SecretValue>,
+}
+
+/// A grant with its tokens, for the moment of use.
+#[derive(Debug)]
+pub struct Grant {
+    pub id: ItemId,
+    pub meta: GrantMeta,
+    pub tokens: GrantTokens,
+}
+
+/// What a login hands over to be stored.
+#[derive(Debug)]
+pub struct NewGrant {
+    pub name: String,
+    pub provider: String,
+    pub tokens: GrantTokens,
+    pub token_type: String,
+    pub scopes: Vec<String>,
+    pub expires: Option<Timestamp>,
+    pub subject: Option<String>,
+    pub email: Option<String>,
+    /// Empty means "derive one from the name".
+    pub env: Vec<String>,
+}
+
+/// What a refresh changes. `refresh_token: None` keeps the old one (RFC 6749 §6).
+#[derive(Debug)]
+pub struct RefreshedTokens {
+    pub access_token: SecretValue,
+    pub refresh_token: Option<SecretValue>,
+    pub token_type: String,
+    pub scopes: Option<Vec<String>>,
+    pub expires: Option<Timestamp>,
+}
+
+/// An OAuth provider configuration: how to reach it and which client to be. The client
+/// secret, when there is one, is sealed apart as the row's secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderMeta {
+    pub name: String,
+    /// The built-in preset whose quirks apply (`github`, ...), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// The issuer it was discovered from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    pub client_id: String,
+    pub has_client_secret: bool,
+    /// Scopes asked for when `vault login` names none.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    #[serde(default)]
+    pub iss_parameter_supported: bool,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
 /// An item's metadata, by kind.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemMeta {
     ApiKey(ApiKeyMeta),
+    Grant(GrantMeta),
 }
 
 impl ItemMeta {
     pub fn name(&self) -> &str {
         match self {
             ItemMeta::ApiKey(m) => &m.name,
+            ItemMeta::Grant(m) => &m.name,
         }
     }
 
     pub fn kind(&self) -> ItemKind {
         match self {
             ItemMeta::ApiKey(_) => ItemKind::ApiKey,
+            ItemMeta::Grant(_) => ItemKind::Grant,
         }
     }
 
     pub fn env(&self) -> &[String] {
         match self {
             ItemMeta::ApiKey(m) => &m.env,
+            ItemMeta::Grant(m) => &m.env,
         }
     }
 
     pub fn tags(&self) -> &[String] {
         match self {
             ItemMeta::ApiKey(m) => &m.tags,
+            ItemMeta::Grant(m) => &m.tags,
         }
     }
 
     pub fn as_api_key(&self) -> Option<&ApiKeyMeta> {
         match self {
             ItemMeta::ApiKey(m) => Some(m),
+            ItemMeta::Grant(_) => None,
         }
     }
 
-    /// Case-insensitive substring match on name, env names, service and tags.
+    pub fn as_grant(&self) -> Option<&GrantMeta> {
+        match self {
+            ItemMeta::Grant(m) => Some(m),
+            ItemMeta::ApiKey(_) => None,
+        }
+    }
+
+    /// Case-insensitive substring match on name, env names, service/provider and tags.
     pub fn matches(&self, needle_folded: &str) -> bool {
         self.search_text().contains(needle_folded)
     }
@@ -172,6 +338,14 @@ impl ItemMeta {
             ItemMeta::ApiKey(m) => {
                 let mut text = crate::names::fold(&m.name);
                 for part in m.env.iter().chain(&m.tags).chain(&m.service) {
+                    text.push('\n');
+                    text.push_str(&part.to_lowercase());
+                }
+                text
+            }
+            ItemMeta::Grant(m) => {
+                let mut text = crate::names::fold(&m.name);
+                for part in m.env.iter().chain(&m.tags).chain([&m.provider]) {
                     text.push('\n');
                     text.push_str(&part.to_lowercase());
                 }
@@ -417,6 +591,26 @@ pub enum AuditEvent {
     },
     Exported {
         count: usize,
+    },
+    /// A login stored (or replaced) a grant.
+    GrantLoggedIn {
+        name: String,
+        provider: String,
+    },
+    /// The provider refused a grant's refresh token.
+    GrantNeedsRelogin {
+        name: String,
+    },
+    /// A grant was deleted by `vault logout`; `revoked` says whether the provider confirmed.
+    GrantLoggedOut {
+        name: String,
+        revoked: bool,
+    },
+    ProviderAdded {
+        name: String,
+    },
+    ProviderRemoved {
+        name: String,
     },
     /// `vault run` (or `vault env`/`vault inject`) handed these items' values to a program.
     Run {
