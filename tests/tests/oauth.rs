@@ -235,6 +235,11 @@ fn invalid_grant_marks_the_grant_for_login_and_keeps_it() {
     assert!(e.contains("vault login test"), "{e}");
     let g = &grants(&v)[0];
     assert_eq!(g["state"], "needs_login");
+    // `vault due` (and cron's `--check`) flag it with the keys that need attention.
+    let due: serde_json::Value = serde_json::from_str(v.run(&["due", "--json"]).ok()).unwrap();
+    assert_eq!(due["items"][0]["name"], "test");
+    assert_eq!(due["items"][0]["reason"], "needs_relogin");
+    v.run(&["due", "--check"]).fails(9);
     // No second attempt with a dead refresh token.
     let before = server.refreshes().len();
     v.run(&["refresh", "test"]).fails(11);

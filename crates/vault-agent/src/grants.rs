@@ -681,11 +681,16 @@ fn provider_of(meta: &ProviderMeta, secret: Option<SecretValue>) -> Result<Provi
     Ok(provider)
 }
 
-fn expiry(tokens: &TokenSet, now: Timestamp) -> Option<Timestamp> {
-    tokens.expires_in.and_then(|d| {
+/// `now + lifetime`, for the lifetimes a token response gives.
+fn after(lifetime: Option<std::time::Duration>, now: Timestamp) -> Option<Timestamp> {
+    lifetime.and_then(|d| {
         let secs = i64::try_from(d.as_secs()).ok()?;
         now.checked_add(SignedDuration::from_secs(secs)).ok()
     })
+}
+
+fn expiry(tokens: &TokenSet, now: Timestamp) -> Option<Timestamp> {
+    after(tokens.expires_in, now)
 }
 
 fn refreshed_tokens(tokens: TokenSet, now: Timestamp) -> RefreshedTokens {
@@ -699,6 +704,7 @@ fn refreshed_tokens(tokens: TokenSet, now: Timestamp) -> RefreshedTokens {
         token_type: tokens.token_type,
         scopes: tokens.scopes,
         expires,
+        refresh_expires: after(tokens.refresh_expires_in, now),
     }
 }
 
@@ -721,6 +727,7 @@ fn new_grant(
                 .map(|t| SecretValue::new(t.expose())),
         },
         expires: expiry(&tokens, now),
+        refresh_expires: after(tokens.refresh_expires_in, now),
         token_type: tokens.token_type,
         // RFC 6749 §5.1: no `scope` in the answer means the scopes requested were granted.
         scopes: tokens.scopes.unwrap_or(requested),
