@@ -19,9 +19,12 @@ APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev libs
 # The window tests: WebKitWebDriver, a clipboard reader, a session bus for the app.
 GUI_APT_PACKAGES := webkit2gtk-driver xclip dbus-daemon
 TAURI_DRIVER_VERSION := 2.1.0
+# The OAuth suites: Node runs the real authorization server (oidc-provider) and drives Debian's
+# chromium through playwright-core (never a downloaded browser).
+APT_PACKAGES += chromium
 
-.PHONY: help setup deps-apt deps-ui deps-gui deps-bench ui bindings run test lint test-rust \
-	test-ui test-gui bench bench-gui clean
+.PHONY: help setup deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
+	test-rust test-ui test-gui bench bench-gui clean
 
 help:
 	@echo "make run    set up, build and launch the desktop app on the default vault"
@@ -52,11 +55,18 @@ ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
 	@touch $@
 
+# The local OAuth server and browser driver of the end-to-end suites (tests/oauth).
+deps-oauth: tests/oauth/node_modules/.package-lock.json
+
+tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oauth/package-lock.json
+	cd tests/oauth && npm ci --no-audit --no-fund
+	@touch $@
+
 # The desktop crate embeds ui/dist at compile time, so it is built before any workspace build.
 ui: deps-ui
 	cd ui && npm run build
 
-setup: deps-apt deps-ui ui
+setup: deps-apt deps-ui deps-oauth ui
 
 run: setup
 	$(CARGO) build --locked -p vault-cli -p vault-desktop
@@ -90,9 +100,10 @@ test-gui: setup deps-gui
 
 test: lint test-rust test-ui test-gui
 
-# Peers measured side by side (dotenvx from npm, hyperfine from Debian); see BENCHMARKS.md.
+# Peers measured side by side (dotenvx from npm; hyperfine and oidc-agent from Debian); see
+# BENCHMARKS.md.
 deps-bench: bench/node_modules/.package-lock.json
-	$(call apt_install,hyperfine)
+	$(call apt_install,hyperfine oidc-agent-cli)
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund
@@ -101,6 +112,7 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 bench: setup deps-bench bench-gui
 	$(CARGO) build --release --locked -p vault-cli
 	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
+	bench/oauth-token.sh
 	$(CARGO) bench --locked -p vault-core
 
 # The desktop app: cold start to the unlock screen, search per keystroke and memory with

@@ -5,7 +5,8 @@ use tauri::State;
 use vault_agent::WireSecret;
 use vault_agent::protocol::NewKey;
 use vault_app::views::{
-    AppStatus, Copied, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KdfStrength, Revealed,
+    AppStatus, Copied, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KdfStrength, KeySuggestion,
+    Revealed,
 };
 use vault_app::{AppError, AppErrorCode, AppResult, Settings};
 use vault_core::model::{ApiKeyEdit, AuditEntry};
@@ -107,6 +108,11 @@ pub async fn reveal(app: App<'_>, name: String) -> AppResult<Revealed> {
 #[tauri::command]
 pub async fn audit(app: App<'_>, limit: usize) -> AppResult<Vec<AuditEntry>> {
     blocking(&app, move |a| a.audit(limit)).await
+}
+
+#[tauri::command]
+pub fn detect_key(app: App<'_>, value: WireSecret) -> Option<KeySuggestion> {
+    app.detect_key(&value.0)
 }
 
 #[tauri::command]

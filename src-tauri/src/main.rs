@@ -60,6 +60,7 @@ fn run() -> Result<(), String> {
             commands::copy,
             commands::reveal,
             commands::audit,
+            commands::detect_key,
             commands::settings,
             commands::save_settings,
         ])

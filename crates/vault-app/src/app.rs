@@ -14,7 +14,9 @@ use vault_agent::WireSecret;
 use vault_agent::protocol::{NewKey, Op, Request, Response, VaultStatus};
 use vault_core::crypto::{MasterKey, random_array};
 use vault_core::model::{ApiKeyEdit, AuditEntry};
-use vault_core::{ErrorCode, SecretValue};
+use vault_agent::config::Config;
+use vault_core::rotation::DEFAULT_LEAD_DAYS;
+use vault_core::{DueState, ErrorCode, ItemId, SecretValue};
 
 use crate::attention::Tracker;
 use crate::backend::{AgentConfig, Backend};
@@ -22,8 +24,8 @@ use crate::error::{AppError, AppErrorCode, AppResult};
 use crate::host::Host;
 use crate::settings::{Settings, SettingsPaths};
 use crate::views::{
-    AppStatus, Copied, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KdfStrength, LockState,
-    Revealed, VaultSource,
+    AppStatus, Copied, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KdfStrength, KeySuggestion,
+    LockState, Revealed, VaultSource,
 };
 
 /// The shortest master password the app accepts when creating a vault (as the CLI).
@@ -348,16 +350,29 @@ impl<H: Host> App<H> {
             other => return Err(unexpected("list", &other)),
         };
         let now = self.now();
+        let lead = self.lead_days();
         let views: Vec<ItemView> = items
             .into_iter()
-            .map(|item| ItemView::new(item, now))
+            .map(|item| ItemView::new(item, now, lead))
             .collect();
         self.observe(&views);
         Ok(views)
     }
 
+    /// The `due-lead` setting shared with `vault due`: how many days ahead "due soon" starts.
+    fn lead_days(&self) -> u32 {
+        Config::load(&self.inner.config.settings.shared)
+            .and_then(|c| c.due_lead_days())
+            .unwrap_or(DEFAULT_LEAD_DAYS)
+    }
+
     fn observe(&self, views: &[ItemView]) {
-        let update = lock(&self.inner.state).attention.observe(views);
+        let states = views.iter().map(|v| (v.item.id, v.name().to_owned(), v.due));
+        self.observe_states(states.collect());
+    }
+
+    fn observe_states(&self, states: Vec<(ItemId, String, DueState)>) {
+        let update = lock(&self.inner.state).attention.observe(states);
         if let Some(count) = update.count {
             self.inner.host.attention_changed(Some(count));
         }
@@ -373,22 +388,27 @@ impl<H: Host> App<H> {
             Response::Item { item } => item,
             other => return Err(unexpected("describe", &other)),
         };
-        let mut history = match self.op(Op::History {
-            name: name.to_owned(),
-        })? {
-            Response::Versions { versions } => versions,
-            other => return Err(unexpected("history", &other)),
+        // Grants keep no value history: their tokens are replaced on every refresh.
+        let mut history = if item.meta.as_api_key().is_some() {
+            match self.op(Op::History {
+                name: name.to_owned(),
+            })? {
+                Response::Versions { versions } => versions,
+                other => return Err(unexpected("history", &other)),
+            }
+        } else {
+            Vec::new()
         };
         history.reverse();
         Ok(ItemDetail {
-            view: ItemView::new(item, self.now()),
+            view: ItemView::new(item, self.now(), self.lead_days()),
             history,
         })
     }
 
     pub fn add_key(&self, key: NewKey) -> AppResult<ItemView> {
         match self.op(Op::Add { key })? {
-            Response::Item { item } => Ok(ItemView::new(item, self.now())),
+            Response::Item { item } => Ok(ItemView::new(item, self.now(), self.lead_days())),
             other => Err(unexpected("add", &other)),
         }
     }
@@ -398,7 +418,7 @@ impl<H: Host> App<H> {
             name: name.to_owned(),
             edit,
         })? {
-            Response::Item { item } => Ok(ItemView::new(item, self.now())),
+            Response::Item { item } => Ok(ItemView::new(item, self.now(), self.lead_days())),
             other => Err(unexpected("edit", &other)),
         }
     }
@@ -545,8 +565,9 @@ impl<H: Host> App<H> {
             return;
         }
         if self.inner.backend.shared() {
-            // The agent locks when idle, and every read is use to it: polling the items here
-            // would keep the vault open forever. Due states are read when the window asks.
+            // The agent locks when idle, and reads are use to it, except `due`: it is passive,
+            // so watching what falls due never keeps the vault open.
+            self.watch_due();
             return;
         }
         let limit = lock(&self.inner.settings).auto_lock_secs;
@@ -562,6 +583,34 @@ impl<H: Host> App<H> {
         let last = lock(&self.inner.state).last_use;
         let _ = self.items();
         lock(&self.inner.state).last_use = last;
+    }
+
+    fn watch_due(&self) {
+        let Ok(vault) = self.vault_path() else { return };
+        let op = Op::Due {
+            lead_days: self.lead_days(),
+            tag: None,
+        };
+        if let Ok(Response::Due { report }) = self.inner.backend.call(Request::Vault { vault, op }) {
+            let states = report
+                .items
+                .into_iter()
+                .map(|a| (a.id, a.name, a.state))
+                .collect();
+            self.observe_states(states);
+        }
+    }
+
+    /// What a value looks like, when it is a known provider's key format; nothing is stored.
+    pub fn detect_key(&self, value: &SecretValue) -> Option<KeySuggestion> {
+        let format = vault_core::formats::detect(value.expose())?;
+        Some(KeySuggestion {
+            service: format.provider.id.to_owned(),
+            provider: format.provider.name.to_owned(),
+            description: format.description(),
+            env: format.env.to_owned(),
+            rotation_days: format.provider.rotation_days,
+        })
     }
 
     /// Starts the watcher thread and, with the agent, the lock-state follower; both stop at

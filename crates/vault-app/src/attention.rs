@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use vault_core::{DueState, ItemId};
 
-use crate::views::{DueItem, ItemView};
+use crate::views::DueItem;
 
 #[derive(Debug, Default)]
 pub struct Tracker {
@@ -26,23 +26,24 @@ pub struct Update {
 }
 
 impl Tracker {
-    pub fn observe(&mut self, items: &[ItemView]) -> Update {
-        let now: HashMap<ItemId, DueState> = items.iter().map(|v| (v.item.id, v.due)).collect();
+    /// A new look: `(id, name, state)` of the items, where an item left out is `ok` (the
+    /// agent's passive `due` report lists only those needing attention).
+    pub fn observe(&mut self, states: Vec<(ItemId, String, DueState)>) -> Update {
         let mut worse: Vec<DueItem> = match &self.known {
             None => Vec::new(),
-            Some(before) => items
+            Some(before) => states
                 .iter()
                 // DueState orders most urgent first, so "worse" is "less than".
-                .filter(|v| before.get(&v.item.id).is_some_and(|was| v.due < *was))
-                .map(|v| DueItem {
-                    name: v.name().to_owned(),
-                    due: v.due,
+                .filter(|(id, _, due)| *due < before.get(id).copied().unwrap_or(DueState::Ok))
+                .map(|(_, name, due)| DueItem {
+                    name: name.clone(),
+                    due: *due,
                 })
                 .collect(),
         };
         worse.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.name.cmp(&b.name)));
-        let count = items.iter().filter(|v| v.due.needs_attention()).count();
-        self.known = Some(now);
+        let count = states.iter().filter(|(_, _, d)| d.needs_attention()).count();
+        self.known = Some(states.into_iter().map(|(id, _, due)| (id, due)).collect());
         let changed = self.count != Some(count);
         self.count = Some(count);
         Update {
@@ -64,10 +65,11 @@ impl Tracker {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::views::ItemView;
     use vault_core::model::{ApiKeyMeta, Item, ItemMeta};
     use vault_core::{RotationPolicy, Timestamp};
 
-    fn view(id: u8, name: &str, rotated: &str, now: &str) -> ItemView {
+    fn view(id: u8, name: &str, rotated: &str, now: &str) -> (ItemId, String, DueState) {
         let at: Timestamp = rotated.parse().unwrap();
         let item = Item {
             id: ItemId([id; 16]),
@@ -85,7 +87,8 @@ mod tests {
                 version: 1,
             }),
         };
-        ItemView::new(item, now.parse().unwrap())
+        let v = ItemView::new(item, now.parse().unwrap(), 14);
+        (v.item.id, v.name().to_owned(), v.due)
     }
 
     #[test]
@@ -93,7 +96,7 @@ mod tests {
         let mut t = Tracker::default();
         // On 2026-02-05: a (rotated 2026-01-01) is overdue, b is fine.
         let day1 = "2026-02-05T00:00:00Z";
-        let first = t.observe(&[
+        let first = t.observe(vec![
             view(1, "a", "2026-01-01T00:00:00Z", day1),
             view(2, "b", "2026-02-01T00:00:00Z", day1),
         ]);
@@ -101,20 +104,19 @@ mod tests {
         assert!(first.worse.is_empty(), "the baseline announces nothing");
 
         // Same day again: nothing new to say.
-        let again = t.observe(&[
+        let again = t.observe(vec![
             view(1, "a", "2026-01-01T00:00:00Z", day1),
             view(2, "b", "2026-02-01T00:00:00Z", day1),
         ]);
         assert_eq!(again, Update::default());
 
-        // 20 days later b is due soon; a new item c, already overdue, enters silently.
+        // 20 days later b is due soon.
         let day2 = "2026-02-25T00:00:00Z";
-        let later = t.observe(&[
+        let later = t.observe(vec![
             view(1, "a", "2026-01-01T00:00:00Z", day2),
             view(2, "b", "2026-02-01T00:00:00Z", day2),
-            view(3, "c", "2025-01-01T00:00:00Z", day2),
         ]);
-        assert_eq!(later.count, Some(3));
+        assert_eq!(later.count, Some(2));
         assert_eq!(
             later.worse,
             vec![DueItem {
@@ -128,11 +130,11 @@ mod tests {
     fn locking_forgets_the_count_but_not_the_baseline() {
         let mut t = Tracker::default();
         let day1 = "2026-01-20T00:00:00Z";
-        t.observe(&[view(1, "a", "2026-01-01T00:00:00Z", day1)]);
+        t.observe(vec![view(1, "a", "2026-01-01T00:00:00Z", day1)]);
         assert!(t.locked());
         assert_eq!(t.count(), None);
         // Overdue by the time it is unlocked again: announced.
-        let u = t.observe(&[view(1, "a", "2026-01-01T00:00:00Z", "2026-02-02T00:00:00Z")]);
+        let u = t.observe(vec![view(1, "a", "2026-01-01T00:00:00Z", "2026-02-02T00:00:00Z")]);
         assert_eq!(u.count, Some(1));
         assert_eq!(u.worse[0].due, DueState::Overdue);
     }

@@ -12,8 +12,8 @@ use vault_core::model::{ApiKeyEdit, AuditEntry};
 use crate::error::AppError;
 use crate::settings::Settings;
 use crate::views::{
-    AppStatus, Copied, DueItem, ItemDetail, ItemView, KdfChoice, KdfMeasurement, LockState,
-    Revealed,
+    AppStatus, Copied, DueItem, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KeySuggestion,
+    LockState, Revealed,
 };
 
 /// Writes the declarations of every window type (and what they refer to) into `dir`.
@@ -28,6 +28,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     DueItem::export_all(&cfg)?;
     ItemDetail::export_all(&cfg)?;
     ItemView::export_all(&cfg)?;
+    KeySuggestion::export_all(&cfg)?;
     KdfChoice::export_all(&cfg)?;
     KdfMeasurement::export_all(&cfg)?;
     LockState::export_all(&cfg)?;

@@ -7,15 +7,20 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vault_agent::WireSecret;
 use vault_core::crypto::KdfParams;
+use vault_core::attention::{Attention, attention_of};
 use vault_core::model::Version;
-use vault_core::rotation::{DEFAULT_LEAD_DAYS, Schedule, lead_days};
+use vault_core::rotation::Schedule;
 use vault_core::{DueState, Item};
 
 /// An item as listed: metadata, never the value, and where it stands on `now`.
 #[derive(Clone, Debug, PartialEq, Serialize, TS)]
 pub struct ItemView {
     pub item: Item,
+    /// `ok`, or the state of `attention`.
     pub due: DueState,
+    /// Why it needs the user (rotation, expiry, a grant's login), as `vault due` says it.
+    pub attention: Option<Attention>,
+    /// An API key's rotation due date and expiry.
     pub schedule: Schedule,
     /// The next date that needs the user: the earlier of due and expiry.
     #[ts(as = "Option<String>")]
@@ -23,7 +28,8 @@ pub struct ItemView {
 }
 
 impl ItemView {
-    pub fn new(item: Item, now: Timestamp) -> Self {
+    /// Warning `lead_days` ahead (the `due-lead` setting).
+    pub fn new(item: Item, now: Timestamp, lead_days: u32) -> Self {
         let schedule = match item.meta.as_api_key() {
             Some(meta) => meta.schedule(),
             None => Schedule {
@@ -31,10 +37,12 @@ impl ItemView {
                 expires: None,
             },
         };
+        let attention = attention_of(&item, now, lead_days);
         ItemView {
-            due: schedule.state(now, lead_days(DEFAULT_LEAD_DAYS)),
+            due: attention.as_ref().map_or(DueState::Ok, |a| a.state),
             next: schedule.next(),
             schedule,
+            attention,
             item,
         }
     }
@@ -145,4 +153,19 @@ pub struct Revealed {
 pub struct DueItem {
     pub name: String,
     pub due: DueState,
+}
+
+/// What a pasted value looks like: a known provider's key format.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct KeySuggestion {
+    /// The provider id, stored as the item's service (e.g. `github`).
+    pub service: String,
+    /// The provider's name, e.g. `GitHub`.
+    pub provider: String,
+    /// What it is, e.g. `GitHub personal access token (classic)`.
+    pub description: String,
+    /// The usual environment variable, e.g. `GITHUB_TOKEN`.
+    pub env: String,
+    /// The provider's recommended rotation interval.
+    pub rotation_days: u32,
 }

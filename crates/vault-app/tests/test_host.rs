@@ -155,6 +155,7 @@ impl Fixture {
                 notes: String::new(),
                 rotation: RotationPolicy::Every { days: rotate_days },
                 expires: None,
+                last_rotated: None,
             })
             .unwrap();
     }
@@ -406,4 +407,16 @@ fn settings_are_checked_saved_and_move_the_vault() {
     assert_eq!(status.source, VaultSource::Settings);
     assert!(!status.exists && !status.unlocked, "first run for the new place");
     assert_eq!(f.events().locks.last(), Some(&false));
+}
+
+#[test]
+fn a_pasted_key_of_a_known_format_suggests_provider_env_and_rotation() {
+    let f = Fixture::new(Settings::default());
+    let pat = format!("ghp_{}", "aB3".repeat(12));
+    let s = f.app.detect_key(&SecretValue::new(pat)).expect("a GitHub token");
+    assert_eq!(s.service, "github");
+    assert_eq!(s.env, "GITHUB_TOKEN");
+    assert!(s.rotation_days > 0);
+    assert!(s.description.contains("GitHub"), "{}", s.description);
+    assert_eq!(f.app.detect_key(&SecretValue::new("hunter2")), None);
 }

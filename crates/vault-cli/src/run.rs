@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use vault_agent::protocol::{Attention, Op, Resolution, Response};
+use vault_core::SecretValue;
 use vault_core::refs::{self, Binding, Reference, Source};
-use vault_core::{DueState, SecretValue};
 use zeroize::Zeroizing;
 
 use crate::cli::{EnvFormat, Selection};
@@ -526,16 +526,7 @@ fn warn_attention(attention: &[Attention]) {
     let now = vault_core::Timestamp::now();
     let items: Vec<String> = attention
         .iter()
-        .map(|a| {
-            let when = a
-                .since
-                .map(|t| output::relative(t, now))
-                .unwrap_or_default();
-            match a.state {
-                DueState::Expired => format!("{} expired {when}", a.item),
-                _ => format!("{} was due for rotation {when}", a.item),
-            }
-        })
+        .map(|a| format!("{}: {}", a.item, output::reason(a.reason, a.since, now)))
         .collect();
     eprintln!(
         "vault: warning: {} (`vault rotate NAME`; silence with --no-rotation-warning)",

@@ -11,6 +11,7 @@ import type { ItemView } from './bindings/ItemView';
 import type { KdfChoice } from './bindings/KdfChoice';
 import type { KdfMeasurement } from './bindings/KdfMeasurement';
 import type { KdfStrength } from './bindings/KdfStrength';
+import type { KeySuggestion } from './bindings/KeySuggestion';
 import type { NewKey } from './bindings/NewKey';
 import type { Revealed } from './bindings/Revealed';
 import type { Settings } from './bindings/Settings';
@@ -49,6 +50,7 @@ export const api = {
   copy: (name: string) => call<Copied>('copy', { name }),
   reveal: (name: string) => call<Revealed>('reveal', { name }),
   audit: (limit: number) => call<AuditEntry[]>('audit', { limit }),
+  detectKey: (value: string) => call<KeySuggestion | null>('detect_key', { value }),
   settings: () => call<Settings>('settings'),
   saveSettings: (settings: Settings) => call<Settings>('save_settings', { settings }),
 };

@@ -5,7 +5,7 @@ import { messageFor } from './errors';
 const codes: ErrorKind[] = [
   'wrong_password', 'no_vault', 'vault_exists', 'damaged', 'newer_format', 'tampered',
   'not_found', 'already_exists', 'invalid', 'busy', 'locked', 'io', 'internal', 'refused',
-  'password_too_short', 'no_vault_location', 'clipboard', 'settings', 'agent_unavailable',
+  'needs_relogin', 'provider_unavailable', 'provider', 'login_failed', 'password_too_short', 'no_vault_location', 'clipboard', 'settings', 'agent_unavailable',
   'unexpected',
 ];
 

@@ -22,7 +22,8 @@ export interface Indexed {
 export function buildIndex(views: readonly ItemView[]): Indexed[] {
   return views.map((view) => {
     const i = view.item;
-    const parts = [i.name, ...i.env, ...i.tags, i.service ?? ''];
+    const service = i.kind === 'api_key' ? (i.service ?? '') : i.provider;
+    const parts = [i.name, ...i.env, ...i.tags, service];
     return { view, text: parts.join('\u0001').toLowerCase() };
   });
 }

@@ -26,6 +26,7 @@ export function view(
       version: 1,
     },
     due: opts.due ?? 'ok',
+    attention: null,
     schedule: { due: '2026-04-01T00:00:00Z', expires: null },
     next: opts.next ?? '2026-04-01T00:00:00Z',
   };

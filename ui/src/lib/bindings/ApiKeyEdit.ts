@@ -2,10 +2,9 @@
 import type { RotationPolicy } from "./RotationPolicy";
 
 /**
- * Changes to an API key's metadata; an absent field leaves it as it is.
+ * Changes to an API key's metadata; `None` leaves a field as it is.
  *
- * On the wire an absent field is "no change" and `null` clears an optional one (`service`,
- * `expires`): a plain `Option<Option<T>>` would read `null` as "no change", so clearing an
- * expiry through the agent would silently do nothing.
+ * The optional fields are `Option<Option<_>>`: `Some(None)` clears the field. On the wire a
+ * cleared field is `null` and an unchanged one is absent, so the two survive JSON.
  */
 export type ApiKeyEdit = { rename?: string, env?: Array<string>, service?: string | null, tags?: Array<string>, notes?: string, rotation?: RotationPolicy, expires?: string | null, };

@@ -3,4 +3,4 @@
 /**
  * Stable codes for adapters: exit codes in the CLI, message keys in the desktop app.
  */
-export type ErrorCode = "wrong_password" | "no_vault" | "vault_exists" | "damaged" | "newer_format" | "tampered" | "not_found" | "already_exists" | "invalid" | "busy" | "locked" | "io" | "internal" | "refused";
+export type ErrorCode = "wrong_password" | "no_vault" | "vault_exists" | "damaged" | "newer_format" | "tampered" | "not_found" | "already_exists" | "invalid" | "busy" | "locked" | "io" | "internal" | "needs_relogin" | "provider_unavailable" | "provider" | "login_failed" | "refused";

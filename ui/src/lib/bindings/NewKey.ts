@@ -4,4 +4,8 @@ import type { RotationPolicy } from "./RotationPolicy";
 /**
  * A new API key as sent to the agent.
  */
-export type NewKey = { name: string, value: string, env: Array<string>, service: string | null, tags: Array<string>, notes: string, rotation: RotationPolicy, expires: string | null, };
+export type NewKey = { name: string, value: string, env: Array<string>, service: string | null, tags: Array<string>, notes: string, rotation: RotationPolicy, expires: string | null, 
+/**
+ * When the value was issued, if before now: the first due date counts from it.
+ */
+last_rotated: string | null, };
