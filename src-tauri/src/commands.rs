@@ -47,7 +47,10 @@ pub async fn create_vault(
     password: WireSecret,
     strength: KdfStrength,
 ) -> AppResult<()> {
-    blocking(&app, move |a| a.create_vault(password.into_inner(), strength)).await
+    blocking(&app, move |a| {
+        a.create_vault(password.into_inner(), strength)
+    })
+    .await
 }
 
 #[tauri::command]

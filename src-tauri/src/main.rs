@@ -19,8 +19,8 @@ use crate::host::DesktopHost;
 pub type Desktop = App<DesktopHost>;
 
 fn run() -> Result<(), String> {
-    let config = AppConfig::from_env()
-        .ok_or("no home directory: cannot place the settings or the vault")?;
+    let config =
+        AppConfig::from_env().ok_or("no home directory: cannot place the settings or the vault")?;
     let desktop: Desktop = App::new(DesktopHost::default(), config);
     let app = tauri::Builder::default()
         // First: a second launch focuses this window and exits.

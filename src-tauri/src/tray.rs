@@ -65,7 +65,9 @@ pub fn show_window(app: &AppHandle) {
 
 pub fn show_lock(app: &AppHandle, unlocked: bool) {
     if let Some(items) = app.try_state::<TrayItems>() {
-        let _ = items.lock.set_text(if unlocked { "Lock" } else { "Unlock…" });
+        let _ = items
+            .lock
+            .set_text(if unlocked { "Lock" } else { "Unlock…" });
         if !unlocked {
             let _ = items.status.set_text("Locked");
         }

@@ -176,10 +176,7 @@ async fn main() {
 
     let app = app_pid(driver);
     let app_rss = rss_kib(app);
-    let all_rss: u64 = descendants(app)
-        .into_iter()
-        .map(rss_kib)
-        .sum::<u64>()
+    let all_rss: u64 = descendants(app).into_iter().map(rss_kib).sum::<u64>()
         + descendants(driver)
             .into_iter()
             .filter(|p| comm(*p).starts_with("WebKit") && !descendants(app).contains(p))

@@ -5,8 +5,8 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -71,7 +71,15 @@ pub fn require(tool: &str) -> PathBuf {
 /// An X server of our own: `Xvfb -displayfd` picks a free display and tells us which.
 pub fn xvfb() -> (Guard, String) {
     let mut child = Command::new(require("Xvfb"))
-        .args(["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -140,7 +148,11 @@ impl Desktop {
     /// The environment the app runs in (and the CLI and xclip beside it).
     pub fn env(&self) -> Vec<(String, String)> {
         let home = self.vault.dir.path();
-        let bins = bin("vault").parent().expect("bin dir").display().to_string();
+        let bins = bin("vault")
+            .parent()
+            .expect("bin dir")
+            .display()
+            .to_string();
         let path = format!(
             "{bins}:{}",
             std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into())
@@ -195,7 +207,12 @@ impl Desktop {
         let native = free_port();
         let driver = self
             .command(&require("tauri-driver"))
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
             .arg("--native-driver")
             .arg(require("WebKitWebDriver"))
             .stdout(Stdio::null())

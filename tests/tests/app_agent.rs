@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 
 use vault_agent::AgentDir;
 use vault_app::views::{DueItem, LockState};
-use vault_app::{
-    AgentConfig, App, AppConfig, Clipboard, ClipboardError, Host, SettingsPaths,
-};
+use vault_app::{AgentConfig, App, AppConfig, Clipboard, ClipboardError, Host, SettingsPaths};
 use vault_core::{ErrorCode, SecretValue, Timestamp};
 use vault_tests::{PASSWORD, TestVault, bin};
 
@@ -85,9 +83,7 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
         AppConfig {
             settings,
             agent: Some(AgentConfig {
-                dir: AgentDir {
-                    dir: v.agent_dir(),
-                },
+                dir: AgentDir { dir: v.agent_dir() },
                 vault_exe: bin("vault"),
             }),
             vault_env: Some(v.path.clone()),
@@ -105,14 +101,20 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
 
     // Unlock in the app: the CLI works without a password.
     app.unlock(SecretValue::new(PASSWORD)).unwrap();
-    assert_eq!(v.bare().args(["get", "openai"]).output().unwrap().stdout, b"sk-from-cli\n");
+    assert_eq!(
+        v.bare().args(["get", "openai"]).output().unwrap().stdout,
+        b"sk-from-cli\n"
+    );
     assert_eq!(app.items().unwrap()[0].name(), "openai");
 
     // `vault lock` in a terminal: the app hears it within a second.
     let since = Instant::now();
     v.bare().arg("lock").output().unwrap();
     let after = heard(rec, false, since);
-    assert!(after <= Duration::from_secs(1), "heard the lock {after:?} after `vault lock` began");
+    assert!(
+        after <= Duration::from_secs(1),
+        "heard the lock {after:?} after `vault lock` began"
+    );
     assert!(app.items().unwrap_err().is(ErrorCode::Locked));
 
     // Unlocked from the CLI: the app hears that too.
@@ -130,6 +132,9 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
     assert_eq!(j["agent"]["lock_after_secs"], 120, "{j}");
 
     app.lock().unwrap();
-    assert_eq!(v.bare().args(["ls"]).output().unwrap().status.code(), Some(8));
+    assert_eq!(
+        v.bare().args(["ls"]).output().unwrap().status.code(),
+        Some(8)
+    );
     app.shutdown();
 }

@@ -24,7 +24,11 @@ fn step(what: &str) {
 }
 
 async fn click(c: &Client, css: &str) {
-    wait_css(c, css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+    wait_css(c, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 async fn click_button(c: &Client, label: &str) {
@@ -52,7 +56,9 @@ async fn type_into(c: &Client, css: &str, text: &str) {
 /// Presses Ctrl+`key` in the focused element.
 async fn ctrl(c: &Client, key: char) {
     let el = c.active_element().await.expect("focused element");
-    el.send_keys(&format!("\u{E009}{key}\u{E000}")).await.expect("ctrl key");
+    el.send_keys(&format!("\u{E009}{key}\u{E000}"))
+        .await
+        .expect("ctrl key");
 }
 
 async fn rows(c: &Client) -> Vec<String> {
@@ -104,7 +110,11 @@ async fn a_user_session_in_the_real_window() {
     step("short password");
     type_into(&c, "#new-password", "short").await;
     assert!(
-        wait_css(&c, "button[type=submit]").await.is_enabled().await.unwrap() == false,
+        !wait_css(&c, "button[type=submit]")
+            .await
+            .is_enabled()
+            .await
+            .unwrap(),
         "a short password cannot create a vault"
     );
     step("password");
@@ -115,7 +125,13 @@ async fn a_user_session_in_the_real_window() {
     step("create");
     click_button(&c, "Create vault").await;
     step("created");
-    wait_js(&c, "the empty vault", "document.body.innerText.includes('Your vault is empty.')", Duration::from_secs(30)).await;
+    wait_js(
+        &c,
+        "the empty vault",
+        "document.body.innerText.includes('Your vault is empty.')",
+        Duration::from_secs(30),
+    )
+    .await;
     assert!(desktop.vault.path.exists(), "the vault file was created");
     screenshot(&c, "02-empty-vault.png").await;
 
@@ -150,13 +166,22 @@ async fn a_user_session_in_the_real_window() {
     .unwrap();
     click_button(&c, "Add key").await;
     wait_css(&c, "[data-name=legacy] [data-due=expired]").await;
-    wait_js(&c, "one item needing attention", "document.querySelector('[data-count=attention]')?.textContent === '1'", Duration::from_secs(5)).await;
+    wait_js(
+        &c,
+        "one item needing attention",
+        "document.querySelector('[data-count=attention]')?.textContent === '1'",
+        Duration::from_secs(5),
+    )
+    .await;
 
     // The CLI sees what the window added: one vault, one agent.
     step("The CLI sees what the window added: one vault, one agent.");
     let ls = desktop.cli(&["ls"]);
     let out = ls.ok();
-    assert!(out.contains("openai") && out.contains("stripe") && out.contains("legacy"), "{out}");
+    assert!(
+        out.contains("openai") && out.contains("stripe") && out.contains("legacy"),
+        "{out}"
+    );
     assert_eq!(desktop.cli(&["get", "openai"]).ok(), format!("{OPENAI}\n"));
 
     // Search: Ctrl+F, then names, env names and tags all match, instantly.
@@ -165,28 +190,51 @@ async fn a_user_session_in_the_real_window() {
     let focused = c.active_element().await.unwrap();
     assert_eq!(focused.attr("id").await.unwrap().as_deref(), Some("search"));
     focused.send_keys("billing").await.unwrap();
-    wait_js(&c, "only stripe", "document.querySelectorAll('[role=option]').length === 1", Duration::from_secs(5)).await;
+    wait_js(
+        &c,
+        "only stripe",
+        "document.querySelectorAll('[role=option]').length === 1",
+        Duration::from_secs(5),
+    )
+    .await;
     assert_eq!(rows(&c).await, vec!["stripe"]);
     type_into(&c, "#search", "openai_api").await;
     wait_js(&c, "only openai", "document.querySelector('[role=option]')?.dataset.name === 'openai' && document.querySelectorAll('[role=option]').length === 1", Duration::from_secs(5)).await;
     screenshot(&c, "04-search.png").await;
     c.execute("const s = document.querySelector('#search'); s.value=''; s.dispatchEvent(new Event('input', {bubbles:true}));", vec![]).await.unwrap();
-    wait_js(&c, "all rows", "document.querySelectorAll('[role=option]').length === 3", Duration::from_secs(5)).await;
+    wait_js(
+        &c,
+        "all rows",
+        "document.querySelectorAll('[role=option]').length === 3",
+        Duration::from_secs(5),
+    )
+    .await;
 
     // Copy: from Rust to the clipboard; the value never enters the page.
     step("Copy: from Rust to the clipboard; the value never enters the page.");
     click(&c, "[data-name=openai]").await;
     click(&c, "button[aria-label='Copy value']").await;
     let copied_at = Instant::now();
-    wait_js(&c, "the copy toast", "document.body.innerText.includes('Copied openai')", Duration::from_secs(5)).await;
+    wait_js(
+        &c,
+        "the copy toast",
+        "document.body.innerText.includes('Copied openai')",
+        Duration::from_secs(5),
+    )
+    .await;
     assert_eq!(desktop.clipboard(), OPENAI, "the clipboard holds the value");
     assert!(
-        desktop.clipboard_targets().contains("x-kde-passwordManagerHint"),
+        desktop
+            .clipboard_targets()
+            .contains("x-kde-passwordManagerHint"),
         "marked for clipboard managers to skip: {}",
         desktop.clipboard_targets()
     );
     let source = c.source().await.unwrap();
-    assert!(!source.contains(OPENAI), "the value is not in the page after a copy");
+    assert!(
+        !source.contains(OPENAI),
+        "the value is not in the page after a copy"
+    );
     screenshot(&c, "05-item-detail.png").await;
 
     // Reveal is explicit and shows the value in the page, hidden again later.
@@ -195,7 +243,13 @@ async fn a_user_session_in_the_real_window() {
     let shown = wait_css(&c, "[data-testid=revealed-value]").await;
     assert_eq!(shown.text().await.unwrap(), OPENAI);
     click_button(&c, "Hide").await;
-    wait_js(&c, "value hidden", "!document.querySelector('[data-testid=revealed-value]')", Duration::from_secs(5)).await;
+    wait_js(
+        &c,
+        "value hidden",
+        "!document.querySelector('[data-testid=revealed-value]')",
+        Duration::from_secs(5),
+    )
+    .await;
 
     // Needs attention lists the expired key; rotating it (with the new key's expiry) clears
     step("Needs attention lists the expired key; rotating it (with the new key's expiry) clears");
@@ -215,27 +269,55 @@ async fn a_user_session_in_the_real_window() {
     .await
     .unwrap();
     click_button(&c, "Rotate").await;
-    wait_js(&c, "nothing needs attention", "document.body.innerText.includes('Nothing needs attention.')", Duration::from_secs(10)).await;
-    assert_eq!(attention_count(&c).await, None, "the attention count is gone");
+    wait_js(
+        &c,
+        "nothing needs attention",
+        "document.body.innerText.includes('Nothing needs attention.')",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        attention_count(&c).await,
+        None,
+        "the attention count is gone"
+    );
     click(&c, "[data-view=items]").await;
     wait_css(&c, "[data-name=legacy]").await;
-    let badges = c.find_all(Locator::Css("[data-name=legacy] [data-due]")).await.unwrap();
+    let badges = c
+        .find_all(Locator::Css("[data-name=legacy] [data-due]"))
+        .await
+        .unwrap();
     assert!(badges.is_empty(), "no badge once rotated");
     click(&c, "[data-name=legacy]").await;
     wait_js(&c, "version 2 current", "document.body.innerText.includes('Version 2') && document.body.innerText.includes('Current')", Duration::from_secs(5)).await;
     screenshot(&c, "07-rotated.png").await;
-    assert_eq!(desktop.cli(&["get", "legacy"]).ok(), format!("{LEGACY_NEW}\n"));
+    assert_eq!(
+        desktop.cli(&["get", "legacy"]).ok(),
+        format!("{LEGACY_NEW}\n")
+    );
 
     // Audit log and settings.
     step("Audit log and settings.");
     click(&c, "[data-view=audit]").await;
-    wait_js(&c, "the audit log", "document.body.innerText.includes('Rotated legacy (version 2)')", Duration::from_secs(10)).await;
+    wait_js(
+        &c,
+        "the audit log",
+        "document.body.innerText.includes('Rotated legacy (version 2)')",
+        Duration::from_secs(10),
+    )
+    .await;
     screenshot(&c, "08-audit-log.png").await;
     click(&c, "[data-view=settings]").await;
     wait_css(&c, "#auto-lock").await;
     screenshot(&c, "09-settings.png").await;
     click_button(&c, "Dark").await;
-    wait_js(&c, "dark theme", "document.documentElement.dataset.theme === 'dark'", Duration::from_secs(5)).await;
+    wait_js(
+        &c,
+        "dark theme",
+        "document.documentElement.dataset.theme === 'dark'",
+        Duration::from_secs(5),
+    )
+    .await;
     click(&c, "[data-view=items]").await;
     click(&c, "[data-name=openai]").await;
     wait_css(&c, "[aria-label='Value hidden']").await;
@@ -247,20 +329,35 @@ async fn a_user_session_in_the_real_window() {
     step("30 s after the copy the clipboard is empty again (nothing else was copied since).");
     let deadline = copied_at + Duration::from_secs(40);
     while !desktop.clipboard().is_empty() {
-        assert!(Instant::now() < deadline, "the clipboard still holds the value after 40 s");
+        assert!(
+            Instant::now() < deadline,
+            "the clipboard still holds the value after 40 s"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    assert!(copied_at.elapsed() >= Duration::from_secs(29), "not cleared before its time");
+    assert!(
+        copied_at.elapsed() >= Duration::from_secs(29),
+        "not cleared before its time"
+    );
 
     // `vault lock` in a terminal: the window shows its lock screen within a second.
     step("`vault lock` in a terminal: the window shows its lock screen within a second.");
     desktop.cli(&["lock"]).ok();
     let locked_at = Instant::now();
-    wait_js(&c, "the lock screen", "!!document.querySelector('#master-password')", Duration::from_secs(5)).await;
+    wait_js(
+        &c,
+        "the lock screen",
+        "!!document.querySelector('#master-password')",
+        Duration::from_secs(5),
+    )
+    .await;
     let took = locked_at.elapsed();
     assert!(took <= Duration::from_secs(1), "lock screen after {took:?}");
     let page = text(&c).await;
-    assert!(page.contains("Vault is locked") && !page.contains("openai"), "{page}");
+    assert!(
+        page.contains("Vault is locked") && !page.contains("openai"),
+        "{page}"
+    );
     screenshot(&c, "11-locked.png").await;
     assert_eq!(desktop.cli(&["ls"]).code, Some(8), "the CLI is locked too");
 
@@ -268,7 +365,13 @@ async fn a_user_session_in_the_real_window() {
     step("A wrong password is said plainly; the right one unlocks the window and the CLI.");
     type_into(&c, "#master-password", "not my password").await;
     click_button(&c, "Unlock").await;
-    wait_js(&c, "the wrong-password message", "document.body.innerText.includes('That password is not right')", Duration::from_secs(10)).await;
+    wait_js(
+        &c,
+        "the wrong-password message",
+        "document.body.innerText.includes('That password is not right')",
+        Duration::from_secs(10),
+    )
+    .await;
     screenshot(&c, "12-wrong-password.png").await;
     type_into(&c, "#master-password", PASSWORD).await;
     click_button(&c, "Unlock").await;

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
 use vault_agent::WireSecret;
+use vault_agent::config::Config;
 use vault_agent::protocol::{NewKey, Op, Request, Response, VaultStatus};
 use vault_core::crypto::{MasterKey, random_array};
 use vault_core::model::{ApiKeyEdit, AuditEntry};
-use vault_agent::config::Config;
 use vault_core::rotation::DEFAULT_LEAD_DAYS;
 use vault_core::{DueState, ErrorCode, ItemId, SecretValue};
 
@@ -85,8 +85,11 @@ pub fn find_vault_exe() -> Option<PathBuf> {
         .ok()
         .and_then(|exe| Some(exe.parent()?.join("vault")));
     let on_path = || {
-        std::env::var_os("PATH")
-            .and_then(|p| std::env::split_paths(&p).map(|d| d.join("vault")).find(|f| f.is_file()))
+        std::env::var_os("PATH").and_then(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join("vault"))
+                .find(|f| f.is_file())
+        })
     };
     beside.filter(|p| p.is_file()).or_else(on_path)
 }
@@ -230,9 +233,7 @@ impl<H: Host> App<H> {
                 .vault_path()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            self.inner
-                .host
-                .lock_changed(&LockState { unlocked, vault });
+            self.inner.host.lock_changed(&LockState { unlocked, vault });
         }
     }
 
@@ -291,9 +292,8 @@ impl<H: Host> App<H> {
     pub fn measure_kdf(&self, strength: KdfStrength) -> AppResult<KdfMeasurement> {
         let salt: [u8; 16] = random_array()?;
         let started = Instant::now();
-        MasterKey::derive(b"a password to time the KDF", &salt, &strength.params()).map_err(
-            |e| AppError::app(AppErrorCode::Unexpected, format!("key derivation: {e}")),
-        )?;
+        MasterKey::derive(b"a password to time the KDF", &salt, &strength.params())
+            .map_err(|e| AppError::app(AppErrorCode::Unexpected, format!("key derivation: {e}")))?;
         let millis = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
         Ok(KdfMeasurement { strength, millis })
     }
@@ -367,7 +367,9 @@ impl<H: Host> App<H> {
     }
 
     fn observe(&self, views: &[ItemView]) {
-        let states = views.iter().map(|v| (v.item.id, v.name().to_owned(), v.due));
+        let states = views
+            .iter()
+            .map(|v| (v.item.id, v.name().to_owned(), v.due));
         self.observe_states(states.collect());
     }
 
@@ -465,9 +467,8 @@ impl<H: Host> App<H> {
     /// clears it after the configured time if the clipboard still holds it.
     pub fn copy(&self, name: &str) -> AppResult<Copied> {
         let value = self.value(name)?;
-        let clipboard_failed = |e: crate::host::ClipboardError| {
-            AppError::app(AppErrorCode::Clipboard, e.to_string())
-        };
+        let clipboard_failed =
+            |e: crate::host::ClipboardError| AppError::app(AppErrorCode::Clipboard, e.to_string());
         self.inner
             .host
             .clipboard()
@@ -591,7 +592,8 @@ impl<H: Host> App<H> {
             lead_days: self.lead_days(),
             tag: None,
         };
-        if let Ok(Response::Due { report }) = self.inner.backend.call(Request::Vault { vault, op }) {
+        if let Ok(Response::Due { report }) = self.inner.backend.call(Request::Vault { vault, op })
+        {
             let states = report
                 .items
                 .into_iter()
@@ -633,9 +635,11 @@ impl<H: Host> App<H> {
             std::thread::Builder::new()
                 .name("vault-lock-events".into())
                 .spawn(move || {
-                    app.inner.backend.follow_lock_state(&|| app.running(), &|vaults| {
-                        app.lock_state_from_agent(vaults);
-                    });
+                    app.inner
+                        .backend
+                        .follow_lock_state(&|| app.running(), &|vaults| {
+                            app.lock_state_from_agent(vaults);
+                        });
                 })?;
         }
         Ok(())

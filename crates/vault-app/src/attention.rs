@@ -42,7 +42,10 @@ impl Tracker {
                 .collect(),
         };
         worse.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.name.cmp(&b.name)));
-        let count = states.iter().filter(|(_, _, d)| d.needs_attention()).count();
+        let count = states
+            .iter()
+            .filter(|(_, _, d)| d.needs_attention())
+            .count();
         self.known = Some(states.into_iter().map(|(id, _, due)| (id, due)).collect());
         let changed = self.count != Some(count);
         self.count = Some(count);
@@ -134,7 +137,12 @@ mod tests {
         assert!(t.locked());
         assert_eq!(t.count(), None);
         // Overdue by the time it is unlocked again: announced.
-        let u = t.observe(vec![view(1, "a", "2026-01-01T00:00:00Z", "2026-02-02T00:00:00Z")]);
+        let u = t.observe(vec![view(
+            1,
+            "a",
+            "2026-01-01T00:00:00Z",
+            "2026-02-02T00:00:00Z",
+        )]);
         assert_eq!(u.count, Some(1));
         assert_eq!(u.worse[0].due, DueState::Overdue);
     }

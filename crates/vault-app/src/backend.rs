@@ -26,7 +26,7 @@ pub struct AgentConfig {
 
 pub(crate) enum Backend {
     /// The service in this process: the vault is unlocked for the app alone.
-    InProcess(Service),
+    InProcess(Box<Service>),
     Agent {
         config: AgentConfig,
         client: Mutex<Option<Client>>,
@@ -70,7 +70,7 @@ impl Backend {
         let service = Service::new(clock);
         // The app runs its own idle timer in-process (see `App::tick`).
         service.set_lock_after(None);
-        Backend::InProcess(service)
+        Backend::InProcess(Box::new(service))
     }
 
     pub(crate) fn agent(config: AgentConfig) -> Self {
@@ -129,9 +129,8 @@ impl Backend {
             match events {
                 Ok(events) => {
                     // The agent repeats the state as a heartbeat: silence means it is gone.
-                    let _ = events.set_timeout(Some(Duration::from_secs(
-                        2 * EVENT_HEARTBEAT_SECS + 5,
-                    )));
+                    let _ =
+                        events.set_timeout(Some(Duration::from_secs(2 * EVENT_HEARTBEAT_SECS + 5)));
                     for event in events {
                         match event {
                             Ok(vaults) => on_change(&vaults),

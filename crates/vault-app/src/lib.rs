@@ -17,7 +17,7 @@ pub mod views;
 
 pub use app::{App, AppConfig, Clock, MIN_PASSWORD_CHARS, find_vault_exe};
 pub use backend::AgentConfig;
-pub use settings::SettingsPaths;
 pub use error::{AppError, AppErrorCode, AppResult, ErrorKind};
 pub use host::{Clipboard, ClipboardError, Host};
+pub use settings::SettingsPaths;
 pub use settings::{Settings, Theme};

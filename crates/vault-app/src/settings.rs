@@ -252,7 +252,10 @@ mod tests {
         s.save(&paths).unwrap();
         assert_eq!(Settings::load(&paths), s);
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&paths.desktop).unwrap().permissions().mode();
+        let mode = std::fs::metadata(&paths.desktop)
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         std::fs::write(&paths.desktop, "theme = 42\n").unwrap();
         assert_eq!(Settings::load(&paths).theme, Theme::System);

@@ -26,7 +26,11 @@ fn typescript_bindings_are_current() {
     let fresh = tempfile::tempdir().unwrap();
     vault_app::bindings::export(fresh.path()).unwrap();
     let generated = read_dir(fresh.path());
-    assert!(generated.contains_key("ItemView.ts"), "{:?}", generated.keys());
+    assert!(
+        generated.contains_key("ItemView.ts"),
+        "{:?}",
+        generated.keys()
+    );
 
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         if committed_dir.exists() {

@@ -212,7 +212,10 @@ fn wrong_password_is_a_code_and_loses_nothing() {
     let f = Fixture::created();
     f.add("openai", "sk-live-1", 90);
     f.app.lock().unwrap();
-    let e = f.app.unlock(SecretValue::new("not the password")).unwrap_err();
+    let e = f
+        .app
+        .unlock(SecretValue::new("not the password"))
+        .unwrap_err();
     assert!(e.is(ErrorCode::WrongPassword), "{e:?}");
     assert!(!e.message.contains("not the password"));
     f.app.unlock(SecretValue::new(PASSWORD)).unwrap();
@@ -239,7 +242,11 @@ fn copy_puts_the_value_on_the_clipboard_and_clears_it_later() {
     while f.app.host().clipboard.get().is_some() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(f.app.host().clipboard.get(), None, "cleared after the timer");
+    assert_eq!(
+        f.app.host().clipboard.get(),
+        None,
+        "cleared after the timer"
+    );
 
     // Something the user copied since is theirs: left alone.
     f.app.copy("stripe").unwrap();
@@ -271,7 +278,10 @@ fn reveal_is_explicit_and_timed() {
     assert_eq!(r.value.0.expose(), "AKIA-secret");
     assert_eq!(r.hide_after_secs, Settings::default().reveal_secs);
     let json = serde_json::to_string(&f.app.items().unwrap()).unwrap();
-    assert!(!json.contains("AKIA-secret"), "listing never carries values");
+    assert!(
+        !json.contains("AKIA-secret"),
+        "listing never carries values"
+    );
     let detail = serde_json::to_string(&f.app.item("aws").unwrap()).unwrap();
     assert!(!detail.contains("AKIA-secret"));
 }
@@ -366,7 +376,10 @@ fn locks_itself_when_idle() {
         .unwrap();
     f.advance(jiff::SignedDuration::from_mins(4));
     f.app.tick();
-    assert!(f.app.status().unwrap().unlocked, "4 idle minutes: still open");
+    assert!(
+        f.app.status().unwrap().unlocked,
+        "4 idle minutes: still open"
+    );
     f.advance(jiff::SignedDuration::from_mins(2));
     f.app.tick();
     assert_eq!(f.events().locks.last(), Some(&false));
@@ -405,7 +418,10 @@ fn settings_are_checked_saved_and_move_the_vault() {
     assert_eq!(Settings::load(&f.settings), s);
     let status = f.app.status().unwrap();
     assert_eq!(status.source, VaultSource::Settings);
-    assert!(!status.exists && !status.unlocked, "first run for the new place");
+    assert!(
+        !status.exists && !status.unlocked,
+        "first run for the new place"
+    );
     assert_eq!(f.events().locks.last(), Some(&false));
 }
 
@@ -413,7 +429,10 @@ fn settings_are_checked_saved_and_move_the_vault() {
 fn a_pasted_key_of_a_known_format_suggests_provider_env_and_rotation() {
     let f = Fixture::new(Settings::default());
     let pat = format!("ghp_{}", "aB3".repeat(12));
-    let s = f.app.detect_key(&SecretValue::new(pat)).expect("a GitHub token");
+    let s = f
+        .app
+        .detect_key(&SecretValue::new(pat))
+        .expect("a GitHub token");
     assert_eq!(s.service, "github");
     assert_eq!(s.env, "GITHUB_TOKEN");
     assert!(s.rotation_days > 0);
