@@ -135,6 +135,7 @@ async fn main() {
         Duration::from_secs(30),
     )
     .await;
+    let locked_rss = rss_kib(app_pid(driver));
     let input = c
         .find(fantoccini::Locator::Css("#master-password"))
         .await
@@ -216,5 +217,9 @@ async fn main() {
     println!(
         "| resident memory, app + WebKit web and network processes | {} MiB | - |",
         all_rss / 1024
+    );
+    println!(
+        "| resident memory, app process on the unlock screen (no items yet) | {} MiB | - |",
+        locked_rss / 1024
     );
 }

@@ -314,7 +314,7 @@ impl<H: Host> App<H> {
         })?;
         self.touch();
         self.set_unlocked(true);
-        let _ = self.items();
+        self.refresh_attention();
         Ok(())
     }
 
@@ -327,7 +327,7 @@ impl<H: Host> App<H> {
         self.touch();
         self.set_unlocked(true);
         // Counts for the tray right away, not at the next watch.
-        let _ = self.items();
+        self.refresh_attention();
         Ok(())
     }
 
@@ -586,6 +586,16 @@ impl<H: Host> App<H> {
         lock(&self.inner.state).last_use = last;
     }
 
+    /// The tray count and notifications, from the cheapest source: the agent's passive `due`
+    /// report (only what needs attention), or the items in-process.
+    fn refresh_attention(&self) {
+        if self.inner.backend.shared() {
+            self.watch_due();
+        } else {
+            let _ = self.items();
+        }
+    }
+
     fn watch_due(&self) {
         let Ok(vault) = self.vault_path() else { return };
         let op = Op::Due {
@@ -661,7 +671,7 @@ impl<H: Host> App<H> {
         self.set_unlocked(unlocked);
         if unlocked && was != Some(true) {
             // Unlocked elsewhere (the CLI): counts for the tray.
-            let _ = self.items();
+            self.refresh_attention();
         }
     }
 
