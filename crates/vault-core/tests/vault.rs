@@ -245,24 +245,25 @@ fn flipped_bytes_in_blobs_are_detected() {
 fn reseal_header(path: &Path) {
     use sha2::{Digest, Sha256};
     let c = raw(path);
-    let (id, m, t, p, salt, check, wrapped): (Vec<u8>, u32, u32, u32, Vec<u8>, Vec<u8>, Vec<u8>) =
-        c.query_row(
-            "SELECT vault_id, kdf_memory_kib, kdf_iterations, kdf_parallelism, salt, key_check,
-                    wrapped_key FROM vault",
-            [],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            },
-        )
-        .unwrap();
+    let blob = |col: &str| -> Vec<u8> {
+        c.query_row(&format!("SELECT {col} FROM vault"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let int = |col: &str| -> u32 {
+        c.query_row(&format!("SELECT {col} FROM vault"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let (id, salt, check, wrapped) = (
+        blob("vault_id"),
+        blob("salt"),
+        blob("key_check"),
+        blob("wrapped_key"),
+    );
+    let (m, t, p) = (
+        int("kdf_memory_kib"),
+        int("kdf_iterations"),
+        int("kdf_parallelism"),
+    );
     let mut h = Sha256::new();
     h.update(b"vault-header-v2");
     h.update(&id);
