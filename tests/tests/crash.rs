@@ -299,23 +299,32 @@ fn a_direct_mode_writer_killed_during_writes_loses_no_acknowledged_write() {
     let mut rng = Rng(seed() ^ 0xD1EC7);
     let mut tally = Tally::default();
     let started = Instant::now();
-    // How long one write takes here (key derivation included), to spread kills over it.
-    let mut typical = Duration::ZERO;
+    // Most of a direct-mode write is the key derivation; the kills are aimed at what follows
+    // it: from a little before a read-only command would finish to a little after a write does.
+    let mut opened = Duration::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let out = v.cmd().args(["--no-agent", "ls"]).output().unwrap();
+        assert!(out.status.success());
+        opened = opened.min(t.elapsed());
+    }
+    let mut written = Duration::ZERO;
     for _ in 0..3 {
         let w = model.next_write(&mut rng);
         let t = Instant::now();
         let mut child = spawn_direct(&v, &w);
         assert!(child.wait().unwrap().success());
-        typical = typical.max(t.elapsed());
+        written = written.max(t.elapsed());
         Model::apply(&mut model.items, &w);
         model.acknowledged += 1;
     }
-    let span = (typical.as_micros() as u64).saturating_mul(12) / 10;
+    let from = opened.as_micros() as u64 * 8 / 10;
+    let to = (written.as_micros() as u64 * 12 / 10).max(from + 1000);
     for round in 0..kills() {
         let w = model.next_write(&mut rng);
         model.pending = Some(w.clone());
         let mut child = spawn_direct(&v, &w);
-        std::thread::sleep(Duration::from_micros(rng.below(span)));
+        std::thread::sleep(Duration::from_micros(from + rng.below(to - from)));
         match child.try_wait().unwrap() {
             Some(status) => {
                 assert!(status.success(), "{w:?} failed on its own");
@@ -345,8 +354,8 @@ fn a_direct_mode_writer_killed_during_writes_loses_no_acknowledged_write() {
         started.elapsed()
     );
     assert!(
-        tally.kills > kills() / 2,
-        "most writers must be killed mid-way"
+        tally.kills > kills() / 4,
+        "writers must be killed mid-way, not only after they finished"
     );
 }
 
