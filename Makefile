@@ -15,12 +15,15 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
 	libayatana-appindicator3-dev librsvg2-dev xvfb
 
-.PHONY: help setup deps-apt deps-ui deps-bench ui run test lint test-rust test-ui bench clean
+.PHONY: help setup deps-apt deps-ui deps-bench ui run test lint test-rust test-ui bench clean \
+	deps-cargo-tools test-fuzz test-deps fuzz crash
 
 help:
 	@echo "make run    set up, build and launch the desktop app on the default vault"
 	@echo "make test   set up, then run every check and test suite"
 	@echo "make bench  run the benchmarks (results in BENCHMARKS.md)"
+	@echo "make fuzz   fuzz every target for FUZZ_SECONDS each (default 600; see SECURITY.md)"
+	@echo "make crash  the crash suite at 500 kills per writer (make test runs 100)"
 
 # apt-get update first: the image's package lists can be stale, and installs then fail on
 # version conflicts. Nothing runs when every package is already installed.
@@ -66,7 +69,58 @@ test-rust: setup
 test-ui: deps-ui
 	cd ui && npm run check && npm test
 
-test: lint test-rust test-ui
+test: lint test-rust test-ui test-fuzz test-deps
+
+# Cargo tools the security checks use, from crates.io, installed once (versions pinned).
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_DENY_VERSION := 0.20.2
+deps-cargo-tools:
+	@cargo fuzz --version 2>/dev/null | grep -q "$(CARGO_FUZZ_VERSION)" || \
+	  $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+	@cargo deny --version 2>/dev/null | grep -q "$(CARGO_DENY_VERSION)" || \
+	  $(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION)
+
+# Fuzzing on the stable toolchain: cargo-fuzz with `--sanitizer none` needs no nightly flag
+# (AddressSanitizer would, and finds nothing more in safe Rust). Release code with debug
+# assertions, so overflows panic. The build and the corpus live in the target dir, outside
+# the clone, so warm runs start where the last one stopped.
+FUZZ_TARGETS := dotenv references agent_frames envelope
+FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
+FUZZ_FLAGS := --sanitizer none --release --debug-assertions --target-dir $(FUZZ_DIR)
+FUZZ_SECONDS ?= 600
+# A short run of each target on every `make test`.
+FUZZ_SHORT_SECONDS ?= 8
+
+define fuzz_run
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p "$(FUZZ_DIR)/corpus/$$t" "$(FUZZ_DIR)/artifacts/$$t"; \
+	  log="$(FUZZ_DIR)/$$t.log"; \
+	  if ! cargo fuzz run $(FUZZ_FLAGS) "$$t" "$(FUZZ_DIR)/corpus/$$t" -- \
+	      -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	      -artifact_prefix="$(FUZZ_DIR)/artifacts/$$t/" > "$$log" 2>&1; then \
+	    tail -40 "$$log"; echo "fuzz $$t FAILED: the input is in $(FUZZ_DIR)/artifacts/$$t/"; exit 1; \
+	  fi; \
+	  echo "fuzz $$t: $(1) s, $$(sed -n 's/^stat::number_of_executed_units: *//p' "$$log") execs, \
+	corpus $$(ls "$(FUZZ_DIR)/corpus/$$t" | wc -l) inputs, 0 crashes"; \
+	done
+endef
+
+test-fuzz: deps-cargo-tools
+	cargo fuzz build $(FUZZ_FLAGS)
+	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))
+
+fuzz: deps-cargo-tools
+	cargo fuzz build $(FUZZ_FLAGS)
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+# Licenses, bans (one version of each crypto crate) and sources (crates.io only), from the
+# local registry cache: no network. Advisories are not checked here (see SECURITY.md).
+test-deps: deps-cargo-tools
+	cargo deny --offline --log-level error check licenses bans sources
+
+crash: setup
+	$(CARGO) build --locked --workspace --bins
+	VAULT_CRASH_KILLS=500 $(CARGO) test --locked -p vault-tests --test crash -- --nocapture
 
 # Peers measured side by side (dotenvx from npm, hyperfine from Debian); see BENCHMARKS.md.
 deps-bench: bench/node_modules/.package-lock.json

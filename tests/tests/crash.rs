@@ -52,6 +52,9 @@ impl Rng {
     }
 }
 
+/// Items in the vault before writes turn to rotations only.
+const MAX_ITEMS: usize = 150;
+
 /// One user-visible change, as the user asked for it.
 #[derive(Clone, Debug)]
 enum Write {
@@ -89,12 +92,19 @@ impl Model {
         }
     }
 
-    /// The next write: mostly adds and rotations, sometimes a 20-entry import.
+    /// The next write: mostly adds and rotations, sometimes a 20-entry import. Past
+    /// [`MAX_ITEMS`] only rotations, so checking the whole vault after each kill stays cheap.
     fn next_write(&mut self, rng: &mut Rng) -> Write {
         self.counter += 1;
         let n = self.counter;
         let value = format!("value-{n}-{:016x}", rng.next());
+        let full = self.items.len() >= MAX_ITEMS;
         match rng.below(10) {
+            _ if full => {
+                let i = rng.below(self.items.len() as u64) as usize;
+                let name = self.items.keys().nth(i).cloned().unwrap_or_default();
+                Write::Rotate { name, value }
+            }
             0..=3 if !self.items.is_empty() => {
                 let i = rng.below(self.items.len() as u64) as usize;
                 let name = self.items.keys().nth(i).cloned().unwrap_or_default();

@@ -7,7 +7,7 @@
 //! of it is read. The agent never logs a request body, a password or a value.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
@@ -262,27 +262,15 @@ impl Agent {
         let mut reader = BufReader::new(&stream);
         let mut writer = &stream;
         loop {
-            let request = match read_frame(&mut reader, MAX_REQUEST_BYTES) {
-                Ok(Frame::Line(line)) => match serde_json::from_slice::<Request>(&line) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        if reply(&mut writer, &malformed(&e)).is_err() {
-                            return;
-                        }
-                        continue;
-                    }
-                },
-                Ok(Frame::TooLarge) => {
-                    let r = Response::error(&Error::Invalid(format!(
-                        "request larger than {} MiB",
-                        MAX_REQUEST_BYTES / (1024 * 1024)
-                    )));
-                    if reply(&mut writer, &r).is_err() {
+            let request = match next_request(&mut reader, MAX_REQUEST_BYTES) {
+                Incoming::Request(r) => r,
+                Incoming::Reject(response) => {
+                    if reply(&mut writer, &response).is_err() {
                         return;
                     }
                     continue;
                 }
-                Ok(Frame::Closed) | Err(_) => return,
+                Incoming::Closed => return,
             };
             let response = match request {
                 Request::Hello { .. } => Response::Hello {
@@ -336,6 +324,29 @@ impl Agent {
         }
         log!("stopped: {why}");
         std::process::exit(0)
+    }
+}
+
+/// One frame from a client: a request to answer, or the error reply to send instead.
+pub(crate) enum Incoming {
+    Request(Request),
+    Reject(Response),
+    Closed,
+}
+
+/// Reads the next request from a connection. Everything a client sends goes through here
+/// (the fuzz target `agent_frames` drives it with arbitrary bytes).
+pub(crate) fn next_request(reader: &mut impl BufRead, limit: usize) -> Incoming {
+    match read_frame(reader, limit) {
+        Ok(Frame::Line(line)) => match serde_json::from_slice::<Request>(&line) {
+            Ok(r) => Incoming::Request(r),
+            Err(e) => Incoming::Reject(malformed(&e)),
+        },
+        Ok(Frame::TooLarge) => Incoming::Reject(Response::error(&Error::Invalid(format!(
+            "request larger than {} MiB",
+            limit / (1024 * 1024)
+        )))),
+        Ok(Frame::Closed) | Err(_) => Incoming::Closed,
     }
 }
 
