@@ -14,8 +14,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Tauri 2 on Debian/Ubuntu, plus Xvfb for the window tests.
 APT_PACKAGES := build-essential pkg-config libwebkit2gtk-4.1-dev libxdo-dev libssl-dev \
 	libayatana-appindicator3-dev librsvg2-dev xvfb
+# The OAuth suites: Node runs the real authorization server (oidc-provider) and drives Debian's
+# chromium through playwright-core (never a downloaded browser).
+APT_PACKAGES += chromium
 
-.PHONY: help setup deps-apt deps-ui deps-bench ui run test lint test-rust test-ui bench clean \
+.PHONY: help setup deps-apt deps-ui deps-oauth deps-bench ui run test lint test-rust test-ui bench clean \
 	deps-cargo-tools test-fuzz test-deps fuzz crash
 
 help:
@@ -48,11 +51,18 @@ ui/node_modules/.package-lock.json: ui/package.json ui/package-lock.json
 	cd ui && npm ci --no-audit --no-fund
 	@touch $@
 
+# The local OAuth server and browser driver of the end-to-end suites (tests/oauth).
+deps-oauth: tests/oauth/node_modules/.package-lock.json
+
+tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oauth/package-lock.json
+	cd tests/oauth && npm ci --no-audit --no-fund
+	@touch $@
+
 # The desktop crate embeds ui/dist at compile time, so it is built before any workspace build.
 ui: deps-ui
 	cd ui && npm run build
 
-setup: deps-apt deps-ui ui
+setup: deps-apt deps-ui deps-oauth ui
 
 run: setup
 	$(CARGO) build --locked -p vault-cli -p vault-desktop
@@ -122,9 +132,10 @@ crash: setup
 	$(CARGO) build --locked --workspace --bins
 	VAULT_CRASH_KILLS=500 $(CARGO) test --locked -p vault-tests --test crash -- --nocapture
 
-# Peers measured side by side (dotenvx from npm, hyperfine from Debian); see BENCHMARKS.md.
+# Peers measured side by side (dotenvx from npm; hyperfine and oidc-agent from Debian); see
+# BENCHMARKS.md.
 deps-bench: bench/node_modules/.package-lock.json
-	$(call apt_install,hyperfine)
+	$(call apt_install,hyperfine oidc-agent-cli)
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund
@@ -133,6 +144,7 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 bench: setup deps-bench
 	$(CARGO) build --release --locked -p vault-cli
 	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
+	bench/oauth-token.sh
 	$(CARGO) bench --locked -p vault-core
 
 clean:

@@ -2,6 +2,8 @@
 # Whole-process benchmarks, side by side with peers in one hyperfine run each:
 #   - `vault run -- true` vs bare `true` vs `dotenvx run -f .env -- true` on the same 20 variables
 #   - `vault get NAME` against an unlocked agent
+#   - `vault ls` and a search on a 100,000-item vault, unlocking with the default KDF, and
+#     `vault import` of a 10,000-line .env
 # Prints a Markdown section for BENCHMARKS.md (machine, commands, medians, ratios).
 # Usage: bench/run.sh [path/to/release/vault]   (make bench builds it and runs this)
 set -euo pipefail
@@ -39,7 +41,25 @@ hyperfine -N --warmup 20 --runs 300 --export-json "$json" \
 hyperfine -N --warmup 3 --runs 30 --export-json "$work/dotenvx.json" \
   -n 'dotenvx run -f .env -- true' "$dotenvx run -q -f .env -- true" >/dev/null
 
-python3 - "$json" "$work/dotenvx.json" <<'PY'
+# A 100,000-item vault in the same agent (a second vault file).
+big=$work/big.db
+seq 1 100000 | awk '{printf "SERVICE_%d_API_KEY=sk-live-%08d-abcdefghijklmnopqrstuvwxyz0123\n", $1, $1}' > "$work/100k.env"
+head -n 10000 "$work/100k.env" > "$work/10k.env"
+"$vault" --vault "$big" --password-file "$work/pw" init --kdf minimum 2>/dev/null
+"$vault" --vault "$big" import "$work/100k.env" >/dev/null 2>&1
+"$vault" --vault "$big" ls >/dev/null                      # the first listing fills the cache
+hyperfine -N --warmup 3 --runs 20 --export-json "$work/large.json" \
+  -n 'vault ls (100k items)' "$vault --vault $big ls" \
+  -n 'vault ls --json (100k items)' "$vault --vault $big ls --json" \
+  -n 'vault ls service_4242_ (search, 100k items)' "$vault --vault $big ls service_4242_" >/dev/null
+hyperfine -N --runs 10 --export-json "$work/unlock.json" \
+  --prepare "$vault lock" \
+  -n 'vault unlock (default KDF)' "$vault --password-file $work/pw unlock" >/dev/null
+hyperfine -N --runs 10 --export-json "$work/import.json" \
+  --prepare "sh -c 'rm -f $work/imp.db; $vault --vault $work/imp.db --password-file $work/pw init --kdf minimum 2>/dev/null'" \
+  -n 'vault import (10,000 lines)' "$vault --vault $work/imp.db import $work/10k.env" >/dev/null
+
+python3 - "$json" "$work/dotenvx.json" "$work/large.json" "$work/unlock.json" "$work/import.json" <<'PY'
 import json, sys, platform, os
 rows = {}
 for path in sys.argv[1:]:
@@ -57,4 +77,8 @@ print()
 print(f"- `vault run -- true` overhead over bare `true`: {run - t:.2f} ms (goal <= 2 ms)")
 print(f"- `vault get` over bare `true`: {rows['vault get KEY_07'] - t:.2f} ms (goal <= 3 ms)")
 print(f"- dotenvx / vault run: {rows['dotenvx run -f .env -- true'] / run:.0f}x (goal >= 100x)")
+print(f"- `vault ls` on 100k items: {rows['vault ls (100k items)']:.0f} ms, search "
+      f"{rows['vault ls service_4242_ (search, 100k items)']:.1f} ms (goal <= 100 ms)")
+print(f"- unlock, default KDF: {rows['vault unlock (default KDF)']:.0f} ms (goal <= 600 ms)")
+print(f"- import of 10,000 lines: {rows['vault import (10,000 lines)']:.0f} ms (goal <= 2000 ms)")
 PY

@@ -213,7 +213,7 @@ fn a_thousand_malformed_or_oversized_frames_then_a_normal_request() {
         br#"{"type":"unlock","vault":"/v","password":42}"#,
         b"[]",
     ];
-    let huge = vec![b'x'; 8 * 1024 * 1024 + 10];
+    let huge = vec![b'x'; vault_agent::protocol::MAX_REQUEST_BYTES + 10];
     for i in 0..1000 {
         let frame: &[u8] = if i % 250 == 0 {
             &huge
@@ -391,6 +391,12 @@ fn an_upgraded_binary_restarts_its_agent() {
     run_copy(&["ls"]);
     let after = json(&run_copy(&["status", "--json"]))["agent"]["pid"].clone();
     assert_ne!(pid, after, "the agent of the replaced binary was retired");
+
+    // `vault agent --stop` stops an agent of any version.
+    std::fs::copy(bin("vault"), &staged).unwrap();
+    std::fs::rename(&staged, &exe).unwrap();
+    run_copy(&["agent", "--stop"]);
+    assert!(json(&run_copy(&["status", "--json"]))["agent"].is_null());
 }
 
 #[test]

@@ -204,6 +204,7 @@ fn request(vault: &std::path::Path, w: &Write) -> Request {
                 notes: String::new(),
                 rotation: Default::default(),
                 expires: None,
+                last_rotated: None,
             },
         },
         Write::Rotate { name, value } => Op::Rotate {

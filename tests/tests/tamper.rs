@@ -1,5 +1,6 @@
 //! Tampering with the vault file, byte by byte, as someone with write access to it would: every
-//! byte of every kind of sealed blob, of the wrapped key, of the KDF parameters and salt, and of
+//! byte of every kind of sealed blob (API key metadata and value, previous values, audit
+//! entries, OAuth provider configurations), of the wrapped key, of the KDF parameters and salt, and of
 //! the plaintext index columns, flipped in turn; blobs swapped between items, columns and
 //! vaults. Each case must end in exit code 5 with a message naming the file, no output on
 //! stdout (no wrong plaintext, nothing half-printed) and no panic, through the agent and in
@@ -24,6 +25,19 @@ fn vault() -> TestVault {
     v.add("beta", "beta-value-1", &[]);
     v.run_with_stdin(&["rotate", "alpha"], b"alpha-value-2")
         .ok();
+    // An OAuth provider configuration with a client secret (row 3).
+    v.run_with_stdin(
+        &[
+            "oauth",
+            "add",
+            "github",
+            "--client-id",
+            "Iv1.tamper",
+            "--client-secret-stdin",
+        ],
+        b"client-secret-value",
+    )
+    .ok();
     v
 }
 
@@ -191,6 +205,7 @@ const GET_ALPHA: &[&str] = &["get", "alpha"];
 const HISTORY: &[&str] = &["history", "alpha"];
 const LOG: &[&str] = &["log"];
 const LS: &[&str] = &["ls"];
+const OAUTH_LS: &[&str] = &["oauth", "ls"];
 
 fn sealed_blobs(mode: Mode) {
     let v = vault();
@@ -224,6 +239,13 @@ fn sealed_blobs(mode: Mode) {
             relock: false,
             command: LOG,
         },
+        Target {
+            table: "items",
+            column: "meta",
+            row: 3,
+            relock: false,
+            command: OAUTH_LS,
+        },
     ];
     let mut cases = 0;
     for t in &targets {
@@ -231,7 +253,7 @@ fn sealed_blobs(mode: Mode) {
     }
     still_whole(&v, mode);
     report(
-        "sealed blobs (items.meta, items.secret, item_versions, audit)",
+        "sealed blobs (items.meta, items.secret, item_versions, audit, provider meta)",
         mode,
         cases,
     );
@@ -510,6 +532,24 @@ fn swaps(mode: Mode) {
         ("items", "meta", 1),
         GET_ALPHA,
         "an audit entry as alpha's meta",
+    );
+    case(
+        ("items", "secret", 3),
+        ("items", "secret", 1),
+        GET_ALPHA,
+        "the provider's client secret as alpha's value",
+    );
+    case(
+        ("items", "meta", 3),
+        ("items", "meta", 1),
+        GET_ALPHA,
+        "the provider's configuration as alpha's meta",
+    );
+    case(
+        ("items", "meta", 1),
+        ("items", "meta", 3),
+        OAUTH_LS,
+        "alpha's meta as the provider's configuration",
     );
     // Between vaults: a second vault with the same password and the same item names.
     let other = vault();

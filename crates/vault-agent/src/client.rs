@@ -184,12 +184,20 @@ impl Client {
         let _ = write_frame(&mut self.writer, &Request::Quit);
     }
 
-    /// Asks the agent to exit (locking everything) and waits until it has gone.
-    pub fn quit(mut self, dir: &AgentDir) -> Result<(), AgentError> {
-        let pid = self.pid;
-        self.send_quit();
-        drop(self);
-        retire(dir, Some(pid))
+    /// Stops the user's agent, whatever its version (locking everything), and waits until it
+    /// has gone. Returns its pid, or `None` when no agent was running.
+    pub fn stop(dir: &AgentDir) -> Result<Option<u32>, AgentError> {
+        match Self::hello(dir)? {
+            None => Ok(None),
+            Some(Hello::Compatible(mut c)) => {
+                let pid = c.pid;
+                c.send_quit();
+                drop(c);
+                retire(dir, Some(pid)).map(|()| Some(pid))
+            }
+            // `hello` has already asked a stale agent to quit.
+            Some(Hello::Stale { pid }) => retire(dir, pid).map(|()| Some(pid.unwrap_or(0))),
+        }
     }
 
     /// Sends one request and reads its answer.

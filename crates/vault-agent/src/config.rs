@@ -24,14 +24,30 @@ pub struct Key {
 }
 
 pub const LOCK_AFTER: &str = "lock-after";
+pub const DUE_LEAD: &str = "due-lead";
 
 /// Every setting.
-pub const KEYS: &[Key] = &[Key {
-    name: LOCK_AFTER,
-    help: "lock the vault after this much idle time (e.g. 5m, 1h, never)",
-    default: "15m",
-    check: check_duration_or_never,
-}];
+pub const KEYS: &[Key] = &[
+    Key {
+        name: LOCK_AFTER,
+        help: "lock the vault after this much idle time (e.g. 5m, 1h, never)",
+        default: "15m",
+        check: check_duration_or_never,
+    },
+    Key {
+        name: DUE_LEAD,
+        help: "`vault due` and `vault status` warn this long before a key is due or expires (e.g. 14d, 4w)",
+        default: "14d",
+        check: check_days,
+    },
+];
+
+/// Whole days (`14d`, `2w`, `0`), stored as `Nd`.
+fn check_days(text: &str) -> Result<String, String> {
+    vault_core::rotation::parse_days(text.trim())
+        .map(|days| format!("{days}d"))
+        .map_err(|e| e.to_string())
+}
 
 fn check_duration_or_never(text: &str) -> Result<String, String> {
     parse_duration_or_never(text).map(|_| text.trim().to_owned())
@@ -104,6 +120,12 @@ impl Config {
     pub fn lock_after(&self) -> Result<Option<Duration>, AgentError> {
         parse_duration_or_never(&self.get(LOCK_AFTER)?)
             .map_err(|e| AgentError::Config(format!("{}: {LOCK_AFTER}: {e}", self.path.display())))
+    }
+
+    /// How many days ahead `vault due` warns; a bad value in the file is an error naming it.
+    pub fn due_lead_days(&self) -> Result<u32, AgentError> {
+        vault_core::rotation::parse_days(self.get(DUE_LEAD)?.trim())
+            .map_err(|e| AgentError::Config(format!("{}: {DUE_LEAD}: {e}", self.path.display())))
     }
 
     /// Checks and stores a value, writing the file atomically (0600).
@@ -200,6 +222,30 @@ mod tests {
         let mut again = again;
         again.unset(LOCK_AFTER).unwrap();
         assert_eq!(Config::load(&path).unwrap().get(LOCK_AFTER).unwrap(), "15m");
+    }
+
+    #[test]
+    fn due_lead_is_whole_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let mut c = Config::load(&path).unwrap();
+        assert_eq!(c.due_lead_days().unwrap(), 14);
+        assert_eq!(c.set(DUE_LEAD, " 2w ").unwrap(), "14d");
+        assert_eq!(c.set(DUE_LEAD, "30").unwrap(), "30d");
+        assert_eq!(Config::load(&path).unwrap().due_lead_days().unwrap(), 30);
+        for bad in ["soon", "36h", "6mo", "-1d"] {
+            assert!(c.set(DUE_LEAD, bad).is_err(), "{bad}");
+        }
+        fs::write(&path, "due-lead = \"fortnight\"\n").unwrap();
+        let err = Config::load(&path)
+            .unwrap()
+            .due_lead_days()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("due-lead") && err.contains("config.toml"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod dirs;
 mod frame;
+pub mod grants;
 pub mod hardening;
 pub mod protocol;
 pub mod server;
@@ -38,8 +39,8 @@ pub mod fuzzing {
         let mut out = Vec::new();
         loop {
             match next_request(&mut reader, limit) {
-                Incoming::Request(r) => out.push(Ok(r)),
-                Incoming::Reject(e) => out.push(Err(e)),
+                Incoming::Request(r) => out.push(Ok(*r)),
+                Incoming::Reject(e) => out.push(Err(*e)),
                 Incoming::Closed => return out,
             }
         }

@@ -10,10 +10,13 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use vault_core::attention::{DueReport, Reason};
 use vault_core::crypto::KdfParams;
-use vault_core::model::{ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, Version};
+use vault_core::model::{
+    ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, ProviderMeta, Version,
+};
 use vault_core::refs::Reference;
-use vault_core::{DueState, ErrorCode, RotationPolicy, SecretValue, Timestamp};
+use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
 
 /// The schema's identity: a fingerprint of this file's text, computed at build time, so two
 /// builds agree only when they speak exactly the same protocol. Nothing to bump by hand.
@@ -27,7 +30,7 @@ pub const BUILD: &str = concat!(
 );
 
 /// The largest request frame the agent reads; longer lines get an error reply.
-pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
 
 /// The largest response frame a client reads (an export of a large vault fits many times).
 pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
@@ -137,6 +140,67 @@ pub enum Op {
     Audit {
         limit: usize,
     },
+    /// The built-in OAuth provider presets.
+    OauthPresets,
+    /// The configured OAuth providers (never client secrets).
+    OauthProviders,
+    /// Adds (or with `replace`, replaces) a provider configuration: a preset, or any issuer
+    /// through discovery (done by the agent, which then stores the endpoints it found).
+    OauthAdd {
+        provider: NewProvider,
+    },
+    OauthRemove {
+        name: String,
+    },
+    /// Starts a login to `provider`, stored as grant `name` (default: the provider's name;
+    /// an existing grant of that name is replaced: a re-login). Answers `login_started` at once
+    /// with the URL to open (browser flow) or the code to enter (device flow); then send
+    /// `login_wait` with the login id to wait for the outcome.
+    LoginStart {
+        provider: String,
+        #[serde(default)]
+        name: Option<String>,
+        /// Empty: the provider's configured scopes.
+        #[serde(default)]
+        scopes: Vec<String>,
+        #[serde(default)]
+        device: bool,
+    },
+    /// Waits up to `timeout_secs` for a started login; answers `item` with the stored grant.
+    LoginWait {
+        login: u64,
+        timeout_secs: u64,
+    },
+    /// Abandons a started login (its callback server closes).
+    LoginCancel {
+        login: u64,
+    },
+    /// A valid access token of grant `name`, valid for at least `min_valid_secs` (or half the
+    /// token's lifetime, if shorter), refreshing it first when needed. One refresh per grant at
+    /// a time; a rotated refresh token is stored before the new access token is answered.
+    /// This is what a `vault://NAME` reference to a grant resolves through.
+    Token {
+        name: String,
+        #[serde(default = "default_min_valid")]
+        min_valid_secs: u64,
+    },
+    /// Refreshes a grant now, whatever its expiry.
+    Refresh {
+        name: String,
+    },
+    /// Revokes a grant at its provider (refresh token first, then access token) and deletes
+    /// it. A revocation failure is reported in the answer; the grant is deleted anyway.
+    Logout {
+        name: String,
+    },
+    /// What needs attention (expired, overdue, due within `lead_days`), most urgent first,
+    /// optionally only items with `tag`. Does not count as use: polling it (`vault status`, a
+    /// cron `vault due --check`, the desktop app) never keeps a vault from locking when idle.
+    Due {
+        lead_days: u32,
+        #[serde(default)]
+        tag: Option<String>,
+    },
     /// Values for `vault run`, `vault env` and `vault inject`, in one round trip: every
     /// reference (answered in order), every env name of the named items, and the items of the
     /// tags. Unresolvable references are answered one by one, so the client can name them all.
@@ -154,6 +218,13 @@ pub enum Op {
         #[serde(default)]
         program: Option<String>,
     },
+}
+
+impl Op {
+    /// Whether answering this op leaves the idle timer alone.
+    pub fn is_passive(&self) -> bool {
+        matches!(self, Op::Due { .. })
+    }
 }
 
 /// One reference's answer.
@@ -176,9 +247,63 @@ pub struct Injection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attention {
     pub item: String,
-    pub state: DueState,
+    pub reason: Reason,
     /// Since when: the due date or the expiry.
-    pub since: Option<Timestamp>,
+    pub since: Timestamp,
+}
+
+fn default_min_valid() -> u64 {
+    60
+}
+
+/// A provider configuration as sent by `vault oauth add`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NewProvider {
+    pub name: String,
+    /// A built-in preset (`github`, ...). Without it, `issuer` is required.
+    #[serde(default)]
+    pub preset: Option<String>,
+    /// An issuer URL, discovered through OIDC Discovery, then RFC 8414.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<WireSecret>,
+    /// Default scopes; empty: the preset's, or `openid email offline_access` where supported.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub replace: bool,
+}
+
+/// A built-in provider, for pickers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PresetInfo {
+    pub id: String,
+    pub title: String,
+    pub default_scopes: Vec<String>,
+    /// Where to register an app and get a client id.
+    pub console: String,
+    pub client_secret_required: bool,
+    pub device_flow: bool,
+}
+
+/// What the user must do to finish a started login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginPrompt {
+    /// Pass to `login_wait`.
+    pub login: u64,
+    /// Browser flow: the URL to open (always shown too). Device flow: where to enter the code.
+    pub url: String,
+    /// Device flow: the code to enter at `url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_code: Option<String>,
+    /// Device flow: `url` with the code filled in, when the provider offers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_complete: Option<String>,
+    /// How long the login can be completed for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_secs: Option<u64>,
 }
 
 /// A new API key as sent to the agent.
@@ -198,6 +323,9 @@ pub struct NewKey {
     pub rotation: RotationPolicy,
     #[serde(default)]
     pub expires: Option<Timestamp>,
+    /// When the value was issued, if before now: the first due date counts from it.
+    #[serde(default)]
+    pub last_rotated: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -258,6 +386,36 @@ pub enum Response {
     },
     Audit {
         entries: Vec<AuditEntry>,
+    },
+    Presets {
+        presets: Vec<PresetInfo>,
+    },
+    Providers {
+        providers: Vec<ProviderMeta>,
+    },
+    Provider {
+        provider: ProviderMeta,
+    },
+    LoginStarted {
+        prompt: LoginPrompt,
+    },
+    /// An access token, and the grant's metadata after any refresh.
+    Token {
+        item: Item,
+        value: WireSecret,
+        /// Set when the token could not be refreshed but the current one is still valid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        warning: Option<String>,
+    },
+    LoggedOut {
+        /// Whether the provider confirmed the revocation (false: it has no revocation endpoint,
+        /// or revocation failed; see `problem`).
+        revoked: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
+    },
+    Due {
+        report: DueReport,
     },
     Resolved {
         references: Vec<Resolution>,

@@ -107,6 +107,7 @@ pub fn run(
     });
     spawn_signal_handler(&agent)?;
     spawn_ticker(&agent);
+    spawn_refresher(&agent);
     spawn_audit_writer(&agent, audit_rx);
 
     let me = rustix::process::getuid();
@@ -263,7 +264,7 @@ impl Agent {
         let mut writer = &stream;
         loop {
             let request = match next_request(&mut reader, MAX_REQUEST_BYTES) {
-                Incoming::Request(r) => r,
+                Incoming::Request(r) => *r,
                 Incoming::Reject(response) => {
                     if reply(&mut writer, &response).is_err() {
                         return;
@@ -329,8 +330,8 @@ impl Agent {
 
 /// One frame from a client: a request to answer, or the error reply to send instead.
 pub(crate) enum Incoming {
-    Request(Request),
-    Reject(Response),
+    Request(Box<Request>),
+    Reject(Box<Response>),
     Closed,
 }
 
@@ -339,13 +340,15 @@ pub(crate) enum Incoming {
 pub(crate) fn next_request(reader: &mut impl BufRead, limit: usize) -> Incoming {
     match read_frame(reader, limit) {
         Ok(Frame::Line(line)) => match serde_json::from_slice::<Request>(&line) {
-            Ok(r) => Incoming::Request(r),
-            Err(e) => Incoming::Reject(malformed(&e)),
+            Ok(r) => Incoming::Request(Box::new(r)),
+            Err(e) => Incoming::Reject(Box::new(malformed(&e))),
         },
-        Ok(Frame::TooLarge) => Incoming::Reject(Response::error(&Error::Invalid(format!(
-            "request larger than {} MiB",
-            limit / (1024 * 1024)
-        )))),
+        Ok(Frame::TooLarge) => {
+            Incoming::Reject(Box::new(Response::error(&Error::Invalid(format!(
+                "request larger than {} MiB (import a file this large with --no-agent)",
+                limit / (1024 * 1024)
+            )))))
+        }
         Ok(Frame::Closed) | Err(_) => Incoming::Closed,
     }
 }
@@ -383,6 +386,36 @@ fn spawn_signal_handler(agent: &Arc<Agent>) -> Result<(), AgentError> {
         })
         .map_err(|e| AgentError::io("cannot start the signal thread", e))?;
     Ok(())
+}
+
+/// How often the agent looks for OAuth grants to refresh, and how long before expiry it
+/// refreshes them (capped at half a token's lifetime).
+const REFRESH_TICK: Duration = Duration::from_secs(15);
+const REFRESH_AHEAD: jiff::SignedDuration = jiff::SignedDuration::from_secs(5 * 60);
+
+/// Refreshes OAuth grants ahead of expiry while unlocked, so `vault token` and `vault run`
+/// rarely wait for a provider. Its own thread: a slow provider must not delay the idle lock.
+/// Background accesses do not count as use, so they never keep the vault unlocked.
+fn spawn_refresher(agent: &Arc<Agent>) {
+    let agent = Arc::clone(agent);
+    let spawned = std::thread::Builder::new()
+        .name("vault-agent-refresh".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(REFRESH_TICK);
+                if !agent.service.is_unlocked() {
+                    continue;
+                }
+                for (name, result) in agent.service.refresh_due(REFRESH_AHEAD) {
+                    if let Err(e) = result {
+                        log!("could not refresh grant {name}: {}", e.message);
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        log!("cannot start the refresh thread, grants refresh on use only: {e}");
+    }
 }
 
 /// Writes the audit entries of runs shortly after they are answered, gathering a burst of runs

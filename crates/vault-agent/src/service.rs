@@ -5,19 +5,21 @@
 //! agent's connection threads, so it locks internally, and it never holds its lock across a
 //! key derivation: one client typing a password does not stall the others.
 
-use std::collections::HashMap;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use jiff::SignedDuration;
+use vault_core::attention;
 use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
 use vault_core::refs::Reference;
-use vault_core::{DueState, Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv, rotation};
+use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
+use crate::grants::{Failure, Grants, VaultAccess};
 use crate::protocol::{
     Attention, BUILD, Injection, NewKey, Op, PROTOCOL, Request, Resolution, Response, VaultStatus,
     WireSecret,
@@ -34,6 +36,8 @@ pub struct Service {
     clock: Clock,
     /// Subscribers to lock-state changes; a closed receiver is dropped at the next change.
     watchers: Mutex<Vec<Sender<Vec<VaultStatus>>>>,
+    /// OAuth: logins in progress, per-grant refresh locks, back-off.
+    grants: Grants,
     /// Audit entries of runs, written after the answer has gone (see [`Self::defer_writes`]).
     deferred: Mutex<Vec<(PathBuf, AuditEvent, Timestamp)>>,
     defer: AtomicBool,
@@ -66,6 +70,7 @@ impl Service {
             }),
             clock,
             watchers: Mutex::new(Vec::new()),
+            grants: Grants::new(),
             deferred: Mutex::new(Vec::new()),
             defer: AtomicBool::new(false),
         }
@@ -251,7 +256,20 @@ impl Service {
                     Err(e) => Response::error(&e),
                 }
             }
+            Request::Vault { vault, op } if is_oauth(&op) => self.oauth(vault, op),
             Request::Vault { vault, op } => {
+                // OAuth grants among the values asked for get their tokens first (refreshing,
+                // with network I/O, outside the service lock); the rest is answered under it.
+                let tokens = match &op {
+                    Op::Resolve {
+                        references,
+                        items,
+                        tags,
+                        min_valid_secs,
+                        ..
+                    } => self.grant_tokens(&vault, references, items, tags, *min_valid_secs),
+                    _ => GrantTokens::new(),
+                };
                 if matches!(op, Op::Audit { .. }) {
                     // The log shows every run, including those answered a moment ago.
                     self.write_deferred();
@@ -263,11 +281,14 @@ impl Service {
                     Some(Err(e)) => return Response::error(&e),
                     Some(Ok(true)) => {
                         if let Some(v) = state.unlocked.get_mut(&vault) {
-                            let (response, audit) = match run(v, op, now) {
+                            let passive = op.is_passive();
+                            let (response, audit) = match run(v, op, now, &tokens) {
                                 Ok(r) => r,
                                 Err(e) => (Response::error(&e), None),
                             };
-                            state.last_used = Instant::now();
+                            if !passive {
+                                state.last_used = Instant::now();
+                            }
                             drop(state);
                             if let Some(event) = audit {
                                 self.deferred
@@ -301,6 +322,254 @@ impl Service {
     }
 }
 
+/// Operations answered by [`Grants`]: they may talk to a provider, so they run outside any
+/// single vault access.
+fn is_oauth(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::OauthPresets
+            | Op::OauthProviders
+            | Op::OauthAdd { .. }
+            | Op::OauthRemove { .. }
+            | Op::LoginStart { .. }
+            | Op::LoginWait { .. }
+            | Op::LoginCancel { .. }
+            | Op::Token { .. }
+            | Op::Refresh { .. }
+            | Op::Logout { .. }
+    )
+}
+
+/// An unlocked vault of this service, reached by path; each access takes the service lock
+/// for that call only, so a grant's network I/O never blocks other clients.
+struct Shared<'a> {
+    service: &'a Service,
+    path: PathBuf,
+    /// Whether an access counts as use for the idle lock (not for background refreshes).
+    touch: bool,
+}
+
+impl VaultAccess for Shared<'_> {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut Vault) -> vault_core::Result<T>,
+    ) -> vault_core::Result<T> {
+        self.service.with_vault(&self.path, self.touch, f)
+    }
+}
+
+impl Service {
+    /// Runs `f` on the unlocked vault at `path` under the service lock, as a vault operation
+    /// does: a vault replaced on disk is forgotten, a locked one answers `locked`.
+    fn with_vault<T>(
+        &self,
+        path: &Path,
+        touch: bool,
+        f: impl FnOnce(&mut Vault) -> vault_core::Result<T>,
+    ) -> vault_core::Result<T> {
+        let mut state = self.state();
+        match state.unlocked.get(path).map(Vault::is_current) {
+            Some(Err(e)) => return Err(e),
+            Some(Ok(true)) => {
+                if let Some(v) = state.unlocked.get_mut(path) {
+                    let result = f(v);
+                    if touch {
+                        state.last_used = Instant::now();
+                    }
+                    return result;
+                }
+            }
+            Some(Ok(false)) => {
+                let dropped = state.unlocked.remove(path);
+                drop(state);
+                drop(dropped);
+                self.notify();
+            }
+            None => drop(state),
+        }
+        LockedVault::open(path)?;
+        Err(Error::Locked)
+    }
+
+    fn oauth(&self, vault: PathBuf, op: Op) -> Response {
+        let grants = &self.grants;
+        let mut v = Shared {
+            service: self,
+            path: vault,
+            touch: true,
+        };
+        let clock: &dyn Fn() -> Timestamp = self.clock.as_ref();
+        let result: Result<Response, Failure> = (|| {
+            // Everything needs the vault unlocked (presets too: one rule for clients).
+            v.with(|_| Ok(()))?;
+            Ok(match op {
+                Op::OauthPresets => Response::Presets {
+                    presets: Grants::presets(),
+                },
+                Op::OauthProviders => Response::Providers {
+                    providers: v.with(|vault| vault.providers())?,
+                },
+                Op::OauthAdd { provider } => Response::Provider {
+                    provider: grants.add_provider(&mut v, provider, clock())?,
+                },
+                Op::OauthRemove { name } => {
+                    let now = clock();
+                    v.with(|vault| vault.remove_provider(&name, now))?;
+                    Response::Ok
+                }
+                Op::LoginStart {
+                    provider,
+                    name,
+                    scopes,
+                    device,
+                } => Response::LoginStarted {
+                    prompt: grants.login_start(&mut v, &provider, name, scopes, device)?,
+                },
+                Op::LoginWait {
+                    login,
+                    timeout_secs,
+                } => Response::Item {
+                    item: grants.login_wait(
+                        &mut v,
+                        login,
+                        Duration::from_secs(timeout_secs),
+                        clock,
+                    )?,
+                },
+                Op::LoginCancel { login } => {
+                    grants.login_cancel(login);
+                    Response::Ok
+                }
+                Op::Token {
+                    name,
+                    min_valid_secs,
+                } => {
+                    let secs = i64::try_from(min_valid_secs).unwrap_or(i64::MAX);
+                    let t = grants.token(&mut v, &name, SignedDuration::from_secs(secs), clock)?;
+                    Response::Token {
+                        item: t.item,
+                        value: WireSecret::new(t.value),
+                        warning: t.warning,
+                    }
+                }
+                Op::Refresh { name } => {
+                    let t = grants.refresh_now(&mut v, &name, clock)?;
+                    Response::Token {
+                        item: t.item,
+                        value: WireSecret::new(t.value),
+                        warning: t.warning,
+                    }
+                }
+                Op::Logout { name } => {
+                    let o = grants.logout(&mut v, &name, clock)?;
+                    Response::LoggedOut {
+                        revoked: o.revoked,
+                        problem: o.problem,
+                    }
+                }
+                _ => Response::Error {
+                    code: vault_core::ErrorCode::Internal,
+                    message: "not an OAuth operation".into(),
+                },
+            })
+        })();
+        result.unwrap_or_else(|f| Response::Error {
+            code: f.code,
+            message: f.message,
+        })
+    }
+
+    /// Access tokens of every grant a `resolve` names (by reference, by name or by tag),
+    /// refreshed as needed, each through the grant's single flight.
+    fn grant_tokens(
+        &self,
+        vault: &Path,
+        references: &[Reference],
+        items: &[String],
+        tags: &[String],
+        min_valid_secs: u64,
+    ) -> GrantTokens {
+        let mut v = Shared {
+            service: self,
+            path: vault.to_owned(),
+            touch: true,
+        };
+        let Ok(all) = v.with(|vault| vault.items()) else {
+            // Locked or unreadable: the resolve itself reports it.
+            return GrantTokens::new();
+        };
+        let named: BTreeSet<String> = references
+            .iter()
+            .map(|r| vault_core::names::fold(&r.item))
+            .chain(items.iter().map(|n| vault_core::names::fold(n)))
+            .collect();
+        let min_valid =
+            SignedDuration::from_secs(i64::try_from(min_valid_secs).unwrap_or(i64::MAX));
+        let mut out = GrantTokens::new();
+        for item in all {
+            let ItemMeta::Grant(g) = &item.meta else {
+                continue;
+            };
+            let folded = vault_core::names::fold(&g.name);
+            if !named.contains(&folded) && !g.tags.iter().any(|t| tags.contains(t)) {
+                continue;
+            }
+            let result = self
+                .grants
+                .token(&mut v, &g.name, min_valid, self.clock.as_ref())
+                .map(|t| PrefetchedToken {
+                    name: g.name.clone(),
+                    env: g.env.clone(),
+                    value: t.value,
+                })
+                .map_err(|f| f.message);
+            out.insert(folded, result);
+        }
+        out
+    }
+
+    /// A valid access token of grant `name` in the vault at `vault`: the call behind
+    /// [`Op::Token`], for code inside the agent (such as the `vault://` reference resolver of
+    /// `vault run`). Refreshes first when the token expires within `min_valid` (capped at half
+    /// its lifetime); single-flight per grant; counts as use of the vault.
+    pub fn grant_token(
+        &self,
+        vault: &Path,
+        name: &str,
+        min_valid: SignedDuration,
+    ) -> Result<crate::grants::ValidToken, Failure> {
+        let mut v = Shared {
+            service: self,
+            path: vault.to_owned(),
+            touch: true,
+        };
+        self.grants
+            .token(&mut v, name, min_valid, self.clock.as_ref())
+    }
+
+    /// Refreshes, in every unlocked vault, the grants that expire within `lead` (with back-off
+    /// after transient failures). The agent calls this on a timer while unlocked; returns the
+    /// grants it tried and how each went.
+    pub fn refresh_due(&self, lead: SignedDuration) -> Vec<(String, Result<(), Failure>)> {
+        let paths: Vec<PathBuf> = self.state().unlocked.keys().cloned().collect();
+        let clock: &dyn Fn() -> Timestamp = self.clock.as_ref();
+        let mut report = Vec::new();
+        for path in paths {
+            let mut v = Shared {
+                service: self,
+                path,
+                touch: false,
+            };
+            report.extend(self.grants.refresh_due(&mut v, lead, clock));
+        }
+        report
+    }
+}
+
 impl State {
     fn statuses(&self, now: Instant) -> Vec<VaultStatus> {
         let left = self.lock_after.map(|after| {
@@ -327,7 +596,12 @@ fn secret(value: vault_core::SecretValue) -> WireSecret {
 }
 
 /// Runs one operation; the second value is an audit entry to write after answering.
-fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<(Response, Option<AuditEvent>), Error> {
+fn run(
+    v: &mut Vault,
+    op: Op,
+    now: Timestamp,
+    tokens: &GrantTokens,
+) -> Result<(Response, Option<AuditEvent>), Error> {
     if let Op::Resolve {
         references,
         items,
@@ -336,7 +610,7 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<(Response, Option<AuditE
         program,
     } = op
     {
-        let (response, used) = resolve(v, references, items, tags, now)?;
+        let (response, used) = resolve(v, references, items, tags, now, tokens)?;
         // Only a run that was handed values is worth a line in the log.
         let audit = program
             .filter(|_| !used.is_empty())
@@ -352,19 +626,9 @@ fn run(v: &mut Vault, op: Op, now: Timestamp) -> Result<(Response, Option<AuditE
 fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
     Ok(match op {
         Op::Ping => Response::Ok,
-        Op::List { query, tag } => {
-            let needle = query.as_deref().map(str::to_lowercase);
-            let items = v
-                .items()?
-                .into_iter()
-                .filter(|i| needle.as_deref().is_none_or(|n| i.meta.matches(n)))
-                .filter(|i| {
-                    tag.as_deref()
-                        .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
-                })
-                .collect();
-            Response::Items { items }
-        }
+        Op::List { query, tag } => Response::Items {
+            items: v.search(query.as_deref(), tag.as_deref())?,
+        },
         Op::Describe { name } => Response::Item {
             item: v.item(&name)?,
         },
@@ -388,6 +652,7 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 notes,
                 rotation,
                 expires,
+                last_rotated,
             } = key;
             let new = NewApiKey {
                 name,
@@ -398,6 +663,7 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
                 notes,
                 rotation,
                 expires,
+                last_rotated,
             };
             Response::Item {
                 item: v.add_api_key(new, now)?,
@@ -457,6 +723,30 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         Op::Audit { limit } => Response::Audit {
             entries: v.audit_log(limit)?,
         },
+        Op::Due { lead_days, tag } => {
+            let items: Vec<_> = v
+                .items()?
+                .into_iter()
+                .filter(|i| {
+                    tag.as_deref()
+                        .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
+                })
+                .collect();
+            Response::Due {
+                report: attention::report(&items, now, lead_days),
+            }
+        }
+        // Routed to `Service::oauth` before this point.
+        Op::OauthPresets
+        | Op::OauthProviders
+        | Op::OauthAdd { .. }
+        | Op::OauthRemove { .. }
+        | Op::LoginStart { .. }
+        | Op::LoginWait { .. }
+        | Op::LoginCancel { .. }
+        | Op::Token { .. }
+        | Op::Refresh { .. }
+        | Op::Logout { .. } => return Err(Error::Invalid("not a vault operation".into())),
         Op::Resolve { .. } => {
             return Err(Error::Invalid("resolve is answered by `run`".into()));
         }
@@ -471,12 +761,29 @@ fn resolve(
     items: Vec<String>,
     tags: Vec<String>,
     now: Timestamp,
+    tokens: &GrantTokens,
 ) -> Result<(Response, BTreeSet<String>), Error> {
     let mut used = BTreeMap::new();
+    let mut used_grants = BTreeSet::new();
     let mut answers = Vec::with_capacity(references.len());
     for r in references {
         answers.push(match lookup(v, &r.item) {
-            Ok(Some(key)) => match key.field(r.field.as_deref().unwrap_or("value")) {
+            Ok(Found::Grant) => match (r.field.as_deref(), grant_token(tokens, &r.item)) {
+                (None | Some("value" | "token"), Ok(t)) => {
+                    used_grants.insert(t.name.clone());
+                    Resolution::Value {
+                        item: t.name.clone(),
+                        value: secret(t.value.clone()),
+                    }
+                }
+                (Some(field), Ok(_)) => Resolution::Unresolved {
+                    message: format!("{r}: an OAuth grant has no field {field:?}; use its token"),
+                },
+                (_, Err(message)) => Resolution::Unresolved {
+                    message: format!("{r}: {message}"),
+                },
+            },
+            Ok(Found::Key(key)) => match key.field(r.field.as_deref().unwrap_or("value")) {
                 Ok(value) => {
                     let item = key.meta.name.clone();
                     used.insert(item.clone(), key.meta);
@@ -489,7 +796,7 @@ fn resolve(
                     message: format!("{r}: {e}"),
                 },
             },
-            Ok(None) => Resolution::Unresolved {
+            Ok(Found::Missing) => Resolution::Unresolved {
                 message: format!("{r}: no item named {:?}", r.item),
             },
             Err(e) => return Err(e),
@@ -498,10 +805,12 @@ fn resolve(
     let mut selected = Vec::new();
     let mut missing = Vec::new();
     let mut keys = Vec::new();
+    let mut grants = Vec::new();
     for name in items {
         match lookup(v, &name)? {
-            Some(key) => keys.push(key),
-            None => missing.push(format!("no item named {name:?}")),
+            Found::Key(key) => keys.push(*key),
+            Found::Grant => grants.push(name),
+            Found::Missing => missing.push(format!("no item named {name:?}")),
         }
     }
     for tag in tags {
@@ -514,9 +823,26 @@ fn resolve(
             missing.push(format!("no item is tagged {tag:?}"));
         }
         for item in tagged {
-            if let Some(key) = lookup(v, item.meta.name())? {
-                keys.push(key);
+            match lookup(v, item.meta.name())? {
+                Found::Key(key) => keys.push(*key),
+                Found::Grant => grants.push(item.meta.name().to_owned()),
+                Found::Missing => {}
             }
+        }
+    }
+    for name in grants {
+        match grant_token(tokens, &name) {
+            Ok(t) => {
+                for env in &t.env {
+                    selected.push(Injection {
+                        env: env.clone(),
+                        item: t.name.clone(),
+                        value: secret(t.value.clone()),
+                    });
+                }
+                used_grants.insert(t.name.clone());
+            }
+            Err(message) => missing.push(format!("{name}: {message}")),
         }
     }
     for key in keys {
@@ -529,19 +855,14 @@ fn resolve(
         }
         used.insert(key.meta.name.clone(), key.meta);
     }
-    let lead = rotation::lead_days(rotation::DEFAULT_LEAD_DAYS);
+    // Only what is already past: a run is no place for "due soon".
     let attention = used
         .values()
         .filter_map(|meta| {
-            let schedule = meta.schedule();
-            match schedule.state(now, lead) {
-                DueState::Expired => Some((DueState::Expired, schedule.expires)),
-                DueState::Overdue => Some((DueState::Overdue, schedule.due)),
-                DueState::DueSoon | DueState::Ok => None,
-            }
-            .map(|(state, since)| Attention {
+            let (reason, since) = meta.schedule().check(now, jiff::SignedDuration::ZERO)?;
+            Some(Attention {
                 item: meta.name.clone(),
-                state,
+                reason,
                 since,
             })
         })
@@ -552,15 +873,45 @@ fn resolve(
         missing,
         attention,
     };
-    Ok((response, used.into_keys().collect()))
+    let mut names: BTreeSet<String> = used.into_keys().collect();
+    names.extend(used_grants);
+    Ok((response, names))
 }
 
-/// An API key by name; `None` when there is no such item.
-fn lookup(v: &Vault, name: &str) -> Result<Option<ApiKey>, Error> {
+/// What a name is in the vault.
+enum Found {
+    Key(Box<ApiKey>),
+    /// An OAuth grant: its token comes from the prefetched [`GrantTokens`].
+    Grant,
+    Missing,
+}
+
+fn lookup(v: &Vault, name: &str) -> Result<Found, Error> {
     match v.api_key(name) {
-        Ok(k) => Ok(Some(k)),
-        Err(Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e),
+        Ok(k) => Ok(Found::Key(Box::new(k))),
+        Err(Error::NotFound { .. }) => Ok(Found::Missing),
+        Err(e) => match v.item(name) {
+            Ok(item) if item.meta.as_grant().is_some() => Ok(Found::Grant),
+            _ => Err(e),
+        },
+    }
+}
+
+/// A grant's access token, fetched (and refreshed) before the resolve ran.
+struct PrefetchedToken {
+    name: String,
+    env: Vec<String>,
+    value: vault_core::SecretValue,
+}
+
+/// Grant tokens by folded name, or why there is none.
+type GrantTokens = HashMap<String, Result<PrefetchedToken, String>>;
+
+fn grant_token<'a>(tokens: &'a GrantTokens, name: &str) -> Result<&'a PrefetchedToken, String> {
+    match tokens.get(&vault_core::names::fold(name)) {
+        Some(Ok(t)) => Ok(t),
+        Some(Err(message)) => Err(message.clone()),
+        None => Err("the grant appeared while resolving; try again".into()),
     }
 }
 
@@ -679,5 +1030,72 @@ mod tests {
         let _ = events.recv().unwrap();
         assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(86_400 * 365)));
         assert!(s.is_unlocked(), "lock-after never: stays unlocked");
+    }
+
+    #[test]
+    fn asking_what_is_due_does_not_keep_the_vault_unlocked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let s = service();
+        s.set_lock_after(Some(Duration::from_secs(60)));
+        s.handle(Request::Init {
+            vault: path.clone(),
+            password: pw(),
+            kdf: KdfParams::MINIMUM,
+        });
+        let op = |op: Op| {
+            s.handle(Request::Vault {
+                vault: path.clone(),
+                op,
+            })
+        };
+        let mut key = NewKey {
+            name: "old".into(),
+            value: WireSecret::new(SecretValue::new("v")),
+            env: vec![],
+            service: None,
+            tags: vec!["ci".into()],
+            notes: String::new(),
+            rotation: vault_core::RotationPolicy::Every { days: 30 },
+            expires: None,
+            last_rotated: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+        };
+        assert!(matches!(
+            op(Op::Add { key: key.clone() }),
+            Response::Item { .. }
+        ));
+        key.name = "new".into();
+        key.tags = vec![];
+        key.last_rotated = None;
+        assert!(matches!(op(Op::Add { key }), Response::Item { .. }));
+        // Used 50 s ago; a due query now must not restart the 60 s.
+        let used = Instant::now();
+        std::thread::sleep(Duration::from_millis(20));
+        let report = match op(Op::Due {
+            lead_days: 14,
+            tag: None,
+        }) {
+            Response::Due { report } => report,
+            other => unreachable!("{other:?}"),
+        };
+        // The service's clock says 2026-05-01: `old` (due 01-31) is overdue, `new` is fine.
+        assert_eq!(report.counts.overdue, 1);
+        assert_eq!(report.items[0].name, "old");
+        assert_eq!(report.now, "2026-05-01T00:00:00Z".parse().unwrap());
+        assert!(
+            s.lock_if_idle(used + Duration::from_secs(60)),
+            "the due query did not count as use"
+        );
+        // Filtered by tag, and answered `locked` once locked.
+        assert!(matches!(
+            op(Op::Due {
+                lead_days: 14,
+                tag: Some("nope".into())
+            }),
+            Response::Error {
+                code: ErrorCode::Locked,
+                ..
+            }
+        ));
     }
 }

@@ -10,9 +10,13 @@ Examples:
   vault add openai --env OPENAI_API_KEY       store a key (value typed at a hidden prompt)
   pbpaste | vault add stripe --tag billing    store a key read from stdin
   vault ls                                    list items and their rotation state
+  vault due --check                           fail (exit 9) when a key is overdue or expired
   vault get openai                            print a value
   vault import .env --tag myapp               move a .env file into the vault
-  vault export --format env --yes > backup.env";
+  vault export --format env --yes > backup.env
+  vault oauth add github --client-id ID --client-secret-stdin
+  vault login github                          log in through the browser; stores a grant
+  vault token github                          print a valid access token (refreshed when needed)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,7 +40,11 @@ Examples:
         "  6  already exists (an item name, or a vault at that path)\n",
         "  7  the vault is busy (another process holds its write lock)\n",
         "  8  the vault is locked and no password could be asked for\n",
+        "  9  `vault due --check`: an item is overdue for rotation or expired\n",
         "  10 cancelled at a confirmation prompt\n",
+        "  11 an OAuth grant needs a new login (`vault login`)\n",
+        "  12 the OAuth provider is unreachable or failing; try again later\n",
+        "  13 an OAuth login was refused, forged or not completed in time\n",
         "  vault run: the command's status; 125 if it could not be started (126: not \
          executable, 127: not found)",
     )
@@ -87,8 +95,14 @@ pub enum Command {
 
     /// Store an API key (the value is read from a hidden prompt or stdin, never from arguments)
     #[command(
+        long_about = "Store an API key. The value is read from a hidden prompt or stdin, never \
+                      from arguments.\n\nA value in a known format (OpenAI, Anthropic, GitHub, \
+                      Stripe, AWS, Slack, Google, ...) is recognised locally, never sent anywhere: \
+                      unless given, the environment variable name, the service and the rotation \
+                      interval come from it, and vault says so on stderr.",
         after_help = "Examples:\n  vault add openai --env OPENAI_API_KEY --rotate-every 90d\n  \
-                            printf %s \"$KEY\" | vault add stripe --tag billing --expires 2027-01-31"
+                            printf %s \"$KEY\" | vault add stripe --tag billing --expires 2027-01-31\n  \
+                            vault add old-aws --last-rotated 2026-01-15   a key issued before today"
     )]
     Add {
         name: String,
@@ -185,6 +199,36 @@ pub enum Command {
         /// The version to restore [default: the one before the current]
         #[arg(long, value_name = "VERSION")]
         to: Option<u32>,
+    },
+
+    /// Show what needs attention: keys expired, overdue for rotation, or due soon
+    #[command(
+        long_about = "Show what needs attention, most urgent first: keys whose hard expiry has \
+                      passed, keys overdue for rotation (last rotated + interval), and keys due \
+                      or expiring within the lead time.\n\nThe interval of a key is set with \
+                      --rotate-every on `vault add` / `vault edit` (default 90 days, or the \
+                      provider's when its format is known). Record a new value with `vault \
+                      rotate NAME`.",
+        after_help = "Examples:\n  vault due                      overdue, expired and due within 14 days\n  \
+                      vault due --lead 30d --json    a month ahead, as JSON for scripts\n  \
+                      vault due --check || notify-send 'vault: rotate your keys'\n\n\
+                      Exit codes: with --check, 9 when anything is overdue or expired (items \
+                      only due soon do not fail); otherwise as for every command."
+    )]
+    Due {
+        /// Warn this long before a due date or expiry: 14d, 2w, 0 [default: the due-lead
+        /// setting, 14d]
+        #[arg(long, value_name = "DAYS")]
+        lead: Option<String>,
+        /// Exit with code 9 when anything is overdue or expired (for cron and CI); print
+        /// nothing when nothing needs attention
+        #[arg(long)]
+        check: bool,
+        /// Only items with this tag
+        #[arg(long, short)]
+        tag: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 
     /// Change the master password (items are not re-encrypted; only the data key is re-wrapped)
@@ -310,6 +354,61 @@ starting it, 126 if it is not executable, 127 if it was not found."
         json: bool,
     },
 
+    /// OAuth providers: which apps (client ids) `vault login` logs in through
+    #[command(subcommand)]
+    Oauth(OauthCommand),
+
+    /// Log in to an OAuth provider in your browser and store the grant
+    #[command(after_help = "Examples:\n  vault login github\n  \
+                            vault login work-sso --as sso-prod --scope openid --scope offline_access\n  \
+                            vault login google --device          (no browser on this machine)\n\n\
+                            The URL is always printed, so you can open it on another machine \
+                            (the redirect goes to 127.0.0.1 on this one). $BROWSER is honoured.")]
+    Login {
+        /// A provider from `vault oauth ls`
+        provider: String,
+        /// Store the grant under this name [default: the provider's name]
+        #[arg(long = "as", value_name = "NAME")]
+        name: Option<String>,
+        /// A scope to ask for (repeat for several) [default: the provider's]
+        #[arg(long, value_name = "SCOPE")]
+        scope: Vec<String>,
+        /// Use the device flow: enter a code on any device instead of a redirect to this one
+        #[arg(long)]
+        device: bool,
+        /// Give up after this long (e.g. 90s, 5m)
+        #[arg(long, value_name = "DURATION", default_value = "5m")]
+        timeout: String,
+        /// Do not open a browser; only print the URL
+        #[arg(long)]
+        no_browser: bool,
+    },
+
+    /// Print a valid access token of a grant, refreshing it first when needed
+    #[command(after_help = "Examples:\n  vault token github\n  \
+                            curl -H \"Authorization: Bearer $(vault token github)\" https://api.github.com/user")]
+    Token {
+        name: String,
+        /// Refresh first unless the token stays valid this long (capped at half its lifetime)
+        #[arg(long, value_name = "DURATION", default_value = "60s")]
+        min_valid: String,
+        /// Do not print a newline after the token
+        #[arg(long, short = 'n')]
+        no_newline: bool,
+    },
+
+    /// List OAuth grants with their account, expiry and status (never tokens)
+    Grants {
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Refresh a grant's tokens now
+    Refresh { name: String },
+
+    /// Revoke a grant at its provider and delete it
+    Logout { name: String },
+
     /// Show or change settings (stored in $XDG_CONFIG_HOME/vault/config.toml)
     #[command(
         after_help = "Examples:\n  vault config set lock-after 5m\n  vault config get lock-after\n  \
@@ -377,6 +476,47 @@ pub enum ConfigAction {
     Unset { key: String },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum OauthCommand {
+    /// Configure a provider: a preset (github, google, microsoft, gitlab, slack, dropbox,
+    /// spotify) or any OpenID Connect / RFC 8414 issuer
+    #[command(after_help = "Examples:\n  \
+        vault oauth add github --client-id Iv1.0123 --client-secret-stdin < secret.txt\n  \
+        vault oauth add google --client-id 123.apps.googleusercontent.com --client-secret-stdin\n  \
+        vault oauth add work-sso --issuer https://sso.example.com/realms/dev --client-id vault-cli")]
+    Add {
+        /// Your name for it (a preset id selects that preset)
+        name: String,
+        /// A built-in preset [default: NAME, when it is one]
+        #[arg(long, value_name = "PRESET", conflicts_with = "issuer")]
+        preset: Option<String>,
+        /// An issuer URL; its endpoints are discovered (the metadata's issuer must match exactly)
+        #[arg(long, value_name = "URL")]
+        issuer: Option<String>,
+        /// The OAuth client id of your app registration
+        #[arg(long, value_name = "ID")]
+        client_id: String,
+        /// Read the client secret from stdin (or a hidden prompt); never from arguments
+        #[arg(long)]
+        client_secret_stdin: bool,
+        /// Default scopes for `vault login` (repeat for several)
+        #[arg(long, value_name = "SCOPE")]
+        scope: Vec<String>,
+        /// Replace an existing provider of that name
+        #[arg(long)]
+        replace: bool,
+    },
+    /// List configured providers (and the presets)
+    #[command(visible_alias = "list")]
+    Ls {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a provider configuration (refused while grants use it)
+    #[command(visible_alias = "remove")]
+    Rm { name: String },
+}
+
 #[derive(Debug, Args)]
 pub struct MetaArgs {
     /// Environment variable name(s) to inject the value as [default: from the name]
@@ -395,6 +535,10 @@ pub struct MetaArgs {
     /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
     #[arg(long, value_name = "DATE")]
     pub expires: Option<String>,
+    /// When the key was issued or last rotated, if before now (a date or an RFC 3339 time):
+    /// the first due date counts from it [default: now]
+    #[arg(long, value_name = "DATE")]
+    pub last_rotated: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

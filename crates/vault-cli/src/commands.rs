@@ -11,9 +11,11 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 use vault_agent::protocol::{ImportEntry, NewKey, Op, Request, Response, WireSecret};
+use vault_core::attention::{self, Reason};
 use vault_core::crypto::KdfParams;
-use vault_core::model::{ApiKeyEdit, Item, ItemMeta, OnConflict};
-use vault_core::{RotationPolicy, SecretValue, dotenv};
+use vault_core::model::{ApiKeyEdit, Item, ItemMeta, OnConflict, Recognised};
+use vault_core::rotation::{self, DEFAULT_LEAD_DAYS};
+use vault_core::{RotationPolicy, SecretValue, dotenv, formats};
 use zeroize::Zeroizing;
 
 use crate::cli::{Command, ConfigAction, ExportFormat, MetaArgs};
@@ -88,6 +90,12 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Rotate { name, value } => rotate(session, &name, value),
         Command::History { name, json } => history(session, &name, json),
         Command::Rollback { name, to } => rollback(session, &name, to),
+        Command::Due {
+            lead,
+            check,
+            tag,
+            json,
+        } => due(session, lead.as_deref(), check, tag, json),
         Command::Passwd { kdf } => passwd(session, kdf.as_deref()),
         Command::Import {
             file,
@@ -113,6 +121,33 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Unlock => unlock(session),
         Command::Lock => lock(session),
         Command::Status { json } => status(session, json),
+        Command::Oauth(command) => crate::oauth::oauth(session, command),
+        Command::Login {
+            provider,
+            name,
+            scope,
+            device,
+            timeout,
+            no_browser,
+        } => crate::oauth::login(
+            session,
+            crate::oauth::LoginArgs {
+                provider,
+                name,
+                scopes: scope,
+                device,
+                timeout,
+                no_browser,
+            },
+        ),
+        Command::Token {
+            name,
+            min_valid,
+            no_newline,
+        } => crate::oauth::token(session, &name, &min_valid, no_newline),
+        Command::Grants { json } => crate::oauth::grants(session, json),
+        Command::Refresh { name } => crate::oauth::refresh(session, &name),
+        Command::Logout { name } => crate::oauth::logout(session, &name),
         // Handled before a session exists.
         Command::Completions { .. }
         | Command::Config { .. }
@@ -121,7 +156,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
     }
 }
 
-fn unexpected(response: Response) -> anyhow::Error {
+pub(crate) fn unexpected(response: Response) -> anyhow::Error {
     anyhow::anyhow!(
         "unexpected answer from the vault: {}",
         response_kind(&response)
@@ -144,6 +179,13 @@ fn response_kind(r: &Response) -> &'static str {
         Response::Imported { .. } => "imported",
         Response::Audit { .. } => "audit",
         Response::LockState { .. } => "lock state",
+        Response::Presets { .. } => "presets",
+        Response::Providers { .. } => "providers",
+        Response::Provider { .. } => "provider",
+        Response::LoginStarted { .. } => "login_started",
+        Response::Token { .. } => "token",
+        Response::LoggedOut { .. } => "logged_out",
+        Response::Due { .. } => "due",
         Response::Resolved { .. } => "resolved",
     }
 }
@@ -190,24 +232,30 @@ fn refuse_argv_value(value: Option<String>, command: &str, name: &str) -> Result
 
 fn add(session: &mut Session, name: String, value: Option<String>, meta: MetaArgs) -> Result<()> {
     refuse_argv_value(value, "add", &name)?;
-    let rotation = meta
+    let mut rotation = meta
         .rotate_every
         .as_deref()
         .map(RotationPolicy::parse)
-        .transpose()?
-        .unwrap_or_default();
+        .transpose()?;
     let expires = meta.expires.as_deref().map(parse_expiry).transpose()?;
+    let last_rotated = meta.last_rotated.as_deref().map(parse_expiry).transpose()?;
     session.ensure_unlocked()?;
     let value = read_value(&session.passwords, &name)?;
+    let mut env = meta.env;
+    let mut service = meta.service;
+    if let Some(format) = formats::detect(value.expose()) {
+        apply_known_format(format, &mut env, &mut service, &mut rotation);
+    }
     let key = NewKey {
         name,
         value: WireSecret::new(value),
-        env: meta.env,
-        service: meta.service,
+        env,
+        service,
         tags: meta.tag,
         notes: meta.notes,
-        rotation,
+        rotation: rotation.unwrap_or_default(),
         expires,
+        last_rotated,
     };
     match session.op(Op::Add { key })? {
         Response::Item { item } => {
@@ -216,9 +264,68 @@ fn add(session: &mut Session, name: String, value: Option<String>, meta: MetaArg
                 item.meta.name(),
                 item.meta.env().join(", ")
             );
+            // An old key (--last-rotated) or a near expiry needs saying now, not at the next
+            // `vault due`.
+            let now = Timestamp::now();
+            let lead = due_lead(None).unwrap_or(DEFAULT_LEAD_DAYS);
+            if let Some(a) = attention::attention_of(&item, now, lead) {
+                eprintln!(
+                    "note: {}: {} ({}); see `vault due`.",
+                    a.name,
+                    output::reason(a.reason, a.at, now),
+                    output::date(a.at)
+                );
+            }
             Ok(())
         }
         other => Err(unexpected(other)),
+    }
+}
+
+/// Fills in what the user left out from a recognised key format, and says on stderr what was
+/// filled in, or that a given service contradicts the value.
+fn apply_known_format(
+    format: &formats::KeyFormat,
+    env: &mut Vec<String>,
+    service: &mut Option<String>,
+    rotation: &mut Option<RotationPolicy>,
+) {
+    let mut applied = Vec::new();
+    if env.is_empty() {
+        env.push(format.env.to_owned());
+        applied.push(format!("env {}", format.env));
+    }
+    match service.as_deref() {
+        None => {
+            *service = Some(format.provider.id.to_owned());
+            applied.push(format!("service {}", format.provider.id));
+        }
+        Some(given) => {
+            if let Some(p) = formats::provider_for_service(given)
+                && p.id != format.provider.id
+            {
+                eprintln!(
+                    "warning: the value looks like a {}, but the service given is {}; \
+                     check you pasted the right key",
+                    format.description(),
+                    p.name
+                );
+            }
+        }
+    }
+    if rotation.is_none() {
+        *rotation = Some(format.policy());
+        applied.push(format!(
+            "rotation {}",
+            output::interval(format.interval_days())
+        ));
+    }
+    if !applied.is_empty() {
+        eprintln!(
+            "Recognised a {}: {} (choose otherwise with --env, --service or --rotate-every).",
+            format.description(),
+            applied.join(", ")
+        );
     }
 }
 
@@ -267,7 +374,12 @@ fn get(session: &mut Session, name: &str, field: &str, no_newline: bool, json: b
 }
 
 fn field_text(item: &Item, value: SecretValue, field: &str) -> Result<SecretValue> {
-    let ItemMeta::ApiKey(meta) = item.meta.clone();
+    let ItemMeta::ApiKey(meta) = item.meta.clone() else {
+        return fail(
+            exit::OTHER,
+            format!("{} is an OAuth grant; see `vault grants`", item.meta.name()),
+        );
+    };
     let key = vault_core::ApiKey {
         id: item.id,
         meta,
@@ -288,6 +400,7 @@ struct ListedItem<'a> {
 
 fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: bool) -> Result<()> {
     let filtered = query.is_some() || tag.is_some();
+    let lead = due_lead(None)?;
     let items = match session.op(Op::List { query, tag })? {
         Response::Items { items } => items,
         other => return Err(unexpected(other)),
@@ -296,15 +409,26 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
     if json {
         let listed: Vec<ListedItem<'_>> = items
             .iter()
-            .map(|item| {
-                let ItemMeta::ApiKey(m) = &item.meta;
-                let schedule = m.schedule();
-                let (state, _) = output::rotation(m, now);
-                ListedItem {
-                    item,
-                    state,
-                    due: schedule.due,
+            .map(|item| match &item.meta {
+                ItemMeta::ApiKey(m) => {
+                    let schedule = m.schedule();
+                    let (state, _) = output::rotation(m, now, lead);
+                    ListedItem {
+                        item,
+                        state,
+                        due: schedule.due,
+                    }
                 }
+                // A grant needs attention only when it needs a new login; it refreshes itself.
+                ItemMeta::Grant(g) => ListedItem {
+                    item,
+                    state: if g.status == vault_core::GrantStatus::Ok {
+                        vault_core::DueState::Ok
+                    } else {
+                        vault_core::DueState::Expired
+                    },
+                    due: None,
+                },
             })
             .collect();
         return output::json(&listed);
@@ -321,14 +445,23 @@ fn ls(session: &mut Session, query: Option<String>, tag: Option<String>, json: b
     }
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|item| {
-            let ItemMeta::ApiKey(m) = &item.meta;
-            vec![
+        .map(|item| match &item.meta {
+            ItemMeta::ApiKey(m) => vec![
                 m.name.clone(),
                 m.env.join(","),
                 m.tags.join(","),
-                output::rotation(m, now).1,
-            ]
+                output::rotation(m, now, lead).1,
+            ],
+            ItemMeta::Grant(g) => vec![
+                g.name.clone(),
+                g.env.join(","),
+                g.tags.join(","),
+                format!(
+                    "OAuth grant ({}): {}",
+                    g.provider,
+                    crate::oauth::status_text(g, now)
+                ),
+            ],
         })
         .collect();
     let mut out = std::io::stdout().lock();
@@ -383,7 +516,12 @@ fn edit(session: &mut Session, name: &str, a: EditArgs) -> Result<()> {
             Response::Item { item } => item,
             other => return Err(unexpected(other)),
         };
-        let ItemMeta::ApiKey(m) = current.meta;
+        let ItemMeta::ApiKey(m) = current.meta else {
+            return fail(
+                exit::OTHER,
+                format!("{name} is an OAuth grant; its settings come from `vault login`"),
+            );
+        };
         if !a.env.is_empty() || !a.add_env.is_empty() || !a.remove_env.is_empty() {
             let mut env = if a.env.is_empty() { m.env } else { a.env };
             env.extend(a.add_env);
@@ -450,20 +588,58 @@ fn rotate(session: &mut Session, name: &str, value: Option<String>) -> Result<()
     refuse_argv_value(value, "rotate", name)?;
     session.ensure_unlocked()?;
     // Fail on a missing item before asking for a value.
-    session.op(Op::Describe {
-        name: name.to_owned(),
-    })?;
+    let item = describe(session, name)?;
+    let ItemMeta::ApiKey(meta) = &item.meta else {
+        return fail(
+            exit::OTHER,
+            format!(
+                "{name} is an OAuth grant: its tokens rotate on refresh (`vault refresh {name}`)"
+            ),
+        );
+    };
     let value = read_value(&session.passwords, name)?;
-    match session.op(Op::Rotate {
+    // A new value of another provider's format is most likely a paste of the wrong key.
+    let expected = meta
+        .service
+        .as_deref()
+        .and_then(formats::provider_for_service);
+    if let (Some(found), Some(expected)) = (formats::detect(value.expose()), expected)
+        && found.provider.id != expected.id
+    {
+        eprintln!(
+            "warning: the new value looks like a {}, but {} is a {} item; \
+             `vault rollback {name}` restores the previous value",
+            found.description(),
+            meta.name,
+            expected.name
+        );
+    }
+    let version = match session.op(Op::Rotate {
         name: name.to_owned(),
         value: WireSecret::new(value),
     })? {
-        Response::Version { version } => {
-            eprintln!(
-                "Rotated {name}: version {version} is current; the previous value is kept in its history."
-            );
-            Ok(())
-        }
+        Response::Version { version } => version,
+        other => return Err(unexpected(other)),
+    };
+    let ItemMeta::ApiKey(meta) = describe(session, name)?.meta else {
+        return Err(anyhow::anyhow!("{name} changed kind while rotating"));
+    };
+    let next = match meta.schedule().due {
+        Some(d) => format!("next rotation due {}", output::date(d)),
+        None => "no rotation scheduled".into(),
+    };
+    eprintln!(
+        "Rotated {}: version {version} is current ({next}); the previous value is kept in its history.",
+        meta.name
+    );
+    Ok(())
+}
+
+fn describe(session: &mut Session, name: &str) -> Result<Item> {
+    match session.op(Op::Describe {
+        name: name.to_owned(),
+    })? {
+        Response::Item { item } => Ok(item),
         other => Err(unexpected(other)),
     }
 }
@@ -507,6 +683,106 @@ fn rollback(session: &mut Session, name: &str, to: Option<u32>) -> Result<()> {
     }
 }
 
+/// The lead time: `--lead` when given, else the `due-lead` setting (default 14 days).
+fn due_lead(flag: Option<&str>) -> Result<u32> {
+    if let Some(text) = flag {
+        return Ok(rotation::parse_days(text.trim())?);
+    }
+    use vault_agent::config::Config;
+    match Config::default_path() {
+        Some(path) => Ok(Config::load(&path)?.due_lead_days()?),
+        None => Ok(DEFAULT_LEAD_DAYS),
+    }
+}
+
+fn due(
+    session: &mut Session,
+    lead: Option<&str>,
+    check: bool,
+    tag: Option<String>,
+    json: bool,
+) -> Result<()> {
+    let lead_days = due_lead(lead)?;
+    let report = match session.op(Op::Due { lead_days, tag })? {
+        Response::Due { report } => report,
+        other => return Err(unexpected(other)),
+    };
+    let now = report.now;
+    if json {
+        output::json(&report)?;
+    } else if !report.items.is_empty() {
+        let rows: Vec<Vec<String>> = report
+            .items
+            .iter()
+            .map(|a| {
+                vec![
+                    a.state.label().to_owned(),
+                    a.name.clone(),
+                    output::reason(a.reason, a.at, now),
+                    output::date(a.at),
+                ]
+            })
+            .collect();
+        print!(
+            "{}",
+            output::table(&["STATE", "NAME", "WHAT", "DATE"], &rows)
+        );
+    }
+    let failing = report.has_overdue_or_expired();
+    if check {
+        if failing {
+            let c = report.counts;
+            let mut parts = Vec::new();
+            if c.expired > 0 {
+                parts.push(format!("{} expired", c.expired));
+            }
+            if c.overdue > 0 {
+                parts.push(format!("{} overdue for rotation", c.overdue));
+            }
+            return fail(
+                exit::ATTENTION,
+                format!(
+                    "{} of {} need action: {}",
+                    c.expired + c.overdue,
+                    output::count(report.checked, "item"),
+                    parts.join(", ")
+                ),
+            );
+        }
+        return Ok(());
+    }
+    if json {
+        return Ok(());
+    }
+    if report.items.is_empty() {
+        let next = report.next.as_ref().map_or(String::new(), |n| {
+            let what = if n.reason == Reason::Expired {
+                "expires"
+            } else {
+                "rotation due"
+            };
+            format!(" Next: {}, {what} {}.", n.name, output::date(n.at))
+        });
+        let what = if lead_days == 0 {
+            "expired or overdue".to_owned()
+        } else {
+            format!(
+                "expired, overdue or due within {}",
+                output::count(lead_days as usize, "day")
+            )
+        };
+        eprintln!(
+            "Nothing is {what} ({} checked).{next}",
+            output::count(report.checked, "item")
+        );
+    } else {
+        eprintln!(
+            "After replacing a key at its provider, record the new value with `vault rotate NAME`."
+        );
+    }
+    Ok(())
+}
+
 fn passwd(session: &mut Session, kdf: Option<&str>) -> Result<()> {
     let current = session.passwords.next(&format!(
         "Current master password for {}: ",
@@ -538,6 +814,7 @@ struct ImportSummary<'a> {
     added: &'a [String],
     rotated: &'a [String],
     skipped: &'a [vault_core::model::Skipped],
+    recognised: &'a [Recognised],
 }
 
 fn import(
@@ -567,10 +844,16 @@ fn import(
     let parsed = dotenv::parse(&text);
     drop(text);
     let mut skipped = parsed.skipped;
-    let (added, rotated) = if dry_run {
+    let (added, rotated, recognised) = if dry_run {
+        let recognised = parsed
+            .entries
+            .iter()
+            .filter_map(|e| formats::detect(e.value.expose()).map(|f| Recognised::new(&e.key, f)))
+            .collect();
         (
             parsed.entries.iter().map(|e| e.key.clone()).collect(),
             Vec::new(),
+            recognised,
         )
     } else {
         let entries = parsed
@@ -594,7 +877,7 @@ fn import(
         })? {
             Response::Imported { report } => {
                 skipped.extend(report.skipped);
-                (report.added, report.rotated)
+                (report.added, report.rotated, report.recognised)
             }
             other => return Err(unexpected(other)),
         }
@@ -606,6 +889,7 @@ fn import(
             added: &added,
             rotated: &rotated,
             skipped: &skipped,
+            recognised: &recognised,
         });
     }
     let verb = if dry_run { "Would import" } else { "Imported" };
@@ -620,6 +904,15 @@ fn import(
         },
         file.display()
     );
+    if !recognised.is_empty() {
+        eprintln!(
+            "Recognised {} (service and rotation set from the format):",
+            output::count(recognised.len(), "known key format")
+        );
+        for r in &recognised {
+            eprintln!("  {}: {}", r.key, r.description);
+        }
+    }
     if !skipped.is_empty() {
         eprintln!("Skipped {}:", skipped.len());
         for s in &skipped {
@@ -754,6 +1047,22 @@ fn log(session: &mut Session, limit: usize, json: bool) -> Result<()> {
                     format!("imported {added} new, {rotated} rotated")
                 }
                 E::Exported { count } => format!("exported {count} items"),
+                E::GrantLoggedIn { name, provider } => {
+                    format!("logged in to {provider} as grant {name}")
+                }
+                E::GrantNeedsRelogin { name } => {
+                    format!("grant {name} was refused by its provider; it needs a new login")
+                }
+                E::GrantLoggedOut { name, revoked } => format!(
+                    "logged out of {name}{}",
+                    if *revoked {
+                        " (revoked at the provider)"
+                    } else {
+                        " (deleted locally)"
+                    }
+                ),
+                E::ProviderAdded { name } => format!("configured OAuth provider {name}"),
+                E::ProviderRemoved { name } => format!("removed OAuth provider {name}"),
                 E::Run { program, items } => {
                     format!("ran {program} with {}", items.join(", "))
                 }
@@ -810,6 +1119,9 @@ struct StatusReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     locks_in_secs: Option<u64>,
     agent: Option<AgentReport>,
+    /// What `vault due` would show; absent while the vault is locked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due: Option<attention::DueReport>,
 }
 
 #[derive(Serialize)]
@@ -827,6 +1139,7 @@ fn status(session: &mut Session, json: bool) -> Result<()> {
         unlocked: false,
         locks_in_secs: None,
         agent: None,
+        due: None,
     };
     if let Some(agent) = session.running_agent()? {
         let (pid, build) = (agent.pid, agent.build.clone());
@@ -846,6 +1159,20 @@ fn status(session: &mut Session, json: bool) -> Result<()> {
                 });
             }
             other => return Err(unexpected(other)),
+        }
+        // Status never asks for a password: the due section needs the vault already unlocked
+        // (and says so when the agent locked it in the meantime).
+        if report.unlocked {
+            let due = Request::Vault {
+                vault: report.vault.clone(),
+                op: Op::Due {
+                    lead_days: due_lead(None)?,
+                    tag: None,
+                },
+            };
+            if let Response::Due { report: due } = agent.call(&due)? {
+                report.due = Some(due);
+            }
         }
     }
     if json {
@@ -875,7 +1202,60 @@ fn status(session: &mut Session, json: bool) -> Result<()> {
         }
         None => println!("Agent:  not used (--no-agent)"),
     }
+    if report.exists {
+        print!("{}", due_section(report.due.as_ref()));
+    }
     Ok(())
+}
+
+/// The `Due:` lines of `vault status`: a summary, then the most urgent items.
+fn due_section(due: Option<&attention::DueReport>) -> String {
+    const SHOWN: usize = 5;
+    let Some(r) = due else {
+        return "Due:    unknown while locked (`vault due` unlocks and shows it)\n".into();
+    };
+    let within = output::count(r.lead_days as usize, "day");
+    if r.items.is_empty() {
+        let next = r.next.as_ref().map_or(String::new(), |n| {
+            format!("; next: {} on {}", n.name, output::date(n.at))
+        });
+        return format!("Due:    nothing expired, overdue or due within {within}{next}\n");
+    }
+    let c = r.counts;
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (c.expired, "expired"),
+        (c.overdue, "overdue"),
+        (c.due_soon, "due soon"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    let mut out = format!(
+        "Due:    {} (within {within}; `vault due` for details)\n",
+        parts.join(", ")
+    );
+    let rows: Vec<Vec<String>> = r
+        .items
+        .iter()
+        .take(SHOWN)
+        .map(|a| {
+            vec![
+                a.state.label().to_owned(),
+                a.name.clone(),
+                output::reason(a.reason, a.at, r.now),
+            ]
+        })
+        .collect();
+    // The table without its header row, indented under `Due:`.
+    for line in output::table(&["", "", ""], &rows).lines().skip(1) {
+        out.push_str(&format!("        {line}\n"));
+    }
+    if r.items.len() > SHOWN {
+        out.push_str(&format!("        ... and {} more\n", r.items.len() - SHOWN));
+    }
+    out
 }
 
 /// `vault config ...`: the settings file, and the running agent told at once.
@@ -937,19 +1317,11 @@ pub fn agent(foreground: bool, stop: bool, daemon: bool) -> Result<()> {
     use vault_agent::{AgentDir, Client};
     let dir = AgentDir::for_current_user();
     if stop {
-        return match Client::connect(&dir) {
-            Ok(Some(c)) => {
-                let pid = c.pid;
-                c.quit(&dir)?;
-                eprintln!("Stopped the agent (pid {pid}).");
-                Ok(())
-            }
-            Ok(None) => {
-                eprintln!("No agent is running.");
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        };
+        match Client::stop(&dir)? {
+            Some(pid) => eprintln!("Stopped the agent (pid {pid})."),
+            None => eprintln!("No agent is running."),
+        }
+        return Ok(());
     }
     if foreground || daemon {
         let config = vault_agent::config::Config::default_path()

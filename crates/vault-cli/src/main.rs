@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod mask;
+mod oauth;
 mod output;
 mod run;
 mod session;

@@ -7,8 +7,9 @@ use anyhow::Result;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
+use vault_core::attention::Reason;
 use vault_core::model::ApiKeyMeta;
-use vault_core::rotation::{DEFAULT_LEAD_DAYS, DueState, lead_days};
+use vault_core::rotation::{DueState, lead_days};
 
 use crate::session::{Failure, exit};
 
@@ -49,27 +50,52 @@ pub fn relative(t: Timestamp, now: Timestamp) -> String {
     }
 }
 
-/// The state of an API key on `now`, and a short description of when.
-pub fn rotation(meta: &ApiKeyMeta, now: Timestamp) -> (DueState, String) {
+/// The state of an API key on `now`, warning `lead` days ahead, and a short description.
+pub fn rotation(meta: &ApiKeyMeta, now: Timestamp, lead: u32) -> (DueState, String) {
     let schedule = meta.schedule();
-    let state = schedule.state(now, lead_days(DEFAULT_LEAD_DAYS));
-    let text = match (state, schedule.due, schedule.expires) {
-        (DueState::Expired, _, Some(x)) => format!("expired {}", relative(x, now)),
-        (DueState::Overdue, Some(d), _) => format!(
-            "overdue since {}",
-            relative(d, now).trim_end_matches(" ago")
+    match schedule.check(now, lead_days(lead)) {
+        Some((Reason::Expired, at)) => (DueState::Expired, reason(Reason::Expired, at, now)),
+        Some((r, at)) => (
+            r.state(),
+            format!("{}, {}", r.state().label(), reason(r, at, now)),
         ),
-        (DueState::DueSoon, due, expires) => match (due, expires) {
-            (Some(d), Some(x)) if x < d => format!("expires {}", relative(x, now)),
-            (Some(d), _) => format!("due {}", relative(d, now)),
-            (None, Some(x)) => format!("expires {}", relative(x, now)),
-            (None, None) => "due soon".into(),
-        },
-        (_, Some(d), _) => format!("ok, due {}", date(d)),
-        (_, None, Some(x)) => format!("ok, expires {}", date(x)),
-        (_, None, None) => "no rotation".into(),
-    };
-    (state, text)
+        None => {
+            let text = match (schedule.due, schedule.expires) {
+                (Some(d), _) => format!("ok, due {}", date(d)),
+                (None, Some(x)) => format!("ok, expires {}", date(x)),
+                (None, None) => "no rotation".into(),
+            };
+            (DueState::Ok, text)
+        }
+    }
+}
+
+/// `rotation due 5 days ago`, `expires in 3 days`.
+pub fn reason(reason: Reason, at: Timestamp, now: Timestamp) -> String {
+    let when = relative(at, now);
+    match reason {
+        Reason::Expired => format!("expired {when}"),
+        Reason::RotationOverdue | Reason::RotationDueSoon => format!("rotation due {when}"),
+        Reason::ExpiresSoon => format!("expires {when}"),
+    }
+}
+
+/// `90 days`, `1 day`, `never`.
+pub fn interval(days: Option<u32>) -> String {
+    match days {
+        Some(1) => "every day".into(),
+        Some(d) => format!("every {d} days"),
+        None => "never".into(),
+    }
+}
+
+/// `1 item`, `2 items`.
+pub fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// A length of time for people: `90 s`, `5 min`, `1 h 30 min`.
@@ -189,6 +215,27 @@ mod tests {
         assert_eq!(relative(at("2026-04-28T00:00:00Z"), now), "3 days ago");
         assert_eq!(relative(at("2026-05-01T05:00:00Z"), now), "in 5 hours");
         assert_eq!(relative(at("2026-05-01T00:00:30Z"), now), "now");
+    }
+
+    #[test]
+    fn reasons_read_as_sentences() {
+        let now: Timestamp = "2026-05-01T00:00:00Z".parse().unwrap();
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(
+            reason(Reason::RotationOverdue, at("2026-04-26T00:00:00Z"), now),
+            "rotation due 5 days ago"
+        );
+        assert_eq!(
+            reason(Reason::ExpiresSoon, at("2026-05-04T00:00:00Z"), now),
+            "expires in 3 days"
+        );
+        assert_eq!(
+            reason(Reason::Expired, at("2026-04-30T00:00:00Z"), now),
+            "expired 1 day ago"
+        );
+        assert_eq!(interval(Some(1)), "every day");
+        assert_eq!(interval(None), "never");
+        assert_eq!(count(2, "item"), "2 items");
     }
 
     #[test]

@@ -17,8 +17,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use vault_agent::protocol::{Attention, Op, Resolution, Response};
+use vault_core::SecretValue;
+use vault_core::attention::Reason;
 use vault_core::refs::{self, Binding, Reference, Source};
-use vault_core::{DueState, SecretValue};
 use zeroize::Zeroizing;
 
 use crate::cli::{EnvFormat, Selection};
@@ -527,13 +528,12 @@ fn warn_attention(attention: &[Attention]) {
     let items: Vec<String> = attention
         .iter()
         .map(|a| {
-            let when = a
-                .since
-                .map(|t| output::relative(t, now))
-                .unwrap_or_default();
-            match a.state {
-                DueState::Expired => format!("{} expired {when}", a.item),
-                _ => format!("{} was due for rotation {when}", a.item),
+            let when = output::relative(a.since, now);
+            match a.reason {
+                Reason::Expired | Reason::ExpiresSoon => format!("{} expired {when}", a.item),
+                Reason::RotationOverdue | Reason::RotationDueSoon => {
+                    format!("{} was due for rotation {when}", a.item)
+                }
             }
         })
         .collect();

@@ -38,7 +38,12 @@ pub mod exit {
     pub const EXISTS: u8 = 6;
     pub const BUSY: u8 = 7;
     pub const LOCKED: u8 = 8;
+    /// `vault due --check`: something is overdue or expired.
+    pub const ATTENTION: u8 = 9;
     pub const CANCELLED: u8 = 10;
+    pub const NEEDS_LOGIN: u8 = 11;
+    pub const PROVIDER_UNAVAILABLE: u8 = 12;
+    pub const LOGIN_FAILED: u8 = 13;
 }
 
 impl Failure {
@@ -60,9 +65,14 @@ impl Failure {
             ErrorCode::AlreadyExists | ErrorCode::VaultExists => exit::EXISTS,
             ErrorCode::Busy => exit::BUSY,
             ErrorCode::Locked => exit::LOCKED,
-            ErrorCode::Invalid | ErrorCode::Io | ErrorCode::Internal | ErrorCode::Refused => {
-                exit::OTHER
-            }
+            ErrorCode::NeedsRelogin => exit::NEEDS_LOGIN,
+            ErrorCode::ProviderUnavailable => exit::PROVIDER_UNAVAILABLE,
+            ErrorCode::LoginFailed => exit::LOGIN_FAILED,
+            ErrorCode::Invalid
+            | ErrorCode::Io
+            | ErrorCode::Internal
+            | ErrorCode::Provider
+            | ErrorCode::Refused => exit::OTHER,
         };
         Failure::new(exit, message)
     }

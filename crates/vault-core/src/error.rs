@@ -50,6 +50,11 @@ pub enum Error {
     #[error("no item named {name:?}")]
     NotFound { name: String },
 
+    #[error(
+        "no OAuth provider named {name:?}; see `vault oauth ls`, or add one with `vault oauth add`"
+    )]
+    NoProvider { name: String },
+
     #[error("an item named {name:?} already exists")]
     AlreadyExists { name: String },
 
@@ -95,6 +100,14 @@ pub enum ErrorCode {
     Locked,
     Io,
     Internal,
+    /// An OAuth grant's refresh token was refused (or it has none and expired): log in again.
+    NeedsRelogin,
+    /// The OAuth provider could not be reached or answered with a server error; worth retrying.
+    ProviderUnavailable,
+    /// The OAuth provider answered with an error or something malformed.
+    Provider,
+    /// A login was refused, forged (bad `state`/`iss`) or not completed in time.
+    LoginFailed,
     /// The agent refused the connection or request (another user's agent, a protocol mismatch).
     Refused,
 }
@@ -110,7 +123,7 @@ impl Error {
             }
             Error::NewerFormat { .. } => ErrorCode::NewerFormat,
             Error::Tampered { .. } => ErrorCode::Tampered,
-            Error::NotFound { .. } => ErrorCode::NotFound,
+            Error::NotFound { .. } | Error::NoProvider { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::Invalid(_) => ErrorCode::Invalid,
             Error::Busy { .. } => ErrorCode::Busy,

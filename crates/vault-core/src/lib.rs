@@ -5,9 +5,11 @@
 //! It must never write a secret in plaintext (to the database, a log or an error message), and
 //! never read the clock itself: callers pass `now`, so tests control time.
 
+pub mod attention;
 pub mod crypto;
 pub mod dotenv;
 pub mod error;
+pub mod formats;
 pub mod model;
 pub mod names;
 pub mod paths;
@@ -18,7 +20,10 @@ mod store;
 pub mod vault;
 
 pub use error::{Error, ErrorCode, Result};
-pub use model::{ApiKey, ApiKeyMeta, Item, ItemId, ItemKind, ItemMeta, NewApiKey};
+pub use model::{
+    ApiKey, ApiKeyMeta, Grant, GrantMeta, GrantStatus, GrantTokens, Item, ItemId, ItemKind,
+    ItemMeta, NewApiKey, NewGrant, ProviderMeta, RefreshedTokens,
+};
 pub use rotation::{DueState, RotationPolicy};
 pub use secret::SecretValue;
 pub use vault::{LockedVault, Vault};

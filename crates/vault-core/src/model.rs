@@ -1,5 +1,5 @@
-//! What the vault holds: items (API keys for now; OAuth grants join them), their metadata and
-//! their previous values.
+//! What the vault holds: items (API keys and OAuth grants), OAuth provider configurations,
+//! their metadata and their previous values.
 //!
 //! Metadata types are plain data (`Debug`, `Serialize`): they are encrypted at rest but shown to
 //! the user. Values are [`SecretValue`]s and never part of a metadata type.
@@ -9,7 +9,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::rotation::{DEFAULT_INTERVAL_DAYS, RotationPolicy, Schedule};
+use crate::formats;
+use crate::rotation::{RotationPolicy, Schedule};
 use crate::secret::SecretValue;
 
 /// A random 128-bit item id, shown as a UUID.
@@ -59,22 +60,28 @@ impl<'de> Deserialize<'de> for ItemId {
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
     ApiKey,
+    Grant,
 }
 
 impl ItemKind {
     pub(crate) fn code(self) -> i64 {
         match self {
             ItemKind::ApiKey => 1,
+            ItemKind::Grant => 2,
         }
     }
 
     pub(crate) fn from_code(code: i64) -> Option<Self> {
         match code {
             1 => Some(ItemKind::ApiKey),
+            2 => Some(ItemKind::Grant),
             _ => None,
         }
     }
 }
+
+/// The `kind` code of provider configurations, stored in `items` but not items themselves.
+pub(crate) const PROVIDER_KIND_CODE: i64 = 3;
 
 /// An API key's metadata: everything but the value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,14 +108,171 @@ pub struct ApiKeyMeta {
 }
 
 impl ApiKeyMeta {
+    /// The interval a `default` policy stands for: the provider's (by `service`), else 90 days.
+    pub fn default_interval_days(&self) -> u32 {
+        formats::default_interval_days(self.service.as_deref())
+    }
+
+    /// The rotation interval in days, `None` for never.
+    pub fn interval_days(&self) -> Option<u32> {
+        self.rotation.interval_days(self.default_interval_days())
+    }
+
     pub fn schedule(&self) -> Schedule {
         Schedule::new(
             self.last_rotated,
             self.rotation,
-            DEFAULT_INTERVAL_DAYS,
+            self.default_interval_days(),
             self.expires,
         )
     }
+}
+
+/// Whether a grant can still be refreshed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum GrantStatus {
+    #[default]
+    Ok,
+    /// The provider refused the refresh token (`invalid_grant`): only a new login helps. The
+    /// grant is kept so its name, provider and scopes are there for `vault login`.
+    NeedsRelogin { reason: String },
+}
+
+/// An OAuth grant's metadata: everything but the tokens.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GrantMeta {
+    pub name: String,
+    /// Environment variable names the access token is injected as by `vault run`.
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    /// The provider configuration it was obtained through (`vault oauth ls`).
+    pub provider: String,
+    /// `bearer`, usually.
+    pub token_type: String,
+    /// The scopes granted (as the provider reported them, or as requested).
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// When the access token expires; `None` when the provider did not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+    /// When the current access token was obtained.
+    pub obtained: Timestamp,
+    /// Who logged in (from the ID token, for display only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+    /// The last successful refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refresh: Option<Timestamp>,
+    /// Whether a refresh token is held.
+    pub refreshable: bool,
+    #[serde(default)]
+    pub status: GrantStatus,
+    /// The last failed refresh attempt that left the tokens in place (network, 5xx), if any
+    /// since the last success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// +1 whenever the tokens change: a process that waited for another's refresh sees it.
+    #[serde(default)]
+    pub generation: u64,
+}
+
+impl GrantMeta {
+    /// Whether the access token is valid for at least `min_valid` after `now`. A token without
+    /// an expiry is taken as valid (the provider said nothing; it fails at use).
+    pub fn valid_for(&self, now: Timestamp, min_valid: jiff::SignedDuration) -> bool {
+        match self.expires {
+            None => true,
+            Some(x) => x.duration_since(now) >= min_valid,
+        }
+    }
+
+    /// The margin a refresh keeps: `wanted`, but at most half the token's lifetime, so a
+    /// provider handing out 60 s tokens is not asked again on every use for `--min-valid 5m`.
+    pub fn refresh_margin(&self, wanted: jiff::SignedDuration) -> jiff::SignedDuration {
+        match self.expires {
+            Some(x) => {
+                let lifetime = x.duration_since(self.obtained);
+                wanted.min(lifetime / 2).max(jiff::SignedDuration::ZERO)
+            }
+            None => wanted,
+        }
+    }
+}
+
+/// A grant's tokens. Sealed as the item's secret; never in metadata.
+#[derive(Clone, Debug)]
+pub struct GrantTokens {
+    pub access_token: SecretValue,
+    pub refresh_token: Option<SecretValue>,
+}
+
+/// A grant with its tokens, for the moment of use.
+#[derive(Debug)]
+pub struct Grant {
+    pub id: ItemId,
+    pub meta: GrantMeta,
+    pub tokens: GrantTokens,
+}
+
+/// What a login hands over to be stored.
+#[derive(Debug)]
+pub struct NewGrant {
+    pub name: String,
+    pub provider: String,
+    pub tokens: GrantTokens,
+    pub token_type: String,
+    pub scopes: Vec<String>,
+    pub expires: Option<Timestamp>,
+    pub subject: Option<String>,
+    pub email: Option<String>,
+    /// Empty means "derive one from the name".
+    pub env: Vec<String>,
+}
+
+/// What a refresh changes. `refresh_token: None` keeps the old one (RFC 6749 §6).
+#[derive(Debug)]
+pub struct RefreshedTokens {
+    pub access_token: SecretValue,
+    pub refresh_token: Option<SecretValue>,
+    pub token_type: String,
+    pub scopes: Option<Vec<String>>,
+    pub expires: Option<Timestamp>,
+}
+
+/// An OAuth provider configuration: how to reach it and which client to be. The client
+/// secret, when there is one, is sealed apart as the row's secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProviderMeta {
+    pub name: String,
+    /// The built-in preset whose quirks apply (`github`, ...), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<String>,
+    /// The issuer it was discovered from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    pub client_id: String,
+    pub has_client_secret: bool,
+    /// Scopes asked for when `vault login` names none.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization_endpoint: Option<String>,
+    #[serde(default)]
+    pub iss_parameter_supported: bool,
+    pub created: Timestamp,
+    pub updated: Timestamp,
 }
 
 /// An item's metadata, by kind.
@@ -116,48 +280,76 @@ impl ApiKeyMeta {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ItemMeta {
     ApiKey(ApiKeyMeta),
+    Grant(GrantMeta),
 }
 
 impl ItemMeta {
     pub fn name(&self) -> &str {
         match self {
             ItemMeta::ApiKey(m) => &m.name,
+            ItemMeta::Grant(m) => &m.name,
         }
     }
 
     pub fn kind(&self) -> ItemKind {
         match self {
             ItemMeta::ApiKey(_) => ItemKind::ApiKey,
+            ItemMeta::Grant(_) => ItemKind::Grant,
         }
     }
 
     pub fn env(&self) -> &[String] {
         match self {
             ItemMeta::ApiKey(m) => &m.env,
+            ItemMeta::Grant(m) => &m.env,
         }
     }
 
     pub fn tags(&self) -> &[String] {
         match self {
             ItemMeta::ApiKey(m) => &m.tags,
+            ItemMeta::Grant(m) => &m.tags,
         }
     }
 
     pub fn as_api_key(&self) -> Option<&ApiKeyMeta> {
         match self {
             ItemMeta::ApiKey(m) => Some(m),
+            ItemMeta::Grant(_) => None,
         }
     }
 
-    /// Case-insensitive substring match on name, env names, service and tags.
+    pub fn as_grant(&self) -> Option<&GrantMeta> {
+        match self {
+            ItemMeta::Grant(m) => Some(m),
+            ItemMeta::ApiKey(_) => None,
+        }
+    }
+
+    /// Case-insensitive substring match on name, env names, service/provider and tags.
     pub fn matches(&self, needle_folded: &str) -> bool {
-        let hit = |s: &str| s.to_lowercase().contains(needle_folded);
+        self.search_text().contains(needle_folded)
+    }
+
+    /// What a search looks in, folded: name, env names, tags and service, one per line (a
+    /// query never spans two of them).
+    pub fn search_text(&self) -> String {
         match self {
             ItemMeta::ApiKey(m) => {
-                hit(&m.name)
-                    || m.env.iter().any(|e| hit(e))
-                    || m.tags.iter().any(|t| hit(t))
-                    || m.service.as_deref().is_some_and(hit)
+                let mut text = crate::names::fold(&m.name);
+                for part in m.env.iter().chain(&m.tags).chain(&m.service) {
+                    text.push('\n');
+                    text.push_str(&part.to_lowercase());
+                }
+                text
+            }
+            ItemMeta::Grant(m) => {
+                let mut text = crate::names::fold(&m.name);
+                for part in m.env.iter().chain(&m.tags).chain([&m.provider]) {
+                    text.push('\n');
+                    text.push_str(&part.to_lowercase());
+                }
+                text
             }
         }
     }
@@ -210,7 +402,7 @@ impl ApiKey {
             "created" => m.created.to_string(),
             "updated" => m.updated.to_string(),
             "last_rotated" => m.last_rotated.to_string(),
-            "rotation" => m.rotation.to_string(),
+            "rotation" => m.rotation.describe(m.default_interval_days()),
             "expires" => m.expires.map(|t| t.to_string()).unwrap_or_default(),
             "version" => m.version.to_string(),
             "id" => self.id.to_string(),
@@ -238,6 +430,9 @@ pub struct NewApiKey {
     pub notes: String,
     pub rotation: RotationPolicy,
     pub expires: Option<Timestamp>,
+    /// When the value was issued or last rotated, if before it is stored (`None`: now). The
+    /// first due date counts from here.
+    pub last_rotated: Option<Timestamp>,
 }
 
 impl NewApiKey {
@@ -251,20 +446,43 @@ impl NewApiKey {
             notes: String::new(),
             rotation: RotationPolicy::Default,
             expires: None,
+            last_rotated: None,
         }
     }
 }
 
 /// Changes to an API key's metadata; `None` leaves a field as it is.
+///
+/// The optional fields are `Option<Option<_>>`: `Some(None)` clears the field. On the wire a
+/// cleared field is `null` and an unchanged one is absent, so the two survive JSON.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyEdit {
     pub rename: Option<String>,
     pub env: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub service: Option<Option<String>>,
     pub tags: Option<Vec<String>>,
     pub notes: Option<String>,
     pub rotation: Option<RotationPolicy>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub expires: Option<Option<Timestamp>>,
+}
+
+/// A field that is present (even as `null`) is `Some`; an absent one falls to `default`.
+fn present<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A previous value of an item, as listed by `vault history`.
@@ -295,6 +513,32 @@ pub struct ImportReport {
     pub rotated: Vec<String>,
     /// Entries left alone, with the line and the reason.
     pub skipped: Vec<Skipped>,
+    /// Added entries whose value has a known format: their service and rotation come from it.
+    #[serde(default)]
+    pub recognised: Vec<Recognised>,
+}
+
+/// An imported value recognised as a known key format.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recognised {
+    pub key: String,
+    /// The provider id stored as the item's service, e.g. `github`.
+    pub service: String,
+    /// The format's id, e.g. `github-pat`.
+    pub format: String,
+    /// What it is, e.g. `GitHub personal access token (classic)`.
+    pub description: String,
+}
+
+impl Recognised {
+    pub fn new(key: impl Into<String>, format: &formats::KeyFormat) -> Self {
+        Recognised {
+            key: key.into(),
+            service: format.provider.id.to_owned(),
+            format: format.id.to_owned(),
+            description: format.description(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -348,9 +592,62 @@ pub enum AuditEvent {
     Exported {
         count: usize,
     },
+    /// A login stored (or replaced) a grant.
+    GrantLoggedIn {
+        name: String,
+        provider: String,
+    },
+    /// The provider refused a grant's refresh token.
+    GrantNeedsRelogin {
+        name: String,
+    },
+    /// A grant was deleted by `vault logout`; `revoked` says whether the provider confirmed.
+    GrantLoggedOut {
+        name: String,
+        revoked: bool,
+    },
+    ProviderAdded {
+        name: String,
+    },
+    ProviderRemoved {
+        name: String,
+    },
     /// `vault run` (or `vault env`/`vault inject`) handed these items' values to a program.
     Run {
         program: String,
         items: Vec<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edit_that_clears_a_field_survives_json() {
+        let clear = ApiKeyEdit {
+            service: Some(None),
+            expires: Some(None),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&clear).unwrap();
+        assert_eq!(serde_json::from_str::<ApiKeyEdit>(&json).unwrap(), clear);
+        let untouched = ApiKeyEdit::default();
+        let json = serde_json::to_string(&untouched).unwrap();
+        assert!(
+            !json.contains("expires") && !json.contains("service"),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<ApiKeyEdit>(&json).unwrap(),
+            untouched
+        );
+        let set = ApiKeyEdit {
+            expires: Some(Some("2027-01-31T00:00:00Z".parse().unwrap())),
+            service: Some(Some("github".into())),
+            ..Default::default()
+        };
+        let json = serde_json::to_string(&set).unwrap();
+        assert_eq!(serde_json::from_str::<ApiKeyEdit>(&json).unwrap(), set);
+    }
 }

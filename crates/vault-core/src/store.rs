@@ -109,6 +109,8 @@ pub(crate) struct Store {
     /// Device and inode of the file opened, to notice it being replaced under a long-lived
     /// process (a backup restored with `mv`): writes would otherwise go to the unlinked file.
     file_id: (u64, u64),
+    /// Transactions this connection committed (SQLite's `data_version` counts only others').
+    writes: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -207,6 +209,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             file_id: file_id(path)?,
+            writes: 0,
         };
         let app_id: i64 = store.pragma("application_id")?;
         if app_id != APPLICATION_ID {
@@ -330,7 +333,23 @@ impl Store {
             path: &path,
         })?;
         tx.commit().map_err(|e| db_error(&path, e))?;
+        self.writes += 1;
         Ok(value)
+    }
+
+    /// Like [`Self::write`], for a transaction that only appends to the audit log: caches of
+    /// the items stay valid (a `vault run` does not cost the next listing a full read).
+    pub fn append_log<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        let writes = self.writes;
+        let value = self.write(f)?;
+        self.writes = writes;
+        Ok(value)
+    }
+
+    /// A pair that differs whenever items may have changed, by this connection or another:
+    /// what caches of the items are keyed on.
+    pub fn version_stamp(&self) -> Result<(i64, u64)> {
+        Ok((self.data_version()?, self.writes))
     }
 
     /// Changes committed by any other connection since the last call.

@@ -4,6 +4,7 @@
 //! crash leaves either the old or the new state. Sealing happens here, with associated data that
 //! binds each blob to its vault, table, column and row.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -13,16 +14,20 @@ use crate::crypto::envelope::OpenError;
 use crate::crypto::{Aad, DataKey, KdfParams, MasterKey, random_array};
 use crate::dotenv::Entry;
 use crate::error::{Error, Result};
+use crate::formats;
 use crate::model::{
-    ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, ImportReport, Item, ItemId, ItemKind,
-    ItemMeta, NewApiKey, OnConflict, Skipped, Version,
+    ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, Grant, GrantMeta, GrantStatus,
+    GrantTokens, ImportReport, Item, ItemId, ItemKind, ItemMeta, NewApiKey, NewGrant, OnConflict,
+    PROVIDER_KIND_CODE, ProviderMeta, Recognised, RefreshedTokens, Skipped, Version,
 };
 use crate::names::{check_env_name, check_item_name, check_tag, env_name_for, fold};
 use crate::secret::SecretValue;
 use crate::store::{Db, Header, ItemRow, Store};
 
-/// Name-tag namespace of items (API keys and, later, grants share it: `vault://NAME` is one).
+/// Name-tag namespace of items (API keys and grants share it: `vault://NAME` is one).
 const NS_ITEM: u8 = 1;
+/// Name-tag namespace of OAuth provider configurations (a provider and a grant may share a name).
+const NS_PROVIDER: u8 = 2;
 /// Values larger than this are refused: API keys and tokens are far smaller, and the value
 /// must fit in a child's environment.
 const MAX_VALUE_LEN: usize = 64 * 1024;
@@ -32,6 +37,8 @@ const LABEL_META: &str = "items.meta";
 const LABEL_SECRET: &str = "items.secret";
 const LABEL_VERSION: &str = "item_versions";
 const LABEL_AUDIT: &str = "audit";
+const LABEL_PROVIDER_META: &str = "providers.meta";
+const LABEL_PROVIDER_SECRET: &str = "providers.secret";
 
 /// A vault file, opened and checked, not yet unlocked.
 #[derive(Debug)]
@@ -82,6 +89,7 @@ impl LockedVault {
             header,
             key,
             path,
+            cache: RefCell::new(None),
         })
     }
 }
@@ -125,6 +133,19 @@ pub struct Vault {
     key: DataKey,
     /// The store's path, held apart so sealing can name it while a transaction runs.
     path: std::path::PathBuf,
+    cache: RefCell<Option<ItemCache>>,
+}
+
+/// Every item's decrypted metadata, kept while the vault is unlocked, so that listing and
+/// searching a large vault costs no decryption. Valid while nothing has committed since it was
+/// filled (by this process or another). It holds no values.
+#[derive(Debug)]
+struct ItemCache {
+    stamp: (i64, u64),
+    /// Sorted by folded name.
+    items: Vec<Item>,
+    /// Per item, what a search looks in (name, env names, tags, service), folded.
+    search_text: Vec<String>,
 }
 
 /// Sealing and opening with the data key, for one vault. Borrowed apart from the store so a
@@ -185,6 +206,8 @@ impl Crypt<'_> {
         self.seal(LABEL_META, id.as_bytes(), &json)
     }
 
+    /// An item and its index entry, checked against each other: a swapped entry would
+    /// otherwise answer one name with another item.
     fn item(&self, row: &ItemRow) -> Result<Item> {
         let id = ItemId(row.id);
         let json = self.open(LABEL_META, &row.id, &row.meta, || format!("item {id}"))?;
@@ -288,7 +311,101 @@ impl Crypt<'_> {
         let (row, item) = self.find(db, name)?;
         match item.meta {
             ItemMeta::ApiKey(meta) => Ok((row, item.id, meta)),
+            ItemMeta::Grant(meta) => Err(Error::invalid(format!(
+                "{:?} is an OAuth grant, not an API key; `vault token {}` prints its access token",
+                meta.name, meta.name
+            ))),
         }
+    }
+
+    fn find_grant(&self, db: &Db<'_>, name: &str) -> Result<(ItemRow, ItemId, GrantMeta)> {
+        let (row, item) = self.find(db, name)?;
+        match item.meta {
+            ItemMeta::Grant(meta) => Ok((row, item.id, meta)),
+            ItemMeta::ApiKey(meta) => Err(Error::invalid(format!(
+                "{:?} is an API key, not an OAuth grant",
+                meta.name
+            ))),
+        }
+    }
+
+    /// A grant's tokens as one sealed JSON record (`a`: access, `r`: refresh).
+    fn seal_tokens(&self, id: &ItemId, tokens: &GrantTokens) -> Result<Vec<u8>> {
+        let record = serde_json::json!({
+            "a": tokens.access_token.expose(),
+            "r": tokens.refresh_token.as_ref().map(SecretValue::expose),
+        });
+        let json =
+            Zeroizing::new(serde_json::to_vec(&record).map_err(|e| Error::invalid(e.to_string()))?);
+        // The `Value` held copies of the tokens; it is dropped here, the sealed bytes stay.
+        drop(record);
+        self.seal(LABEL_SECRET, id.as_bytes(), &json)
+    }
+
+    fn open_tokens(&self, id: &ItemId, blob: &[u8]) -> Result<GrantTokens> {
+        #[derive(serde::Deserialize)]
+        struct Record {
+            a: String,
+            r: Option<String>,
+        }
+        let bytes = self.open(LABEL_SECRET, id.as_bytes(), blob, || {
+            format!("the tokens of item {id}")
+        })?;
+        let record: Record = serde_json::from_slice(&bytes)
+            .map_err(|_| self.tampered(format!("the tokens of item {id}")))?;
+        Ok(GrantTokens {
+            access_token: SecretValue::from(record.a),
+            refresh_token: record.r.map(SecretValue::from),
+        })
+    }
+
+    fn provider_tag(&self, name: &str) -> Vec<u8> {
+        self.key.name_tag(NS_PROVIDER, &fold(name)).to_vec()
+    }
+
+    fn provider(&self, row: &ItemRow) -> Result<ProviderMeta> {
+        let json = self.open(LABEL_PROVIDER_META, &row.id, &row.meta, || {
+            "a provider configuration".into()
+        })?;
+        let meta: ProviderMeta = serde_json::from_slice(&json).map_err(|_| Error::Corrupt {
+            path: self.path.to_owned(),
+            reason: "a provider configuration has a record this version cannot read".into(),
+        })?;
+        if self.provider_tag(&meta.name) != row.name_tag {
+            return Err(self.tampered("the index entry of a provider configuration".into()));
+        }
+        Ok(meta)
+    }
+
+    fn find_provider(&self, db: &Db<'_>, name: &str) -> Result<(ItemRow, ProviderMeta)> {
+        let row = db
+            .item_by_tag(&self.provider_tag(name))?
+            .filter(|r| r.kind == PROVIDER_KIND_CODE)
+            .ok_or_else(|| Error::NoProvider {
+                name: name.to_owned(),
+            })?;
+        let meta = self.provider(&row)?;
+        Ok((row, meta))
+    }
+
+    /// Writes a grant's metadata (and tokens, when given) over its row.
+    fn write_grant(
+        &self,
+        db: &Db<'_>,
+        row: &ItemRow,
+        id: &ItemId,
+        meta: GrantMeta,
+        tokens: Option<&GrantTokens>,
+    ) -> Result<()> {
+        let meta = ItemMeta::Grant(meta);
+        let secret = tokens.map(|t| self.seal_tokens(id, t)).transpose()?;
+        db.update_item(
+            &ItemRow {
+                meta: self.seal_meta(id, &meta)?,
+                ..row.clone()
+            },
+            secret.as_deref(),
+        )
     }
 
     /// Moves the current value into history and makes `value` current as a new version.
@@ -356,6 +473,7 @@ impl Vault {
             header,
             key,
             path,
+            cache: RefCell::new(None),
         };
         let crypt = vault.crypt_parts();
         let (id, blob) = crypt.seal_audit(AuditEvent::VaultCreated, now)?;
@@ -398,6 +516,7 @@ impl Vault {
             header,
             key,
             path,
+            cache: _,
         } = self;
         (
             store,
@@ -411,16 +530,54 @@ impl Vault {
 
     /// Every item's metadata (never values), sorted by name.
     pub fn items(&self) -> Result<Vec<Item>> {
-        let crypt = self.crypt_parts();
-        let mut items = self
-            .store
-            .db()
-            .items()?
+        self.search(None, None)
+    }
+
+    /// Items whose name, env names, tags or service contain `query` (case-insensitive) and
+    /// that carry `tag`, sorted by name; never values.
+    pub fn search(&self, query: Option<&str>, tag: Option<&str>) -> Result<Vec<Item>> {
+        let stamp = self.store.version_stamp()?;
+        let mut cache = self.cache.borrow_mut();
+        if cache.as_ref().is_none_or(|c| c.stamp != stamp) {
+            *cache = Some(self.fill_cache(stamp)?);
+        }
+        let Some(cache) = cache.as_ref() else {
+            return Ok(Vec::new());
+        };
+        let needle = query.map(fold);
+        Ok(cache
+            .items
             .iter()
-            .map(|row| crypt.item(row))
+            .zip(&cache.search_text)
+            .filter(|(_, text)| needle.as_deref().is_none_or(|n| text.contains(n)))
+            .filter(|(item, _)| tag.is_none_or(|t| item.meta.tags().iter().any(|x| x == t)))
+            .map(|(item, _)| item.clone())
+            .collect())
+    }
+
+    /// Decrypts every item's metadata, on all cores: it is the one place a large vault is read
+    /// whole.
+    fn fill_cache(&self, stamp: (i64, u64)) -> Result<ItemCache> {
+        use rayon::prelude::*;
+        let crypt = self.crypt_parts();
+        let rows = self.store.db().items()?;
+        let mut items = rows
+            .par_iter()
+            .filter(|row| row.kind != PROVIDER_KIND_CODE)
+            .map(|row| {
+                let item = crypt.item(row)?;
+                let key = fold(item.meta.name());
+                let text = item.meta.search_text();
+                Ok((key, item, text))
+            })
             .collect::<Result<Vec<_>>>()?;
-        items.sort_by_cached_key(|i| fold(i.meta.name()));
-        Ok(items)
+        items.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let (items, search_text) = items.into_iter().map(|(_, i, t)| (i, t)).unzip();
+        Ok(ItemCache {
+            stamp,
+            items,
+            search_text,
+        })
     }
 
     /// One item's metadata.
@@ -448,7 +605,17 @@ impl Vault {
             notes,
             rotation,
             expires,
+            last_rotated,
         } = new;
+        let last_rotated = match last_rotated {
+            Some(t) if t > now => {
+                return Err(Error::invalid(
+                    "the last rotation date is in the future; give the date the key was issued",
+                ));
+            }
+            Some(t) => t,
+            None => now,
+        };
         let meta = ApiKeyMeta {
             name,
             env,
@@ -457,7 +624,7 @@ impl Vault {
             notes,
             created: now,
             updated: now,
-            last_rotated: now,
+            last_rotated,
             rotation,
             expires,
             version: 1,
@@ -709,20 +876,26 @@ impl Vault {
                 }
                 match db.item_by_tag(&crypt.name_tag(&key))? {
                     None => {
+                        // A recognised value brings its provider and rotation policy; the env
+                        // name stays the file's.
+                        let format = formats::detect(value.expose());
                         let meta = normalize(ApiKeyMeta {
                             name: key.clone(),
                             env: vec![key.clone()],
-                            service: None,
+                            service: format.map(|f| f.provider.id.to_owned()),
                             tags: tags.to_vec(),
                             notes: String::new(),
                             created: now,
                             updated: now,
                             last_rotated: now,
-                            rotation: Default::default(),
+                            rotation: format.map(|f| f.policy()).unwrap_or_default(),
                             expires: None,
                             version: 1,
                         })?;
                         insert_row(db, &crypt, meta, &value)?;
+                        if let Some(f) = format {
+                            report.recognised.push(Recognised::new(&key, f));
+                        }
                         report.added.push(key);
                     }
                     Some(_) if on_conflict == OnConflict::Skip => report.skipped.push(Skipped {
@@ -738,6 +911,17 @@ impl Vault {
                                 id,
                                 meta: ItemMeta::ApiKey(meta),
                             } => (row, id, meta),
+                            Item {
+                                meta: ItemMeta::Grant(_),
+                                ..
+                            } => {
+                                report.skipped.push(Skipped {
+                                    line,
+                                    key: Some(key),
+                                    reason: "an OAuth grant has this name".into(),
+                                });
+                                continue;
+                            }
                         };
                         let current = crypt.open_secret(&id, &db.secret(&row.id)?)?;
                         if current.ct_eq(&value) {
@@ -781,11 +965,13 @@ impl Vault {
                         value,
                     });
                 }
+                // Grants are not exported: tokens are tied to this client and refresh in place.
+                ItemMeta::Grant(_) => {}
             }
         }
         let (store, crypt) = self.parts();
         let count = out.len();
-        store.write(|db| crypt.audit(db, AuditEvent::Exported { count }, now))?;
+        store.append_log(|db| crypt.audit(db, AuditEvent::Exported { count }, now))?;
         Ok(out)
     }
 
@@ -811,11 +997,329 @@ impl Vault {
     /// Appends several audit entries in one transaction (one disk sync for a burst of runs).
     pub fn record_all(&mut self, events: Vec<(AuditEvent, Timestamp)>) -> Result<()> {
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.append_log(|db| {
             for (event, at) in events {
                 crypt.audit(db, event, at)?;
             }
             Ok(())
+        })
+    }
+
+    /// A grant with its tokens.
+    pub fn grant(&self, name: &str) -> Result<Grant> {
+        let crypt = self.crypt_parts();
+        let db = self.store.db();
+        let (row, id, meta) = crypt.find_grant(&db, name)?;
+        let tokens = crypt.open_tokens(&id, &db.secret(&row.id)?)?;
+        Ok(Grant { id, meta, tokens })
+    }
+
+    /// Stores the outcome of a login. With `replace`, an existing grant of that name takes the
+    /// new tokens (a re-login); an API key of that name is never replaced.
+    pub fn save_grant(&mut self, new: NewGrant, replace: bool, now: Timestamp) -> Result<Item> {
+        check_value(&new.tokens.access_token)?;
+        if let Some(r) = &new.tokens.refresh_token {
+            check_value(r)?;
+        }
+        check_item_name(&new.name)?;
+        let mut env = new.env;
+        if env.is_empty() {
+            env.push(env_name_for(&new.name));
+        }
+        for e in &env {
+            check_env_name(e)?;
+        }
+        dedup(&mut env);
+        let (store, crypt) = self.parts();
+        store.write(|db| {
+            let existing = db.item_by_tag(&crypt.name_tag(&new.name))?;
+            let mut meta = GrantMeta {
+                name: new.name.clone(),
+                env,
+                tags: Vec::new(),
+                notes: String::new(),
+                provider: new.provider.clone(),
+                token_type: new.token_type,
+                scopes: new.scopes,
+                expires: new.expires,
+                obtained: now,
+                subject: new.subject,
+                email: new.email,
+                created: now,
+                updated: now,
+                last_refresh: None,
+                refreshable: new.tokens.refresh_token.is_some(),
+                status: GrantStatus::Ok,
+                last_error: None,
+                generation: 1,
+            };
+            let item = match existing {
+                None => {
+                    let id = ItemId(random_array()?);
+                    let item_meta = ItemMeta::Grant(meta);
+                    let row = ItemRow {
+                        id: id.0,
+                        kind: ItemKind::Grant.code(),
+                        name_tag: crypt.name_tag(&new.name),
+                        meta: crypt.seal_meta(&id, &item_meta)?,
+                    };
+                    db.insert_item(&row, &crypt.seal_tokens(&id, &new.tokens)?)?;
+                    Item {
+                        id,
+                        meta: item_meta,
+                    }
+                }
+                Some(row) => {
+                    let old = crypt.item(&row)?;
+                    let ItemMeta::Grant(old_meta) = old.meta else {
+                        return Err(Error::AlreadyExists { name: new.name });
+                    };
+                    if !replace {
+                        return Err(Error::AlreadyExists { name: new.name });
+                    }
+                    // A re-login keeps what the user set on the grant.
+                    meta.env = old_meta.env;
+                    meta.tags = old_meta.tags;
+                    meta.notes = old_meta.notes;
+                    meta.created = old_meta.created;
+                    meta.generation = old_meta.generation + 1;
+                    crypt.write_grant(db, &row, &old.id, meta.clone(), Some(&new.tokens))?;
+                    Item {
+                        id: old.id,
+                        meta: ItemMeta::Grant(meta),
+                    }
+                }
+            };
+            crypt.audit(
+                db,
+                AuditEvent::GrantLoggedIn {
+                    name: new.name,
+                    provider: new.provider,
+                },
+                now,
+            )?;
+            Ok(item)
+        })
+    }
+
+    /// Commits a refresh, if the grant is still at `generation` (nobody else refreshed it in
+    /// between); otherwise nothing is written and the current grant is returned unchanged with
+    /// `false`.
+    pub fn commit_refresh(
+        &mut self,
+        name: &str,
+        generation: u64,
+        refreshed: RefreshedTokens,
+        now: Timestamp,
+    ) -> Result<(Grant, bool)> {
+        check_value(&refreshed.access_token)?;
+        let (store, crypt) = self.parts();
+        store.write(|db| {
+            let (row, id, mut meta) = crypt.find_grant(db, name)?;
+            let old = crypt.open_tokens(&id, &db.secret(&row.id)?)?;
+            if meta.generation != generation {
+                return Ok((
+                    Grant {
+                        id,
+                        meta,
+                        tokens: old,
+                    },
+                    false,
+                ));
+            }
+            let tokens = GrantTokens {
+                access_token: refreshed.access_token,
+                refresh_token: refreshed.refresh_token.or(old.refresh_token),
+            };
+            meta.token_type = refreshed.token_type;
+            if let Some(scopes) = refreshed.scopes {
+                meta.scopes = scopes;
+            }
+            meta.expires = refreshed.expires;
+            meta.obtained = now;
+            meta.updated = now;
+            meta.last_refresh = Some(now);
+            meta.refreshable = tokens.refresh_token.is_some();
+            meta.status = GrantStatus::Ok;
+            meta.last_error = None;
+            meta.generation += 1;
+            crypt.write_grant(db, &row, &id, meta.clone(), Some(&tokens))?;
+            Ok((Grant { id, meta, tokens }, true))
+        })
+    }
+
+    /// Records a failed refresh; the tokens stay as they are. `needs_relogin` marks the grant
+    /// (and audits it); otherwise `error` is kept as the last transient failure.
+    pub fn record_refresh_failure(
+        &mut self,
+        name: &str,
+        needs_relogin: bool,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<GrantMeta> {
+        let (store, crypt) = self.parts();
+        store.write(|db| {
+            let (row, id, mut meta) = crypt.find_grant(db, name)?;
+            meta.updated = now;
+            if needs_relogin {
+                let first = meta.status == GrantStatus::Ok;
+                meta.status = GrantStatus::NeedsRelogin {
+                    reason: error.to_owned(),
+                };
+                meta.last_error = None;
+                if first {
+                    crypt.audit(
+                        db,
+                        AuditEvent::GrantNeedsRelogin {
+                            name: meta.name.clone(),
+                        },
+                        now,
+                    )?;
+                }
+            } else {
+                meta.last_error = Some(error.to_owned());
+            }
+            crypt.write_grant(db, &row, &id, meta.clone(), None)?;
+            Ok(meta)
+        })
+    }
+
+    /// Deletes a grant after `vault logout`.
+    pub fn remove_grant(&mut self, name: &str, revoked: bool, now: Timestamp) -> Result<()> {
+        let (store, crypt) = self.parts();
+        store.write(|db| {
+            let (row, _, meta) = crypt.find_grant(db, name)?;
+            db.delete_item(&row.id)?;
+            crypt.audit(
+                db,
+                AuditEvent::GrantLoggedOut {
+                    name: meta.name,
+                    revoked,
+                },
+                now,
+            )
+        })
+    }
+
+    /// Every provider configuration, sorted by name.
+    pub fn providers(&self) -> Result<Vec<ProviderMeta>> {
+        let crypt = self.crypt_parts();
+        let mut out = self
+            .store
+            .db()
+            .items()?
+            .iter()
+            .filter(|row| row.kind == PROVIDER_KIND_CODE)
+            .map(|row| crypt.provider(row))
+            .collect::<Result<Vec<_>>>()?;
+        out.sort_by_cached_key(|p| fold(&p.name));
+        Ok(out)
+    }
+
+    /// A provider configuration and its client secret, if it has one.
+    pub fn provider(&self, name: &str) -> Result<(ProviderMeta, Option<SecretValue>)> {
+        let crypt = self.crypt_parts();
+        let db = self.store.db();
+        let (row, meta) = crypt.find_provider(&db, name)?;
+        let secret = if meta.has_client_secret {
+            let blob = db.secret(&row.id)?;
+            let bytes = crypt.open(LABEL_PROVIDER_SECRET, &row.id, &blob, || {
+                format!("the client secret of provider {:?}", meta.name)
+            })?;
+            Some(SecretValue::from_utf8(bytes).map_err(|_| {
+                crypt.tampered(format!("the client secret of provider {:?}", meta.name))
+            })?)
+        } else {
+            None
+        };
+        Ok((meta, secret))
+    }
+
+    /// Adds a provider configuration, or replaces one with `replace`.
+    pub fn save_provider(
+        &mut self,
+        mut meta: ProviderMeta,
+        client_secret: Option<SecretValue>,
+        replace: bool,
+        now: Timestamp,
+    ) -> Result<()> {
+        check_item_name(&meta.name)?;
+        if meta.client_id.trim().is_empty() {
+            return Err(Error::invalid("the client id is empty"));
+        }
+        if let Some(s) = &client_secret {
+            check_value(s)?;
+        }
+        meta.has_client_secret = client_secret.is_some();
+        meta.updated = now;
+        let (store, crypt) = self.parts();
+        store.write(|db| {
+            let tag = crypt.provider_tag(&meta.name);
+            let (id, existing) = match db.item_by_tag(&tag)? {
+                Some(row) if !replace => {
+                    let old = crypt.provider(&row)?;
+                    return Err(Error::AlreadyExists { name: old.name });
+                }
+                Some(row) => {
+                    meta.created = crypt.provider(&row)?.created;
+                    (row.id, true)
+                }
+                None => {
+                    meta.created = now;
+                    (random_array()?, false)
+                }
+            };
+            let json = Zeroizing::new(
+                serde_json::to_vec(&meta).map_err(|e| Error::invalid(e.to_string()))?,
+            );
+            // A provider without a secret still has a secret cell: an empty sealed record.
+            let secret_plain = client_secret
+                .as_ref()
+                .map(|s| s.expose().as_bytes())
+                .unwrap_or_default();
+            let row = ItemRow {
+                id,
+                kind: PROVIDER_KIND_CODE,
+                name_tag: tag,
+                meta: crypt.seal(LABEL_PROVIDER_META, &id, &json)?,
+            };
+            let secret = crypt.seal(LABEL_PROVIDER_SECRET, &id, secret_plain)?;
+            if existing {
+                db.update_item(&row, Some(&secret))?;
+            } else {
+                db.insert_item(&row, &secret)?;
+            }
+            crypt.audit(
+                db,
+                AuditEvent::ProviderAdded {
+                    name: meta.name.clone(),
+                },
+                now,
+            )
+        })
+    }
+
+    /// Removes a provider configuration; refused while a grant uses it.
+    pub fn remove_provider(&mut self, name: &str, now: Timestamp) -> Result<()> {
+        let users: Vec<String> = self
+            .items()?
+            .into_iter()
+            .filter_map(|i| match i.meta {
+                ItemMeta::Grant(g) if fold(&g.provider) == fold(name) => Some(g.name),
+                _ => None,
+            })
+            .collect();
+        if !users.is_empty() {
+            return Err(Error::invalid(format!(
+                "provider {name:?} is used by {}; `vault logout` them first",
+                users.join(", ")
+            )));
+        }
+        let (store, crypt) = self.parts();
+        store.write(|db| {
+            let (row, meta) = crypt.find_provider(db, name)?;
+            db.delete_item(&row.id)?;
+            crypt.audit(db, AuditEvent::ProviderRemoved { name: meta.name }, now)
         })
     }
 

@@ -180,6 +180,90 @@ fn import_is_one_transaction_with_a_report() {
 }
 
 #[test]
+fn import_recognises_known_formats_and_sets_service_and_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = new_vault(dir.path());
+    let gh = format!("ghp_{}", "a1B2c3D4e5".repeat(4).get(..36).unwrap());
+    let pk = format!("pk_live_{}", "Xy9".repeat(10));
+    let text = format!("GH_TOKEN={gh}\nSTRIPE_PK={pk}\nPLAIN=hello\n");
+    let report = v
+        .import(
+            vault_core::dotenv::parse(&text).entries,
+            &[],
+            OnConflict::Skip,
+            now(),
+        )
+        .unwrap();
+    assert_eq!(report.added, ["GH_TOKEN", "STRIPE_PK", "PLAIN"]);
+    let found: Vec<(&str, &str)> = report
+        .recognised
+        .iter()
+        .map(|r| (r.key.as_str(), r.format.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("GH_TOKEN", "github-pat"),
+            ("STRIPE_PK", "stripe-publishable-key")
+        ]
+    );
+    assert_eq!(
+        report.recognised[0].description,
+        "GitHub personal access token (classic)"
+    );
+    let meta = |name: &str| v.item(name).unwrap().meta.as_api_key().unwrap().clone();
+    let gh_meta = meta("GH_TOKEN");
+    assert_eq!(gh_meta.service.as_deref(), Some("github"));
+    assert_eq!(gh_meta.env, ["GH_TOKEN"], "the file's name is kept");
+    assert_eq!(gh_meta.rotation, RotationPolicy::Default);
+    assert_eq!(gh_meta.interval_days(), Some(90));
+    assert_eq!(meta("STRIPE_PK").rotation, RotationPolicy::Never);
+    assert_eq!(meta("PLAIN").service, None);
+    // Nothing in the vault file or the report carries a value.
+    assert!(!format!("{report:?}").contains(&gh));
+}
+
+#[test]
+fn last_rotated_in_the_past_sets_the_first_due_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = new_vault(dir.path());
+    let issued: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let mut k = key("old", "value");
+    k.rotation = RotationPolicy::Every { days: 30 };
+    k.last_rotated = Some(issued);
+    let item = v.add_api_key(k, now()).unwrap();
+    let meta = item.meta.as_api_key().unwrap();
+    assert_eq!(meta.created, now());
+    assert_eq!(
+        meta.schedule().due,
+        Some("2026-01-31T00:00:00Z".parse().unwrap())
+    );
+    assert_eq!(
+        meta.schedule()
+            .state(now(), vault_core::rotation::lead_days(14)),
+        vault_core::DueState::Overdue
+    );
+    assert_eq!(v.history("old").unwrap()[0].set_at, issued);
+
+    // Rotating resets the clock: due again 30 days after the rotation.
+    let later: Timestamp = "2026-03-02T00:00:00Z".parse().unwrap();
+    v.rotate("old", &pw("value 2"), later).unwrap();
+    let meta = v.api_key("old").unwrap().meta;
+    assert_eq!(
+        meta.schedule().due,
+        Some("2026-04-01T00:00:00Z".parse().unwrap())
+    );
+
+    let mut future = key("future", "value");
+    future.last_rotated = Some("2026-03-02T00:00:00Z".parse().unwrap());
+    assert!(matches!(
+        v.add_api_key(future, now()),
+        Err(Error::Invalid(m)) if m.contains("future")
+    ));
+    assert!(matches!(v.item("future"), Err(Error::NotFound { .. })));
+}
+
+#[test]
 fn edit_validates_and_keeps_value() {
     let dir = tempfile::tempdir().unwrap();
     let (_, mut v) = new_vault(dir.path());
@@ -621,4 +705,48 @@ fn audit_log_records_changes_without_values() {
     for hay in [&bytes, &wal] {
         assert!(!hay.windows(6).any(|w| w == b"canary"));
     }
+}
+
+#[test]
+fn listings_follow_every_change_from_this_and_other_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    let names = |v: &Vault| -> Vec<String> {
+        v.items()
+            .unwrap()
+            .into_iter()
+            .map(|i| i.meta.name().to_owned())
+            .collect()
+    };
+    v.add_api_key(key("b", "1"), now()).unwrap();
+    assert_eq!(names(&v), ["b"]);
+    v.add_api_key(key("a", "2"), now()).unwrap();
+    assert_eq!(
+        names(&v),
+        ["a", "b"],
+        "a write of ours shows at once, sorted"
+    );
+    v.edit_api_key(
+        "a",
+        ApiKeyEdit {
+            tags: Some(vec!["t".into()]),
+            ..Default::default()
+        },
+        now(),
+    )
+    .unwrap();
+    assert_eq!(v.search(None, Some("t")).unwrap().len(), 1);
+    v.rotate("b", &pw("3"), now()).unwrap();
+    let b = v.search(Some("B"), None).unwrap();
+    assert_eq!(b[0].meta.as_api_key().unwrap().version, 2);
+
+    // Another process (here: another connection) adds and removes items.
+    let mut other = unlock(&path);
+    other.add_api_key(key("c", "4"), now()).unwrap();
+    other.remove("a", now()).unwrap();
+    assert_eq!(names(&v), ["b", "c"]);
+    // Audit-only writes change nothing listed.
+    v.record(vault_core::model::AuditEvent::Exported { count: 0 }, now())
+        .unwrap();
+    assert_eq!(names(&v), ["b", "c"]);
 }

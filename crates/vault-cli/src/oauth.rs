@@ -1,0 +1,421 @@
+//! The OAuth commands: `vault oauth`, `login`, `token`, `grants`, `refresh`, `logout`.
+//!
+//! Every step runs as a protocol operation (through the agent when there is one); this module
+//! only opens the browser, shows progress and prints. A token is printed only by `vault token`,
+//! to stdout; messages go to stderr and never hold a token.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use anyhow::Result;
+use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
+use vault_agent::protocol::{NewProvider, Op, Response, WireSecret};
+use vault_core::model::GrantMeta;
+use vault_core::{GrantStatus, ItemMeta};
+
+use crate::cli::OauthCommand;
+use crate::commands::unexpected;
+use crate::output;
+use crate::session::{Session, exit, fail, prompt_hidden};
+
+/// A duration as the user writes it: `90s`, `5m`, `1h`, `1h30m`, or plain seconds.
+pub fn parse_duration(text: &str) -> Result<Duration> {
+    let trimmed = text.trim();
+    let parsed = trimmed
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .ok()
+        .or_else(|| {
+            trimmed
+                .parse::<SignedDuration>()
+                .ok()
+                .and_then(|d| Duration::try_from(d).ok())
+        });
+    match parsed {
+        Some(d) => Ok(d),
+        None => fail(
+            exit::OTHER,
+            format!("{text:?} is not a duration (examples: 90s, 5m, 1h)"),
+        ),
+    }
+}
+
+pub fn oauth(session: &mut Session, command: OauthCommand) -> Result<()> {
+    match command {
+        OauthCommand::Add {
+            name,
+            preset,
+            issuer,
+            client_id,
+            client_secret_stdin,
+            scope,
+            replace,
+        } => {
+            // `vault oauth add github ...` means the GitHub preset.
+            let preset = match (&preset, &issuer) {
+                (None, None) if vault_oauth::preset(&name).is_some() => Some(name.clone()),
+                _ => preset,
+            };
+            session.ensure_unlocked()?;
+            let client_secret = if client_secret_stdin {
+                Some(read_client_secret(session)?)
+            } else {
+                None
+            };
+            let provider = NewProvider {
+                name,
+                preset,
+                issuer,
+                client_id,
+                client_secret: client_secret.map(WireSecret::new),
+                scopes: scope,
+                replace,
+            };
+            match session.op(Op::OauthAdd { provider })? {
+                Response::Provider { provider } => {
+                    eprintln!(
+                        "Configured provider {} ({}; scopes: {}). Log in with `vault login {}`.",
+                        provider.name,
+                        provider
+                            .issuer
+                            .as_deref()
+                            .or(provider.preset.as_deref())
+                            .unwrap_or(&provider.token_endpoint),
+                        provider.scopes.join(" "),
+                        provider.name
+                    );
+                    Ok(())
+                }
+                other => Err(unexpected(other)),
+            }
+        }
+        OauthCommand::Ls { json } => {
+            let providers = match session.op(Op::OauthProviders)? {
+                Response::Providers { providers } => providers,
+                other => return Err(unexpected(other)),
+            };
+            if json {
+                return output::json(&providers);
+            }
+            if providers.is_empty() {
+                eprintln!(
+                    "No providers configured. Presets: {}. Add one with `vault oauth add NAME --client-id ID`.",
+                    vault_oauth::presets()
+                        .iter()
+                        .map(|p| p.id)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = providers
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.name.clone(),
+                        p.preset
+                            .clone()
+                            .or_else(|| p.issuer.clone())
+                            .unwrap_or_default(),
+                        p.client_id.clone(),
+                        p.scopes.join(" "),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                output::table(&["NAME", "PRESET/ISSUER", "CLIENT ID", "SCOPES"], &rows)
+            );
+            Ok(())
+        }
+        OauthCommand::Rm { name } => {
+            session.op(Op::OauthRemove { name: name.clone() })?;
+            eprintln!("Removed provider {name}.");
+            Ok(())
+        }
+    }
+}
+
+/// The client secret: a hidden prompt on a terminal, else the first line of stdin.
+fn read_client_secret(session: &Session) -> Result<vault_core::SecretValue> {
+    if std::io::stdin().is_terminal() {
+        return prompt_hidden("Client secret: ");
+    }
+    if session.passwords.uses_stdin() {
+        return fail(
+            exit::OTHER,
+            "the client secret cannot come from stdin when --password-stdin is used; use --password-file",
+        );
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin().read_line(&mut line)?;
+    let secret = line.trim_end_matches(['\n', '\r']);
+    if secret.is_empty() {
+        return fail(exit::OTHER, "the client secret on stdin is empty");
+    }
+    Ok(vault_core::SecretValue::new(secret))
+}
+
+pub struct LoginArgs {
+    pub provider: String,
+    pub name: Option<String>,
+    pub scopes: Vec<String>,
+    pub device: bool,
+    pub timeout: String,
+    pub no_browser: bool,
+}
+
+pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
+    let timeout = parse_duration(&args.timeout)?;
+    let prompt = match session.op(Op::LoginStart {
+        provider: args.provider.clone(),
+        name: args.name,
+        scopes: args.scopes,
+        device: args.device,
+    })? {
+        Response::LoginStarted { prompt } => prompt,
+        other => return Err(unexpected(other)),
+    };
+    if let Some(code) = &prompt.user_code {
+        eprintln!(
+            "To log in to {}, open {} on any device and enter the code {code}",
+            args.provider, prompt.url
+        );
+        if let Some(complete) = &prompt.url_complete {
+            eprintln!("(or open {complete})");
+        }
+    } else {
+        eprintln!(
+            "Log in to {} in your browser. If it does not open, open this URL on this machine:\n\n  {}\n",
+            args.provider, prompt.url
+        );
+        if !args.no_browser
+            && let Err(e) = opener::open_browser(&prompt.url)
+        {
+            eprintln!("(could not open a browser: {e})");
+        }
+    }
+    let spinner = Spinner::start("Waiting for the login to complete");
+    let result = session.op(Op::LoginWait {
+        login: prompt.login,
+        timeout_secs: timeout.as_secs().max(1),
+    });
+    drop(spinner);
+    let item = match result {
+        Ok(Response::Item { item }) => item,
+        Ok(other) => return Err(unexpected(other)),
+        Err(e) => {
+            let _ = session.op(Op::LoginCancel {
+                login: prompt.login,
+            });
+            return Err(e);
+        }
+    };
+    if let ItemMeta::Grant(g) = &item.meta {
+        let who = g
+            .email
+            .as_deref()
+            .or(g.subject.as_deref())
+            .map(|w| format!(" as {w}"))
+            .unwrap_or_default();
+        eprintln!(
+            "Logged in to {}{who}; stored as grant {} ({}). `vault token {}` prints its access token.",
+            g.provider,
+            g.name,
+            if g.refreshable {
+                "refreshes automatically"
+            } else {
+                "no refresh token: log in again when it expires"
+            },
+            g.name
+        );
+    }
+    Ok(())
+}
+
+pub fn token(session: &mut Session, name: &str, min_valid: &str, no_newline: bool) -> Result<()> {
+    let min_valid = parse_duration(min_valid)?;
+    let (value, warning) = match session.op(Op::Token {
+        name: name.to_owned(),
+        min_valid_secs: min_valid.as_secs(),
+    })? {
+        Response::Token { value, warning, .. } => (value.into_inner(), warning),
+        other => return Err(unexpected(other)),
+    };
+    if let Some(w) = warning {
+        eprintln!("vault: warning: {w}");
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(value.expose().as_bytes())?;
+    if !no_newline {
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub fn refresh(session: &mut Session, name: &str) -> Result<()> {
+    match session.op(Op::Refresh {
+        name: name.to_owned(),
+    })? {
+        Response::Token { item, warning, .. } => {
+            if let Some(w) = warning {
+                return fail(exit::PROVIDER_UNAVAILABLE, w);
+            }
+            if let ItemMeta::Grant(g) = &item.meta {
+                eprintln!(
+                    "Refreshed {}; the access token {}.",
+                    g.name,
+                    g.expires.map_or_else(
+                        || "has no stated expiry".to_owned(),
+                        |x| format!("expires {}", output::date_time(x))
+                    )
+                );
+            }
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+pub fn logout(session: &mut Session, name: &str) -> Result<()> {
+    match session.op(Op::Logout {
+        name: name.to_owned(),
+    })? {
+        Response::LoggedOut { revoked, problem } => {
+            if revoked {
+                eprintln!("Revoked {name} at its provider and deleted it.");
+            } else {
+                eprintln!(
+                    "Deleted {name} from the vault; it was not revoked at the provider: {}",
+                    problem.as_deref().unwrap_or("unknown reason")
+                );
+            }
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+/// How a grant stands on `now`, in a few words.
+pub fn status_text(g: &GrantMeta, now: Timestamp) -> String {
+    match &g.status {
+        GrantStatus::NeedsRelogin { .. } => "needs login".into(),
+        GrantStatus::Ok => match g.expires {
+            Some(x) if x <= now && g.refreshable => "ok, refreshes on use".into(),
+            Some(x) if x <= now => "expired".into(),
+            Some(x) => format!("ok, token expires {}", output::relative(x, now)),
+            None => "ok".into(),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct ListedGrant<'a> {
+    #[serde(flatten)]
+    grant: &'a GrantMeta,
+    /// `ok` or `needs_login`.
+    state: &'static str,
+}
+
+pub fn grants(session: &mut Session, json: bool) -> Result<()> {
+    let items = match session.op(Op::List {
+        query: None,
+        tag: None,
+    })? {
+        Response::Items { items } => items,
+        other => return Err(unexpected(other)),
+    };
+    let grants: Vec<GrantMeta> = items
+        .into_iter()
+        .filter_map(|i| match i.meta {
+            ItemMeta::Grant(g) => Some(g),
+            ItemMeta::ApiKey(_) => None,
+        })
+        .collect();
+    if json {
+        let listed: Vec<ListedGrant<'_>> = grants
+            .iter()
+            .map(|g| ListedGrant {
+                grant: g,
+                state: match g.status {
+                    GrantStatus::Ok => "ok",
+                    GrantStatus::NeedsRelogin { .. } => "needs_login",
+                },
+            })
+            .collect();
+        return output::json(&listed);
+    }
+    if grants.is_empty() {
+        eprintln!("No grants. Log in with `vault login PROVIDER` (see `vault oauth ls`).");
+        return Ok(());
+    }
+    let now = Timestamp::now();
+    let rows: Vec<Vec<String>> = grants
+        .iter()
+        .map(|g| {
+            vec![
+                g.name.clone(),
+                g.provider.clone(),
+                g.email
+                    .clone()
+                    .or_else(|| g.subject.clone())
+                    .unwrap_or_default(),
+                g.expires.map(output::date_time).unwrap_or_default(),
+                status_text(g, now),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        output::table(&["NAME", "PROVIDER", "ACCOUNT", "EXPIRES", "STATUS"], &rows)
+    );
+    for g in &grants {
+        if let GrantStatus::NeedsRelogin { reason } = &g.status {
+            eprintln!(
+                "{}: {reason}; run `vault login {} --as {}`",
+                g.name, g.provider, g.name
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A spinner on stderr while waiting, only when stderr is a terminal.
+struct Spinner(Option<indicatif::ProgressBar>);
+
+impl Spinner {
+    fn start(message: &str) -> Spinner {
+        if !std::io::stderr().is_terminal() {
+            return Spinner(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_message(format!("{message} (Ctrl-C to cancel)"));
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Spinner(Some(bar))
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_as_people_write_them() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("-5s").is_err());
+    }
+}

@@ -1,0 +1,366 @@
+//! What needs the user's attention, most urgent first.
+//!
+//! The one computation behind `vault due`, the due section of `vault status` and the desktop
+//! app: a client lists items (metadata only, no values) and calls [`report`] with its clock and
+//! lead time. Nothing here reads the clock or a value, or changes the vault.
+//!
+//! Extension point: OAuth grants join this view by adding their reasons to [`Reason`] (with the
+//! [`DueState`] each one means) and a branch for their item kind in [`attention_of`].
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Item, ItemId, ItemKind, ItemMeta};
+use crate::names::fold;
+use crate::rotation::{DueState, lead_days};
+
+/// Why an item needs attention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The hard expiry has passed: the value no longer works, or must not be used.
+    Expired,
+    /// The rotation due date has passed.
+    RotationOverdue,
+    /// The hard expiry is within the lead time.
+    ExpiresSoon,
+    /// The rotation due date is within the lead time.
+    RotationDueSoon,
+}
+
+impl Reason {
+    /// How urgent this reason is.
+    pub fn state(self) -> DueState {
+        match self {
+            Reason::Expired => DueState::Expired,
+            Reason::RotationOverdue => DueState::Overdue,
+            Reason::ExpiresSoon | Reason::RotationDueSoon => DueState::DueSoon,
+        }
+    }
+}
+
+/// One item that needs attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attention {
+    pub name: String,
+    pub id: ItemId,
+    pub kind: ItemKind,
+    /// `expired`, `overdue` or `due_soon` (never `ok`).
+    pub state: DueState,
+    pub reason: Reason,
+    /// The instant that decides the state: the rotation due date or the expiry.
+    pub at: Timestamp,
+    /// Whole days from now until `at`, negative once it has passed (rounded toward zero).
+    pub days_left: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// The rotation due date; absent when the item is never rotated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Timestamp>,
+    /// The hard expiry, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<Timestamp>,
+}
+
+/// How many items are in each state that needs attention.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub expired: usize,
+    pub overdue: usize,
+    pub due_soon: usize,
+}
+
+/// The next deadline among the items that need nothing today.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upcoming {
+    pub name: String,
+    /// What the item becomes at `at`: `rotation_overdue` or `expired`.
+    pub reason: Reason,
+    pub at: Timestamp,
+}
+
+/// Everything that needs attention on `now`, most urgent first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DueReport {
+    pub now: Timestamp,
+    /// Items are `due_soon` this many days ahead of a due date or expiry.
+    pub lead_days: u32,
+    /// How many items were looked at.
+    pub checked: usize,
+    pub counts: Counts,
+    /// Expired first, then overdue, then due soon; within a state, the earliest date first.
+    pub items: Vec<Attention>,
+    /// The next deadline after the lead time, so a clean report can say when to look again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<Upcoming>,
+}
+
+impl DueReport {
+    /// Whether anything is overdue or expired: what `vault due --check` fails on. Items that are
+    /// only due soon are warnings.
+    pub fn has_overdue_or_expired(&self) -> bool {
+        self.counts.expired + self.counts.overdue > 0
+    }
+}
+
+/// What `item` needs on `now`, if anything.
+pub fn attention_of(item: &Item, now: Timestamp, lead_days_: u32) -> Option<Attention> {
+    match &item.meta {
+        ItemMeta::ApiKey(meta) => {
+            let schedule = meta.schedule();
+            let (reason, at) = schedule.check(now, lead_days(lead_days_))?;
+            Some(Attention {
+                name: meta.name.clone(),
+                id: item.id,
+                kind: item.meta.kind(),
+                state: reason.state(),
+                reason,
+                at,
+                days_left: whole_days(now, at),
+                service: meta.service.clone(),
+                due: schedule.due,
+                expires: schedule.expires,
+            })
+        }
+        // Grants have no rotation schedule: they refresh themselves (`vault grants` shows the
+        // ones that need a new login).
+        ItemMeta::Grant(_) => None,
+    }
+}
+
+/// The report for `items` on `now`, warning `lead_days` ahead.
+pub fn report<'a>(
+    items: impl IntoIterator<Item = &'a Item>,
+    now: Timestamp,
+    lead_days_: u32,
+) -> DueReport {
+    let mut out = Vec::new();
+    let mut next: Option<Upcoming> = None;
+    let mut checked = 0;
+    for item in items {
+        checked += 1;
+        if let Some(a) = attention_of(item, now, lead_days_) {
+            out.push(a);
+            continue;
+        }
+        let ItemMeta::ApiKey(meta) = &item.meta else {
+            continue;
+        };
+        let schedule = meta.schedule();
+        let deadlines = [
+            schedule.due.map(|t| (Reason::RotationOverdue, t)),
+            schedule.expires.map(|t| (Reason::Expired, t)),
+        ];
+        for (reason, at) in deadlines.into_iter().flatten() {
+            if next.as_ref().is_none_or(|n| at < n.at) {
+                next = Some(Upcoming {
+                    name: meta.name.clone(),
+                    reason,
+                    at,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        a.state
+            .cmp(&b.state)
+            .then(a.at.cmp(&b.at))
+            .then_with(|| fold(&a.name).cmp(&fold(&b.name)))
+    });
+    let mut counts = Counts::default();
+    for a in &out {
+        match a.state {
+            DueState::Expired => counts.expired += 1,
+            DueState::Overdue => counts.overdue += 1,
+            DueState::DueSoon => counts.due_soon += 1,
+            DueState::Ok => {}
+        }
+    }
+    DueReport {
+        now,
+        lead_days: lead_days_,
+        checked,
+        counts,
+        items: out,
+        next,
+    }
+}
+
+/// Whole days from `now` to `at`, rounded toward zero.
+fn whole_days(now: Timestamp, at: Timestamp) -> i64 {
+    // On the full-precision difference: truncating each side to seconds first would count a
+    // day that is a fraction of a second short.
+    at.duration_since(now).as_secs() / 86_400
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ApiKeyMeta;
+    use crate::rotation::RotationPolicy;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn key(
+        name: &str,
+        last_rotated: &str,
+        rotation: RotationPolicy,
+        expires: Option<&str>,
+    ) -> Item {
+        let at = ts(last_rotated);
+        Item {
+            id: ItemId([name.len() as u8; 16]),
+            meta: ItemMeta::ApiKey(ApiKeyMeta {
+                name: name.into(),
+                env: vec![name.to_uppercase()],
+                service: None,
+                tags: vec![],
+                notes: String::new(),
+                created: at,
+                updated: at,
+                last_rotated: at,
+                rotation,
+                expires: expires.map(ts),
+                version: 1,
+            }),
+        }
+    }
+
+    #[test]
+    fn sorted_by_urgency_then_date_then_name() {
+        let now = ts("2026-05-01T12:00:00Z");
+        let every = |days| RotationPolicy::Every { days };
+        let items = vec![
+            key("fine", "2026-04-30T00:00:00Z", every(90), None),
+            key("soon-b", "2026-04-01T00:00:00Z", every(40), None), // due 05-11
+            key("soon-a", "2026-04-01T00:00:00Z", every(40), None), // due 05-11
+            key("soon-first", "2026-04-01T00:00:00Z", every(35), None), // due 05-06
+            key("late-long", "2026-01-01T00:00:00Z", every(30), None), // due 01-31
+            key("late", "2026-04-01T00:00:00Z", every(20), None),   // due 04-21
+            key(
+                "dead",
+                "2026-04-01T00:00:00Z",
+                RotationPolicy::Never,
+                Some("2026-04-30T00:00:00Z"),
+            ),
+            key(
+                "expiring",
+                "2026-04-29T00:00:00Z",
+                every(90),
+                Some("2026-05-03T00:00:00Z"),
+            ),
+            key("never", "2020-01-01T00:00:00Z", RotationPolicy::Never, None),
+        ];
+        let r = report(&items, now, 14);
+        let names: Vec<&str> = r.items.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "dead",
+                "late-long",
+                "late",
+                "expiring",
+                "soon-first",
+                "soon-a",
+                "soon-b"
+            ]
+        );
+        assert_eq!(
+            r.counts,
+            Counts {
+                expired: 1,
+                overdue: 2,
+                due_soon: 4
+            }
+        );
+        assert!(r.has_overdue_or_expired());
+        let dead = &r.items[0];
+        assert_eq!(
+            (dead.reason, dead.state),
+            (Reason::Expired, DueState::Expired)
+        );
+        assert_eq!(dead.days_left, -1, "expired 36 hours ago");
+        let expiring = &r.items[3];
+        assert_eq!(expiring.reason, Reason::ExpiresSoon);
+        assert_eq!(expiring.at, ts("2026-05-03T00:00:00Z"));
+        assert_eq!(expiring.days_left, 1);
+        assert_eq!(r.items[4].reason, Reason::RotationDueSoon);
+        assert_eq!(
+            r.next,
+            Some(Upcoming {
+                name: "fine".into(),
+                reason: Reason::RotationOverdue,
+                at: ts("2026-07-29T00:00:00Z"),
+            })
+        );
+    }
+
+    #[test]
+    fn only_due_soon_does_not_fail_the_check() {
+        let now = ts("2026-05-01T00:00:00Z");
+        let items = vec![key(
+            "a",
+            "2026-04-01T00:00:00Z",
+            RotationPolicy::Every { days: 31 },
+            None,
+        )];
+        let r = report(&items, now, 14);
+        assert_eq!(r.counts.due_soon, 1);
+        assert!(!r.has_overdue_or_expired());
+        // A lead of zero warns about nothing ahead of time.
+        let r = report(&items, now, 0);
+        assert!(r.items.is_empty());
+        assert_eq!(r.next.map(|n| n.at), Some(ts("2026-05-02T00:00:00Z")));
+    }
+
+    #[test]
+    fn empty_vault_and_never_rotated_items_need_nothing() {
+        let now = ts("2026-05-01T00:00:00Z");
+        let r = report(&[], now, 14);
+        assert_eq!(r.counts, Counts::default());
+        assert!(r.items.is_empty() && r.next.is_none());
+        let never = [key(
+            "n",
+            "2000-01-01T00:00:00Z",
+            RotationPolicy::Never,
+            None,
+        )];
+        let r = report(&never, now, 14);
+        assert!(r.items.is_empty() && r.next.is_none());
+    }
+
+    #[test]
+    fn days_left_rounds_toward_zero_at_full_precision() {
+        let now = ts("2026-05-01T00:00:00.7Z");
+        assert_eq!(whole_days(now, ts("2026-05-02T00:00:00.5Z")), 0);
+        assert_eq!(whole_days(now, ts("2026-05-02T00:00:00.7Z")), 1);
+        assert_eq!(whole_days(now, ts("2026-04-30T00:00:00.9Z")), 0);
+        assert_eq!(whole_days(now, ts("2026-04-30T00:00:00.7Z")), -1);
+        assert_eq!(whole_days(now, now), 0);
+    }
+
+    #[test]
+    fn json_is_stable_for_scripts() {
+        let now = ts("2026-05-01T00:00:00Z");
+        let items = [key(
+            "gh",
+            "2026-01-01T00:00:00Z",
+            RotationPolicy::Every { days: 30 },
+            None,
+        )];
+        let json = serde_json::to_value(report(&items, now, 14)).unwrap();
+        assert_eq!(json["lead_days"], 14);
+        assert_eq!(json["checked"], 1);
+        assert_eq!(json["counts"]["overdue"], 1);
+        let item = &json["items"][0];
+        assert_eq!(item["name"], "gh");
+        assert_eq!(item["kind"], "api_key");
+        assert_eq!(item["state"], "overdue");
+        assert_eq!(item["reason"], "rotation_overdue");
+        assert_eq!(item["at"], "2026-01-31T00:00:00Z");
+        assert_eq!(item["days_left"], -90);
+        assert!(item.get("expires").is_none());
+    }
+}

@@ -1,0 +1,373 @@
+//! Logging in: the authorization-code flow with PKCE through the system browser and a loopback
+//! redirect (RFC 8252 §7.3, RFC 7636, RFC 9207, RFC 9700), and the device flow (RFC 8628).
+//!
+//! A [`Login`] binds its callback server on `127.0.0.1` (never a wildcard address) on an
+//! ephemeral port before the URL is shown, answers exactly one valid callback with a small
+//! page, and closes. Opening the browser is the caller's job: this crate only hands out the URL.
+
+use std::time::{Duration, Instant};
+
+use oauth2::{
+    AuthorizationCode, CsrfToken, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    StandardDeviceAuthorizationResponse,
+};
+
+use crate::error::{Error, Result, clip};
+use crate::http::Http;
+use crate::provider::Provider;
+use crate::token::{OAuthClient, Token, TokenSet, classify_basic, client, token_error, token_set};
+
+/// How a login is asked for.
+#[derive(Clone, Debug, Default)]
+pub struct LoginOptions {
+    /// Scopes to request; empty means the provider's defaults (decided by the caller).
+    pub scopes: Vec<String>,
+    /// Extra authorization parameters (e.g. `login_hint`).
+    pub extra_params: Vec<(String, String)>,
+}
+
+/// An authorization-code login waiting for the browser to come back.
+pub struct Login {
+    provider: Provider,
+    http: Http,
+    client: OAuthClient,
+    server: tiny_http::Server,
+    url: String,
+    redirect: String,
+    state: Token,
+    verifier: PkceCodeVerifier,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("provider", &self.provider.name)
+            .field("redirect", &self.redirect)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Login {
+    /// Starts the callback server and builds the authorization URL.
+    pub fn start(http: &Http, provider: &Provider, options: &LoginOptions) -> Result<Login> {
+        let client = client(provider)?;
+        let port = provider.quirks.fixed_redirect_port.unwrap_or(0);
+        let server = tiny_http::Server::http(("127.0.0.1", port))
+            .map_err(|e| Error::Callback(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or_else(|| Error::Callback("the server has no IP address".into()))?;
+        let redirect = format!("http://127.0.0.1:{port}/callback");
+        let client = client.set_redirect_uri(
+            RedirectUrl::new(redirect.clone()).map_err(|e| Error::Callback(e.to_string()))?,
+        );
+        // 32 random bytes, base64url: a 43-character verifier (RFC 7636 §4.1).
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let quirks = &provider.quirks;
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .set_pkce_challenge(challenge);
+        if !options.scopes.is_empty() {
+            if quirks.scope_param == "scope" && quirks.scope_separator == ' ' {
+                request = request.add_scopes(options.scopes.iter().cloned().map(Scope::new));
+            } else {
+                let joined = options.scopes.join(&quirks.scope_separator.to_string());
+                request = request.add_extra_param(quirks.scope_param.clone(), joined);
+            }
+        }
+        for (k, v) in quirks
+            .extra_authorize_params
+            .iter()
+            .chain(&options.extra_params)
+        {
+            request = request.add_extra_param(k.clone(), v.clone());
+        }
+        let (url, state) = request.url();
+        Ok(Login {
+            provider: provider.clone(),
+            http: http.clone(),
+            client,
+            server,
+            url: url.to_string(),
+            redirect,
+            state: Token::new(state.secret().clone()),
+            verifier,
+        })
+    }
+
+    /// The URL to open in the browser (always show it too: the user may be on SSH).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The redirect URI this login listens on.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect
+    }
+
+    /// Waits for the browser to come back (at most `timeout`), checks the callback, exchanges
+    /// the code and answers the browser with the outcome. Requests that are not the callback
+    /// (a favicon) get a 404 and waiting goes on; a callback that fails a check ends the login.
+    pub fn wait(self, timeout: Duration) -> Result<TokenSet> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Error::Timeout {
+                    secs: timeout.as_secs(),
+                });
+            }
+            let request = match self.server.recv_timeout(left) {
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
+                Err(e) => return Err(Error::Callback(e.to_string())),
+            };
+            let target = format!("http://127.0.0.1{}", request.url());
+            let parsed = url::Url::parse(&target).ok();
+            let is_callback = parsed.as_ref().is_some_and(|u| u.path() == "/callback")
+                && *request.method() == tiny_http::Method::Get;
+            if !is_callback {
+                respond(request, 404, "Not found", "This is vault's login callback.");
+                continue;
+            }
+            let params: Vec<(String, String)> = parsed
+                .map(|u| u.query_pairs().into_owned().collect())
+                .unwrap_or_default();
+            let outcome = self.check(&params).and_then(|code| self.exchange(code));
+            match &outcome {
+                Ok(_) => respond(
+                    request,
+                    200,
+                    "Logged in",
+                    &format!(
+                        "vault is now logged in to {}. You can close this tab.",
+                        self.provider.name
+                    ),
+                ),
+                Err(e) => respond(request, 400, "Login failed", &e.to_string()),
+            }
+            return outcome;
+        }
+    }
+
+    /// The callback's checks, in the order RFC 9700 §4.7 / RFC 9207 §2.4 ask for.
+    fn check(&self, params: &[(String, String)]) -> Result<AuthorizationCode> {
+        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        let state = get("state").map(Token::new);
+        if !state.is_some_and(|s| s.ct_eq(&self.state)) {
+            return Err(Error::StateMismatch);
+        }
+        let expected = self.provider.endpoints.issuer.as_deref();
+        match (get("iss"), expected) {
+            (Some(got), Some(expected)) if got != expected => {
+                return Err(Error::IssuerMismatch {
+                    expected: expected.to_owned(),
+                    got: clip(got),
+                });
+            }
+            (None, Some(expected)) if self.provider.endpoints.iss_parameter_supported => {
+                return Err(Error::IssuerMismatch {
+                    expected: expected.to_owned(),
+                    got: "(none)".into(),
+                });
+            }
+            _ => {}
+        }
+        if let Some(error) = get("error") {
+            return Err(Error::Denied {
+                error: clip(error),
+                description: get("error_description").map(clip),
+            });
+        }
+        match get("code") {
+            Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code.to_owned())),
+            _ => Err(Error::Malformed {
+                url: self.redirect.clone(),
+                reason: "the callback has neither `code` nor `error`".into(),
+            }),
+        }
+    }
+
+    fn exchange(&self, code: AuthorizationCode) -> Result<TokenSet> {
+        let verifier = PkceCodeVerifier::new(self.verifier.secret().clone());
+        let resp = self
+            .client
+            .exchange_code(code)
+            .set_pkce_verifier(verifier)
+            .request(&self.http.oauth(&self.provider.quirks))
+            .map_err(|e| token_error(&self.provider.endpoints.token, e, classify_basic))?;
+        Ok(token_set(resp))
+    }
+}
+
+fn respond(request: tiny_http::Request, status: u16, title: &str, message: &str) {
+    let html = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>vault: {title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:4em auto;max-width:36em}}</style>\
+         </head><body><h1>{title}</h1><p>{}</p></body></html>",
+        escape(message)
+    );
+    let mut response = tiny_http::Response::from_string(html).with_status_code(status);
+    for (k, v) in [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Cache-Control", "no-store"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Connection", "close"),
+    ] {
+        if let Ok(h) = tiny_http::Header::from_bytes(k, v) {
+            response.add_header(h);
+        }
+    }
+    // The browser may have gone; the login's outcome does not depend on it reading the page.
+    let _ = request.respond(response);
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A device-flow login (RFC 8628) waiting for the user to approve on another device.
+pub struct DeviceLogin {
+    provider: Provider,
+    http: Http,
+    client: OAuthClient,
+    details: StandardDeviceAuthorizationResponse,
+}
+
+impl std::fmt::Debug for DeviceLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceLogin")
+            .field("provider", &self.provider.name)
+            .field("verification_uri", &self.verification_uri())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceLogin {
+    /// Asks the provider for a device code and a user code.
+    pub fn start(http: &Http, provider: &Provider, options: &LoginOptions) -> Result<DeviceLogin> {
+        let client = client(provider)?;
+        let url = provider
+            .endpoints
+            .device_authorization
+            .clone()
+            .ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "{} offers no device flow; log in through the browser instead",
+                    provider.name
+                ))
+            })?;
+        let mut request = client
+            .exchange_device_code()
+            .map_err(|e| Error::Config(e.to_string()))?;
+        if !options.scopes.is_empty() {
+            request = request.add_scopes(options.scopes.iter().cloned().map(Scope::new));
+        }
+        let details: StandardDeviceAuthorizationResponse = request
+            .request(&http.oauth(&provider.quirks))
+            .map_err(|e| token_error(&url, e, classify_basic))?;
+        Ok(DeviceLogin {
+            provider: provider.clone(),
+            http: http.clone(),
+            client,
+            details,
+        })
+    }
+
+    /// The code the user types at [`Self::verification_uri`]. Not a secret worth hiding: it is
+    /// shown to be typed, and is useless without the device code.
+    pub fn user_code(&self) -> &str {
+        self.details.user_code().secret()
+    }
+
+    pub fn verification_uri(&self) -> &str {
+        self.details.verification_uri().as_str()
+    }
+
+    /// The URI with the user code filled in, when the provider offers one.
+    pub fn verification_uri_complete(&self) -> Option<&str> {
+        self.details
+            .verification_uri_complete()
+            .map(|u| u.secret().as_str())
+    }
+
+    pub fn expires_in(&self) -> Duration {
+        self.details.expires_in()
+    }
+
+    /// Polls the token endpoint at the provider's interval, slowing down by 5 s on each
+    /// `slow_down` (RFC 8628 §3.5), until approval, denial, expiry or `timeout`.
+    pub fn wait(self, timeout: Duration) -> Result<TokenSet> {
+        let url = self.provider.endpoints.token.clone();
+        let resp = self
+            .client
+            .exchange_device_access_token(&self.details)
+            .request(
+                &self.http.oauth(&self.provider.quirks),
+                std::thread::sleep,
+                Some(timeout.min(self.details.expires_in())),
+            )
+            .map_err(|e| match e {
+                oauth2::RequestTokenError::ServerResponse(r) => {
+                    use oauth2::DeviceCodeErrorResponseType as D;
+                    let description = r.error_description().map(|d| clip(d));
+                    match r.error() {
+                        D::AccessDenied => Error::Denied {
+                            error: "access_denied".into(),
+                            description,
+                        },
+                        D::ExpiredToken => Error::Timeout {
+                            secs: self.details.expires_in().as_secs(),
+                        },
+                        D::Basic(b) if b.as_ref() == "invalid_grant" => {
+                            Error::InvalidGrant { description }
+                        }
+                        other => Error::Provider {
+                            error: other.as_ref().to_owned(),
+                            description,
+                        },
+                    }
+                }
+                // oauth2 reports its own deadline as `Other("Device code expired")`.
+                oauth2::RequestTokenError::Other(text) if text.contains("expired") => {
+                    Error::Timeout {
+                        secs: timeout.as_secs(),
+                    }
+                }
+                other => token_error(&url, other, |_: &oauth2::DeviceCodeErrorResponse| {
+                    (String::new(), None)
+                }),
+            })?;
+        Ok(token_set(resp))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7636 Appendix B: the verifier and challenge of the specification's example.
+    #[test]
+    fn pkce_s256_matches_rfc7636_appendix_b() {
+        let verifier = PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into());
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+        assert_eq!(
+            challenge.as_str(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(challenge.method().as_str(), "S256");
+    }
+
+    #[test]
+    fn fresh_verifiers_are_43_chars_and_differ() {
+        let (_, a) = PkceCodeChallenge::new_random_sha256();
+        let (_, b) = PkceCodeChallenge::new_random_sha256();
+        assert_eq!(a.secret().len(), 43);
+        assert_ne!(a.secret(), b.secret());
+    }
+}

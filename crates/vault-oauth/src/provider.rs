@@ -1,0 +1,534 @@
+//! Providers: where their endpoints are and how they deviate from the standard.
+//!
+//! Built-in [`Preset`]s keep each provider's endpoints and quirks as data; any other issuer is
+//! found through discovery (OpenID Connect, then RFC 8414), with the metadata's `issuer`
+//! compared exactly with the one asked for. A [`Provider`] is a configured client: endpoints,
+//! quirks, client id and, when the provider requires one, a client secret.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::token::Token;
+
+/// Where a provider's endpoints are. Plain data: stored (sealed) with a provider configuration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Endpoints {
+    /// The issuer identifier, when the provider has one (OIDC / RFC 8414); checked against the
+    /// `iss` of callbacks (RFC 9207).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    pub authorization: String,
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_authorization: Option<String>,
+    /// The provider promises `iss` on every authorization response (RFC 9207), so a callback
+    /// without one is refused.
+    #[serde(default)]
+    pub iss_parameter_supported: bool,
+}
+
+/// How a provider deviates from RFC 6749, as data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quirks {
+    /// Extra parameters of the authorization request (Google: `access_type=offline`,
+    /// `prompt=consent`; Dropbox: `token_access_type=offline`).
+    #[serde(default)]
+    pub extra_authorize_params: Vec<(String, String)>,
+    /// The authorization parameter that carries scopes (Slack user tokens: `user_scope`).
+    #[serde(default = "default_scope_param")]
+    pub scope_param: String,
+    /// How scopes are joined in requests and responses (Slack: `,`).
+    #[serde(default = "default_scope_separator")]
+    pub scope_separator: char,
+    /// The token response nests the user's token under this key (Slack: `authed_user`).
+    #[serde(default)]
+    pub token_nested_under: Option<String>,
+    /// The provider refuses public clients: a client secret must be configured (GitHub).
+    #[serde(default)]
+    pub client_secret_required: bool,
+    /// Refresh tokens are single-use and rotate on every refresh (GitHub, GitLab). The agent
+    /// already treats every provider this way; recorded for display.
+    #[serde(default)]
+    pub rotating_refresh_tokens: bool,
+    /// The redirect must use this port (a provider that does not follow RFC 8252 §7.3).
+    #[serde(default)]
+    pub fixed_redirect_port: Option<u16>,
+}
+
+fn default_scope_param() -> String {
+    "scope".into()
+}
+
+fn default_scope_separator() -> char {
+    ' '
+}
+
+impl Default for Quirks {
+    fn default() -> Self {
+        Quirks {
+            extra_authorize_params: Vec::new(),
+            scope_param: default_scope_param(),
+            scope_separator: ' ',
+            token_nested_under: None,
+            client_secret_required: false,
+            rotating_refresh_tokens: false,
+            fixed_redirect_port: None,
+        }
+    }
+}
+
+/// A built-in provider.
+#[derive(Clone, Debug)]
+pub struct Preset {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub endpoints: Endpoints,
+    pub quirks: Quirks,
+    /// Scopes asked for when the user names none.
+    pub default_scopes: &'static [&'static str],
+    /// Where to register an app and get a client id.
+    pub console: &'static str,
+}
+
+fn ep(
+    issuer: Option<&str>,
+    authorization: &str,
+    token: &str,
+    revocation: Option<&str>,
+    device: Option<&str>,
+) -> Endpoints {
+    Endpoints {
+        issuer: issuer.map(str::to_owned),
+        authorization: authorization.into(),
+        token: token.into(),
+        revocation: revocation.map(str::to_owned),
+        device_authorization: device.map(str::to_owned),
+        iss_parameter_supported: false,
+    }
+}
+
+fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Every built-in provider. Revocation endpoints are listed only where they follow RFC 7009.
+pub fn presets() -> Vec<Preset> {
+    vec![
+        Preset {
+            id: "github",
+            title: "GitHub",
+            endpoints: ep(
+                None,
+                "https://github.com/login/oauth/authorize",
+                "https://github.com/login/oauth/access_token",
+                None,
+                Some("https://github.com/login/device/code"),
+            ),
+            quirks: Quirks {
+                client_secret_required: true,
+                rotating_refresh_tokens: true,
+                ..Quirks::default()
+            },
+            default_scopes: &["read:user"],
+            console: "https://github.com/settings/developers",
+        },
+        Preset {
+            id: "google",
+            title: "Google",
+            endpoints: ep(
+                Some("https://accounts.google.com"),
+                "https://accounts.google.com/o/oauth2/v2/auth",
+                "https://oauth2.googleapis.com/token",
+                Some("https://oauth2.googleapis.com/revoke"),
+                Some("https://oauth2.googleapis.com/device/code"),
+            ),
+            quirks: Quirks {
+                extra_authorize_params: params(&[
+                    ("access_type", "offline"),
+                    ("prompt", "consent"),
+                ]),
+                ..Quirks::default()
+            },
+            default_scopes: &["openid", "email"],
+            console: "https://console.cloud.google.com/apis/credentials",
+        },
+        Preset {
+            id: "microsoft",
+            title: "Microsoft Entra ID",
+            endpoints: ep(
+                None,
+                "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+                "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+                None,
+                Some("https://login.microsoftonline.com/common/oauth2/v2.0/devicecode"),
+            ),
+            quirks: Quirks {
+                rotating_refresh_tokens: true,
+                ..Quirks::default()
+            },
+            // Without offline_access Entra issues no refresh token.
+            default_scopes: &["openid", "email", "offline_access", "User.Read"],
+            console: "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps",
+        },
+        Preset {
+            id: "gitlab",
+            title: "GitLab",
+            endpoints: Endpoints {
+                iss_parameter_supported: false,
+                ..ep(
+                    Some("https://gitlab.com"),
+                    "https://gitlab.com/oauth/authorize",
+                    "https://gitlab.com/oauth/token",
+                    Some("https://gitlab.com/oauth/revoke"),
+                    Some("https://gitlab.com/oauth/authorize_device"),
+                )
+            },
+            quirks: Quirks {
+                rotating_refresh_tokens: true,
+                ..Quirks::default()
+            },
+            default_scopes: &["read_user", "openid", "email"],
+            console: "https://gitlab.com/-/user_settings/applications",
+        },
+        Preset {
+            id: "slack",
+            title: "Slack",
+            endpoints: ep(
+                None,
+                "https://slack.com/oauth/v2/authorize",
+                "https://slack.com/api/oauth.v2.access",
+                None,
+                None,
+            ),
+            quirks: Quirks {
+                scope_param: "user_scope".into(),
+                scope_separator: ',',
+                token_nested_under: Some("authed_user".into()),
+                rotating_refresh_tokens: true,
+                ..Quirks::default()
+            },
+            default_scopes: &["users:read"],
+            console: "https://api.slack.com/apps",
+        },
+        Preset {
+            id: "dropbox",
+            title: "Dropbox",
+            endpoints: ep(
+                None,
+                "https://www.dropbox.com/oauth2/authorize",
+                "https://api.dropboxapi.com/oauth2/token",
+                None,
+                None,
+            ),
+            quirks: Quirks {
+                extra_authorize_params: params(&[("token_access_type", "offline")]),
+                ..Quirks::default()
+            },
+            default_scopes: &["account_info.read"],
+            console: "https://www.dropbox.com/developers/apps",
+        },
+        Preset {
+            id: "spotify",
+            title: "Spotify",
+            endpoints: ep(
+                None,
+                "https://accounts.spotify.com/authorize",
+                "https://accounts.spotify.com/api/token",
+                None,
+                None,
+            ),
+            quirks: Quirks::default(),
+            default_scopes: &["user-read-email"],
+            console: "https://developer.spotify.com/dashboard",
+        },
+    ]
+}
+
+/// A built-in provider by id (case-insensitive).
+pub fn preset(id: &str) -> Option<Preset> {
+    presets()
+        .into_iter()
+        .find(|p| p.id.eq_ignore_ascii_case(id))
+}
+
+/// What discovery found for an issuer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discovered {
+    pub endpoints: Endpoints,
+    /// `scopes_supported`, when published.
+    pub scopes_supported: Option<Vec<String>>,
+}
+
+/// Finds an issuer's endpoints: `/.well-known/openid-configuration` (OIDC Discovery §4), then
+/// `/.well-known/oauth-authorization-server` (RFC 8414 §3, inserted before the issuer's path).
+/// The metadata's `issuer` must equal `issuer` exactly, and a provider that lists its PKCE
+/// methods must list `S256`.
+pub fn discover(http: &Http, issuer: &str) -> Result<Discovered> {
+    let parsed = url::Url::parse(issuer)
+        .map_err(|e| Error::Config(format!("{issuer:?} is not a URL: {e}")))?;
+    if parsed.query().is_some() || parsed.fragment().is_some() {
+        return Err(Error::Config(format!(
+            "an issuer URL has no query or fragment: {issuer:?}"
+        )));
+    }
+    check_transport(&parsed)?;
+    let trimmed = issuer.trim_end_matches('/');
+    let oidc = format!("{trimmed}/.well-known/openid-configuration");
+    let (url, meta) = match http.get_json(&oidc)? {
+        Some(meta) => (oidc, meta),
+        None => {
+            let path = parsed.path().trim_end_matches('/');
+            let origin = parsed.origin().ascii_serialization();
+            let rfc8414 = format!("{origin}/.well-known/oauth-authorization-server{path}");
+            match http.get_json(&rfc8414)? {
+                Some(meta) => (rfc8414, meta),
+                None => {
+                    return Err(Error::Unsupported(format!(
+                        "{issuer} publishes no OpenID Connect or OAuth metadata ({oidc} and {rfc8414} are not found)"
+                    )));
+                }
+            }
+        }
+    };
+    parse_metadata(&url, issuer, &meta)
+}
+
+/// Checks discovered metadata; separate from the fetching so it is tested on recorded bodies.
+pub fn parse_metadata(url: &str, issuer: &str, meta: &Value) -> Result<Discovered> {
+    let text = |key: &str| meta.get(key).and_then(Value::as_str).map(str::to_owned);
+    let malformed = |reason: String| Error::Malformed {
+        url: url.to_owned(),
+        reason,
+    };
+    let got = text("issuer").ok_or_else(|| malformed("no `issuer`".into()))?;
+    if got != issuer {
+        return Err(Error::DiscoveryIssuer {
+            url: url.to_owned(),
+            expected: issuer.to_owned(),
+            got,
+        });
+    }
+    let authorization = text("authorization_endpoint")
+        .ok_or_else(|| malformed("no `authorization_endpoint`".into()))?;
+    let token = text("token_endpoint").ok_or_else(|| malformed("no `token_endpoint`".into()))?;
+    if let Some(methods) = meta
+        .get("code_challenge_methods_supported")
+        .and_then(Value::as_array)
+        && !methods.iter().any(|m| m.as_str() == Some("S256"))
+    {
+        return Err(Error::Unsupported(format!(
+            "{issuer} does not support PKCE with S256 (RFC 7636); refusing it"
+        )));
+    }
+    let endpoints = Endpoints {
+        issuer: Some(got),
+        authorization,
+        token,
+        revocation: text("revocation_endpoint"),
+        device_authorization: text("device_authorization_endpoint"),
+        iss_parameter_supported: meta
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+    };
+    for u in [&endpoints.authorization, &endpoints.token]
+        .into_iter()
+        .chain(endpoints.revocation.as_ref())
+        .chain(endpoints.device_authorization.as_ref())
+    {
+        let parsed = url::Url::parse(u).map_err(|_| malformed(format!("{u:?} is not a URL")))?;
+        check_transport(&parsed)?;
+    }
+    let scopes_supported = meta
+        .get("scopes_supported")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        });
+    Ok(Discovered {
+        endpoints,
+        scopes_supported,
+    })
+}
+
+/// Endpoints must be HTTPS, except on the loopback interface (a local provider, or tests).
+pub(crate) fn check_transport(url: &url::Url) -> Result<()> {
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(Error::Config(format!(
+            "{url} is not an https URL; OAuth endpoints must use TLS"
+        ))),
+    }
+}
+
+/// A configured client of one provider.
+#[derive(Clone, Debug)]
+pub struct Provider {
+    /// The user's name for it (`github`, `work-sso`).
+    pub name: String,
+    pub endpoints: Endpoints,
+    pub quirks: Quirks,
+    pub client_id: String,
+    pub client_secret: Option<Token>,
+}
+
+impl Provider {
+    /// Checks the configuration before any request is made.
+    pub fn check(&self) -> Result<()> {
+        if self.client_id.trim().is_empty() {
+            return Err(Error::Config(format!(
+                "provider {:?} has no client id",
+                self.name
+            )));
+        }
+        if self.quirks.client_secret_required && self.client_secret.is_none() {
+            return Err(Error::Config(format!(
+                "provider {:?} requires a client secret; add it with `vault oauth add {} ... --client-secret-stdin`",
+                self.name, self.name
+            )));
+        }
+        for u in [&self.endpoints.authorization, &self.endpoints.token]
+            .into_iter()
+            .chain(self.endpoints.revocation.as_ref())
+            .chain(self.endpoints.device_authorization.as_ref())
+        {
+            let parsed =
+                url::Url::parse(u).map_err(|_| Error::Config(format!("{u:?} is not a URL")))?;
+            check_transport(&parsed)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_preset_is_valid_https() {
+        for p in presets() {
+            let provider = Provider {
+                name: p.id.into(),
+                endpoints: p.endpoints.clone(),
+                quirks: p.quirks.clone(),
+                client_id: "id".into(),
+                client_secret: Some(Token::new("s")),
+            };
+            provider.check().unwrap();
+            assert!(p.endpoints.token.starts_with("https://"), "{}", p.id);
+        }
+        assert_eq!(preset("GitHub").unwrap().id, "github");
+        assert!(preset("myspace").is_none());
+    }
+
+    #[test]
+    fn preset_quirks_are_data() {
+        let google = preset("google").unwrap();
+        assert!(
+            google
+                .quirks
+                .extra_authorize_params
+                .contains(&("access_type".into(), "offline".into()))
+        );
+        assert!(
+            google
+                .quirks
+                .extra_authorize_params
+                .contains(&("prompt".into(), "consent".into()))
+        );
+        assert!(
+            preset("microsoft")
+                .unwrap()
+                .default_scopes
+                .contains(&"offline_access")
+        );
+        assert!(preset("github").unwrap().quirks.client_secret_required);
+        assert_eq!(
+            preset("slack")
+                .unwrap()
+                .quirks
+                .token_nested_under
+                .as_deref(),
+            Some("authed_user")
+        );
+        assert!(
+            preset("dropbox")
+                .unwrap()
+                .quirks
+                .extra_authorize_params
+                .contains(&("token_access_type".into(), "offline".into()))
+        );
+    }
+
+    #[test]
+    fn github_without_a_secret_is_refused_before_any_request() {
+        let p = preset("github").unwrap();
+        let provider = Provider {
+            name: "github".into(),
+            endpoints: p.endpoints,
+            quirks: p.quirks,
+            client_id: "Iv1.abc".into(),
+            client_secret: None,
+        };
+        let e = provider.check().unwrap_err().to_string();
+        assert!(e.contains("requires a client secret"), "{e}");
+    }
+
+    fn meta(issuer: &str) -> Value {
+        json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/auth"),
+            "token_endpoint": format!("{issuer}/token"),
+            "revocation_endpoint": format!("{issuer}/token/revocation"),
+            "device_authorization_endpoint": format!("{issuer}/device/auth"),
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": true,
+            "scopes_supported": ["openid", "email", "offline_access"]
+        })
+    }
+
+    #[test]
+    fn metadata_is_taken_when_the_issuer_matches_exactly() {
+        let d = parse_metadata("u", "https://id.example", &meta("https://id.example")).unwrap();
+        assert_eq!(d.endpoints.token, "https://id.example/token");
+        assert!(d.endpoints.iss_parameter_supported);
+        assert_eq!(d.scopes_supported.unwrap().len(), 3);
+        // A trailing slash is a different issuer (RFC 8414 §3.3: identical).
+        let e = parse_metadata("u", "https://id.example/", &meta("https://id.example"));
+        assert!(matches!(e, Err(Error::DiscoveryIssuer { .. })), "{e:?}");
+        let e = parse_metadata("u", "https://id.example", &meta("https://evil.example"));
+        assert!(matches!(e, Err(Error::DiscoveryIssuer { .. })), "{e:?}");
+    }
+
+    #[test]
+    fn metadata_without_s256_or_with_http_endpoints_is_refused() {
+        let mut m = meta("https://id.example");
+        m["code_challenge_methods_supported"] = json!(["plain"]);
+        let e = parse_metadata("u", "https://id.example", &m).unwrap_err();
+        assert!(e.to_string().contains("S256"), "{e}");
+        let mut m = meta("https://id.example");
+        m["token_endpoint"] = json!("http://id.example/token");
+        let e = parse_metadata("u", "https://id.example", &m).unwrap_err();
+        assert!(e.to_string().contains("TLS"), "{e}");
+        // Loopback http is fine (a local provider).
+        parse_metadata("u", "http://127.0.0.1:9", &meta("http://127.0.0.1:9")).unwrap();
+    }
+}

@@ -1,0 +1,425 @@
+//! OAuth end to end: the real `vault` binary against a real authorization server
+//! (`oidc-provider` on 127.0.0.1) with the browser leg in headless Debian chromium.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use vault_core::Timestamp;
+use vault_tests::oauth::{OAuthServer, browser, wait_until};
+use vault_tests::{Run, TestVault};
+
+/// Generous: the machine may be loaded (2 cores shared by several builds).
+const LONG: Duration = Duration::from_secs(120);
+
+fn setup(access_ttl: u64) -> (TestVault, OAuthServer) {
+    let server = OAuthServer::start(access_ttl);
+    let v = TestVault::new();
+    v.run(&[
+        "oauth",
+        "add",
+        "test",
+        "--issuer",
+        &server.issuer,
+        "--client-id",
+        "vault-cli",
+    ])
+    .ok();
+    (v, server)
+}
+
+/// `vault ARGS` with `$BROWSER` set to the test browser doing `action`.
+fn with_browser(v: &TestVault, action: &str, args: &[&str]) -> Run {
+    let out = v
+        .cmd()
+        .env("BROWSER", browser())
+        .env("OAUTH_BROWSER_ACTION", action)
+        .env("OAUTH_BROWSER_LOG", v.dir.path().join("browser.log"))
+        .args(args)
+        .output()
+        .expect("run vault");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Asserts a clean failure with `code`; the error is the last line (progress lines come first).
+#[track_caller]
+fn fails(run: &Run, code: i32) -> String {
+    assert_eq!(
+        run.code,
+        Some(code),
+        "expected exit {code}\nstdout: {}\nstderr: {}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let last = run
+        .stderr
+        .lines()
+        .rev()
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    assert!(last.starts_with("vault: "), "{}", run.stderr);
+    last.to_owned()
+}
+
+fn login(v: &TestVault) -> Run {
+    with_browser(v, "approve", &["login", "test", "--timeout", "120s"])
+}
+
+fn grants(v: &TestVault) -> Vec<Value> {
+    let text = v.run(&["grants", "--json"]).ok().to_owned();
+    serde_json::from_str::<Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn token(v: &TestVault) -> String {
+    v.run(&["token", "test"]).ok().trim_end().to_owned()
+}
+
+/// Waits until the stored access token has expired (the provider's clock and ours agree:
+/// same machine).
+fn wait_for_expiry(v: &TestVault) {
+    let expires: Timestamp = grants(v)[0]["expires"].as_str().unwrap().parse().unwrap();
+    wait_until(LONG, "the access token to expire", || {
+        Timestamp::now() > expires
+    });
+}
+
+#[test]
+fn login_token_and_logout_against_a_real_provider() {
+    let (v, server) = setup(60);
+    let run = login(&v);
+    run.ok();
+    // The URL is always printed (for a user on SSH), with PKCE S256 and the loopback redirect.
+    assert!(
+        run.stderr.contains(&format!("{}/auth?", server.issuer)),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("code_challenge_method=S256"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("alice@example.test"), "{}", run.stderr);
+
+    let g = &grants(&v)[0];
+    assert_eq!(g["name"], "test");
+    assert_eq!(g["email"], "alice@example.test");
+    assert_eq!(g["state"], "ok");
+    assert_eq!(g["refreshable"], true);
+    assert!(
+        g["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "openid")
+    );
+    // `vault ls` lists the grant; never a token.
+    let t1 = token(&v);
+    assert!(server.is_active(&t1));
+    let ls = v.run(&["ls"]).ok().to_owned();
+    assert!(ls.contains("OAuth grant (test)"), "{ls}");
+    assert!(!ls.contains(&t1));
+    // A valid token is served from the vault: no refresh request.
+    assert_eq!(token(&v), t1);
+    assert!(
+        server.refreshes().is_empty(),
+        "{:?}",
+        server.token_requests()
+    );
+    // The token never reaches the vault file in plaintext.
+    assert!(!vault_tests::contains(&v.file_bytes(), t1.as_bytes()));
+
+    let out = v.run(&["logout", "test"]);
+    out.ok();
+    assert!(out.stderr.contains("Revoked test"), "{}", out.stderr);
+    assert!(
+        !server.is_active(&t1),
+        "the provider still accepts the token"
+    );
+    assert!(grants(&v).is_empty());
+    v.run(&["token", "test"]).fails(4);
+}
+
+#[test]
+fn expired_tokens_refresh_and_rotation_never_reuses_a_refresh_token() {
+    let (v, server) = setup(3);
+    login(&v).ok();
+    let mut seen = vec![token(&v)];
+    for round in 1..=3 {
+        wait_for_expiry(&v);
+        let t = token(&v);
+        assert!(
+            !seen.contains(&t),
+            "round {round}: the expired token came back"
+        );
+        assert!(server.is_active(&t));
+        seen.push(t);
+        assert_eq!(server.refreshes().len(), round);
+    }
+    let refreshes = server.refreshes();
+    assert!(
+        refreshes.iter().all(|r| r["outcome"] == "ok"),
+        "{refreshes:?}"
+    );
+    let mut presented: Vec<&str> = refreshes
+        .iter()
+        .map(|r| r["refresh_token"].as_str().unwrap())
+        .collect();
+    presented.sort_unstable();
+    presented.dedup();
+    assert_eq!(
+        presented.len(),
+        3,
+        "a refresh token was presented twice: {refreshes:?}"
+    );
+    let g = &grants(&v)[0];
+    assert!(g["last_refresh"].is_string());
+}
+
+#[test]
+fn twenty_concurrent_token_requests_at_expiry_make_one_refresh() {
+    // The new token must outlive the 20 processes by its refresh margin (half its lifetime).
+    let (v, server) = setup(20);
+    login(&v).ok();
+    wait_for_expiry(&v);
+    let children: Vec<_> = (0..20)
+        .map(|_| {
+            v.cmd()
+                .args(["token", "test"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn vault token")
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "vault token failed: {stderr}");
+        tokens.push(String::from_utf8(out.stdout).unwrap().trim_end().to_owned());
+    }
+    let refreshes = server.refreshes();
+    assert_eq!(refreshes.len(), 1, "{refreshes:?}");
+    assert_eq!(refreshes[0]["outcome"], "ok");
+    tokens.sort();
+    tokens.dedup();
+    assert_eq!(tokens.len(), 1, "every process gets the one fresh token");
+    assert!(server.is_active(&tokens[0]));
+}
+
+#[test]
+fn invalid_grant_marks_the_grant_for_login_and_keeps_it() {
+    let (v, server) = setup(60);
+    login(&v).ok();
+    server.revoke_all_grants();
+    let e = v.run(&["refresh", "test"]).fails(11).to_owned();
+    assert!(e.contains("needs a new login"), "{e}");
+    assert!(e.contains("vault login test"), "{e}");
+    let g = &grants(&v)[0];
+    assert_eq!(g["state"], "needs_login");
+    // No second attempt with a dead refresh token.
+    let before = server.refreshes().len();
+    v.run(&["refresh", "test"]).fails(11);
+    assert_eq!(server.refreshes().len(), before);
+    // Logging in again revives it.
+    login(&v).ok();
+    assert_eq!(grants(&v)[0]["state"], "ok");
+    assert!(server.is_active(&token(&v)));
+}
+
+#[test]
+fn provider_failures_lose_nothing() {
+    let (v, server) = setup(60);
+    login(&v).ok();
+    let t1 = token(&v);
+    // A 503 on every try (one + two retries): a clear error, tokens unchanged.
+    server.fault(503, "<html>down</html>", 3);
+    let e = v.run(&["refresh", "test"]).fails(12).to_owned();
+    assert!(e.contains("503") && e.contains("unchanged"), "{e}");
+    assert!(
+        grants(&v)[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("503")
+    );
+    // Malformed JSON from the token endpoint: a clear error, no token in it.
+    server.fault(200, r#"{"access_token": 42, "token_type": "bearer"}"#, 1);
+    let e = v.run(&["refresh", "test"]).fails(1).to_owned();
+    assert!(e.contains("malformed"), "{e}");
+    // The stored refresh token was never spent: refreshing works, the old token was valid
+    // until then.
+    assert!(server.is_active(&t1));
+    v.run(&["refresh", "test"]).ok();
+    let t2 = token(&v);
+    assert_ne!(t1, t2);
+    assert!(server.is_active(&t2));
+    assert_eq!(grants(&v)[0]["state"], "ok");
+    assert!(grants(&v)[0].get("last_error").is_none());
+}
+
+#[test]
+fn a_token_still_valid_is_served_while_the_provider_is_down() {
+    let (v, server) = setup(30);
+    login(&v).ok();
+    let t1 = token(&v);
+    // Wait until the token is due for refresh (within half its lifetime) but still valid.
+    let expires: Timestamp = grants(&v)[0]["expires"].as_str().unwrap().parse().unwrap();
+    wait_until(LONG, "the token to be due for refresh", || {
+        expires.duration_since(Timestamp::now()).as_secs() < 14
+    });
+    server.fault(503, "", 3);
+    let out = v.run(&["token", "test"]);
+    assert_eq!(out.ok().trim_end(), t1);
+    assert!(
+        out.stderr.contains("warning") && out.stderr.contains("503"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(server.refreshes().len(), 3, "one try and two retries");
+    // Once the provider is back, the next call refreshes.
+    let t2 = token(&v);
+    assert_ne!(t1, t2);
+    assert!(server.is_active(&t2));
+}
+
+#[test]
+fn a_forged_state_is_refused() {
+    let (v, _server) = setup(60);
+    let e = fails(
+        &with_browser(&v, "bad-state", &["login", "test", "--timeout", "120s"]),
+        13,
+    );
+    assert!(e.contains("state"), "{e}");
+    assert!(grants(&v).is_empty());
+}
+
+#[test]
+fn access_denied_and_timeouts_are_clear() {
+    let (v, _server) = setup(60);
+    let e = fails(
+        &with_browser(&v, "deny", &["login", "test", "--timeout", "120s"]),
+        13,
+    );
+    assert!(e.contains("access_denied"), "{e}");
+    let e = fails(
+        &with_browser(&v, "ignore", &["login", "test", "--timeout", "2s"]),
+        13,
+    );
+    assert!(e.contains("no login completed within 2 s"), "{e}");
+    assert!(grants(&v).is_empty());
+}
+
+#[test]
+fn device_flow_login() {
+    let (v, server) = setup(60);
+    let mut child = v
+        .cmd()
+        .args(["login", "test", "--device", "--timeout", "120s"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut seen = String::new();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("vault login --device printed no URL")
+            .unwrap();
+        seen.push_str(&line);
+        seen.push('\n');
+        if let Some(rest) = line.strip_prefix("(or open ") {
+            break rest.trim_end_matches(')').to_owned();
+        }
+    };
+    assert!(seen.contains("enter the code"), "{seen}");
+    let status = Command::new(browser())
+        .arg(&url)
+        .env("OAUTH_BROWSER_LOG", v.dir.path().join("browser.log"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(child.wait().unwrap().success(), "{seen}{}", rest.join("\n"));
+    assert_eq!(grants(&v)[0]["email"], "alice@example.test");
+    assert!(server.is_active(&token(&v)));
+    assert!(server.token_requests().iter().any(|r| r["grant_type"]
+        == "urn:ietf:params:oauth:grant-type:device_code"
+        && r["outcome"] == "ok"));
+}
+
+#[test]
+fn the_agent_refreshes_ahead_of_expiry_in_the_background() {
+    // 20 s tokens: the agent refreshes once less than half the lifetime is left.
+    let (v, server) = setup(20);
+    login(&v).ok();
+    let t1 = token(&v);
+    wait_until(LONG, "a background refresh by the agent", || {
+        !server.refreshes().is_empty()
+    });
+    let refreshed = grants(&v);
+    assert!(refreshed[0]["last_refresh"].is_string(), "{refreshed:?}");
+    // `vault token` now answers the refreshed token without asking the provider again.
+    let count = server.refreshes().len();
+    let t2 = token(&v);
+    assert_ne!(t1, t2);
+    assert!(server.is_active(&t2));
+    assert_eq!(server.refreshes().len(), count);
+}
+
+#[test]
+fn vault_run_resolves_a_grant_reference_to_a_fresh_access_token() {
+    let (v, server) = setup(3);
+    login(&v).ok();
+    let stale = token(&v);
+    wait_for_expiry(&v);
+    let proj = v.dir.path().join("proj");
+    std::fs::create_dir_all(&proj).unwrap();
+    std::fs::write(proj.join(".vault.env"), "API_TOKEN=vault://test\n").unwrap();
+    let out = v
+        .cmd()
+        .current_dir(&proj)
+        .args(["run", "--", "sh", "-c", "printf %s \"$API_TOKEN\""])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let injected = String::from_utf8(out.stdout).unwrap();
+    assert_ne!(injected, stale, "an expired token was injected");
+    assert!(server.is_active(&injected));
+    assert_eq!(server.refreshes().len(), 1);
+    // A grant that needs a new login is a clear error, and the command does not start.
+    server.revoke_all_grants();
+    wait_for_expiry(&v);
+    let out = v
+        .cmd()
+        .current_dir(&proj)
+        .args(["run", "--", "true"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs a new login"), "{err}");
+}
