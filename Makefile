@@ -94,7 +94,7 @@ deps-cargo-tools:
 # (AddressSanitizer would, and finds nothing more in safe Rust). Release code with debug
 # assertions, so overflows panic. The build and the corpus live in the target dir, outside
 # the clone, so warm runs start where the last one stopped.
-FUZZ_TARGETS := dotenv references agent_frames envelope
+FUZZ_TARGETS := dotenv references agent_frames envelope oauth_callback token_response
 FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
 FUZZ_FLAGS := --sanitizer none --release --debug-assertions --target-dir $(FUZZ_DIR)
 FUZZ_SECONDS ?= 600
@@ -105,7 +105,8 @@ define fuzz_run
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p "$(FUZZ_DIR)/corpus/$$t" "$(FUZZ_DIR)/artifacts/$$t"; \
 	  log="$(FUZZ_DIR)/$$t.log"; \
-	  if ! cargo fuzz run $(FUZZ_FLAGS) "$$t" "$(FUZZ_DIR)/corpus/$$t" -- \
+	  seeds=""; [ -d "fuzz/seeds/$$t" ] && seeds="fuzz/seeds/$$t"; \
+	  if ! cargo fuzz run $(FUZZ_FLAGS) "$$t" "$(FUZZ_DIR)/corpus/$$t" $$seeds -- \
 	      -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	      -artifact_prefix="$(FUZZ_DIR)/artifacts/$$t/" > "$$log" 2>&1; then \
 	    tail -40 "$$log"; echo "fuzz $$t FAILED: the input is in $(FUZZ_DIR)/artifacts/$$t/"; exit 1; \
