@@ -428,3 +428,121 @@ fn no_canary_is_found_anywhere_after_every_command() {
         s.searches
     );
 }
+
+/// The OAuth side: a client secret, and the access tokens a real provider issues (known only
+/// once `vault token` prints them; the file, logs and processes are searched again then, and
+/// the vault file keeps what the login wrote).
+#[test]
+fn no_oauth_token_or_client_secret_is_found_anywhere() {
+    use vault_tests::oauth::{OAuthServer, browser};
+
+    let server = OAuthServer::start(60);
+    let v = TestVault::uninitialised();
+    let master = canary("master");
+    let client_secret = canary("clientsecret");
+    let dir = v.dir.path().to_owned();
+    let tmp = dir.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let pw_file = dir.join("master-password");
+    std::fs::write(&pw_file, format!("{master}\n")).unwrap();
+    let browser_log = dir.join("browser.log");
+    let mut s = Suite {
+        c: Canaries {
+            secrets: vec![master.clone(), client_secret.clone()],
+            meta: Vec::new(),
+        },
+        master: master.clone(),
+        new_master: master,
+        pw_file: pw_file.clone(),
+        tmp,
+        allowed: vec![pw_file, browser_log.clone()],
+        started: SystemTime::now(),
+        searches: 0,
+        v,
+    };
+    s.run(&["init", "--kdf", "minimum"], None, false);
+    s.run(
+        &[
+            "oauth",
+            "add",
+            "test",
+            "--issuer",
+            &server.issuer,
+            "--client-id",
+            "vault-cli",
+        ],
+        None,
+        false,
+    );
+    s.run(
+        &[
+            "oauth",
+            "add",
+            "github",
+            "--client-id",
+            "Iv1.canary",
+            "--client-secret-stdin",
+        ],
+        Some(&client_secret),
+        false,
+    );
+    s.run(&["oauth", "ls"], None, false);
+    let out = s
+        .cmd()
+        .env("BROWSER", browser())
+        .env("OAUTH_BROWSER_ACTION", "approve")
+        .env("OAUTH_BROWSER_LOG", &browser_log)
+        .args(["login", "test", "--timeout", "120s"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.absent(&out.stderr, "stderr of vault login", false);
+    s.absent(&out.stdout, "stdout of vault login", false);
+    s.search_everywhere("vault login");
+
+    let token = s.run(&["token", "test"], None, true).trim().to_owned();
+    assert!(token.len() > 20, "{token:?}");
+    s.c.secrets.push(token);
+    s.search_everywhere("vault token (the first access token now known)");
+    s.run(&["grants"], None, false);
+    s.run(&["grants", "--json"], None, false);
+    s.run(&["refresh", "test"], None, false);
+    let refreshed = s.run(&["token", "test"], None, true).trim().to_owned();
+    s.c.secrets.push(refreshed);
+    s.search_everywhere("vault token after a refresh");
+
+    let project = dir.join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join(".vault.env"), "API_TOKEN=vault://test\n").unwrap();
+    s.allowed.push(project.join(".vault.env"));
+    let mut cmd = s.cmd();
+    cmd.current_dir(&project)
+        .args(["run", "--", "sh", "-c", "sleep 1; test -n \"$API_TOKEN\""])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    s.search_everywhere("vault run with a grant, while the command runs");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    s.absent(&out.stderr, "stderr of vault run", false);
+
+    s.run(&["logout", "test"], None, false);
+    let dir = s.v.dir.path().to_owned();
+    s.search_tree(&dir);
+    s.search_new_files(Path::new("/tmp"), 1);
+    eprintln!(
+        "canary (OAuth): {} secrets (master password, client secret, 2 access tokens), {} \
+         searches, 0 found",
+        s.c.secrets.len(),
+        s.searches
+    );
+}
