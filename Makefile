@@ -136,7 +136,7 @@ crash: setup
 # Peers measured side by side (dotenvx from npm; hyperfine and oidc-agent from Debian); see
 # BENCHMARKS.md.
 deps-bench: bench/node_modules/.package-lock.json
-	$(call apt_install,hyperfine oidc-agent-cli)
+	$(call apt_install,hyperfine oidc-agent-cli keepassxc)
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund
@@ -146,6 +146,7 @@ bench: setup deps-bench
 	$(CARGO) build --release --locked -p vault-cli
 	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
 	bench/oauth-token.sh
+	bench/unlock.sh $(CARGO_TARGET_DIR)/release/vault
 	$(CARGO) bench --locked -p vault-core
 
 clean:
