@@ -122,3 +122,47 @@ fn a_command_started_by_vault_run_has_the_users_limits_and_no_vault_descriptor()
         );
     }
 }
+
+/// The limit SECURITY.md states for a compromised command: it runs as the user, so while the
+/// agent holds the vault unlocked it can ask the agent for any item, as any program of the
+/// user's can (the agent checks the user, not the program). Locking is the boundary: once
+/// locked, and with no password source, the same request is refused.
+#[test]
+fn a_command_can_ask_an_unlocked_agent_for_more_but_not_a_locked_one() {
+    let v = TestVault::new();
+    v.add("given", "value-given", &["--env", "GIVEN"]);
+    v.add("other", "value-other", &[]);
+    let reach = format!(
+        "'{}' --vault '{}' get other",
+        bin("vault").display(),
+        v.path.display()
+    );
+    let out = v
+        .cmd()
+        .args(["run", "--item", "given", "--", "sh", "-c", &reach])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "value-other\n");
+
+    v.run(&["lock"]).ok();
+    let out = v
+        .cmd()
+        .args([
+            "--no-agent",
+            "run",
+            "--item",
+            "given",
+            "--",
+            "sh",
+            "-c",
+            &reach,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(8),
+        "locked, and no password to unlock"
+    );
+    assert!(out.stdout.is_empty());
+}
