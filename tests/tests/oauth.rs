@@ -317,6 +317,20 @@ fn a_forged_state_is_refused() {
 }
 
 #[test]
+fn a_forged_issuer_is_refused() {
+    let (v, _server) = setup(60);
+    let e = fails(
+        &with_browser(&v, "bad-iss", &["login", "test", "--timeout", "120s"]),
+        13,
+    );
+    assert!(
+        e.contains("https://attacker.example"),
+        "names the other issuer: {e}"
+    );
+    assert!(grants(&v).is_empty());
+}
+
+#[test]
 fn access_denied_and_timeouts_are_clear() {
     let (v, _server) = setup(60);
     let e = fails(
