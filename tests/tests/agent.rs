@@ -441,3 +441,38 @@ fn the_agent_holds_no_secret_in_its_environment_or_arguments_and_dumps_no_core()
         vault_tests::PASSWORD.as_bytes()
     ));
 }
+
+#[test]
+fn an_agent_that_cannot_lock_key_memory_says_so_once() {
+    if !is_root() || Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("skipped: needs root, setpriv and prlimit (util-linux)");
+        return;
+    }
+    let v = TestVault::new();
+    v.stop_agent();
+    // Without CAP_IPC_LOCK and with no lockable memory, mlock must fail; the agent carries on.
+    let template = v.cmd();
+    let out = Command::new("setpriv")
+        .args(["--bounding-set=-ipc_lock", "prlimit", "--memlock=0:0"])
+        .arg(template.get_program())
+        .env_clear()
+        .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
+        .args(template.get_args())
+        .arg("unlock")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    v.run(&["lock"]).ok();
+    v.run(&["unlock"]).ok();
+    let log = std::fs::read_to_string(v.agent_dir().join("agent.log")).unwrap();
+    assert_eq!(
+        log.matches("refused to lock the key's memory").count(),
+        1,
+        "{log}"
+    );
+    v.add("still-works", "value", &[]);
+}

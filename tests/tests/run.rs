@@ -392,7 +392,7 @@ fn an_expired_key_gets_one_warning_that_can_be_silenced() {
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.matches("vault: warning").count(), 1, "{err}");
-    assert!(err.contains("old expired"), "{err}");
+    assert!(err.contains("old: expired"), "{err}");
     let out = output(run_in(
         &v,
         &proj,

@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -100,6 +101,7 @@ pub fn run(
     let agent = Arc::new(Agent {
         service,
         audit: Mutex::new(audit_tx),
+        warned_mlock: AtomicBool::new(false),
         socket: dir.socket(),
         socket_ino: bound.socket_ino,
         exe: Executable::current(),
@@ -250,6 +252,8 @@ struct Agent {
     service: Service,
     /// Wakes the audit writer (see [`spawn_audit_writer`]).
     audit: Mutex<mpsc::Sender<()>>,
+    /// The mlock warning is logged once per agent.
+    warned_mlock: AtomicBool,
     socket: PathBuf,
     socket_ino: u64,
     exe: Executable,
@@ -288,6 +292,18 @@ impl Agent {
                 Request::Lock { .. } => {
                     let r = self.service.handle(request);
                     log!("locked on request");
+                    r
+                }
+                unlock @ (Request::Unlock { .. } | Request::Init { .. }) => {
+                    let r = self.service.handle(unlock);
+                    if !self.service.keys_locked_in_memory()
+                        && !self.warned_mlock.swap(true, Ordering::Relaxed)
+                    {
+                        log!(
+                            "warning: the system refused to lock the key's memory (RLIMIT_MEMLOCK); \
+                         it could be written to swap"
+                        );
+                    }
                     r
                 }
                 other => self.service.handle(other),

@@ -77,6 +77,9 @@ pub fn reason(reason: Reason, at: Timestamp, now: Timestamp) -> String {
         Reason::Expired => format!("expired {when}"),
         Reason::RotationOverdue | Reason::RotationDueSoon => format!("rotation due {when}"),
         Reason::ExpiresSoon => format!("expires {when}"),
+        Reason::NeedsRelogin => "needs a new login (`vault login`)".into(),
+        Reason::LoginExpired => format!("login ran out {when} (`vault login`)"),
+        Reason::LoginExpiresSoon => format!("login runs out {when}"),
     }
 }
 

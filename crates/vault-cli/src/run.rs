@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use vault_agent::protocol::{Attention, Op, Resolution, Response};
 use vault_core::SecretValue;
-use vault_core::attention::Reason;
 use vault_core::refs::{self, Binding, Reference, Source};
 use zeroize::Zeroizing;
 
@@ -527,15 +526,7 @@ fn warn_attention(attention: &[Attention]) {
     let now = vault_core::Timestamp::now();
     let items: Vec<String> = attention
         .iter()
-        .map(|a| {
-            let when = output::relative(a.since, now);
-            match a.reason {
-                Reason::Expired | Reason::ExpiresSoon => format!("{} expired {when}", a.item),
-                Reason::RotationOverdue | Reason::RotationDueSoon => {
-                    format!("{} was due for rotation {when}", a.item)
-                }
-            }
-        })
+        .map(|a| format!("{}: {}", a.item, output::reason(a.reason, a.since, now)))
         .collect();
     eprintln!(
         "vault: warning: {} (`vault rotate NAME`; silence with --no-rotation-warning)",

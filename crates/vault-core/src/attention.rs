@@ -4,13 +4,13 @@
 //! app: a client lists items (metadata only, no values) and calls [`report`] with its clock and
 //! lead time. Nothing here reads the clock or a value, or changes the vault.
 //!
-//! Extension point: OAuth grants join this view by adding their reasons to [`Reason`] (with the
-//! [`DueState`] each one means) and a branch for their item kind in [`attention_of`].
+//! API keys need attention for their rotation schedule and expiry; OAuth grants when only a new
+//! login can make them work again (the provider refused the refresh token, or it has run out).
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Item, ItemId, ItemKind, ItemMeta};
+use crate::model::{GrantMeta, GrantStatus, Item, ItemId, ItemKind, ItemMeta};
 use crate::names::fold;
 use crate::rotation::{DueState, lead_days};
 
@@ -26,15 +26,24 @@ pub enum Reason {
     ExpiresSoon,
     /// The rotation due date is within the lead time.
     RotationDueSoon,
+    /// An OAuth grant the provider refused to refresh (`invalid_grant`): `vault login` again.
+    NeedsRelogin,
+    /// An OAuth grant's refresh token (or, without one, its access token) has run out.
+    LoginExpired,
+    /// An OAuth grant's refresh token (or, without one, its access token) runs out within the
+    /// lead time.
+    LoginExpiresSoon,
 }
 
 impl Reason {
     /// How urgent this reason is.
     pub fn state(self) -> DueState {
         match self {
-            Reason::Expired => DueState::Expired,
+            Reason::Expired | Reason::NeedsRelogin | Reason::LoginExpired => DueState::Expired,
             Reason::RotationOverdue => DueState::Overdue,
-            Reason::ExpiresSoon | Reason::RotationDueSoon => DueState::DueSoon,
+            Reason::ExpiresSoon | Reason::RotationDueSoon | Reason::LoginExpiresSoon => {
+                DueState::DueSoon
+            }
         }
     }
 }
@@ -122,9 +131,49 @@ pub fn attention_of(item: &Item, now: Timestamp, lead_days_: u32) -> Option<Atte
                 expires: schedule.expires,
             })
         }
-        // Grants have no rotation schedule: they refresh themselves (`vault grants` shows the
-        // ones that need a new login).
-        ItemMeta::Grant(_) => None,
+        ItemMeta::Grant(meta) => {
+            let (reason, at) = grant_check(meta, now, lead_days(lead_days_))?;
+            Some(Attention {
+                name: meta.name.clone(),
+                id: item.id,
+                kind: item.meta.kind(),
+                state: reason.state(),
+                reason,
+                at,
+                days_left: whole_days(now, at),
+                service: Some(meta.provider.clone()),
+                due: None,
+                expires: login_end(meta),
+            })
+        }
+    }
+}
+
+/// When a grant stops working without a new login: its refresh token's end, or, when it has
+/// none, its access token's. A grant that refreshes itself has no routine deadline.
+fn login_end(meta: &GrantMeta) -> Option<Timestamp> {
+    if meta.refreshable {
+        meta.refresh_expires
+    } else {
+        meta.expires
+    }
+}
+
+fn grant_check(
+    meta: &GrantMeta,
+    now: Timestamp,
+    lead: jiff::SignedDuration,
+) -> Option<(Reason, Timestamp)> {
+    if let GrantStatus::NeedsRelogin { .. } = meta.status {
+        return Some((Reason::NeedsRelogin, meta.updated));
+    }
+    let end = login_end(meta)?;
+    if now >= end {
+        Some((Reason::LoginExpired, end))
+    } else if now >= end.saturating_sub(lead).unwrap_or(end) {
+        Some((Reason::LoginExpiresSoon, end))
+    } else {
+        None
     }
 }
 
@@ -143,18 +192,20 @@ pub fn report<'a>(
             out.push(a);
             continue;
         }
-        let ItemMeta::ApiKey(meta) = &item.meta else {
-            continue;
+        let deadlines = match &item.meta {
+            ItemMeta::ApiKey(meta) => {
+                let schedule = meta.schedule();
+                [
+                    schedule.due.map(|t| (Reason::RotationOverdue, t)),
+                    schedule.expires.map(|t| (Reason::Expired, t)),
+                ]
+            }
+            ItemMeta::Grant(meta) => [login_end(meta).map(|t| (Reason::LoginExpired, t)), None],
         };
-        let schedule = meta.schedule();
-        let deadlines = [
-            schedule.due.map(|t| (Reason::RotationOverdue, t)),
-            schedule.expires.map(|t| (Reason::Expired, t)),
-        ];
         for (reason, at) in deadlines.into_iter().flatten() {
             if next.as_ref().is_none_or(|n| at < n.at) {
                 next = Some(Upcoming {
-                    name: meta.name.clone(),
+                    name: item.meta.name().to_owned(),
                     reason,
                     at,
                 });
@@ -226,6 +277,89 @@ mod tests {
                 version: 1,
             }),
         }
+    }
+
+    fn grant(name: &str, refreshable: bool, expires: &str, refresh_expires: Option<&str>) -> Item {
+        Item {
+            id: ItemId([name.len() as u8; 16]),
+            meta: ItemMeta::Grant(GrantMeta {
+                name: name.into(),
+                env: vec![],
+                tags: vec![],
+                notes: String::new(),
+                provider: "github".into(),
+                token_type: "bearer".into(),
+                scopes: vec![],
+                expires: Some(ts(expires)),
+                refresh_expires: refresh_expires.map(ts),
+                obtained: ts("2026-04-01T00:00:00Z"),
+                subject: None,
+                email: None,
+                created: ts("2026-04-01T00:00:00Z"),
+                updated: ts("2026-04-02T00:00:00Z"),
+                last_refresh: None,
+                refreshable,
+                status: GrantStatus::Ok,
+                last_error: None,
+                generation: 1,
+            }),
+        }
+    }
+
+    #[test]
+    fn grants_need_attention_only_when_a_new_login_is_needed() {
+        let now = ts("2026-05-01T12:00:00Z");
+        let reason = |item: &Item| attention_of(item, now, 14).map(|a| (a.reason, a.state));
+        // Refreshes itself: an expired access token is routine.
+        assert_eq!(
+            reason(&grant("ok", true, "2026-05-01T11:00:00Z", None)),
+            None
+        );
+        // Its refresh token runs out: soon, then past.
+        let soon = grant(
+            "gh",
+            true,
+            "2026-05-01T13:00:00Z",
+            Some("2026-05-10T00:00:00Z"),
+        );
+        assert_eq!(
+            reason(&soon),
+            Some((Reason::LoginExpiresSoon, DueState::DueSoon))
+        );
+        let gone = grant(
+            "gh",
+            true,
+            "2026-05-01T13:00:00Z",
+            Some("2026-05-01T00:00:00Z"),
+        );
+        assert_eq!(
+            reason(&gone),
+            Some((Reason::LoginExpired, DueState::Expired))
+        );
+        // No refresh token: the access token's end is the login's end.
+        let once = grant("once", false, "2026-05-01T11:00:00Z", None);
+        assert_eq!(
+            reason(&once),
+            Some((Reason::LoginExpired, DueState::Expired))
+        );
+        // Refused by the provider.
+        let mut refused = grant("refused", true, "2026-06-01T00:00:00Z", None);
+        if let ItemMeta::Grant(m) = &mut refused.meta {
+            m.status = GrantStatus::NeedsRelogin {
+                reason: "invalid_grant".into(),
+            };
+        }
+        let a = attention_of(&refused, now, 14).unwrap();
+        assert_eq!(
+            (a.reason, a.state),
+            (Reason::NeedsRelogin, DueState::Expired)
+        );
+        let r = report([&soon, &refused, &once], now, 14);
+        assert!(
+            r.has_overdue_or_expired(),
+            "`vault due --check` fails on them"
+        );
+        assert_eq!(r.counts.expired, 2);
     }
 
     #[test]

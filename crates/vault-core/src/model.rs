@@ -159,6 +159,9 @@ pub struct GrantMeta {
     /// When the access token expires; `None` when the provider did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<Timestamp>,
+    /// When the refresh token stops working (only some providers say): after it, a new login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires: Option<Timestamp>,
     /// When the current access token was obtained.
     pub obtained: Timestamp,
     /// Who logged in (from the ID token, for display only).
@@ -231,6 +234,8 @@ pub struct NewGrant {
     pub token_type: String,
     pub scopes: Vec<String>,
     pub expires: Option<Timestamp>,
+    /// When the refresh token stops working, where the provider says.
+    pub refresh_expires: Option<Timestamp>,
     pub subject: Option<String>,
     pub email: Option<String>,
     /// Empty means "derive one from the name".
@@ -245,6 +250,8 @@ pub struct RefreshedTokens {
     pub token_type: String,
     pub scopes: Option<Vec<String>>,
     pub expires: Option<Timestamp>,
+    /// The new refresh token's end, when a new one came with its lifetime.
+    pub refresh_expires: Option<Timestamp>,
 }
 
 /// An OAuth provider configuration: how to reach it and which client to be. The client

@@ -1042,6 +1042,7 @@ impl Vault {
                 token_type: new.token_type,
                 scopes: new.scopes,
                 expires: new.expires,
+                refresh_expires: new.refresh_expires,
                 obtained: now,
                 subject: new.subject,
                 email: new.email,
@@ -1126,6 +1127,10 @@ impl Vault {
                     },
                     false,
                 ));
+            }
+            // A refresh that keeps the old refresh token keeps its end too (RFC 6749 §6).
+            if refreshed.refresh_token.is_some() {
+                meta.refresh_expires = refreshed.refresh_expires;
             }
             let tokens = GrantTokens {
                 access_token: refreshed.access_token,

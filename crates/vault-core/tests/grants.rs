@@ -38,6 +38,7 @@ fn new_grant(name: &str, access: &str, refresh: Option<&str>) -> NewGrant {
         token_type: "bearer".into(),
         scopes: vec!["openid".into()],
         expires: Some(at("2026-03-01T13:00:00Z")),
+        refresh_expires: None,
         subject: Some("alice".into()),
         email: Some("alice@example.test".into()),
         env: Vec::new(),
@@ -117,6 +118,7 @@ fn a_refresh_commits_only_over_the_generation_it_started_from() {
         token_type: "bearer".into(),
         scopes: None,
         expires: Some(at("2026-03-01T13:59:00Z")),
+        refresh_expires: None,
     };
     let (g, committed) = v
         .commit_refresh("gh", 1, refreshed("a2", Some("r2")), later)

@@ -16,7 +16,7 @@ mod token;
 
 pub use error::{Error, Result};
 pub use http::Http;
-pub use login::{DeviceLogin, Login, LoginOptions};
+pub use login::{Canceller, DeviceLogin, Login, LoginOptions};
 pub use provider::{Discovered, Endpoints, Preset, Provider, Quirks, discover, preset, presets};
 pub use token::{IdClaims, Token, TokenKind, TokenSet, refresh, revoke};
 

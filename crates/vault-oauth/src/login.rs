@@ -5,6 +5,8 @@
 //! ephemeral port before the URL is shown, answers exactly one valid callback with a small
 //! page, and closes. Opening the browser is the caller's job: this crate only hands out the URL.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use oauth2::{
@@ -31,7 +33,8 @@ pub struct Login {
     provider: Provider,
     http: Http,
     client: OAuthClient,
-    server: tiny_http::Server,
+    server: Arc<tiny_http::Server>,
+    cancelled: Arc<AtomicBool>,
     url: String,
     redirect: String,
     state: Token,
@@ -44,6 +47,26 @@ impl std::fmt::Debug for Login {
             .field("provider", &self.provider.name)
             .field("redirect", &self.redirect)
             .finish_non_exhaustive()
+    }
+}
+
+/// Ends a browser login's wait from another thread (see [`Login::canceller`]).
+#[derive(Clone)]
+pub struct Canceller {
+    server: Arc<tiny_http::Server>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Canceller {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.server.unblock();
+    }
+}
+
+impl std::fmt::Debug for Canceller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Canceller").finish_non_exhaustive()
     }
 }
 
@@ -89,7 +112,8 @@ impl Login {
             provider: provider.clone(),
             http: http.clone(),
             client,
-            server,
+            server: Arc::new(server),
+            cancelled: Arc::new(AtomicBool::new(false)),
             url: url.to_string(),
             redirect,
             state: Token::new(state.secret().clone()),
@@ -107,6 +131,16 @@ impl Login {
         &self.redirect
     }
 
+    /// A handle that ends [`Self::wait`] from another thread (the user pressed Ctrl-C): the
+    /// wait returns [`Error::Cancelled`] and the callback port is closed at once, instead of
+    /// staying open until the timeout.
+    pub fn canceller(&self) -> Canceller {
+        Canceller {
+            server: Arc::clone(&self.server),
+            cancelled: Arc::clone(&self.cancelled),
+        }
+    }
+
     /// Waits for the browser to come back (at most `timeout`), checks the callback, exchanges
     /// the code and answers the browser with the outcome. Requests that are not the callback
     /// (a favicon) get a 404 and waiting goes on; a callback that fails a check ends the login.
@@ -119,9 +153,13 @@ impl Login {
                     secs: timeout.as_secs(),
                 });
             }
+            if self.cancelled.load(Ordering::SeqCst) {
+                return Err(Error::Cancelled);
+            }
             let request = match self.server.recv_timeout(left) {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,
+                Err(_) if self.cancelled.load(Ordering::SeqCst) => return Err(Error::Cancelled),
                 Err(e) => return Err(Error::Callback(e.to_string())),
             };
             let params = callback_params(request.url())

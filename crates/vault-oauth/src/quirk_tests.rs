@@ -67,6 +67,11 @@ fn github_rotating_refresh_tokens_and_json_accept_header() {
     assert_eq!(t.access_token.expose(), "ghu_new");
     assert_eq!(t.refresh_token.unwrap().expose(), "ghr_new");
     assert_eq!(t.expires_in.unwrap().as_secs(), 28800);
+    assert_eq!(
+        t.refresh_expires_in.unwrap().as_secs(),
+        15_897_600,
+        "GitHub says when its refresh tokens run out"
+    );
     let seen = r.seen.borrow();
     let req = seen.as_ref().unwrap();
     assert_eq!(req.headers()["accept"], "application/json");

@@ -58,6 +58,10 @@ pub struct TokenSet {
     pub token_type: String,
     /// Lifetime of the access token from the moment of the answer; `None` when not said.
     pub expires_in: Option<Duration>,
+    /// Lifetime of the refresh token, where the provider says (GitHub's
+    /// `refresh_token_expires_in`, Keycloak's `refresh_expires_in`): after it, only a new login
+    /// helps.
+    pub refresh_expires_in: Option<Duration>,
     /// The scopes granted, when the provider says (RFC 6749 §5.1: omitted = as requested).
     pub scopes: Option<Vec<String>>,
 }
@@ -93,11 +97,16 @@ impl IdClaims {
     }
 }
 
-/// The `id_token` field of OIDC token responses.
+/// The fields beyond RFC 6749 that vault reads: OIDC's `id_token`, and the refresh token's
+/// lifetime under the names providers use for it.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 pub(crate) struct IdTokenField {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     id_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_token_expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refresh_expires_in: Option<u64>,
 }
 
 impl ExtraTokenFields for IdTokenField {}
@@ -152,6 +161,15 @@ pub(crate) fn token_set(resp: TokenResp) -> TokenSet {
         id_token: resp.extra_fields().id_token.clone().map(Token::new),
         token_type: resp.token_type().as_ref().to_ascii_lowercase(),
         expires_in: resp.expires_in(),
+        refresh_expires_in: {
+            let extra = resp.extra_fields();
+            extra
+                .refresh_token_expires_in
+                .or(extra.refresh_expires_in)
+                // Keycloak says 0 for refresh tokens that do not expire.
+                .filter(|s| *s > 0)
+                .map(Duration::from_secs)
+        },
         scopes: resp
             .scopes()
             .map(|s| s.iter().map(|x| x.to_string()).collect()),
@@ -276,6 +294,7 @@ mod tests {
             id_token: None,
             token_type: "bearer".into(),
             expires_in: None,
+            refresh_expires_in: None,
             scopes: None,
         };
         assert!(!format!("{t:?}").contains("canary"));
@@ -292,6 +311,7 @@ mod tests {
             id_token: Some(Token::new(format!("e30.{payload}.sig"))),
             token_type: "bearer".into(),
             expires_in: None,
+            refresh_expires_in: None,
             scopes: None,
         };
         let c = t.id_claims();
