@@ -116,17 +116,18 @@ define fuzz_run
 	done
 endef
 
-test-fuzz: deps-cargo-tools
+test-fuzz: deps-apt deps-cargo-tools
 	cargo fuzz build $(FUZZ_FLAGS)
 	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))
 
-fuzz: deps-cargo-tools
+fuzz: deps-apt deps-cargo-tools
 	cargo fuzz build $(FUZZ_FLAGS)
 	$(call fuzz_run,$(FUZZ_SECONDS))
 
 # Licenses, bans (one version of each crypto crate) and sources (crates.io only), from the
 # local registry cache: no network. Advisories are not checked here (see SECURITY.md).
 test-deps: deps-cargo-tools
+	$(CARGO) fetch --locked
 	cargo deny --offline --log-level error check licenses bans sources
 
 crash: setup
