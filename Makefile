@@ -24,12 +24,14 @@ TAURI_DRIVER_VERSION := 2.1.0
 APT_PACKAGES += chromium
 
 .PHONY: help setup deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
-	test-rust test-ui test-gui bench bench-gui clean
+	test-rust test-ui test-gui bench bench-gui clean deps-cargo-tools test-fuzz test-deps fuzz crash
 
 help:
 	@echo "make run    set up, build and launch the desktop app on the default vault"
 	@echo "make test   set up, then run every check and test suite"
 	@echo "make bench  run the benchmarks (results in BENCHMARKS.md)"
+	@echo "make fuzz   fuzz every target for FUZZ_SECONDS each (default 600; see SECURITY.md)"
+	@echo "make crash  the crash suite at 500 kills per writer (make test runs 100)"
 	@echo "make bindings  regenerate ui/src/lib/bindings from the Rust types"
 
 # apt-get update first: the image's package lists can be stale, and installs then fail on
@@ -98,12 +100,65 @@ test-gui: setup deps-gui
 	$(CARGO) build --locked -p vault-cli -p vault-desktop
 	$(CARGO) test --locked -p vault-tests --test gui -- --ignored --test-threads 1
 
-test: lint test-rust test-ui test-gui
+test: lint test-rust test-ui test-gui test-fuzz test-deps
+
+# Cargo tools the security checks use, from crates.io, installed once (versions pinned).
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_DENY_VERSION := 0.20.2
+deps-cargo-tools:
+	@cargo fuzz --version 2>/dev/null | grep -q "$(CARGO_FUZZ_VERSION)" || \
+	  $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+	@cargo deny --version 2>/dev/null | grep -q "$(CARGO_DENY_VERSION)" || \
+	  $(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION)
+
+# Fuzzing on the stable toolchain: cargo-fuzz with `--sanitizer none` needs no nightly flag
+# (AddressSanitizer would, and finds nothing more in safe Rust). Release code with debug
+# assertions, so overflows panic. The build and the corpus live in the target dir, outside
+# the clone, so warm runs start where the last one stopped.
+FUZZ_TARGETS := dotenv references agent_frames envelope oauth_callback token_response
+FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
+FUZZ_FLAGS := --sanitizer none --release --debug-assertions --target-dir $(FUZZ_DIR)
+FUZZ_SECONDS ?= 600
+# A short run of each target on every `make test`.
+FUZZ_SHORT_SECONDS ?= 8
+
+define fuzz_run
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p "$(FUZZ_DIR)/corpus/$$t" "$(FUZZ_DIR)/artifacts/$$t"; \
+	  log="$(FUZZ_DIR)/$$t.log"; \
+	  seeds=""; [ -d "fuzz/seeds/$$t" ] && seeds="fuzz/seeds/$$t"; \
+	  if ! cargo fuzz run $(FUZZ_FLAGS) "$$t" "$(FUZZ_DIR)/corpus/$$t" $$seeds -- \
+	      -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	      -artifact_prefix="$(FUZZ_DIR)/artifacts/$$t/" > "$$log" 2>&1; then \
+	    tail -40 "$$log"; echo "fuzz $$t FAILED: the input is in $(FUZZ_DIR)/artifacts/$$t/"; exit 1; \
+	  fi; \
+	  echo "fuzz $$t: $(1) s, $$(sed -n 's/^stat::number_of_executed_units: *//p' "$$log") execs, \
+	corpus $$(ls "$(FUZZ_DIR)/corpus/$$t" | wc -l) inputs, 0 crashes"; \
+	done
+endef
+
+test-fuzz: deps-apt deps-cargo-tools
+	cargo fuzz build $(FUZZ_FLAGS)
+	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))
+
+fuzz: deps-apt deps-cargo-tools
+	cargo fuzz build $(FUZZ_FLAGS)
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+# Licenses, bans (one version of each crypto crate) and sources (crates.io only), from the
+# local registry cache: no network. Advisories are not checked here (see SECURITY.md).
+test-deps: deps-cargo-tools
+	$(CARGO) fetch --locked
+	cargo deny --offline --log-level error check licenses bans sources
+
+crash: setup
+	$(CARGO) build --locked --workspace --bins
+	VAULT_CRASH_KILLS=500 $(CARGO) test --locked -p vault-tests --test crash -- --nocapture
 
 # Peers measured side by side (dotenvx from npm; hyperfine and oidc-agent from Debian); see
 # BENCHMARKS.md.
 deps-bench: bench/node_modules/.package-lock.json
-	$(call apt_install,hyperfine oidc-agent-cli)
+	$(call apt_install,hyperfine oidc-agent-cli keepassxc)
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund
@@ -113,6 +168,7 @@ bench: setup deps-bench bench-gui
 	$(CARGO) build --release --locked -p vault-cli
 	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
 	bench/oauth-token.sh
+	bench/unlock.sh $(CARGO_TARGET_DIR)/release/vault
 	$(CARGO) bench --locked -p vault-core
 
 # The desktop app: cold start to the unlock screen, search per keystroke and memory with

@@ -6,6 +6,7 @@
 //   approve    sign in as OAUTH_BROWSER_LOGIN (default alice) and grant consent (default)
 //   deny       press Cancel on the login page, so the client gets error=access_denied
 //   bad-state  approve, but change `state` on the way back to the loopback callback
+//   bad-iss    approve, but change `iss` on the way back (a mix-up attack, RFC 9207)
 //   ignore     do nothing (the user never comes back; the client times out)
 // What it saw is appended to OAUTH_BROWSER_LOG when set (the launcher hides its stdout).
 // Requests to anything but 127.0.0.1 are blocked: the provider's pages import a web font.
@@ -44,9 +45,10 @@ try {
   await context.route('**/*', async (route) => {
     const { hostname } = new URL(route.request().url());
     if (hostname !== '127.0.0.1') return route.abort();
-    if (action !== 'bad-state' || !route.request().isNavigationRequest()) return route.continue();
+    const tamper = { 'bad-state': 'state', 'bad-iss': 'iss' }[action];
+    if (!tamper || !route.request().isNavigationRequest()) return route.continue();
     // Redirects are followed inside the browser where routes cannot see them, so follow the
-    // provider's redirects here and forge `state` in the one to the loopback callback.
+    // provider's redirects here and forge `state` or `iss` in the one to the loopback callback.
     let response = await route.fetch({ maxRedirects: 0 });
     let url = route.request().url();
     for (let hop = 0; hop < 5; hop += 1) {
@@ -54,7 +56,10 @@ try {
       if (response.status() < 300 || response.status() >= 400 || !location) break;
       const target = new URL(location, url);
       if (target.pathname === '/callback') {
-        target.searchParams.set('state', 'forged-by-an-attacker');
+        target.searchParams.set(
+          tamper,
+          tamper === 'iss' ? 'https://attacker.example' : 'forged-by-an-attacker',
+        );
         log(`tampered ${target.pathname}`);
         return route.fulfill({ status: 303, headers: { location: target.toString() } });
       }

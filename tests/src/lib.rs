@@ -220,3 +220,18 @@ pub fn pipe(cmd: &mut Command, input: &[u8]) -> Run {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// Runs a program the test has just copied. Another test thread may fork while the copy's
+/// file is still open for writing; until that child execs, running the copy fails with
+/// ETXTBSY ("text file busy"), so that error is waited out.
+pub fn output_of_fresh_copy(cmd: &mut Command) -> Output {
+    for _ in 0..200 {
+        match cmd.output() {
+            Err(e) if e.raw_os_error() == Some(26) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other.expect("run the copied program"),
+        }
+    }
+    panic!("the copied program stayed busy (ETXTBSY) for 2 s");
+}

@@ -165,13 +165,24 @@ fn another_user_is_refused_by_the_agent() {
     ] {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
     }
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&probe)
-        .arg(v.agent_dir().join("agent.sock"))
-        .arg(r#"{"type":"status"}"#)
-        .output()
-        .unwrap();
+    let probe_as_nobody = || {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&probe)
+            .arg(v.agent_dir().join("agent.sock"))
+            .arg(r#"{"type":"status"}"#)
+            .output()
+            .unwrap()
+    };
+    // setpriv reports a just-copied probe that is still "busy" (see output_of_fresh_copy).
+    let mut out = probe_as_nobody();
+    for _ in 0..200 {
+        if !String::from_utf8_lossy(&out.stderr).contains("Text file busy") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+        out = probe_as_nobody();
+    }
     let answer = String::from_utf8_lossy(&out.stdout);
     assert!(
         answer.contains(r#""code":"refused""#) && answer.contains("serves uid 0 only"),
@@ -367,13 +378,13 @@ fn an_upgraded_binary_restarts_its_agent() {
     std::fs::copy(bin("vault"), &exe).unwrap();
     let run_copy = |args: &[&str]| {
         let template = v.cmd();
-        let out = Command::new(&exe)
-            .env_clear()
-            .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
-            .args(template.get_args())
-            .args(args)
-            .output()
-            .unwrap();
+        let out = vault_tests::output_of_fresh_copy(
+            Command::new(&exe)
+                .env_clear()
+                .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
+                .args(template.get_args())
+                .args(args),
+        );
         assert!(
             out.status.success(),
             "{}",
@@ -440,4 +451,39 @@ fn the_agent_holds_no_secret_in_its_environment_or_arguments_and_dumps_no_core()
         &log,
         vault_tests::PASSWORD.as_bytes()
     ));
+}
+
+#[test]
+fn an_agent_that_cannot_lock_key_memory_says_so_once() {
+    if !is_root() || Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("skipped: needs root, setpriv and prlimit (util-linux)");
+        return;
+    }
+    let v = TestVault::new();
+    v.stop_agent();
+    // Without CAP_IPC_LOCK and with no lockable memory, mlock must fail; the agent carries on.
+    let template = v.cmd();
+    let out = Command::new("setpriv")
+        .args(["--bounding-set=-ipc_lock", "prlimit", "--memlock=0:0"])
+        .arg(template.get_program())
+        .env_clear()
+        .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
+        .args(template.get_args())
+        .arg("unlock")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    v.run(&["lock"]).ok();
+    v.run(&["unlock"]).ok();
+    let log = std::fs::read_to_string(v.agent_dir().join("agent.log")).unwrap();
+    assert_eq!(
+        log.matches("refused to lock the key's memory").count(),
+        1,
+        "{log}"
+    );
+    v.add("still-works", "value", &[]);
 }

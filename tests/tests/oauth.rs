@@ -317,6 +317,71 @@ fn a_forged_state_is_refused() {
 }
 
 #[test]
+fn a_forged_issuer_is_refused() {
+    let (v, _server) = setup(60);
+    let e = fails(
+        &with_browser(&v, "bad-iss", &["login", "test", "--timeout", "120s"]),
+        13,
+    );
+    assert!(
+        e.contains("https://attacker.example"),
+        "names the other issuer: {e}"
+    );
+    assert!(grants(&v).is_empty());
+}
+
+#[test]
+fn ctrl_c_during_a_login_closes_the_callback_port_at_once() {
+    let (v, _server) = setup(60);
+    let mut child = v
+        .cmd()
+        .env("BROWSER", browser())
+        .env("OAUTH_BROWSER_ACTION", "ignore")
+        .args(["login", "test", "--timeout", "300s"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The printed URL carries the redirect URI: http://127.0.0.1:PORT/callback.
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut text = String::new();
+    let port = loop {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut err, &mut line).unwrap() > 0,
+            "{text}"
+        );
+        text.push_str(&line);
+        if let Some(at) = line.find("redirect_uri=http%3A%2F%2F127.0.0.1%3A") {
+            let rest = &line[at + "redirect_uri=http%3A%2F%2F127.0.0.1%3A".len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            break digits.parse::<u16>().unwrap();
+        }
+    };
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+        "listening"
+    );
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "128 + SIGINT");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    assert!(rest.contains("login cancelled"), "{rest}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the callback port should close, not wait for the 5-minute timeout"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(grants(&v).is_empty());
+}
+
+#[test]
 fn access_denied_and_timeouts_are_clear() {
     let (v, _server) = setup(60);
     let e = fails(

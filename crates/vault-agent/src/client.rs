@@ -222,7 +222,7 @@ impl Client {
     }
 }
 
-fn read_response(reader: &mut BufReader<UnixStream>) -> Result<Response, AgentError> {
+pub(crate) fn read_response(reader: &mut impl BufRead) -> Result<Response, AgentError> {
     match read_frame(reader, MAX_RESPONSE_BYTES) {
         Ok(Frame::Line(line)) => serde_json::from_slice(&line)
             .map_err(|e| AgentError::Protocol(format!("unreadable answer from the agent: {e}"))),

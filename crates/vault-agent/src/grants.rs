@@ -58,6 +58,7 @@ impl From<vault_oauth::Error> for Failure {
             | E::StateMismatch
             | E::IssuerMismatch { .. }
             | E::Timeout { .. }
+            | E::Cancelled
             | E::Callback(_) => ErrorCode::LoginFailed,
             E::Config(_) | E::Unsupported(_) => ErrorCode::Invalid,
             _ => ErrorCode::Provider,
@@ -110,6 +111,9 @@ pub struct Grants {
     http: Mutex<Option<Http>>,
     flights: Mutex<HashMap<FlightKey, Arc<Mutex<()>>>>,
     logins: Mutex<HashMap<u64, Pending>>,
+    /// Browser logins a client is waiting on, so `LoginCancel` can end the wait (and close
+    /// the callback port) from another connection.
+    waiting: Mutex<HashMap<u64, vault_oauth::Canceller>>,
     backoff: Mutex<HashMap<FlightKey, (Timestamp, u32)>>,
 }
 
@@ -357,7 +361,12 @@ impl Grants {
             ));
         }
         let tokens = match pending.flow {
-            Flow::Browser(l) => l.wait(timeout)?,
+            Flow::Browser(l) => {
+                lock(&self.waiting).insert(login, l.canceller());
+                let result = l.wait(timeout);
+                lock(&self.waiting).remove(&login);
+                result?
+            }
             Flow::Device(d) => d.wait(timeout)?,
         };
         let now = clock();
@@ -374,8 +383,13 @@ impl Grants {
         Ok(item)
     }
 
+    /// Abandons a login: one not yet waited on is dropped; a browser login being waited on
+    /// ends its wait with "cancelled" and closes its callback port.
     pub fn login_cancel(&self, login: u64) {
         lock(&self.logins).remove(&login);
+        if let Some(c) = lock(&self.waiting).remove(&login) {
+            c.cancel();
+        }
     }
 
     /// The one way to get an access token: valid for `min_valid` (capped at half the token's

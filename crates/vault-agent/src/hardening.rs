@@ -31,6 +31,39 @@ pub fn apply() -> Hardening {
     out
 }
 
+/// The CLI's hardening: it holds the data key in `--no-agent` mode, and typed passwords and
+/// revealed values in every mode. Not dumpable, and no core file on a crash; only the soft core
+/// limit is lowered, so [`ClientHardening::restore_for_child`] can give `vault run`'s command the
+/// user's own limit back (resource limits survive `exec`; the dumpable flag does not).
+#[derive(Debug)]
+pub struct ClientHardening {
+    core: Option<rustix::process::Rlimit>,
+}
+
+/// Applies [`ClientHardening`] to this process (best effort, silently: the CLI has no log and a
+/// warning on every command would be noise).
+pub fn apply_to_client() -> ClientHardening {
+    let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
+    let before = rustix::process::getrlimit(rustix::process::Resource::Core);
+    let lowered = rustix::process::Rlimit {
+        current: Some(0),
+        maximum: before.maximum,
+    };
+    let core = rustix::process::setrlimit(rustix::process::Resource::Core, lowered)
+        .ok()
+        .map(|()| before);
+    ClientHardening { core }
+}
+
+impl ClientHardening {
+    /// Puts the user's core limit back before a command is started.
+    pub fn restore_for_child(&self) {
+        if let Some(limit) = &self.core {
+            let _ = rustix::process::setrlimit(rustix::process::Resource::Core, *limit);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

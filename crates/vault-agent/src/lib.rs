@@ -22,6 +22,36 @@ pub use dirs::AgentDir;
 pub use protocol::{BUILD, Op, PROTOCOL, Request, Response, WireSecret};
 pub use service::Service;
 
+/// Entry points for the fuzz targets (`fuzz/`), compiled only under `--cfg fuzzing`: the exact
+/// paths by which the agent reads a client's bytes and a client reads the agent's.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::io::BufReader;
+
+    use crate::server::{Incoming, next_request};
+    use crate::{AgentError, Request, Response};
+
+    /// Every frame of `input` as the agent's connection loop sees it, read through a buffer
+    /// of `buffer` bytes with a frame limit of `limit`: a request, or the error it answers.
+    pub fn requests(input: &[u8], buffer: usize, limit: usize) -> Vec<Result<Request, Response>> {
+        let mut reader = BufReader::with_capacity(buffer.max(1), input);
+        let mut out = Vec::new();
+        loop {
+            match next_request(&mut reader, limit) {
+                Incoming::Request(r) => out.push(Ok(*r)),
+                Incoming::Reject(e) => out.push(Err(*e)),
+                Incoming::Closed => return out,
+            }
+        }
+    }
+
+    /// The first answer in `input` as a client reads it.
+    pub fn response(input: &[u8], buffer: usize) -> Result<Response, AgentError> {
+        crate::client::read_response(&mut BufReader::with_capacity(buffer.max(1), input))
+    }
+}
+
 /// What can go wrong reaching or running the agent. Messages name paths and causes, never a
 /// secret.
 #[derive(Debug, thiserror::Error)]

@@ -7,10 +7,11 @@
 //! of it is read. The agent never logs a request body, a password or a value.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -100,6 +101,7 @@ pub fn run(
     let agent = Arc::new(Agent {
         service,
         audit: Mutex::new(audit_tx),
+        warned_mlock: AtomicBool::new(false),
         socket: dir.socket(),
         socket_ino: bound.socket_ino,
         exe: Executable::current(),
@@ -250,6 +252,8 @@ struct Agent {
     service: Service,
     /// Wakes the audit writer (see [`spawn_audit_writer`]).
     audit: Mutex<mpsc::Sender<()>>,
+    /// The mlock warning is logged once per agent.
+    warned_mlock: AtomicBool,
     socket: PathBuf,
     socket_ino: u64,
     exe: Executable,
@@ -263,27 +267,15 @@ impl Agent {
         let mut reader = BufReader::new(&stream);
         let mut writer = &stream;
         loop {
-            let request = match read_frame(&mut reader, MAX_REQUEST_BYTES) {
-                Ok(Frame::Line(line)) => match serde_json::from_slice::<Request>(&line) {
-                    Ok(r) => r,
-                    Err(e) => {
-                        if reply(&mut writer, &malformed(&e)).is_err() {
-                            return;
-                        }
-                        continue;
-                    }
-                },
-                Ok(Frame::TooLarge) => {
-                    let r = Response::error(&Error::Invalid(format!(
-                        "request larger than {} MiB (import a file this large with --no-agent)",
-                        MAX_REQUEST_BYTES / (1024 * 1024)
-                    )));
-                    if reply(&mut writer, &r).is_err() {
+            let request = match next_request(&mut reader, MAX_REQUEST_BYTES) {
+                Incoming::Request(r) => *r,
+                Incoming::Reject(response) => {
+                    if reply(&mut writer, &response).is_err() {
                         return;
                     }
                     continue;
                 }
-                Ok(Frame::Closed) | Err(_) => return,
+                Incoming::Closed => return,
             };
             let response = match request {
                 Request::Hello { .. } => Response::Hello {
@@ -300,6 +292,18 @@ impl Agent {
                 Request::Lock { .. } => {
                     let r = self.service.handle(request);
                     log!("locked on request");
+                    r
+                }
+                unlock @ (Request::Unlock { .. } | Request::Init { .. }) => {
+                    let r = self.service.handle(unlock);
+                    if !self.service.keys_locked_in_memory()
+                        && !self.warned_mlock.swap(true, Ordering::Relaxed)
+                    {
+                        log!(
+                            "warning: the system refused to lock the key's memory (RLIMIT_MEMLOCK); \
+                         it could be written to swap"
+                        );
+                    }
                     r
                 }
                 other => self.service.handle(other),
@@ -337,6 +341,31 @@ impl Agent {
         }
         log!("stopped: {why}");
         std::process::exit(0)
+    }
+}
+
+/// One frame from a client: a request to answer, or the error reply to send instead.
+pub(crate) enum Incoming {
+    Request(Box<Request>),
+    Reject(Box<Response>),
+    Closed,
+}
+
+/// Reads the next request from a connection. Everything a client sends goes through here
+/// (the fuzz target `agent_frames` drives it with arbitrary bytes).
+pub(crate) fn next_request(reader: &mut impl BufRead, limit: usize) -> Incoming {
+    match read_frame(reader, limit) {
+        Ok(Frame::Line(line)) => match serde_json::from_slice::<Request>(&line) {
+            Ok(r) => Incoming::Request(Box::new(r)),
+            Err(e) => Incoming::Reject(Box::new(malformed(&e))),
+        },
+        Ok(Frame::TooLarge) => {
+            Incoming::Reject(Box::new(Response::error(&Error::Invalid(format!(
+                "request larger than {} MiB (import a file this large with --no-agent)",
+                limit / (1024 * 1024)
+            )))))
+        }
+        Ok(Frame::Closed) | Err(_) => Incoming::Closed,
     }
 }
 

@@ -116,6 +116,11 @@ impl Service {
         !self.state().unlocked.is_empty()
     }
 
+    /// Whether every unlocked vault's key is locked in memory (kept out of swap).
+    pub fn keys_locked_in_memory(&self) -> bool {
+        self.state().unlocked.values().all(Vault::is_memory_locked)
+    }
+
     pub fn set_lock_after(&self, lock_after: Option<Duration>) {
         self.state().lock_after = lock_after;
         self.notify();

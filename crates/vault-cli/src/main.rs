@@ -14,6 +14,7 @@ mod supervise;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result};
@@ -25,10 +26,18 @@ use crate::session::{Failure, Passwords, Session, exit};
 /// The umask vault started with: `vault run` gives it back to the command it runs.
 static USER_UMASK: AtomicU32 = AtomicU32::new(0o022);
 
-/// Restores the user's umask (vault itself runs with 077).
+/// This process's hardening (no core dump, no ptrace by same-user processes), undone for the
+/// command `vault run` starts.
+static HARDENING: OnceLock<vault_agent::hardening::ClientHardening> = OnceLock::new();
+
+/// Restores the user's umask (vault itself runs with 077) and core-dump limit, for a command
+/// `vault run` is about to start.
 pub fn restore_user_umask() {
     let mask = rustix::fs::Mode::from_bits_truncate(USER_UMASK.load(Ordering::Relaxed));
     rustix::process::umask(mask);
+    if let Some(h) = HARDENING.get() {
+        h.restore_for_child();
+    }
 }
 
 fn main() -> ExitCode {
@@ -37,6 +46,8 @@ fn main() -> ExitCode {
     let user = rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
     USER_UMASK.store(user.bits(), Ordering::Relaxed);
     if !matches!(cli.command, Command::Agent { .. }) {
+        // Before any password or value is read. The agent hardens itself, more strictly.
+        let _ = HARDENING.set(vault_agent::hardening::apply_to_client());
         // SAFETY: restoring SIGPIPE's default disposition has no preconditions. Like other Unix
         // tools, vault then dies quietly when `| head` closes the pipe; the agent keeps Rust's
         // "ignore", because a client hanging up must not kill it.

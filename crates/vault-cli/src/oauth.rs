@@ -168,6 +168,8 @@ pub struct LoginArgs {
 
 pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
     let timeout = parse_duration(&args.timeout)?;
+    let started = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let interrupted = cancel_on_interrupt(session, std::sync::Arc::clone(&started))?;
     let prompt = match session.op(Op::LoginStart {
         provider: args.provider.clone(),
         name: args.name,
@@ -177,6 +179,10 @@ pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
         Response::LoginStarted { prompt } => prompt,
         other => return Err(unexpected(other)),
     };
+    // From here on an interrupt abandons this login in the agent.
+    if let Ok(mut l) = started.lock() {
+        *l = Some(prompt.login);
+    }
     if let Some(code) = &prompt.user_code {
         eprintln!(
             "To log in to {}, open {} on any device and enter the code {code}",
@@ -201,6 +207,7 @@ pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
         login: prompt.login,
         timeout_secs: timeout.as_secs().max(1),
     });
+    interrupted.close();
     drop(spinner);
     let item = match result {
         Ok(Response::Item { item }) => item,
@@ -383,6 +390,38 @@ pub fn grants(session: &mut Session, json: bool) -> Result<()> {
 }
 
 /// A spinner on stderr while waiting, only when stderr is a terminal.
+/// Ctrl-C (or SIGTERM, SIGHUP) while waiting for the browser: tell the agent to abandon the
+/// login, which closes its callback port at once rather than at the timeout, then leave as a
+/// shell expects (128+N).
+fn cancel_on_interrupt(
+    session: &Session,
+    login: std::sync::Arc<std::sync::Mutex<Option<u64>>>,
+) -> Result<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+    let handle = signals.handle();
+    let vault = session.vault.clone();
+    let uses_agent = session.uses_agent();
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let login = login.lock().ok().and_then(|l| *l);
+            if uses_agent
+                && let Some(login) = login
+                && let Ok(Some(mut agent)) =
+                    vault_agent::Client::connect(&vault_agent::AgentDir::for_current_user())
+            {
+                let _ = agent.call(&vault_agent::Request::Vault {
+                    vault,
+                    op: Op::LoginCancel { login },
+                });
+            }
+            eprintln!("\nvault: login cancelled");
+            std::process::exit(128 + sig);
+        }
+    });
+    Ok(handle)
+}
+
 struct Spinner(Option<indicatif::ProgressBar>);
 
 impl Spinner {

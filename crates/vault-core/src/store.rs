@@ -2,6 +2,12 @@
 //!
 //! This layer moves opaque sealed blobs; it never sees a key or a plaintext. Plaintext columns
 //! hold only ids, kinds, keyed name tags and KDF parameters.
+//!
+//! The header row carries a checksum of itself (format 2): without it, a flipped salt or KDF
+//! parameter would surface as "wrong master password", sending the user hunting for a password
+//! they never forgot. The checksum is unkeyed (it must be checked before any password is
+//! known), so it catches damage and naive edits; a deliberate edit that recomputes it can only
+//! make the vault refuse the right password, never open to other data.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
@@ -12,6 +18,7 @@ use std::time::Duration;
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
+use sha2::{Digest, Sha256};
 
 use crate::crypto::{KdfParams, random_array};
 use crate::error::{Error, Result};
@@ -19,7 +26,7 @@ use crate::error::{Error, Result};
 /// `PRAGMA application_id`: "VALT". Tells a vault apart from any other SQLite file.
 const APPLICATION_ID: i64 = 0x5641_4C54;
 /// The schema this build writes (`PRAGMA user_version`).
-pub const FORMAT_VERSION: i64 = 1;
+pub const FORMAT_VERSION: i64 = 2;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
@@ -56,6 +63,10 @@ CREATE TABLE audit (
 );
 ";
 
+/// Format 2: a checksum of the header row (see the module docs). NULL only between the column
+/// being added and the migration filling it, inside one transaction.
+const MIGRATION_V2: &str = "ALTER TABLE vault ADD COLUMN header_digest BLOB;";
+
 /// The vault's header row.
 #[derive(Clone, Debug)]
 pub(crate) struct Header {
@@ -64,6 +75,23 @@ pub(crate) struct Header {
     pub salt: [u8; 16],
     pub key_check: Vec<u8>,
     pub wrapped_key: Vec<u8>,
+}
+
+impl Header {
+    /// SHA-256 over every field, length-prefixed so no two headers encode alike.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(b"vault-header-v2");
+        h.update(self.vault_id);
+        h.update(b"argon2id");
+        h.update(self.kdf.encode());
+        h.update(self.salt);
+        for field in [&self.key_check, &self.wrapped_key] {
+            h.update((field.len() as u32).to_be_bytes());
+            h.update(field);
+        }
+        h.finalize().into()
+    }
 }
 
 /// A row of `items`.
@@ -155,6 +183,7 @@ impl Store {
             .map_err(db)?;
         let tx = conn.transaction().map_err(db)?;
         tx.execute_batch(SCHEMA_V1).map_err(db)?;
+        tx.execute_batch(MIGRATION_V2).map_err(db)?;
         insert_header(&tx, header).map_err(db)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(db)?;
@@ -190,7 +219,6 @@ impl Store {
             });
         }
         store.check_format()?;
-        // Later formats migrate here, each step in its own transaction.
         let db = |e| db_error(path, e);
         store
             .conn
@@ -204,7 +232,43 @@ impl Store {
             .conn
             .pragma_update(None, "foreign_keys", "ON")
             .map_err(db)?;
+        let mut store = store;
+        store.migrate()?;
         Ok(store)
+    }
+
+    /// Brings an older format up to [`FORMAT_VERSION`], each step in its own transaction that
+    /// re-reads the version, so two processes opening the same old file migrate it once.
+    fn migrate(&mut self) -> Result<()> {
+        if self.pragma("user_version")? >= FORMAT_VERSION {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        let db = |e| db_error(&path, e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let version: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(db)?;
+        if version == 1 {
+            tx.execute_batch(MIGRATION_V2).map_err(db)?;
+            // A format-1 header is trusted as it stands, as format 1 trusted it.
+            let header = Db {
+                conn: &tx,
+                path: &path,
+            }
+            .header_unchecked()?
+            .0;
+            tx.execute(
+                "UPDATE vault SET header_digest = ?1 WHERE singleton = 1",
+                [&header.digest()[..]],
+            )
+            .map_err(db)?;
+            tx.pragma_update(None, "user_version", 2).map_err(db)?;
+        }
+        tx.commit().map_err(db)
     }
 
     pub fn path(&self) -> &Path {
@@ -312,29 +376,33 @@ impl Db<'_> {
         }
     }
 
-    pub fn header(&self) -> Result<Header> {
+    /// The header row and its stored checksum (absent only while format 1 is migrated).
+    fn header_unchecked(&self) -> Result<(Header, Option<Vec<u8>>)> {
         let row = self
             .conn
             .query_row(
                 "SELECT vault_id, kdf, kdf_memory_kib, kdf_iterations, kdf_parallelism, salt,
-                        key_check, wrapped_key FROM vault WHERE singleton = 1",
+                        key_check, wrapped_key, header_digest FROM vault WHERE singleton = 1",
                 [],
                 |r| {
                     Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, i64>(4)?,
+                        (
+                            r.get::<_, Vec<u8>>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, i64>(4)?,
+                        ),
                         r.get::<_, Vec<u8>>(5)?,
                         r.get::<_, Vec<u8>>(6)?,
                         r.get::<_, Vec<u8>>(7)?,
+                        r.get::<_, Option<Vec<u8>>>(8)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((vault_id, kdf, m, t, p, salt, key_check, wrapped_key)) = row else {
+        let Some(((vault_id, kdf, m, t, p), salt, key_check, wrapped_key, digest)) = row else {
             return Err(self.corrupt("the vault header is missing"));
         };
         if kdf != "argon2id" {
@@ -343,7 +411,7 @@ impl Db<'_> {
         let int = |v: i64| {
             u32::try_from(v).map_err(|_| self.corrupt("invalid key-derivation parameters"))
         };
-        Ok(Header {
+        let header = Header {
             vault_id: vault_id
                 .try_into()
                 .map_err(|_| self.corrupt("invalid vault id"))?,
@@ -355,21 +423,39 @@ impl Db<'_> {
             salt: salt.try_into().map_err(|_| self.corrupt("invalid salt"))?,
             key_check,
             wrapped_key,
-        })
+        };
+        Ok((header, digest))
+    }
+
+    /// The header row, checked against its checksum.
+    pub fn header(&self) -> Result<Header> {
+        let (header, digest) = self.header_unchecked()?;
+        let matches = digest.is_some_and(|d| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(&d[..], &header.digest()[..]))
+        });
+        if !matches {
+            return Err(self.corrupt(
+                "its header (key-derivation parameters, salt or wrapped key) does not match \
+                 its checksum",
+            ));
+        }
+        Ok(header)
     }
 
     pub fn update_header(&self, h: &Header) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE vault SET kdf_memory_kib = ?1, kdf_iterations = ?2, kdf_parallelism = ?3,
-                                  salt = ?4, key_check = ?5, wrapped_key = ?6 WHERE singleton = 1",
+                                  salt = ?4, key_check = ?5, wrapped_key = ?6, header_digest = ?7
+                 WHERE singleton = 1",
                 params![
                     h.kdf.memory_kib,
                     h.kdf.iterations,
                     h.kdf.parallelism,
                     &h.salt[..],
                     h.key_check,
-                    h.wrapped_key
+                    h.wrapped_key,
+                    &h.digest()[..]
                 ],
             )
             .map_err(|e| self.err(e))?;
@@ -543,8 +629,8 @@ impl Db<'_> {
 fn insert_header(tx: &Transaction<'_>, h: &Header) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT INTO vault (singleton, vault_id, kdf, kdf_memory_kib, kdf_iterations,
-                            kdf_parallelism, salt, key_check, wrapped_key)
-         VALUES (1, ?1, 'argon2id', ?2, ?3, ?4, ?5, ?6, ?7)",
+                            kdf_parallelism, salt, key_check, wrapped_key, header_digest)
+         VALUES (1, ?1, 'argon2id', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             &h.vault_id[..],
             h.kdf.memory_kib,
@@ -552,7 +638,8 @@ fn insert_header(tx: &Transaction<'_>, h: &Header) -> rusqlite::Result<()> {
             h.kdf.parallelism,
             &h.salt[..],
             h.key_check,
-            h.wrapped_key
+            h.wrapped_key,
+            &h.digest()[..]
         ],
     )?;
     Ok(())

@@ -67,18 +67,22 @@ impl LockedVault {
     pub fn unlock(self, password: &SecretValue) -> Result<Vault> {
         let LockedVault { store, header } = self;
         let master = derive(store.path(), password, &header.salt, &header.kdf)?;
-        if !master.verifies(&header.key_check) {
-            return Err(Error::WrongPassword);
-        }
-        let key = master
-            .unwrap(
-                &header.wrapped_key,
-                &key_aad(&header, &key_aad_row(&header)),
-            )
-            .map_err(|_| Error::Tampered {
-                path: store.path().to_owned(),
-                what: "the wrapped data key".into(),
-            })?;
+        let unwrapped = master.unwrap(
+            &header.wrapped_key,
+            &key_aad(&header, &key_aad_row(&header)),
+        );
+        let tampered = |what: &str| Error::Tampered {
+            path: store.path().to_owned(),
+            what: what.into(),
+        };
+        // The check value tells a wrong password from a damaged wrapped key. When it fails
+        // but the key unwraps anyway, the password was right and the check value was altered.
+        let key = match (master.verifies(&header.key_check), unwrapped) {
+            (true, Ok(key)) => key,
+            (true, Err(_)) => return Err(tampered("the wrapped data key")),
+            (false, Ok(_)) => return Err(tampered("the password check value")),
+            (false, Err(_)) => return Err(Error::WrongPassword),
+        };
         let path = store.path().to_owned();
         Ok(Vault {
             store,

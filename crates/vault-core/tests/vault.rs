@@ -324,38 +324,210 @@ fn flipped_bytes_in_blobs_are_detected() {
     assert_eq!(unlock(&path).api_key("a").unwrap().value.expose(), "val");
 }
 
+/// Recomputes the header checksum after an edit, as a deliberate attacker would: the format's
+/// spec written out a second time (SHA-256 over the length-prefixed header fields).
+fn reseal_header(path: &Path) {
+    use sha2::{Digest, Sha256};
+    let c = raw(path);
+    let blob = |col: &str| -> Vec<u8> {
+        c.query_row(&format!("SELECT {col} FROM vault"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let int = |col: &str| -> u32 {
+        c.query_row(&format!("SELECT {col} FROM vault"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let (id, salt, check, wrapped) = (
+        blob("vault_id"),
+        blob("salt"),
+        blob("key_check"),
+        blob("wrapped_key"),
+    );
+    let (m, t, p) = (
+        int("kdf_memory_kib"),
+        int("kdf_iterations"),
+        int("kdf_parallelism"),
+    );
+    let mut h = Sha256::new();
+    h.update(b"vault-header-v2");
+    h.update(&id);
+    h.update(b"argon2id");
+    for n in [m, t, p] {
+        h.update(n.to_be_bytes());
+    }
+    h.update(&salt);
+    for f in [&check, &wrapped] {
+        h.update((f.len() as u32).to_be_bytes());
+        h.update(f);
+    }
+    let digest: [u8; 32] = h.finalize().into();
+    c.execute("UPDATE vault SET header_digest = ?1", [&digest[..]])
+        .unwrap();
+}
+
+fn unlock_err(path: &Path) -> Error {
+    LockedVault::open(path)
+        .and_then(|l| l.unlock(&pw("correct horse")))
+        .unwrap_err()
+}
+
 #[test]
-fn flipped_wrapped_key_or_params_are_detected() {
+fn a_damaged_header_is_refused_before_any_key_derivation() {
     let dir = tempfile::tempdir().unwrap();
     let (path, v) = new_vault(dir.path());
     drop(v);
-    let wrapped: Vec<u8> = raw(&path)
-        .query_row("SELECT wrapped_key FROM vault", [], |r| r.get(0))
-        .unwrap();
+    for column in [
+        "vault_id",
+        "salt",
+        "key_check",
+        "wrapped_key",
+        "header_digest",
+    ] {
+        let good: Vec<u8> = raw(&path)
+            .query_row(&format!("SELECT {column} FROM vault"), [], |r| r.get(0))
+            .unwrap();
+        for i in 0..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0x80;
+            raw(&path)
+                .execute(&format!("UPDATE vault SET {column} = ?1"), [&bad])
+                .unwrap();
+            // `open` alone refuses it: no password is asked for a file that cannot be right.
+            let err = LockedVault::open(&path).unwrap_err();
+            assert!(
+                matches!(&err, Error::Corrupt { reason, .. } if reason.contains("checksum")),
+                "{column} byte {i}: {err}"
+            );
+        }
+        raw(&path)
+            .execute(&format!("UPDATE vault SET {column} = ?1"), [&good])
+            .unwrap();
+    }
+    for column in ["kdf_memory_kib", "kdf_iterations", "kdf_parallelism"] {
+        for bit in 0..32 {
+            // SQLite has no XOR: (a | b) - (a & b).
+            let flip = format!(
+                "UPDATE vault SET {column} = ({column} | {b}) - ({column} & {b})",
+                b = 1u64 << bit
+            );
+            let c = raw(&path);
+            c.execute(&flip, []).unwrap();
+            let err = LockedVault::open(&path).unwrap_err();
+            assert!(
+                matches!(err, Error::Corrupt { .. }),
+                "{column} bit {bit}: {err}"
+            );
+            c.execute(&flip, []).unwrap();
+        }
+    }
+    unlock(&path);
+}
+
+#[test]
+fn a_header_edited_with_its_checksum_still_never_opens_wrongly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "val"), now()).unwrap();
+    drop(v);
+    let column = |name: &str| -> Vec<u8> {
+        raw(&path)
+            .query_row(&format!("SELECT {name} FROM vault"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let set = |name: &str, value: &[u8]| {
+        raw(&path)
+            .execute(&format!("UPDATE vault SET {name} = ?1"), [value])
+            .unwrap();
+        reseal_header(&path);
+    };
+    let (wrapped, check, salt, id) = (
+        column("wrapped_key"),
+        column("key_check"),
+        column("salt"),
+        column("vault_id"),
+    );
     for i in 0..wrapped.len() {
         let mut bad = wrapped.clone();
         bad[i] ^= 0x80;
-        raw(&path)
-            .execute("UPDATE vault SET wrapped_key = ?1", [&bad])
-            .unwrap();
-        let err = LockedVault::open(&path)
-            .unwrap()
-            .unlock(&pw("correct horse"))
-            .unwrap_err();
-        assert!(matches!(err, Error::Tampered { .. }), "byte {i}: {err}");
+        set("wrapped_key", &bad);
+        let err = unlock_err(&path);
+        assert!(
+            matches!(&err, Error::Tampered { what, .. } if what == "the wrapped data key"),
+            "byte {i}: {err}"
+        );
     }
-    raw(&path)
-        .execute("UPDATE vault SET wrapped_key = ?1", [&wrapped])
-        .unwrap();
+    set("wrapped_key", &wrapped);
+    let mut bad = check.clone();
+    bad[3] ^= 1;
+    set("key_check", &bad);
+    let err = unlock_err(&path);
+    assert!(
+        matches!(&err, Error::Tampered { what, .. } if what == "the password check value"),
+        "{err}"
+    );
+    set("key_check", &check);
+    let mut bad = id.clone();
+    bad[0] ^= 1;
+    set("vault_id", &bad);
+    assert!(matches!(unlock_err(&path), Error::Tampered { .. }));
+    set("vault_id", &id);
+    // A new salt derives another key: indistinguishable from a wrong password (documented in
+    // SECURITY.md), and still nothing opens.
+    let mut bad = salt.clone();
+    bad[0] ^= 1;
+    set("salt", &bad);
+    assert!(matches!(unlock_err(&path), Error::WrongPassword));
+    set("salt", &salt);
     // Weakened parameters are refused before any derivation.
     raw(&path)
         .execute("UPDATE vault SET kdf_memory_kib = 8", [])
         .unwrap();
-    let err = LockedVault::open(&path)
-        .unwrap()
-        .unlock(&pw("correct horse"))
-        .unwrap_err();
-    assert!(matches!(err, Error::UnsafeKdf { .. }), "{err}");
+    reseal_header(&path);
+    assert!(matches!(unlock_err(&path), Error::UnsafeKdf { .. }));
+    raw(&path)
+        .execute(
+            &format!(
+                "UPDATE vault SET kdf_memory_kib = {}",
+                KdfParams::MINIMUM.memory_kib
+            ),
+            [],
+        )
+        .unwrap();
+    reseal_header(&path);
+    assert_eq!(unlock(&path).api_key("a").unwrap().value.expose(), "val");
+}
+
+#[test]
+fn a_format_1_vault_is_migrated_on_open_and_keeps_its_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "val"), now()).unwrap();
+    drop(v);
+    // Format 1 is format 2 without the checksum column.
+    let c = raw(&path);
+    c.execute_batch("ALTER TABLE vault DROP COLUMN header_digest; PRAGMA user_version = 1;")
+        .unwrap();
+    drop(c);
+    let v = unlock(&path);
+    assert_eq!(v.api_key("a").unwrap().value.expose(), "val");
+    drop(v);
+    let c = raw(&path);
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 2);
+    let digest: Vec<u8> = c
+        .query_row("SELECT header_digest FROM vault", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(digest.len(), 32);
+    // From now on the header is checked.
+    c.execute("UPDATE vault SET salt = zeroblob(16)", [])
+        .unwrap();
+    drop(c);
+    assert!(matches!(
+        LockedVault::open(&path),
+        Err(Error::Corrupt { .. })
+    ));
 }
 
 #[test]

@@ -59,6 +59,10 @@ pub enum Error {
     #[error("no login completed within {secs} s; run the command again")]
     Timeout { secs: u64 },
 
+    /// The user gave up (Ctrl-C) while the login waited for the browser.
+    #[error("the login was cancelled")]
+    Cancelled,
+
     /// The provider does not offer something this client requires (PKCE S256, a device
     /// endpoint, ...).
     #[error("{0}")]

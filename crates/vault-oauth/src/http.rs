@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use oauth2::{HttpRequest, HttpResponse};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::error::Error;
@@ -172,16 +173,38 @@ impl oauth2::SyncHttpClient for OAuthHttp<'_> {
             .get(reqwest::header::CONTENT_TYPE)
             .map(|v| v.as_bytes().to_vec());
         let body = read_body(&url, response)?;
-        let (status, body) = normalise(self.quirks, status, body);
-        let mut out = oauth2::http::Response::builder().status(status);
-        if let Some(ct) = content_type {
-            out = out.header(oauth2::http::header::CONTENT_TYPE, ct);
-        }
-        out.body(body).map_err(|_| Error::Malformed {
-            url,
-            reason: "invalid HTTP response".into(),
-        })
+        answer(url, self.quirks, status, content_type, body)
     }
+}
+
+/// What `oauth2` gets to parse from a provider's answer (the fuzz target `token_response`
+/// feeds this arbitrary answers).
+pub(crate) fn answer(
+    url: String,
+    quirks: &Quirks,
+    status: u16,
+    content_type: Option<Vec<u8>>,
+    body: Vec<u8>,
+) -> Result<HttpResponse, Error> {
+    // `oauth2` reads the first JSON value of a body and ignores whatever follows it, while the
+    // quirks below read strictly: a body with trailing data would skip the quirks (a Slack bot
+    // token taken for the user's). Both must see the same answer, so such a body is refused.
+    let mut first = serde_json::Deserializer::from_slice(&body);
+    if serde::de::IgnoredAny::deserialize(&mut first).is_ok() && first.end().is_err() {
+        return Err(Error::Malformed {
+            url,
+            reason: "unexpected data after the JSON answer".into(),
+        });
+    }
+    let (status, body) = normalise(quirks, status, body);
+    let mut out = oauth2::http::Response::builder().status(status);
+    if let Some(ct) = content_type {
+        out = out.header(oauth2::http::header::CONTENT_TYPE, ct);
+    }
+    out.body(body).map_err(|_| Error::Malformed {
+        url,
+        reason: "invalid HTTP response".into(),
+    })
 }
 
 /// Turns a provider's dialect into standard OAuth JSON (RFC 6749 §5.1/§5.2):

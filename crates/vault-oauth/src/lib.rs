@@ -16,9 +16,83 @@ mod token;
 
 pub use error::{Error, Result};
 pub use http::Http;
-pub use login::{DeviceLogin, Login, LoginOptions};
+pub use login::{Canceller, DeviceLogin, Login, LoginOptions};
 pub use provider::{Discovered, Endpoints, Preset, Provider, Quirks, discover, preset, presets};
 pub use token::{IdClaims, Token, TokenKind, TokenSet, refresh, revoke};
 
 #[cfg(test)]
 mod quirk_tests;
+
+/// Entry points for the fuzz targets (`fuzz/`), compiled only under `--cfg fuzzing`: the exact
+/// code that reads what a browser sends to the loopback callback and what a token endpoint
+/// answers, with the network replaced by the fuzzer's bytes.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    use oauth2::{HttpRequest, HttpResponse, RefreshToken};
+
+    use crate::error::{Error, Result};
+    use crate::provider::Provider;
+    use crate::token::{TokenSet, classify_basic, client, token_error, token_set};
+
+    /// A request to the callback server: `None` when it is not the callback (answered 404),
+    /// else the checks' verdict (the authorization code, or why the login ends).
+    pub fn callback(
+        request_url: &str,
+        state: &str,
+        issuer: Option<&str>,
+        iss_parameter_supported: bool,
+    ) -> Option<Result<String>> {
+        let params = crate::login::callback_params(request_url)?;
+        Some(
+            crate::login::check_callback(
+                &params,
+                &crate::Token::new(state),
+                issuer,
+                iss_parameter_supported,
+                "http://127.0.0.1:1/callback",
+            )
+            .map(|code| code.secret().clone()),
+        )
+    }
+
+    /// The page shown in the browser for a message.
+    pub fn page(title: &str, message: &str) -> String {
+        crate::login::page(title, message)
+    }
+
+    /// A refresh against `provider` whose token endpoint answers `status`, `content_type` and
+    /// `body`, through `oauth2` and the provider's quirks as in real use.
+    pub fn refresh_answer(
+        provider: &Provider,
+        status: u16,
+        content_type: Option<Vec<u8>>,
+        body: Vec<u8>,
+    ) -> Result<TokenSet> {
+        struct Canned {
+            quirks: crate::Quirks,
+            answer: std::cell::RefCell<Option<(u16, Option<Vec<u8>>, Vec<u8>)>>,
+        }
+        impl oauth2::SyncHttpClient for Canned {
+            type Error = Error;
+            fn call(&self, request: HttpRequest) -> Result<HttpResponse> {
+                let url = request.uri().to_string();
+                let (status, content_type, body) =
+                    self.answer.borrow_mut().take().unwrap_or_default();
+                if (500..600).contains(&status) {
+                    return Err(Error::Server { url, status });
+                }
+                crate::http::answer(url, &self.quirks, status, content_type, body)
+            }
+        }
+        let http = Canned {
+            quirks: provider.quirks.clone(),
+            answer: std::cell::RefCell::new(Some((status, content_type, body))),
+        };
+        let resp = client(provider)?
+            .exchange_refresh_token(&RefreshToken::new("fuzz-refresh-token".into()))
+            .request(&http)
+            .map_err(|e| token_error(&provider.endpoints.token, e, classify_basic))?;
+        Ok(token_set(resp))
+    }
+}

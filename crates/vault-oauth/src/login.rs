@@ -5,6 +5,8 @@
 //! ephemeral port before the URL is shown, answers exactly one valid callback with a small
 //! page, and closes. Opening the browser is the caller's job: this crate only hands out the URL.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use oauth2::{
@@ -31,7 +33,8 @@ pub struct Login {
     provider: Provider,
     http: Http,
     client: OAuthClient,
-    server: tiny_http::Server,
+    server: Arc<tiny_http::Server>,
+    cancelled: Arc<AtomicBool>,
     url: String,
     redirect: String,
     state: Token,
@@ -44,6 +47,26 @@ impl std::fmt::Debug for Login {
             .field("provider", &self.provider.name)
             .field("redirect", &self.redirect)
             .finish_non_exhaustive()
+    }
+}
+
+/// Ends a browser login's wait from another thread (see [`Login::canceller`]).
+#[derive(Clone)]
+pub struct Canceller {
+    server: Arc<tiny_http::Server>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Canceller {
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.server.unblock();
+    }
+}
+
+impl std::fmt::Debug for Canceller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Canceller").finish_non_exhaustive()
     }
 }
 
@@ -89,7 +112,8 @@ impl Login {
             provider: provider.clone(),
             http: http.clone(),
             client,
-            server,
+            server: Arc::new(server),
+            cancelled: Arc::new(AtomicBool::new(false)),
             url: url.to_string(),
             redirect,
             state: Token::new(state.secret().clone()),
@@ -107,6 +131,16 @@ impl Login {
         &self.redirect
     }
 
+    /// A handle that ends [`Self::wait`] from another thread (the user pressed Ctrl-C): the
+    /// wait returns [`Error::Cancelled`] and the callback port is closed at once, instead of
+    /// staying open until the timeout.
+    pub fn canceller(&self) -> Canceller {
+        Canceller {
+            server: Arc::clone(&self.server),
+            cancelled: Arc::clone(&self.cancelled),
+        }
+    }
+
     /// Waits for the browser to come back (at most `timeout`), checks the callback, exchanges
     /// the code and answers the browser with the outcome. Requests that are not the callback
     /// (a favicon) get a 404 and waiting goes on; a callback that fails a check ends the login.
@@ -119,23 +153,29 @@ impl Login {
                     secs: timeout.as_secs(),
                 });
             }
+            if self.cancelled.load(Ordering::SeqCst) {
+                return Err(Error::Cancelled);
+            }
             let request = match self.server.recv_timeout(left) {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,
+                Err(_) if self.cancelled.load(Ordering::SeqCst) => return Err(Error::Cancelled),
                 Err(e) => return Err(Error::Callback(e.to_string())),
             };
-            let target = format!("http://127.0.0.1{}", request.url());
-            let parsed = url::Url::parse(&target).ok();
-            let is_callback = parsed.as_ref().is_some_and(|u| u.path() == "/callback")
-                && *request.method() == tiny_http::Method::Get;
-            if !is_callback {
+            let params = callback_params(request.url())
+                .filter(|_| *request.method() == tiny_http::Method::Get);
+            let Some(params) = params else {
                 respond(request, 404, "Not found", "This is vault's login callback.");
                 continue;
-            }
-            let params: Vec<(String, String)> = parsed
-                .map(|u| u.query_pairs().into_owned().collect())
-                .unwrap_or_default();
-            let outcome = self.check(&params).and_then(|code| self.exchange(code));
+            };
+            let outcome = check_callback(
+                &params,
+                &self.state,
+                self.provider.endpoints.issuer.as_deref(),
+                self.provider.endpoints.iss_parameter_supported,
+                &self.redirect,
+            )
+            .and_then(|code| self.exchange(code));
             match &outcome {
                 Ok(_) => respond(
                     request,
@@ -152,44 +192,6 @@ impl Login {
         }
     }
 
-    /// The callback's checks, in the order RFC 9700 §4.7 / RFC 9207 §2.4 ask for.
-    fn check(&self, params: &[(String, String)]) -> Result<AuthorizationCode> {
-        let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-        let state = get("state").map(Token::new);
-        if !state.is_some_and(|s| s.ct_eq(&self.state)) {
-            return Err(Error::StateMismatch);
-        }
-        let expected = self.provider.endpoints.issuer.as_deref();
-        match (get("iss"), expected) {
-            (Some(got), Some(expected)) if got != expected => {
-                return Err(Error::IssuerMismatch {
-                    expected: expected.to_owned(),
-                    got: clip(got),
-                });
-            }
-            (None, Some(expected)) if self.provider.endpoints.iss_parameter_supported => {
-                return Err(Error::IssuerMismatch {
-                    expected: expected.to_owned(),
-                    got: "(none)".into(),
-                });
-            }
-            _ => {}
-        }
-        if let Some(error) = get("error") {
-            return Err(Error::Denied {
-                error: clip(error),
-                description: get("error_description").map(clip),
-            });
-        }
-        match get("code") {
-            Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code.to_owned())),
-            _ => Err(Error::Malformed {
-                url: self.redirect.clone(),
-                reason: "the callback has neither `code` nor `error`".into(),
-            }),
-        }
-    }
-
     fn exchange(&self, code: AuthorizationCode) -> Result<TokenSet> {
         let verifier = PkceCodeVerifier::new(self.verifier.secret().clone());
         let resp = self
@@ -203,12 +205,7 @@ impl Login {
 }
 
 fn respond(request: tiny_http::Request, status: u16, title: &str, message: &str) {
-    let html = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>vault: {title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;margin:4em auto;max-width:36em}}</style>\
-         </head><body><h1>{title}</h1><p>{}</p></body></html>",
-        escape(message)
-    );
+    let html = page(title, message);
     let mut response = tiny_http::Response::from_string(html).with_status_code(status);
     for (k, v) in [
         ("Content-Type", "text/html; charset=utf-8"),
@@ -222,6 +219,67 @@ fn respond(request: tiny_http::Request, status: u16, title: &str, message: &str)
     }
     // The browser may have gone; the login's outcome does not depend on it reading the page.
     let _ = request.respond(response);
+}
+
+/// The query of a request to the callback server, or `None` when it is not the callback (a
+/// favicon, a probe). Whatever a web page sends to the loopback port arrives here.
+pub(crate) fn callback_params(request_url: &str) -> Option<Vec<(String, String)>> {
+    let parsed = url::Url::parse(&format!("http://127.0.0.1{request_url}")).ok()?;
+    (parsed.path() == "/callback").then(|| parsed.query_pairs().into_owned().collect())
+}
+
+/// The callback's checks, in the order RFC 9700 §4.7 / RFC 9207 §2.4 ask for.
+pub(crate) fn check_callback(
+    params: &[(String, String)],
+    expected_state: &Token,
+    expected_issuer: Option<&str>,
+    iss_parameter_supported: bool,
+    redirect: &str,
+) -> Result<AuthorizationCode> {
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let state = get("state").map(Token::new);
+    if !state.is_some_and(|s| s.ct_eq(expected_state)) {
+        return Err(Error::StateMismatch);
+    }
+    match (get("iss"), expected_issuer) {
+        (Some(got), Some(expected)) if got != expected => {
+            return Err(Error::IssuerMismatch {
+                expected: expected.to_owned(),
+                got: clip(got),
+            });
+        }
+        (None, Some(expected)) if iss_parameter_supported => {
+            return Err(Error::IssuerMismatch {
+                expected: expected.to_owned(),
+                got: "(none)".into(),
+            });
+        }
+        _ => {}
+    }
+    if let Some(error) = get("error") {
+        return Err(Error::Denied {
+            error: clip(error),
+            description: get("error_description").map(clip),
+        });
+    }
+    match get("code") {
+        Some(code) if !code.is_empty() => Ok(AuthorizationCode::new(code.to_owned())),
+        _ => Err(Error::Malformed {
+            url: redirect.to_owned(),
+            reason: "the callback has neither `code` nor `error`".into(),
+        }),
+    }
+}
+
+/// The page the browser is shown. `message` may quote what the provider (or a web page
+/// posing as it) sent, so it is escaped.
+pub(crate) fn page(title: &str, message: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>vault: {title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:4em auto;max-width:36em}}</style>\
+         </head><body><h1>{title}</h1><p>{}</p></body></html>",
+        escape(message)
+    )
 }
 
 fn escape(text: &str) -> String {

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use oauth2::{HttpRequest, HttpResponse, RefreshToken};
 
 use crate::error::Error;
-use crate::http::normalise;
+use crate::http::answer;
 use crate::provider::{Provider, preset};
 use crate::token::{Token, TokenSet, classify_basic, client, token_error, token_set};
 
@@ -34,12 +34,13 @@ fn refresh_with(id: &str, rec: &Recorded) -> Result<TokenSet, Error> {
     let quirks = provider.quirks.clone();
     let transport = |req: HttpRequest| -> Result<HttpResponse, Error> {
         *rec.seen.borrow_mut() = Some(req);
-        let (status, body) = normalise(&quirks, rec.status, rec.body.as_bytes().to_vec());
-        Ok(oauth2::http::Response::builder()
-            .status(status)
-            .header("content-type", "application/json; charset=utf-8")
-            .body(body)
-            .unwrap())
+        answer(
+            "https://provider/token".into(),
+            &quirks,
+            rec.status,
+            Some(b"application/json; charset=utf-8".to_vec()),
+            rec.body.as_bytes().to_vec(),
+        )
     };
     let resp = client(&provider)?
         .exchange_refresh_token(&RefreshToken::new("old-refresh".into()))
@@ -214,4 +215,30 @@ fn a_missing_token_type_is_bearer() {
     let t = refresh_with("spotify", &r).unwrap();
     assert_eq!(t.token_type, "bearer");
     assert_eq!(t.expires_in.unwrap().as_secs(), 3600);
+}
+
+/// Found by the `token_response` fuzz target: `oauth2` ignores data after the JSON value while
+/// the quirks parse strictly, so a trailing byte used to skip Slack's lifting and hand out the
+/// bot token as the user's.
+#[test]
+fn an_answer_with_trailing_data_is_refused_not_half_read() {
+    let r = rec(
+        200,
+        r#"{"ok":true,"access_token":"xoxb-bot","authed_user":{"access_token":"xoxp-user","token_type":"user"}}}"#,
+    );
+    match refresh_with("slack", &r) {
+        Err(Error::Malformed { reason, .. }) => {
+            assert!(reason.contains("after the JSON answer"), "{reason}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Trailing whitespace is still fine.
+    let r = rec(
+        200,
+        "{\"ok\":true,\"authed_user\":{\"access_token\":\"xoxp-user\",\"token_type\":\"user\"}}\n ",
+    );
+    assert_eq!(
+        refresh_with("slack", &r).unwrap().access_token.expose(),
+        "xoxp-user"
+    );
 }
