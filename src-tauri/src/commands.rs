@@ -3,13 +3,13 @@
 
 use tauri::State;
 use vault_agent::WireSecret;
-use vault_agent::protocol::NewKey;
+use vault_agent::protocol::{NewKey, NewProvider, PresetInfo};
 use vault_app::views::{
-    AppStatus, Copied, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KdfStrength, KeySuggestion,
-    Revealed,
+    AppStatus, ConnectRequest, Connecting, Copied, Disconnected, ItemDetail, ItemView, KdfChoice,
+    KdfMeasurement, KdfStrength, KeySuggestion, Revealed,
 };
 use vault_app::{AppError, AppErrorCode, AppResult, Settings};
-use vault_core::model::{ApiKeyEdit, AuditEntry};
+use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
 
 use crate::Desktop;
 
@@ -126,4 +126,54 @@ pub fn settings(app: App<'_>) -> Settings {
 #[tauri::command]
 pub async fn save_settings(app: App<'_>, settings: Settings) -> AppResult<Settings> {
     blocking(&app, move |a| a.save_settings(settings)).await
+}
+
+#[tauri::command]
+pub async fn oauth_presets(app: App<'_>) -> AppResult<Vec<PresetInfo>> {
+    blocking(&app, |a| a.oauth_presets()).await
+}
+
+#[tauri::command]
+pub async fn oauth_providers(app: App<'_>) -> AppResult<Vec<ProviderMeta>> {
+    blocking(&app, |a| a.oauth_providers()).await
+}
+
+#[tauri::command]
+pub async fn add_provider(app: App<'_>, provider: NewProvider) -> AppResult<ProviderMeta> {
+    blocking(&app, move |a| a.add_provider(provider)).await
+}
+
+#[tauri::command]
+pub async fn remove_provider(app: App<'_>, name: String) -> AppResult<()> {
+    blocking(&app, move |a| a.remove_provider(&name)).await
+}
+
+#[tauri::command]
+pub async fn connect(app: App<'_>, request: ConnectRequest) -> AppResult<Connecting> {
+    blocking(&app, move |a| a.connect(request)).await
+}
+
+#[tauri::command]
+pub async fn connect_wait(app: App<'_>, login: u64) -> AppResult<Option<ItemView>> {
+    blocking(&app, move |a| a.connect_wait(login)).await
+}
+
+#[tauri::command]
+pub async fn connect_cancel(app: App<'_>, login: u64) -> AppResult<()> {
+    blocking(&app, move |a| a.connect_cancel(login)).await
+}
+
+#[tauri::command]
+pub async fn open_login_page(app: App<'_>, login: u64) -> AppResult<()> {
+    blocking(&app, move |a| a.open_login_page(login)).await
+}
+
+#[tauri::command]
+pub async fn refresh_grant(app: App<'_>, name: String) -> AppResult<ItemView> {
+    blocking(&app, move |a| a.refresh_grant(&name)).await
+}
+
+#[tauri::command]
+pub async fn disconnect(app: App<'_>, name: String) -> AppResult<Disconnected> {
+    blocking(&app, move |a| a.disconnect(&name)).await
 }

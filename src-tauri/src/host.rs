@@ -1,12 +1,12 @@
-//! The desktop host of the app: Tauri events for the window, the tray, notifications and the
-//! system clipboard. Adapter code only; what to do and when is decided in `vault-app`.
+//! The desktop host of the app: Tauri events for the window, the tray, notifications, the
+//! system clipboard and the system browser. Adapter code only; what to do and when is decided in `vault-app`.
 
 use std::sync::{Mutex, OnceLock};
 
 use tauri::{AppHandle, Emitter};
 use tauri_plugin_notification::NotificationExt;
 use vault_app::views::{DueItem, LockState};
-use vault_app::{Clipboard, ClipboardError, Host};
+use vault_app::{BrowserError, Clipboard, ClipboardError, Host};
 use vault_core::{DueState, SecretValue};
 
 use crate::tray;
@@ -52,6 +52,11 @@ impl Host for DesktopHost {
 
     fn clipboard(&self) -> &dyn Clipboard {
         &self.clipboard
+    }
+
+    fn open_browser(&self, url: &str) -> Result<(), BrowserError> {
+        // `$BROWSER` when set (as the CLI), else the desktop's default (xdg-open).
+        opener::open_browser(url).map_err(|e| BrowserError(e.to_string()))
     }
 }
 

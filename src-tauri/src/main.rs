@@ -63,6 +63,16 @@ fn run() -> Result<(), String> {
             commands::detect_key,
             commands::settings,
             commands::save_settings,
+            commands::oauth_presets,
+            commands::oauth_providers,
+            commands::add_provider,
+            commands::remove_provider,
+            commands::connect,
+            commands::connect_wait,
+            commands::connect_cancel,
+            commands::open_login_page,
+            commands::refresh_grant,
+            commands::disconnect,
         ])
         .build(tauri::generate_context!())
         .map_err(|e| e.to_string())?;

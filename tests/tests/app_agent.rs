@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use vault_agent::AgentDir;
 use vault_app::views::{DueItem, LockState};
-use vault_app::{AgentConfig, App, AppConfig, Clipboard, ClipboardError, Host, SettingsPaths};
+use vault_app::{
+    AgentConfig, App, AppConfig, BrowserError, Clipboard, ClipboardError, Host, SettingsPaths,
+};
 use vault_core::{ErrorCode, SecretValue, Timestamp};
 use vault_tests::{PASSWORD, TestVault, bin};
 
@@ -43,6 +45,9 @@ impl Host for Recorder {
     fn became_due(&self, _: &[DueItem]) {}
     fn clipboard(&self) -> &dyn Clipboard {
         &NoClipboard
+    }
+    fn open_browser(&self, _: &str) -> Result<(), BrowserError> {
+        Err(BrowserError("no browser in this test".into()))
     }
 }
 

@@ -256,8 +256,9 @@ fn default_min_valid() -> u64 {
     60
 }
 
-/// A provider configuration as sent by `vault oauth add`.
+/// A provider configuration as sent by `vault oauth add` (and the app's provider form).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewProvider {
     pub name: String,
     /// A built-in preset (`github`, ...). Without it, `issuer` is required.
@@ -268,6 +269,7 @@ pub struct NewProvider {
     pub issuer: Option<String>,
     pub client_id: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub client_secret: Option<WireSecret>,
     /// Default scopes; empty: the preset's, or `openid email offline_access` where supported.
     #[serde(default)]
@@ -278,6 +280,7 @@ pub struct NewProvider {
 
 /// A built-in provider, for pickers.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PresetInfo {
     pub id: String,
     pub title: String,
@@ -290,6 +293,7 @@ pub struct PresetInfo {
 
 /// What the user must do to finish a started login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoginPrompt {
     /// Pass to `login_wait`.
     pub login: u64,

@@ -4,6 +4,9 @@
 //! Everything here runs without a desktop: the host is a trait and time comes from a clock the
 //! caller passes. Commands block (a KDF takes a second); hosts run them off their UI thread.
 
+mod connections;
+
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -134,6 +137,17 @@ struct State {
     /// The value last copied, until its timer clears it; the counter tells timers apart.
     copied: Option<(u64, SecretValue)>,
     copies: u64,
+    /// OAuth logins this app started and has not seen end, by login id.
+    logins: HashMap<u64, PendingLogin>,
+}
+
+/// A login waiting for the user in the browser.
+struct PendingLogin {
+    /// The page to open (again): only this, never an address the window sends.
+    page: String,
+    timeout_secs: u64,
+    /// The user cancelled it: its wait ending in an error is no failure.
+    cancelled: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -243,6 +257,19 @@ impl<H: Host> App<H> {
         let vault = self.vault_path()?;
         self.touch();
         let result = self.inner.backend.call(Request::Vault { vault, op });
+        if let Err(e) = &result
+            && e.is(ErrorCode::Locked)
+        {
+            self.set_unlocked(false);
+        }
+        result
+    }
+
+    /// [`App::op`] for a request that blocks for long (a login wait): on its own connection.
+    fn op_alone(&self, op: Op) -> AppResult<Response> {
+        let vault = self.vault_path()?;
+        self.touch();
+        let result = self.inner.backend.call_alone(Request::Vault { vault, op });
         if let Err(e) = &result
             && e.is(ErrorCode::Locked)
         {
@@ -675,9 +702,10 @@ impl<H: Host> App<H> {
         }
     }
 
-    /// The app is quitting: clear a value it copied, stop the watcher.
+    /// The app is quitting: clear a value it copied, abandon its logins, stop the watcher.
     pub fn shutdown(&self) {
         self.inner.stopped.store(true, Ordering::Relaxed);
+        self.cancel_logins();
         self.clear_copied(None);
     }
 }

@@ -60,6 +60,8 @@ fn repeatable(request: &Request) -> bool {
                 | Op::Get { .. }
                 | Op::History { .. }
                 | Op::Audit { .. }
+                | Op::OauthPresets
+                | Op::OauthProviders
         ),
         _ => false,
     }
@@ -106,10 +108,21 @@ impl Backend {
                 }
             }
         };
-        match response {
-            Response::Error { code, message } => Err(AppError::vault(code, message)),
-            other => Ok(other),
-        }
+        answer(response)
+    }
+
+    /// Sends a request that blocks for minutes (a login waiting for the browser) on a
+    /// connection of its own, so every other request carries on meanwhile. Never repeated.
+    pub(crate) fn call_alone(&self, request: Request) -> AppResult<Response> {
+        let response = match self {
+            Backend::InProcess(service) => service.handle(request),
+            Backend::Agent { config, .. } => {
+                Client::connect_or_start(&config.dir, &config.vault_exe)
+                    .and_then(|mut client| client.call(&request))
+                    .map_err(|e| unavailable(&e))?
+            }
+        };
+        answer(response)
     }
 
     /// Follows the agent's lock state, calling `on_change` with the unlocked vaults on every
@@ -146,6 +159,14 @@ impl Backend {
                 Err(_) => std::thread::sleep(Duration::from_secs(1)),
             }
         }
+    }
+}
+
+/// An error response becomes an [`AppError`] with its code.
+fn answer(response: Response) -> AppResult<Response> {
+    match response {
+        Response::Error { code, message } => Err(AppError::vault(code, message)),
+        other => Ok(other),
     }
 }
 

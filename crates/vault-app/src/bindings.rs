@@ -6,14 +6,14 @@
 use std::path::Path;
 
 use ts_rs::{Config, ExportError, TS};
-use vault_agent::protocol::NewKey;
-use vault_core::model::{ApiKeyEdit, AuditEntry};
+use vault_agent::protocol::{LoginPrompt, NewKey, NewProvider, PresetInfo};
+use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
 
 use crate::error::AppError;
 use crate::settings::Settings;
 use crate::views::{
-    AppStatus, Copied, DueItem, ItemDetail, ItemView, KdfChoice, KdfMeasurement, KeySuggestion,
-    LockState, Revealed,
+    AppStatus, ConnectRequest, Connecting, Copied, Disconnected, DueItem, ItemDetail, ItemView,
+    KdfChoice, KdfMeasurement, KeySuggestion, LockState, Revealed,
 };
 
 /// Writes the declarations of every window type (and what they refer to) into `dir`.
@@ -24,7 +24,10 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     AppStatus::export_all(&cfg)?;
     AuditEntry::export_all(&cfg)?;
     ApiKeyEdit::export_all(&cfg)?;
+    ConnectRequest::export_all(&cfg)?;
+    Connecting::export_all(&cfg)?;
     Copied::export_all(&cfg)?;
+    Disconnected::export_all(&cfg)?;
     DueItem::export_all(&cfg)?;
     ItemDetail::export_all(&cfg)?;
     ItemView::export_all(&cfg)?;
@@ -32,7 +35,11 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     KdfChoice::export_all(&cfg)?;
     KdfMeasurement::export_all(&cfg)?;
     LockState::export_all(&cfg)?;
+    LoginPrompt::export_all(&cfg)?;
     NewKey::export_all(&cfg)?;
+    NewProvider::export_all(&cfg)?;
+    PresetInfo::export_all(&cfg)?;
+    ProviderMeta::export_all(&cfg)?;
     Revealed::export_all(&cfg)?;
     Settings::export_all(&cfg)?;
     Ok(())

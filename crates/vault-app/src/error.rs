@@ -20,6 +20,8 @@ pub enum AppErrorCode {
     Clipboard,
     /// The settings file could not be read or written.
     Settings,
+    /// The system browser could not be opened (the login page's address is shown instead).
+    Browser,
     /// The agent could not be reached or started.
     AgentUnavailable,
     /// The vault answered something this version does not expect.

@@ -1,7 +1,9 @@
-//! What the app needs from whatever hosts it: a place to show events and a clipboard.
+//! What the app needs from whatever hosts it: a place to show events, a clipboard and a
+//! browser.
 //!
-//! The desktop shell implements this with Tauri events, the tray, desktop notifications and the
-//! system clipboard; the tests implement it with vectors. Nothing in this crate knows which.
+//! The desktop shell implements this with Tauri events, the tray, desktop notifications, the
+//! system clipboard and the system browser; the tests implement it with vectors. Nothing in
+//! this crate knows which.
 
 use std::fmt;
 
@@ -13,6 +15,11 @@ use crate::views::{DueItem, LockState};
 #[derive(Debug, thiserror::Error)]
 #[error("clipboard: {0}")]
 pub struct ClipboardError(pub String);
+
+/// Why the system browser could not be opened; shown as the `browser` error code.
+#[derive(Debug, thiserror::Error)]
+#[error("browser: {0}")]
+pub struct BrowserError(pub String);
 
 /// The system clipboard, as far as the app uses it: secrets only.
 pub trait Clipboard: Send + Sync {
@@ -35,6 +42,9 @@ pub trait Host: Send + Sync + 'static {
     /// These items got worse (due soon, overdue, expired) while the app was running.
     fn became_due(&self, items: &[DueItem]);
     fn clipboard(&self) -> &dyn Clipboard;
+    /// Opens `url` (an OAuth login page) in the user's browser, honouring `$BROWSER`. Returns
+    /// once the browser is launched, not when the page is done.
+    fn open_browser(&self, url: &str) -> Result<(), BrowserError>;
 }
 
 impl fmt::Debug for dyn Host {

@@ -18,6 +18,6 @@ pub mod views;
 pub use app::{App, AppConfig, Clock, MIN_PASSWORD_CHARS, find_vault_exe};
 pub use backend::AgentConfig;
 pub use error::{AppError, AppErrorCode, AppResult, ErrorKind};
-pub use host::{Clipboard, ClipboardError, Host};
+pub use host::{BrowserError, Clipboard, ClipboardError, Host};
 pub use settings::SettingsPaths;
 pub use settings::{Settings, Theme};

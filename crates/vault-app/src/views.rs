@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vault_agent::WireSecret;
+use vault_agent::protocol::LoginPrompt;
 use vault_core::attention::{Attention, attention_of};
 use vault_core::crypto::KdfParams;
 use vault_core::model::Version;
@@ -168,4 +169,42 @@ pub struct KeySuggestion {
     pub env: String,
     /// The provider's recommended rotation interval.
     pub rotation_days: u32,
+}
+
+/// What the "Connect" button asks for: a login to `provider`, stored as grant `name` (default:
+/// the provider's name; an existing grant of that name is replaced, which is "log in again").
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, TS)]
+pub struct ConnectRequest {
+    pub provider: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Empty: the provider's configured scopes.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The device flow: a code entered on any device, instead of this machine's browser.
+    #[serde(default)]
+    pub device: bool,
+}
+
+/// A login in progress: what the window shows while the user signs in.
+#[derive(Clone, Debug, Serialize, TS)]
+pub struct Connecting {
+    /// The login page (always shown, for when the browser does not open) or, in the device
+    /// flow, where to enter `user_code`.
+    pub prompt: LoginPrompt,
+    pub provider: String,
+    /// The grant it will be stored as.
+    pub grant: String,
+    /// Whether the system browser was opened on the login page (never in the device flow).
+    pub browser_opened: bool,
+}
+
+/// What disconnecting did: the grant is gone from the vault either way.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct Disconnected {
+    pub name: String,
+    /// Whether the provider confirmed the revocation.
+    pub revoked: bool,
+    /// Why it was not revoked (no revocation endpoint, provider unreachable...).
+    pub problem: Option<String>,
 }

@@ -5,15 +5,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use vault_agent::WireSecret;
-use vault_agent::protocol::NewKey;
-use vault_app::views::{DueItem, KdfStrength, LockState, VaultSource};
+use vault_agent::protocol::{NewKey, NewProvider};
+use vault_app::views::{ConnectRequest, DueItem, KdfStrength, LockState, VaultSource};
 use vault_app::{
-    App, AppConfig, AppErrorCode, Clipboard, ClipboardError, ErrorKind, Host, Settings,
-    SettingsPaths,
+    App, AppConfig, AppErrorCode, BrowserError, Clipboard, ClipboardError, ErrorKind, Host,
+    Settings, SettingsPaths,
 };
 use vault_core::model::ApiKeyEdit;
 use vault_core::{DueState, ErrorCode, RotationPolicy, SecretValue, Timestamp};
@@ -64,6 +65,10 @@ impl MemoryClipboard {
 struct TestHost {
     events: Mutex<Events>,
     clipboard: MemoryClipboard,
+    /// Pages the app asked the browser to open.
+    opened: Mutex<Vec<String>>,
+    /// No browser on this machine.
+    no_browser: AtomicBool,
 }
 
 impl Host for TestHost {
@@ -78,6 +83,13 @@ impl Host for TestHost {
     }
     fn clipboard(&self) -> &dyn Clipboard {
         &self.clipboard
+    }
+    fn open_browser(&self, url: &str) -> Result<(), BrowserError> {
+        if self.no_browser.load(Ordering::Relaxed) {
+            return Err(BrowserError("no browser here".into()));
+        }
+        self.opened.lock().unwrap().push(url.to_owned());
+        Ok(())
     }
 }
 
@@ -438,4 +450,210 @@ fn a_pasted_key_of_a_known_format_suggests_provider_env_and_rotation() {
     assert!(s.rotation_days > 0);
     assert!(s.description.contains("GitHub"), "{}", s.description);
     assert_eq!(f.app.detect_key(&SecretValue::new("hunter2")), None);
+}
+
+fn provider(name: &str, preset: Option<&str>, issuer: Option<&str>) -> NewProvider {
+    NewProvider {
+        name: name.into(),
+        preset: preset.map(str::to_owned),
+        issuer: issuer.map(str::to_owned),
+        client_id: "client-id-123".into(),
+        client_secret: None,
+        scopes: vec![],
+        replace: false,
+    }
+}
+
+#[test]
+fn providers_are_added_from_presets_listed_without_secrets_and_removed() {
+    let f = Fixture::created();
+    let presets = f.app.oauth_presets().unwrap();
+    let github = presets.iter().find(|p| p.id == "github").expect("GitHub");
+    assert!(github.client_secret_required);
+    assert!(
+        presets
+            .iter()
+            .any(|p| p.id == "google" && !p.console.is_empty())
+    );
+
+    // GitHub needs a client secret: refused without one, nothing stored.
+    let e = f
+        .app
+        .add_provider(provider("github", Some("github"), None))
+        .unwrap_err();
+    assert!(e.is(ErrorCode::Invalid), "{e:?}");
+    assert!(e.message.contains("client secret"), "{}", e.message);
+    assert!(f.app.oauth_providers().unwrap().is_empty());
+
+    let secret = "gh-client-secret-5f2c9e";
+    let mut with_secret = provider("github", Some("github"), None);
+    with_secret.client_secret = Some(WireSecret::new(SecretValue::new(secret)));
+    assert!(!format!("{with_secret:?}").contains(secret));
+    let added = f.app.add_provider(with_secret).unwrap();
+    assert!(added.has_client_secret);
+    assert_eq!(added.preset.as_deref(), Some("github"));
+    let listed = f.app.oauth_providers().unwrap();
+    assert_eq!(listed.len(), 1);
+    let json = serde_json::to_string(&listed).unwrap();
+    assert!(!json.contains(secret), "the window never sees the secret");
+
+    // An issuer nobody answers at: a clear code, and nothing half-added.
+    let e = f
+        .app
+        .add_provider(provider("corp", None, Some("http://127.0.0.1:9")))
+        .unwrap_err();
+    assert!(e.is(ErrorCode::ProviderUnavailable), "{e:?}");
+    assert_eq!(f.app.oauth_providers().unwrap().len(), 1);
+
+    f.app.remove_provider("github").unwrap();
+    assert!(f.app.oauth_providers().unwrap().is_empty());
+    assert!(
+        f.app
+            .remove_provider("github")
+            .unwrap_err()
+            .is(ErrorCode::NotFound)
+    );
+}
+
+/// The loopback port of a login URL's `redirect_uri`.
+fn redirect_port(url: &str) -> u16 {
+    let at = url
+        .find("redirect_uri=http%3A%2F%2F127.0.0.1%3A")
+        .expect("a loopback redirect");
+    let rest = &url[at + "redirect_uri=http%3A%2F%2F127.0.0.1%3A".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap()
+}
+
+fn port_open(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
+#[test]
+fn connect_opens_the_browser_shows_the_page_and_cancel_ends_the_login() {
+    let f = Fixture::created();
+    f.app
+        .add_provider(provider("google", Some("google"), None))
+        .unwrap();
+    let connecting = f
+        .app
+        .connect(ConnectRequest {
+            provider: "google".into(),
+            name: Some("work-google".into()),
+            scopes: vec![],
+            device: false,
+        })
+        .unwrap();
+    assert!(connecting.browser_opened);
+    assert_eq!(connecting.grant, "work-google");
+    let url = connecting.prompt.url.clone();
+    assert_eq!(*f.app.host().opened.lock().unwrap(), vec![url.clone()]);
+    assert!(url.starts_with("https://accounts.google.com/"), "{url}");
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    let port = redirect_port(&url);
+    assert!(port_open(port), "the callback server listens");
+
+    // The wait blocks on its own; the window's other commands carry on meanwhile.
+    let login = connecting.prompt.login;
+    let app = f.app.clone();
+    let waiting = std::thread::spawn(move || app.connect_wait(login));
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(f.app.items().unwrap().is_empty());
+
+    // "Open the page again" opens that login's page, and only a login of this app.
+    f.app.open_login_page(login).unwrap();
+    assert_eq!(f.app.host().opened.lock().unwrap().len(), 2);
+    let e = f.app.open_login_page(login + 1000).unwrap_err();
+    assert!(e.is(ErrorCode::LoginFailed), "{e:?}");
+
+    let started = Instant::now();
+    f.app.connect_cancel(login).unwrap();
+    let outcome = waiting.join().unwrap().unwrap();
+    assert!(outcome.is_none(), "cancelled: no grant, no error");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while port_open(port) {
+        assert!(Instant::now() < deadline, "the callback port stays open");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(f.app.items().unwrap().is_empty(), "nothing stored");
+    // The login is over: waiting for it again is a clear failure, not a hang.
+    assert!(
+        f.app
+            .connect_wait(login)
+            .unwrap_err()
+            .is(ErrorCode::LoginFailed)
+    );
+}
+
+#[test]
+fn without_a_browser_the_login_page_is_still_there_to_copy() {
+    let f = Fixture::created();
+    f.app.host().no_browser.store(true, Ordering::Relaxed);
+    f.app
+        .add_provider(provider("gitlab", Some("gitlab"), None))
+        .unwrap();
+    let connecting = f
+        .app
+        .connect(ConnectRequest {
+            provider: "gitlab".into(),
+            name: None,
+            scopes: vec!["read_user".into()],
+            device: false,
+        })
+        .unwrap();
+    assert!(!connecting.browser_opened);
+    assert_eq!(connecting.grant, "gitlab", "named after the provider");
+    assert!(connecting.prompt.url.contains("scope=read_user"));
+    let e = f.app.open_login_page(connecting.prompt.login).unwrap_err();
+    assert_eq!(e.code, ErrorKind::App(AppErrorCode::Browser));
+    // Quitting abandons it: its callback port closes.
+    let port = redirect_port(&connecting.prompt.url);
+    f.app.shutdown();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while port_open(port) {
+        assert!(Instant::now() < deadline, "the callback port stays open");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn connection_commands_on_missing_names_say_so() {
+    let f = Fixture::created();
+    let e = f
+        .app
+        .connect(ConnectRequest {
+            provider: "nowhere".into(),
+            name: None,
+            scopes: vec![],
+            device: false,
+        })
+        .unwrap_err();
+    assert!(e.is(ErrorCode::NotFound), "{e:?}");
+    assert!(f.app.host().opened.lock().unwrap().is_empty());
+    assert!(
+        f.app
+            .refresh_grant("gh")
+            .unwrap_err()
+            .is(ErrorCode::NotFound)
+    );
+    assert!(f.app.disconnect("gh").unwrap_err().is(ErrorCode::NotFound));
+    // A grant name taken by an API key: refused before any browser opens.
+    f.add("taken", "v", 90);
+    f.app
+        .add_provider(provider("google", Some("google"), None))
+        .unwrap();
+    let e = f
+        .app
+        .connect(ConnectRequest {
+            provider: "google".into(),
+            name: Some("taken".into()),
+            scopes: vec![],
+            device: false,
+        })
+        .unwrap_err();
+    assert!(e.is(ErrorCode::AlreadyExists), "{e:?}");
+    assert!(f.app.host().opened.lock().unwrap().is_empty());
+    f.app.lock().unwrap();
+    assert!(f.app.oauth_providers().unwrap_err().is(ErrorCode::Locked));
 }

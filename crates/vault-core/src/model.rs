@@ -271,6 +271,7 @@ pub struct RefreshedTokens {
 /// An OAuth provider configuration: how to reach it and which client to be. The client
 /// secret, when there is one, is sealed apart as the row's secret.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProviderMeta {
     pub name: String,
     /// The built-in preset whose quirks apply (`github`, ...), if any.
@@ -292,7 +293,9 @@ pub struct ProviderMeta {
     pub device_authorization_endpoint: Option<String>,
     #[serde(default)]
     pub iss_parameter_supported: bool,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created: Timestamp,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub updated: Timestamp,
 }
 

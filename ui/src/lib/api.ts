@@ -5,7 +5,10 @@ import type { ApiKeyEdit } from './bindings/ApiKeyEdit';
 import type { AppError } from './bindings/AppError';
 import type { AppStatus } from './bindings/AppStatus';
 import type { AuditEntry } from './bindings/AuditEntry';
+import type { ConnectRequest } from './bindings/ConnectRequest';
+import type { Connecting } from './bindings/Connecting';
 import type { Copied } from './bindings/Copied';
+import type { Disconnected } from './bindings/Disconnected';
 import type { ItemDetail } from './bindings/ItemDetail';
 import type { ItemView } from './bindings/ItemView';
 import type { KdfChoice } from './bindings/KdfChoice';
@@ -13,6 +16,9 @@ import type { KdfMeasurement } from './bindings/KdfMeasurement';
 import type { KdfStrength } from './bindings/KdfStrength';
 import type { KeySuggestion } from './bindings/KeySuggestion';
 import type { NewKey } from './bindings/NewKey';
+import type { NewProvider } from './bindings/NewProvider';
+import type { PresetInfo } from './bindings/PresetInfo';
+import type { ProviderMeta } from './bindings/ProviderMeta';
 import type { Revealed } from './bindings/Revealed';
 import type { Settings } from './bindings/Settings';
 
@@ -53,6 +59,18 @@ export const api = {
   detectKey: (value: string) => call<KeySuggestion | null>('detect_key', { value }),
   settings: () => call<Settings>('settings'),
   saveSettings: (settings: Settings) => call<Settings>('save_settings', { settings }),
+  oauthPresets: () => call<PresetInfo[]>('oauth_presets'),
+  oauthProviders: () => call<ProviderMeta[]>('oauth_providers'),
+  /** The client secret, if any, goes straight to Rust and on to the agent, which seals it. */
+  addProvider: (provider: NewProvider) => call<ProviderMeta>('add_provider', { provider }),
+  removeProvider: (name: string) => call<null>('remove_provider', { name }),
+  connect: (request: ConnectRequest) => call<Connecting>('connect', { request }),
+  /** Resolves when the login ends: the new grant, or null when it was cancelled. */
+  connectWait: (login: number) => call<ItemView | null>('connect_wait', { login }),
+  connectCancel: (login: number) => call<null>('connect_cancel', { login }),
+  openLoginPage: (login: number) => call<null>('open_login_page', { login }),
+  refreshGrant: (name: string) => call<ItemView>('refresh_grant', { name }),
+  disconnect: (name: string) => call<Disconnected>('disconnect', { name }),
 };
 
 export type Api = typeof api;

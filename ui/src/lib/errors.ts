@@ -18,14 +18,19 @@ const messages: Record<ErrorKind, string> = {
   locked: 'The vault is locked.',
   io: 'Vault could not read or write a file. Check the disk and its permissions.',
   internal: 'Something went wrong inside Vault. Nothing was changed.',
-  needs_relogin: 'This connection has to be signed in again: the provider no longer accepts it.',
-  provider_unavailable: 'The provider could not be reached. Check the connection and try again.',
-  provider: 'The provider answered with an error. Nothing was changed.',
-  login_failed: 'The sign-in did not complete. Nothing was changed.',
+  needs_relogin:
+    'The provider no longer accepts this connection. Log in again to keep using it.',
+  provider_unavailable:
+    'The provider could not be reached. Check your network connection and try again; nothing was lost.',
+  provider:
+    'The provider refused the request. Check the provider settings (client ID, secret, scopes); nothing was changed.',
+  login_failed:
+    'The sign-in did not complete: it was declined, took too long, or its answer could not be trusted. Nothing was changed.',
   refused: "Vault's background service refused the request. Quit Vault and open it again.",
   password_too_short: 'Choose a master password of at least 8 characters.',
   no_vault_location: 'There is no place to keep the vault. Choose a location in Settings.',
   clipboard: 'The clipboard is not available right now.',
+  browser: 'Your browser could not be opened. Copy the address and open it yourself.',
   settings: 'Your settings could not be saved.',
   agent_unavailable: "Vault's background service could not be started.",
   unexpected: 'Something unexpected happened. Nothing was changed.',

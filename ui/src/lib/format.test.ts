@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { duration, fromDateInput, policyLabel, relative, splitList, toDateInput } from './format';
+import {
+  attentionLabel,
+  countdown,
+  duration,
+  fromDateInput,
+  policyLabel,
+  relative,
+  splitList,
+  timeLeft,
+  toDateInput,
+} from './format';
 
 describe('format', () => {
   const now = new Date('2026-03-01T12:00:00Z');
@@ -24,5 +34,22 @@ describe('format', () => {
     expect(splitList(' A, B  C,,')).toEqual(['A', 'B', 'C']);
     expect(duration(350)).toBe('350 ms');
     expect(duration(1890)).toBe('1.9 s');
+  });
+
+  it('counts down to a token expiry, in seconds near the end', () => {
+    expect(countdown('2026-03-01T12:00:42Z', now)).toBe('in 42 s');
+    expect(countdown('2026-03-01T12:04:05Z', now)).toBe('in 4 min 05 s');
+    expect(countdown('2026-03-01T12:30:00Z', now)).toBe('in 30 min');
+    expect(countdown('2026-03-01T15:00:00Z', now)).toBe('in 3 hours');
+    expect(countdown('2026-03-01T11:59:59Z', now)).toBe('expired');
+    expect(timeLeft(0, 300, 55_000)).toBe('4:05');
+    expect(timeLeft(0, 300, 400_000)).toBe('0:00');
+  });
+
+  it('names why a sign-in needs attention, not as a rotation', () => {
+    expect(attentionLabel('needs_relogin')).toBe('Log in again');
+    expect(attentionLabel('login_expired')).toBe('Sign-in expired');
+    expect(attentionLabel('login_expires_soon')).toBe('Sign-in expires soon');
+    expect(attentionLabel('rotation_overdue')).toBe('Rotate now');
   });
 });

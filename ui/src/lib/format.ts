@@ -1,5 +1,6 @@
 // Dates and states in words. Every function takes `now`, so tests fix it.
 import type { DueState } from './bindings/DueState';
+import type { Reason } from './bindings/Reason';
 import type { RotationPolicy } from './bindings/RotationPolicy';
 
 const DAY = 86_400_000;
@@ -17,6 +18,42 @@ export function dueLabel(due: DueState): string {
     case 'ok':
       return 'Up to date';
   }
+}
+
+/** What an item needing attention needs, in a badge's few words. */
+export function attentionLabel(reason: Reason): string {
+  switch (reason) {
+    case 'expired':
+      return 'Expired';
+    case 'rotation_overdue':
+      return 'Rotate now';
+    case 'expires_soon':
+      return 'Expires soon';
+    case 'rotation_due_soon':
+      return 'Due soon';
+    case 'needs_relogin':
+      return 'Log in again';
+    case 'login_expired':
+      return 'Sign-in expired';
+    case 'login_expires_soon':
+      return 'Sign-in expires soon';
+  }
+}
+
+/** A countdown to `iso` that is worth watching: seconds near the end. "expired" once past. */
+export function countdown(iso: string, now: Date): string {
+  const secs = Math.round((new Date(iso).getTime() - now.getTime()) / 1000);
+  if (secs <= 0) return 'expired';
+  if (secs < 60) return `in ${secs} s`;
+  if (secs < 600) return `in ${Math.floor(secs / 60)} min ${String(secs % 60).padStart(2, '0')} s`;
+  if (secs < 3600) return `in ${Math.round(secs / 60)} min`;
+  return relative(iso, now);
+}
+
+/** "4:05" left of a wait of `total` seconds started at `since`. */
+export function timeLeft(since: number, totalSecs: number, now: number): string {
+  const left = Math.max(0, Math.ceil(totalSecs - (now - since) / 1000));
+  return `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
 }
 
 export function policyLabel(p: RotationPolicy): string {

@@ -3,6 +3,7 @@ import { api } from './api';
 import type { AppError } from './bindings/AppError';
 import type { AppStatus } from './bindings/AppStatus';
 import type { LockState } from './bindings/LockState';
+import { connections } from './connections.svelte';
 import { items } from './items.svelte';
 
 export type Screen = 'loading' | 'first_run' | 'locked' | 'problem' | 'unlocked';
@@ -35,7 +36,10 @@ class Session {
     const was = this.screen;
     this.screen = screen;
     if (screen === 'unlocked' && was !== 'unlocked') void items.load();
-    if (screen !== 'unlocked') items.clear();
+    if (screen !== 'unlocked') {
+      items.clear();
+      connections.clear();
+    }
   }
 
   /** A lock or unlock from anywhere: this window, the tray, the idle timer, the CLI. */

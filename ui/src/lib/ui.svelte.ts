@@ -1,5 +1,5 @@
 // Where the user is inside the unlocked window, and transient messages.
-export type View = 'items' | 'attention' | 'audit' | 'settings';
+export type View = 'items' | 'attention' | 'connections' | 'audit' | 'settings';
 
 export interface Toast {
   id: number;
@@ -10,6 +10,7 @@ export interface Toast {
 class Ui {
   view = $state<View>('items');
   adding = $state(false);
+  addingProvider = $state(false);
   /** The search box should take the focus (Ctrl/Cmd+F); it clears this when it has. */
   searchWanted = $state(false);
   toasts = $state<Toast[]>([]);

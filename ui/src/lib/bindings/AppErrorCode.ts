@@ -3,4 +3,4 @@
 /**
  * What went wrong in the app itself, beside the vault's own [`ErrorCode`]s.
  */
-export type AppErrorCode = "password_too_short" | "no_vault_location" | "clipboard" | "settings" | "agent_unavailable" | "unexpected";
+export type AppErrorCode = "password_too_short" | "no_vault_location" | "clipboard" | "settings" | "browser" | "agent_unavailable" | "unexpected";
