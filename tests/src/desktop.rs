@@ -50,10 +50,14 @@ pub fn screenshot_dir() -> PathBuf {
     dir
 }
 
-/// The driver's (and the app's) stderr, kept for a failed run to be read.
-fn driver_log() -> Stdio {
+/// The driver's (and the app's) output, kept for a failed run to be read: (stdout, stderr)
+/// sharing one file offset.
+fn driver_log() -> (Stdio, Stdio) {
     let path = screenshot_dir().join("driver.log");
-    std::fs::File::create(&path).map_or_else(|_| Stdio::null(), Stdio::from)
+    match std::fs::File::create(&path).and_then(|f| Ok((f.try_clone()?, f))) {
+        Ok((out, err)) => (out.into(), err.into()),
+        Err(_) => (Stdio::null(), Stdio::null()),
+    }
 }
 
 /// A tool the suite needs, with the command that installs it when missing.
@@ -205,6 +209,7 @@ impl Desktop {
     pub async fn launch(&mut self) -> Client {
         let port = free_port();
         let native = free_port();
+        let (log_out, log_err) = driver_log();
         let driver = self
             .command(&require("tauri-driver"))
             .args([
@@ -215,17 +220,26 @@ impl Desktop {
             ])
             .arg("--native-driver")
             .arg(require("WebKitWebDriver"))
-            .stdout(Stdio::null())
-            .stderr(driver_log())
+            // tauri-driver reports proxy errors on stdout.
+            .stdout(log_out)
+            .stderr(log_err)
             .process_group(0)
             .spawn()
             .expect("start tauri-driver");
         self.driver = Some(GroupGuard(driver));
         self.driver_port = port;
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tauri-driver did not listen");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        // tauri-driver listens at once but starts WebKitWebDriver beside it and forwards the
+        // new-session request without waiting for it: on a cold machine the native driver is
+        // not listening yet and the session request is dropped. Wait for both.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for p in [port, native] {
+            while TcpStream::connect(("127.0.0.1", p)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "tauri-driver or WebKitWebDriver did not listen on {p}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         let mut caps = Capabilities::new();
         caps.insert(

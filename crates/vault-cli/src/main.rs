@@ -100,11 +100,6 @@ fn vault_path(given: Option<PathBuf>) -> Result<PathBuf> {
         None => vault_core::paths::default_vault_path()
             .context("cannot find a home directory for the default vault; pass --vault PATH")?,
     };
-    let path = std::path::absolute(&path)
-        .with_context(|| format!("invalid vault path {}", path.display()))?;
-    // Resolve symlinks in the folder (the file itself may not exist yet).
-    Ok(match (path.parent(), path.file_name()) {
-        (Some(dir), Some(name)) => dir.canonicalize().map_or(path.clone(), |d| d.join(name)),
-        _ => path,
-    })
+    vault_core::paths::canonical_vault_path(&path)
+        .with_context(|| format!("invalid vault path {}", path.display()))
 }
