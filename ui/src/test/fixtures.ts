@@ -1,5 +1,8 @@
 import type { DueState } from '../lib/bindings/DueState';
 import type { ItemView } from '../lib/bindings/ItemView';
+import type { PresetInfo } from '../lib/bindings/PresetInfo';
+import type { ProviderMeta } from '../lib/bindings/ProviderMeta';
+import type { GrantView } from '../lib/connections.svelte';
 
 let n = 0;
 
@@ -37,3 +40,92 @@ export function many(count: number): ItemView[] {
     view(`service-${String(i).padStart(5, '0')}`, { tags: [i % 2 ? 'odd' : 'even'] }),
   );
 }
+
+/** An OAuth grant as listed: metadata only. */
+export function grant(
+  name: string,
+  opts: {
+    provider?: string;
+    expires?: string | null;
+    last_refresh?: string | null;
+    relogin?: boolean;
+    refreshable?: boolean;
+  } = {},
+): GrantView {
+  n += 1;
+  const id = `00000000-0000-4000-9000-${String(n).padStart(12, '0')}`;
+  const relogin = opts.relogin ?? false;
+  return {
+    item: {
+      id,
+      kind: 'grant',
+      name,
+      env: [name.toUpperCase()],
+      tags: [],
+      notes: '',
+      provider: opts.provider ?? 'test',
+      token_type: 'bearer',
+      scopes: ['openid', 'email'],
+      expires: opts.expires === undefined ? '2026-03-01T12:04:05Z' : opts.expires,
+      obtained: '2026-03-01T11:04:05Z',
+      email: 'alice@example.test',
+      created: '2026-01-01T00:00:00Z',
+      updated: '2026-03-01T11:04:05Z',
+      last_refresh: opts.last_refresh ?? null,
+      refreshable: opts.refreshable ?? true,
+      status: relogin ? { state: 'needs_relogin', reason: 'invalid_grant' } : { state: 'ok' },
+      generation: 1,
+    },
+    due: relogin ? 'expired' : 'ok',
+    attention: relogin
+      ? {
+          name,
+          id,
+          kind: 'grant',
+          state: 'expired',
+          reason: 'needs_relogin',
+          at: '2026-03-01T11:04:05Z',
+          days_left: 0,
+        }
+      : null,
+    schedule: { due: null, expires: null },
+    next: null,
+  };
+}
+
+export function provider(name: string, over: Partial<ProviderMeta> = {}): ProviderMeta {
+  return {
+    name,
+    issuer: 'http://127.0.0.1:4000',
+    client_id: 'vault-cli',
+    has_client_secret: false,
+    scopes: ['openid', 'email', 'offline_access'],
+    authorization_endpoint: 'http://127.0.0.1:4000/auth',
+    token_endpoint: 'http://127.0.0.1:4000/token',
+    revocation_endpoint: 'http://127.0.0.1:4000/token/revocation',
+    device_authorization_endpoint: 'http://127.0.0.1:4000/device/auth',
+    iss_parameter_supported: true,
+    created: '2026-01-01T00:00:00Z',
+    updated: '2026-01-01T00:00:00Z',
+    ...over,
+  };
+}
+
+export const presets: PresetInfo[] = [
+  {
+    id: 'github',
+    title: 'GitHub',
+    default_scopes: ['repo', 'read:user'],
+    console: 'https://github.com/settings/developers',
+    client_secret_required: true,
+    device_flow: true,
+  },
+  {
+    id: 'google',
+    title: 'Google',
+    default_scopes: ['openid', 'email'],
+    console: 'https://console.cloud.google.com/apis/credentials',
+    client_secret_required: false,
+    device_flow: true,
+  },
+];
