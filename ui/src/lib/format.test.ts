@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ago,
   attentionLabel,
   countdown,
   duration,
@@ -18,6 +19,13 @@ describe('format', () => {
     expect(relative('2026-03-11T12:00:00Z', now)).toBe('in 10 days');
     expect(relative('2026-02-27T12:00:00Z', now)).toBe('2 days ago');
     expect(relative('2026-09-01T12:00:00Z', now)).toBe('in 6 months');
+  });
+
+  it('says how long ago a refresh was, to the minute within the hour', () => {
+    expect(ago('2026-03-01T11:59:35Z', now)).toBe('just now');
+    expect(ago('2026-03-01T11:47:10Z', now)).toBe('12 min ago');
+    expect(ago('2026-03-01T09:00:00Z', now)).toBe('3 hours ago');
+    expect(ago('2026-02-27T12:00:00Z', now)).toBe('2 days ago');
   });
 
   it('names rotation policies', () => {
@@ -44,6 +52,7 @@ describe('format', () => {
     expect(countdown('2026-03-01T11:59:59Z', now)).toBe('expired');
     expect(timeLeft(0, 300, 55_000)).toBe('4:05');
     expect(timeLeft(0, 300, 400_000)).toBe('0:00');
+    expect(timeLeft(10_000, 300, 9_200)).toBe('5:00');
   });
 
   it('names why a sign-in needs attention, not as a rotation', () => {

@@ -50,9 +50,13 @@ export function countdown(iso: string, now: Date): string {
   return relative(iso, now);
 }
 
-/** "4:05" left of a wait of `total` seconds started at `since`. */
+/**
+ * "4:05" left of a wait of `total` seconds started at `since`. A clock read just before the wait
+ * began counts as its start, so the wait never shows more than its total.
+ */
 export function timeLeft(since: number, totalSecs: number, now: number): string {
-  const left = Math.max(0, Math.ceil(totalSecs - (now - since) / 1000));
+  const elapsed = Math.max(0, now - since);
+  const left = Math.max(0, Math.ceil(totalSecs - elapsed / 1000));
   return `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
 }
 
@@ -80,6 +84,17 @@ export function relative(iso: string, now: Date): string {
   const months = Math.round(days / 30.4);
   if (Math.abs(months) < 18) return rtf.format(months, 'month');
   return rtf.format(Math.round(days / 365), 'year');
+}
+
+/**
+ * How long ago `iso` was, to the minute within the hour ("just now", "12 min ago"), so a refresh
+ * the user just asked for shows as one; older times as [`relative`].
+ */
+export function ago(iso: string, now: Date): string {
+  const secs = Math.round((now.getTime() - new Date(iso).getTime()) / 1000);
+  if (secs < 60) return 'just now';
+  if (secs < 3600) return `${Math.floor(secs / 60)} min ago`;
+  return relative(iso, now);
 }
 
 /** "12 Mar 2026". */
