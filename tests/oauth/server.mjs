@@ -112,7 +112,14 @@ provider.on('grant.error', (ctx, err) => {
   record({ grant_type: p.grant_type, outcome: err.error ?? 'error', refresh_token: fingerprint(p.refresh_token) });
 });
 provider.on('refresh_token.saved', (token) => grantIds.add(token.grantId));
-provider.on('revocation.success', () => record({ revocation: true, outcome: 'ok' }));
+// oidc-provider emits no event for a revocation, and RFC 7009 answers 200 even for an unknown
+// token: record which known token (if any) the revocation endpoint was handed.
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.oidc?.route !== 'revocation') return;
+  const token = ['RefreshToken', 'AccessToken'].find((kind) => ctx.oidc.entities[kind]) ?? null;
+  record({ revocation: true, outcome: ctx.status === 200 ? 'ok' : 'error', token });
+});
 provider.on('server_error', (_ctx, err) => console.error('server_error', err));
 
 const callback = provider.callback();

@@ -128,6 +128,8 @@ pub struct Desktop {
     pub dbus_address: String,
     // Dropped in reverse order of start: the driver (and the app) before the servers.
     driver: Option<GroupGuard>,
+    /// Set with [`Desktop::set_env`], after the base environment.
+    extra_env: Vec<(String, String)>,
     _dbus: Guard,
     _xvfb: Guard,
     pub driver_port: u16,
@@ -143,6 +145,7 @@ impl Desktop {
             display,
             dbus_address,
             driver: None,
+            extra_env: Vec::new(),
             _dbus: dbus,
             _xvfb: xvfb,
             driver_port: 0,
@@ -183,7 +186,15 @@ impl Desktop {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
+        .chain(self.extra_env.iter().cloned())
         .collect()
+    }
+
+    /// Adds `key=value` to the environment of the app launched next (and of the CLI beside
+    /// it), e.g. the OAuth suites' `$BROWSER`; a key of the base environment is overridden.
+    pub fn set_env(&mut self, key: &str, value: impl Into<String>) {
+        self.extra_env.retain(|(k, _)| k != key);
+        self.extra_env.push((key.to_owned(), value.into()));
     }
 
     /// A command with the app's environment and nothing else.
@@ -337,6 +348,16 @@ pub async fn text(c: &Client) -> String {
 
 /// Saves a PNG of the window's page as `name` under [`screenshot_dir`].
 pub async fn screenshot(c: &Client, name: &str) -> PathBuf {
+    // The capture is of the last painted frame: wait for two more, so what was just typed or
+    // shown is in the picture (a hidden page paints none: the timer ends the wait).
+    let _ = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; let over = false; \
+             const end = () => { if (!over) { over = true; done(); } }; \
+             requestAnimationFrame(() => requestAnimationFrame(end)); setTimeout(end, 1000);",
+            vec![],
+        )
+        .await;
     let png = c.screenshot().await.expect("screenshot");
     let path = screenshot_dir().join(name);
     std::fs::write(&path, png).expect("write screenshot");

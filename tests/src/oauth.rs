@@ -82,7 +82,8 @@ impl OAuthServer {
     }
 
     /// Every token-endpoint request so far: `{grant_type, outcome, refresh_token}` where
-    /// `refresh_token` is a fingerprint of the one presented.
+    /// `refresh_token` is a fingerprint of the one presented; and every revocation request:
+    /// `{revocation: true, outcome, token}` (see [`OAuthServer::revocations`]).
     pub fn token_requests(&self) -> Vec<Value> {
         std::fs::read_to_string(self.dir.path().join("token-requests.jsonl"))
             .expect("read the token log")
@@ -96,6 +97,15 @@ impl OAuthServer {
         self.token_requests()
             .into_iter()
             .filter(|r| r["grant_type"] == "refresh_token")
+            .collect()
+    }
+
+    /// Revocation requests (RFC 7009): `token` names the kind of live token the provider was
+    /// handed (`"RefreshToken"`, `"AccessToken"`), or is null for one it did not know.
+    pub fn revocations(&self) -> Vec<Value> {
+        self.token_requests()
+            .into_iter()
+            .filter(|r| r["revocation"] == true)
             .collect()
     }
 

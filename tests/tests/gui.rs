@@ -8,11 +8,14 @@
 //! test-gui` (part of `make test`), which installs them. Ignored by a plain `cargo test`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use vault_tests::PASSWORD;
 use vault_tests::desktop::{Desktop, screenshot, text, wait_css, wait_js};
+use vault_tests::oauth::{OAuthServer, browser, wait_until};
 
 const OPENAI: &str = "sk-e2e-openai-7f3a9c";
 const LEGACY: &str = "legacy-token-old-1";
@@ -399,6 +402,278 @@ async fn a_user_session_in_the_real_window() {
     assert!(second.success(), "{second:?}");
     assert!(started.elapsed() < Duration::from_secs(10));
     assert_eq!(c.windows().await.unwrap().len(), 1);
+
+    c.close().await.ok();
+}
+
+/// Lifetime of the test server's access tokens: long enough that the agent's own refresh (at
+/// half the lifetime) does not come before the user's "Refresh now", short enough that the
+/// countdown shows seconds.
+const ACCESS_TTL: u64 = 590;
+
+/// Runs `f` on a thread of its own: the OAuth server's checks use a blocking HTTP client, which
+/// must not run inside the test's async runtime.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().expect("a blocking check"))
+}
+
+/// `$BROWSER` for the app: records the address it was asked to open, then holds the sign-in
+/// until the test has seen the window wait for it (the file `go` appears), then hands over to
+/// the OAuth suites' browser, which signs in as alice and approves.
+fn gated_browser(dir: &Path) -> PathBuf {
+    let script = dir.join("gated-browser");
+    let body = format!(
+        "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{opened}'\nwhile [ ! -e '{go}' ]; do sleep 0.1; done\nexec '{browser}' \"$@\"\n",
+        opened = dir.join("opened").display(),
+        go = dir.join("go").display(),
+        browser = browser().display(),
+    );
+    std::fs::write(&script, body).unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// The seconds left on the card's access-token countdown ("Access token expires in 9 min 48 s").
+async fn seconds_left(c: &Client) -> u64 {
+    let line = wait_css(c, "[data-grant=test] [data-testid=token-expiry]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let parsed = line
+        .strip_prefix("Access token expires in ")
+        .and_then(|rest| rest.split_once(" min "))
+        .and_then(|(min, rest)| {
+            let secs = rest.split_once(" s")?.0;
+            Some(min.parse::<u64>().ok()? * 60 + secs.parse::<u64>().ok()?)
+        });
+    parsed.unwrap_or_else(|| panic!("not a countdown in seconds: {line:?}"))
+}
+
+#[test]
+#[ignore = "needs Xvfb, tauri-driver, WebKitWebDriver and the OAuth test server: run `make test-gui`"]
+fn oauth_connections_in_the_real_window() {
+    // Outside the async runtime: the server's HTTP client is a blocking one.
+    let server = OAuthServer::start(ACCESS_TTL);
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(connections_session(&server));
+}
+
+async fn connections_session(server: &OAuthServer) {
+    let mut desktop = Desktop::new();
+    // A vault made in a terminal earlier; its agent is gone, so the window starts one and
+    // asks for the password.
+    desktop.vault.run(&["init", "--kdf", "minimum"]).ok();
+    desktop.vault.stop_agent();
+    let gate = desktop.vault.dir.path().join("browser-gate");
+    std::fs::create_dir(&gate).unwrap();
+    desktop.set_env("BROWSER", gated_browser(&gate).display().to_string());
+    desktop.set_env("OAUTH_BROWSER_ACTION", "approve");
+    desktop.set_env(
+        "OAUTH_BROWSER_LOG",
+        gate.join("browser.log").display().to_string(),
+    );
+    let browser_log = || std::fs::read_to_string(gate.join("browser.log")).unwrap_or_default();
+    let c = desktop.launch().await;
+
+    step("unlock, open the connections screen: no providers yet");
+    type_into(&c, "#master-password", PASSWORD).await;
+    click_button(&c, "Unlock").await;
+    click(&c, "[data-view=connections]").await;
+    wait_js(
+        &c,
+        "the empty connections screen",
+        "document.body.innerText.includes('No providers yet.')",
+        Duration::from_secs(20),
+    )
+    .await;
+    screenshot(&c, "oauth-01-empty.png").await;
+
+    step("add the test provider by its issuer URL (discovered by the agent)");
+    click_button(&c, "Add a provider").await;
+    click(&c, "dialog[open] input[value=issuer]").await;
+    type_into(&c, "#provider-issuer", &server.issuer).await;
+    type_into(&c, "#provider-name", "test").await;
+    type_into(&c, "#provider-client-id", "vault-cli").await;
+    screenshot(&c, "oauth-02-add-provider.png").await;
+    click(&c, "dialog[open] button[type=submit]").await;
+    let row = wait_css(&c, "[data-provider=test]").await;
+    let row_text = row.text().await.unwrap();
+    assert!(
+        row_text.contains(&server.issuer) && row_text.contains("public client"),
+        "{row_text}"
+    );
+    let providers = desktop.cli(&["oauth", "ls"]);
+    assert!(
+        providers.ok().contains(&server.issuer),
+        "the CLI sees the provider: {}",
+        providers.stdout
+    );
+
+    step("connect: the system browser is asked to open the sign-in page, the window waits");
+    click(&c, "[data-provider=test] button").await;
+    wait_css(&c, "dialog[open] #connect-provider").await;
+    click(&c, "dialog[open] form button[type=submit]").await;
+    let waiting = wait_css(&c, "[data-testid=login-waiting]").await;
+    let progress = waiting.text().await.unwrap();
+    assert!(
+        progress.contains("Waiting for the sign-in… 5:00 left")
+            || progress.contains("Waiting for the sign-in… 4:5"),
+        "the wait and the time it has left are shown: {progress}"
+    );
+    let page = text(&c).await;
+    assert!(
+        page.contains("Your browser has opened test’s sign-in page"),
+        "{page}"
+    );
+    let shown_url: String = c
+        .execute("return document.querySelector('#login-url').value;", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        shown_url.starts_with(&format!("{}/auth?", server.issuer))
+            && shown_url.contains("code_challenge_method=S256")
+            && shown_url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"),
+        "{shown_url}"
+    );
+    wait_until(Duration::from_secs(20), "the browser to be opened", || {
+        gate.join("opened").exists()
+    });
+    assert_eq!(
+        std::fs::read_to_string(gate.join("opened")).unwrap().trim(),
+        shown_url,
+        "$BROWSER opened the page the window shows"
+    );
+    screenshot(&c, "oauth-03-connecting.png").await;
+
+    step("the browser signs in and approves: the grant is listed with its countdown");
+    std::fs::write(gate.join("go"), "").unwrap();
+    let card = "[data-grant=test]";
+    c.wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css(card))
+        .await
+        .unwrap_or_else(|e| panic!("no connection after the sign-in: {e}\n{}", browser_log()));
+    wait_js(
+        &c,
+        "the connect dialog to close",
+        "!document.querySelector('dialog[open]')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let card_text = wait_css(&c, card).await.text().await.unwrap();
+    assert!(
+        card_text.contains("Connected") && card_text.contains("alice@example.test"),
+        "{card_text}"
+    );
+    assert_eq!(
+        wait_css(&c, "[data-grant=test] [data-testid=last-refresh]")
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "Not refreshed yet"
+    );
+    let first = seconds_left(&c).await;
+    assert!(
+        first <= ACCESS_TTL && first > ACCESS_TTL - 120,
+        "{first} s left"
+    );
+    // It counts down by itself.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let later = seconds_left(&c).await;
+    assert!(later < first, "{first} s left, then {later} s");
+    assert_eq!(
+        c.find(Locator::Css("[data-count=connections]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "1"
+    );
+    screenshot(&c, "oauth-04-connected.png").await;
+
+    // The token is the CLI's to use; the window never holds it.
+    let t1 = desktop.cli(&["token", "test"]).ok().trim_end().to_owned();
+    assert!(off_runtime(|| server.is_active(&t1)));
+    assert!(!c.source().await.unwrap().contains(&t1));
+
+    step("refresh now: a new access token, the last refresh shown");
+    click_button(&c, "Refresh now").await;
+    wait_js(
+        &c,
+        "the last refresh",
+        "document.querySelector('[data-grant=test] [data-testid=last-refresh]')?.textContent.includes('Refreshed just now')",
+        Duration::from_secs(30),
+    )
+    .await;
+    wait_js(
+        &c,
+        "the refresh toast",
+        "document.body.innerText.includes('Refreshed test. The new access token expires in')",
+        Duration::from_secs(5),
+    )
+    .await;
+    let refreshes = server.refreshes();
+    assert_eq!(refreshes.len(), 1, "{refreshes:?}");
+    assert_eq!(refreshes[0]["outcome"], "ok");
+    let t2 = desktop.cli(&["token", "test"]).ok().trim_end().to_owned();
+    assert_ne!(t2, t1, "the refresh brought a new access token");
+    assert!(!c.source().await.unwrap().contains(&t2));
+    screenshot(&c, "oauth-05-refreshed.png").await;
+
+    step("disconnect, confirmed: revoked at the provider and gone from the vault");
+    click_button(&c, "Disconnect…").await;
+    let confirm = wait_css(&c, "dialog[open]").await.text().await.unwrap();
+    assert!(
+        confirm.contains("Disconnect test?") && confirm.contains("revoke"),
+        "{confirm}"
+    );
+    screenshot(&c, "oauth-06-disconnect-confirm.png").await;
+    c.find(Locator::XPath(
+        "//dialog[@open]//button[normalize-space(.)='Disconnect']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    wait_js(
+        &c,
+        "the connection gone",
+        "!document.querySelector('[data-grant=test]') && document.body.innerText.includes('No connections yet.')",
+        Duration::from_secs(30),
+    )
+    .await;
+    let page = text(&c).await;
+    assert!(
+        page.contains("Disconnected test. test has revoked its access."),
+        "{page}"
+    );
+    screenshot(&c, "oauth-07-disconnected.png").await;
+    let revocations = server.revocations();
+    assert!(
+        revocations
+            .iter()
+            .any(|r| r["outcome"] == "ok" && r["token"].is_string()),
+        "the provider was handed no live token to revoke: {revocations:?}"
+    );
+    assert!(
+        !off_runtime(|| server.is_active(&t2)),
+        "the provider still accepts the token"
+    );
+    assert_eq!(
+        desktop.cli(&["token", "test"]).code,
+        Some(4),
+        "the CLI has no grant left"
+    );
 
     c.close().await.ok();
 }
