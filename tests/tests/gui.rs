@@ -1,11 +1,14 @@
 //! The desktop app end to end: the real `vault-desktop` window under Xvfb, driven through
 //! `tauri-driver` + `WebKitWebDriver`, on a temp vault shared with the real `vault` CLI and
 //! agent. What a user does and sees: create a vault, add keys, search, copy (and the
-//! clipboard cleared after 30 s), reveal, rotate, lock from a terminal, unlock in the window.
-//! Screenshots of each main screen land in `$CARGO_TARGET_DIR/e2e-screenshots/`.
+//! clipboard cleared after 30 s), reveal, rotate, lock from a terminal, unlock in the window;
+//! and OAuth connections against the real test provider (`oidc-provider`), the browser leg in
+//! headless Chromium as `$BROWSER`. Screenshots of each main screen land in
+//! `$CARGO_TARGET_DIR/e2e-screenshots/`.
 //!
-//! Needs Xvfb, dbus-daemon, xclip, WebKitWebDriver and tauri-driver: run it with `make
-//! test-gui` (part of `make test`), which installs them. Ignored by a plain `cargo test`.
+//! Needs Xvfb, dbus-daemon, xclip, WebKitWebDriver, tauri-driver, Node with `tests/oauth`'s
+//! packages and chromium: run it with `make test-gui` (part of `make test`), which installs
+//! them. Ignored by a plain `cargo test`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::os::unix::fs::PermissionsExt;
