@@ -24,7 +24,8 @@ TAURI_DRIVER_VERSION := 2.1.0
 APT_PACKAGES += chromium
 
 .PHONY: help setup deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
-	test-rust test-ui test-gui bench bench-gui clean deps-cargo-tools test-fuzz test-deps fuzz crash
+	test-rust test-ui test-gui bench bench-gui clean deps-cargo-tools test-fuzz test-deps fuzz crash \
+	deps-tauri-cli deb
 
 help:
 	@echo "make run    set up, build and launch the desktop app on the default vault"
@@ -33,6 +34,7 @@ help:
 	@echo "make fuzz   fuzz every target for FUZZ_SECONDS each (default 600; see SECURITY.md)"
 	@echo "make crash  the crash suite at 500 kills per writer (make test runs 100)"
 	@echo "make bindings  regenerate ui/src/lib/bindings from the Rust types"
+	@echo "make deb   build the Debian package (app + vault CLI) offline, and check it"
 
 # apt-get update first: the image's package lists can be stale, and installs then fail on
 # version conflicts. Nothing runs when every package is already installed.
@@ -177,6 +179,39 @@ bench-gui: setup deps-gui
 	$(CARGO) build --release --locked -p vault-cli -p vault-desktop
 	$(CARGO) build --release --locked -p vault-tests --examples
 	$(CARGO_TARGET_DIR)/release/examples/gui_bench
+
+# The Debian package. The Tauri CLI comes from crates.io, pinned to the minor of the tauri crate
+# in Cargo.lock (tauri 2.12.x; tauri-cli 2.12.4 reads tauri.conf.json with the same tauri-utils
+# 2.10 as the app's build script), so the two agree on the config and a later CLI release cannot
+# change the package behind our back. Its Debian bundler writes the .deb itself (no dpkg-deb,
+# nothing downloaded at build time).
+TAURI_CLI_VERSION := 2.12.4
+# desktop-file-validate, for tests/deb-check.sh.
+DEB_APT_PACKAGES := desktop-file-utils
+# Absolute: cargo tauri runs in src-tauri/.
+DEB_TARGET_DIR := $(abspath $(CARGO_TARGET_DIR))
+DEB_DIR := $(DEB_TARGET_DIR)/release/bundle/deb
+
+deps-tauri-cli:
+	@$(CARGO) tauri --version 2>/dev/null | grep -qx "tauri-cli $(TAURI_CLI_VERSION)" || \
+	  $(CARGO) install --locked tauri-cli --version $(TAURI_CLI_VERSION)
+
+# The UI is built by tauri.conf.json's beforeBuildCommand (so a bare `cargo tauri build` does the
+# same), hence deps-ui rather than ui here. The `vault` CLI goes into the same package as
+# /usr/bin/vault, next to /usr/bin/vault-desktop, where the app looks for it to start the agent:
+# `bundle.linux.deb.files`, given here because the release binary lives under CARGO_TARGET_DIR.
+# Not `bundle.externalBin`: tauri-build copies sidecars on every plain `cargo build` of the app
+# and fails while they are missing, which would tie `make run` and `make test` to a release CLI.
+# TAURI_FRONTEND_PATH points the CLI's @tauri-apps/api check at ui/ (it would find no
+# package.json from src-tauri/). tests/deb-check.sh fails the target if the package is incomplete.
+deb: deps-apt deps-ui deps-tauri-cli
+	$(call apt_install,$(DEB_APT_PACKAGES))
+	$(CARGO) build --release --locked -p vault-cli
+	rm -f $(DEB_DIR)/*.deb
+	cd src-tauri && CARGO_TARGET_DIR=$(DEB_TARGET_DIR) TAURI_FRONTEND_PATH=../ui \
+	  $(CARGO) tauri build --bundles deb --config \
+	  '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/vault":"$(DEB_TARGET_DIR)/release/vault"}}}}}' -- --locked
+	tests/deb-check.sh $(DEB_DIR)/*.deb
 
 clean:
 	$(CARGO) clean
