@@ -93,6 +93,20 @@ fn app_pid(driver: u32) -> u32 {
         .expect("vault-desktop among the driver's children")
 }
 
+/// Opens the app and waits for its unlock screen: the session, the driver's pid and the app's.
+async fn launch_to_unlock(desktop: &mut Desktop) -> (fantoccini::Client, u32, u32) {
+    let c = desktop.launch().await;
+    let driver = desktop.driver_pid().expect("driver pid");
+    wait_js(
+        &c,
+        "the unlock screen",
+        "!!document.querySelector('#master-password')",
+        Duration::from_secs(30),
+    )
+    .await;
+    (c, driver, app_pid(driver))
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut desktop = Desktop::new();
@@ -109,33 +123,16 @@ async fn main() {
     let mut cold_driver = Vec::new();
     for _ in 0..COLD_STARTS {
         let asked = Instant::now();
-        let c = desktop.launch().await;
-        let driver = desktop.driver_pid().expect("driver pid");
-        wait_js(
-            &c,
-            "the unlock screen",
-            "!!document.querySelector('#master-password')",
-            Duration::from_secs(30),
-        )
-        .await;
+        let (c, _, app) = launch_to_unlock(&mut desktop).await;
         let shown = uptime();
         cold_driver.push(asked.elapsed().as_secs_f64() * 1000.0);
-        let app = app_pid(driver);
         cold_process.push((shown - started(app)) * 1000.0);
         c.close().await.ok();
         desktop.stop_driver();
     }
 
-    let c = desktop.launch().await;
-    let driver = desktop.driver_pid().expect("driver pid");
-    wait_js(
-        &c,
-        "the unlock screen",
-        "!!document.querySelector('#master-password')",
-        Duration::from_secs(30),
-    )
-    .await;
-    let locked_rss = rss_kib(app_pid(driver));
+    let (c, driver, app) = launch_to_unlock(&mut desktop).await;
+    let locked_rss = rss_kib(app);
     let input = c
         .find(fantoccini::Locator::Css("#master-password"))
         .await
@@ -175,7 +172,6 @@ async fn main() {
     let keystroke_median = median(times.clone());
     let keystroke_max = times.iter().copied().fold(0.0, f64::max);
 
-    let app = app_pid(driver);
     let app_rss = rss_kib(app);
     let all_rss: u64 = descendants(app).into_iter().map(rss_kib).sum::<u64>()
         + descendants(driver)

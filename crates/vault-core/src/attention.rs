@@ -120,39 +120,38 @@ impl DueReport {
 
 /// What `item` needs on `now`, if anything.
 pub fn attention_of(item: &Item, now: Timestamp, lead_days_: u32) -> Option<Attention> {
-    match &item.meta {
+    let lead = lead_days(lead_days_);
+    let (name, (reason, at), service, due, expires) = match &item.meta {
         ItemMeta::ApiKey(meta) => {
             let schedule = meta.schedule();
-            let (reason, at) = schedule.check(now, lead_days(lead_days_))?;
-            Some(Attention {
-                name: meta.name.clone(),
-                id: item.id,
-                kind: item.meta.kind(),
-                state: reason.state(),
-                reason,
-                at,
-                days_left: whole_days(now, at),
-                service: meta.service.clone(),
-                due: schedule.due,
-                expires: schedule.expires,
-            })
+            (
+                &meta.name,
+                schedule.check(now, lead)?,
+                meta.service.clone(),
+                schedule.due,
+                schedule.expires,
+            )
         }
-        ItemMeta::Grant(meta) => {
-            let (reason, at) = grant_check(meta, now, lead_days(lead_days_))?;
-            Some(Attention {
-                name: meta.name.clone(),
-                id: item.id,
-                kind: item.meta.kind(),
-                state: reason.state(),
-                reason,
-                at,
-                days_left: whole_days(now, at),
-                service: Some(meta.provider.clone()),
-                due: None,
-                expires: login_end(meta),
-            })
-        }
-    }
+        ItemMeta::Grant(meta) => (
+            &meta.name,
+            grant_check(meta, now, lead)?,
+            Some(meta.provider.clone()),
+            None,
+            login_end(meta),
+        ),
+    };
+    Some(Attention {
+        name: name.clone(),
+        id: item.id,
+        kind: item.meta.kind(),
+        state: reason.state(),
+        reason,
+        at,
+        days_left: whole_days(now, at),
+        service,
+        due,
+        expires,
+    })
 }
 
 /// When a grant stops working without a new login: its refresh token's end, or, when it has
