@@ -687,6 +687,14 @@ fn check_magic(path: &Path) -> Result<()> {
     // SQLite zero-fills reads past the end of a truncated file, so a cut-off tail could read as
     // empty pages. The header records the page size and count (valid when the change counter
     // matches "version valid for"); a file shorter than that has lost data.
+    //
+    // Unless a WAL is beside it: a checkpoint copies pages in page order, header page first,
+    // so a process killed mid-checkpoint leaves a header that already counts pages the file
+    // does not hold yet. Those pages are still in the WAL, which SQLite reads them from and
+    // which the next checkpoint finishes copying.
+    if wal_has_frames(path) {
+        return Ok(());
+    }
     let mut header = [0u8; 100];
     file.seek(SeekFrom::Start(0))
         .and_then(|_| file.read_exact(&mut header))
@@ -709,6 +717,13 @@ fn check_magic(path: &Path) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Whether `{path}-wal` holds anything past its 32-byte header (frames SQLite will replay).
+fn wal_has_frames(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    fs::metadata(wal).is_ok_and(|m| m.len() > 32)
 }
 
 /// Maps SQLite failures to what the user should hear.

@@ -660,6 +660,52 @@ fn truncated_vault_is_reported_not_panicking() {
     }
 }
 
+/// A process killed in the middle of a WAL checkpoint leaves the new header page in the main
+/// file (checkpoints copy pages in page order) before the pages it counts; the WAL still holds
+/// them. Such a vault is whole and must open, not be called truncated.
+#[test]
+fn a_vault_killed_mid_checkpoint_opens_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, v) = new_vault(dir.path());
+    drop(v);
+    let mut v = unlock(&path);
+    // Few enough commits that SQLite's automatic checkpoint (at 1000 WAL pages) stays away.
+    for i in 0..60 {
+        v.add_api_key(key(&format!("k{i}"), &"x".repeat(500)), now())
+            .unwrap();
+    }
+    // The state on disk while the writer still runs: every change in the WAL, none copied back.
+    let crashed = dir.path().join("crashed.db");
+    let wal_of = |p: &Path| PathBuf::from(format!("{}-wal", p.display()));
+    std::fs::copy(&path, &crashed).unwrap();
+    std::fs::copy(wal_of(&path), wal_of(&crashed)).unwrap();
+    drop(v);
+
+    // The checkpoint's first step: the newest header page copied from the WAL, nothing else.
+    let wal = std::fs::read(wal_of(&crashed)).unwrap();
+    let page_size = u32::from_be_bytes(wal[8..12].try_into().unwrap()) as usize;
+    let header_page = wal[32..]
+        .chunks_exact(24 + page_size)
+        .filter(|frame| frame[..4] == 1u32.to_be_bytes())
+        .last()
+        .map(|frame| frame[24..].to_vec())
+        .expect("the WAL holds the header page");
+    let mut main = std::fs::read(&crashed).unwrap();
+    main[..page_size].copy_from_slice(&header_page);
+    std::fs::write(&crashed, &main).unwrap();
+    let counted = u32::from_be_bytes(header_page[28..32].try_into().unwrap()) as usize;
+    assert!(
+        main.len() < counted * page_size,
+        "the scenario needs a header counting pages the file does not hold yet ({} < {})",
+        main.len(),
+        counted * page_size
+    );
+
+    let v = unlock(&crashed);
+    assert_eq!(v.items().unwrap().len(), 60);
+    assert_eq!(v.api_key("k59").unwrap().value.expose(), "x".repeat(500));
+}
+
 #[test]
 fn create_refuses_existing_file() {
     let dir = tempfile::tempdir().unwrap();
