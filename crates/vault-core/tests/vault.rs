@@ -686,8 +686,7 @@ fn a_vault_killed_mid_checkpoint_opens_whole() {
     let page_size = u32::from_be_bytes(wal[8..12].try_into().unwrap()) as usize;
     let header_page = wal[32..]
         .chunks_exact(24 + page_size)
-        .filter(|frame| frame[..4] == 1u32.to_be_bytes())
-        .last()
+        .rfind(|frame| frame[..4] == 1u32.to_be_bytes())
         .map(|frame| frame[24..].to_vec())
         .expect("the WAL holds the header page");
     let mut main = std::fs::read(&crashed).unwrap();
