@@ -36,6 +36,11 @@ impl Http {
             .connect_timeout(CONNECT_TIMEOUT.min(timeout))
             .timeout(timeout)
             .user_agent(concat!("vault/", env!("CARGO_PKG_VERSION")))
+            // No kept-alive connections: requests are minutes apart (discovery, then the token
+            // exchange after the user's browser leg), and a server closing an idle connection
+            // (Node's default: after 5 s) just as a request goes out on it resets that request,
+            // which for a single-use authorization code cannot be retried.
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| Error::Config(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Http { client })
