@@ -198,8 +198,9 @@ deps-tauri-cli:
 
 # The UI is built by tauri.conf.json's beforeBuildCommand (so a bare `cargo tauri build` does the
 # same), hence deps-ui rather than ui here. The `vault` CLI goes into the same package as
-# /usr/bin/vault, next to /usr/bin/vault-desktop, where the app looks for it to start the agent:
-# `bundle.linux.deb.files`, given here because the release binary lives under CARGO_TARGET_DIR.
+# /usr/bin/vault, next to /usr/bin/vault-desktop, where the app looks for it to start the agent,
+# and the program it hands most commands to as /usr/lib/vault/vault-full (off PATH):
+# `bundle.linux.deb.files`, given here because the release binaries live under CARGO_TARGET_DIR.
 # Not `bundle.externalBin`: tauri-build copies sidecars on every plain `cargo build` of the app
 # and fails while they are missing, which would tie `make run` and `make test` to a release CLI.
 # TAURI_FRONTEND_PATH points the CLI's @tauri-apps/api check at ui/ (it would find no
@@ -210,7 +211,7 @@ deb: deps-apt deps-ui deps-tauri-cli
 	rm -f $(DEB_DIR)/*.deb
 	cd src-tauri && CARGO_TARGET_DIR=$(DEB_TARGET_DIR) TAURI_FRONTEND_PATH=../ui \
 	  $(CARGO) tauri build --bundles deb --config \
-	  '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/vault":"$(DEB_TARGET_DIR)/release/vault"}}}}}' -- --locked
+	  '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/vault":"$(DEB_TARGET_DIR)/release/vault","/usr/lib/vault/vault-full":"$(DEB_TARGET_DIR)/release/vault-full"}}}}}' -- --locked
 	tests/deb-check.sh $(DEB_DIR)/*.deb
 
 clean:

@@ -373,9 +373,15 @@ fn a_stale_agent_is_asked_to_quit_and_replaced() {
 fn an_upgraded_binary_restarts_its_agent() {
     let v = TestVault::new();
     v.stop_agent();
-    // Run a copy of the binary, then replace the copy as an upgrade would (new file, rename).
+    // Run a copy of the programs, then replace the copy of vault-full (which the agent runs)
+    // as an upgrade would (new file, rename).
     let exe = v.dir.path().join("vault");
+    let full = v.dir.path().join("vault-full");
     std::fs::copy(bin("vault"), &exe).unwrap();
+    std::fs::copy(bin("vault-full"), &full).unwrap();
+    // `vault` execs vault-full, which must not be busy (ETXTBSY) from the copy any more.
+    let settle = || vault_tests::output_of_fresh_copy(Command::new(&full).arg("--version"));
+    settle();
     let run_copy = |args: &[&str]| {
         let template = v.cmd();
         let out = vault_tests::output_of_fresh_copy(
@@ -397,15 +403,17 @@ fn an_upgraded_binary_restarts_its_agent() {
     run_copy(&["unlock"]);
     let pid = json(&run_copy(&["status", "--json"]))["agent"]["pid"].clone();
     let staged = v.dir.path().join("vault.new");
-    std::fs::copy(bin("vault"), &staged).unwrap();
-    std::fs::rename(&staged, &exe).unwrap();
+    std::fs::copy(bin("vault-full"), &staged).unwrap();
+    std::fs::rename(&staged, &full).unwrap();
+    settle();
     run_copy(&["ls"]);
     let after = json(&run_copy(&["status", "--json"]))["agent"]["pid"].clone();
     assert_ne!(pid, after, "the agent of the replaced binary was retired");
 
     // `vault agent --stop` stops an agent of any version.
-    std::fs::copy(bin("vault"), &staged).unwrap();
-    std::fs::rename(&staged, &exe).unwrap();
+    std::fs::copy(bin("vault-full"), &staged).unwrap();
+    std::fs::rename(&staged, &full).unwrap();
+    settle();
     run_copy(&["agent", "--stop"]);
     assert!(json(&run_copy(&["status", "--json"]))["agent"].is_null());
 }

@@ -483,3 +483,61 @@ fn vault_env_is_eval_able_and_inject_writes_a_private_file() {
         "nothing is written when a reference does not resolve"
     );
 }
+
+/// `vault` finishes `run`, `get` and `token` itself while the agent holds the vault unlocked,
+/// and hands everything else to `vault-full` (beside it): shown with a `vault` that has no
+/// `vault-full` to hand over to.
+#[test]
+fn the_front_runs_the_everyday_commands_alone_and_hands_the_rest_over() {
+    let (v, proj) = project();
+    let alone = v.dir.path().join("alone");
+    std::fs::create_dir(&alone).unwrap();
+    let front = alone.join("vault");
+    std::fs::copy(bin("vault"), &front).unwrap();
+    let template = v.cmd();
+    let front_cmd = |args: &[&str]| {
+        let mut c = Command::new(&front);
+        c.env_clear()
+            .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
+            .args(template.get_args())
+            .args(args)
+            .current_dir(&proj);
+        vault_tests::output_of_fresh_copy(&mut c)
+    };
+
+    let out = front_cmd(&["run", "--", "printenv", "OPENAI_API_KEY"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{KEY}\n"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = front_cmd(&["get", "openai"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{KEY}\n"));
+
+    let missing = |out: &std::process::Output| {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("vault-full is missing"), "{err}");
+    };
+    missing(&front_cmd(&["ls"]));
+    missing(&front_cmd(&["--help"]));
+    missing(&front_cmd(&["run", "--mask", "--", "true"]));
+
+    // Locked: the password is vault-full's to ask for, and the command starts only after it.
+    v.run(&["lock"]).ok();
+    missing(&front_cmd(&["run", "--", "printenv", "OPENAI_API_KEY"]));
+    let user_umask = Command::new("sh").args(["-c", "umask"]).output().unwrap();
+    let out = output(run_in(
+        &v,
+        &proj,
+        &["--", "sh", "-c", "umask; printenv OPENAI_API_KEY"],
+    ));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{}{KEY}\n", String::from_utf8_lossy(&user_umask.stdout)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

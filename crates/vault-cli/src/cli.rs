@@ -114,18 +114,7 @@ pub enum Command {
     },
 
     /// Print an item's value (or another field)
-    Get {
-        name: String,
-        /// The field to print: value, name, env, service, tags, notes, created, updated,
-        /// last_rotated, rotation, expires, version, id
-        #[arg(long, short, default_value = "value")]
-        field: String,
-        /// Do not print a newline after the value
-        #[arg(long, short = 'n')]
-        no_newline: bool,
-        #[arg(long)]
-        json: bool,
-    },
+    Get(GetArgs),
 
     /// List items (never values)
     #[command(visible_alias = "list")]
@@ -295,30 +284,7 @@ Examples:
 Exit status: the command's own, or 128+N if it died of signal N; 125 if vault failed before \
 starting it, 126 if it is not executable, 127 if it was not found."
     )]
-    Run {
-        #[command(flatten)]
-        selection: Selection,
-        /// Start from an empty environment (plus PATH, HOME, USER and TERM)
-        #[arg(long)]
-        no_inherit_env: bool,
-        /// Let the vault's values replace variables already set (default: keep yours, and warn)
-        #[arg(long = "override")]
-        override_env: bool,
-        /// Replace injected secrets in the command's output with <redacted:NAME>
-        #[arg(long)]
-        mask: bool,
-        /// Do not warn about injected keys that are overdue for rotation or expired
-        #[arg(long)]
-        no_rotation_warning: bool,
-        /// The command and its arguments (after `--`)
-        #[arg(
-            required = true,
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            value_name = "COMMAND"
-        )]
-        command: Vec<std::ffi::OsString>,
-    },
+    Run(RunArgs),
 
     /// Print the variables `vault run` would set, as `export` lines for `eval "$(vault env)"`
     Env {
@@ -387,15 +353,7 @@ starting it, 126 if it is not executable, 127 if it was not found."
     /// Print a valid access token of a grant, refreshing it first when needed
     #[command(after_help = "Examples:\n  vault token github\n  \
                             curl -H \"Authorization: Bearer $(vault token github)\" https://api.github.com/user")]
-    Token {
-        name: String,
-        /// Refresh first unless the token stays valid this long (capped at half its lifetime)
-        #[arg(long, value_name = "DURATION", default_value = "60s")]
-        min_valid: String,
-        /// Do not print a newline after the token
-        #[arg(long, short = 'n')]
-        no_newline: bool,
-    },
+    Token(TokenArgs),
 
     /// List OAuth grants with their account, expiry and status (never tokens)
     Grants {
@@ -435,6 +393,60 @@ starting it, 126 if it is not executable, 127 if it was not found."
 
     /// Print a shell completion script
     Completions { shell: clap_complete::Shell },
+}
+
+/// `vault run` (shared by the `vault` front and `vault-full`, so both parse it alike).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub selection: Selection,
+    /// Start from an empty environment (plus PATH, HOME, USER and TERM)
+    #[arg(long)]
+    pub no_inherit_env: bool,
+    /// Let the vault's values replace variables already set (default: keep yours, and warn)
+    #[arg(long = "override")]
+    pub override_env: bool,
+    /// Replace injected secrets in the command's output with <redacted:NAME>
+    #[arg(long)]
+    pub mask: bool,
+    /// Do not warn about injected keys that are overdue for rotation or expired
+    #[arg(long)]
+    pub no_rotation_warning: bool,
+    /// The command and its arguments (after `--`)
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// `vault get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    pub name: String,
+    /// The field to print: value, name, env, service, tags, notes, created, updated,
+    /// last_rotated, rotation, expires, version, id
+    #[arg(long, short, default_value = "value")]
+    pub field: String,
+    /// Do not print a newline after the value
+    #[arg(long, short = 'n')]
+    pub no_newline: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `vault token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    pub name: String,
+    /// Refresh first unless the token stays valid this long (capped at half its lifetime)
+    #[arg(long, value_name = "DURATION", default_value = "60s")]
+    pub min_valid: String,
+    /// Do not print a newline after the token
+    #[arg(long, short = 'n')]
+    pub no_newline: bool,
 }
 
 /// What `vault run`, `vault env` and `vault inject` take their values from.

@@ -18,29 +18,13 @@ use vault_core::rotation::{self, DEFAULT_LEAD_DAYS};
 use vault_core::{RotationPolicy, SecretValue, dotenv, formats};
 use zeroize::Zeroizing;
 
-use crate::cli::{Command, ConfigAction, ExportFormat, MetaArgs};
+use crate::cli::{Command, ConfigAction, ExportFormat, GetArgs, MetaArgs};
 use crate::output;
 use crate::session::{Session, confirm, exit, fail, interactive, read_value};
 
 /// Runs a command that needs the vault; `Ok` holds the exit status.
 pub fn run(session: &mut Session, command: Command) -> Result<u8> {
-    if let Command::Run {
-        selection,
-        no_inherit_env,
-        override_env,
-        mask,
-        no_rotation_warning,
-        command,
-    } = command
-    {
-        let args = crate::run::RunArgs {
-            selection,
-            no_inherit_env,
-            override_env,
-            mask,
-            no_rotation_warning,
-            command,
-        };
+    if let Command::Run(args) = command {
         return crate::run::run(session, args);
     }
     run_simple(session, command).map(|()| 0)
@@ -50,12 +34,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
     match command {
         Command::Init { kdf } => init(session, &kdf),
         Command::Add { name, value, meta } => add(session, name, value, meta),
-        Command::Get {
-            name,
-            field,
-            no_newline,
-            json,
-        } => get(session, &name, &field, no_newline, json),
+        Command::Get(args) => get(session, &args),
         Command::Ls { query, tag, json } => ls(session, query, tag, json),
         Command::Edit {
             name,
@@ -140,11 +119,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
                 no_browser,
             },
         ),
-        Command::Token {
-            name,
-            min_valid,
-            no_newline,
-        } => crate::oauth::token(session, &name, &min_valid, no_newline),
+        Command::Token(args) => crate::oauth::token(session, &args),
         Command::Grants { json } => crate::oauth::grants(session, json),
         Command::Refresh { name } => crate::oauth::refresh(session, &name),
         Command::Logout { name } => crate::oauth::logout(session, &name),
@@ -152,7 +127,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Completions { .. }
         | Command::Config { .. }
         | Command::Agent { .. }
-        | Command::Run { .. } => Ok(()),
+        | Command::Run(_) => Ok(()),
     }
 }
 
@@ -350,14 +325,19 @@ struct ItemWithValue<'a> {
     value: &'a str,
 }
 
-fn get(session: &mut Session, name: &str, field: &str, no_newline: bool, json: bool) -> Result<()> {
-    let (item, value) = match session.op(Op::Get {
-        name: name.to_owned(),
-    })? {
+/// `vault get`: one of the `vault` front's fast paths.
+pub fn get(session: &mut Session, args: &GetArgs) -> Result<()> {
+    let GetArgs {
+        name,
+        field,
+        no_newline,
+        json,
+    } = args;
+    let (item, value) = match session.op(Op::Get { name: name.clone() })? {
         Response::Secret { item, value } => (item, value.into_inner()),
         other => return Err(unexpected(other)),
     };
-    if json {
+    if *json {
         return output::json(&ItemWithValue {
             item: &item,
             value: value.expose(),

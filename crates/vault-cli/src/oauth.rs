@@ -14,7 +14,7 @@ use vault_agent::protocol::{NewProvider, Op, Response, WireSecret};
 use vault_core::model::GrantMeta;
 use vault_core::{GrantStatus, ItemMeta};
 
-use crate::cli::OauthCommand;
+use crate::cli::{OauthCommand, TokenArgs};
 use crate::commands::unexpected;
 use crate::output;
 use crate::session::{Session, exit, fail, prompt_hidden};
@@ -157,6 +157,7 @@ fn read_client_secret(session: &Session) -> Result<vault_core::SecretValue> {
     Ok(vault_core::SecretValue::new(secret))
 }
 
+#[derive(Debug)]
 pub struct LoginArgs {
     pub provider: String,
     pub name: Option<String>,
@@ -241,10 +242,11 @@ pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
     Ok(())
 }
 
-pub fn token(session: &mut Session, name: &str, min_valid: &str, no_newline: bool) -> Result<()> {
-    let min_valid = parse_duration(min_valid)?;
+/// `vault token`: one of the `vault` front's fast paths.
+pub fn token(session: &mut Session, args: &TokenArgs) -> Result<()> {
+    let min_valid = parse_duration(&args.min_valid)?;
     let (value, warning) = match session.op(Op::Token {
-        name: name.to_owned(),
+        name: args.name.clone(),
         min_valid_secs: min_valid.as_secs(),
     })? {
         Response::Token { value, warning, .. } => (value.into_inner(), warning),
@@ -255,7 +257,7 @@ pub fn token(session: &mut Session, name: &str, min_valid: &str, no_newline: boo
     }
     let mut out = std::io::stdout().lock();
     out.write_all(value.expose().as_bytes())?;
-    if !no_newline {
+    if !args.no_newline {
         out.write_all(b"\n")?;
     }
     out.flush()?;

@@ -21,9 +21,9 @@ use vault_core::SecretValue;
 use vault_core::refs::{self, Binding, Reference, Source};
 use zeroize::Zeroizing;
 
-use crate::cli::{EnvFormat, Selection};
+use crate::cli::{EnvFormat, RunArgs, Selection};
 use crate::output;
-use crate::session::{Failure, Session, exit};
+use crate::session::{Failure, HandOver, Session, exit};
 
 /// `vault run` failed before starting the command (like `env`, `timeout` and `nohup`).
 pub const EXIT_NOT_STARTED: u8 = 125;
@@ -51,15 +51,6 @@ struct Resolved {
     attention: Vec<Attention>,
 }
 
-pub struct RunArgs {
-    pub selection: Selection,
-    pub no_inherit_env: bool,
-    pub override_env: bool,
-    pub mask: bool,
-    pub no_rotation_warning: bool,
-    pub command: Vec<OsString>,
-}
-
 /// `vault run`: resolve, then exec (or supervise with `--mask`). Returns only on failure, or
 /// with the command's status under `--mask`.
 pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
@@ -69,8 +60,14 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
         ));
     };
     let inherited: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let resolved = resolve(session, &args.selection, &inherited, Some(&program))
-        .map_err(|e| not_started(format!("{e:#}")))?;
+    let resolved = resolve(session, &args.selection, &inherited, Some(&program)).map_err(|e| {
+        // Handed over whole, so `vault-full` can ask for the password and start the command.
+        if e.is::<HandOver>() {
+            e
+        } else {
+            not_started(format!("{e:#}"))
+        }
+    })?;
     if !args.no_rotation_warning {
         warn_attention(&resolved.attention);
     }

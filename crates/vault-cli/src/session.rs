@@ -84,12 +84,14 @@ pub fn fail<T>(code: u8, message: impl Into<String>) -> Result<T> {
 }
 
 /// Where the master password comes from.
+#[derive(Debug)]
 pub enum PasswordSource {
     Terminal,
     Lines(VecDeque<SecretValue>),
     Stdin,
 }
 
+#[derive(Debug)]
 pub struct Passwords {
     source: PasswordSource,
 }
@@ -237,33 +239,96 @@ pub fn read_value(passwords: &Passwords, name: &str) -> Result<SecretValue> {
     Ok(value)
 }
 
-/// Where requests go: the agent, or a service in this process (`--no-agent`).
-enum Backend {
-    InProcess(Box<Service>),
-    Agent(Client),
+/// Where requests go: the agent, or a service in this process (`--no-agent`). A trait object,
+/// so the `vault` front binary, which only ever talks to a running agent, links none of the
+/// in-process vault.
+pub trait Backend {
+    fn call(&mut self, request: Request) -> Result<Response>;
+    /// The agent behind this backend, if it is one.
+    fn agent(&mut self) -> Option<&mut Client>;
 }
 
-impl Backend {
+impl Backend for Client {
     fn call(&mut self, request: Request) -> Result<Response> {
-        match self {
-            Backend::InProcess(service) => Ok(service.handle(request)),
-            Backend::Agent(client) => client.call(&request).map_err(|e| {
-                Failure::new(
-                    exit::OTHER,
-                    format!("{e}; the request may not have been carried out (try again, or pass --no-agent)"),
-                )
-                .into()
-            }),
-        }
+        Client::call(self, &request).map_err(|e| {
+            Failure::new(
+                exit::OTHER,
+                format!(
+                    "{e}; the request may not have been carried out (try again, or pass --no-agent)"
+                ),
+            )
+            .into()
+        })
+    }
+
+    fn agent(&mut self) -> Option<&mut Client> {
+        Some(self)
     }
 }
+
+struct InProcess(Service);
+
+impl Backend for InProcess {
+    fn call(&mut self, request: Request) -> Result<Response> {
+        Ok(self.0.handle(request))
+    }
+
+    fn agent(&mut self) -> Option<&mut Client> {
+        None
+    }
+}
+
+/// Opens the backend on first use: a service in this process, or the agent (started if none
+/// runs).
+fn open_backend(no_agent: bool) -> Result<Box<dyn Backend>> {
+    if no_agent {
+        let service = Service::new(Box::new(vault_core::Timestamp::now));
+        service.set_lock_after(None);
+        return Ok(Box::new(InProcess(service)));
+    }
+    let exe =
+        std::env::current_exe().context("cannot find this program's path to start the agent")?;
+    let client = Client::connect_or_start(&AgentDir::for_current_user(), &exe).map_err(|e| {
+        Failure::new(
+            exit::OTHER,
+            format!("{e}; to open the vault without the agent, pass --no-agent"),
+        )
+    })?;
+    Ok(Box::new(client))
+}
+
+/// The `vault` front binary hands a command it cannot finish alone (the vault is locked, so a
+/// password must be asked for) to the full program. Nothing has been printed or started then.
+#[derive(Debug)]
+pub struct HandOver;
+
+impl fmt::Display for HandOver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the vault is locked")
+    }
+}
+
+impl std::error::Error for HandOver {}
 
 pub struct Session {
     pub vault: PathBuf,
     pub passwords: Passwords,
     no_agent: bool,
     /// Connected on first use, so commands that need no vault start no agent.
-    backend: Option<Backend>,
+    backend: Option<Box<dyn Backend>>,
+    open: fn(bool) -> Result<Box<dyn Backend>>,
+    /// A locked vault is unlocked (asking for the password), or handed over (the front).
+    hand_over_when_locked: bool,
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("vault", &self.vault)
+            .field("no_agent", &self.no_agent)
+            .field("connected", &self.backend.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {
@@ -273,6 +338,23 @@ impl Session {
             passwords,
             no_agent,
             backend: None,
+            open: open_backend,
+            hand_over_when_locked: false,
+        }
+    }
+
+    /// A session over an agent that is already connected, which answers [`HandOver`] where
+    /// it would otherwise ask for the master password.
+    pub fn front(vault: PathBuf, client: Client) -> Self {
+        Session {
+            vault,
+            passwords: Passwords {
+                source: PasswordSource::Lines(VecDeque::new()),
+            },
+            no_agent: false,
+            backend: Some(Box::new(client)),
+            open: |_| Err(HandOver.into()),
+            hand_over_when_locked: true,
         }
     }
 
@@ -280,28 +362,12 @@ impl Session {
         !self.no_agent
     }
 
-    fn backend(&mut self) -> Result<&mut Backend> {
+    fn backend(&mut self) -> Result<&mut dyn Backend> {
         let backend = match self.backend.take() {
             Some(b) => b,
-            None if self.no_agent => {
-                let service = Service::new(Box::new(vault_core::Timestamp::now));
-                service.set_lock_after(None);
-                Backend::InProcess(Box::new(service))
-            }
-            None => {
-                let exe = std::env::current_exe()
-                    .context("cannot find this program's path to start the agent")?;
-                let client = Client::connect_or_start(&AgentDir::for_current_user(), &exe)
-                    .map_err(|e| {
-                        Failure::new(
-                            exit::OTHER,
-                            format!("{e}; to open the vault without the agent, pass --no-agent"),
-                        )
-                    })?;
-                Backend::Agent(client)
-            }
+            None => (self.open)(self.no_agent)?,
         };
-        Ok(self.backend.insert(backend))
+        Ok(self.backend.insert(backend).as_mut())
     }
 
     /// The running agent, without starting one; `None` when none runs (or with `--no-agent`).
@@ -311,15 +377,12 @@ impl Session {
         }
         if self.backend.is_none() {
             match Client::connect(&AgentDir::for_current_user()) {
-                Ok(Some(c)) => self.backend = Some(Backend::Agent(c)),
+                Ok(Some(c)) => self.backend = Some(Box::new(c)),
                 Ok(None) | Err(vault_agent::AgentError::Stale { .. }) => return Ok(None),
                 Err(e) => return Err(Failure::new(exit::OTHER, e.to_string()).into()),
             }
         }
-        Ok(match &mut self.backend {
-            Some(Backend::Agent(c)) => Some(c),
-            _ => None,
-        })
+        Ok(self.backend.as_mut().and_then(|b| b.agent()))
     }
 
     /// Sends a request; an error response becomes a [`Failure`].
@@ -341,6 +404,9 @@ impl Session {
                 code: ErrorCode::Locked,
                 ..
             } => {
+                if self.hand_over_when_locked {
+                    return Err(HandOver.into());
+                }
                 self.unlock()?;
                 self.call(Request::Vault {
                     vault: self.vault.clone(),

@@ -1,0 +1,104 @@
+//! `vault`: what users type.
+//!
+//! `vault run`, `vault get` and `vault token` are typed many times a day, and their cost is the
+//! start-up of the program as much as the work: loading the full program (SQLite, the OAuth
+//! stack, the agent) costs about a millisecond here before `main` runs. This front finishes
+//! those three itself when an agent already holds the vault unlocked, and hands every other
+//! command line over to `vault-full` by exec, arguments unchanged, before it has printed,
+//! read or started anything. The two share the argument definitions and the commands' code
+//! (this crate's library), so they cannot disagree on what a command line means.
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use vault_agent::{AgentDir, Client};
+use vault_cli::cli::{GetArgs, Global, RunArgs, TokenArgs};
+use vault_cli::session::{HandOver, Session};
+
+/// The command lines the front finishes itself. Anything else, `--help` and `--version`
+/// included, does not parse here and goes to `vault-full`, which owns the help and the errors.
+#[derive(Parser)]
+#[command(
+    name = "vault",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    disable_help_subcommand = true
+)]
+struct Front {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Fast,
+}
+
+#[derive(Subcommand)]
+enum Fast {
+    Run(RunArgs),
+    Get(GetArgs),
+    Token(TokenArgs),
+}
+
+fn main() -> ExitCode {
+    let Ok(front) = Front::try_parse() else {
+        return hand_over();
+    };
+    // An in-process vault and a supervised (masked) command are vault-full's.
+    let masked = matches!(&front.command, Fast::Run(run) if run.mask);
+    if front.global.no_agent || masked {
+        return hand_over();
+    }
+    vault_cli::harden(false);
+    match fast(front) {
+        Err(e) if e.is::<HandOver>() => {
+            // vault-full takes this process's umask and core limit for the user's own.
+            vault_cli::restore_user_umask();
+            hand_over()
+        }
+        result => vault_cli::finish(result),
+    }
+}
+
+/// The command, through an agent that runs and holds the vault unlocked; [`HandOver`]
+/// otherwise (no agent, an agent of another version, a locked vault).
+fn fast(front: Front) -> Result<u8> {
+    let Ok(Some(client)) = Client::connect(&AgentDir::for_current_user()) else {
+        return Err(HandOver.into());
+    };
+    let vault = vault_cli::vault_path(front.global.vault)?;
+    let mut session = Session::front(vault, client);
+    match front.command {
+        Fast::Run(args) => vault_cli::run::run(&mut session, args),
+        Fast::Get(args) => vault_cli::commands::get(&mut session, &args).map(|()| 0),
+        Fast::Token(args) => vault_cli::oauth::token(&mut session, &args).map(|()| 0),
+    }
+}
+
+/// Becomes `vault-full` with the same arguments.
+fn hand_over() -> ExitCode {
+    let Some(full) = full_program() else {
+        eprintln!(
+            "vault: vault-full is missing (looked beside this program and in ../lib/vault); \
+             reinstall vault"
+        );
+        return ExitCode::from(1);
+    };
+    let err = std::process::Command::new(&full)
+        .arg0("vault")
+        .args(std::env::args_os().skip(1))
+        .exec();
+    eprintln!("vault: cannot start {}: {err}", full.display());
+    ExitCode::from(1)
+}
+
+/// `vault-full` beside this program (a cargo target dir, `make install`), or in
+/// `../lib/vault/` (the Debian package, which keeps it off `PATH`).
+fn full_program() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    [dir.join("vault-full"), dir.join("../lib/vault/vault-full")]
+        .into_iter()
+        .find(|p| p.is_file())
+}

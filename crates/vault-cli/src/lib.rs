@@ -1,0 +1,86 @@
+//! The `vault` command line, built as two programs over this library:
+//!
+//! - `vault-full` has every command: it parses arguments, asks for passwords and values, sends
+//!   requests to the vault service (the agent, or one in-process with `--no-agent`) and prints
+//!   answers. Errors end the process with a documented exit code.
+//! - `vault` is what users type. For the commands typed many times a day (`vault run`, `vault
+//!   get`, `vault token`) against an agent that is already unlocked it does the work itself,
+//!   and hands everything else over to `vault-full` (exec, same arguments). It links none of
+//!   the vault, SQLite or OAuth code, so it starts in a fraction of the time.
+
+pub mod cli;
+pub mod commands;
+mod mask;
+pub mod oauth;
+pub mod output;
+pub mod run;
+pub mod session;
+mod supervise;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use anyhow::{Context, Result};
+
+use crate::session::{Failure, exit};
+
+/// The umask vault started with: `vault run` gives it back to the command it runs.
+static USER_UMASK: AtomicU32 = AtomicU32::new(0o022);
+
+/// This process's hardening (no core dump, no ptrace by same-user processes), undone for the
+/// command `vault run` starts.
+static HARDENING: OnceLock<vault_agent::hardening::ClientHardening> = OnceLock::new();
+
+/// Makes this process private before anything is read: files it creates are the user's only,
+/// and (except in the agent, which hardens itself more strictly) it cannot dump core or be
+/// traced.
+pub fn harden(agent: bool) {
+    let user = rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
+    USER_UMASK.store(user.bits(), Ordering::Relaxed);
+    if !agent {
+        let _ = HARDENING.set(vault_agent::hardening::apply_to_client());
+        // SAFETY: restoring SIGPIPE's default disposition has no preconditions. Like other Unix
+        // tools, vault then dies quietly when `| head` closes the pipe; the agent keeps Rust's
+        // "ignore", because a client hanging up must not kill it.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+}
+
+/// Restores the user's umask (vault itself runs with 077) and core-dump limit, for a command
+/// `vault run` is about to start.
+pub fn restore_user_umask() {
+    let mask = rustix::fs::Mode::from_bits_truncate(USER_UMASK.load(Ordering::Relaxed));
+    rustix::process::umask(mask);
+    if let Some(h) = HARDENING.get() {
+        h.restore_for_child();
+    }
+}
+
+/// The process status for a command's result, with the error reported on stderr.
+pub fn finish(result: Result<u8>) -> ExitCode {
+    match result {
+        Ok(0) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let code = e.downcast_ref::<Failure>().map_or(exit::OTHER, |f| f.code);
+            eprintln!("vault: {e:#}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// `--vault`, then `VAULT_PATH` (both through clap), then the platform default; made absolute
+/// so every process names a vault the same way.
+pub fn vault_path(given: Option<PathBuf>) -> Result<PathBuf> {
+    let path = match given {
+        Some(p) => p,
+        None => vault_core::paths::default_vault_path()
+            .context("cannot find a home directory for the default vault; pass --vault PATH")?,
+    };
+    vault_core::paths::canonical_vault_path(&path)
+        .with_context(|| format!("invalid vault path {}", path.display()))
+}
