@@ -170,7 +170,7 @@ pub struct LoginArgs {
 pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
     let timeout = parse_duration(&args.timeout)?;
     let started = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let interrupted = cancel_on_interrupt(session, std::sync::Arc::clone(&started))?;
+    let interrupted = Interrupt::watch(session, std::sync::Arc::clone(&started))?;
     let prompt = match session.op(Op::LoginStart {
         provider: args.provider.clone(),
         name: args.name,
@@ -391,39 +391,66 @@ pub fn grants(session: &mut Session, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// A spinner on stderr while waiting, only when stderr is a terminal.
 /// Ctrl-C (or SIGTERM, SIGHUP) while waiting for the browser: tell the agent to abandon the
 /// login, which closes its callback port at once rather than at the timeout, then leave as a
 /// shell expects (128+N).
-fn cancel_on_interrupt(
-    session: &Session,
-    login: std::sync::Arc<std::sync::Mutex<Option<u64>>>,
-) -> Result<signal_hook::iterator::Handle> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
-    let handle = signals.handle();
-    let vault = session.vault.clone();
-    let uses_agent = session.uses_agent();
-    std::thread::spawn(move || {
-        if let Some(sig) = signals.forever().next() {
-            let login = login.lock().ok().and_then(|l| *l);
-            if uses_agent
-                && let Some(login) = login
-                && let Ok(Some(mut agent)) =
-                    vault_agent::Client::connect(&vault_agent::AgentDir::for_current_user())
-            {
-                let _ = agent.call(&vault_agent::Request::Vault {
-                    vault,
-                    op: Op::LoginCancel { login },
-                });
-            }
-            eprintln!("\nvault: login cancelled");
-            std::process::exit(128 + sig);
-        }
-    });
-    Ok(handle)
+struct Interrupt {
+    handle: signal_hook::iterator::Handle,
+    /// Set before the login is abandoned, so the wait that this ends knows why it ended.
+    caught: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
 }
 
+impl Interrupt {
+    fn watch(
+        session: &Session,
+        login: std::sync::Arc<std::sync::Mutex<Option<u64>>>,
+    ) -> Result<Interrupt> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
+        let handle = signals.handle();
+        let caught = std::sync::Arc::new(AtomicBool::new(false));
+        let vault = session.vault.clone();
+        let uses_agent = session.uses_agent();
+        let flag = std::sync::Arc::clone(&caught);
+        let thread = std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                flag.store(true, Ordering::SeqCst);
+                let login = login.lock().ok().and_then(|l| *l);
+                if uses_agent
+                    && let Some(login) = login
+                    && let Ok(Some(mut agent)) =
+                        vault_agent::Client::connect(&vault_agent::AgentDir::for_current_user())
+                {
+                    let _ = agent.call(&vault_agent::Request::Vault {
+                        vault,
+                        op: Op::LoginCancel { login },
+                    });
+                }
+                eprintln!("\nvault: login cancelled");
+                std::process::exit(128 + sig);
+            }
+        });
+        Ok(Interrupt {
+            handle,
+            caught,
+            thread,
+        })
+    }
+
+    /// Stops watching once the wait is over. A wait ended by an interrupt leaves with the
+    /// interrupt's status (128+N), not with the error the abandoned login gave.
+    fn close(self) {
+        if self.caught.load(std::sync::atomic::Ordering::SeqCst) {
+            // The watcher exits the process.
+            let _ = self.thread.join();
+        }
+        self.handle.close();
+    }
+}
+
+/// A spinner on stderr while waiting, only when stderr is a terminal.
 struct Spinner(Option<indicatif::ProgressBar>);
 
 impl Spinner {
