@@ -225,6 +225,33 @@ fn twenty_concurrent_token_requests_at_expiry_make_one_refresh() {
     assert!(server.is_active(&tokens[0]));
 }
 
+/// A refresh on request (`vault refresh`, the desktop app's "Refresh now") leaves the new token
+/// in the vault: the answer on the agent's socket carries the grant's metadata, never a token.
+#[test]
+fn a_refresh_on_request_answers_without_the_token() {
+    let (v, server) = setup(3600);
+    login(&v).ok();
+    let before = token(&v);
+    let mut agent = vault_agent::Client::connect(&vault_agent::AgentDir { dir: v.agent_dir() })
+        .unwrap()
+        .expect("the agent runs");
+    let answer = agent
+        .call(&vault_agent::Request::Vault {
+            vault: v.path.clone(),
+            op: vault_agent::protocol::Op::Refresh {
+                name: "test".into(),
+            },
+        })
+        .unwrap();
+    let wire = serde_json::to_string(&answer).unwrap();
+    assert!(wire.starts_with(r#"{"type":"refreshed""#), "{wire}");
+    assert_eq!(server.refreshes().len(), 1);
+    let after = token(&v);
+    assert_ne!(after, before, "the refresh stored a new token");
+    assert!(!wire.contains(&after), "the new token crossed the socket");
+    assert!(!wire.contains(&before));
+}
+
 #[test]
 fn invalid_grant_marks_the_grant_for_login_and_keeps_it() {
     let (v, server) = setup(60);

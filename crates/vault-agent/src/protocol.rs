@@ -184,7 +184,8 @@ pub enum Op {
         #[serde(default = "default_min_valid")]
         min_valid_secs: u64,
     },
-    /// Refreshes a grant now, whatever its expiry.
+    /// Refreshes a grant now, whatever its expiry. Answered with [`Response::Refreshed`]: the
+    /// new token stays in the vault (`Token` is the one request that returns a token).
     Refresh {
         name: String,
     },
@@ -412,6 +413,13 @@ pub enum Response {
         item: Item,
         value: WireSecret,
         /// Set when the token could not be refreshed but the current one is still valid.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        warning: Option<String>,
+    },
+    /// A grant refreshed on request: its metadata, never its token.
+    Refreshed {
+        item: Item,
+        /// Set when the provider could not refresh it (the current token is kept).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         warning: Option<String>,
     },

@@ -463,9 +463,8 @@ impl Service {
                 }
                 Op::Refresh { name } => {
                     let t = grants.refresh_now(&mut v, &name, clock)?;
-                    Response::Token {
+                    Response::Refreshed {
                         item: t.item,
-                        value: WireSecret::new(t.value),
                         warning: t.warning,
                     }
                 }

@@ -159,6 +159,7 @@ fn response_kind(r: &Response) -> &'static str {
         Response::Provider { .. } => "provider",
         Response::LoginStarted { .. } => "login_started",
         Response::Token { .. } => "token",
+        Response::Refreshed { .. } => "refreshed",
         Response::LoggedOut { .. } => "logged_out",
         Response::Due { .. } => "due",
         Response::Resolved { .. } => "resolved",

@@ -268,7 +268,7 @@ pub fn refresh(session: &mut Session, name: &str) -> Result<()> {
     match session.op(Op::Refresh {
         name: name.to_owned(),
     })? {
-        Response::Token { item, warning, .. } => {
+        Response::Refreshed { item, warning } => {
             if let Some(w) = warning {
                 return fail(exit::PROVIDER_UNAVAILABLE, w);
             }

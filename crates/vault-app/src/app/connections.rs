@@ -168,12 +168,7 @@ impl<H: Host> App<H> {
         match self.op(Op::Refresh {
             name: name.to_owned(),
         })? {
-            Response::Token {
-                item,
-                value,
-                warning,
-            } => {
-                drop(value);
+            Response::Refreshed { item, warning } => {
                 if let Some(w) = warning {
                     return Err(AppError::vault(ErrorCode::ProviderUnavailable, w));
                 }
