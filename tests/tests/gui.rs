@@ -638,6 +638,45 @@ async fn connections_session(server: &OAuthServer) {
     assert!(!c.source().await.unwrap().contains(&t2));
     screenshot(&c, "oauth-05-refreshed.png").await;
 
+    step("the provider ends the grant: the refresh fails, and Log in again brings it back");
+    off_runtime(|| server.revoke_all_grants());
+    click_button(&c, "Refresh now").await;
+    wait_js(
+        &c,
+        "the grant to need a new login",
+        "!!document.querySelector('[data-grant=test] button.primary')?.textContent.includes('Log in again')",
+        Duration::from_secs(30),
+    )
+    .await;
+    let card_text = wait_css(&c, card).await.text().await.unwrap();
+    assert!(!card_text.contains("Connected"), "{card_text}");
+    let cli = desktop.cli(&["token", "test"]);
+    assert_eq!(cli.code, Some(11), "the CLI is told to log in again too");
+    screenshot(&c, "oauth-06-needs-login.png").await;
+    click_button(&c, "Log in again").await;
+    wait_js(
+        &c,
+        "the new sign-in to complete",
+        "document.body.innerText.includes('Logged in to test again; test is connected.')",
+        Duration::from_secs(120),
+    )
+    .await;
+    wait_js(
+        &c,
+        "the card to show the grant connected",
+        "document.querySelector('[data-grant=test]')?.innerText.includes('Connected')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let t3 = desktop.cli(&["token", "test"]).ok().trim_end().to_owned();
+    assert!(
+        off_runtime(|| server.is_active(&t3)),
+        "a working token again"
+    );
+    assert_ne!(t3, t2);
+    assert!(!c.source().await.unwrap().contains(&t3));
+    screenshot(&c, "oauth-07-logged-in-again.png").await;
+
     step("disconnect, confirmed: revoked at the provider and gone from the vault");
     click_button(&c, "Disconnect…").await;
     let confirm = wait_css(&c, "dialog[open]").await.text().await.unwrap();
@@ -645,7 +684,7 @@ async fn connections_session(server: &OAuthServer) {
         confirm.contains("Disconnect test?") && confirm.contains("revoke"),
         "{confirm}"
     );
-    screenshot(&c, "oauth-06-disconnect-confirm.png").await;
+    screenshot(&c, "oauth-08-disconnect-confirm.png").await;
     c.find(Locator::XPath(
         "//dialog[@open]//button[normalize-space(.)='Disconnect']",
     ))
@@ -666,7 +705,7 @@ async fn connections_session(server: &OAuthServer) {
         page.contains("Disconnected test. test has revoked its access."),
         "{page}"
     );
-    screenshot(&c, "oauth-07-disconnected.png").await;
+    screenshot(&c, "oauth-09-disconnected.png").await;
     let revocations = server.revocations();
     assert!(
         revocations
@@ -675,7 +714,7 @@ async fn connections_session(server: &OAuthServer) {
         "the provider was handed no live token to revoke: {revocations:?}"
     );
     assert!(
-        !off_runtime(|| server.is_active(&t2)),
+        !off_runtime(|| server.is_active(&t3)),
         "the provider still accepts the token"
     );
     assert_eq!(
