@@ -723,5 +723,64 @@ async fn connections_session(server: &OAuthServer) {
         "the CLI has no grant left"
     );
 
+    step("the device flow: a code to enter on any device; opened in this browser, it connects");
+    click(&c, "[data-provider=test] button").await;
+    wait_css(&c, "dialog[open] #connect-provider").await;
+    type_into(&c, "#connect-name", "test-device").await;
+    click(&c, "dialog[open] label.check input[type=checkbox]").await;
+    click(&c, "dialog[open] form button[type=submit]").await;
+    let code = wait_css(&c, "[data-testid=user-code]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        code.trim().len() >= 6,
+        "a code to type in is shown: {code:?}"
+    );
+    let device_url: String = c
+        .execute("return document.querySelector('#login-url').value;", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(device_url.starts_with(&server.issuer), "{device_url}");
+    screenshot(&c, "oauth-10-device-code.png").await;
+    click_button(&c, "Open in this browser").await;
+    c.wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css("[data-grant=test-device]"))
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "no connection after the device sign-in: {e}\n{}",
+                browser_log()
+            )
+        });
+    let card_text = wait_css(&c, "[data-grant=test-device]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        card_text.contains("Connected") && card_text.contains("alice@example.test"),
+        "{card_text}"
+    );
+    let t4 = desktop
+        .cli(&["token", "test-device"])
+        .ok()
+        .trim_end()
+        .to_owned();
+    assert!(off_runtime(|| server.is_active(&t4)));
+    assert!(!c.source().await.unwrap().contains(&t4));
+    assert!(
+        server.token_requests().iter().any(|r| r["grant_type"]
+            == "urn:ietf:params:oauth:grant-type:device_code"
+            && r["outcome"] == "ok"),
+        "the grant came from the device flow"
+    );
+    screenshot(&c, "oauth-11-device-connected.png").await;
+
     c.close().await.ok();
 }
