@@ -523,6 +523,8 @@ fn the_front_runs_the_everyday_commands_alone_and_hands_the_rest_over() {
     };
     missing(&front_cmd(&["ls"]));
     missing(&front_cmd(&["--help"]));
+    missing(&front_cmd(&["run", "--help"]));
+    missing(&front_cmd(&["get", "--help"]));
     missing(&front_cmd(&["run", "--mask", "--", "true"]));
 
     // Locked: the password is vault-full's to ask for, and the command starts only after it.

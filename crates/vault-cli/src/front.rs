@@ -18,15 +18,12 @@ use vault_agent::{AgentDir, Client};
 use vault_cli::cli::{GetArgs, Global, RunArgs, TokenArgs};
 use vault_cli::session::{HandOver, Session};
 
-/// The command lines the front finishes itself. Anything else, `--help` and `--version`
-/// included, does not parse here and goes to `vault-full`, which owns the help and the errors.
+/// The command lines the front finishes itself. Anything else does not parse here and goes to
+/// `vault-full`, which owns the help and the errors: `--help` and `--version` are parsed as
+/// clap always does (so `vault run --help` is a request for help, not a command named
+/// `--help`), and end the parse with an "error" that hands them over.
 #[derive(Parser)]
-#[command(
-    name = "vault",
-    disable_help_flag = true,
-    disable_version_flag = true,
-    disable_help_subcommand = true
-)]
+#[command(name = "vault", version)]
 struct Front {
     #[command(flatten)]
     global: Global,
