@@ -436,6 +436,33 @@ fn gated_browser(dir: &Path) -> PathBuf {
     script
 }
 
+/// The sign-in address the connect dialog shows (the page, or where to enter a device code).
+async fn login_url(c: &Client) -> String {
+    c.execute("return document.querySelector('#login-url').value;", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The card of grant `name`, once the browser's sign-in has brought it (with what the browser
+/// saw, when it never comes).
+async fn connected_card(c: &Client, name: &str, browser_log: impl Fn() -> String) -> String {
+    let css = format!("[data-grant={name}]");
+    c.wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Css(&css))
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "no connection {name} after the sign-in: {e}\n{}",
+                browser_log()
+            )
+        });
+    wait_css(c, &css).await.text().await.unwrap()
+}
+
 /// The seconds left on the card's access-token countdown ("Access token expires in 9 min 48 s").
 async fn seconds_left(c: &Client) -> u64 {
     let line = wait_css(c, "[data-grant=test] [data-testid=token-expiry]")
@@ -538,13 +565,7 @@ async fn connections_session(server: &OAuthServer) {
         page.contains("Your browser has opened test’s sign-in page"),
         "{page}"
     );
-    let shown_url: String = c
-        .execute("return document.querySelector('#login-url').value;", vec![])
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let shown_url = login_url(&c).await;
     assert!(
         shown_url.starts_with(&format!("{}/auth?", server.issuer))
             && shown_url.contains("code_challenge_method=S256")
@@ -564,11 +585,7 @@ async fn connections_session(server: &OAuthServer) {
     step("the browser signs in and approves: the grant is listed with its countdown");
     std::fs::write(gate.join("go"), "").unwrap();
     let card = "[data-grant=test]";
-    c.wait()
-        .at_most(Duration::from_secs(120))
-        .for_element(Locator::Css(card))
-        .await
-        .unwrap_or_else(|e| panic!("no connection after the sign-in: {e}\n{}", browser_log()));
+    connected_card(&c, "test", browser_log).await;
     wait_js(
         &c,
         "the connect dialog to close",
@@ -738,31 +755,11 @@ async fn connections_session(server: &OAuthServer) {
         code.trim().len() >= 6,
         "a code to type in is shown: {code:?}"
     );
-    let device_url: String = c
-        .execute("return document.querySelector('#login-url').value;", vec![])
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let device_url = login_url(&c).await;
     assert!(device_url.starts_with(&server.issuer), "{device_url}");
     screenshot(&c, "oauth-10-device-code.png").await;
     click_button(&c, "Open in this browser").await;
-    c.wait()
-        .at_most(Duration::from_secs(120))
-        .for_element(Locator::Css("[data-grant=test-device]"))
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "no connection after the device sign-in: {e}\n{}",
-                browser_log()
-            )
-        });
-    let card_text = wait_css(&c, "[data-grant=test-device]")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let card_text = connected_card(&c, "test-device", browser_log).await;
     assert!(
         card_text.contains("Connected") && card_text.contains("alice@example.test"),
         "{card_text}"
