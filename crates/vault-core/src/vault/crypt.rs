@@ -1,0 +1,342 @@
+//! Sealing and opening rows with the data key: the labels and associated data that bind each
+//! blob to its vault, table, column and row, and the lookups that check index against content.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use zeroize::Zeroizing;
+
+use crate::crypto::envelope::OpenError;
+use crate::crypto::{Aad, DataKey, random_array};
+use crate::error::{Error, Result};
+use crate::model::{
+    ApiKeyMeta, AuditEntry, AuditEvent, GrantMeta, GrantTokens, Item, ItemId, ItemKind, ItemMeta,
+    PROVIDER_KIND_CODE, ProviderMeta, Version,
+};
+use crate::names::fold;
+use crate::secret::SecretValue;
+use crate::store::{Db, ItemRow};
+
+/// Name-tag namespace of items (API keys and grants share it: `vault://NAME` is one).
+pub(super) const NS_ITEM: u8 = 1;
+/// Name-tag namespace of OAuth provider configurations (a provider and a grant may share a name).
+pub(super) const NS_PROVIDER: u8 = 2;
+
+pub(super) const LABEL_KEY: &str = "vault.data_key";
+pub(super) const LABEL_META: &str = "items.meta";
+pub(super) const LABEL_SECRET: &str = "items.secret";
+pub(super) const LABEL_VERSION: &str = "item_versions";
+pub(super) const LABEL_AUDIT: &str = "audit";
+pub(super) const LABEL_PROVIDER_META: &str = "providers.meta";
+pub(super) const LABEL_PROVIDER_SECRET: &str = "providers.secret";
+
+/// Sealing and opening with the data key, for one vault. Borrowed apart from the store so a
+/// write transaction can seal while it holds the connection.
+pub(super) struct Crypt<'a> {
+    pub key: &'a DataKey,
+    pub vault_id: &'a [u8; 16],
+    pub path: &'a Path,
+}
+
+impl Crypt<'_> {
+    pub(super) fn tampered(&self, what: String) -> Error {
+        Error::Tampered {
+            path: self.path.to_owned(),
+            what,
+        }
+    }
+
+    pub(super) fn seal(
+        &self,
+        label: &'static str,
+        row: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
+        self.key.seal(
+            &Aad {
+                vault_id: self.vault_id,
+                label,
+                row,
+            },
+            plaintext,
+        )
+    }
+
+    pub(super) fn open(
+        &self,
+        label: &'static str,
+        row: &[u8],
+        blob: &[u8],
+        what: impl FnOnce() -> String,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        self.key
+            .open(
+                &Aad {
+                    vault_id: self.vault_id,
+                    label,
+                    row,
+                },
+                blob,
+            )
+            .map_err(|e| match e {
+                OpenError::Malformed | OpenError::Unauthentic => self.tampered(what()),
+            })
+    }
+
+    pub(super) fn name_tag(&self, name: &str) -> Vec<u8> {
+        self.key.name_tag(NS_ITEM, &fold(name)).to_vec()
+    }
+
+    pub(super) fn seal_meta(&self, id: &ItemId, meta: &ItemMeta) -> Result<Vec<u8>> {
+        let json =
+            Zeroizing::new(serde_json::to_vec(meta).map_err(|e| Error::invalid(e.to_string()))?);
+        self.seal(LABEL_META, id.as_bytes(), &json)
+    }
+
+    /// An item and its index entry, checked against each other: a swapped entry would
+    /// otherwise answer one name with another item.
+    pub(super) fn item(&self, row: &ItemRow) -> Result<Item> {
+        let id = ItemId(row.id);
+        let json = self.open(LABEL_META, &row.id, &row.meta, || format!("item {id}"))?;
+        let meta: ItemMeta = serde_json::from_slice(&json).map_err(|_| Error::Corrupt {
+            path: self.path.to_owned(),
+            reason: format!("item {id} has a record this version cannot read"),
+        })?;
+        if ItemKind::from_code(row.kind) != Some(meta.kind())
+            || self.name_tag(meta.name()) != row.name_tag
+        {
+            return Err(self.tampered(format!("the index entry of item {id}")));
+        }
+        Ok(Item { id, meta })
+    }
+
+    pub(super) fn seal_secret(&self, id: &ItemId, value: &SecretValue) -> Result<Vec<u8>> {
+        self.seal(LABEL_SECRET, id.as_bytes(), value.expose().as_bytes())
+    }
+
+    pub(super) fn open_secret(&self, id: &ItemId, blob: &[u8]) -> Result<SecretValue> {
+        let bytes = self.open(LABEL_SECRET, id.as_bytes(), blob, || {
+            format!("the value of item {id}")
+        })?;
+        SecretValue::from_utf8(bytes).map_err(|_| self.tampered(format!("the value of item {id}")))
+    }
+
+    pub(super) fn version_row(item: &ItemId, version_id: &[u8; 16]) -> [u8; 32] {
+        let mut row = [0u8; 32];
+        row[..16].copy_from_slice(item.as_bytes());
+        row[16..].copy_from_slice(version_id);
+        row
+    }
+
+    /// A previous value: `u32 length || version JSON || value bytes`.
+    pub(super) fn seal_version(
+        &self,
+        item: &ItemId,
+        version_id: &[u8; 16],
+        info: &Version,
+        value: &SecretValue,
+    ) -> Result<Vec<u8>> {
+        let json = serde_json::to_vec(info).map_err(|e| Error::invalid(e.to_string()))?;
+        let len =
+            u32::try_from(json.len()).map_err(|_| Error::invalid("version record too large"))?;
+        let mut plain = Zeroizing::new(Vec::with_capacity(4 + json.len() + value.len()));
+        plain.extend_from_slice(&len.to_be_bytes());
+        plain.extend_from_slice(&json);
+        plain.extend_from_slice(value.expose().as_bytes());
+        self.seal(LABEL_VERSION, &Self::version_row(item, version_id), &plain)
+    }
+
+    pub(super) fn open_version(
+        &self,
+        item: &ItemId,
+        version_id: &[u8; 16],
+        blob: &[u8],
+    ) -> Result<(Version, SecretValue)> {
+        let what = || format!("a previous value of item {item}");
+        let plain = self.open(
+            LABEL_VERSION,
+            &Self::version_row(item, version_id),
+            blob,
+            what,
+        )?;
+        let bad = || self.tampered(what());
+        let len_bytes: [u8; 4] = plain
+            .get(..4)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(bad)?;
+        let len = u32::from_be_bytes(len_bytes) as usize;
+        let json = plain.get(4..4 + len).ok_or_else(bad)?;
+        let info: Version = serde_json::from_slice(json).map_err(|_| bad())?;
+        let value =
+            SecretValue::from_utf8(Zeroizing::new(plain[4 + len..].to_vec())).map_err(|_| bad())?;
+        Ok((info, value))
+    }
+
+    pub(super) fn seal_audit(
+        &self,
+        event: AuditEvent,
+        now: Timestamp,
+    ) -> Result<([u8; 16], Vec<u8>)> {
+        let id: [u8; 16] = random_array()?;
+        let json = serde_json::to_vec(&AuditEntry { at: now, event })
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        Ok((id, self.seal(LABEL_AUDIT, &id, &json)?))
+    }
+
+    pub(super) fn audit(&self, db: &Db<'_>, event: AuditEvent, now: Timestamp) -> Result<()> {
+        let (id, blob) = self.seal_audit(event, now)?;
+        db.insert_audit(&id, &blob)
+    }
+
+    pub(super) fn find(&self, db: &Db<'_>, name: &str) -> Result<(ItemRow, Item)> {
+        let row = db
+            .item_by_tag(&self.name_tag(name))?
+            .ok_or_else(|| Error::NotFound {
+                name: name.to_owned(),
+            })?;
+        let item = self.item(&row)?;
+        Ok((row, item))
+    }
+
+    pub(super) fn find_api_key(
+        &self,
+        db: &Db<'_>,
+        name: &str,
+    ) -> Result<(ItemRow, ItemId, ApiKeyMeta)> {
+        let (row, item) = self.find(db, name)?;
+        match item.meta {
+            ItemMeta::ApiKey(meta) => Ok((row, item.id, meta)),
+            ItemMeta::Grant(meta) => Err(Error::invalid(format!(
+                "{:?} is an OAuth grant, not an API key; `vault token {}` prints its access token",
+                meta.name, meta.name
+            ))),
+        }
+    }
+
+    pub(super) fn find_grant(
+        &self,
+        db: &Db<'_>,
+        name: &str,
+    ) -> Result<(ItemRow, ItemId, GrantMeta)> {
+        let (row, item) = self.find(db, name)?;
+        match item.meta {
+            ItemMeta::Grant(meta) => Ok((row, item.id, meta)),
+            ItemMeta::ApiKey(meta) => Err(Error::invalid(format!(
+                "{:?} is an API key, not an OAuth grant",
+                meta.name
+            ))),
+        }
+    }
+
+    /// A grant's tokens as one sealed JSON record (`a`: access, `r`: refresh).
+    pub(super) fn seal_tokens(&self, id: &ItemId, tokens: &GrantTokens) -> Result<Vec<u8>> {
+        let record = serde_json::json!({
+            "a": tokens.access_token.expose(),
+            "r": tokens.refresh_token.as_ref().map(SecretValue::expose),
+        });
+        let json =
+            Zeroizing::new(serde_json::to_vec(&record).map_err(|e| Error::invalid(e.to_string()))?);
+        // The `Value` held copies of the tokens; it is dropped here, the sealed bytes stay.
+        drop(record);
+        self.seal(LABEL_SECRET, id.as_bytes(), &json)
+    }
+
+    pub(super) fn open_tokens(&self, id: &ItemId, blob: &[u8]) -> Result<GrantTokens> {
+        #[derive(serde::Deserialize)]
+        struct Record {
+            a: String,
+            r: Option<String>,
+        }
+        let bytes = self.open(LABEL_SECRET, id.as_bytes(), blob, || {
+            format!("the tokens of item {id}")
+        })?;
+        let record: Record = serde_json::from_slice(&bytes)
+            .map_err(|_| self.tampered(format!("the tokens of item {id}")))?;
+        Ok(GrantTokens {
+            access_token: SecretValue::from(record.a),
+            refresh_token: record.r.map(SecretValue::from),
+        })
+    }
+
+    pub(super) fn provider_tag(&self, name: &str) -> Vec<u8> {
+        self.key.name_tag(NS_PROVIDER, &fold(name)).to_vec()
+    }
+
+    pub(super) fn provider(&self, row: &ItemRow) -> Result<ProviderMeta> {
+        let json = self.open(LABEL_PROVIDER_META, &row.id, &row.meta, || {
+            "a provider configuration".into()
+        })?;
+        let meta: ProviderMeta = serde_json::from_slice(&json).map_err(|_| Error::Corrupt {
+            path: self.path.to_owned(),
+            reason: "a provider configuration has a record this version cannot read".into(),
+        })?;
+        if self.provider_tag(&meta.name) != row.name_tag {
+            return Err(self.tampered("the index entry of a provider configuration".into()));
+        }
+        Ok(meta)
+    }
+
+    pub(super) fn find_provider(&self, db: &Db<'_>, name: &str) -> Result<(ItemRow, ProviderMeta)> {
+        let row = db
+            .item_by_tag(&self.provider_tag(name))?
+            .filter(|r| r.kind == PROVIDER_KIND_CODE)
+            .ok_or_else(|| Error::NoProvider {
+                name: name.to_owned(),
+            })?;
+        let meta = self.provider(&row)?;
+        Ok((row, meta))
+    }
+
+    /// Writes a grant's metadata (and tokens, when given) over its row.
+    pub(super) fn write_grant(
+        &self,
+        db: &Db<'_>,
+        row: &ItemRow,
+        id: &ItemId,
+        meta: GrantMeta,
+        tokens: Option<&GrantTokens>,
+    ) -> Result<()> {
+        let meta = ItemMeta::Grant(meta);
+        let secret = tokens.map(|t| self.seal_tokens(id, t)).transpose()?;
+        db.update_item(
+            &ItemRow {
+                meta: self.seal_meta(id, &meta)?,
+                ..row.clone()
+            },
+            secret.as_deref(),
+        )
+    }
+
+    /// Moves the current value into history and makes `value` current as a new version.
+    pub(super) fn replace_value(
+        &self,
+        db: &Db<'_>,
+        row: &ItemRow,
+        id: &ItemId,
+        meta: &mut ApiKeyMeta,
+        value: &SecretValue,
+        now: Timestamp,
+    ) -> Result<()> {
+        let current = self.open_secret(id, &db.secret(&row.id)?)?;
+        let version_id: [u8; 16] = random_array()?;
+        let info = Version {
+            version: meta.version,
+            set_at: meta.last_rotated,
+            replaced_at: Some(now),
+        };
+        db.insert_version(
+            &version_id,
+            &row.id,
+            meta.version,
+            &self.seal_version(id, &version_id, &info, &current)?,
+        )?;
+        meta.version += 1;
+        meta.last_rotated = now;
+        meta.updated = now;
+        let row = ItemRow {
+            meta: self.seal_meta(id, &ItemMeta::ApiKey(meta.clone()))?,
+            ..row.clone()
+        };
+        db.update_item(&row, Some(&self.seal_secret(id, value)?))
+    }
+}

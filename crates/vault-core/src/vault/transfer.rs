@@ -1,0 +1,138 @@
+//! Moving items in and out of the vault: dotenv imports and exports.
+
+use jiff::Timestamp;
+
+use super::{Vault, check_value, insert_row, normalize};
+use crate::dotenv::Entry;
+use crate::error::Result;
+use crate::formats;
+use crate::model::{
+    ApiKey, ApiKeyMeta, AuditEvent, ImportReport, Item, ItemMeta, OnConflict, Recognised, Skipped,
+};
+use crate::names::check_tag;
+
+impl Vault {
+    /// Imports dotenv entries in one transaction: all of them land, or none.
+    pub fn import(
+        &mut self,
+        entries: Vec<Entry>,
+        tags: &[String],
+        on_conflict: OnConflict,
+        now: Timestamp,
+    ) -> Result<ImportReport> {
+        for tag in tags {
+            check_tag(tag)?;
+        }
+        let (store, crypt) = self.parts();
+        store.write(|db| {
+            let mut report = ImportReport::default();
+            for Entry { key, value, line } in entries {
+                if let Err(e) = check_value(&value) {
+                    report.skipped.push(Skipped {
+                        line,
+                        key: Some(key),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+                match db.item_by_tag(&crypt.name_tag(&key))? {
+                    None => {
+                        // A recognised value brings its provider and rotation policy; the env
+                        // name stays the file's.
+                        let format = formats::detect(value.expose());
+                        let meta = normalize(ApiKeyMeta {
+                            name: key.clone(),
+                            env: vec![key.clone()],
+                            service: format.map(|f| f.provider.id.to_owned()),
+                            tags: tags.to_vec(),
+                            notes: String::new(),
+                            created: now,
+                            updated: now,
+                            last_rotated: now,
+                            rotation: format.map(|f| f.policy()).unwrap_or_default(),
+                            expires: None,
+                            version: 1,
+                        })?;
+                        insert_row(db, &crypt, meta, &value)?;
+                        if let Some(f) = format {
+                            report.recognised.push(Recognised::new(&key, f));
+                        }
+                        report.added.push(key);
+                    }
+                    Some(_) if on_conflict == OnConflict::Skip => report.skipped.push(Skipped {
+                        line,
+                        key: Some(key),
+                        reason:
+                            "an item with this name exists (use --rotate-existing to update it)"
+                                .into(),
+                    }),
+                    Some(row) => {
+                        let (row, id, mut meta) = match crypt.item(&row)? {
+                            Item {
+                                id,
+                                meta: ItemMeta::ApiKey(meta),
+                            } => (row, id, meta),
+                            Item {
+                                meta: ItemMeta::Grant(_),
+                                ..
+                            } => {
+                                report.skipped.push(Skipped {
+                                    line,
+                                    key: Some(key),
+                                    reason: "an OAuth grant has this name".into(),
+                                });
+                                continue;
+                            }
+                        };
+                        let current = crypt.open_secret(&id, &db.secret(&row.id)?)?;
+                        if current.ct_eq(&value) {
+                            report.skipped.push(Skipped {
+                                line,
+                                key: Some(key),
+                                reason: "unchanged".into(),
+                            });
+                            continue;
+                        }
+                        crypt.replace_value(db, &row, &id, &mut meta, &value, now)?;
+                        report.rotated.push(key);
+                    }
+                }
+            }
+            crypt.audit(
+                db,
+                AuditEvent::Imported {
+                    added: report.added.len(),
+                    rotated: report.rotated.len(),
+                },
+                now,
+            )?;
+            Ok(report)
+        })
+    }
+
+    /// Every API key with its value, sorted by name, for export. Recorded in the audit log.
+    pub fn export(&mut self, now: Timestamp) -> Result<Vec<ApiKey>> {
+        let items = self.items()?;
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item.meta {
+                ItemMeta::ApiKey(meta) => {
+                    let value = self
+                        .crypt_parts()
+                        .open_secret(&item.id, &self.store.db().secret(item.id.as_bytes())?)?;
+                    out.push(ApiKey {
+                        id: item.id,
+                        meta,
+                        value,
+                    });
+                }
+                // Grants are not exported: tokens are tied to this client and refresh in place.
+                ItemMeta::Grant(_) => {}
+            }
+        }
+        let (store, crypt) = self.parts();
+        let count = out.len();
+        store.append_log(|db| crypt.audit(db, AuditEvent::Exported { count }, now))?;
+        Ok(out)
+    }
+}
