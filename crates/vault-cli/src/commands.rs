@@ -776,12 +776,19 @@ fn passwd(session: &mut Session, kdf: Option<&str>) -> Result<()> {
     })?;
     let new = session.passwords.new_password("New master password")?;
     let kdf = kdf.and_then(KdfParams::preset);
-    session.call(Request::ChangePassword {
+    // Every item is re-sealed under a new data key: seconds for a very large vault.
+    let notice = output::SlowNotice::start(
+        "re-encrypting every item under a new key (the old password opens nothing afterwards)…"
+            .into(),
+    );
+    let changed = session.call(Request::ChangePassword {
         vault: session.vault.clone(),
         current: WireSecret::new(current),
         new: WireSecret::new(new),
         kdf,
-    })?;
+    });
+    drop(notice);
+    changed?;
     eprintln!(
         "Changed the master password of {}.",
         session.vault.display()

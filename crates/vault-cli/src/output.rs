@@ -206,6 +206,51 @@ pub fn json<T: Serialize>(value: &T) -> Result<()> {
     Ok(())
 }
 
+/// Tells the user about a wait once it has lasted a second (a spinner at a terminal, one line
+/// otherwise), and clears the spinner when dropped. Quick calls show nothing.
+#[derive(Debug)]
+pub struct SlowNotice {
+    done: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SlowNotice {
+    pub fn start(message: String) -> SlowNotice {
+        use std::io::IsTerminal;
+        use std::sync::mpsc::RecvTimeoutError;
+        let (done, wait) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            if wait.recv_timeout(std::time::Duration::from_secs(1))
+                != Err(RecvTimeoutError::Timeout)
+            {
+                return;
+            }
+            if !std::io::stderr().is_terminal() {
+                eprintln!("vault: {message}");
+                return;
+            }
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_message(message);
+            bar.enable_steady_tick(std::time::Duration::from_millis(100));
+            let _ = wait.recv();
+            bar.finish_and_clear();
+        });
+        SlowNotice {
+            done: Some(done),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for SlowNotice {
+    fn drop(&mut self) {
+        drop(self.done.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

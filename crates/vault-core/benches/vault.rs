@@ -108,6 +108,26 @@ fn import(c: &mut Criterion) {
     g.finish();
 }
 
+/// `vault passwd` on a 10,000-item vault with a previous value per item: a new data key, every
+/// row re-sealed, the WAL truncated, and one Argon2id derivation at the default cost.
+fn rekey(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.db");
+    let mut v = vault_with(&path, 10_000, KdfParams::MINIMUM);
+    let parsed = dotenv::parse(&env_text(10_000).replace("sk-live-", "sk-next-"));
+    v.import(parsed.entries, &[], OnConflict::Rotate, now())
+        .unwrap();
+    let mut g = c.benchmark_group("rekey");
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    g.bench_function("10k_items_and_10k_previous_values", |b| {
+        b.iter(|| {
+            v.change_password(&pw(), Some(KdfParams::STANDARD), now())
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
 /// Recognising a key format, as `vault add` and every imported line do: a known key, a
 /// near miss that runs the pattern, and a value no prefix matches.
 fn detect(c: &mut Criterion) {
@@ -133,5 +153,5 @@ fn detect(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, unlock, large_vault, import, detect);
+criterion_group!(benches, unlock, large_vault, import, rekey, detect);
 criterion_main!(benches);

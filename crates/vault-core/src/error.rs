@@ -67,6 +67,11 @@ pub enum Error {
     #[error("the vault is locked")]
     Locked,
 
+    /// The password (and with it the data key) was changed by another process since this one
+    /// unlocked the vault: nothing was written, the new password is needed.
+    #[error("the master password of {} was changed by another process; unlock it again", path.display())]
+    KeyChanged { path: PathBuf },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -128,7 +133,7 @@ impl Error {
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::Invalid(_) => ErrorCode::Invalid,
             Error::Busy { .. } => ErrorCode::Busy,
-            Error::Locked => ErrorCode::Locked,
+            Error::Locked | Error::KeyChanged { .. } => ErrorCode::Locked,
             Error::Io { .. } => ErrorCode::Io,
             Error::Database { .. } | Error::Random => ErrorCode::Internal,
         }

@@ -111,6 +111,10 @@ pub(crate) struct Store {
     file_id: (u64, u64),
     /// Transactions this connection committed (SQLite's `data_version` counts only others').
     writes: u64,
+    /// The checksum of the header this connection's key was unwrapped from. A write finding
+    /// another header (the password was changed, and the data key with it, by another process)
+    /// is refused: it would seal rows under a key the file no longer holds.
+    unlocked_header: Option<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Store {
@@ -210,6 +214,7 @@ impl Store {
             path: path.to_owned(),
             file_id: file_id(path)?,
             writes: 0,
+            unlocked_header: None,
         };
         let app_id: i64 = store.pragma("application_id")?;
         if app_id != APPLICATION_ID {
@@ -231,6 +236,12 @@ impl Store {
         store
             .conn
             .pragma_update(None, "foreign_keys", "ON")
+            .map_err(db)?;
+        // Freed cells and pages are zero-filled: without it a deleted row's sealed blobs stay
+        // in free space, and put back, they open under the same key.
+        store
+            .conn
+            .pragma_update(None, "secure_delete", "ON")
             .map_err(db)?;
         let mut store = store;
         store.migrate()?;
@@ -303,7 +314,30 @@ impl Store {
             Err(e) => return Err(e),
         }
         self.check_format()?;
-        Ok(true)
+        Self::header_unchanged(self.unlocked_header, &self.db())
+    }
+
+    /// Ties this connection's writes to `header` (see `unlocked_header`).
+    pub fn expect_header(&mut self, header: &Header) {
+        self.unlocked_header = Some(header.digest());
+    }
+
+    /// Whether the header in the file is still the one this connection's key came from.
+    fn header_unchanged(unlocked: Option<[u8; 32]>, db: &Db<'_>) -> Result<bool> {
+        let Some(expected) = unlocked else {
+            return Ok(true);
+        };
+        let stored: Option<Vec<u8>> = db
+            .conn
+            .query_row(
+                "SELECT header_digest FROM vault WHERE singleton = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| db.err(e))?
+            .flatten();
+        Ok(stored.is_some_and(|d| d == expected))
     }
 
     fn pragma(&self, name: &str) -> Result<i64> {
@@ -324,17 +358,53 @@ impl Store {
     /// busy timeout) instead of failing half-way. Either all of `f` lands or none of it.
     pub fn write<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
         let path = self.path.clone();
+        let unlocked = self.unlocked_header;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| db_error(&path, e))?;
-        let value = f(&Db {
+        let db = Db {
             conn: &tx,
             path: &path,
-        })?;
+        };
+        if !Self::header_unchanged(unlocked, &db)? {
+            return Err(Error::KeyChanged { path });
+        }
+        let value = f(&db)?;
         tx.commit().map_err(|e| db_error(&path, e))?;
         self.writes += 1;
         Ok(value)
+    }
+
+    /// Like [`Self::write`], for a transaction that deletes or replaces sealed rows: once it
+    /// commits, the WAL (which still holds the rows as they were) is copied into the main file,
+    /// where `secure_delete` has zeroed them, and truncated to nothing.
+    pub fn write_erasing<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        let value = self.write(f)?;
+        self.truncate_wal()?;
+        Ok(value)
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`, retried while another connection reads (it waits up
+    /// to the busy timeout each time): a reader's snapshot can pin frames of the WAL.
+    fn truncate_wal(&self) -> Result<()> {
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            let busy: i64 = self
+                .conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                .map_err(|e| db_error(&self.path, e))?;
+            if busy == 0 {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::Busy {
+                    path: self.path.clone(),
+                    waited_secs: BUSY_TIMEOUT.as_secs(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Like [`Self::write`], for a transaction that only appends to the audit log: caches of
@@ -593,6 +663,14 @@ impl Db<'_> {
         Ok(())
     }
 
+    pub fn update_version(&self, id: &[u8; 16], sealed: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE item_versions SET sealed = ?2 WHERE id = ?1")
+            .and_then(|mut s| s.execute(params![&id[..], sealed]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// `(entry id, sealed)` of the newest `limit` audit entries, newest first.
     pub fn audit(&self, limit: usize) -> Result<Vec<([u8; 16], Vec<u8>)>> {
         let mut stmt = self
@@ -616,6 +694,14 @@ impl Db<'_> {
     pub fn insert_audit(&self, id: &[u8; 16], sealed: &[u8]) -> Result<()> {
         self.conn
             .prepare_cached("INSERT INTO audit (id, sealed) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![&id[..], sealed]))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    pub fn update_audit(&self, id: &[u8; 16], sealed: &[u8]) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE audit SET sealed = ?2 WHERE id = ?1")
             .and_then(|mut s| s.execute(params![&id[..], sealed]))
             .map_err(|e| self.err(e))?;
         Ok(())

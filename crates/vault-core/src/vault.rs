@@ -21,6 +21,7 @@ use crate::store::{Db, Header, ItemRow, Store};
 
 mod crypt;
 mod oauth;
+mod rekey;
 mod transfer;
 
 use crypt::{Crypt, LABEL_AUDIT, LABEL_KEY};
@@ -54,7 +55,7 @@ impl LockedVault {
 
     /// Derives the master key and unwraps the data key. A wrong password changes nothing.
     pub fn unlock(self, password: &SecretValue) -> Result<Vault> {
-        let LockedVault { store, header } = self;
+        let LockedVault { mut store, header } = self;
         let master = derive(store.path(), password, &header.salt, &header.kdf)?;
         let unwrapped = master.unwrap(
             &header.wrapped_key,
@@ -72,6 +73,7 @@ impl LockedVault {
             (false, Ok(_)) => return Err(tampered("the password check value")),
             (false, Err(_)) => return Err(Error::WrongPassword),
         };
+        store.expect_header(&header);
         let path = store.path().to_owned();
         Ok(Vault {
             store,
@@ -161,7 +163,8 @@ impl Vault {
         let master = derive(path, password, &header.salt, &kdf)?;
         header.key_check = master.check_value().to_vec();
         header.wrapped_key = master.wrap(&key, &key_aad(&header, &key_aad_row(&header)))?;
-        let store = Store::create(path, &header)?;
+        let mut store = Store::create(path, &header)?;
+        store.expect_header(&header);
         let path = store.path().to_owned();
         let mut vault = Vault {
             store,
@@ -502,7 +505,7 @@ impl Vault {
     /// Deletes an item and its history.
     pub fn remove(&mut self, name: &str, now: Timestamp) -> Result<()> {
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.write_erasing(|db| {
             let (row, item) = crypt.find(db, name)?;
             db.delete_item(&row.id)?;
             crypt.audit(
@@ -513,37 +516,6 @@ impl Vault {
                 now,
             )
         })
-    }
-
-    /// Changes the master password (and optionally the KDF cost). Only the data key is
-    /// re-wrapped; no item is touched.
-    pub fn change_password(
-        &mut self,
-        new_password: &SecretValue,
-        kdf: Option<KdfParams>,
-        now: Timestamp,
-    ) -> Result<()> {
-        if new_password.is_empty() {
-            return Err(Error::invalid("the master password cannot be empty"));
-        }
-        let kdf = kdf.unwrap_or(self.header.kdf);
-        kdf.check()
-            .map_err(|p| Error::invalid(format!("key-derivation parameters {p}")))?;
-        let mut header = Header {
-            kdf,
-            salt: random_array()?,
-            ..self.header.clone()
-        };
-        let master = derive(self.path(), new_password, &header.salt, &kdf)?;
-        header.key_check = master.check_value().to_vec();
-        header.wrapped_key = master.wrap(&self.key, &key_aad(&header, &key_aad_row(&header)))?;
-        let (store, crypt) = self.parts();
-        store.write(|db| {
-            db.update_header(&header)?;
-            crypt.audit(db, AuditEvent::PasswordChanged, now)
-        })?;
-        self.header = header;
-        Ok(())
     }
 
     /// The newest `limit` audit entries, newest first.

@@ -1,0 +1,119 @@
+//! Changing the master password retires the old one. A new data key is generated and every
+//! sealed row (items, grants, providers, previous values, audit entries) and every name tag is
+//! moved to it in one transaction, then the WAL is truncated: a copy of the file taken before,
+//! or an old header spliced into today's file, opens nothing written under the new password.
+//! Rewrapping the old data key alone would leave it, and every row, readable with the old one.
+
+use jiff::Timestamp;
+
+use super::crypt::{
+    Crypt, LABEL_AUDIT, LABEL_META, LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, LABEL_SECRET,
+    LABEL_VERSION,
+};
+use super::{Vault, derive, key_aad, key_aad_row};
+use crate::crypto::{DataKey, KdfParams, random_array};
+use crate::error::{Error, Result};
+use crate::model::{AuditEvent, ItemId, PROVIDER_KIND_CODE};
+use crate::secret::SecretValue;
+use crate::store::{Db, Header, ItemRow};
+
+impl Vault {
+    /// Changes the master password (and optionally the KDF cost) under a new data key. All of
+    /// it lands or none: a crash leaves the vault opening with exactly one of the two passwords.
+    pub fn change_password(
+        &mut self,
+        new_password: &SecretValue,
+        kdf: Option<KdfParams>,
+        now: Timestamp,
+    ) -> Result<()> {
+        if new_password.is_empty() {
+            return Err(Error::invalid("the master password cannot be empty"));
+        }
+        let kdf = kdf.unwrap_or(self.header.kdf);
+        kdf.check()
+            .map_err(|p| Error::invalid(format!("key-derivation parameters {p}")))?;
+        let key = DataKey::generate()?;
+        let mut header = Header {
+            kdf,
+            salt: random_array()?,
+            ..self.header.clone()
+        };
+        let master = derive(self.path(), new_password, &header.salt, &kdf)?;
+        header.key_check = master.check_value().to_vec();
+        header.wrapped_key = master.wrap(&key, &key_aad(&header, &key_aad_row(&header)))?;
+        let vault_id = self.header.vault_id;
+        let path = self.path.clone();
+        let new = Crypt {
+            key: &key,
+            vault_id: &vault_id,
+            path: &path,
+        };
+        let (store, old) = self.parts();
+        store.write_erasing(|db| {
+            reseal_all(db, &old, &new)?;
+            db.update_header(&header)?;
+            new.audit(db, AuditEvent::PasswordChanged, now)
+        })?;
+        store.expect_header(&header);
+        self.key = key;
+        self.header = header;
+        self.cache.replace(None);
+        Ok(())
+    }
+}
+
+/// Moves every row from `old`'s key to `new`'s. A row that does not open under `old` stops
+/// the change (it is reported as tampering and nothing is written).
+fn reseal_all(db: &Db<'_>, old: &Crypt<'_>, new: &Crypt<'_>) -> Result<()> {
+    for row in db.items()? {
+        let (name_tag, meta_label, secret_label) = if row.kind == PROVIDER_KIND_CODE {
+            let meta = old.provider(&row)?;
+            (
+                new.provider_tag(&meta.name),
+                LABEL_PROVIDER_META,
+                LABEL_PROVIDER_SECRET,
+            )
+        } else {
+            let item = old.item(&row)?;
+            (new.name_tag(item.meta.name()), LABEL_META, LABEL_SECRET)
+        };
+        let what = || "a row being re-sealed".to_owned();
+        let meta = reseal(old, new, meta_label, &row.id, &row.meta, what)?;
+        let secret = reseal(old, new, secret_label, &row.id, &db.secret(&row.id)?, what)?;
+        let id = ItemId(row.id);
+        for (version_id, blob) in db.versions(&row.id)? {
+            let at = Crypt::version_row(&id, &version_id);
+            let sealed = reseal(old, new, LABEL_VERSION, &at, &blob, || {
+                format!("a previous value of item {id}")
+            })?;
+            db.update_version(&version_id, &sealed)?;
+        }
+        db.update_item(
+            &ItemRow {
+                name_tag,
+                meta,
+                ..row
+            },
+            Some(&secret),
+        )?;
+    }
+    for (id, blob) in db.audit(usize::MAX)? {
+        let sealed = reseal(old, new, LABEL_AUDIT, &id, &blob, || {
+            "an audit entry".into()
+        })?;
+        db.update_audit(&id, &sealed)?;
+    }
+    Ok(())
+}
+
+fn reseal(
+    old: &Crypt<'_>,
+    new: &Crypt<'_>,
+    label: &'static str,
+    row: &[u8],
+    blob: &[u8],
+    what: impl FnOnce() -> String,
+) -> Result<Vec<u8>> {
+    let plain = old.open(label, row, blob, what)?;
+    new.seal(label, row, &plain)
+}
