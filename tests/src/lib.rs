@@ -150,6 +150,19 @@ impl TestVault {
         pipe(self.cmd().args(args), input)
     }
 
+    /// `vault allow --yes` in `dir`: lets `vault run` there use the nearest `.vault.env` as it
+    /// is now (a new or changed project file is refused until allowed).
+    pub fn allow_project_file(&self, dir: &Path) {
+        Run::from(
+            self.cmd()
+                .current_dir(dir)
+                .args(["allow", "--yes"])
+                .output()
+                .expect("run vault allow"),
+        )
+        .ok();
+    }
+
     /// Adds an API key with `value` piped on stdin.
     pub fn add(&self, name: &str, value: &str, extra: &[&str]) {
         let mut args = vec!["add", name];

@@ -492,6 +492,7 @@ fn vault_run_resolves_a_grant_reference_to_a_fresh_access_token() {
     let proj = v.dir.path().join("proj");
     std::fs::create_dir_all(&proj).unwrap();
     std::fs::write(proj.join(".vault.env"), "API_TOKEN=vault://test\n").unwrap();
+    v.allow_project_file(&proj);
     let out = v
         .cmd()
         .current_dir(&proj)

@@ -24,6 +24,7 @@ fn project() -> (TestVault, std::path::PathBuf) {
         "# safe to commit\nOPENAI_API_KEY=vault://openai\nPORT=3000\n",
     )
     .unwrap();
+    v.allow_project_file(&proj);
     (v, proj)
 }
 
@@ -233,6 +234,7 @@ fn an_unresolved_reference_means_the_command_never_starts() {
         "A=vault://openai\nB=vault://stripe\nC=vault://x/y\n",
     )
     .unwrap();
+    v.allow_project_file(&proj);
     let out = output(run_in(
         &v,
         &proj,

@@ -16,6 +16,7 @@ use vault_core::model::{
     ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, ProviderMeta, Version,
 };
 use vault_core::refs::Reference;
+use vault_core::trust::{Allowance, Refusal};
 use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
 
 /// The schema's identity: a fingerprint of this file's text, computed at build time, so two
@@ -218,6 +219,26 @@ pub enum Op {
         /// The program the values are for, recorded in the audit log after the answer is sent.
         #[serde(default)]
         program: Option<String>,
+        /// The project file the references come from: nothing is resolved unless the user
+        /// allowed it as it is (answered [`Response::ProjectFileRefused`] otherwise).
+        #[serde(default)]
+        project: Option<ProjectFileUse>,
+    },
+    /// `vault allow`: the project file at `path` (canonical) may be used with this content,
+    /// and may set these hook variables.
+    Allow {
+        path: String,
+        digest: String,
+        #[serde(default)]
+        vars: Vec<String>,
+    },
+    /// `vault deny`: forgets a project file's allowance (answered `denied`).
+    Deny {
+        path: String,
+    },
+    /// What is recorded for a project file (answered `allowance`).
+    Allowance {
+        path: String,
     },
 }
 
@@ -226,6 +247,19 @@ impl Op {
     pub fn is_passive(&self) -> bool {
         matches!(self, Op::Due { .. })
     }
+}
+
+/// A project file about to be used by `vault run`, `vault env` or `vault inject`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProjectFileUse {
+    /// Canonical path.
+    pub path: String,
+    /// [`vault_core::trust::digest`] of the content read.
+    pub digest: String,
+    /// The hook variables it sets ([`vault_core::trust::is_hook`]) that the command line did
+    /// not allow with `--allow-var`.
+    #[serde(default)]
+    pub hooks: Vec<String>,
 }
 
 /// One reference's answer.
@@ -432,6 +466,17 @@ pub enum Response {
     },
     Due {
         report: DueReport,
+    },
+    /// The project file of a `resolve` may not be used; nothing was resolved.
+    ProjectFileRefused {
+        path: String,
+        refusal: Refusal,
+    },
+    Allowance {
+        allowance: Option<Allowance>,
+    },
+    Denied {
+        existed: bool,
     },
     Resolved {
         references: Vec<Resolution>,

@@ -17,6 +17,7 @@ use jiff::SignedDuration;
 use vault_core::attention;
 use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
 use vault_core::refs::Reference;
+use vault_core::trust::Allowance;
 use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
 use crate::grants::{Failure, Grants, VaultAccess};
@@ -612,8 +613,18 @@ fn run(
         tags,
         min_valid_secs: _,
         program,
+        project,
     } = op
     {
+        if let Some(p) = project
+            && let Some(refusal) = v.project_file_refusal(&p.path, &p.digest, &p.hooks)?
+        {
+            let response = Response::ProjectFileRefused {
+                path: p.path,
+                refusal,
+            };
+            return Ok((response, None));
+        }
         let (response, used) = resolve(v, references, items, tags, now, tokens)?;
         // Only a run that was handed values is worth a line in the log.
         let audit = program
@@ -754,6 +765,24 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         Op::Resolve { .. } => {
             return Err(Error::Invalid("resolve is answered by `run`".into()));
         }
+        Op::Allow { path, digest, vars } => {
+            v.allow_project_file(
+                Allowance {
+                    path,
+                    digest,
+                    vars,
+                    allowed_at: now,
+                },
+                now,
+            )?;
+            Response::Ok
+        }
+        Op::Deny { path } => Response::Denied {
+            existed: v.deny_project_file(&path, now)?,
+        },
+        Op::Allowance { path } => Response::Allowance {
+            allowance: v.allowance(&path)?,
+        },
     })
 }
 

@@ -308,6 +308,33 @@ starting it, 126 if it is not executable, 127 if it was not found."
         force: bool,
     },
 
+    /// Trust a project file (.vault.env): show what it asks for, then let `vault run` use it
+    #[command(
+        after_help = "A .vault.env decides which of your secrets a command gets, and a cloned repository's is its author's choice. `vault run` uses one only once you have allowed it as it is now: a new or changed file is refused until you run `vault allow` again. The record (path and content digest) is kept encrypted in the vault. Variables that make programs run other code (LD_PRELOAD, NODE_OPTIONS, PATH, ...) need --allow-var NAME as well.
+
+Examples:
+  vault allow                      # the nearest .vault.env
+  vault allow ../api/.vault.env --allow-var NODE_OPTIONS
+
+Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no allow."
+    )]
+    Allow {
+        /// The file (default: the nearest .vault.env from the current directory upward)
+        file: Option<PathBuf>,
+        /// Also let it set this code-loading variable (repeatable)
+        #[arg(long, value_name = "NAME")]
+        allow_var: Vec<String>,
+        /// Do not ask for confirmation
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+
+    /// Stop trusting a project file (the opposite of `vault allow`)
+    Deny {
+        /// The file (default: the nearest .vault.env from the current directory upward)
+        file: Option<PathBuf>,
+    },
+
     /// Unlock the vault in the agent, so later commands (and the desktop app) need no password
     Unlock,
 
@@ -412,6 +439,9 @@ pub struct RunArgs {
     /// Do not warn about injected keys that are overdue for rotation or expired
     #[arg(long)]
     pub no_rotation_warning: bool,
+    /// Say on stderr which file was read and which variables were set from where
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
     /// The command and its arguments (after `--`)
     #[arg(
         required = true,
@@ -462,6 +492,10 @@ pub struct Selection {
     /// This item, under its env names (repeatable)
     #[arg(long, short = 'i', value_name = "NAME")]
     pub item: Vec<String>,
+    /// Let the project file set this variable that makes programs load or run other code
+    /// (LD_PRELOAD, NODE_OPTIONS, PATH, BASH_ENV, GIT_SSH_COMMAND, ...), this time (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub allow_var: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

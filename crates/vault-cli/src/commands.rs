@@ -97,6 +97,12 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
             output,
             force,
         } => crate::run::inject(session, input.as_deref(), output.as_deref(), force),
+        Command::Allow {
+            file,
+            allow_var,
+            yes,
+        } => crate::trust::allow(session, file.as_deref(), &allow_var, yes),
+        Command::Deny { file } => crate::trust::deny(session, file.as_deref()),
         Command::Unlock => unlock(session),
         Command::Lock => lock(session),
         Command::Status { json } => status(session, json),
@@ -163,6 +169,9 @@ fn response_kind(r: &Response) -> &'static str {
         Response::LoggedOut { .. } => "logged_out",
         Response::Due { .. } => "due",
         Response::Resolved { .. } => "resolved",
+        Response::ProjectFileRefused { .. } => "project_file_refused",
+        Response::Allowance { .. } => "allowance",
+        Response::Denied { .. } => "denied",
     }
 }
 
@@ -1051,6 +1060,13 @@ fn log(session: &mut Session, limit: usize, json: bool) -> Result<()> {
                 ),
                 E::ProviderAdded { name } => format!("configured OAuth provider {name}"),
                 E::ProviderRemoved { name } => format!("removed OAuth provider {name}"),
+                E::ProjectFileAllowed { path, vars } if vars.is_empty() => {
+                    format!("allowed project file {path}")
+                }
+                E::ProjectFileAllowed { path, vars } => {
+                    format!("allowed project file {path} (with {})", vars.join(", "))
+                }
+                E::ProjectFileDenied { path } => format!("denied project file {path}"),
                 E::Run { program, items } => {
                     format!("ran {program} with {}", items.join(", "))
                 }

@@ -16,6 +16,7 @@ pub mod output;
 pub mod run;
 pub mod session;
 mod supervise;
+pub mod trust;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -16,9 +16,10 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use vault_agent::protocol::{Attention, Op, Resolution, Response};
+use vault_agent::protocol::{Attention, Op, ProjectFileUse, Resolution, Response};
 use vault_core::SecretValue;
 use vault_core::refs::{self, Binding, Reference, Source};
+use vault_core::trust::ProjectFile;
 use zeroize::Zeroizing;
 
 use crate::cli::{EnvFormat, RunArgs, Selection};
@@ -49,6 +50,8 @@ struct Value {
 struct Resolved {
     values: Vec<Value>,
     attention: Vec<Attention>,
+    /// The env files read, for `-v`.
+    files: Vec<PathBuf>,
 }
 
 /// `vault run`: resolve, then exec (or supervise with `--mask`). Returns only on failure, or
@@ -70,6 +73,14 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
     })?;
     if !args.no_rotation_warning {
         warn_attention(&resolved.attention);
+    }
+    if args.verbose {
+        for f in &resolved.files {
+            eprintln!("vault: read {}", f.display());
+        }
+        for v in &resolved.values {
+            eprintln!("vault: {} from {}", v.name, v.origin);
+        }
     }
     let env = child_env(
         &inherited,
@@ -281,7 +292,11 @@ fn resolve(
     inherited: &[(OsString, OsString)],
     program: Option<&OsStr>,
 ) -> Result<Resolved> {
-    let mut bindings = bindings(selection)?;
+    let Bindings {
+        mut bindings,
+        files,
+        project,
+    } = bindings(selection)?;
     // References exported in the shell (OPENAI_API_KEY=vault://openai) are resolved too.
     for (name, value) in inherited {
         let (Some(name), Some(value)) = (name.to_str(), value.to_str()) else {
@@ -304,8 +319,13 @@ fn resolve(
             Source::Plain(_) => None,
         })
         .collect();
-    if references.is_empty() && selection.item.is_empty() && selection.profile.is_empty() {
-        // Plain values only: no need to reach (or unlock) the vault.
+    if references.is_empty()
+        && selection.item.is_empty()
+        && selection.profile.is_empty()
+        && project.is_none()
+    {
+        // Plain values only, from files named on the command line: no need to reach (or
+        // unlock) the vault. A project file always needs its allowance checked.
         let values = bindings
             .into_iter()
             .filter_map(|b| match b.source {
@@ -321,6 +341,7 @@ fn resolve(
         return Ok(Resolved {
             values,
             attention: Vec::new(),
+            files,
         });
     }
     let response = session.op(Op::Resolve {
@@ -329,15 +350,22 @@ fn resolve(
         tags: selection.profile.clone(),
         min_valid_secs: 60,
         program: program.map(program_name),
+        project,
     })?;
-    let Response::Resolved {
-        references: answers,
-        selected,
-        missing,
-        attention,
-    } = response
-    else {
-        return Err(anyhow::anyhow!("unexpected answer from the agent"));
+    let (answers, selected, missing, attention) = match response {
+        Response::Resolved {
+            references,
+            selected,
+            missing,
+            attention,
+        } => (references, selected, missing, attention),
+        Response::ProjectFileRefused { path, refusal } => {
+            return Err(anyhow::anyhow!(
+                "{}",
+                crate::trust::refusal_message(&path, &refusal)
+            ));
+        }
+        _ => return Err(anyhow::anyhow!("unexpected answer from the agent")),
     };
     let mut problems: Vec<String> = missing;
     let mut values = Vec::new();
@@ -385,7 +413,11 @@ fn resolve(
             problems.join("\n  ")
         ));
     }
-    Ok(Resolved { values, attention })
+    Ok(Resolved {
+        values,
+        attention,
+        files,
+    })
 }
 
 /// Resolves bare references (for templates), in order.
@@ -403,6 +435,7 @@ fn resolve_references(
         tags: Vec::new(),
         min_valid_secs: 60,
         program: program.map(program_name),
+        project: None,
     })?;
     let Response::Resolved {
         references: answers,
@@ -430,35 +463,63 @@ fn resolve_references(
     Ok((values, attention))
 }
 
-/// The bindings of the env files: `--env-file`s in order, else the nearest `.vault.env`.
-fn bindings(selection: &Selection) -> Result<Vec<Binding>> {
-    let files: Vec<PathBuf> = if selection.env_file.is_empty() {
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        refs::find_project_file(&cwd).into_iter().collect()
-    } else {
-        selection.env_file.clone()
+/// What the env files bind, and where it came from.
+struct Bindings {
+    bindings: Vec<Binding>,
+    files: Vec<PathBuf>,
+    /// The project file, when one is used: the agent checks it was allowed as it is.
+    project: Option<ProjectFileUse>,
+}
+
+/// The bindings of the env files: `--env-file`s in order (an explicit choice, used as they
+/// are), else the nearest `.vault.env` that passes the ownership checks.
+fn bindings(selection: &Selection) -> Result<Bindings> {
+    let mut out = Bindings {
+        bindings: Vec::new(),
+        files: Vec::new(),
+        project: None,
     };
-    let mut out = Vec::new();
-    for path in files {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?,
-        );
-        let mut b = refs::read_env_file(&path, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
-        out.append(&mut b);
+    if !selection.env_file.is_empty() {
+        for path in &selection.env_file {
+            let text = Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?,
+            );
+            let mut b = refs::read_env_file(path, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+            out.bindings.append(&mut b);
+            out.files.push(path.clone());
+        }
+        return Ok(out);
     }
-    if out.is_empty()
-        && selection.item.is_empty()
-        && selection.profile.is_empty()
-        && selection.env_file.is_empty()
-    {
-        // Not an error: references in the environment may be all there is. Said once, since
-        // a missing .vault.env is the commonest surprise.
-        eprintln!(
-            "vault: no {} found from this directory upward; injecting only vault:// references \
-             from the environment",
-            refs::PROJECT_FILE
-        );
+    let explicit = !selection.item.is_empty() || !selection.profile.is_empty();
+    match crate::trust::find()? {
+        ProjectFile::Found(path) => {
+            let project = crate::trust::ProjectText::read(&path)?;
+            let bindings = project.bindings()?;
+            out.project = Some(project.use_with(&bindings, &selection.allow_var));
+            out.bindings = bindings;
+            out.files.push(path);
+        }
+        ProjectFile::Refused { path, reason } => {
+            let message = crate::trust::refused_message(&path, &reason);
+            if !explicit {
+                return Err(anyhow::anyhow!(
+                    "{message}. Fix its owner or mode, or name a file with --env-file"
+                ));
+            }
+            // --item/--profile say what to inject; the refused file is only left out.
+            eprintln!("vault: warning: {message}");
+        }
+        ProjectFile::Absent if !explicit => {
+            // Not an error: references in the environment may be all there is. Said once,
+            // since a missing .vault.env is the commonest surprise.
+            eprintln!(
+                "vault: no {} found from this directory upward; injecting only vault:// \
+                 references from the environment",
+                refs::PROJECT_FILE
+            );
+        }
+        ProjectFile::Absent => {}
     }
     Ok(out)
 }

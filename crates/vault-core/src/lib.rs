@@ -17,6 +17,7 @@ pub mod refs;
 pub mod rotation;
 pub mod secret;
 mod store;
+pub mod trust;
 pub mod vault;
 
 pub use error::{Error, ErrorCode, Result};

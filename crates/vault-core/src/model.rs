@@ -84,6 +84,9 @@ impl ItemKind {
 /// The `kind` code of provider configurations, stored in `items` but not items themselves.
 pub(crate) const PROVIDER_KIND_CODE: i64 = 3;
 
+/// The `kind` code of project files allowed by `vault allow` ([`crate::trust::Allowance`]).
+pub(crate) const ALLOWANCE_KIND_CODE: i64 = 4;
+
 /// An API key's metadata: everything but the value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -662,6 +665,15 @@ pub enum AuditEvent {
     },
     ProviderRemoved {
         name: String,
+    },
+    /// `vault allow`: a project file may be used (`vars`: the hook variables allowed).
+    ProjectFileAllowed {
+        path: String,
+        vars: Vec<String>,
+    },
+    /// `vault deny`: a project file's allowance was removed.
+    ProjectFileDenied {
+        path: String,
     },
     /// `vault run` (or `vault env`/`vault inject`) handed these items' values to a program.
     Run {

@@ -187,13 +187,6 @@ pub fn read_env_file(path: &Path, text: &str) -> std::result::Result<Vec<Binding
     }
 }
 
-/// The nearest `.vault.env` from `dir` upward, if any.
-pub fn find_project_file(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors()
-        .map(|d| d.join(PROJECT_FILE))
-        .find(|p| p.is_file())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,19 +237,6 @@ mod tests {
         assert!(
             msg.contains("line 2") && msg.contains("line 3: REF"),
             "{msg}"
-        );
-    }
-
-    #[test]
-    fn project_file_is_found_upward() {
-        let dir = tempfile::tempdir().unwrap();
-        let nested = dir.path().join("a/b/c");
-        std::fs::create_dir_all(&nested).unwrap();
-        assert_eq!(find_project_file(&nested), None);
-        std::fs::write(dir.path().join("a/.vault.env"), "X=1\n").unwrap();
-        assert_eq!(
-            find_project_file(&nested),
-            Some(dir.path().join("a/.vault.env"))
         );
     }
 }

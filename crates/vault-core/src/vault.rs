@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use crate::crypto::{Aad, DataKey, KdfParams, MasterKey, random_array};
 use crate::error::{Error, Result};
 use crate::model::{
-    ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, Item, ItemId, ItemKind, ItemMeta,
-    NewApiKey, PROVIDER_KIND_CODE, Version,
+    ALLOWANCE_KIND_CODE, ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, Item, ItemId,
+    ItemKind, ItemMeta, NewApiKey, PROVIDER_KIND_CODE, Version,
 };
 use crate::names::{check_env_name, check_item_name, check_tag, env_name_for, fold};
 use crate::secret::SecretValue;
@@ -23,6 +23,7 @@ mod crypt;
 mod oauth;
 mod rekey;
 mod transfer;
+mod trust;
 
 use crypt::{Crypt, LABEL_AUDIT, LABEL_KEY};
 
@@ -261,7 +262,7 @@ impl Vault {
         let rows = self.store.db().items()?;
         let mut items = rows
             .par_iter()
-            .filter(|row| row.kind != PROVIDER_KIND_CODE)
+            .filter(|row| row.kind != PROVIDER_KIND_CODE && row.kind != ALLOWANCE_KIND_CODE)
             .map(|row| {
                 let item = crypt.item(row)?;
                 let key = fold(item.meta.name());

@@ -10,17 +10,20 @@ use crate::crypto::envelope::OpenError;
 use crate::crypto::{Aad, DataKey, random_array};
 use crate::error::{Error, Result};
 use crate::model::{
-    ApiKeyMeta, AuditEntry, AuditEvent, GrantMeta, GrantTokens, Item, ItemId, ItemKind, ItemMeta,
-    PROVIDER_KIND_CODE, ProviderMeta, Version,
+    ALLOWANCE_KIND_CODE, ApiKeyMeta, AuditEntry, AuditEvent, GrantMeta, GrantTokens, Item, ItemId,
+    ItemKind, ItemMeta, PROVIDER_KIND_CODE, ProviderMeta, Version,
 };
 use crate::names::fold;
 use crate::secret::SecretValue;
 use crate::store::{Db, ItemRow};
+use crate::trust::Allowance;
 
 /// Name-tag namespace of items (API keys and grants share it: `vault://NAME` is one).
 pub(super) const NS_ITEM: u8 = 1;
 /// Name-tag namespace of OAuth provider configurations (a provider and a grant may share a name).
 pub(super) const NS_PROVIDER: u8 = 2;
+/// Name-tag namespace of allowed project files (tagged by canonical path).
+pub(super) const NS_ALLOWANCE: u8 = 3;
 
 pub(super) const LABEL_KEY: &str = "vault.data_key";
 pub(super) const LABEL_META: &str = "items.meta";
@@ -29,6 +32,9 @@ pub(super) const LABEL_VERSION: &str = "item_versions";
 pub(super) const LABEL_AUDIT: &str = "audit";
 pub(super) const LABEL_PROVIDER_META: &str = "providers.meta";
 pub(super) const LABEL_PROVIDER_SECRET: &str = "providers.secret";
+pub(super) const LABEL_ALLOWANCE_META: &str = "allowances.meta";
+/// An allowance holds nothing secret; its secret cell is an empty sealed record.
+pub(super) const LABEL_ALLOWANCE_SECRET: &str = "allowances.secret";
 
 /// Sealing and opening with the data key, for one vault. Borrowed apart from the store so a
 /// write transaction can seal while it holds the connection.
@@ -285,6 +291,23 @@ impl Crypt<'_> {
             })?;
         let meta = self.provider(&row)?;
         Ok((row, meta))
+    }
+
+    pub(super) fn allowance_tag(&self, path: &str) -> Vec<u8> {
+        self.key.name_tag(NS_ALLOWANCE, path).to_vec()
+    }
+
+    /// An allowance, checked against its index entry like an item.
+    pub(super) fn allowance(&self, row: &ItemRow) -> Result<Allowance> {
+        let json = self.open(LABEL_ALLOWANCE_META, &row.id, &row.meta, || {
+            "an allowed project file".into()
+        })?;
+        let a: Allowance = serde_json::from_slice(&json)
+            .map_err(|_| self.tampered("an allowed project file".into()))?;
+        if row.kind != ALLOWANCE_KIND_CODE || self.allowance_tag(&a.path) != row.name_tag {
+            return Err(self.tampered("the index entry of an allowed project file".into()));
+        }
+        Ok(a)
     }
 
     /// Writes a grant's metadata (and tokens, when given) over its row.

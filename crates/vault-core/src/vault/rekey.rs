@@ -7,13 +7,13 @@
 use jiff::Timestamp;
 
 use super::crypt::{
-    Crypt, LABEL_AUDIT, LABEL_META, LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, LABEL_SECRET,
-    LABEL_VERSION,
+    Crypt, LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET, LABEL_AUDIT, LABEL_META,
+    LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, LABEL_SECRET, LABEL_VERSION,
 };
 use super::{Vault, derive, key_aad, key_aad_row};
 use crate::crypto::{DataKey, KdfParams, random_array};
 use crate::error::{Error, Result};
-use crate::model::{AuditEvent, ItemId, PROVIDER_KIND_CODE};
+use crate::model::{ALLOWANCE_KIND_CODE, AuditEvent, ItemId, PROVIDER_KIND_CODE};
 use crate::secret::SecretValue;
 use crate::store::{Db, Header, ItemRow};
 
@@ -72,6 +72,13 @@ fn reseal_all(db: &Db<'_>, old: &Crypt<'_>, new: &Crypt<'_>) -> Result<()> {
                 new.provider_tag(&meta.name),
                 LABEL_PROVIDER_META,
                 LABEL_PROVIDER_SECRET,
+            )
+        } else if row.kind == ALLOWANCE_KIND_CODE {
+            let allowance = old.allowance(&row)?;
+            (
+                new.allowance_tag(&allowance.path),
+                LABEL_ALLOWANCE_META,
+                LABEL_ALLOWANCE_SECRET,
             )
         } else {
             let item = old.item(&row)?;

@@ -1,0 +1,218 @@
+//! Project files at the command line: the nearest `.vault.env` that passes the ownership checks
+//! of [`vault_core::trust`], read once (what is hashed is what is parsed), and `vault allow` /
+//! `vault deny`, which record or forget the user's decision in the vault.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use vault_agent::protocol::{Op, ProjectFileUse, Response};
+use vault_core::refs::{self, Binding, Source};
+use vault_core::trust::{self, ProjectFile, Refusal};
+use zeroize::Zeroizing;
+
+use crate::session::{Failure, Session, confirm, exit, interactive};
+
+/// A project file as read: its canonical path, content and digest.
+pub struct ProjectText {
+    pub path: PathBuf,
+    pub canonical: String,
+    pub text: Zeroizing<String>,
+    pub digest: String,
+}
+
+impl std::fmt::Debug for ProjectText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The text may hold plain values; the path is enough to tell files apart.
+        f.debug_struct("ProjectText")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProjectText {
+    /// Reads `path` once: the digest is of the very bytes that are then parsed.
+    pub fn read(path: &Path) -> Result<ProjectText> {
+        let canonical = std::fs::canonicalize(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = Zeroizing::new(
+            std::fs::read(&canonical).with_context(|| format!("cannot read {}", path.display()))?,
+        );
+        let digest = trust::digest(&bytes);
+        let text = Zeroizing::new(
+            String::from_utf8(bytes.to_vec())
+                .map_err(|_| anyhow::anyhow!("{} is not UTF-8 text", path.display()))?,
+        );
+        Ok(ProjectText {
+            path: path.to_owned(),
+            canonical: canonical.to_string_lossy().into_owned(),
+            text,
+            digest,
+        })
+    }
+
+    pub fn bindings(&self) -> Result<Vec<Binding>> {
+        refs::read_env_file(&self.path, &self.text).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// What the agent checks before resolving anything from this file: the hook variables it
+    /// sets, less those the command line allowed.
+    pub fn use_with(&self, bindings: &[Binding], allowed: &[String]) -> ProjectFileUse {
+        let mut hooks: Vec<String> = bindings
+            .iter()
+            .map(|b| b.name.clone())
+            .filter(|n| trust::is_hook(n) && !allowed.contains(n))
+            .collect();
+        hooks.sort();
+        hooks.dedup();
+        ProjectFileUse {
+            path: self.canonical.clone(),
+            digest: self.digest.clone(),
+            hooks,
+        }
+    }
+}
+
+/// The nearest project file from the current directory, checked.
+pub fn find() -> Result<ProjectFile> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .filter(|h| h.is_absolute());
+    Ok(trust::find_project_file(
+        &cwd,
+        rustix::process::getuid().as_raw(),
+        home.as_deref(),
+    ))
+}
+
+/// The message for a file another user could have written.
+pub fn refused_message(path: &Path, reason: &str) -> String {
+    format!(
+        "{} {reason}, so another user could have written it; it was not read",
+        path.display()
+    )
+}
+
+/// The message for a file the user has not allowed as it is.
+pub fn refusal_message(path: &str, refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::NotAllowed => format!(
+            "{path} is not allowed: a project file decides which of your secrets a command gets. \
+             Review it with `vault allow` (or name a file with --env-file)"
+        ),
+        Refusal::Changed => {
+            format!("{path} changed since you allowed it; review it with `vault allow` again")
+        }
+        Refusal::Hooks { names } => format!(
+            "{path} sets {}, which can make programs run other code; allow {} with \
+             `--allow-var NAME` (on this run, or on `vault allow`)",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "each" }
+        ),
+    }
+}
+
+/// The file `vault allow`/`vault deny` act on: the one named, or the nearest project file.
+fn target(file: Option<&Path>) -> Result<PathBuf> {
+    if let Some(f) = file {
+        return Ok(f.to_owned());
+    }
+    match find()? {
+        ProjectFile::Found(p) | ProjectFile::Refused { path: p, .. } => Ok(p),
+        ProjectFile::Absent => Err(Failure::new(
+            exit::NOT_FOUND,
+            format!(
+                "no {} from this directory upward; name the file",
+                refs::PROJECT_FILE
+            ),
+        )
+        .into()),
+    }
+}
+
+/// `vault allow [FILE]`: shows what the file asks for, then records it.
+pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: bool) -> Result<()> {
+    let path = target(file)?;
+    if let Err(reason) = trust::check_project_file(&path, rustix::process::getuid().as_raw()) {
+        return Err(Failure::new(exit::OTHER, refused_message(&path, &reason)).into());
+    }
+    let project = ProjectText::read(&path)?;
+    let bindings = project.bindings()?;
+    for v in vars {
+        if !bindings.iter().any(|b| &b.name == v) {
+            return Err(Failure::new(
+                exit::OTHER,
+                format!("--allow-var {v}: {} does not set {v}", path.display()),
+            )
+            .into());
+        }
+    }
+    eprintln!("{} asks for:", project.canonical);
+    let width = bindings.iter().map(|b| b.name.len()).max().unwrap_or(0);
+    for b in &bindings {
+        let what = match &b.source {
+            Source::Reference(r) => r.to_string(),
+            Source::Plain(v) if trust::is_hook(&b.name) => format!("{:?}", v.expose()),
+            Source::Plain(_) => "(a plain value)".into(),
+        };
+        let note = match (trust::is_hook(&b.name), vars.contains(&b.name)) {
+            (true, true) => "  <- runs code: allowed by --allow-var",
+            (true, false) => "  <- runs code: refused unless --allow-var",
+            _ => "",
+        };
+        eprintln!("  {:width$}  {what}{note}", b.name);
+    }
+    if bindings.is_empty() {
+        eprintln!("  (nothing)");
+    }
+    if !yes {
+        if !interactive() {
+            return Err(Failure::new(
+                exit::CANCELLED,
+                "pass --yes to allow without a terminal to confirm on",
+            )
+            .into());
+        }
+        if !confirm("Allow `vault run` to use this file as it is now?")? {
+            return Err(Failure::new(exit::CANCELLED, "nothing was allowed").into());
+        }
+    }
+    let mut vars = vars.to_vec();
+    vars.sort();
+    vars.dedup();
+    match session.op(Op::Allow {
+        path: project.canonical.clone(),
+        digest: project.digest,
+        vars,
+    })? {
+        Response::Ok => {}
+        other => return Err(crate::commands::unexpected(other)),
+    }
+    eprintln!(
+        "Allowed {}; a change to it needs `vault allow` again.",
+        project.canonical
+    );
+    Ok(())
+}
+
+/// `vault deny [FILE]`.
+pub fn deny(session: &mut Session, file: Option<&Path>) -> Result<()> {
+    let path = target(file)?;
+    // A file that no longer exists can still be forgotten, by the path it was allowed under.
+    let canonical = std::fs::canonicalize(&path)
+        .unwrap_or_else(|_| std::path::absolute(&path).unwrap_or(path.clone()))
+        .to_string_lossy()
+        .into_owned();
+    match session.op(Op::Deny {
+        path: canonical.clone(),
+    })? {
+        Response::Denied { existed: true } => {
+            eprintln!("{canonical} is no longer allowed.");
+            Ok(())
+        }
+        Response::Denied { existed: false } => {
+            Err(Failure::new(exit::NOT_FOUND, format!("{canonical} was not allowed")).into())
+        }
+        other => Err(crate::commands::unexpected(other)),
+    }
+}

@@ -1,0 +1,225 @@
+//! Project files are trusted like code. A `.vault.env` another user could have written is
+//! never read; one the user has not allowed as it is (`vault allow`) starts nothing; variables
+//! that make programs run other code need allowing by name. `--env-file` is an explicit choice.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vault_tests::{Run, TestVault};
+
+const KEY: &str = "sk-proj-trust-4b1d9e";
+
+fn project(file: &str) -> (TestVault, PathBuf) {
+    let v = TestVault::new();
+    v.add("openai", KEY, &["--env", "OPENAI_API_KEY"]);
+    let proj = v.dir.path().join("proj");
+    std::fs::create_dir_all(proj.join("sub")).unwrap();
+    std::fs::write(proj.join(".vault.env"), file).unwrap();
+    (v, proj)
+}
+
+fn vault_in(v: &TestVault, dir: &Path, args: &[&str]) -> Run {
+    let out = v.cmd().current_dir(dir).args(args).output().unwrap();
+    Run::from_output(out)
+}
+
+/// `vault run ARGS -- sh -c 'touch MARKER; printf ...'`: whether the command started, and what
+/// it saw of `vars`.
+fn run_in(v: &TestVault, dir: &Path, args: &[&str], vars: &[&str]) -> (Run, bool) {
+    let marker = v.dir.path().join("started");
+    let _ = std::fs::remove_file(&marker);
+    let script = format!(
+        "touch '{}'; {}",
+        marker.display(),
+        vars.iter()
+            .map(|n| format!("printf '%s=%s\\n' {n} \"${n}\";"))
+            .collect::<String>()
+    );
+    let mut cmd: Command = v.cmd();
+    cmd.current_dir(dir)
+        .arg("run")
+        .args(args)
+        .args(["--", "sh", "-c", &script]);
+    let run = Run::from_output(cmd.output().unwrap());
+    (run, marker.exists())
+}
+
+#[test]
+fn a_new_or_changed_project_file_starts_nothing_until_allowed() {
+    let (v, proj) = project("OPENAI_API_KEY=vault://openai\nPORT=3000\n");
+    let dir = proj.join("sub");
+    let (run, started) = run_in(&v, &dir, &[], &["OPENAI_API_KEY"]);
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(!started, "nothing may start from a file never allowed");
+    assert!(
+        run.stderr.contains("is not allowed") && run.stderr.contains("vault allow"),
+        "{}",
+        run.stderr
+    );
+
+    // `vault allow` shows what the file asks for, needs a confirmation, then records it.
+    let refused = vault_in(&v, &dir, &["allow"]);
+    assert_eq!(
+        refused.code,
+        Some(10),
+        "no terminal to confirm on: {refused:?}"
+    );
+    let shown = vault_in(&v, &dir, &["allow", "--yes"]);
+    shown.ok();
+    assert!(
+        shown.stderr.contains("OPENAI_API_KEY")
+            && shown.stderr.contains("vault://openai")
+            && shown.stderr.contains("PORT")
+            && !shown.stderr.contains("3000"),
+        "references are shown, plain values are not: {}",
+        shown.stderr
+    );
+    let (run, started) = run_in(&v, &dir, &[], &["OPENAI_API_KEY", "PORT"]);
+    assert!(started, "{}", run.stderr);
+    assert_eq!(run.stdout, format!("OPENAI_API_KEY={KEY}\nPORT=3000\n"));
+
+    // A change (a new reference slipped in by a pull) needs allowing again.
+    std::fs::write(
+        proj.join(".vault.env"),
+        "OPENAI_API_KEY=vault://openai\nPORT=3000\nEXFIL=vault://openai\n",
+    )
+    .unwrap();
+    let (run, started) = run_in(&v, &dir, &[], &["EXFIL"]);
+    assert_eq!(run.code, Some(125));
+    assert!(!started && run.stderr.contains("changed since you allowed it"));
+    vault_in(&v, &dir, &["allow", "--yes"]).ok();
+    assert!(run_in(&v, &dir, &[], &[]).1);
+
+    // `vault deny` forgets it; the record lives in the vault, not beside the file.
+    vault_in(&v, &dir, &["deny"]).ok();
+    let (run, started) = run_in(&v, &dir, &[], &[]);
+    assert!(!started && run.stderr.contains("is not allowed"));
+    assert_eq!(vault_in(&v, &dir, &["deny"]).code, Some(4));
+
+    // An explicit --env-file needs no allow (scripts and CI).
+    let (run, started) = run_in(
+        &v,
+        &dir,
+        &["--env-file", proj.join(".vault.env").to_str().unwrap()],
+        &["OPENAI_API_KEY"],
+    );
+    assert!(started, "{}", run.stderr);
+    assert_eq!(run.stdout, format!("OPENAI_API_KEY={KEY}\n"));
+    // The audit log says who allowed and denied what.
+    let log = v.run(&["log"]).ok().to_owned();
+    assert!(log.contains("allowed project file") && log.contains("denied project file"));
+}
+
+#[test]
+fn a_project_file_others_could_write_is_never_read() {
+    let (v, proj) = project("OPENAI_API_KEY=vault://openai\nLD_PRELOAD=/tmp/evil.so\n");
+    let file = proj.join(".vault.env");
+    for (mode, who) in [(0o666, "every user"), (0o620, "its group")] {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+        let (run, started) = run_in(&v, &proj, &[], &[]);
+        assert_eq!(run.code, Some(125), "{}", run.stderr);
+        assert!(!started);
+        assert!(
+            run.stderr.contains(&file.display().to_string()) && run.stderr.contains(who),
+            "the file and the reason are named: {}",
+            run.stderr
+        );
+        // `vault allow` cannot bless it either.
+        assert_eq!(vault_in(&v, &proj, &["allow", "--yes"]).code, Some(1));
+    }
+    // --item says what to inject: the refused file is left out, with a warning.
+    let (run, started) = run_in(
+        &v,
+        &proj,
+        &["--item", "openai"],
+        &["OPENAI_API_KEY", "LD_PRELOAD"],
+    );
+    assert!(started, "{}", run.stderr);
+    assert_eq!(run.stdout, format!("OPENAI_API_KEY={KEY}\nLD_PRELOAD=\n"));
+    assert!(run.stderr.contains("warning") && run.stderr.contains("was not read"));
+
+    // A directory others can write to is as bad as the file.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&proj, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let (run, started) = run_in(&v, &proj.join("sub"), &[], &[]);
+    assert!(
+        !started && run.stderr.contains("can write to"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_search_stops_where_another_users_directory_begins() {
+    // Another user's shared folder (like /tmp) holding a project file with a loader hook.
+    let (v, shared) = project("LD_PRELOAD=/tmp/evil.so\nOPENAI_API_KEY=vault://openai\n");
+    let mine = shared.join("sub");
+    if std::os::unix::fs::chown(&shared, Some(65534), Some(65534)).is_err() {
+        eprintln!("skipped: giving a folder to another user needs root (CI runs as root)");
+        return;
+    }
+    std::os::unix::fs::chown(shared.join(".vault.env"), Some(65534), Some(65534)).unwrap();
+    let (run, started) = run_in(&v, &mine, &[], &["LD_PRELOAD"]);
+    assert!(started, "{}", run.stderr);
+    assert_eq!(run.stdout, "LD_PRELOAD=\n", "their file was not read");
+    assert!(run.stderr.contains("no .vault.env found"), "{}", run.stderr);
+    // Their file named by path is refused for its owner, even by `vault allow`.
+    let allow = vault_in(&v, &mine, &["allow", "--yes", "../.vault.env"]);
+    assert_eq!(allow.code, Some(1));
+    assert!(
+        allow.stderr.contains("owned by another user"),
+        "{}",
+        allow.stderr
+    );
+}
+
+#[test]
+fn code_loading_variables_need_allowing_by_name() {
+    let (v, proj) = project("OPENAI_API_KEY=vault://openai\nNODE_OPTIONS=--require ./hook.js\n");
+    let shown = vault_in(&v, &proj, &["allow", "--yes"]);
+    shown.ok();
+    assert!(
+        shown.stderr.contains("--require ./hook.js") && shown.stderr.contains("runs code"),
+        "a hook's value is shown, flagged: {}",
+        shown.stderr
+    );
+    let (run, started) = run_in(&v, &proj, &[], &[]);
+    assert_eq!(run.code, Some(125));
+    assert!(!started);
+    assert!(
+        run.stderr.contains("NODE_OPTIONS") && run.stderr.contains("--allow-var"),
+        "{}",
+        run.stderr
+    );
+    // Allowed on this run only ...
+    let (run, started) = run_in(
+        &v,
+        &proj,
+        &["--allow-var", "NODE_OPTIONS", "-v"],
+        &["NODE_OPTIONS"],
+    );
+    assert!(started, "{}", run.stderr);
+    assert_eq!(run.stdout, "NODE_OPTIONS=--require ./hook.js\n");
+    // ... and `-v` says which file was read and where each variable came from.
+    assert!(
+        run.stderr
+            .contains(&format!("read {}", proj.join(".vault.env").display()))
+            && run.stderr.contains("OPENAI_API_KEY from .vault.env:1")
+            && run.stderr.contains("NODE_OPTIONS from .vault.env:2"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run_in(&v, &proj, &[], &[]).1, "only on that run");
+    // ... or recorded with the allowance.
+    let bad = vault_in(&v, &proj, &["allow", "--yes", "--allow-var", "PATH"]);
+    assert_eq!(bad.code, Some(1), "the file does not set PATH: {bad:?}");
+    vault_in(
+        &v,
+        &proj,
+        &["allow", "--yes", "--allow-var", "NODE_OPTIONS"],
+    )
+    .ok();
+    assert!(run_in(&v, &proj, &[], &[]).1);
+}
