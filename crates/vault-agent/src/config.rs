@@ -53,6 +53,16 @@ fn check_duration_or_never(text: &str) -> Result<String, String> {
     parse_duration_or_never(text).map(|_| text.trim().to_owned())
 }
 
+/// The longest duration any option takes. Longer ones are refused, not clamped: `5y` is almost
+/// certainly a typo, and a duration near `u64::MAX` seconds would overflow the clock it is
+/// added to.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 86_400);
+
+/// The refusal of a duration over [`MAX_DURATION`].
+pub fn too_long(text: &str) -> String {
+    format!("{text:?} is longer than the 366 days any duration may be")
+}
+
 /// `15m`, `1h 30m`, `90s`, or `never`/`off` (`None`).
 pub fn parse_duration_or_never(text: &str) -> Result<Option<Duration>, String> {
     let text = text.trim();
@@ -64,6 +74,9 @@ pub fn parse_duration_or_never(text: &str) -> Result<Option<Duration>, String> {
     let d = Duration::try_from(d).map_err(|_| bad())?;
     if d.is_zero() {
         return Err("use `never` to turn automatic locking off".into());
+    }
+    if d > MAX_DURATION {
+        return Err(too_long(text));
     }
     Ok(Some(d))
 }
@@ -199,6 +212,8 @@ mod tests {
         assert!(parse_duration_or_never("0s").is_err());
         assert!(parse_duration_or_never("-5m").is_err());
         assert!(parse_duration_or_never("soon").is_err());
+        assert!(parse_duration_or_never("400d").is_err());
+        assert!(parse_duration_or_never("292000000000y").is_err());
     }
 
     #[test]

@@ -131,6 +131,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A browser login being waited on, listed in `waiting` (for `login_cancel`) until dropped.
+struct Waiting<'a> {
+    waiting: &'a Mutex<HashMap<u64, vault_oauth::Canceller>>,
+    login: u64,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        lock(self.waiting).remove(&self.login);
+    }
+}
+
 /// The result of [`Grants::token`].
 #[derive(Debug)]
 pub struct ValidToken {
@@ -363,9 +375,13 @@ impl Grants {
         let tokens = match pending.flow {
             Flow::Browser(l) => {
                 lock(&self.waiting).insert(login, l.canceller());
-                let result = l.wait(timeout);
-                lock(&self.waiting).remove(&login);
-                result?
+                // Removed on every way out, a panic's unwinding included: the canceller holds
+                // the callback server, which would otherwise go on listening.
+                let _waiting = Waiting {
+                    waiting: &self.waiting,
+                    login,
+                };
+                l.wait(timeout)?
             }
             Flow::Device(d) => d.wait(timeout)?,
         };

@@ -33,6 +33,9 @@ pub fn parse_duration(text: &str) -> Result<Duration> {
                 .and_then(|d| Duration::try_from(d).ok())
         });
     match parsed {
+        Some(d) if d > vault_agent::config::MAX_DURATION => {
+            fail(exit::OTHER, vault_agent::config::too_long(trimmed))
+        }
         Some(d) => Ok(d),
         None => fail(
             exit::OTHER,
@@ -485,5 +488,8 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("-5s").is_err());
+        // Absurd durations are refused before anything adds them to a clock.
+        assert!(parse_duration("18446744073709551615").is_err());
+        assert!(parse_duration("367d").is_err());
     }
 }

@@ -19,6 +19,10 @@ use crate::http::Http;
 use crate::provider::Provider;
 use crate::token::{OAuthClient, Token, TokenSet, classify_basic, client, token_error, token_set};
 
+/// The longest a login waits, whatever it is asked for: authorization and device codes live
+/// minutes, not days.
+pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
+
 /// How a login is asked for.
 #[derive(Clone, Debug, Default)]
 pub struct LoginOptions {
@@ -145,6 +149,9 @@ impl Login {
     /// the code and answers the browser with the outcome. Requests that are not the callback
     /// (a favicon) get a 404 and waiting goes on; a callback that fails a check ends the login.
     pub fn wait(self, timeout: Duration) -> Result<TokenSet> {
+        // Whatever a caller asks for (the timeout arrives over the agent socket): an absurd
+        // one must not overflow the clock and kill the thread holding the callback port.
+        let timeout = timeout.min(MAX_WAIT);
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -329,6 +336,7 @@ impl DeviceLogin {
         let details: StandardDeviceAuthorizationResponse = request
             .request(&http.oauth(&provider.quirks))
             .map_err(|e| token_error(&url, e, classify_basic))?;
+        check_verification_pages(&details, &provider.name)?;
         Ok(DeviceLogin {
             provider: provider.clone(),
             http: http.clone(),
@@ -368,7 +376,7 @@ impl DeviceLogin {
             .request(
                 &self.http.oauth(&self.provider.quirks),
                 std::thread::sleep,
-                Some(timeout.min(self.details.expires_in())),
+                Some(timeout.min(self.details.expires_in()).min(MAX_WAIT)),
             )
             .map_err(|e| match e {
                 oauth2::RequestTokenError::ServerResponse(r) => {
@@ -405,9 +413,105 @@ impl DeviceLogin {
     }
 }
 
+/// The pages a device-flow answer sends the user to are opened in their browser: only https
+/// (http on loopback), so a provider, or whoever answers for it, cannot have vault open a
+/// `file:`, `javascript:` or plain-http page.
+fn check_verification_pages(
+    details: &StandardDeviceAuthorizationResponse,
+    provider: &str,
+) -> Result<()> {
+    let complete = details
+        .verification_uri_complete()
+        .map(|u| url::Url::parse(u.secret()));
+    for page in [Ok(details.verification_uri().url().clone())]
+        .into_iter()
+        .chain(complete)
+    {
+        let safe = page
+            .as_ref()
+            .is_ok_and(|u| crate::provider::check_transport(u).is_ok());
+        if !safe {
+            return Err(Error::Config(format!(
+                "{provider} answered the device-flow request with a page that is not an https \
+                 URL ({}); it was not opened",
+                page.map_or_else(|_| "unparsable".to_owned(), |u| u.scheme().to_owned())
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_flow_pages_must_be_https() {
+        let answer = |uri: &str, complete: &str| -> StandardDeviceAuthorizationResponse {
+            serde_json::from_value(serde_json::json!({
+                "device_code": "d", "user_code": "ABCD-EFGH", "expires_in": 600,
+                "verification_uri": uri, "verification_uri_complete": complete,
+            }))
+            .unwrap()
+        };
+        let ok = answer(
+            "https://example.com/device",
+            "https://example.com/device?c=1",
+        );
+        assert!(check_verification_pages(&ok, "p").is_ok());
+        let local = answer(
+            "http://127.0.0.1:3000/device",
+            "http://localhost:3000/d?c=1",
+        );
+        assert!(check_verification_pages(&local, "p").is_ok());
+        for (uri, complete) in [
+            ("http://example.com/device", "https://example.com/d"),
+            ("https://example.com/device", "javascript:alert(1)"),
+            ("file:///etc/passwd", "https://example.com/d"),
+        ] {
+            let e = check_verification_pages(&answer(uri, complete), "p").unwrap_err();
+            assert!(
+                e.to_string().contains("was not opened"),
+                "{uri} {complete}: {e}"
+            );
+        }
+    }
+
+    /// `vault login --timeout 18446744073709551615` reached the agent as `u64::MAX` seconds
+    /// and overflowed the deadline, killing the thread with the callback port still bound.
+    #[test]
+    fn an_absurd_timeout_neither_panics_nor_keeps_the_port() {
+        let preset = crate::provider::preset("github").unwrap();
+        let provider = Provider {
+            name: "github".into(),
+            endpoints: preset.endpoints,
+            quirks: preset.quirks,
+            client_id: "client-1".into(),
+            client_secret: Some(crate::token::Token::new("secret-1")),
+        };
+        let http = Http::new().unwrap();
+        let login = Login::start(&http, &provider, &LoginOptions::default()).unwrap();
+        let port = login.redirect_uri().to_owned();
+        let canceller = login.canceller();
+        let waiter = std::thread::spawn(move || login.wait(Duration::MAX));
+        std::thread::sleep(Duration::from_millis(100));
+        canceller.cancel();
+        let result = waiter.join().expect("the wait must not panic");
+        assert!(matches!(result, Err(Error::Cancelled)), "{result:?}");
+        drop(canceller);
+        let addr = port
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        // tiny_http's accept thread lets go of the port a moment after the server is dropped.
+        let closed = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            std::net::TcpStream::connect(&addr).is_err()
+        });
+        assert!(closed, "the callback port is closed");
+    }
 
     /// RFC 7636 Appendix B: the verifier and challenge of the specification's example.
     #[test]
