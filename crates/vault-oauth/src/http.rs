@@ -226,11 +226,31 @@ pub(crate) fn normalise(quirks: &Quirks, status: u16, body: Vec<u8>) -> (u16, Ve
         status = 400;
     }
     if status == 200 {
-        if let Some(key) = &quirks.token_nested_under
-            && let Some(Value::Object(inner)) = object.remove(key.as_str())
-            && inner.contains_key("access_token")
-        {
-            object = lift(object, inner);
+        if let Some(key) = &quirks.token_nested_under {
+            match object.remove(key.as_str()) {
+                Some(Value::Object(inner)) if inner.contains_key("access_token") => {
+                    object = lift(object, inner);
+                }
+                // No user token nested: the top-level one is the app's own (Slack's bot token,
+                // with its workspace-wide scopes), never to be stored as the user's.
+                _ if object
+                    .get("token_type")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.eq_ignore_ascii_case("bot")) =>
+                {
+                    status = 400;
+                    object = Map::new();
+                    object.insert("error".into(), Value::String("no_user_token".into()));
+                    object.insert(
+                        "error_description".into(),
+                        Value::String(
+                            "the answer holds only a bot token, not the user token asked for"
+                                .into(),
+                        ),
+                    );
+                }
+                _ => {}
+            }
         }
         if !object.contains_key("token_type") && object.contains_key("access_token") {
             object.insert("token_type".into(), Value::String("bearer".into()));

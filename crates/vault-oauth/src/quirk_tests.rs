@@ -113,6 +113,30 @@ fn slack_user_token_is_lifted_from_authed_user() {
 }
 
 #[test]
+fn a_slack_answer_with_only_a_bot_token_is_refused() {
+    for body in [
+        r#"{"ok":true,"authed_user":{"id":"U1","scope":"users:read"},"access_token":"xoxb-bot-only","token_type":"bot","team":{"id":"T1"}}"#,
+        r#"{"ok":true,"access_token":"xoxb-bot-only","token_type":"bot","team":{"id":"T1"}}"#,
+    ] {
+        let e = refresh_with("slack", &rec(200, body)).unwrap_err();
+        assert!(
+            matches!(&e, Error::Provider { error, .. } if error == "no_user_token"),
+            "{e:?}"
+        );
+        assert!(!e.to_string().contains("xoxb"), "{e}");
+    }
+    // A refreshed user token answered at the top level is the user's, and is taken.
+    let r = rec(
+        200,
+        r#"{"ok":true,"access_token":"xoxe.xoxp-new","token_type":"user","refresh_token":"xoxe-1-next","expires_in":43200}"#,
+    );
+    assert_eq!(
+        refresh_with("slack", &r).unwrap().access_token.expose(),
+        "xoxe.xoxp-new"
+    );
+}
+
+#[test]
 fn slack_ok_false_is_an_error() {
     let r = rec(200, r#"{"ok":false,"error":"invalid_refresh_token"}"#);
     let e = refresh_with("slack", &r).unwrap_err();
