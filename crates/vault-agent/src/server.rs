@@ -16,7 +16,7 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use vault_core::Error;
+use vault_core::{Error, ErrorCode};
 
 use crate::AgentError;
 use crate::dirs::AgentDir;
@@ -422,16 +422,43 @@ fn spawn_refresher(agent: &Arc<Agent>) {
                 if !agent.service.is_unlocked() {
                     continue;
                 }
-                for (name, result) in agent.service.refresh_due(REFRESH_AHEAD) {
-                    if let Err(e) = result {
-                        log!("could not refresh grant {name}: {}", e.message);
-                    }
+                let failed: Vec<ErrorCode> = agent
+                    .service
+                    .refresh_due(REFRESH_AHEAD)
+                    .into_iter()
+                    .filter_map(|(_, result)| result.err().map(|f| f.code))
+                    .collect();
+                if !failed.is_empty() {
+                    log!("{}", refresh_failures(&failed));
                 }
             }
         });
     if let Err(e) = spawned {
         log!("cannot start the refresh thread, grants refresh on use only: {e}");
     }
+}
+
+/// The log line for background refreshes that failed: a count and error codes only. A log is
+/// read by whoever gets the user's files or a bug report, so it names no grant, account or
+/// endpoint (the messages carry those); `vault grants` tells the user which one.
+fn refresh_failures(codes: &[ErrorCode]) -> String {
+    let mut kinds: Vec<String> = codes
+        .iter()
+        .map(|c| {
+            serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()
+        })
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    format!(
+        "could not refresh {} OAuth grant{} ({}); `vault grants` shows which",
+        codes.len(),
+        if codes.len() == 1 { "" } else { "s" },
+        kinds.join(", ")
+    )
 }
 
 /// Writes the audit entries of runs shortly after they are answered, gathering a burst of runs
@@ -533,5 +560,29 @@ impl Executable {
             (Some(p), Some(ino)) => fs::metadata(p).map_or(true, |m| (m.dev(), m.ino()) != ino),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refresh_failure_is_logged_as_a_count_and_codes_only() {
+        assert_eq!(
+            refresh_failures(&[ErrorCode::ProviderUnavailable]),
+            "could not refresh 1 OAuth grant (provider_unavailable); `vault grants` shows which"
+        );
+        let line = refresh_failures(&[
+            ErrorCode::NeedsRelogin,
+            ErrorCode::ProviderUnavailable,
+            ErrorCode::NeedsRelogin,
+        ]);
+        assert!(
+            line.starts_with(
+                "could not refresh 3 OAuth grants (needs_relogin, provider_unavailable)"
+            ),
+            "{line}"
+        );
     }
 }
