@@ -85,6 +85,10 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    // Before anything is read: the app receives master passwords and revealed values, and
+    // holds the data key when no agent runs. Files it writes are the user's only, and it
+    // cannot dump core or be traced by the user's other processes.
+    let _hardening = vault_agent::hardening::apply_to_app();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -271,6 +271,36 @@ impl Desktop {
         self.driver.as_ref().map(|g| g.0.id())
     }
 
+    /// The app's process id: the `vault-desktop` among the driver's descendants.
+    pub fn app_pid(&self) -> Option<u32> {
+        let driver = self.driver_pid()?;
+        let parent_of = |pid: u32| -> Option<u32> {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // `pid (comm) state ppid ...`; comm may hold spaces, so split after the last ')'.
+            stat.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        };
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            if comm.trim() != "vault-desktop" {
+                return None;
+            }
+            let mut p = pid;
+            for _ in 0..8 {
+                p = parent_of(p)?;
+                if p == driver {
+                    return Some(pid);
+                }
+            }
+            None
+        })
+    }
+
     /// Stops the driver, and with it the app.
     pub fn stop_driver(&mut self) {
         self.driver.take();

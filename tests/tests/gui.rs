@@ -102,6 +102,19 @@ async fn a_user_session_in_the_real_window() {
     let mut desktop = Desktop::new();
     let c = desktop.launch().await;
 
+    // The app receives master passwords and, without an agent, holds the data key: it runs
+    // with the CLI's hardening (private umask, no core file).
+    step("The app process is hardened like the CLI.");
+    let pid = desktop.app_pid().expect("the vault-desktop process");
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    assert!(status.contains("Umask:\t0077"), "{status}");
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let core = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap();
+    assert_eq!(core.split_whitespace().nth(4), Some("0"), "{core}");
+
     // First run: no vault yet. The unlock cost of every strength is measured and shown.
     step("First run: no vault yet. The unlock cost of every strength is measured and shown.");
     wait_css(&c, "#new-password").await;

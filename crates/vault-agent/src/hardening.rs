@@ -55,6 +55,13 @@ pub fn apply_to_client() -> ClientHardening {
     ClientHardening { core }
 }
 
+/// The desktop app's hardening: [`apply_to_client`], and a private umask (the app writes the
+/// settings file and, without an agent, the vault itself).
+pub fn apply_to_app() -> ClientHardening {
+    rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
+    apply_to_client()
+}
+
 impl ClientHardening {
     /// Puts the user's core limit back before a command is started.
     pub fn restore_for_child(&self) {
