@@ -208,6 +208,14 @@ fn masking_catches_a_secret_split_across_two_writes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("err <redacted:OPENAI_API_KEY>"), "{err}");
     assert!(!contains(&out.stdout, KEY.as_bytes()) && !contains(&out.stderr, KEY.as_bytes()));
+
+    // A pause longer than the relay waits for the rest (300 ms) lets nothing through either.
+    let script = format!("printf 'key: {a}'; sleep 0.6; printf '{b} done\\n'");
+    let out = output(run_in(&v, &proj, &["--mask", "--", "sh", "-c", &script]));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "key: <redacted:OPENAI_API_KEY> done\n"
+    );
 }
 
 #[test]

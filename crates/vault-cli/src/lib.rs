@@ -18,6 +18,13 @@ pub mod session;
 mod supervise;
 pub mod trust;
 
+/// Entry points for the fuzz targets (`fuzz/`), compiled only under `--cfg fuzzing`.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::mask::{MIN_MASKED_LEN, Masker};
+}
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::OnceLock;

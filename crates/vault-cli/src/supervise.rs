@@ -207,8 +207,9 @@ fn spawn_relay(from: File, to: Out, mut masker: Option<Masker>, done: mpsc::Send
         let mut from = from;
         loop {
             if masker.as_ref().is_some_and(Masker::holds_back) && !readable(&from, HOLD_BACK) {
+                // What is still held after this waits for more output or the end of it.
                 if let Some(m) = masker.as_mut() {
-                    write(&m.flush());
+                    write(&m.pause());
                 }
                 continue;
             }
@@ -228,7 +229,7 @@ fn spawn_relay(from: File, to: Out, mut masker: Option<Masker>, done: mpsc::Send
             }
         }
         if let Some(m) = masker.as_mut() {
-            write(&m.flush());
+            write(&m.finish());
         }
         buf.iter_mut().for_each(|b| *b = 0);
         let _ = done.send(());
