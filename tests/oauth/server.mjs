@@ -36,6 +36,10 @@ function record(entry) {
 
 // Faults queued by the test: each token request takes the next one, if any.
 const faults = [];
+// Delays queued by the test (milliseconds): the next token requests are answered for real,
+// that long after they arrive (a slow provider, with the refresh token already rotated once
+// the answer is sent).
+const delays = [];
 // Every grant id a refresh token was issued under, so a test can revoke them all.
 const grantIds = new Set();
 
@@ -141,6 +145,13 @@ server.on('request', async (req, res) => {
     res.writeHead(204).end();
     return;
   }
+  if (url.pathname === '/test/delay' && req.method === 'POST') {
+    // {"ms": 2000, "count": 1}
+    const delay = JSON.parse(await readBody(req));
+    for (let i = 0; i < (delay.count ?? 1); i += 1) delays.push(delay.ms);
+    res.writeHead(204).end();
+    return;
+  }
   if (url.pathname === '/test/revoke-grants' && req.method === 'POST') {
     // Ends every grant at the provider, as a user revoking the app in the provider's settings.
     for (const id of grantIds) {
@@ -158,6 +169,10 @@ server.on('request', async (req, res) => {
     res.writeHead(fault.status, { 'content-type': fault.content_type ?? 'application/json' });
     res.end(fault.body ?? '');
     return;
+  }
+  if (url.pathname === '/token' && req.method === 'POST' && delays.length > 0) {
+    const ms = delays.shift();
+    await new Promise((resolve) => setTimeout(resolve, ms));
   }
   callback(req, res);
 });

@@ -134,6 +134,17 @@ impl OAuthServer {
         assert!(r.status().is_success());
     }
 
+    /// The next `count` token requests are answered `ms` milliseconds after they arrive.
+    pub fn delay(&self, ms: u64, count: u32) {
+        let r = self
+            .http
+            .post(format!("{}/test/delay", self.issuer))
+            .json(&serde_json::json!({"ms": ms, "count": count}))
+            .send()
+            .expect("delay request");
+        assert!(r.status().is_success());
+    }
+
     /// Ends every grant at the provider (as a user revoking the app in its settings).
     pub fn revoke_all_grants(&self) {
         let r = self

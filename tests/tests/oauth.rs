@@ -193,6 +193,46 @@ fn expired_tokens_refresh_and_rotation_never_reuses_a_refresh_token() {
     assert!(g["last_refresh"].is_string());
 }
 
+/// A lock (here `vault lock`; the idle timer takes the same path) while a refresh waits for a
+/// slow provider: the provider has rotated the refresh token by the time it answers, so the
+/// lock must wait for the answer to be committed. Dropping the key first lost the new token,
+/// and the next refresh presented the spent one, which revokes the grant at this provider.
+#[test]
+fn a_lock_during_a_refresh_waits_for_it_and_the_grant_survives() {
+    let (v, server) = setup(60);
+    login(&v).ok();
+    server.delay(4000, 1);
+    let refresh = v
+        .cmd()
+        .args(["refresh", "test"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The request is at the provider well within this (the answer takes 4 s).
+    std::thread::sleep(Duration::from_millis(1000));
+    let started = std::time::Instant::now();
+    v.run(&["lock"]).ok();
+    let refreshed = Run::from_output(refresh.wait_with_output().unwrap());
+    refreshed.ok();
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "the lock waited for the answer ({:?})",
+        started.elapsed()
+    );
+
+    // Unlocked again: the stored refresh token is the rotated one, and it works.
+    v.run(&["refresh", "test"]).ok();
+    let refreshes = server.refreshes();
+    assert_eq!(refreshes.len(), 2, "{refreshes:?}");
+    assert!(
+        refreshes.iter().all(|r| r["outcome"] == "ok"),
+        "no spent refresh token was presented: {refreshes:?}"
+    );
+    assert_ne!(refreshes[0]["refresh_token"], refreshes[1]["refresh_token"]);
+    assert_eq!(grants(&v)[0]["status"]["state"], "ok");
+}
+
 #[test]
 fn twenty_concurrent_token_requests_at_expiry_make_one_refresh() {
     // The new token must outlive the 20 processes by its refresh margin (half its lifetime).

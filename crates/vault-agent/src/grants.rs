@@ -25,6 +25,7 @@ use vault_core::{
 use vault_oauth::{DeviceLogin, Http, Login, LoginOptions, Provider, TokenKind, TokenSet};
 
 use crate::protocol::{LoginPrompt, NewProvider, PresetInfo};
+use crate::refresh_gate::{self, Quiet, RefreshGate};
 
 /// An error for the client: a stable code and a message without secrets.
 #[derive(Debug)]
@@ -115,6 +116,8 @@ pub struct Grants {
     /// the callback port) from another connection.
     waiting: Mutex<HashMap<u64, vault_oauth::Canceller>>,
     backoff: Mutex<HashMap<FlightKey, (Timestamp, u32)>>,
+    /// Refreshes in flight, which a lock waits for (see [`RefreshGate`]).
+    gate: RefreshGate,
 }
 
 impl std::fmt::Debug for Grants {
@@ -162,6 +165,12 @@ pub struct LogoutOutcome {
 impl Grants {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Stops new refreshes and waits for those in flight to commit: call before dropping a
+    /// vault's key, and keep the guard until it is dropped.
+    pub fn quiesce(&self) -> Quiet<'_> {
+        self.gate.quiesce(refresh_gate::MAX_WAIT)
     }
 
     fn http(&self) -> Result<Http> {
@@ -489,16 +498,27 @@ impl Grants {
                 ))
             };
         };
+        if self.gate.is_spent(&refresh_token) {
+            return Err(relogin(
+                name,
+                &current.meta.provider,
+                "the provider replaced its refresh token, and the new one could not be stored",
+            ));
+        }
         let (meta, secret) = v.with(|vault| vault.provider(&current.meta.provider))?;
         let provider = provider_of(&meta, secret)?;
         let http = self.http()?;
 
+        // From here until the answer is committed, a lock waits for this refresh.
+        let Some(_in_flight) = self.gate.begin() else {
+            return Err(Failure::new(ErrorCode::Locked, "the vault is locking"));
+        };
         let mut attempt = 0;
         let outcome = loop {
             // Network I/O: no vault access is held here, only this grant's locks.
             let result = vault_oauth::refresh(&http, &provider, &token_of(&refresh_token));
             match result {
-                Err(e) if e.is_transient() && attempt < retries => {
+                Err(e) if e.is_transient() && attempt < retries && !self.gate.locking() => {
                     attempt += 1;
                     std::thread::sleep(Duration::from_secs(u64::from(attempt)));
                 }
@@ -508,10 +528,16 @@ impl Grants {
         let now = clock();
         match outcome {
             Ok(tokens) => {
+                let rotated = tokens.refresh_token.is_some();
                 let refreshed = refreshed_tokens(tokens, now);
                 let generation = current.meta.generation;
-                let (grant, committed) =
-                    v.with(|vault| vault.commit_refresh(name, generation, refreshed, now))?;
+                let commit = v.with(|vault| vault.commit_refresh(name, generation, refreshed, now));
+                if commit.is_err() && rotated {
+                    // The provider has spent the old token; presenting it again could get the
+                    // whole grant revoked.
+                    self.gate.spend(refresh_token);
+                }
+                let (grant, committed) = commit?;
                 lock(&self.backoff).remove(&key);
                 if !committed && !grant.meta.valid_for(now, SignedDuration::ZERO) {
                     return Err(Failure::new(

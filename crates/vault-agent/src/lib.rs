@@ -12,6 +12,7 @@ mod frame;
 pub mod grants;
 pub mod hardening;
 pub mod protocol;
+mod refresh_gate;
 pub mod server;
 pub mod service;
 

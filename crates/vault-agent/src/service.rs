@@ -129,6 +129,7 @@ impl Service {
 
     /// Drops every unlocked vault (and with it every key), after writing pending audit entries.
     pub fn lock_all(&self) {
+        let _quiet = self.grants.quiesce();
         self.write_deferred();
         let dropped = std::mem::take(&mut self.state().unlocked);
         if !dropped.is_empty() {
@@ -211,6 +212,7 @@ impl Service {
                 Response::Ok
             }
             Request::Lock { vault: Some(path) } => {
+                let _quiet = self.grants.quiesce();
                 let dropped = self.state().unlocked.remove(&path);
                 if dropped.is_some() {
                     drop(dropped);
