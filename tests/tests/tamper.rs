@@ -594,8 +594,8 @@ fn swaps(mode: Mode) {
         set(&c, "vault", col, 1, &get(&o, "vault", col, 1));
     }
     relock(&v, mode);
-    // A lookup by name finds nothing under the other key's name index (no value is shown);
-    // listing opens every entry and reports the tampering. See SECURITY.md, known limitations.
+    // The other key opens none of this vault's rows, nor its commitment: the unlock itself
+    // reports the tampering (before format 3, a lookup by name found nothing, exit 4).
     let lookup = run(&v, mode, GET_ALPHA);
     assert!(
         matches!(lookup.code, Some(4 | 5)) && lookup.stdout.is_empty(),
@@ -620,7 +620,8 @@ fn swaps(mode: Mode) {
         &run(&v, mode, LS),
         "a whole item row from the other vault",
     );
-    c.execute("DELETE FROM items WHERE rowid > 2", []).unwrap();
+    // Only the row just added: rows 1 to 3 are alpha, beta and the provider.
+    c.execute("DELETE FROM items WHERE rowid > 3", []).unwrap();
     cases += 1;
     drop(o);
     still_whole(&v, mode);
@@ -635,4 +636,116 @@ fn blobs_swapped_between_items_columns_and_vaults_through_the_agent() {
 #[test]
 fn blobs_swapped_between_items_columns_and_vaults_without_the_agent() {
     swaps(Mode::Direct);
+}
+
+/// Every row of alpha's `items` entry, as it is now.
+fn alpha_row(c: &rusqlite::Connection) -> (Value, Value) {
+    (get(c, "items", "meta", 1), get(c, "items", "secret", 1))
+}
+
+/// Rows that are each authentic but not today's: an item put back as it was before its last
+/// rotation, a previous value, audit entry or item removed, an item deleted by the user put
+/// back, and a whole older file under today's header. The whole-vault commitment catches each.
+fn rollbacks(mode: Mode) {
+    let mut cases = 0;
+
+    // Row rollback.
+    let v = vault();
+    let old = alpha_row(&raw(&v));
+    v.run_with_stdin(&["rotate", "alpha"], b"alpha-value-3")
+        .ok();
+    let c = raw(&v);
+    set(&c, "items", "meta", 1, &old.0);
+    set(&c, "items", "secret", 1, &old.1);
+    detected(&v, &run(&v, mode, GET_ALPHA), "alpha's row rolled back");
+    cases += 1;
+
+    // Row deletion, of each kind of row.
+    for (sql, command, case) in [
+        (
+            "DELETE FROM item_versions",
+            HISTORY,
+            "a previous value deleted",
+        ),
+        (
+            "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+            LOG,
+            "the newest audit entry deleted",
+        ),
+        ("DELETE FROM items WHERE rowid = 2", LS, "an item deleted"),
+    ] {
+        let v = vault();
+        raw(&v).execute(sql, []).unwrap();
+        detected(&v, &run(&v, mode, command), case);
+        cases += 1;
+    }
+
+    // A deleted item put back.
+    let v = vault();
+    let c = raw(&v);
+    let beta: Vec<Value> = c
+        .query_row(
+            "SELECT id, kind, name_tag, meta, secret FROM items WHERE rowid = 2",
+            [],
+            |r| (0..5).map(|i| r.get(i)).collect(),
+        )
+        .unwrap();
+    run(&v, mode, &["rm", "beta", "--yes"]).ok();
+    c.execute(
+        "INSERT INTO items (id, kind, name_tag, meta, secret) VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params_from_iter(&beta),
+    )
+    .unwrap();
+    detected(&v, &run(&v, mode, LS), "a deleted item put back");
+    cases += 1;
+
+    // A whole older file (a backup) under today's header, moved into place.
+    let v = vault();
+    let backup = v.dir.path().join("backup.db");
+    raw(&v)
+        .execute("VACUUM INTO ?1", [backup.to_str().unwrap()])
+        .unwrap();
+    v.run_with_stdin(&["rotate", "alpha"], b"alpha-value-3")
+        .ok();
+    let header: Vec<Value> = raw(&v)
+        .query_row("SELECT * FROM vault", [], |r| {
+            (0..r.as_ref().column_count()).map(|i| r.get(i)).collect()
+        })
+        .unwrap();
+    let b = rusqlite::Connection::open(&backup).unwrap();
+    b.execute("DELETE FROM vault", []).unwrap();
+    let marks = vec!["?"; header.len()].join(", ");
+    b.execute(
+        &format!("INSERT INTO vault VALUES ({marks})"),
+        rusqlite::params_from_iter(&header),
+    )
+    .unwrap();
+    drop(b);
+    std::fs::rename(&backup, &v.path).unwrap();
+    for suffix in ["-wal", "-shm"] {
+        let mut p = v.path.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+    detected(
+        &v,
+        &run(&v, mode, GET_ALPHA),
+        "an older file under today's header",
+    );
+    cases += 1;
+    report(
+        "rollbacks (a row, deletions, a row put back, an older file)",
+        mode,
+        cases,
+    );
+}
+
+#[test]
+fn rolled_back_deleted_and_re_added_rows_are_detected_through_the_agent() {
+    rollbacks(Mode::Agent);
+}
+
+#[test]
+fn rolled_back_deleted_and_re_added_rows_are_detected_without_the_agent() {
+    rollbacks(Mode::Direct);
 }

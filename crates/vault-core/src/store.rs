@@ -9,6 +9,7 @@
 //! known), so it catches damage and naive edits; a deliberate edit that recomputes it can only
 //! make the vault refuse the right password, never open to other data.
 
+use std::cell::RefCell;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
@@ -26,7 +27,7 @@ use crate::error::{Error, Result};
 /// `PRAGMA application_id`: "VALT". Tells a vault apart from any other SQLite file.
 const APPLICATION_ID: i64 = 0x5641_4C54;
 /// The schema this build writes (`PRAGMA user_version`).
-pub const FORMAT_VERSION: i64 = 2;
+pub const FORMAT_VERSION: i64 = 3;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
@@ -66,6 +67,43 @@ CREATE TABLE audit (
 /// Format 2: a checksum of the header row (see the module docs). NULL only between the column
 /// being added and the migration filling it, inside one transaction.
 const MIGRATION_V2: &str = "ALTER TABLE vault ADD COLUMN header_digest BLOB;";
+
+/// Format 3: the whole-vault commitment, sealed under the data key (see `Commit`). NULL only in
+/// a vault migrated from format 2 and not unlocked since: its first unlock computes it.
+const MIGRATION_V3: &str = "ALTER TABLE vault ADD COLUMN commitment BLOB;";
+
+/// Keeps the whole-vault commitment: an XOR of a keyed tag of every row's image (ids, plaintext
+/// columns and sealed blobs), sealed under the data key. A transaction toggles the images of
+/// the rows it adds, changes (old and new) and removes, and the commitment changes with it in
+/// the same commit; unlocking recomputes it from every row. A row deleted, added back or
+/// replaced by an older copy no longer matches. Only the unlocked vault (which holds the key)
+/// implements it; this layer never sees a key.
+pub(crate) trait Commit {
+    fn apply(&self, db: &Db<'_>, toggled: &[Vec<u8>]) -> Result<()>;
+}
+
+/// The canonical image of a row: a table byte, then every field length-prefixed.
+fn image(table: u8, fields: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + fields.iter().map(|f| 4 + f.len()).sum::<usize>());
+    out.push(table);
+    for f in fields {
+        out.extend_from_slice(&(f.len() as u32).to_be_bytes());
+        out.extend_from_slice(f);
+    }
+    out
+}
+
+fn item_image(id: &[u8], kind: i64, name_tag: &[u8], meta: &[u8], secret: &[u8]) -> Vec<u8> {
+    image(1, &[id, &kind.to_be_bytes(), name_tag, meta, secret])
+}
+
+fn version_image(id: &[u8], item: &[u8], seq: i64, sealed: &[u8]) -> Vec<u8> {
+    image(2, &[id, item, &seq.to_be_bytes(), sealed])
+}
+
+fn audit_image(seq: i64, id: &[u8], sealed: &[u8]) -> Vec<u8> {
+    image(3, &[&seq.to_be_bytes(), id, sealed])
+}
 
 /// The vault's header row.
 #[derive(Clone, Debug)]
@@ -188,6 +226,7 @@ impl Store {
         let tx = conn.transaction().map_err(db)?;
         tx.execute_batch(SCHEMA_V1).map_err(db)?;
         tx.execute_batch(MIGRATION_V2).map_err(db)?;
+        tx.execute_batch(MIGRATION_V3).map_err(db)?;
         insert_header(&tx, header).map_err(db)?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(db)?;
@@ -269,6 +308,7 @@ impl Store {
             let header = Db {
                 conn: &tx,
                 path: &path,
+                toggled: RefCell::default(),
             }
             .header_unchecked()?
             .0;
@@ -278,6 +318,10 @@ impl Store {
             )
             .map_err(db)?;
             tx.pragma_update(None, "user_version", 2).map_err(db)?;
+        }
+        if version <= 2 {
+            tx.execute_batch(MIGRATION_V3).map_err(db)?;
+            tx.pragma_update(None, "user_version", 3).map_err(db)?;
         }
         tx.commit().map_err(db)
     }
@@ -351,12 +395,18 @@ impl Store {
         Db {
             conn: &self.conn,
             path: &self.path,
+            toggled: RefCell::default(),
         }
     }
 
     /// Runs `f` in one write transaction, taken up front so concurrent writers queue (up to the
-    /// busy timeout) instead of failing half-way. Either all of `f` lands or none of it.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+    /// busy timeout) instead of failing half-way, and folds its rows into the commitment. Either
+    /// all of `f` lands, commitment included, or none of it.
+    pub fn write<T>(
+        &mut self,
+        commit: &dyn Commit,
+        f: impl FnOnce(&Db<'_>) -> Result<T>,
+    ) -> Result<T> {
         let path = self.path.clone();
         let unlocked = self.unlocked_header;
         let tx = self
@@ -366,11 +416,15 @@ impl Store {
         let db = Db {
             conn: &tx,
             path: &path,
+            toggled: RefCell::default(),
         };
         if !Self::header_unchanged(unlocked, &db)? {
             return Err(Error::KeyChanged { path });
         }
         let value = f(&db)?;
+        let toggled = db.toggled.take();
+        commit.apply(&db, &toggled)?;
+        drop(db);
         tx.commit().map_err(|e| db_error(&path, e))?;
         self.writes += 1;
         Ok(value)
@@ -379,8 +433,12 @@ impl Store {
     /// Like [`Self::write`], for a transaction that deletes or replaces sealed rows: once it
     /// commits, the WAL (which still holds the rows as they were) is copied into the main file,
     /// where `secure_delete` has zeroed them, and truncated to nothing.
-    pub fn write_erasing<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
-        let value = self.write(f)?;
+    pub fn write_erasing<T>(
+        &mut self,
+        commit: &dyn Commit,
+        f: impl FnOnce(&Db<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let value = self.write(commit, f)?;
         self.truncate_wal()?;
         Ok(value)
     }
@@ -409,9 +467,13 @@ impl Store {
 
     /// Like [`Self::write`], for a transaction that only appends to the audit log: caches of
     /// the items stay valid (a `vault run` does not cost the next listing a full read).
-    pub fn append_log<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+    pub fn append_log<T>(
+        &mut self,
+        commit: &dyn Commit,
+        f: impl FnOnce(&Db<'_>) -> Result<T>,
+    ) -> Result<T> {
         let writes = self.writes;
-        let value = self.write(f)?;
+        let value = self.write(commit, f)?;
         self.writes = writes;
         Ok(value)
     }
@@ -432,6 +494,8 @@ impl Store {
 pub(crate) struct Db<'a> {
     conn: &'a Connection,
     path: &'a Path,
+    /// Images of the rows this transaction added, changed (before and after) or removed.
+    toggled: RefCell<Vec<Vec<u8>>>,
 }
 
 impl Db<'_> {
@@ -584,6 +648,135 @@ impl Db<'_> {
             .map_err(|e| self.err(e))
     }
 
+    fn toggle(&self, image: Vec<u8>) {
+        self.toggled.borrow_mut().push(image);
+    }
+
+    /// The image of item `id` as stored, and of its previous values (when `with_versions`).
+    fn toggle_stored_item(&self, id: &[u8; 16], with_versions: bool) -> Result<()> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT kind, name_tag, meta, secret FROM items WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([&id[..]], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                        r.get::<_, Vec<u8>>(3)?,
+                    ))
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        if let Some((kind, tag, meta, secret)) = row {
+            self.toggle(item_image(id, kind, &tag, &meta, &secret));
+        }
+        if with_versions {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id, seq, sealed FROM item_versions WHERE item_id = ?1")
+                .map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map([&id[..]], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, Vec<u8>>(2)?,
+                    ))
+                })
+                .map_err(|e| self.err(e))?;
+            for row in rows {
+                let (vid, seq, sealed) = row.map_err(|e| self.err(e))?;
+                self.toggle(version_image(&vid, id, seq, &sealed));
+            }
+        }
+        Ok(())
+    }
+
+    /// The stored commitment (sealed), `None` in a vault migrated and not unlocked since.
+    pub fn commitment(&self) -> Result<Option<Vec<u8>>> {
+        self.conn
+            .query_row(
+                "SELECT commitment FROM vault WHERE singleton = 1",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    pub fn set_commitment(&self, sealed: &[u8]) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE vault SET commitment = ?1 WHERE singleton = 1",
+                [sealed],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Forgets the rows toggled so far: for a transaction that recomputes the commitment whole.
+    pub fn forget_toggled(&self) {
+        self.toggled.borrow_mut().clear();
+    }
+
+    /// The image of every row the commitment covers.
+    pub fn images(&self) -> Result<Vec<Vec<u8>>> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, kind, name_tag, meta, secret FROM items")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(item_image(
+                    &r.get::<_, Vec<u8>>(0)?,
+                    r.get(1)?,
+                    &r.get::<_, Vec<u8>>(2)?,
+                    &r.get::<_, Vec<u8>>(3)?,
+                    &r.get::<_, Vec<u8>>(4)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            out.push(row.map_err(|e| self.err(e))?);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, item_id, seq, sealed FROM item_versions")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(version_image(
+                    &r.get::<_, Vec<u8>>(0)?,
+                    &r.get::<_, Vec<u8>>(1)?,
+                    r.get(2)?,
+                    &r.get::<_, Vec<u8>>(3)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            out.push(row.map_err(|e| self.err(e))?);
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, id, sealed FROM audit")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(audit_image(
+                    r.get(0)?,
+                    &r.get::<_, Vec<u8>>(1)?,
+                    &r.get::<_, Vec<u8>>(2)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            out.push(row.map_err(|e| self.err(e))?);
+        }
+        Ok(out)
+    }
+
     pub fn insert_item(&self, row: &ItemRow, secret: &[u8]) -> Result<()> {
         self.conn
             .prepare_cached(
@@ -599,11 +792,19 @@ impl Db<'_> {
                 ])
             })
             .map_err(|e| self.err(e))?;
+        self.toggle(item_image(
+            &row.id,
+            row.kind,
+            &row.name_tag,
+            &row.meta,
+            secret,
+        ));
         Ok(())
     }
 
     /// Replaces an item's name tag and metadata, and its secret when given.
     pub fn update_item(&self, row: &ItemRow, secret: Option<&[u8]>) -> Result<()> {
+        self.toggle_stored_item(&row.id, false)?;
         let changed = match secret {
             Some(secret) => self.conn.execute(
                 "UPDATE items SET name_tag = ?2, meta = ?3, secret = ?4 WHERE id = ?1",
@@ -618,10 +819,12 @@ impl Db<'_> {
         if changed != 1 {
             return Err(self.corrupt("an item disappeared during an update"));
         }
-        Ok(())
+        self.toggle_stored_item(&row.id, false)
     }
 
     pub fn delete_item(&self, id: &[u8; 16]) -> Result<()> {
+        // Its previous values go with it (ON DELETE CASCADE).
+        self.toggle_stored_item(id, true)?;
         self.conn
             .execute("DELETE FROM items WHERE id = ?1", [&id[..]])
             .map_err(|e| self.err(e))?;
@@ -660,9 +863,11 @@ impl Db<'_> {
             )
             .and_then(|mut s| s.execute(params![&id[..], &item[..], seq, sealed]))
             .map_err(|e| self.err(e))?;
+        self.toggle(version_image(id, item, i64::from(seq), sealed));
         Ok(())
     }
 
+    /// Re-seals a previous value (a new data key). The commitment is then recomputed whole.
     pub fn update_version(&self, id: &[u8; 16], sealed: &[u8]) -> Result<()> {
         self.conn
             .prepare_cached("UPDATE item_versions SET sealed = ?2 WHERE id = ?1")
@@ -696,9 +901,11 @@ impl Db<'_> {
             .prepare_cached("INSERT INTO audit (id, sealed) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute(params![&id[..], sealed]))
             .map_err(|e| self.err(e))?;
+        self.toggle(audit_image(self.conn.last_insert_rowid(), id, sealed));
         Ok(())
     }
 
+    /// Re-seals an audit entry (a new data key). The commitment is then recomputed whole.
     pub fn update_audit(&self, id: &[u8; 16], sealed: &[u8]) -> Result<()> {
         self.conn
             .prepare_cached("UPDATE audit SET sealed = ?2 WHERE id = ?1")

@@ -4,7 +4,7 @@
 //! crash leaves either the old or the new state. Sealing is `crypt`'s, OAuth grants and providers
 //! are `oauth`'s, imports and exports `transfer`'s.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -57,10 +57,11 @@ impl LockedVault {
     /// Derives the master key and unwraps the data key. A wrong password changes nothing.
     pub fn unlock(self, password: &SecretValue) -> Result<Vault> {
         let LockedVault { mut store, header } = self;
+        let committed = store.db().commitment()?.is_some();
         let master = derive(store.path(), password, &header.salt, &header.kdf)?;
         let unwrapped = master.unwrap(
             &header.wrapped_key,
-            &key_aad(&header, &key_aad_row(&header)),
+            &key_aad(&header, &key_aad_row(&header, committed)),
         );
         let tampered = |what: &str| Error::Tampered {
             path: store.path().to_owned(),
@@ -76,13 +77,20 @@ impl LockedVault {
         };
         store.expect_header(&header);
         let path = store.path().to_owned();
-        Ok(Vault {
+        let mut vault = Vault {
             store,
             header,
             key,
             path,
             cache: RefCell::new(None),
-        })
+            verified: Cell::new(None),
+        };
+        if committed {
+            vault.verify_rows()?;
+        } else {
+            vault.commit_first(&master)?;
+        }
+        Ok(vault)
     }
 }
 
@@ -101,11 +109,16 @@ fn derive(
 }
 
 /// The wrapped key's associated data binds the KDF parameters and salt: changing them in the
-/// file makes the data key fail to unwrap.
-fn key_aad_row(h: &Header) -> [u8; 28] {
-    let mut row = [0u8; 28];
-    row[..12].copy_from_slice(&h.kdf.encode());
-    row[12..].copy_from_slice(&h.salt);
+/// file makes the data key fail to unwrap. From format 3 it also says that the vault keeps a
+/// commitment to its rows, so removing the commitment (to have it recomputed over tampered
+/// rows, as for a vault from before format 3) leaves a key that no longer unwraps.
+fn key_aad_row(h: &Header, committed: bool) -> Vec<u8> {
+    let mut row = Vec::with_capacity(40);
+    row.extend_from_slice(&h.kdf.encode());
+    row.extend_from_slice(&h.salt);
+    if committed {
+        row.extend_from_slice(b"commitment");
+    }
     row
 }
 
@@ -126,6 +139,8 @@ pub struct Vault {
     /// The store's path, held apart so sealing can name it while a transaction runs.
     path: std::path::PathBuf,
     cache: RefCell<Option<ItemCache>>,
+    /// The `data_version` at which every row was last checked against the commitment.
+    verified: Cell<Option<i64>>,
 }
 
 /// Every item's decrypted metadata, kept while the vault is unlocked, so that listing and
@@ -163,7 +178,7 @@ impl Vault {
         };
         let master = derive(path, password, &header.salt, &kdf)?;
         header.key_check = master.check_value().to_vec();
-        header.wrapped_key = master.wrap(&key, &key_aad(&header, &key_aad_row(&header)))?;
+        header.wrapped_key = master.wrap(&key, &key_aad(&header, &key_aad_row(&header, true)))?;
         let mut store = Store::create(path, &header)?;
         store.expect_header(&header);
         let path = store.path().to_owned();
@@ -173,11 +188,41 @@ impl Vault {
             key,
             path,
             cache: RefCell::new(None),
+            verified: Cell::new(None),
         };
-        let crypt = vault.crypt_parts();
-        let (id, blob) = crypt.seal_audit(AuditEvent::VaultCreated, now)?;
-        vault.store.write(|db| db.insert_audit(&id, &blob))?;
+        let (store, crypt) = vault.parts();
+        store.write(&crypt, |db| {
+            crypt.recommit(db)?;
+            crypt.audit(db, AuditEvent::VaultCreated, now)
+        })?;
         Ok(vault)
+    }
+
+    /// The first unlock of a vault from before format 3: its commitment is computed from the
+    /// rows as they are (trusted as format 2 trusted them) and the data key rewrapped to say so,
+    /// in one transaction.
+    fn commit_first(&mut self, master: &MasterKey) -> Result<()> {
+        let mut header = self.header.clone();
+        header.wrapped_key =
+            master.wrap(&self.key, &key_aad(&header, &key_aad_row(&header, true)))?;
+        let (store, crypt) = self.parts();
+        store.write(&crypt, |db| {
+            db.update_header(&header)?;
+            crypt.recommit(db)
+        })?;
+        store.expect_header(&header);
+        self.header = header;
+        self.verified.set(Some(self.store.data_version()?));
+        Ok(())
+    }
+
+    /// Checks every row against the commitment (see `Commit`), and remembers which state of the
+    /// file was checked: another connection's commit makes [`Self::is_current`] check again.
+    fn verify_rows(&self) -> Result<()> {
+        let version = self.store.data_version()?;
+        self.crypt_parts().verify_commitment(&self.store.db())?;
+        self.verified.set(Some(version));
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -192,7 +237,15 @@ impl Vault {
     /// reads. A long-lived holder (the agent) checks before each use and forgets the vault when
     /// it was replaced, so nothing is written to an unlinked file.
     pub fn is_current(&self) -> Result<bool> {
-        self.store.is_current()
+        if !self.store.is_current()? {
+            return Ok(false);
+        }
+        // Another process wrote (or someone edited the file): its rows are checked before
+        // anything is served from them.
+        if self.verified.get() != Some(self.store.data_version()?) {
+            self.verify_rows()?;
+        }
+        Ok(true)
     }
 
     /// Whether the data key's pages are locked in memory (kept out of swap).
@@ -216,6 +269,7 @@ impl Vault {
             key,
             path,
             cache: _,
+            verified: _,
         } = self;
         (
             store,
@@ -337,7 +391,7 @@ impl Vault {
     /// Changes metadata; the value is changed only by [`Vault::rotate`].
     pub fn edit_api_key(&mut self, name: &str, edit: ApiKeyEdit, now: Timestamp) -> Result<Item> {
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.write(&crypt, |db| {
             let (row, id, mut meta) = crypt.find_api_key(db, name)?;
             let old_name = meta.name.clone();
             let ApiKeyEdit {
@@ -404,7 +458,7 @@ impl Vault {
     pub fn rotate(&mut self, name: &str, value: &SecretValue, now: Timestamp) -> Result<u32> {
         check_value(value)?;
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.write(&crypt, |db| {
             let (row, id, mut meta) = crypt.find_api_key(db, name)?;
             let current = crypt.open_secret(&id, &db.secret(&row.id)?)?;
             if current.ct_eq(value) {
@@ -467,7 +521,7 @@ impl Vault {
     /// Without `to`, restores the value before the current one.
     pub fn rollback(&mut self, name: &str, to: Option<u32>, now: Timestamp) -> Result<u32> {
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.write(&crypt, |db| {
             let (row, id, mut meta) = crypt.find_api_key(db, name)?;
             let mut versions = Vec::new();
             for (vid, blob) in db.versions(&row.id)? {
@@ -506,7 +560,7 @@ impl Vault {
     /// Deletes an item and its history.
     pub fn remove(&mut self, name: &str, now: Timestamp) -> Result<()> {
         let (store, crypt) = self.parts();
-        store.write_erasing(|db| {
+        store.write_erasing(&crypt, |db| {
             let (row, item) = crypt.find(db, name)?;
             db.delete_item(&row.id)?;
             crypt.audit(
@@ -541,7 +595,7 @@ impl Vault {
     /// Appends several audit entries in one transaction (one disk sync for a burst of runs).
     pub fn record_all(&mut self, events: Vec<(AuditEvent, Timestamp)>) -> Result<()> {
         let (store, crypt) = self.parts();
-        store.append_log(|db| {
+        store.append_log(&crypt, |db| {
             for (event, at) in events {
                 crypt.audit(db, event, at)?;
             }
@@ -562,7 +616,7 @@ fn insert_api_key(
     value: &SecretValue,
     now: Timestamp,
 ) -> Result<Item> {
-    store.write(|db| {
+    store.write(crypt, |db| {
         let name = meta.name.clone();
         let item = insert_row(db, crypt, meta, value)?;
         crypt.audit(db, AuditEvent::ItemAdded { name }, now)?;

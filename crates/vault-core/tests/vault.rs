@@ -293,6 +293,16 @@ fn raw(path: &Path) -> Connection {
     Connection::open(path).unwrap()
 }
 
+/// Whether tampering is reported, by the unlock (the commitment to every row) or by the read
+/// of `name` (its envelope): either way it is never served.
+fn tampering_reported(path: &Path, name: &str) -> bool {
+    match LockedVault::open(path).and_then(|l| l.unlock(&pw("correct horse"))) {
+        Err(Error::Tampered { .. }) => true,
+        Ok(v) => matches!(v.api_key(name), Err(Error::Tampered { .. })),
+        Err(_) => false,
+    }
+}
+
 #[test]
 fn flipped_bytes_in_blobs_are_detected() {
     let dir = tempfile::tempdir().unwrap();
@@ -310,12 +320,7 @@ fn flipped_bytes_in_blobs_are_detected() {
             c.execute(&format!("UPDATE items SET {column} = ?1"), [&bad])
                 .unwrap();
             drop(c);
-            let v = unlock(&path);
-            let err = v.api_key("a").map(|_| ()).unwrap_err();
-            assert!(
-                matches!(err, Error::Tampered { .. }),
-                "{column} byte {i}: {err}"
-            );
+            assert!(tampering_reported(&path, "a"), "{column} byte {i}");
         }
         raw(&path)
             .execute(&format!("UPDATE items SET {column} = ?1"), [&blob])
@@ -500,22 +505,23 @@ fn a_header_edited_with_its_checksum_still_never_opens_wrongly() {
 #[test]
 fn a_format_1_vault_is_migrated_on_open_and_keeps_its_items() {
     let dir = tempfile::tempdir().unwrap();
-    let (path, mut v) = new_vault(dir.path());
-    v.add_api_key(key("a", "val"), now()).unwrap();
-    drop(v);
+    let path = format2_copy(dir.path());
     // Format 1 is format 2 without the checksum column.
     let c = raw(&path);
     c.execute_batch("ALTER TABLE vault DROP COLUMN header_digest; PRAGMA user_version = 1;")
         .unwrap();
     drop(c);
     let v = unlock(&path);
-    assert_eq!(v.api_key("a").unwrap().value.expose(), "val");
+    assert_eq!(
+        v.api_key("openai").unwrap().value.expose(),
+        "sk-format2-two"
+    );
     drop(v);
     let c = raw(&path);
     let version: i64 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let digest: Vec<u8> = c
         .query_row("SELECT header_digest FROM vault", [], |r| r.get(0))
         .unwrap();
@@ -528,6 +534,139 @@ fn a_format_1_vault_is_migrated_on_open_and_keeps_its_items() {
         LockedVault::open(&path),
         Err(Error::Corrupt { .. })
     ));
+}
+
+/// A copy of a vault written by the format-2 release (before the commitment): `openai`
+/// (rotated once), `github`, a `gitlab` provider and their audit entries; password
+/// "correct horse".
+fn format2_copy(dir: &Path) -> PathBuf {
+    let path = dir.join("sub/vault.db");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format2.db"),
+        &path,
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn a_format_2_vault_gains_a_commitment_at_its_first_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = format2_copy(dir.path());
+    let mut v = unlock(&path);
+    assert_eq!(
+        v.version_value("openai", 1).unwrap().expose(),
+        "sk-format2-one"
+    );
+    assert_eq!(
+        v.api_key("github").unwrap().value.expose(),
+        "ghp_format2value"
+    );
+    assert_eq!(v.providers().unwrap().len(), 1);
+    v.add_api_key(key("after", "v3"), now()).unwrap();
+    drop(v);
+    let c = raw(&path);
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    let commitment: Option<Vec<u8>> = c
+        .query_row("SELECT commitment FROM vault", [], |r| r.get(0))
+        .unwrap();
+    assert!(commitment.is_some());
+    // Removing the commitment (to have it recomputed over edited rows, as for a format-2
+    // vault) leaves a data key that no longer unwraps.
+    c.execute("UPDATE vault SET commitment = NULL", []).unwrap();
+    drop(c);
+    assert!(matches!(unlock_err(&path), Error::Tampered { .. }));
+}
+
+/// Deleting a row, putting back an older copy of one, or a whole older file under today's
+/// header: each is tampering at the next unlock, and in a vault held open (an agent) as soon
+/// as another connection has changed the file.
+#[test]
+fn rolled_back_deleted_and_re_added_rows_are_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "value-1"), now()).unwrap();
+    v.add_api_key(key("b", "value-b"), now()).unwrap();
+    drop(v);
+    let backup = dir.path().join("backup.db");
+    std::fs::copy(&path, &backup).unwrap();
+    let row = |p: &Path| -> (Vec<u8>, Vec<u8>) {
+        raw(p)
+            .query_row(
+                "SELECT meta, secret FROM items ORDER BY rowid LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+    };
+    let old_a = row(&path);
+    let mut v = unlock(&path);
+    v.rotate("a", &pw("value-2"), now()).unwrap();
+    drop(v);
+    let current = std::fs::read(&path).unwrap();
+    let restore = || std::fs::write(&path, &current).unwrap();
+
+    // Row rollback: item a's meta and secret as they were before the rotation.
+    raw(&path)
+        .execute(
+            "UPDATE items SET meta = ?1, secret = ?2 WHERE rowid = 1",
+            (&old_a.0, &old_a.1),
+        )
+        .unwrap();
+    assert!(matches!(unlock_err(&path), Error::Tampered { .. }));
+    restore();
+    // Row deletion: a previous value, an item, an audit entry.
+    for sql in [
+        "DELETE FROM item_versions",
+        "DELETE FROM items WHERE rowid = 2",
+        "DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit)",
+    ] {
+        raw(&path).execute(sql, []).unwrap();
+        assert!(matches!(unlock_err(&path), Error::Tampered { .. }), "{sql}");
+        restore();
+    }
+    // Re-added: an item deleted since, put back from the backup.
+    let mut v = unlock(&path);
+    v.remove("b", now()).unwrap();
+    drop(v);
+    let current = std::fs::read(&path).unwrap();
+    let c = raw(&path);
+    c.execute("ATTACH ?1 AS old", [backup.to_str().unwrap()])
+        .unwrap();
+    c.execute(
+        "INSERT INTO items SELECT * FROM old.items WHERE rowid = 2",
+        [],
+    )
+    .unwrap();
+    drop(c);
+    assert!(matches!(unlock_err(&path), Error::Tampered { .. }));
+    std::fs::write(&path, &current).unwrap();
+    // A whole older file under today's header.
+    let c = raw(&backup);
+    let header: Vec<rusqlite::types::Value> = raw(&path)
+        .query_row("SELECT * FROM vault", [], |r| {
+            (0..r.as_ref().column_count()).map(|i| r.get(i)).collect()
+        })
+        .unwrap();
+    c.execute("DELETE FROM vault", []).unwrap();
+    let marks = vec!["?"; header.len()].join(", ");
+    c.execute(
+        &format!("INSERT INTO vault VALUES ({marks})"),
+        rusqlite::params_from_iter(&header),
+    )
+    .unwrap();
+    drop(c);
+    assert!(matches!(unlock_err(&backup), Error::Tampered { .. }));
+
+    // Held open, as the agent holds it: another connection's edit is caught before use.
+    let v = unlock(&path);
+    assert!(v.is_current().unwrap());
+    raw(&path).execute("DELETE FROM item_versions", []).unwrap();
+    assert!(matches!(v.is_current(), Err(Error::Tampered { .. })));
 }
 
 #[test]
@@ -556,9 +695,8 @@ fn swapped_blobs_between_items_are_detected() {
     )
     .unwrap();
     drop(c);
-    let v = unlock(&path);
-    assert!(matches!(v.api_key("a"), Err(Error::Tampered { .. })));
-    assert!(matches!(v.api_key("b"), Err(Error::Tampered { .. })));
+    assert!(tampering_reported(&path, "a"));
+    assert!(tampering_reported(&path, "b"));
 
     // Swapping the name index entries is caught too.
     let c = raw(&path);
@@ -570,7 +708,9 @@ fn swapped_blobs_between_items_are_detected() {
     )
     .unwrap();
     drop(c);
-    let r = unlock(&path).items();
+    let r = LockedVault::open(&path)
+        .and_then(|l| l.unlock(&pw("correct horse")))
+        .and_then(|v| v.items());
     assert!(matches!(r, Err(Error::Tampered { .. })), "{r:?}");
 }
 
@@ -589,10 +729,7 @@ fn blobs_from_another_vault_are_detected() {
     raw(&path_a)
         .execute("UPDATE items SET secret = ?1", [&secret_b])
         .unwrap();
-    assert!(matches!(
-        unlock(&path_a).api_key("x"),
-        Err(Error::Tampered { .. })
-    ));
+    assert!(tampering_reported(&path_a, "x"));
 }
 
 #[test]

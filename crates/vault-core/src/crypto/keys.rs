@@ -82,6 +82,8 @@ pub struct DataKey {
     raw: Box<Zeroizing<[u8; 32]>>,
     cipher: Box<Aes256Gcm>,
     index: Box<Zeroizing<[u8; 32]>>,
+    /// Keys the per-row tags of the whole-vault commitment.
+    commit: Box<Zeroizing<[u8; 32]>>,
     /// `mlock` guards over the three boxes, so the key never reaches swap. Empty when the
     /// system refused (e.g. `RLIMIT_MEMLOCK` of 0); unlocked again on drop.
     locks: Vec<region::LockGuard>,
@@ -97,16 +99,20 @@ impl DataKey {
         let mut index = Zeroizing::new([0u8; 32]);
         // See MasterKey::derive: cannot fail for 32 bytes.
         let _ = hk.expand(b"name index", index.as_mut());
+        let mut commit = Zeroizing::new([0u8; 32]);
+        let _ = hk.expand(b"row commitment", commit.as_mut());
         let mut key = DataKey {
             cipher: Box::new(aes_key(&raw)),
             raw: Box::new(raw),
             index: Box::new(index),
+            commit: Box::new(commit),
             locks: Vec::new(),
         };
         let locks = [
             region::lock(&*key.raw as *const _, size_of_val(&*key.raw)),
             region::lock(&*key.cipher as *const _, size_of_val(&*key.cipher)),
             region::lock(&*key.index as *const _, size_of_val(&*key.index)),
+            region::lock(&*key.commit as *const _, size_of_val(&*key.commit)),
         ];
         key.locks = locks
             .into_iter()
@@ -144,6 +150,16 @@ impl DataKey {
 }
 
 /// HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+impl DataKey {
+    /// A row's tag in the whole-vault commitment: HMAC-SHA256 of its canonical image.
+    pub fn row_tag(&self, image: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.commit[..])
+            .unwrap_or_else(|_| unreachable_hmac());
+        mac.update(image);
+        mac.finalize().into_bytes().into()
+    }
+}
+
 #[cold]
 fn unreachable_hmac() -> Hmac<Sha256> {
     <Hmac<Sha256> as hmac::KeyInit>::new(&Default::default())

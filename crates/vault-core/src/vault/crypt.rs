@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::names::fold;
 use crate::secret::SecretValue;
-use crate::store::{Db, ItemRow};
+use crate::store::{Commit, Db, ItemRow};
 use crate::trust::Allowance;
 
 /// Name-tag namespace of items (API keys and grants share it: `vault://NAME` is one).
@@ -32,6 +32,7 @@ pub(super) const LABEL_VERSION: &str = "item_versions";
 pub(super) const LABEL_AUDIT: &str = "audit";
 pub(super) const LABEL_PROVIDER_META: &str = "providers.meta";
 pub(super) const LABEL_PROVIDER_SECRET: &str = "providers.secret";
+pub(super) const LABEL_COMMITMENT: &str = "vault.commitment";
 pub(super) const LABEL_ALLOWANCE_META: &str = "allowances.meta";
 /// An allowance holds nothing secret; its secret cell is an empty sealed record.
 pub(super) const LABEL_ALLOWANCE_SECRET: &str = "allowances.secret";
@@ -361,5 +362,59 @@ impl Crypt<'_> {
             ..row.clone()
         };
         db.update_item(&row, Some(&self.seal_secret(id, value)?))
+    }
+}
+
+impl Crypt<'_> {
+    /// The XOR of the tags of `images`.
+    fn fold(&self, mut acc: [u8; 32], images: &[Vec<u8>]) -> [u8; 32] {
+        for image in images {
+            for (a, t) in acc.iter_mut().zip(self.key.row_tag(image)) {
+                *a ^= t;
+            }
+        }
+        acc
+    }
+
+    fn seal_commitment(&self, acc: &[u8; 32]) -> Result<Vec<u8>> {
+        self.seal(LABEL_COMMITMENT, &[], acc)
+    }
+
+    fn stored_commitment(&self, db: &Db<'_>) -> Result<[u8; 32]> {
+        let what = || "the vault's commitment to its rows".to_owned();
+        let blob = db.commitment()?.ok_or_else(|| self.tampered(what()))?;
+        let plain = self.open(LABEL_COMMITMENT, &[], &blob, what)?;
+        plain[..].try_into().map_err(|_| self.tampered(what()))
+    }
+
+    /// Computes the commitment from every row and stores it (a new vault, a new key, a vault
+    /// from before format 3).
+    pub(super) fn recommit(&self, db: &Db<'_>) -> Result<()> {
+        db.forget_toggled();
+        let acc = self.fold([0; 32], &db.images()?);
+        db.set_commitment(&self.seal_commitment(&acc)?)
+    }
+
+    /// Checks every row against the stored commitment: one deleted, added back or replaced by
+    /// an older copy (of this vault's own) is tampering.
+    pub(super) fn verify_commitment(&self, db: &Db<'_>) -> Result<()> {
+        let stored = self.stored_commitment(db)?;
+        let actual = self.fold([0; 32], &db.images()?);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &actual[..])) {
+            return Err(self.tampered(
+                "its rows (one was removed, added back or replaced by an older copy)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Commit for Crypt<'_> {
+    fn apply(&self, db: &Db<'_>, toggled: &[Vec<u8>]) -> Result<()> {
+        if toggled.is_empty() {
+            return Ok(());
+        }
+        let acc = self.fold(self.stored_commitment(db)?, toggled);
+        db.set_commitment(&self.seal_commitment(&acc)?)
     }
 }

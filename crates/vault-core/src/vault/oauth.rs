@@ -42,7 +42,7 @@ impl Vault {
         }
         dedup(&mut env);
         let (store, crypt) = self.parts();
-        store.write_erasing(|db| {
+        store.write_erasing(&crypt, |db| {
             let existing = db.item_by_tag(&crypt.name_tag(&new.name))?;
             let mut meta = GrantMeta {
                 name: new.name.clone(),
@@ -126,7 +126,7 @@ impl Vault {
     ) -> Result<(Grant, bool)> {
         check_value(&refreshed.access_token)?;
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.write(&crypt, |db| {
             let (row, id, mut meta) = crypt.find_grant(db, name)?;
             let old = crypt.open_tokens(&id, &db.secret(&row.id)?)?;
             if meta.generation != generation {
@@ -174,7 +174,7 @@ impl Vault {
         now: Timestamp,
     ) -> Result<GrantMeta> {
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.write(&crypt, |db| {
             let (row, id, mut meta) = crypt.find_grant(db, name)?;
             meta.updated = now;
             if needs_relogin {
@@ -203,7 +203,7 @@ impl Vault {
     /// Deletes a grant after `vault logout`.
     pub fn remove_grant(&mut self, name: &str, revoked: bool, now: Timestamp) -> Result<()> {
         let (store, crypt) = self.parts();
-        store.write_erasing(|db| {
+        store.write_erasing(&crypt, |db| {
             let (row, _, meta) = crypt.find_grant(db, name)?;
             db.delete_item(&row.id)?;
             crypt.audit(
@@ -269,7 +269,7 @@ impl Vault {
         meta.has_client_secret = client_secret.is_some();
         meta.updated = now;
         let (store, crypt) = self.parts();
-        store.write_erasing(|db| {
+        store.write_erasing(&crypt, |db| {
             let tag = crypt.provider_tag(&meta.name);
             let (id, existing) = match db.item_by_tag(&tag)? {
                 Some(row) if !replace => {
@@ -332,7 +332,7 @@ impl Vault {
             )));
         }
         let (store, crypt) = self.parts();
-        store.write_erasing(|db| {
+        store.write_erasing(&crypt, |db| {
             let (row, meta) = crypt.find_provider(db, name)?;
             db.delete_item(&row.id)?;
             crypt.audit(db, AuditEvent::ProviderRemoved { name: meta.name }, now)

@@ -40,7 +40,7 @@ impl Vault {
         };
         let master = derive(self.path(), new_password, &header.salt, &kdf)?;
         header.key_check = master.check_value().to_vec();
-        header.wrapped_key = master.wrap(&key, &key_aad(&header, &key_aad_row(&header)))?;
+        header.wrapped_key = master.wrap(&key, &key_aad(&header, &key_aad_row(&header, true)))?;
         let vault_id = self.header.vault_id;
         let path = self.path.clone();
         let new = Crypt {
@@ -49,10 +49,12 @@ impl Vault {
             path: &path,
         };
         let (store, old) = self.parts();
-        store.write_erasing(|db| {
+        // Folded by the new key: the commitment is recomputed whole under it, last.
+        store.write_erasing(&new, |db| {
             reseal_all(db, &old, &new)?;
             db.update_header(&header)?;
-            new.audit(db, AuditEvent::PasswordChanged, now)
+            new.audit(db, AuditEvent::PasswordChanged, now)?;
+            new.recommit(db)
         })?;
         store.expect_header(&header);
         self.key = key;

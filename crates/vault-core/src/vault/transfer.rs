@@ -24,7 +24,7 @@ impl Vault {
             check_tag(tag)?;
         }
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.write(&crypt, |db| {
             let mut report = ImportReport::default();
             for Entry { key, value, line } in entries {
                 if let Err(e) = check_value(&value) {
@@ -132,7 +132,9 @@ impl Vault {
         }
         let (store, crypt) = self.parts();
         let count = out.len();
-        store.append_log(|db| crypt.audit(db, AuditEvent::Exported { count }, now))?;
+        store.append_log(&crypt, |db| {
+            crypt.audit(db, AuditEvent::Exported { count }, now)
+        })?;
         Ok(out)
     }
 }

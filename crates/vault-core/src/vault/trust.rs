@@ -21,7 +21,7 @@ impl Vault {
             ));
         }
         let (store, crypt) = self.parts();
-        store.write(|db| {
+        store.write(&crypt, |db| {
             let tag = crypt.allowance_tag(&allowance.path);
             let existing = db.item_by_tag(&tag)?;
             let id = match &existing {
@@ -58,7 +58,7 @@ impl Vault {
     /// Forgets a project file's allowance; `false` when it had none.
     pub fn deny_project_file(&mut self, path: &str, now: Timestamp) -> Result<bool> {
         let (store, crypt) = self.parts();
-        store.write_erasing(|db| {
+        store.write_erasing(&crypt, |db| {
             let Some(row) = db.item_by_tag(&crypt.allowance_tag(path))? else {
                 return Ok(false);
             };
