@@ -47,6 +47,23 @@ fn unlock(c: &mut Criterion) {
     g.finish();
 }
 
+/// Unlocking a large vault: the key derivation, then every row checked against the vault's
+/// commitment (what `--no-agent` commands and the agent's first unlock pay).
+fn unlock_large(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut g = c.benchmark_group("unlock");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for n in [10_000, 100_000] {
+        let path = dir.path().join(format!("v{n}.db"));
+        drop(vault_with(&path, n, KdfParams::STANDARD));
+        g.bench_function(
+            format!("standard_kdf_and_{}k_rows_verified", n / 1000),
+            |b| b.iter(|| LockedVault::open(&path).unwrap().unlock(&pw()).unwrap()),
+        );
+    }
+    g.finish();
+}
+
 fn large_vault(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v.db");
@@ -153,5 +170,13 @@ fn detect(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, unlock, large_vault, import, rekey, detect);
+criterion_group!(
+    benches,
+    unlock,
+    unlock_large,
+    large_vault,
+    import,
+    rekey,
+    detect
+);
 criterion_main!(benches);

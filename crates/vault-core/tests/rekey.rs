@@ -175,7 +175,7 @@ fn a_process_unlocked_before_the_change_writes_nothing_under_the_old_key() {
 }
 
 #[test]
-fn a_tampered_row_stops_the_change_and_the_old_password_still_works() {
+fn a_tampered_row_stops_the_change_and_keeps_the_old_password() {
     let dir = tempfile::tempdir().unwrap();
     let (path, mut v) = populated(dir.path());
     let c = Connection::open(&path).unwrap();
