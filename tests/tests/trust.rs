@@ -79,6 +79,8 @@ fn a_new_or_changed_project_file_starts_nothing_until_allowed() {
     let (run, started) = run_in(&v, &dir, &[], &["OPENAI_API_KEY", "PORT"]);
     assert!(started, "{}", run.stderr);
     assert_eq!(run.stdout, format!("OPENAI_API_KEY={KEY}\nPORT=3000\n"));
+    let again = vault_in(&v, &dir, &["allow", "--yes"]);
+    assert!(again.ok().is_empty() && again.stderr.contains("already allowed as it is"));
 
     // A change (a new reference slipped in by a pull) needs allowing again.
     std::fs::write(
@@ -89,7 +91,13 @@ fn a_new_or_changed_project_file_starts_nothing_until_allowed() {
     let (run, started) = run_in(&v, &dir, &[], &["EXFIL"]);
     assert_eq!(run.code, Some(125));
     assert!(!started && run.stderr.contains("changed since you allowed it"));
-    vault_in(&v, &dir, &["allow", "--yes"]).ok();
+    let review = vault_in(&v, &dir, &["allow", "--yes"]);
+    review.ok();
+    assert!(
+        review.stderr.contains("changed since you allowed it") && review.stderr.contains("EXFIL"),
+        "{}",
+        review.stderr
+    );
     assert!(run_in(&v, &dir, &[], &[]).1);
 
     // `vault deny` forgets it; the record lives in the vault, not beside the file.

@@ -147,6 +147,31 @@ pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: b
             .into());
         }
     }
+    let mut vars = vars.to_vec();
+    vars.sort();
+    vars.dedup();
+    let before = match session.op(Op::Allowance {
+        path: project.canonical.clone(),
+    })? {
+        Response::Allowance { allowance } => allowance,
+        other => return Err(crate::commands::unexpected(other)),
+    };
+    match &before {
+        Some(a) if a.digest == project.digest && a.vars == vars => {
+            eprintln!(
+                "{} is already allowed as it is (since {}).",
+                project.canonical,
+                crate::output::date_time(a.allowed_at)
+            );
+            return Ok(());
+        }
+        Some(a) if a.digest != project.digest => eprintln!(
+            "{} changed since you allowed it ({}).",
+            project.canonical,
+            crate::output::date_time(a.allowed_at)
+        ),
+        _ => {}
+    }
     eprintln!("{} asks for:", project.canonical);
     let width = bindings.iter().map(|b| b.name.len()).max().unwrap_or(0);
     for b in &bindings {
@@ -177,9 +202,6 @@ pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: b
             return Err(Failure::new(exit::CANCELLED, "nothing was allowed").into());
         }
     }
-    let mut vars = vars.to_vec();
-    vars.sort();
-    vars.dedup();
     match session.op(Op::Allow {
         path: project.canonical.clone(),
         digest: project.digest,
