@@ -3,11 +3,12 @@
 //! written back into a row, would open under the same key.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
 use vault_core::crypto::KdfParams;
-use vault_core::model::{GrantTokens, NewGrant, ProviderMeta};
 use vault_core::{NewApiKey, SecretValue, Timestamp, Vault};
 
 fn now() -> Timestamp {
@@ -106,47 +107,20 @@ fn a_logged_out_grant_and_a_removed_provider_leave_no_sealed_byte_behind() {
     let dir = tempfile::tempdir().unwrap();
     let (path, mut v) = create(dir.path());
     v.save_provider(
-        ProviderMeta {
-            name: "corp".into(),
-            preset: None,
-            issuer: Some("http://127.0.0.1:9".into()),
-            client_id: "vault-cli".into(),
-            has_client_secret: false,
-            scopes: vec!["openid".into()],
-            authorization_endpoint: "http://127.0.0.1:9/auth".into(),
-            token_endpoint: "http://127.0.0.1:9/token".into(),
-            revocation_endpoint: None,
-            device_authorization_endpoint: None,
-            iss_parameter_supported: true,
-            created: now(),
-            updated: now(),
-        },
+        common::provider("corp", now()),
         Some(SecretValue::new("client-secret-to-forget")),
         false,
         now(),
     )
     .unwrap();
     let provider = blobs_of(&path, 3);
-    v.save_grant(
-        NewGrant {
-            name: "corp".into(),
-            provider: "corp".into(),
-            tokens: GrantTokens {
-                access_token: SecretValue::new("access-token-to-forget"),
-                refresh_token: Some(SecretValue::new("refresh-token-to-forget")),
-            },
-            token_type: "bearer".into(),
-            scopes: vec!["openid".into()],
-            expires: None,
-            refresh_expires: None,
-            subject: None,
-            email: None,
-            env: Vec::new(),
-        },
-        false,
-        now(),
-    )
-    .unwrap();
+    let mut grant = common::new_grant(
+        "corp",
+        "access-token-to-forget",
+        Some("refresh-token-to-forget"),
+    );
+    grant.provider = "corp".into();
+    v.save_grant(grant, false, now()).unwrap();
     let grant = blobs_of(&path, 2);
 
     v.remove_grant("corp", true, now()).unwrap();

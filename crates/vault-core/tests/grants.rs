@@ -1,10 +1,12 @@
 //! OAuth grants and provider configurations in a real vault file.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::Path;
 
 use vault_core::crypto::KdfParams;
-use vault_core::model::{AuditEvent, GrantTokens, NewGrant, ProviderMeta, RefreshedTokens};
+use vault_core::model::{AuditEvent, RefreshedTokens};
 use vault_core::{
     Error, GrantStatus, ItemMeta, LockedVault, NewApiKey, SecretValue, Timestamp, Vault,
 };
@@ -27,31 +29,13 @@ fn vault(dir: &Path) -> Vault {
     .unwrap()
 }
 
-fn new_grant(name: &str, access: &str, refresh: Option<&str>) -> NewGrant {
-    NewGrant {
-        name: name.into(),
-        provider: "test".into(),
-        tokens: GrantTokens {
-            access_token: SecretValue::new(access),
-            refresh_token: refresh.map(SecretValue::new),
-        },
-        token_type: "bearer".into(),
-        scopes: vec!["openid".into()],
-        expires: Some(at("2026-03-01T13:00:00Z")),
-        refresh_expires: None,
-        subject: Some("alice".into()),
-        email: Some("alice@example.test".into()),
-        env: Vec::new(),
-    }
-}
-
 #[test]
 fn a_grant_is_sealed_listed_and_read_back() {
     let dir = tempfile::tempdir().unwrap();
     let mut v = vault(dir.path());
     let item = v
         .save_grant(
-            new_grant("gh", "at-canary-1", Some("rt-canary-1")),
+            common::new_grant("gh", "at-canary-1", Some("rt-canary-1")),
             false,
             now(),
         )
@@ -89,16 +73,16 @@ fn names_are_shared_with_api_keys_and_relogin_replaces_only_grants() {
     v.add_api_key(NewApiKey::new("openai", SecretValue::new("sk")), now())
         .unwrap();
     let e = v
-        .save_grant(new_grant("openai", "a", None), true, now())
+        .save_grant(common::new_grant("openai", "a", None), true, now())
         .unwrap_err();
     assert!(matches!(e, Error::AlreadyExists { .. }), "{e:?}");
-    v.save_grant(new_grant("gh", "a1", Some("r1")), false, now())
+    v.save_grant(common::new_grant("gh", "a1", Some("r1")), false, now())
         .unwrap();
     assert!(matches!(
-        v.save_grant(new_grant("gh", "a2", Some("r2")), false, now()),
+        v.save_grant(common::new_grant("gh", "a2", Some("r2")), false, now()),
         Err(Error::AlreadyExists { .. })
     ));
-    v.save_grant(new_grant("gh", "a2", Some("r2")), true, now())
+    v.save_grant(common::new_grant("gh", "a2", Some("r2")), true, now())
         .unwrap();
     let g = v.grant("gh").unwrap();
     assert_eq!(g.tokens.access_token.expose(), "a2");
@@ -109,7 +93,7 @@ fn names_are_shared_with_api_keys_and_relogin_replaces_only_grants() {
 fn a_refresh_commits_only_over_the_generation_it_started_from() {
     let dir = tempfile::tempdir().unwrap();
     let mut v = vault(dir.path());
-    v.save_grant(new_grant("gh", "a1", Some("r1")), false, now())
+    v.save_grant(common::new_grant("gh", "a1", Some("r1")), false, now())
         .unwrap();
     let later = at("2026-03-01T12:59:00Z");
     let refreshed = |a: &str, r: Option<&str>| RefreshedTokens {
@@ -144,7 +128,7 @@ fn a_refresh_commits_only_over_the_generation_it_started_from() {
 fn failures_keep_the_tokens_and_invalid_grant_marks_relogin_once() {
     let dir = tempfile::tempdir().unwrap();
     let mut v = vault(dir.path());
-    v.save_grant(new_grant("gh", "a1", Some("r1")), false, now())
+    v.save_grant(common::new_grant("gh", "a1", Some("r1")), false, now())
         .unwrap();
     let m = v
         .record_refresh_failure("gh", false, "cannot reach x: timed out", now())
@@ -168,36 +152,18 @@ fn failures_keep_the_tokens_and_invalid_grant_marks_relogin_once() {
     assert_eq!(relogins, 1);
 }
 
-fn provider(name: &str) -> ProviderMeta {
-    ProviderMeta {
-        name: name.into(),
-        preset: None,
-        issuer: Some("http://127.0.0.1:9".into()),
-        client_id: "vault-cli".into(),
-        has_client_secret: false,
-        scopes: vec!["openid".into()],
-        authorization_endpoint: "http://127.0.0.1:9/auth".into(),
-        token_endpoint: "http://127.0.0.1:9/token".into(),
-        revocation_endpoint: None,
-        device_authorization_endpoint: None,
-        iss_parameter_supported: true,
-        created: now(),
-        updated: now(),
-    }
-}
-
 #[test]
 fn providers_live_beside_items_with_a_sealed_secret() {
     let dir = tempfile::tempdir().unwrap();
     let mut v = vault(dir.path());
     v.save_provider(
-        provider("test"),
+        common::provider("test", now()),
         Some(SecretValue::new("cs-canary")),
         false,
         now(),
     )
     .unwrap();
-    v.save_provider(provider("plain"), None, false, now())
+    v.save_provider(common::provider("plain", now()), None, false, now())
         .unwrap();
     assert!(v.items().unwrap().is_empty(), "providers are not items");
     let names: Vec<String> = v.providers().unwrap().into_iter().map(|p| p.name).collect();
@@ -208,7 +174,7 @@ fn providers_live_beside_items_with_a_sealed_secret() {
     assert!(v.provider("plain").unwrap().1.is_none());
     assert!(matches!(v.provider("nope"), Err(Error::NoProvider { .. })));
     // A provider and a grant may share a name; removal is refused while a grant uses it.
-    v.save_grant(new_grant("test", "a", None), false, now())
+    v.save_grant(common::new_grant("test", "a", None), false, now())
         .unwrap();
     let e = v.remove_provider("test", now()).unwrap_err().to_string();
     assert!(e.contains("used by test"), "{e}");

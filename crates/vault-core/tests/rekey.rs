@@ -2,12 +2,12 @@
 //! files of before and after are combined, the old password opens nothing written since.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
-use rusqlite::types::Value;
 use vault_core::crypto::KdfParams;
-use vault_core::model::{GrantTokens, NewGrant};
 use vault_core::{Error, LockedVault, NewApiKey, SecretValue, Timestamp, Vault};
 
 const OLD: &str = "correct horse";
@@ -29,48 +29,10 @@ fn populated(dir: &Path) -> (PathBuf, Vault) {
         .unwrap();
     v.rotate("openai", &SecretValue::new("sk-two"), now())
         .unwrap();
-    v.save_grant(
-        NewGrant {
-            name: "gh".into(),
-            provider: "github".into(),
-            tokens: GrantTokens {
-                access_token: SecretValue::new("gho-access"),
-                refresh_token: Some(SecretValue::new("ghr-refresh")),
-            },
-            token_type: "bearer".into(),
-            scopes: vec!["repo".into()],
-            expires: None,
-            refresh_expires: None,
-            subject: None,
-            email: None,
-            env: Vec::new(),
-        },
-        false,
-        now(),
-    )
-    .unwrap();
+    let mut grant = common::new_grant("gh", "gho-access", Some("ghr-refresh"));
+    grant.provider = "github".into();
+    v.save_grant(grant, false, now()).unwrap();
     (path, v)
-}
-
-fn header_row(path: &Path) -> Vec<Value> {
-    let c = Connection::open(path).unwrap();
-    c.query_row("SELECT * FROM vault", [], |r| {
-        (0..r.as_ref().column_count())
-            .map(|i| r.get::<_, Value>(i))
-            .collect()
-    })
-    .unwrap()
-}
-
-fn put_header_row(path: &Path, row: &[Value]) {
-    let c = Connection::open(path).unwrap();
-    c.execute("DELETE FROM vault", []).unwrap();
-    let marks = vec!["?"; row.len()].join(", ");
-    c.execute(
-        &format!("INSERT INTO vault VALUES ({marks})"),
-        rusqlite::params_from_iter(row),
-    )
-    .unwrap();
 }
 
 /// Copies the vault file and its WAL, as a backup tool would.
@@ -140,7 +102,7 @@ fn every_row_is_readable_under_the_new_password_only() {
 fn an_old_header_spliced_into_todays_file_opens_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (path, mut v) = populated(dir.path());
-    let old_header = header_row(&path);
+    let old_header = common::header_row(&path);
     v.change_password(&SecretValue::new(NEW), None, now())
         .unwrap();
     v.add_api_key(
@@ -149,7 +111,7 @@ fn an_old_header_spliced_into_todays_file_opens_nothing() {
     )
     .unwrap();
     drop(v);
-    put_header_row(&path, &old_header);
+    common::put_header_row(&path, &old_header);
 
     // The old header still unwraps the old data key, but no row is sealed under it any more,
     // and its commitment matches none of today's rows: the vault does not open.

@@ -1,6 +1,8 @@
 //! The vault API against real SQLite files in a temp dir.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -646,20 +648,7 @@ fn rolled_back_deleted_and_re_added_rows_are_tampering() {
     assert!(matches!(unlock_err(&path), Error::Tampered { .. }));
     std::fs::write(&path, &current).unwrap();
     // A whole older file under today's header.
-    let c = raw(&backup);
-    let header: Vec<rusqlite::types::Value> = raw(&path)
-        .query_row("SELECT * FROM vault", [], |r| {
-            (0..r.as_ref().column_count()).map(|i| r.get(i)).collect()
-        })
-        .unwrap();
-    c.execute("DELETE FROM vault", []).unwrap();
-    let marks = vec!["?"; header.len()].join(", ");
-    c.execute(
-        &format!("INSERT INTO vault VALUES ({marks})"),
-        rusqlite::params_from_iter(&header),
-    )
-    .unwrap();
-    drop(c);
+    common::put_header_row(&backup, &common::header_row(&path));
     assert!(matches!(unlock_err(&backup), Error::Tampered { .. }));
 
     // Held open, as the agent holds it: another connection's edit is caught before use.
