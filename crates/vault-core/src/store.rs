@@ -181,6 +181,23 @@ impl Store {
                 .create(&dir)
                 .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         }
+        // A WAL or shared-memory file beside a path with no database is what a deleted vault
+        // left (its agent may still hold it open): SQLite would replay its pages into the new
+        // file, which would then be the old vault's header over new rows.
+        for companion in ["-wal", "-shm", "-journal"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(companion);
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(Error::io(
+                        format!("cannot remove {}", Path::new(&p).display()),
+                        e,
+                    ));
+                }
+            }
+        }
         let suffix: [u8; 8] = random_array()?;
         let tmp = dir.join(format!(
             ".{}.{}.tmp",

@@ -831,6 +831,38 @@ fn a_vault_killed_mid_checkpoint_opens_whole() {
     assert_eq!(v.api_key("k59").unwrap().value.expose(), "x".repeat(500));
 }
 
+/// `rm vault.db` while an agent still holds it leaves its WAL and SHM behind; a vault created
+/// at that path must not have the deleted one's pages replayed into it.
+#[test]
+fn a_new_vault_beside_a_deleted_ones_wal_is_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut old) = new_vault(dir.path());
+    old.add_api_key(key("old-item", "old-value"), now())
+        .unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    assert!(
+        Path::new(&wal).exists(),
+        "the old vault's WAL is still there"
+    );
+    let mut new = Vault::create(&path, &pw("another one"), KdfParams::MINIMUM, now()).unwrap();
+    new.add_api_key(key("new-item", "new-value"), now())
+        .unwrap();
+    drop((old, new));
+    let v = LockedVault::open(&path)
+        .unwrap()
+        .unlock(&pw("another one"))
+        .unwrap();
+    let names: Vec<String> = v
+        .items()
+        .unwrap()
+        .iter()
+        .map(|i| i.meta.name().to_owned())
+        .collect();
+    assert_eq!(names, ["new-item"]);
+}
+
 #[test]
 fn create_refuses_existing_file() {
     let dir = tempfile::tempdir().unwrap();
