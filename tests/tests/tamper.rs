@@ -411,19 +411,21 @@ fn index_columns(mode: Mode) {
             },
         );
     }
-    cases += flip_every_bit(
-        &v,
-        mode,
-        &Target {
-            table: "items",
-            column: "kind",
-            row: 1,
-            relock: false,
-            command: GET_ALPHA,
-        },
-    );
+    for column in ["kind", "rev"] {
+        cases += flip_every_bit(
+            &v,
+            mode,
+            &Target {
+                table: "items",
+                column,
+                row: 1,
+                relock: false,
+                command: GET_ALPHA,
+            },
+        );
+    }
     still_whole(&v, mode);
-    report("index columns (ids, name tag, kind)", mode, cases);
+    report("index columns (ids, name tag, kind, revision)", mode, cases);
 }
 
 #[test]
@@ -609,7 +611,7 @@ fn swaps(mode: Mode) {
     // A whole item row from the other vault (id, kind, name tag, blobs).
     c.execute_batch(&format!(
         "ATTACH DATABASE '{}' AS other;
-         INSERT INTO items SELECT id, kind, name_tag, meta, secret FROM other.items WHERE rowid = 2;
+         INSERT INTO items SELECT id, kind, name_tag, meta, secret, rev FROM other.items WHERE rowid = 2;
          DETACH DATABASE other;",
         other.path.display()
     ))
@@ -685,14 +687,14 @@ fn rollbacks(mode: Mode) {
     let c = raw(&v);
     let beta: Vec<Value> = c
         .query_row(
-            "SELECT id, kind, name_tag, meta, secret FROM items WHERE rowid = 2",
+            "SELECT id, kind, name_tag, meta, secret, rev FROM items WHERE rowid = 2",
             [],
-            |r| (0..5).map(|i| r.get(i)).collect(),
+            |r| (0..6).map(|i| r.get(i)).collect(),
         )
         .unwrap();
     run(&v, mode, &["rm", "beta", "--yes"]).ok();
     c.execute(
-        "INSERT INTO items (id, kind, name_tag, meta, secret) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO items (id, kind, name_tag, meta, secret, rev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         rusqlite::params_from_iter(&beta),
     )
     .unwrap();

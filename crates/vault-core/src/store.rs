@@ -70,7 +70,10 @@ const MIGRATION_V2: &str = "ALTER TABLE vault ADD COLUMN header_digest BLOB;";
 
 /// Format 3: the whole-vault commitment, sealed under the data key (see `Commit`). NULL only in
 /// a vault migrated from format 2 and not unlocked since: its first unlock computes it.
-const MIGRATION_V3: &str = "ALTER TABLE vault ADD COLUMN commitment BLOB;";
+/// Also each item row's revision (+1 on every write of the row), bound into its cells'
+/// associated data: 0 for cells sealed before format 3.
+const MIGRATION_V3: &str = "ALTER TABLE vault ADD COLUMN commitment BLOB;
+    ALTER TABLE items ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;";
 
 /// Keeps the whole-vault commitment: an XOR of a keyed tag of every row's image (ids, plaintext
 /// columns and sealed blobs), sealed under the data key. A transaction toggles the images of
@@ -93,8 +96,36 @@ fn image(table: u8, fields: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-fn item_image(id: &[u8], kind: i64, name_tag: &[u8], meta: &[u8], secret: &[u8]) -> Vec<u8> {
-    image(1, &[id, &kind.to_be_bytes(), name_tag, meta, secret])
+fn item_image(
+    id: &[u8],
+    kind: i64,
+    name_tag: &[u8],
+    meta: &[u8],
+    secret: &[u8],
+    rev: i64,
+) -> Vec<u8> {
+    image(
+        1,
+        &[
+            id,
+            &kind.to_be_bytes(),
+            name_tag,
+            meta,
+            secret,
+            &rev.to_be_bytes(),
+        ],
+    )
+}
+
+/// The associated data of an item row's cells: the row id and, from format 3, its revision
+/// (revision 0 is a cell sealed before, with the id alone). An older copy of a cell does not
+/// open at a later revision, and one cell cannot be rolled back without the other.
+pub(crate) fn cell_aad(id: &[u8; 16], rev: i64) -> Vec<u8> {
+    let mut out = id.to_vec();
+    if rev != 0 {
+        out.extend_from_slice(&rev.to_be_bytes());
+    }
+    out
 }
 
 fn version_image(id: &[u8], item: &[u8], seq: i64, sealed: &[u8]) -> Vec<u8> {
@@ -139,6 +170,14 @@ pub(crate) struct ItemRow {
     pub kind: i64,
     pub name_tag: Vec<u8>,
     pub meta: Vec<u8>,
+    /// The revision `meta` (and the secret written with it) was sealed at.
+    pub rev: i64,
+}
+
+/// An item's secret cell, with the revision it was read at (in the same statement).
+pub(crate) struct Sealed {
+    pub rev: i64,
+    pub blob: Vec<u8>,
 }
 
 pub(crate) struct Store {
@@ -616,21 +655,28 @@ impl Db<'_> {
     pub fn items(&self) -> Result<Vec<ItemRow>> {
         let mut stmt = self
             .conn
-            .prepare_cached("SELECT id, kind, name_tag, meta FROM items")
+            .prepare_cached("SELECT id, kind, name_tag, meta, rev FROM items")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((
+                    r.get::<_, Vec<u8>>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, kind, name_tag, meta) = row.map_err(|e| self.err(e))?;
+            let (id, kind, name_tag, meta, rev) = row.map_err(|e| self.err(e))?;
             out.push(ItemRow {
                 id: self.row_id(id)?,
                 kind,
                 name_tag,
                 meta,
+                rev,
             });
         }
         Ok(out)
@@ -639,29 +685,43 @@ impl Db<'_> {
     pub fn item_by_tag(&self, tag: &[u8]) -> Result<Option<ItemRow>> {
         let row = self
             .conn
-            .prepare_cached("SELECT id, kind, name_tag, meta FROM items WHERE name_tag = ?1")
+            .prepare_cached("SELECT id, kind, name_tag, meta, rev FROM items WHERE name_tag = ?1")
             .and_then(|mut s| {
                 s.query_row([tag], |r| {
-                    Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                    ))
                 })
                 .optional()
             })
             .map_err(|e| self.err(e))?;
         match row {
-            Some((id, kind, name_tag, meta)) => Ok(Some(ItemRow {
+            Some((id, kind, name_tag, meta, rev)) => Ok(Some(ItemRow {
                 id: self.row_id(id)?,
                 kind,
                 name_tag,
                 meta,
+                rev,
             })),
             None => Ok(None),
         }
     }
 
-    pub fn secret(&self, id: &[u8; 16]) -> Result<Vec<u8>> {
+    pub fn secret(&self, id: &[u8; 16]) -> Result<Sealed> {
         self.conn
-            .prepare_cached("SELECT secret FROM items WHERE id = ?1")
-            .and_then(|mut s| s.query_row([&id[..]], |r| r.get(0)))
+            .prepare_cached("SELECT rev, secret FROM items WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([&id[..]], |r| {
+                    Ok(Sealed {
+                        rev: r.get(0)?,
+                        blob: r.get(1)?,
+                    })
+                })
+            })
             .map_err(|e| self.err(e))
     }
 
@@ -673,7 +733,7 @@ impl Db<'_> {
     fn toggle_stored_item(&self, id: &[u8; 16], with_versions: bool) -> Result<()> {
         let row = self
             .conn
-            .prepare_cached("SELECT kind, name_tag, meta, secret FROM items WHERE id = ?1")
+            .prepare_cached("SELECT kind, name_tag, meta, secret, rev FROM items WHERE id = ?1")
             .and_then(|mut s| {
                 s.query_row([&id[..]], |r| {
                     Ok((
@@ -681,13 +741,14 @@ impl Db<'_> {
                         r.get::<_, Vec<u8>>(1)?,
                         r.get::<_, Vec<u8>>(2)?,
                         r.get::<_, Vec<u8>>(3)?,
+                        r.get::<_, i64>(4)?,
                     ))
                 })
                 .optional()
             })
             .map_err(|e| self.err(e))?;
-        if let Some((kind, tag, meta, secret)) = row {
-            self.toggle(item_image(id, kind, &tag, &meta, &secret));
+        if let Some((kind, tag, meta, secret, rev)) = row {
+            self.toggle(item_image(id, kind, &tag, &meta, &secret, rev));
         }
         if with_versions {
             let mut stmt = self
@@ -742,7 +803,7 @@ impl Db<'_> {
         let mut out = Vec::new();
         let mut stmt = self
             .conn
-            .prepare("SELECT id, kind, name_tag, meta, secret FROM items")
+            .prepare("SELECT id, kind, name_tag, meta, secret, rev FROM items")
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], |r| {
@@ -752,6 +813,7 @@ impl Db<'_> {
                     &r.get::<_, Vec<u8>>(2)?,
                     &r.get::<_, Vec<u8>>(3)?,
                     &r.get::<_, Vec<u8>>(4)?,
+                    r.get(5)?,
                 ))
             })
             .map_err(|e| self.err(e))?;
@@ -797,7 +859,8 @@ impl Db<'_> {
     pub fn insert_item(&self, row: &ItemRow, secret: &[u8]) -> Result<()> {
         self.conn
             .prepare_cached(
-                "INSERT INTO items (id, kind, name_tag, meta, secret) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO items (id, kind, name_tag, meta, secret, rev)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -805,7 +868,8 @@ impl Db<'_> {
                     row.kind,
                     row.name_tag,
                     row.meta,
-                    secret
+                    secret,
+                    row.rev
                 ])
             })
             .map_err(|e| self.err(e))?;
@@ -815,26 +879,26 @@ impl Db<'_> {
             &row.name_tag,
             &row.meta,
             secret,
+            row.rev,
         ));
         Ok(())
     }
 
-    /// Replaces an item's name tag and metadata, and its secret when given.
-    pub fn update_item(&self, row: &ItemRow, secret: Option<&[u8]>) -> Result<()> {
+    /// Replaces an item's name tag, metadata and secret, sealed at `row.rev`, which must be the
+    /// stored revision + 1 (both cells are always written together: a cell's revision is in
+    /// its associated data).
+    pub fn update_item(&self, row: &ItemRow, secret: &[u8]) -> Result<()> {
         self.toggle_stored_item(&row.id, false)?;
-        let changed = match secret {
-            Some(secret) => self.conn.execute(
-                "UPDATE items SET name_tag = ?2, meta = ?3, secret = ?4 WHERE id = ?1",
-                params![&row.id[..], row.name_tag, row.meta, secret],
-            ),
-            None => self.conn.execute(
-                "UPDATE items SET name_tag = ?2, meta = ?3 WHERE id = ?1",
-                params![&row.id[..], row.name_tag, row.meta],
-            ),
-        }
-        .map_err(|e| self.err(e))?;
+        let changed = self
+            .conn
+            .execute(
+                "UPDATE items SET name_tag = ?2, meta = ?3, secret = ?4, rev = ?5
+                 WHERE id = ?1 AND rev = ?5 - 1",
+                params![&row.id[..], row.name_tag, row.meta, secret, row.rev],
+            )
+            .map_err(|e| self.err(e))?;
         if changed != 1 {
-            return Err(self.corrupt("an item disappeared during an update"));
+            return Err(self.corrupt("an item disappeared or changed during an update"));
         }
         self.toggle_stored_item(&row.id, false)
     }

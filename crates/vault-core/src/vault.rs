@@ -25,7 +25,7 @@ mod rekey;
 mod transfer;
 mod trust;
 
-use crypt::{Crypt, LABEL_AUDIT, LABEL_KEY};
+use crypt::{At, Crypt, LABEL_AUDIT, LABEL_KEY};
 
 /// Values larger than this are refused: API keys and tokens are far smaller, and the value
 /// must fit in a child's environment.
@@ -441,14 +441,7 @@ impl Vault {
                 }
             };
             let meta = ItemMeta::ApiKey(meta);
-            db.update_item(
-                &ItemRow {
-                    name_tag,
-                    meta: crypt.seal_meta(&id, &meta)?,
-                    ..row
-                },
-                None,
-            )?;
+            crypt.write_api_key_meta(db, &row, name_tag, &meta)?;
             crypt.audit(db, event, now)?;
             Ok(Item { id, meta })
         })
@@ -635,14 +628,16 @@ fn insert_row(
         return Err(Error::AlreadyExists { name: meta.name });
     }
     let id = ItemId(random_array()?);
+    let at = At::new(id);
     let meta = ItemMeta::ApiKey(meta);
     let row = ItemRow {
         id: id.0,
         kind: ItemKind::ApiKey.code(),
         name_tag,
-        meta: crypt.seal_meta(&id, &meta)?,
+        meta: crypt.seal_meta(at, &meta)?,
+        rev: at.rev,
     };
-    db.insert_item(&row, &crypt.seal_secret(&id, value)?)?;
+    db.insert_item(&row, &crypt.seal_secret(at, value)?)?;
     Ok(Item { id, meta })
 }
 

@@ -658,6 +658,37 @@ fn rolled_back_deleted_and_re_added_rows_are_tampering() {
     assert!(matches!(v.is_current(), Err(Error::Tampered { .. })));
 }
 
+/// Each cell is sealed at its row's revision: an older copy of one cell (the value from before
+/// a rotation) does not open in today's row, even read without the commitment check.
+#[test]
+fn an_older_copy_of_one_cell_does_not_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("a", "value-1"), now()).unwrap();
+    let secret_at = |p: &Path| -> Vec<u8> {
+        raw(p)
+            .query_row("SELECT secret FROM items", [], |r| r.get(0))
+            .unwrap()
+    };
+    let first = secret_at(&path);
+    v.rotate("a", &pw("value-2"), now()).unwrap();
+    // Not even a metadata-only edit lets the old cell back in.
+    v.edit_api_key(
+        "a",
+        ApiKeyEdit {
+            notes: Some("edited".into()),
+            ..ApiKeyEdit::default()
+        },
+        now(),
+    )
+    .unwrap();
+    raw(&path)
+        .execute("UPDATE items SET secret = ?1", [&first])
+        .unwrap();
+    let err = v.api_key("a").map(|k| k.value.expose().to_owned());
+    assert!(matches!(err, Err(Error::Tampered { .. })), "{err:?}");
+}
+
 #[test]
 fn swapped_blobs_between_items_are_detected() {
     let dir = tempfile::tempdir().unwrap();

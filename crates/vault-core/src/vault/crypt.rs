@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::names::fold;
 use crate::secret::SecretValue;
-use crate::store::{Commit, Db, ItemRow};
+use crate::store::{Commit, Db, ItemRow, Sealed, cell_aad};
 use crate::trust::Allowance;
 
 /// Name-tag namespace of items (API keys and grants share it: `vault://NAME` is one).
@@ -39,6 +39,40 @@ pub(super) const LABEL_ALLOWANCE_SECRET: &str = "allowances.secret";
 
 /// Sealing and opening with the data key, for one vault. Borrowed apart from the store so a
 /// write transaction can seal while it holds the connection.
+/// Where a cell of an item row is sealed: the row and its revision, both in the associated data
+/// (see [`cell_aad`]). Every write of a row seals both its cells at the next revision.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct At {
+    pub id: ItemId,
+    pub rev: i64,
+}
+
+impl At {
+    pub(super) fn of(row: &ItemRow) -> At {
+        At {
+            id: ItemId(row.id),
+            rev: row.rev,
+        }
+    }
+
+    /// A row about to be inserted.
+    pub(super) fn new(id: ItemId) -> At {
+        At { id, rev: 1 }
+    }
+
+    /// The same row's next revision.
+    pub(super) fn next(self) -> At {
+        At {
+            rev: self.rev + 1,
+            ..self
+        }
+    }
+
+    pub(super) fn aad(&self) -> Vec<u8> {
+        cell_aad(&self.id.0, self.rev)
+    }
+}
+
 pub(super) struct Crypt<'a> {
     pub key: &'a DataKey,
     pub vault_id: &'a [u8; 16],
@@ -94,17 +128,19 @@ impl Crypt<'_> {
         self.key.name_tag(NS_ITEM, &fold(name)).to_vec()
     }
 
-    pub(super) fn seal_meta(&self, id: &ItemId, meta: &ItemMeta) -> Result<Vec<u8>> {
+    pub(super) fn seal_meta(&self, at: At, meta: &ItemMeta) -> Result<Vec<u8>> {
         let json =
             Zeroizing::new(serde_json::to_vec(meta).map_err(|e| Error::invalid(e.to_string()))?);
-        self.seal(LABEL_META, id.as_bytes(), &json)
+        self.seal(LABEL_META, &at.aad(), &json)
     }
 
     /// An item and its index entry, checked against each other: a swapped entry would
     /// otherwise answer one name with another item.
     pub(super) fn item(&self, row: &ItemRow) -> Result<Item> {
         let id = ItemId(row.id);
-        let json = self.open(LABEL_META, &row.id, &row.meta, || format!("item {id}"))?;
+        let json = self.open(LABEL_META, &At::of(row).aad(), &row.meta, || {
+            format!("item {id}")
+        })?;
         let meta: ItemMeta = serde_json::from_slice(&json).map_err(|_| Error::Corrupt {
             path: self.path.to_owned(),
             reason: format!("item {id} has a record this version cannot read"),
@@ -117,12 +153,13 @@ impl Crypt<'_> {
         Ok(Item { id, meta })
     }
 
-    pub(super) fn seal_secret(&self, id: &ItemId, value: &SecretValue) -> Result<Vec<u8>> {
-        self.seal(LABEL_SECRET, id.as_bytes(), value.expose().as_bytes())
+    pub(super) fn seal_secret(&self, at: At, value: &SecretValue) -> Result<Vec<u8>> {
+        self.seal(LABEL_SECRET, &at.aad(), value.expose().as_bytes())
     }
 
-    pub(super) fn open_secret(&self, id: &ItemId, blob: &[u8]) -> Result<SecretValue> {
-        let bytes = self.open(LABEL_SECRET, id.as_bytes(), blob, || {
+    pub(super) fn open_secret(&self, id: &ItemId, sealed: &Sealed) -> Result<SecretValue> {
+        let aad = cell_aad(&id.0, sealed.rev);
+        let bytes = self.open(LABEL_SECRET, &aad, &sealed.blob, || {
             format!("the value of item {id}")
         })?;
         SecretValue::from_utf8(bytes).map_err(|_| self.tampered(format!("the value of item {id}")))
@@ -236,7 +273,7 @@ impl Crypt<'_> {
     }
 
     /// A grant's tokens as one sealed JSON record (`a`: access, `r`: refresh).
-    pub(super) fn seal_tokens(&self, id: &ItemId, tokens: &GrantTokens) -> Result<Vec<u8>> {
+    pub(super) fn seal_tokens(&self, at: At, tokens: &GrantTokens) -> Result<Vec<u8>> {
         let record = serde_json::json!({
             "a": tokens.access_token.expose(),
             "r": tokens.refresh_token.as_ref().map(SecretValue::expose),
@@ -245,16 +282,17 @@ impl Crypt<'_> {
             Zeroizing::new(serde_json::to_vec(&record).map_err(|e| Error::invalid(e.to_string()))?);
         // The `Value` held copies of the tokens; it is dropped here, the sealed bytes stay.
         drop(record);
-        self.seal(LABEL_SECRET, id.as_bytes(), &json)
+        self.seal(LABEL_SECRET, &at.aad(), &json)
     }
 
-    pub(super) fn open_tokens(&self, id: &ItemId, blob: &[u8]) -> Result<GrantTokens> {
+    pub(super) fn open_tokens(&self, id: &ItemId, sealed: &Sealed) -> Result<GrantTokens> {
         #[derive(serde::Deserialize)]
         struct Record {
             a: String,
             r: Option<String>,
         }
-        let bytes = self.open(LABEL_SECRET, id.as_bytes(), blob, || {
+        let aad = cell_aad(&id.0, sealed.rev);
+        let bytes = self.open(LABEL_SECRET, &aad, &sealed.blob, || {
             format!("the tokens of item {id}")
         })?;
         let record: Record = serde_json::from_slice(&bytes)
@@ -270,7 +308,7 @@ impl Crypt<'_> {
     }
 
     pub(super) fn provider(&self, row: &ItemRow) -> Result<ProviderMeta> {
-        let json = self.open(LABEL_PROVIDER_META, &row.id, &row.meta, || {
+        let json = self.open(LABEL_PROVIDER_META, &At::of(row).aad(), &row.meta, || {
             "a provider configuration".into()
         })?;
         let meta: ProviderMeta = serde_json::from_slice(&json).map_err(|_| Error::Corrupt {
@@ -300,7 +338,7 @@ impl Crypt<'_> {
 
     /// An allowance, checked against its index entry like an item.
     pub(super) fn allowance(&self, row: &ItemRow) -> Result<Allowance> {
-        let json = self.open(LABEL_ALLOWANCE_META, &row.id, &row.meta, || {
+        let json = self.open(LABEL_ALLOWANCE_META, &At::of(row).aad(), &row.meta, || {
             "an allowed project file".into()
         })?;
         let a: Allowance = serde_json::from_slice(&json)
@@ -311,7 +349,8 @@ impl Crypt<'_> {
         Ok(a)
     }
 
-    /// Writes a grant's metadata (and tokens, when given) over its row.
+    /// Writes a grant's metadata and tokens (the new ones, or the current ones again) over its
+    /// row, at its next revision.
     pub(super) fn write_grant(
         &self,
         db: &Db<'_>,
@@ -320,14 +359,41 @@ impl Crypt<'_> {
         meta: GrantMeta,
         tokens: Option<&GrantTokens>,
     ) -> Result<()> {
+        let at = At::of(row).next();
         let meta = ItemMeta::Grant(meta);
-        let secret = tokens.map(|t| self.seal_tokens(id, t)).transpose()?;
+        let secret = match tokens {
+            Some(t) => self.seal_tokens(at, t)?,
+            None => self.seal_tokens(at, &self.open_tokens(id, &db.secret(&row.id)?)?)?,
+        };
         db.update_item(
             &ItemRow {
-                meta: self.seal_meta(id, &meta)?,
+                meta: self.seal_meta(at, &meta)?,
+                rev: at.rev,
                 ..row.clone()
             },
-            secret.as_deref(),
+            &secret,
+        )
+    }
+
+    /// Writes an API key's metadata over its row at the next revision, its value re-sealed
+    /// with it.
+    pub(super) fn write_api_key_meta(
+        &self,
+        db: &Db<'_>,
+        row: &ItemRow,
+        name_tag: Vec<u8>,
+        meta: &ItemMeta,
+    ) -> Result<()> {
+        let at = At::of(row).next();
+        let value = self.open_secret(&at.id, &db.secret(&row.id)?)?;
+        db.update_item(
+            &ItemRow {
+                name_tag,
+                meta: self.seal_meta(at, meta)?,
+                rev: at.rev,
+                ..row.clone()
+            },
+            &self.seal_secret(at, &value)?,
         )
     }
 
@@ -357,11 +423,13 @@ impl Crypt<'_> {
         meta.version += 1;
         meta.last_rotated = now;
         meta.updated = now;
+        let at = At::of(row).next();
         let row = ItemRow {
-            meta: self.seal_meta(id, &ItemMeta::ApiKey(meta.clone()))?,
+            meta: self.seal_meta(at, &ItemMeta::ApiKey(meta.clone()))?,
+            rev: at.rev,
             ..row.clone()
         };
-        db.update_item(&row, Some(&self.seal_secret(id, value)?))
+        db.update_item(&row, &self.seal_secret(at, value)?)
     }
 }
 

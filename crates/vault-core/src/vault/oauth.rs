@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use zeroize::Zeroizing;
 
-use super::crypt::{LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET};
+use super::crypt::{At, LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET};
 use super::{Vault, check_value, dedup};
 use crate::crypto::random_array;
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::names::{check_env_name, check_item_name, env_name_for, fold};
 use crate::secret::SecretValue;
-use crate::store::ItemRow;
+use crate::store::{ItemRow, cell_aad};
 
 impl Vault {
     /// A grant with its tokens.
@@ -68,14 +68,16 @@ impl Vault {
             let item = match existing {
                 None => {
                     let id = ItemId(random_array()?);
+                    let at = At::new(id);
                     let item_meta = ItemMeta::Grant(meta);
                     let row = ItemRow {
                         id: id.0,
                         kind: ItemKind::Grant.code(),
                         name_tag: crypt.name_tag(&new.name),
-                        meta: crypt.seal_meta(&id, &item_meta)?,
+                        meta: crypt.seal_meta(at, &item_meta)?,
+                        rev: at.rev,
                     };
-                    db.insert_item(&row, &crypt.seal_tokens(&id, &new.tokens)?)?;
+                    db.insert_item(&row, &crypt.seal_tokens(at, &new.tokens)?)?;
                     Item {
                         id,
                         meta: item_meta,
@@ -238,8 +240,9 @@ impl Vault {
         let db = self.store.db();
         let (row, meta) = crypt.find_provider(&db, name)?;
         let secret = if meta.has_client_secret {
-            let blob = db.secret(&row.id)?;
-            let bytes = crypt.open(LABEL_PROVIDER_SECRET, &row.id, &blob, || {
+            let sealed = db.secret(&row.id)?;
+            let aad = cell_aad(&row.id, sealed.rev);
+            let bytes = crypt.open(LABEL_PROVIDER_SECRET, &aad, &sealed.blob, || {
                 format!("the client secret of provider {:?}", meta.name)
             })?;
             Some(SecretValue::from_utf8(bytes).map_err(|_| {
@@ -271,18 +274,18 @@ impl Vault {
         let (store, crypt) = self.parts();
         store.write_erasing(&crypt, |db| {
             let tag = crypt.provider_tag(&meta.name);
-            let (id, existing) = match db.item_by_tag(&tag)? {
+            let (at, existing) = match db.item_by_tag(&tag)? {
                 Some(row) if !replace => {
                     let old = crypt.provider(&row)?;
                     return Err(Error::AlreadyExists { name: old.name });
                 }
                 Some(row) => {
                     meta.created = crypt.provider(&row)?.created;
-                    (row.id, true)
+                    (At::of(&row).next(), true)
                 }
                 None => {
                     meta.created = now;
-                    (random_array()?, false)
+                    (At::new(ItemId(random_array()?)), false)
                 }
             };
             let json = Zeroizing::new(
@@ -294,14 +297,15 @@ impl Vault {
                 .map(|s| s.expose().as_bytes())
                 .unwrap_or_default();
             let row = ItemRow {
-                id,
+                id: at.id.0,
                 kind: PROVIDER_KIND_CODE,
                 name_tag: tag,
-                meta: crypt.seal(LABEL_PROVIDER_META, &id, &json)?,
+                meta: crypt.seal(LABEL_PROVIDER_META, &at.aad(), &json)?,
+                rev: at.rev,
             };
-            let secret = crypt.seal(LABEL_PROVIDER_SECRET, &id, secret_plain)?;
+            let secret = crypt.seal(LABEL_PROVIDER_SECRET, &at.aad(), secret_plain)?;
             if existing {
-                db.update_item(&row, Some(&secret))?;
+                db.update_item(&row, &secret)?;
             } else {
                 db.insert_item(&row, &secret)?;
             }

@@ -7,7 +7,7 @@
 use jiff::Timestamp;
 
 use super::crypt::{
-    Crypt, LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET, LABEL_AUDIT, LABEL_META,
+    At, Crypt, LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET, LABEL_AUDIT, LABEL_META,
     LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, LABEL_SECRET, LABEL_VERSION,
 };
 use super::{Vault, derive, key_aad, key_aad_row};
@@ -15,7 +15,7 @@ use crate::crypto::{DataKey, KdfParams, random_array};
 use crate::error::{Error, Result};
 use crate::model::{ALLOWANCE_KIND_CODE, AuditEvent, ItemId, PROVIDER_KIND_CODE};
 use crate::secret::SecretValue;
-use crate::store::{Db, Header, ItemRow};
+use crate::store::{Db, Header, ItemRow, cell_aad};
 
 impl Vault {
     /// Changes the master password (and optionally the KDF cost) under a new data key. All of
@@ -87,12 +87,29 @@ fn reseal_all(db: &Db<'_>, old: &Crypt<'_>, new: &Crypt<'_>) -> Result<()> {
             (new.name_tag(item.meta.name()), LABEL_META, LABEL_SECRET)
         };
         let what = || "a row being re-sealed".to_owned();
-        let meta = reseal(old, new, meta_label, &row.id, &row.meta, what)?;
-        let secret = reseal(old, new, secret_label, &row.id, &db.secret(&row.id)?, what)?;
+        let to = At::of(&row).next();
+        let meta = reseal(
+            old,
+            new,
+            meta_label,
+            (&At::of(&row).aad(), &to.aad()),
+            &row.meta,
+            what,
+        )?;
+        let sealed = db.secret(&row.id)?;
+        let from = cell_aad(&row.id, sealed.rev);
+        let secret = reseal(
+            old,
+            new,
+            secret_label,
+            (&from, &to.aad()),
+            &sealed.blob,
+            what,
+        )?;
         let id = ItemId(row.id);
         for (version_id, blob) in db.versions(&row.id)? {
             let at = Crypt::version_row(&id, &version_id);
-            let sealed = reseal(old, new, LABEL_VERSION, &at, &blob, || {
+            let sealed = reseal(old, new, LABEL_VERSION, (&at, &at), &blob, || {
                 format!("a previous value of item {id}")
             })?;
             db.update_version(&version_id, &sealed)?;
@@ -101,13 +118,14 @@ fn reseal_all(db: &Db<'_>, old: &Crypt<'_>, new: &Crypt<'_>) -> Result<()> {
             &ItemRow {
                 name_tag,
                 meta,
+                rev: to.rev,
                 ..row
             },
-            Some(&secret),
+            &secret,
         )?;
     }
     for (id, blob) in db.audit(usize::MAX)? {
-        let sealed = reseal(old, new, LABEL_AUDIT, &id, &blob, || {
+        let sealed = reseal(old, new, LABEL_AUDIT, (&id, &id), &blob, || {
             "an audit entry".into()
         })?;
         db.update_audit(&id, &sealed)?;
@@ -115,14 +133,15 @@ fn reseal_all(db: &Db<'_>, old: &Crypt<'_>, new: &Crypt<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Opens `blob` under `old` at associated-data row `rows.0`, seals it under `new` at `rows.1`.
 fn reseal(
     old: &Crypt<'_>,
     new: &Crypt<'_>,
     label: &'static str,
-    row: &[u8],
+    rows: (&[u8], &[u8]),
     blob: &[u8],
     what: impl FnOnce() -> String,
 ) -> Result<Vec<u8>> {
-    let plain = old.open(label, row, blob, what)?;
-    new.seal(label, row, &plain)
+    let plain = old.open(label, rows.0, blob, what)?;
+    new.seal(label, rows.1, &plain)
 }

@@ -5,10 +5,10 @@
 use jiff::Timestamp;
 
 use super::Vault;
-use super::crypt::{LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET};
+use super::crypt::{At, LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET};
 use crate::crypto::random_array;
 use crate::error::{Error, Result};
-use crate::model::{ALLOWANCE_KIND_CODE, AuditEvent};
+use crate::model::{ALLOWANCE_KIND_CODE, AuditEvent, ItemId};
 use crate::store::ItemRow;
 use crate::trust::{Allowance, Refusal};
 
@@ -24,23 +24,24 @@ impl Vault {
         store.write(&crypt, |db| {
             let tag = crypt.allowance_tag(&allowance.path);
             let existing = db.item_by_tag(&tag)?;
-            let id = match &existing {
+            let at = match &existing {
                 Some(row) => {
                     crypt.allowance(row)?;
-                    row.id
+                    At::of(row).next()
                 }
-                None => random_array()?,
+                None => At::new(ItemId(random_array()?)),
             };
             let json = serde_json::to_vec(&allowance).map_err(|e| Error::invalid(e.to_string()))?;
             let row = ItemRow {
-                id,
+                id: at.id.0,
                 kind: ALLOWANCE_KIND_CODE,
                 name_tag: tag,
-                meta: crypt.seal(LABEL_ALLOWANCE_META, &id, &json)?,
+                meta: crypt.seal(LABEL_ALLOWANCE_META, &at.aad(), &json)?,
+                rev: at.rev,
             };
-            let secret = crypt.seal(LABEL_ALLOWANCE_SECRET, &id, &[])?;
+            let secret = crypt.seal(LABEL_ALLOWANCE_SECRET, &at.aad(), &[])?;
             if existing.is_some() {
-                db.update_item(&row, Some(&secret))?;
+                db.update_item(&row, &secret)?;
             } else {
                 db.insert_item(&row, &secret)?;
             }
