@@ -8,21 +8,30 @@
 //! they never forgot. The checksum is unkeyed (it must be checked before any password is
 //! known), so it catches damage and naive edits; a deliberate edit that recomputes it can only
 //! make the vault refuse the right password, never open to other data.
+//!
+//! `header` holds that row, `commitment` the rows' images for the whole-vault commitment, and
+//! `file` the checks on the file itself.
 
 use std::cell::RefCell;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{
-    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
-};
-use sha2::{Digest, Sha256};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use crate::crypto::{KdfParams, random_array};
+use crate::crypto::random_array;
 use crate::error::{Error, Result};
+
+mod commitment;
+mod file;
+mod header;
+
+pub(crate) use commitment::Commit;
+use commitment::{audit_image, item_image, version_image};
+use file::{check_magic, file_id};
+pub(crate) use header::Header;
+use header::insert_header;
 
 /// `PRAGMA application_id`: "VALT". Tells a vault apart from any other SQLite file.
 const APPLICATION_ID: i64 = 0x5641_4C54;
@@ -75,48 +84,6 @@ const MIGRATION_V2: &str = "ALTER TABLE vault ADD COLUMN header_digest BLOB;";
 const MIGRATION_V3: &str = "ALTER TABLE vault ADD COLUMN commitment BLOB;
     ALTER TABLE items ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;";
 
-/// Keeps the whole-vault commitment: an XOR of a keyed tag of every row's image (ids, plaintext
-/// columns and sealed blobs), sealed under the data key. A transaction toggles the images of
-/// the rows it adds, changes (old and new) and removes, and the commitment changes with it in
-/// the same commit; unlocking recomputes it from every row. A row deleted, added back or
-/// replaced by an older copy no longer matches. Only the unlocked vault (which holds the key)
-/// implements it; this layer never sees a key.
-pub(crate) trait Commit {
-    fn apply(&self, db: &Db<'_>, toggled: &[Vec<u8>]) -> Result<()>;
-}
-
-/// The canonical image of a row: a table byte, then every field length-prefixed.
-fn image(table: u8, fields: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + fields.iter().map(|f| 4 + f.len()).sum::<usize>());
-    out.push(table);
-    for f in fields {
-        out.extend_from_slice(&(f.len() as u32).to_be_bytes());
-        out.extend_from_slice(f);
-    }
-    out
-}
-
-fn item_image(
-    id: &[u8],
-    kind: i64,
-    name_tag: &[u8],
-    meta: &[u8],
-    secret: &[u8],
-    rev: i64,
-) -> Vec<u8> {
-    image(
-        1,
-        &[
-            id,
-            &kind.to_be_bytes(),
-            name_tag,
-            meta,
-            secret,
-            &rev.to_be_bytes(),
-        ],
-    )
-}
-
 /// The associated data of an item row's cells: the row id and, from format 3, its revision
 /// (revision 0 is a cell sealed before, with the id alone). An older copy of a cell does not
 /// open at a later revision, and one cell cannot be rolled back without the other.
@@ -126,41 +93,6 @@ pub(crate) fn cell_aad(id: &[u8; 16], rev: i64) -> Vec<u8> {
         out.extend_from_slice(&rev.to_be_bytes());
     }
     out
-}
-
-fn version_image(id: &[u8], item: &[u8], seq: i64, sealed: &[u8]) -> Vec<u8> {
-    image(2, &[id, item, &seq.to_be_bytes(), sealed])
-}
-
-fn audit_image(seq: i64, id: &[u8], sealed: &[u8]) -> Vec<u8> {
-    image(3, &[&seq.to_be_bytes(), id, sealed])
-}
-
-/// The vault's header row.
-#[derive(Clone, Debug)]
-pub(crate) struct Header {
-    pub vault_id: [u8; 16],
-    pub kdf: KdfParams,
-    pub salt: [u8; 16],
-    pub key_check: Vec<u8>,
-    pub wrapped_key: Vec<u8>,
-}
-
-impl Header {
-    /// SHA-256 over every field, length-prefixed so no two headers encode alike.
-    pub fn digest(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(b"vault-header-v2");
-        h.update(self.vault_id);
-        h.update(b"argon2id");
-        h.update(self.kdf.encode());
-        h.update(self.salt);
-        for field in [&self.key_check, &self.wrapped_key] {
-            h.update((field.len() as u32).to_be_bytes());
-            h.update(field);
-        }
-        h.finalize().into()
-    }
 }
 
 /// A row of `items`.
@@ -566,92 +498,6 @@ impl Db<'_> {
         }
     }
 
-    /// The header row and its stored checksum (absent only while format 1 is migrated).
-    fn header_unchecked(&self) -> Result<(Header, Option<Vec<u8>>)> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT vault_id, kdf, kdf_memory_kib, kdf_iterations, kdf_parallelism, salt,
-                        key_check, wrapped_key, header_digest FROM vault WHERE singleton = 1",
-                [],
-                |r| {
-                    Ok((
-                        (
-                            r.get::<_, Vec<u8>>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, i64>(2)?,
-                            r.get::<_, i64>(3)?,
-                            r.get::<_, i64>(4)?,
-                        ),
-                        r.get::<_, Vec<u8>>(5)?,
-                        r.get::<_, Vec<u8>>(6)?,
-                        r.get::<_, Vec<u8>>(7)?,
-                        r.get::<_, Option<Vec<u8>>>(8)?,
-                    ))
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        let Some(((vault_id, kdf, m, t, p), salt, key_check, wrapped_key, digest)) = row else {
-            return Err(self.corrupt("the vault header is missing"));
-        };
-        if kdf != "argon2id" {
-            return Err(self.corrupt("unknown key-derivation function"));
-        }
-        let int = |v: i64| {
-            u32::try_from(v).map_err(|_| self.corrupt("invalid key-derivation parameters"))
-        };
-        let header = Header {
-            vault_id: vault_id
-                .try_into()
-                .map_err(|_| self.corrupt("invalid vault id"))?,
-            kdf: KdfParams {
-                memory_kib: int(m)?,
-                iterations: int(t)?,
-                parallelism: int(p)?,
-            },
-            salt: salt.try_into().map_err(|_| self.corrupt("invalid salt"))?,
-            key_check,
-            wrapped_key,
-        };
-        Ok((header, digest))
-    }
-
-    /// The header row, checked against its checksum.
-    pub fn header(&self) -> Result<Header> {
-        let (header, digest) = self.header_unchecked()?;
-        let matches = digest.is_some_and(|d| {
-            bool::from(subtle::ConstantTimeEq::ct_eq(&d[..], &header.digest()[..]))
-        });
-        if !matches {
-            return Err(self.corrupt(
-                "its header (key-derivation parameters, salt or wrapped key) does not match \
-                 its checksum",
-            ));
-        }
-        Ok(header)
-    }
-
-    pub fn update_header(&self, h: &Header) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE vault SET kdf_memory_kib = ?1, kdf_iterations = ?2, kdf_parallelism = ?3,
-                                  salt = ?4, key_check = ?5, wrapped_key = ?6, header_digest = ?7
-                 WHERE singleton = 1",
-                params![
-                    h.kdf.memory_kib,
-                    h.kdf.iterations,
-                    h.kdf.parallelism,
-                    &h.salt[..],
-                    h.key_check,
-                    h.wrapped_key,
-                    &h.digest()[..]
-                ],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
     pub fn items(&self) -> Result<Vec<ItemRow>> {
         let mut stmt = self
             .conn
@@ -723,137 +569,6 @@ impl Db<'_> {
                 })
             })
             .map_err(|e| self.err(e))
-    }
-
-    fn toggle(&self, image: Vec<u8>) {
-        self.toggled.borrow_mut().push(image);
-    }
-
-    /// The image of item `id` as stored, and of its previous values (when `with_versions`).
-    fn toggle_stored_item(&self, id: &[u8; 16], with_versions: bool) -> Result<()> {
-        let row = self
-            .conn
-            .prepare_cached("SELECT kind, name_tag, meta, secret, rev FROM items WHERE id = ?1")
-            .and_then(|mut s| {
-                s.query_row([&id[..]], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Vec<u8>>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                        r.get::<_, Vec<u8>>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                })
-                .optional()
-            })
-            .map_err(|e| self.err(e))?;
-        if let Some((kind, tag, meta, secret, rev)) = row {
-            self.toggle(item_image(id, kind, &tag, &meta, &secret, rev));
-        }
-        if with_versions {
-            let mut stmt = self
-                .conn
-                .prepare_cached("SELECT id, seq, sealed FROM item_versions WHERE item_id = ?1")
-                .map_err(|e| self.err(e))?;
-            let rows = stmt
-                .query_map([&id[..]], |r| {
-                    Ok((
-                        r.get::<_, Vec<u8>>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, Vec<u8>>(2)?,
-                    ))
-                })
-                .map_err(|e| self.err(e))?;
-            for row in rows {
-                let (vid, seq, sealed) = row.map_err(|e| self.err(e))?;
-                self.toggle(version_image(&vid, id, seq, &sealed));
-            }
-        }
-        Ok(())
-    }
-
-    /// The stored commitment (sealed), `None` in a vault migrated and not unlocked since.
-    pub fn commitment(&self) -> Result<Option<Vec<u8>>> {
-        self.conn
-            .query_row(
-                "SELECT commitment FROM vault WHERE singleton = 1",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))
-    }
-
-    pub fn set_commitment(&self, sealed: &[u8]) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE vault SET commitment = ?1 WHERE singleton = 1",
-                [sealed],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    /// Forgets the rows toggled so far: for a transaction that recomputes the commitment whole.
-    pub fn forget_toggled(&self) {
-        self.toggled.borrow_mut().clear();
-    }
-
-    /// The image of every row the commitment covers.
-    pub fn images(&self) -> Result<Vec<Vec<u8>>> {
-        let mut out = Vec::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, kind, name_tag, meta, secret, rev FROM items")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(item_image(
-                    &r.get::<_, Vec<u8>>(0)?,
-                    r.get(1)?,
-                    &r.get::<_, Vec<u8>>(2)?,
-                    &r.get::<_, Vec<u8>>(3)?,
-                    &r.get::<_, Vec<u8>>(4)?,
-                    r.get(5)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            out.push(row.map_err(|e| self.err(e))?);
-        }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, item_id, seq, sealed FROM item_versions")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(version_image(
-                    &r.get::<_, Vec<u8>>(0)?,
-                    &r.get::<_, Vec<u8>>(1)?,
-                    r.get(2)?,
-                    &r.get::<_, Vec<u8>>(3)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            out.push(row.map_err(|e| self.err(e))?);
-        }
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, id, sealed FROM audit")
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(audit_image(
-                    r.get(0)?,
-                    &r.get::<_, Vec<u8>>(1)?,
-                    &r.get::<_, Vec<u8>>(2)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        for row in rows {
-            out.push(row.map_err(|e| self.err(e))?);
-        }
-        Ok(out)
     }
 
     pub fn insert_item(&self, row: &ItemRow, secret: &[u8]) -> Result<()> {
@@ -998,106 +713,6 @@ impl Db<'_> {
     fn row_id(&self, raw: Vec<u8>) -> Result<[u8; 16]> {
         raw.try_into().map_err(|_| self.corrupt("invalid row id"))
     }
-}
-
-fn insert_header(tx: &Transaction<'_>, h: &Header) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO vault (singleton, vault_id, kdf, kdf_memory_kib, kdf_iterations,
-                            kdf_parallelism, salt, key_check, wrapped_key, header_digest)
-         VALUES (1, ?1, 'argon2id', ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            &h.vault_id[..],
-            h.kdf.memory_kib,
-            h.kdf.iterations,
-            h.kdf.parallelism,
-            &h.salt[..],
-            h.key_check,
-            h.wrapped_key,
-            &h.digest()[..]
-        ],
-    )?;
-    Ok(())
-}
-
-fn file_id(path: &Path) -> Result<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    match fs::metadata(path) {
-        Ok(m) => Ok((m.dev(), m.ino())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NoVault {
-            path: path.to_owned(),
-        }),
-        Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
-    }
-}
-
-/// Refuses files that are not SQLite at all before SQLite opens them (an empty file would
-/// otherwise be taken for a new, empty database).
-fn check_magic(path: &Path) -> Result<()> {
-    let not_a_vault = |reason: &str| Error::NotAVault {
-        path: path.to_owned(),
-        reason: reason.into(),
-    };
-    let meta = match fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Error::NoVault {
-                path: path.to_owned(),
-            });
-        }
-        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
-    };
-    if !meta.is_file() {
-        return Err(not_a_vault("not a regular file"));
-    }
-    let mut magic = [0u8; 16];
-    let mut file =
-        File::open(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-    match file.read_exact(&mut magic) {
-        Ok(()) if &magic == SQLITE_MAGIC => {}
-        Ok(()) => return Err(not_a_vault("not an SQLite database")),
-        Err(_) if meta.len() == 0 => return Err(not_a_vault("the file is empty")),
-        Err(_) => return Err(not_a_vault("the file is too short")),
-    }
-    // SQLite zero-fills reads past the end of a truncated file, so a cut-off tail could read as
-    // empty pages. The header records the page size and count (valid when the change counter
-    // matches "version valid for"); a file shorter than that has lost data.
-    //
-    // Unless a WAL is beside it: a checkpoint copies pages in page order, header page first,
-    // so a process killed mid-checkpoint leaves a header that already counts pages the file
-    // does not hold yet. Those pages are still in the WAL, which SQLite reads them from and
-    // which the next checkpoint finishes copying.
-    if wal_has_frames(path) {
-        return Ok(());
-    }
-    let mut header = [0u8; 100];
-    file.seek(SeekFrom::Start(0))
-        .and_then(|_| file.read_exact(&mut header))
-        .map_err(|_| Error::Corrupt {
-            path: path.to_owned(),
-            reason: "the file is truncated".into(),
-        })?;
-    let be32 = |at: usize| {
-        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
-    };
-    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
-        1 => 65_536,
-        n => u64::from(n),
-    };
-    let pages = u64::from(be32(28));
-    if be32(24) == be32(92) && pages > 0 && meta.len() < page_size * pages {
-        return Err(Error::Corrupt {
-            path: path.to_owned(),
-            reason: "the file is truncated".into(),
-        });
-    }
-    Ok(())
-}
-
-/// Whether `{path}-wal` holds anything past its 32-byte header (frames SQLite will replay).
-fn wal_has_frames(path: &Path) -> bool {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    fs::metadata(wal).is_ok_and(|m| m.len() > 32)
 }
 
 /// Maps SQLite failures to what the user should hear.
