@@ -21,10 +21,11 @@ use vault_core::trust::Allowance;
 use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
 use crate::grants::{Failure, Grants, VaultAccess};
-use crate::protocol::{
-    Attention, BUILD, Injection, NewKey, Op, PROTOCOL, Request, Resolution, Response, VaultStatus,
-    WireSecret,
-};
+
+mod resolve;
+
+use crate::protocol::{BUILD, NewKey, Op, PROTOCOL, Request, Response, VaultStatus, WireSecret};
+use resolve::{GrantTokens, PrefetchedToken, resolve};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
 pub type Clock = Box<dyn Fn() -> Timestamp + Send + Sync>;
@@ -786,168 +787,6 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
             allowance: v.allowance(&path)?,
         },
     })
-}
-
-/// The values of a run. A reference or name that does not resolve is reported, not fatal: the
-/// client lists every problem at once. A damaged or tampered vault is fatal.
-fn resolve(
-    v: &Vault,
-    references: Vec<Reference>,
-    items: Vec<String>,
-    tags: Vec<String>,
-    now: Timestamp,
-    tokens: &GrantTokens,
-) -> Result<(Response, BTreeSet<String>), Error> {
-    let mut used = BTreeMap::new();
-    let mut used_grants = BTreeSet::new();
-    let mut answers = Vec::with_capacity(references.len());
-    for r in references {
-        answers.push(match lookup(v, &r.item) {
-            Ok(Found::Grant) => match (r.field.as_deref(), grant_token(tokens, &r.item)) {
-                (None | Some("value" | "token"), Ok(t)) => {
-                    used_grants.insert(t.name.clone());
-                    Resolution::Value {
-                        item: t.name.clone(),
-                        value: secret(t.value.clone()),
-                    }
-                }
-                (Some(field), Ok(_)) => Resolution::Unresolved {
-                    message: format!("{r}: an OAuth grant has no field {field:?}; use its token"),
-                },
-                (_, Err(message)) => Resolution::Unresolved {
-                    message: format!("{r}: {message}"),
-                },
-            },
-            Ok(Found::Key(key)) => match key.field(r.field.as_deref().unwrap_or("value")) {
-                Ok(value) => {
-                    let item = key.meta.name.clone();
-                    used.insert(item.clone(), key.meta);
-                    Resolution::Value {
-                        item,
-                        value: secret(value),
-                    }
-                }
-                Err(e) => Resolution::Unresolved {
-                    message: format!("{r}: {e}"),
-                },
-            },
-            Ok(Found::Missing) => Resolution::Unresolved {
-                message: format!("{r}: no item named {:?}", r.item),
-            },
-            Err(e) => return Err(e),
-        });
-    }
-    let mut selected = Vec::new();
-    let mut missing = Vec::new();
-    let mut keys = Vec::new();
-    let mut grants = Vec::new();
-    for name in items {
-        match lookup(v, &name)? {
-            Found::Key(key) => keys.push(*key),
-            Found::Grant => grants.push(name),
-            Found::Missing => missing.push(format!("no item named {name:?}")),
-        }
-    }
-    for tag in tags {
-        let tagged: Vec<_> = v
-            .items()?
-            .into_iter()
-            .filter(|i| i.meta.tags().contains(&tag))
-            .collect();
-        if tagged.is_empty() {
-            missing.push(format!("no item is tagged {tag:?}"));
-        }
-        for item in tagged {
-            match lookup(v, item.meta.name())? {
-                Found::Key(key) => keys.push(*key),
-                Found::Grant => grants.push(item.meta.name().to_owned()),
-                Found::Missing => {}
-            }
-        }
-    }
-    for name in grants {
-        match grant_token(tokens, &name) {
-            Ok(t) => {
-                for env in &t.env {
-                    selected.push(Injection {
-                        env: env.clone(),
-                        item: t.name.clone(),
-                        value: secret(t.value.clone()),
-                    });
-                }
-                used_grants.insert(t.name.clone());
-            }
-            Err(message) => missing.push(format!("{name}: {message}")),
-        }
-    }
-    for key in keys {
-        for env in &key.meta.env {
-            selected.push(Injection {
-                env: env.clone(),
-                item: key.meta.name.clone(),
-                value: secret(key.value.clone()),
-            });
-        }
-        used.insert(key.meta.name.clone(), key.meta);
-    }
-    // Only what is already past: a run is no place for "due soon".
-    let attention = used
-        .values()
-        .filter_map(|meta| {
-            let (reason, since) = meta.schedule().check(now, jiff::SignedDuration::ZERO)?;
-            Some(Attention {
-                item: meta.name.clone(),
-                reason,
-                since,
-            })
-        })
-        .collect();
-    let response = Response::Resolved {
-        references: answers,
-        selected,
-        missing,
-        attention,
-    };
-    let mut names: BTreeSet<String> = used.into_keys().collect();
-    names.extend(used_grants);
-    Ok((response, names))
-}
-
-/// What a name is in the vault.
-enum Found {
-    Key(Box<ApiKey>),
-    /// An OAuth grant: its token comes from the prefetched [`GrantTokens`].
-    Grant,
-    Missing,
-}
-
-fn lookup(v: &Vault, name: &str) -> Result<Found, Error> {
-    match v.api_key(name) {
-        Ok(k) => Ok(Found::Key(Box::new(k))),
-        Err(Error::NotFound { .. }) => Ok(Found::Missing),
-        Err(e) => match v.item(name) {
-            Ok(item) if item.meta.as_grant().is_some() => Ok(Found::Grant),
-            _ => Err(e),
-        },
-    }
-}
-
-/// A grant's access token, fetched (and refreshed) before the resolve ran.
-struct PrefetchedToken {
-    name: String,
-    env: Vec<String>,
-    value: vault_core::SecretValue,
-}
-
-/// Grant tokens by folded name, or why there is none.
-type GrantTokens = HashMap<String, Result<PrefetchedToken, String>>;
-
-fn grant_token<'a>(tokens: &'a GrantTokens, name: &str) -> Result<&'a PrefetchedToken, String> {
-    match tokens.get(&vault_core::names::fold(name)) {
-        Some(Ok(t)) => Ok(t),
-        Some(Err(message)) => Err(message.clone()),
-        None => Err("the grant appeared while resolving; try again".into()),
-    }
 }
 
 #[cfg(test)]
