@@ -32,6 +32,15 @@ pub struct Masker {
     longest: usize,
 }
 
+impl std::fmt::Debug for Masker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The patterns are the secrets themselves: only their labels are shown.
+        f.debug_struct("Masker")
+            .field("labels", &self.labels)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Masker {
     /// `secrets`: (label, value). Returns `None` when nothing is long enough to mask.
     pub fn new(secrets: Vec<(String, Zeroizing<Vec<u8>>)>) -> Option<Masker> {
@@ -269,6 +278,12 @@ mod tests {
         assert_eq!(m.feed(b"x sk-live-1234"), b"x ");
         assert!(m.pause().is_empty());
         assert_eq!(m.finish(), b"<redacted:API_KEY>");
+    }
+
+    #[test]
+    fn debug_names_the_secrets_but_never_shows_them() {
+        let text = format!("{:?}", masker());
+        assert!(text.contains("API_KEY") && !text.contains("sk-live"), "{text}");
     }
 
     #[test]
