@@ -283,7 +283,10 @@ mod tests {
     #[test]
     fn debug_names_the_secrets_but_never_shows_them() {
         let text = format!("{:?}", masker());
-        assert!(text.contains("API_KEY") && !text.contains("sk-live"), "{text}");
+        assert!(
+            text.contains("API_KEY") && !text.contains("sk-live"),
+            "{text}"
+        );
     }
 
     #[test]
