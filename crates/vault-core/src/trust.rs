@@ -90,10 +90,18 @@ pub fn check_project_file(path: &Path, uid: u32) -> Result<(), String> {
         ));
     }
     let owned_by_user = meta.uid() == uid;
-    for file in [path, real.as_path()] {
-        if let Some(dir) = file.parent() {
-            check_directories(dir, uid, owned_by_user)?;
-        }
+    if let Some(dir) = real.parent() {
+        check_directories(dir, uid, owned_by_user)?;
+    }
+    // A symlink's own directory chain too (no second walk when it is the same chain: this runs
+    // on every `vault run`).
+    let link_dir = path
+        .parent()
+        .map(fs::canonicalize)
+        .transpose()
+        .map_err(|e| format!("cannot be resolved ({e})"))?;
+    if let Some(dir) = link_dir.filter(|d| Some(d.as_path()) != real.parent()) {
+        check_directories(&dir, uid, owned_by_user)?;
     }
     Ok(())
 }

@@ -73,6 +73,15 @@ impl At {
     }
 }
 
+/// What [`Crypt::put_row`] writes: the row's kind and index entry, and each cell's label and
+/// plaintext.
+pub(super) struct RowCells<'a> {
+    pub kind: i64,
+    pub name_tag: Vec<u8>,
+    pub meta: (&'static str, &'a [u8]),
+    pub secret: (&'static str, &'a [u8]),
+}
+
 pub(super) struct Crypt<'a> {
     pub key: &'a DataKey,
     pub vault_id: &'a [u8; 16],
@@ -347,6 +356,32 @@ impl Crypt<'_> {
             return Err(self.tampered("the index entry of an allowed project file".into()));
         }
         Ok(a)
+    }
+
+    /// Writes a provider's or an allowance's two cells at `at`: a new row, or (with `replace`)
+    /// over the existing one, whose next revision `at` must be.
+    pub(super) fn put_row(
+        &self,
+        db: &Db<'_>,
+        at: At,
+        replace: bool,
+        cells: RowCells<'_>,
+    ) -> Result<()> {
+        let (meta_label, meta) = cells.meta;
+        let (secret_label, secret) = cells.secret;
+        let row = ItemRow {
+            id: at.id.0,
+            kind: cells.kind,
+            name_tag: cells.name_tag,
+            meta: self.seal(meta_label, &at.aad(), meta)?,
+            rev: at.rev,
+        };
+        let secret = self.seal(secret_label, &at.aad(), secret)?;
+        if replace {
+            db.update_item(&row, &secret)
+        } else {
+            db.insert_item(&row, &secret)
+        }
     }
 
     /// Writes a grant's metadata and tokens (the new ones, or the current ones again) over its

@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use zeroize::Zeroizing;
 
-use super::crypt::{At, LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET};
+use super::crypt::{At, LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, RowCells};
 use super::{Vault, check_value, dedup};
 use crate::crypto::random_array;
 use crate::error::{Error, Result};
@@ -296,19 +296,17 @@ impl Vault {
                 .as_ref()
                 .map(|s| s.expose().as_bytes())
                 .unwrap_or_default();
-            let row = ItemRow {
-                id: at.id.0,
-                kind: PROVIDER_KIND_CODE,
-                name_tag: tag,
-                meta: crypt.seal(LABEL_PROVIDER_META, &at.aad(), &json)?,
-                rev: at.rev,
-            };
-            let secret = crypt.seal(LABEL_PROVIDER_SECRET, &at.aad(), secret_plain)?;
-            if existing {
-                db.update_item(&row, &secret)?;
-            } else {
-                db.insert_item(&row, &secret)?;
-            }
+            crypt.put_row(
+                db,
+                at,
+                existing,
+                RowCells {
+                    kind: PROVIDER_KIND_CODE,
+                    name_tag: tag,
+                    meta: (LABEL_PROVIDER_META, &json),
+                    secret: (LABEL_PROVIDER_SECRET, secret_plain),
+                },
+            )?;
             crypt.audit(
                 db,
                 AuditEvent::ProviderAdded {

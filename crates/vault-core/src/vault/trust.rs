@@ -5,11 +5,10 @@
 use jiff::Timestamp;
 
 use super::Vault;
-use super::crypt::{At, LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET};
+use super::crypt::{At, LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET, RowCells};
 use crate::crypto::random_array;
 use crate::error::{Error, Result};
 use crate::model::{ALLOWANCE_KIND_CODE, AuditEvent, ItemId};
-use crate::store::ItemRow;
 use crate::trust::{Allowance, Refusal};
 
 impl Vault {
@@ -32,19 +31,17 @@ impl Vault {
                 None => At::new(ItemId(random_array()?)),
             };
             let json = serde_json::to_vec(&allowance).map_err(|e| Error::invalid(e.to_string()))?;
-            let row = ItemRow {
-                id: at.id.0,
-                kind: ALLOWANCE_KIND_CODE,
-                name_tag: tag,
-                meta: crypt.seal(LABEL_ALLOWANCE_META, &at.aad(), &json)?,
-                rev: at.rev,
-            };
-            let secret = crypt.seal(LABEL_ALLOWANCE_SECRET, &at.aad(), &[])?;
-            if existing.is_some() {
-                db.update_item(&row, &secret)?;
-            } else {
-                db.insert_item(&row, &secret)?;
-            }
+            crypt.put_row(
+                db,
+                at,
+                existing.is_some(),
+                RowCells {
+                    kind: ALLOWANCE_KIND_CODE,
+                    name_tag: tag,
+                    meta: (LABEL_ALLOWANCE_META, &json),
+                    secret: (LABEL_ALLOWANCE_SECRET, &[]),
+                },
+            )?;
             crypt.audit(
                 db,
                 AuditEvent::ProjectFileAllowed {
