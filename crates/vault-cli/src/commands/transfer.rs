@@ -1,0 +1,225 @@
+//! `vault import` and `vault export`.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use vault_agent::protocol::{ImportEntry, Op, Response, WireSecret};
+use vault_core::model::{Item, OnConflict, Recognised};
+use vault_core::{dotenv, formats};
+use zeroize::Zeroizing;
+
+use crate::cli::ExportFormat;
+use crate::output;
+use crate::session::{Session, confirm, exit, fail, interactive};
+
+use super::unexpected;
+
+#[derive(Serialize)]
+struct ImportSummary<'a> {
+    dry_run: bool,
+    added: &'a [String],
+    rotated: &'a [String],
+    skipped: &'a [vault_core::model::Skipped],
+    recognised: &'a [Recognised],
+}
+
+pub(super) fn import(
+    session: &mut Session,
+    file: &Path,
+    tags: Vec<String>,
+    rotate_existing: bool,
+    dry_run: bool,
+    json: bool,
+) -> Result<()> {
+    let mut text = Zeroizing::new(String::new());
+    if file == Path::new("-") {
+        if session.passwords.uses_stdin() {
+            return fail(
+                exit::OTHER,
+                "cannot read the file from stdin when --password-stdin is used",
+            );
+        }
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read stdin")?;
+    } else {
+        std::fs::File::open(file)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .with_context(|| format!("cannot read {}", file.display()))?;
+    }
+    let parsed = dotenv::parse(&text);
+    drop(text);
+    let mut skipped = parsed.skipped;
+    let (added, rotated, recognised) = if dry_run {
+        let recognised = parsed
+            .entries
+            .iter()
+            .filter_map(|e| formats::detect(e.value.expose()).map(|f| Recognised::new(&e.key, f)))
+            .collect();
+        (
+            parsed.entries.iter().map(|e| e.key.clone()).collect(),
+            Vec::new(),
+            recognised,
+        )
+    } else {
+        let entries = parsed
+            .entries
+            .into_iter()
+            .map(|e| ImportEntry {
+                key: e.key,
+                value: WireSecret::new(e.value),
+                line: e.line,
+            })
+            .collect();
+        let on_conflict = if rotate_existing {
+            OnConflict::Rotate
+        } else {
+            OnConflict::Skip
+        };
+        match session.op(Op::Import {
+            entries,
+            tags,
+            on_conflict,
+        })? {
+            Response::Imported { report } => {
+                skipped.extend(report.skipped);
+                (report.added, report.rotated, report.recognised)
+            }
+            other => return Err(unexpected(other)),
+        }
+    };
+    skipped.sort_by_key(|s| s.line);
+    if json {
+        return output::json(&ImportSummary {
+            dry_run,
+            added: &added,
+            rotated: &rotated,
+            skipped: &skipped,
+            recognised: &recognised,
+        });
+    }
+    let verb = if dry_run { "Would import" } else { "Imported" };
+    eprintln!(
+        "{verb} {} new item{}{} from {}.",
+        added.len(),
+        if added.len() == 1 { "" } else { "s" },
+        if rotated.is_empty() {
+            String::new()
+        } else {
+            format!(" and rotated {}", rotated.len())
+        },
+        file.display()
+    );
+    if !recognised.is_empty() {
+        eprintln!(
+            "Recognised {} (service and rotation set from the format):",
+            output::count(recognised.len(), "known key format")
+        );
+        for r in &recognised {
+            eprintln!("  {}: {}", r.key, r.description);
+        }
+    }
+    if !skipped.is_empty() {
+        eprintln!("Skipped {}:", skipped.len());
+        for s in &skipped {
+            match &s.key {
+                Some(k) => eprintln!("  line {}: {k}: {}", s.line, s.reason),
+                None => eprintln!("  line {}: {}", s.line, s.reason),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct Exported<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    value: &'a str,
+}
+
+pub(super) fn export(
+    session: &mut Session,
+    format: ExportFormat,
+    tag: Option<String>,
+    output: Option<&Path>,
+    force: bool,
+    yes: bool,
+) -> Result<()> {
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    if !yes {
+        if !interactive() {
+            return fail(
+                exit::CANCELLED,
+                "export prints every secret in plaintext; pass --yes to confirm",
+            );
+        }
+        let question = if to_terminal {
+            "Print every secret in plaintext to this terminal?"
+        } else {
+            "Write every secret in plaintext?"
+        };
+        if !confirm(question)? {
+            return fail(exit::CANCELLED, "cancelled; nothing was exported");
+        }
+    }
+    let items = match session.op(Op::Export)? {
+        Response::Secrets { items } => items,
+        other => return Err(unexpected(other)),
+    };
+    let items: Vec<_> = items
+        .into_iter()
+        .filter(|(i, _)| {
+            tag.as_deref()
+                .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
+        })
+        .collect();
+    let mut text = Zeroizing::new(String::new());
+    match format {
+        ExportFormat::Env => {
+            let mut seen = std::collections::HashSet::new();
+            for (item, value) in &items {
+                for env in item.meta.env() {
+                    if !seen.insert(env.clone()) {
+                        eprintln!(
+                            "warning: {env} is set by more than one item; the later one ({}) wins",
+                            item.meta.name()
+                        );
+                    }
+                    text.push_str(&dotenv::format_line(env, value.0.expose()));
+                    text.push('\n');
+                }
+            }
+        }
+        ExportFormat::Json => {
+            let list: Vec<Exported<'_>> = items
+                .iter()
+                .map(|(item, value)| Exported {
+                    item,
+                    value: value.0.expose(),
+                })
+                .collect();
+            text.push_str(&serde_json::to_string_pretty(&list)?);
+            text.push('\n');
+        }
+    }
+    match output {
+        Some(path) => {
+            output::write_private(path, text.as_bytes(), force)?;
+            eprintln!(
+                "Exported {} item{} to {}.",
+                items.len(),
+                if items.len() == 1 { "" } else { "s" },
+                path.display()
+            );
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
