@@ -10,12 +10,13 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use vault_core::attention::{DueReport, Reason};
+use vault_core::attention::DueReport;
 use vault_core::crypto::KdfParams;
 use vault_core::model::{
     ApiKeyEdit, AuditEntry, ImportReport, Item, OnConflict, ProviderMeta, Version,
 };
 use vault_core::refs::Reference;
+use vault_core::rotation::Reason;
 use vault_core::trust::{Allowance, Refusal};
 use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
 

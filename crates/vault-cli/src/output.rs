@@ -7,8 +7,8 @@ use anyhow::Result;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
-use vault_core::attention::Reason;
 use vault_core::model::ApiKeyMeta;
+use vault_core::rotation::Reason;
 use vault_core::rotation::{DueState, lead_days};
 
 use crate::session::{Failure, exit};

@@ -516,7 +516,7 @@ fn bindings(selection: &Selection) -> Result<Bindings> {
             eprintln!(
                 "vault: no {} found from this directory upward; injecting only vault:// \
                  references from the environment",
-                refs::PROJECT_FILE
+                vault_core::trust::PROJECT_FILE
             );
         }
         ProjectFile::Absent => {}

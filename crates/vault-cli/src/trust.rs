@@ -123,7 +123,7 @@ fn target(file: Option<&Path>) -> Result<PathBuf> {
             exit::NOT_FOUND,
             format!(
                 "no {} from this directory upward; name the file",
-                refs::PROJECT_FILE
+                trust::PROJECT_FILE
             ),
         )
         .into()),

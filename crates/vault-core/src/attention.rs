@@ -12,42 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{GrantMeta, GrantStatus, Item, ItemId, ItemKind, ItemMeta};
 use crate::names::fold;
-use crate::rotation::{DueState, lead_days};
-
-/// Why an item needs attention.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-#[serde(rename_all = "snake_case")]
-pub enum Reason {
-    /// The hard expiry has passed: the value no longer works, or must not be used.
-    Expired,
-    /// The rotation due date has passed.
-    RotationOverdue,
-    /// The hard expiry is within the lead time.
-    ExpiresSoon,
-    /// The rotation due date is within the lead time.
-    RotationDueSoon,
-    /// An OAuth grant the provider refused to refresh (`invalid_grant`): `vault login` again.
-    NeedsRelogin,
-    /// An OAuth grant's refresh token (or, without one, its access token) has run out.
-    LoginExpired,
-    /// An OAuth grant's refresh token (or, without one, its access token) runs out within the
-    /// lead time.
-    LoginExpiresSoon,
-}
-
-impl Reason {
-    /// How urgent this reason is.
-    pub fn state(self) -> DueState {
-        match self {
-            Reason::Expired | Reason::NeedsRelogin | Reason::LoginExpired => DueState::Expired,
-            Reason::RotationOverdue => DueState::Overdue,
-            Reason::ExpiresSoon | Reason::RotationDueSoon | Reason::LoginExpiresSoon => {
-                DueState::DueSoon
-            }
-        }
-    }
-}
+use crate::rotation::{DueState, Reason, lead_days};
 
 /// One item that needs attention.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

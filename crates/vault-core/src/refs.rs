@@ -17,9 +17,6 @@ use crate::secret::SecretValue;
 /// The scheme every reference starts with.
 pub const SCHEME: &str = "vault://";
 
-/// The project file `vault run` looks for, from the working directory upward.
-pub const PROJECT_FILE: &str = ".vault.env";
-
 /// A pointer to an item's value (or another field of it).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reference {

@@ -8,7 +8,6 @@ use std::fmt;
 use jiff::{SignedDuration, Span, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::attention::Reason;
 use crate::error::{Error, Result};
 
 /// Rotate every 90 days unless told otherwise: the common advice for long-lived API keys.
@@ -17,6 +16,41 @@ pub const DEFAULT_INTERVAL_DAYS: u32 = 90;
 pub const DEFAULT_LEAD_DAYS: u32 = 14;
 
 const DAY: SignedDuration = SignedDuration::from_hours(24);
+
+/// Why an item needs attention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The hard expiry has passed: the value no longer works, or must not be used.
+    Expired,
+    /// The rotation due date has passed.
+    RotationOverdue,
+    /// The hard expiry is within the lead time.
+    ExpiresSoon,
+    /// The rotation due date is within the lead time.
+    RotationDueSoon,
+    /// An OAuth grant the provider refused to refresh (`invalid_grant`): `vault login` again.
+    NeedsRelogin,
+    /// An OAuth grant's refresh token (or, without one, its access token) has run out.
+    LoginExpired,
+    /// An OAuth grant's refresh token (or, without one, its access token) runs out within the
+    /// lead time.
+    LoginExpiresSoon,
+}
+
+impl Reason {
+    /// How urgent this reason is.
+    pub fn state(self) -> DueState {
+        match self {
+            Reason::Expired | Reason::NeedsRelogin | Reason::LoginExpired => DueState::Expired,
+            Reason::RotationOverdue => DueState::Overdue,
+            Reason::ExpiresSoon | Reason::RotationDueSoon | Reason::LoginExpiresSoon => {
+                DueState::DueSoon
+            }
+        }
+    }
+}
 
 /// How often an item's value should be replaced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

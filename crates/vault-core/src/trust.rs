@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::refs::PROJECT_FILE;
+/// The project file `vault run` looks for, from the working directory upward.
+pub const PROJECT_FILE: &str = ".vault.env";
 
 /// The result of looking for a project file.
 #[derive(Debug, PartialEq, Eq)]

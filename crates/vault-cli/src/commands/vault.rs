@@ -5,8 +5,9 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 use vault_agent::protocol::{Op, Request, Response, WireSecret};
-use vault_core::attention::{self, Reason};
+use vault_core::attention;
 use vault_core::crypto::KdfParams;
+use vault_core::rotation::Reason;
 use vault_core::rotation::{self, DEFAULT_LEAD_DAYS};
 
 use crate::output;
