@@ -8,17 +8,23 @@
 //! [`Error`] message. Time that matters to a decision (expiry) is computed by callers from the
 //! `expires_in` this crate returns, so their clocks stay under test control.
 
+pub mod discovery;
 mod error;
 mod http;
 pub mod login;
 pub mod provider;
+mod quirks;
+mod secret;
 mod token;
 
+pub use discovery::{Discovered, discover};
 pub use error::{Error, Result};
 pub use http::Http;
 pub use login::{Canceller, DeviceLogin, Login, LoginOptions};
-pub use provider::{Discovered, Endpoints, Preset, Provider, Quirks, discover, preset, presets};
-pub use token::{IdClaims, Token, TokenKind, TokenSet, refresh, revoke};
+pub use provider::{Endpoints, Preset, Provider, preset, presets};
+pub use quirks::Quirks;
+pub use secret::Token;
+pub use token::{IdClaims, TokenKind, TokenSet, refresh, revoke};
 
 #[cfg(test)]
 mod quirk_tests;

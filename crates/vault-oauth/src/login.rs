@@ -17,7 +17,8 @@ use oauth2::{
 use crate::error::{Error, Result, clip};
 use crate::http::Http;
 use crate::provider::Provider;
-use crate::token::{OAuthClient, Token, TokenSet, classify_basic, client, token_error, token_set};
+use crate::secret::Token;
+use crate::token::{OAuthClient, TokenSet, classify_basic, client, token_error, token_set};
 
 /// The longest a login waits, whatever it is asked for: authorization and device codes live
 /// minutes, not days.
@@ -487,7 +488,7 @@ mod tests {
             endpoints: preset.endpoints,
             quirks: preset.quirks,
             client_id: "client-1".into(),
-            client_secret: Some(crate::token::Token::new("secret-1")),
+            client_secret: Some(crate::Token::new("secret-1")),
         };
         let http = Http::new().unwrap();
         let login = Login::start(&http, &provider, &LoginOptions::default()).unwrap();

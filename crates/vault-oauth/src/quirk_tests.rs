@@ -10,7 +10,8 @@ use oauth2::{HttpRequest, HttpResponse, RefreshToken};
 use crate::error::Error;
 use crate::http::answer;
 use crate::provider::{Provider, preset};
-use crate::token::{Token, TokenSet, classify_basic, client, token_error, token_set};
+use crate::secret::Token;
+use crate::token::{TokenSet, classify_basic, client, token_error, token_set};
 
 struct Recorded {
     status: u16,

@@ -1,6 +1,5 @@
 //! Tokens, and the two things done with them after login: refresh and revocation (RFC 7009).
 
-use std::fmt;
 use std::time::Duration;
 
 use base64::Engine;
@@ -13,40 +12,12 @@ use oauth2::{
     ExtraTokenFields, RefreshToken, RequestTokenError, StandardErrorResponse,
     StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result, clip};
 use crate::http::Http;
 use crate::provider::Provider;
-
-/// A token, code or client secret: redacted in `Debug`, not `Serialize`, zeroized on drop.
-#[derive(Clone)]
-pub struct Token(SecretString);
-
-impl Token {
-    pub fn new(value: impl Into<String>) -> Self {
-        Token(SecretString::from(value.into()))
-    }
-
-    /// The plaintext, at the moment of use only.
-    pub fn expose(&self) -> &str {
-        self.0.expose_secret()
-    }
-
-    /// Constant-time equality.
-    pub fn ct_eq(&self, other: &Token) -> bool {
-        let (a, b) = (self.expose().as_bytes(), other.expose().as_bytes());
-        a.len() == b.len() && bool::from(a.ct_eq(b))
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
+use crate::secret::Token;
 
 /// What the token endpoint handed out.
 #[derive(Debug, Clone)]
