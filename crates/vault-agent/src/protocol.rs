@@ -489,6 +489,39 @@ pub enum Response {
 }
 
 impl Response {
+    /// The variant's name as on the wire (`"items"`, `"secret"`), never its content: what an
+    /// error about an unexpected answer may show.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Response::Hello { .. } => "hello",
+            Response::Ok => "ok",
+            Response::Error { .. } => "error",
+            Response::Status { .. } => "status",
+            Response::LockState { .. } => "lock_state",
+            Response::Items { .. } => "items",
+            Response::Item { .. } => "item",
+            Response::Secret { .. } => "secret",
+            Response::Secrets { .. } => "secrets",
+            Response::Value { .. } => "value",
+            Response::Versions { .. } => "versions",
+            Response::Version { .. } => "version",
+            Response::Imported { .. } => "imported",
+            Response::Audit { .. } => "audit",
+            Response::Presets { .. } => "presets",
+            Response::Providers { .. } => "providers",
+            Response::Provider { .. } => "provider",
+            Response::LoginStarted { .. } => "login_started",
+            Response::Token { .. } => "token",
+            Response::Refreshed { .. } => "refreshed",
+            Response::LoggedOut { .. } => "logged_out",
+            Response::Due { .. } => "due",
+            Response::ProjectFileRefused { .. } => "project_file_refused",
+            Response::Allowance { .. } => "allowance",
+            Response::Denied { .. } => "denied",
+            Response::Resolved { .. } => "resolved",
+        }
+    }
+
     pub fn error(e: &vault_core::Error) -> Self {
         Response::Error {
             code: e.code(),
@@ -562,6 +595,22 @@ mod tests {
             !format!("{back:?}").contains("s3cr3t"),
             "Debug must not show the value"
         );
+    }
+
+    #[test]
+    fn a_responses_kind_is_its_wire_tag() {
+        for r in [
+            Response::Ok,
+            Response::Denied { existed: false },
+            Response::LockState { vaults: Vec::new() },
+            Response::Error {
+                code: ErrorCode::Locked,
+                message: "m".into(),
+            },
+        ] {
+            let json: serde_json::Value = serde_json::to_value(&r).unwrap();
+            assert_eq!(json["type"], r.kind(), "{json}");
+        }
     }
 
     #[test]

@@ -157,17 +157,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 fn unexpected(what: &str, response: &Response) -> AppError {
     // The variant name only: a response can carry a value.
-    let variant = match response {
-        Response::Ok => "ok",
-        Response::Items { .. } => "items",
-        Response::Item { .. } => "item",
-        Response::Secret { .. } => "secret",
-        Response::Version { .. } => "version",
-        _ => "another response",
-    };
     AppError::app(
         AppErrorCode::Unexpected,
-        format!("{what}: the vault answered {variant}"),
+        format!("{what}: the vault answered {}", response.kind()),
     )
 }
 

@@ -17,8 +17,9 @@ use vault_core::rotation::DEFAULT_LEAD_DAYS;
 use vault_core::{RotationPolicy, SecretValue, formats};
 
 use crate::cli::{Command, GetArgs, MetaArgs};
+use crate::exit::{self, fail, unexpected};
 use crate::output;
-use crate::session::{Session, confirm, exit, fail, interactive, read_value};
+use crate::session::{Session, confirm, interactive, read_value};
 
 mod setup;
 mod transfer;
@@ -143,44 +144,6 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
     }
 }
 
-pub(crate) fn unexpected(response: Response) -> anyhow::Error {
-    anyhow::anyhow!(
-        "unexpected answer from the vault: {}",
-        response_kind(&response)
-    )
-}
-
-fn response_kind(r: &Response) -> &'static str {
-    match r {
-        Response::Hello { .. } => "hello",
-        Response::Ok => "ok",
-        Response::Error { .. } => "error",
-        Response::Status { .. } => "status",
-        Response::Items { .. } => "items",
-        Response::Item { .. } => "item",
-        Response::Secret { .. } => "secret",
-        Response::Secrets { .. } => "secrets",
-        Response::Value { .. } => "value",
-        Response::Versions { .. } => "versions",
-        Response::Version { .. } => "version",
-        Response::Imported { .. } => "imported",
-        Response::Audit { .. } => "audit",
-        Response::LockState { .. } => "lock state",
-        Response::Presets { .. } => "presets",
-        Response::Providers { .. } => "providers",
-        Response::Provider { .. } => "provider",
-        Response::LoginStarted { .. } => "login_started",
-        Response::Token { .. } => "token",
-        Response::Refreshed { .. } => "refreshed",
-        Response::LoggedOut { .. } => "logged_out",
-        Response::Due { .. } => "due",
-        Response::Resolved { .. } => "resolved",
-        Response::ProjectFileRefused { .. } => "project_file_refused",
-        Response::Allowance { .. } => "allowance",
-        Response::Denied { .. } => "denied",
-    }
-}
-
 /// Refuses a value given as an argument: it is already in shell history and visible in `ps`.
 fn refuse_argv_value(value: Option<String>, command: &str, name: &str) -> Result<()> {
     if value.is_some() {
@@ -301,7 +264,7 @@ fn parse_expiry(text: &str) -> Result<Timestamp> {
         return Ok(t);
     }
     let date: Date = text.parse().map_err(|_| {
-        anyhow::Error::from(crate::session::Failure::new(
+        anyhow::Error::from(crate::exit::Failure::new(
             exit::OTHER,
             format!("{text:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"),
         ))
@@ -357,7 +320,7 @@ fn field_text(item: &Item, value: SecretValue, field: &str) -> Result<SecretValu
         value,
     };
     key.field(field)
-        .map_err(|e| crate::session::Failure::new(exit::OTHER, e.to_string()).into())
+        .map_err(|e| crate::exit::Failure::new(exit::OTHER, e.to_string()).into())
 }
 
 #[derive(Serialize)]

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod exit;
 mod mask;
 pub mod oauth;
 pub mod output;
@@ -32,7 +33,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result};
 
-use crate::session::{Failure, exit};
+use crate::exit::Failure;
 
 /// The umask vault started with: `vault run` gives it back to the command it runs.
 static USER_UMASK: AtomicU32 = AtomicU32::new(0o022);

@@ -15,9 +15,10 @@ use vault_core::model::GrantMeta;
 use vault_core::{GrantStatus, ItemMeta};
 
 use crate::cli::{OauthCommand, TokenArgs};
-use crate::commands::unexpected;
+use crate::exit::unexpected;
+use crate::exit::{self, fail};
 use crate::output;
-use crate::session::{Session, exit, fail, prompt_hidden};
+use crate::session::{Session, prompt_hidden};
 
 /// A duration as the user writes it: `90s`, `5m`, `1h`, `1h30m`, or plain seconds.
 pub fn parse_duration(text: &str) -> Result<Duration> {

@@ -11,7 +11,7 @@ use vault_core::model::ApiKeyMeta;
 use vault_core::rotation::Reason;
 use vault_core::rotation::{DueState, lead_days};
 
-use crate::session::{Failure, exit};
+use crate::exit::{self, Failure};
 
 /// `2026-05-01` in the local time zone.
 pub fn date(t: Timestamp) -> String {

@@ -23,15 +23,9 @@ use vault_core::trust::ProjectFile;
 use zeroize::Zeroizing;
 
 use crate::cli::{EnvFormat, RunArgs, Selection};
+use crate::exit::{self, Failure};
 use crate::output;
-use crate::session::{Failure, HandOver, Session, exit};
-
-/// `vault run` failed before starting the command (like `env`, `timeout` and `nohup`).
-pub const EXIT_NOT_STARTED: u8 = 125;
-/// The command was found but could not be executed.
-pub const EXIT_CANNOT_EXECUTE: u8 = 126;
-/// The command was not found.
-pub const EXIT_NOT_FOUND: u8 = 127;
+use crate::session::{HandOver, Session};
 
 /// Variables a `--no-inherit-env` command still gets.
 const BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "TERM"];
@@ -107,28 +101,11 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
     }
     drop(resolved);
     let err = cmd.exec();
-    Err(exec_failure(&program, &err))
-}
-
-/// The failure to start `program`, as a shell reports it (127 not found, 126 not executable).
-pub fn exec_failure(program: &OsStr, err: &std::io::Error) -> anyhow::Error {
-    let name = Path::new(program).display();
-    let (code, what) = match err.kind() {
-        std::io::ErrorKind::NotFound => (EXIT_NOT_FOUND, "command not found".to_owned()),
-        std::io::ErrorKind::PermissionDenied => (
-            EXIT_CANNOT_EXECUTE,
-            "permission denied (not executable)".to_owned(),
-        ),
-        _ if err.raw_os_error() == Some(libc::ENOEXEC) => {
-            (EXIT_CANNOT_EXECUTE, "not an executable file".to_owned())
-        }
-        _ => (EXIT_CANNOT_EXECUTE, err.to_string()),
-    };
-    Failure::new(code, format!("{name}: {what}")).into()
+    Err(exit::exec_failure(&program, &err))
 }
 
 fn not_started(message: impl Into<String>) -> anyhow::Error {
-    Failure::new(EXIT_NOT_STARTED, message).into()
+    Failure::new(exit::NOT_STARTED, message).into()
 }
 
 /// `vault env`: the resolved variables as shell `export` lines (or dotenv / JSON).
@@ -365,7 +342,7 @@ fn resolve(
                 crate::trust::refusal_message(&path, &refusal)
             ));
         }
-        _ => return Err(anyhow::anyhow!("unexpected answer from the agent")),
+        other => return Err(exit::unexpected(other)),
     };
     let mut problems: Vec<String> = missing;
     let mut values = Vec::new();
@@ -437,13 +414,13 @@ fn resolve_references(
         program: program.map(program_name),
         project: None,
     })?;
-    let Response::Resolved {
-        references: answers,
-        attention,
-        ..
-    } = response
-    else {
-        return Err(anyhow::anyhow!("unexpected answer from the agent"));
+    let (answers, attention) = match response {
+        Response::Resolved {
+            references,
+            attention,
+            ..
+        } => (references, attention),
+        other => return Err(exit::unexpected(other)),
     };
     let mut values = Vec::new();
     let mut problems = Vec::new();

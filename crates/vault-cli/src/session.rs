@@ -15,73 +15,7 @@ use vault_agent::{AgentDir, Client, Service};
 use vault_core::{ErrorCode, SecretValue};
 use zeroize::Zeroizing;
 
-/// An error with the exit code it ends the process with. Messages never hold secrets.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: u8,
-    pub message: String,
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}
-
-pub mod exit {
-    pub const OTHER: u8 = 1;
-    pub const WRONG_PASSWORD: u8 = 3;
-    pub const NOT_FOUND: u8 = 4;
-    pub const VAULT: u8 = 5;
-    pub const EXISTS: u8 = 6;
-    pub const BUSY: u8 = 7;
-    pub const LOCKED: u8 = 8;
-    /// `vault due --check`: something is overdue or expired.
-    pub const ATTENTION: u8 = 9;
-    pub const CANCELLED: u8 = 10;
-    pub const NEEDS_LOGIN: u8 = 11;
-    pub const PROVIDER_UNAVAILABLE: u8 = 12;
-    pub const LOGIN_FAILED: u8 = 13;
-}
-
-impl Failure {
-    pub fn new(code: u8, message: impl Into<String>) -> Self {
-        Failure {
-            code,
-            message: message.into(),
-        }
-    }
-
-    pub fn from_code(code: ErrorCode, message: String) -> Self {
-        let exit = match code {
-            ErrorCode::WrongPassword => exit::WRONG_PASSWORD,
-            ErrorCode::NotFound => exit::NOT_FOUND,
-            ErrorCode::NoVault
-            | ErrorCode::Damaged
-            | ErrorCode::NewerFormat
-            | ErrorCode::Tampered => exit::VAULT,
-            ErrorCode::AlreadyExists | ErrorCode::VaultExists => exit::EXISTS,
-            ErrorCode::Busy => exit::BUSY,
-            ErrorCode::Locked => exit::LOCKED,
-            ErrorCode::NeedsRelogin => exit::NEEDS_LOGIN,
-            ErrorCode::ProviderUnavailable => exit::PROVIDER_UNAVAILABLE,
-            ErrorCode::LoginFailed => exit::LOGIN_FAILED,
-            ErrorCode::Invalid
-            | ErrorCode::Io
-            | ErrorCode::Internal
-            | ErrorCode::Provider
-            | ErrorCode::Refused => exit::OTHER,
-        };
-        Failure::new(exit, message)
-    }
-}
-
-/// Fails with a message and an exit code.
-pub fn fail<T>(code: u8, message: impl Into<String>) -> Result<T> {
-    Err(Failure::new(code, message).into())
-}
+use crate::exit::{self, Failure, fail};
 
 /// Where the master password comes from.
 #[derive(Debug)]

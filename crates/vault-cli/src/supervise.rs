@@ -25,8 +25,8 @@ use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::low_level::siginfo::Cause;
 use zeroize::Zeroizing;
 
+use crate::exit::exec_failure;
 use crate::mask::Masker;
-use crate::run::exec_failure;
 
 /// A partial secret at the end of the output is held back at most this long, waiting for the
 /// rest; then it is shown (it was not a whole secret, or the writer is waiting for input).

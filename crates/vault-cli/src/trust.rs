@@ -10,7 +10,8 @@ use vault_core::refs::{self, Binding, Source};
 use vault_core::trust::{self, ProjectFile, Refusal};
 use zeroize::Zeroizing;
 
-use crate::session::{Failure, Session, confirm, exit, interactive};
+use crate::exit::{self, Failure};
+use crate::session::{Session, confirm, interactive};
 
 /// A project file as read: its canonical path, content and digest.
 pub struct ProjectText {
@@ -154,7 +155,7 @@ pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: b
         path: project.canonical.clone(),
     })? {
         Response::Allowance { allowance } => allowance,
-        other => return Err(crate::commands::unexpected(other)),
+        other => return Err(crate::exit::unexpected(other)),
     };
     match &before {
         Some(a) if a.digest == project.digest && a.vars == vars => {
@@ -208,7 +209,7 @@ pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: b
         vars,
     })? {
         Response::Ok => {}
-        other => return Err(crate::commands::unexpected(other)),
+        other => return Err(crate::exit::unexpected(other)),
     }
     eprintln!(
         "Allowed {}; a change to it needs `vault allow` again.",
@@ -235,6 +236,6 @@ pub fn deny(session: &mut Session, file: Option<&Path>) -> Result<()> {
         Response::Denied { existed: false } => {
             Err(Failure::new(exit::NOT_FOUND, format!("{canonical} was not allowed")).into())
         }
-        other => Err(crate::commands::unexpected(other)),
+        other => Err(crate::exit::unexpected(other)),
     }
 }

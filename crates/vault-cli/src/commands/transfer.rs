@@ -11,10 +11,11 @@ use vault_core::{dotenv, formats};
 use zeroize::Zeroizing;
 
 use crate::cli::ExportFormat;
+use crate::exit::{self, fail};
 use crate::output;
-use crate::session::{Session, confirm, exit, fail, interactive};
+use crate::session::{Session, confirm, interactive};
 
-use super::unexpected;
+use crate::exit::unexpected;
 
 #[derive(Serialize)]
 struct ImportSummary<'a> {

@@ -10,10 +10,11 @@ use vault_core::crypto::KdfParams;
 use vault_core::rotation::Reason;
 use vault_core::rotation::{self, DEFAULT_LEAD_DAYS};
 
+use crate::exit::{self, fail};
 use crate::output;
-use crate::session::{Session, exit, fail};
+use crate::session::Session;
 
-use super::unexpected;
+use crate::exit::unexpected;
 
 pub(super) fn init(session: &mut Session, kdf: &str) -> Result<()> {
     if session.vault.exists() {
@@ -254,7 +255,7 @@ pub(super) fn unlock(session: &mut Session) -> Result<()> {
             return Ok(());
         }
         Err(e)
-            if e.downcast_ref::<crate::session::Failure>()
+            if e.downcast_ref::<crate::exit::Failure>()
                 .is_some_and(|f| f.code == exit::LOCKED) => {}
         Err(e) => return Err(e),
     }

@@ -1,0 +1,105 @@
+//! How a command ends: [`Failure`] (an error and the exit code it ends the process with), the
+//! exit codes themselves (documented in the README), and the errors every command can meet.
+
+use std::ffi::OsStr;
+use std::fmt;
+use std::path::Path;
+
+use vault_agent::protocol::Response;
+use vault_core::ErrorCode;
+
+/// An error with the exit code it ends the process with. Messages never hold secrets.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+// The exit codes, read as `exit::LOCKED` at the call site.
+pub const OTHER: u8 = 1;
+pub const WRONG_PASSWORD: u8 = 3;
+pub const NOT_FOUND: u8 = 4;
+pub const VAULT: u8 = 5;
+pub const EXISTS: u8 = 6;
+pub const BUSY: u8 = 7;
+pub const LOCKED: u8 = 8;
+/// `vault due --check`: something is overdue or expired.
+pub const ATTENTION: u8 = 9;
+pub const CANCELLED: u8 = 10;
+pub const NEEDS_LOGIN: u8 = 11;
+pub const PROVIDER_UNAVAILABLE: u8 = 12;
+pub const LOGIN_FAILED: u8 = 13;
+/// `vault run` failed before starting the command (like `env`, `timeout` and `nohup`).
+pub const NOT_STARTED: u8 = 125;
+/// The command was found but could not be executed.
+pub const CANNOT_EXECUTE: u8 = 126;
+/// The command was not found.
+pub const COMMAND_NOT_FOUND: u8 = 127;
+
+impl Failure {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn from_code(code: ErrorCode, message: String) -> Self {
+        let exit = match code {
+            ErrorCode::WrongPassword => WRONG_PASSWORD,
+            ErrorCode::NotFound => NOT_FOUND,
+            ErrorCode::NoVault
+            | ErrorCode::Damaged
+            | ErrorCode::NewerFormat
+            | ErrorCode::Tampered => VAULT,
+            ErrorCode::AlreadyExists | ErrorCode::VaultExists => EXISTS,
+            ErrorCode::Busy => BUSY,
+            ErrorCode::Locked => LOCKED,
+            ErrorCode::NeedsRelogin => NEEDS_LOGIN,
+            ErrorCode::ProviderUnavailable => PROVIDER_UNAVAILABLE,
+            ErrorCode::LoginFailed => LOGIN_FAILED,
+            ErrorCode::Invalid
+            | ErrorCode::Io
+            | ErrorCode::Internal
+            | ErrorCode::Provider
+            | ErrorCode::Refused => OTHER,
+        };
+        Failure::new(exit, message)
+    }
+}
+
+/// Fails with a message and an exit code.
+pub fn fail<T>(code: u8, message: impl Into<String>) -> anyhow::Result<T> {
+    Err(Failure::new(code, message).into())
+}
+
+/// The failure to start `program`, as a shell reports it (127 not found, 126 not executable).
+pub fn exec_failure(program: &OsStr, err: &std::io::Error) -> anyhow::Error {
+    let name = Path::new(program).display();
+    let (code, what) = match err.kind() {
+        std::io::ErrorKind::NotFound => (COMMAND_NOT_FOUND, "command not found".to_owned()),
+        std::io::ErrorKind::PermissionDenied => (
+            CANNOT_EXECUTE,
+            "permission denied (not executable)".to_owned(),
+        ),
+        _ if err.raw_os_error() == Some(libc::ENOEXEC) => {
+            (CANNOT_EXECUTE, "not an executable file".to_owned())
+        }
+        _ => (CANNOT_EXECUTE, err.to_string()),
+    };
+    Failure::new(code, format!("{name}: {what}")).into()
+}
+
+/// An answer the command did not ask for (a newer or older agent): named by its kind only,
+/// since a response can carry a value.
+pub fn unexpected(response: Response) -> anyhow::Error {
+    anyhow::anyhow!("unexpected answer from the vault: {}", response.kind())
+}
