@@ -128,36 +128,7 @@ pub enum Command {
     },
 
     /// Change an item's metadata (use `vault rotate` for its value)
-    Edit {
-        name: String,
-        #[arg(long, value_name = "NEW_NAME")]
-        rename: Option<String>,
-        /// Replace the environment variable names
-        #[arg(long, value_name = "VAR")]
-        env: Vec<String>,
-        #[arg(long, value_name = "VAR")]
-        add_env: Vec<String>,
-        #[arg(long, value_name = "VAR")]
-        remove_env: Vec<String>,
-        /// Add a tag
-        #[arg(long, value_name = "TAG")]
-        tag: Vec<String>,
-        /// Remove a tag
-        #[arg(long, value_name = "TAG")]
-        untag: Vec<String>,
-        #[arg(long)]
-        service: Option<String>,
-        #[arg(long)]
-        notes: Option<String>,
-        /// Rotation interval: 90d, 12w, default or never
-        #[arg(long, value_name = "INTERVAL")]
-        rotate_every: Option<String>,
-        /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
-        #[arg(long, value_name = "DATE", conflicts_with = "no_expiry")]
-        expires: Option<String>,
-        #[arg(long)]
-        no_expiry: bool,
-    },
+    Edit(EditArgs),
 
     /// Delete an item and its previous values
     #[command(visible_alias = "remove")]
@@ -357,25 +328,7 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
                             vault login google --device          (no browser on this machine)\n\n\
                             The URL is always printed, so you can open it on another machine \
                             (the redirect goes to 127.0.0.1 on this one). $BROWSER is honoured.")]
-    Login {
-        /// A provider from `vault oauth ls`
-        provider: String,
-        /// Store the grant under this name [default: the provider's name]
-        #[arg(long = "as", value_name = "NAME")]
-        name: Option<String>,
-        /// A scope to ask for (repeat for several) [default: the provider's]
-        #[arg(long, value_name = "SCOPE")]
-        scope: Vec<String>,
-        /// Use the device flow: enter a code on any device instead of a redirect to this one
-        #[arg(long)]
-        device: bool,
-        /// Give up after this long (e.g. 90s, 5m)
-        #[arg(long, value_name = "DURATION", default_value = "5m")]
-        timeout: String,
-        /// Do not open a browser; only print the URL
-        #[arg(long)]
-        no_browser: bool,
-    },
+    Login(LoginArgs),
 
     /// Print a valid access token of a grant, refreshing it first when needed
     #[command(after_help = "Examples:\n  vault token github\n  \
@@ -591,4 +544,59 @@ pub struct MetaArgs {
 pub enum ExportFormat {
     Env,
     Json,
+}
+
+// `vault edit`: the item, then the changes (each absent flag leaves its field alone).
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    pub name: String,
+    #[arg(long, value_name = "NEW_NAME")]
+    pub rename: Option<String>,
+    /// Replace the environment variable names
+    #[arg(long, value_name = "VAR")]
+    pub env: Vec<String>,
+    #[arg(long, value_name = "VAR")]
+    pub add_env: Vec<String>,
+    #[arg(long, value_name = "VAR")]
+    pub remove_env: Vec<String>,
+    /// Add a tag
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Remove a tag
+    #[arg(long, value_name = "TAG")]
+    pub untag: Vec<String>,
+    #[arg(long)]
+    pub service: Option<String>,
+    #[arg(long)]
+    pub notes: Option<String>,
+    /// Rotation interval: 90d, 12w, default or never
+    #[arg(long, value_name = "INTERVAL")]
+    pub rotate_every: Option<String>,
+    /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
+    #[arg(long, value_name = "DATE", conflicts_with = "no_expiry")]
+    pub expires: Option<String>,
+    #[arg(long)]
+    pub no_expiry: bool,
+}
+
+// `vault login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// A provider from `vault oauth ls`
+    pub provider: String,
+    /// Store the grant under this name [default: the provider's name]
+    #[arg(long = "as", value_name = "NAME")]
+    pub name: Option<String>,
+    /// A scope to ask for (repeat for several) [default: the provider's]
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Vec<String>,
+    /// Use the device flow: enter a code on any device instead of a redirect to this one
+    #[arg(long)]
+    pub device: bool,
+    /// Give up after this long (e.g. 90s, 5m)
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub timeout: String,
+    /// Do not open a browser; only print the URL
+    #[arg(long)]
+    pub no_browser: bool,
 }

@@ -69,7 +69,7 @@ fn fast(front: Front) -> Result<u8> {
     match front.command {
         Fast::Run(args) => vault_cli::run::run(&mut session, args),
         Fast::Get(args) => vault_cli::commands::get(&mut session, &args).map(|()| 0),
-        Fast::Token(args) => vault_cli::oauth::token(&mut session, &args).map(|()| 0),
+        Fast::Token(args) => vault_cli::commands::oauth::token(&mut session, &args).map(|()| 0),
     }
 }
 

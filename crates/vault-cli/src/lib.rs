@@ -12,7 +12,6 @@ pub mod cli;
 pub mod commands;
 pub mod exit;
 mod mask;
-pub mod oauth;
 pub mod output;
 pub mod run;
 pub mod session;

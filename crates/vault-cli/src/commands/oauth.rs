@@ -14,7 +14,7 @@ use vault_agent::protocol::{NewProvider, Op, Response, WireSecret};
 use vault_core::model::GrantMeta;
 use vault_core::{GrantStatus, ItemMeta};
 
-use crate::cli::{OauthCommand, TokenArgs};
+use crate::cli::{LoginArgs, OauthCommand, TokenArgs};
 use crate::exit::unexpected;
 use crate::exit::{self, fail};
 use crate::output;
@@ -161,16 +161,6 @@ fn read_client_secret(session: &Session) -> Result<vault_core::SecretValue> {
     Ok(vault_core::SecretValue::new(secret))
 }
 
-#[derive(Debug)]
-pub struct LoginArgs {
-    pub provider: String,
-    pub name: Option<String>,
-    pub scopes: Vec<String>,
-    pub device: bool,
-    pub timeout: String,
-    pub no_browser: bool,
-}
-
 pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
     let timeout = parse_duration(&args.timeout)?;
     let started = std::sync::Arc::new(std::sync::Mutex::new(None));
@@ -178,7 +168,7 @@ pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
     let prompt = match session.op(Op::LoginStart {
         provider: args.provider.clone(),
         name: args.name,
-        scopes: args.scopes,
+        scopes: args.scope,
         device: args.device,
     })? {
         Response::LoginStarted { prompt } => prompt,

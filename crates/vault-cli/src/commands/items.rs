@@ -1,0 +1,492 @@
+//! The commands on one item: `add`, `get`, `ls`, `edit`, `rm`, `rotate`, `history` and
+//! `rollback`.
+
+use std::io::Write;
+
+use anyhow::Result;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::Serialize;
+use vault_agent::protocol::{NewKey, Op, Response, WireSecret};
+use vault_core::attention::{self};
+use vault_core::model::{ApiKeyEdit, Item, ItemMeta};
+use vault_core::rotation::DEFAULT_LEAD_DAYS;
+use vault_core::{RotationPolicy, SecretValue, formats};
+
+use crate::cli::{EditArgs, GetArgs, MetaArgs};
+use crate::exit::{self, fail, unexpected};
+use crate::output;
+use crate::session::{Session, confirm, interactive, read_value};
+
+use super::vault::due_lead;
+
+/// Refuses a value given as an argument: it is already in shell history and visible in `ps`.
+fn refuse_argv_value(value: Option<String>, command: &str, name: &str) -> Result<()> {
+    if value.is_some() {
+        return fail(
+            exit::OTHER,
+            format!(
+                "refusing to take a secret from the command line: it would be visible in your shell \
+                 history and to other processes. Run `vault {command} {name}` and type the value at \
+                 the prompt, or pipe it: `printf %s \"$VALUE\" | vault {command} {name}`. Nothing was stored."
+            ),
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn add(
+    session: &mut Session,
+    name: String,
+    value: Option<String>,
+    meta: MetaArgs,
+) -> Result<()> {
+    refuse_argv_value(value, "add", &name)?;
+    let mut rotation = meta
+        .rotate_every
+        .as_deref()
+        .map(RotationPolicy::parse)
+        .transpose()?;
+    let expires = meta.expires.as_deref().map(parse_expiry).transpose()?;
+    let last_rotated = meta.last_rotated.as_deref().map(parse_expiry).transpose()?;
+    session.ensure_unlocked()?;
+    let value = read_value(&session.passwords, &name)?;
+    let mut env = meta.env;
+    let mut service = meta.service;
+    if let Some(format) = formats::detect(value.expose()) {
+        apply_known_format(format, &mut env, &mut service, &mut rotation);
+    }
+    let key = NewKey {
+        name,
+        value: WireSecret::new(value),
+        env,
+        service,
+        tags: meta.tag,
+        notes: meta.notes,
+        rotation: rotation.unwrap_or_default(),
+        expires,
+        last_rotated,
+    };
+    match session.op(Op::Add { key })? {
+        Response::Item { item } => {
+            eprintln!(
+                "Added {} (as {}).",
+                item.meta.name(),
+                item.meta.env().join(", ")
+            );
+            // An old key (--last-rotated) or a near expiry needs saying now, not at the next
+            // `vault due`.
+            let now = Timestamp::now();
+            let lead = due_lead(None).unwrap_or(DEFAULT_LEAD_DAYS);
+            if let Some(a) = attention::attention_of(&item, now, lead) {
+                eprintln!(
+                    "note: {}: {} ({}); see `vault due`.",
+                    a.name,
+                    output::reason(a.reason, a.at, now),
+                    output::date(a.at)
+                );
+            }
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+/// Fills in what the user left out from a recognised key format, and says on stderr what was
+/// filled in, or that a given service contradicts the value.
+fn apply_known_format(
+    format: &formats::KeyFormat,
+    env: &mut Vec<String>,
+    service: &mut Option<String>,
+    rotation: &mut Option<RotationPolicy>,
+) {
+    let mut applied = Vec::new();
+    if env.is_empty() {
+        env.push(format.env.to_owned());
+        applied.push(format!("env {}", format.env));
+    }
+    match service.as_deref() {
+        None => {
+            *service = Some(format.provider.id.to_owned());
+            applied.push(format!("service {}", format.provider.id));
+        }
+        Some(given) => {
+            if let Some(p) = formats::provider_for_service(given)
+                && p.id != format.provider.id
+            {
+                eprintln!(
+                    "warning: the value looks like a {}, but the service given is {}; \
+                     check you pasted the right key",
+                    format.description(),
+                    p.name
+                );
+            }
+        }
+    }
+    if rotation.is_none() {
+        *rotation = Some(format.policy());
+        applied.push(format!(
+            "rotation {}",
+            output::interval(format.interval_days())
+        ));
+    }
+    if !applied.is_empty() {
+        eprintln!(
+            "Recognised a {}: {} (choose otherwise with --env, --service or --rotate-every).",
+            format.description(),
+            applied.join(", ")
+        );
+    }
+}
+
+/// A date (local midnight) or an RFC 3339 timestamp.
+fn parse_expiry(text: &str) -> Result<Timestamp> {
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    let date: Date = text.parse().map_err(|_| {
+        anyhow::Error::from(crate::exit::Failure::new(
+            exit::OTHER,
+            format!("{text:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"),
+        ))
+    })?;
+    Ok(date.to_zoned_datetime(TimeZone::system())?.timestamp())
+}
+
+#[derive(Serialize)]
+struct ItemWithValue<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    value: &'a str,
+}
+
+/// `vault get`: one of the `vault` front's fast paths.
+pub fn get(session: &mut Session, args: &GetArgs) -> Result<()> {
+    let GetArgs {
+        name,
+        field,
+        no_newline,
+        json,
+    } = args;
+    let (item, value) = match session.op(Op::Get { name: name.clone() })? {
+        Response::Secret { item, value } => (item, value.into_inner()),
+        other => return Err(unexpected(other)),
+    };
+    if *json {
+        return output::json(&ItemWithValue {
+            item: &item,
+            value: value.expose(),
+        });
+    }
+    let text = field_text(&item, value, field)?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.expose().as_bytes())?;
+    if !no_newline {
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn field_text(item: &Item, value: SecretValue, field: &str) -> Result<SecretValue> {
+    let ItemMeta::ApiKey(meta) = item.meta.clone() else {
+        return fail(
+            exit::OTHER,
+            format!("{} is an OAuth grant; see `vault grants`", item.meta.name()),
+        );
+    };
+    let key = vault_core::ApiKey {
+        id: item.id,
+        meta,
+        value,
+    };
+    key.field(field)
+        .map_err(|e| crate::exit::Failure::new(exit::OTHER, e.to_string()).into())
+}
+
+#[derive(Serialize)]
+struct ListedItem<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    state: vault_core::DueState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due: Option<Timestamp>,
+}
+
+pub(super) fn ls(
+    session: &mut Session,
+    query: Option<String>,
+    tag: Option<String>,
+    json: bool,
+) -> Result<()> {
+    let filtered = query.is_some() || tag.is_some();
+    let lead = due_lead(None)?;
+    let items = match session.op(Op::List { query, tag })? {
+        Response::Items { items } => items,
+        other => return Err(unexpected(other)),
+    };
+    let now = Timestamp::now();
+    if json {
+        let listed: Vec<ListedItem<'_>> = items
+            .iter()
+            .map(|item| match &item.meta {
+                ItemMeta::ApiKey(m) => {
+                    let schedule = m.schedule();
+                    let (state, _) = output::rotation(m, now, lead);
+                    ListedItem {
+                        item,
+                        state,
+                        due: schedule.due,
+                    }
+                }
+                // A grant needs attention only when it needs a new login; it refreshes itself.
+                ItemMeta::Grant(g) => ListedItem {
+                    item,
+                    state: if g.status == vault_core::GrantStatus::Ok {
+                        vault_core::DueState::Ok
+                    } else {
+                        vault_core::DueState::Expired
+                    },
+                    due: None,
+                },
+            })
+            .collect();
+        return output::json(&listed);
+    }
+    if items.is_empty() {
+        if filtered {
+            eprintln!("No matching items.");
+        } else {
+            eprintln!(
+                "The vault is empty. Add a key with `vault add NAME` or `vault import .env`."
+            );
+        }
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| match &item.meta {
+            ItemMeta::ApiKey(m) => vec![
+                m.name.clone(),
+                m.env.join(","),
+                m.tags.join(","),
+                output::rotation(m, now, lead).1,
+            ],
+            ItemMeta::Grant(g) => vec![
+                g.name.clone(),
+                g.env.join(","),
+                g.tags.join(","),
+                format!(
+                    "OAuth grant ({}): {}",
+                    g.provider,
+                    super::oauth::status_text(g, now)
+                ),
+            ],
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    out.write_all(output::table(&["NAME", "ENV", "TAGS", "ROTATION"], &rows).as_bytes())?;
+    Ok(())
+}
+
+pub(super) fn edit(session: &mut Session, a: EditArgs) -> Result<()> {
+    let name = a.name.as_str();
+    let mut edit = ApiKeyEdit {
+        rename: a.rename,
+        service: a.service.map(|s| Some(s).filter(|s| !s.is_empty())),
+        notes: a.notes,
+        rotation: a
+            .rotate_every
+            .as_deref()
+            .map(RotationPolicy::parse)
+            .transpose()?,
+        expires: if a.no_expiry {
+            Some(None)
+        } else {
+            a.expires
+                .as_deref()
+                .map(parse_expiry)
+                .transpose()?
+                .map(Some)
+        },
+        ..Default::default()
+    };
+    let list_changes = !a.env.is_empty()
+        || !a.add_env.is_empty()
+        || !a.remove_env.is_empty()
+        || !a.tag.is_empty()
+        || !a.untag.is_empty();
+    if list_changes {
+        let current = match session.op(Op::Describe {
+            name: name.to_owned(),
+        })? {
+            Response::Item { item } => item,
+            other => return Err(unexpected(other)),
+        };
+        let ItemMeta::ApiKey(m) = current.meta else {
+            return fail(
+                exit::OTHER,
+                format!("{name} is an OAuth grant; its settings come from `vault login`"),
+            );
+        };
+        if !a.env.is_empty() || !a.add_env.is_empty() || !a.remove_env.is_empty() {
+            let mut env = if a.env.is_empty() { m.env } else { a.env };
+            env.extend(a.add_env);
+            env.retain(|e| !a.remove_env.contains(e));
+            if env.is_empty() {
+                return fail(
+                    exit::OTHER,
+                    "an item needs at least one environment variable name",
+                );
+            }
+            edit.env = Some(env);
+        }
+        if !a.tag.is_empty() || !a.untag.is_empty() {
+            let mut tags = m.tags;
+            tags.extend(a.tag);
+            tags.retain(|t| !a.untag.contains(t));
+            edit.tags = Some(tags);
+        }
+    }
+    if edit == ApiKeyEdit::default() {
+        return fail(exit::OTHER, "nothing to change; see `vault edit --help`");
+    }
+    match session.op(Op::Edit {
+        name: name.to_owned(),
+        edit,
+    })? {
+        Response::Item { item } => {
+            eprintln!("Updated {}.", item.meta.name());
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+pub(super) fn rm(session: &mut Session, name: &str, yes: bool) -> Result<()> {
+    let item = match session.op(Op::Describe {
+        name: name.to_owned(),
+    })? {
+        Response::Item { item } => item,
+        other => return Err(unexpected(other)),
+    };
+    if !yes {
+        if !interactive() {
+            return fail(
+                exit::CANCELLED,
+                "not deleting without confirmation; pass --yes",
+            );
+        }
+        if !confirm(&format!(
+            "Delete {} and all its previous values?",
+            item.meta.name()
+        ))? {
+            return fail(exit::CANCELLED, "cancelled; nothing was deleted");
+        }
+    }
+    session.op(Op::Remove {
+        name: name.to_owned(),
+    })?;
+    eprintln!("Deleted {}.", item.meta.name());
+    Ok(())
+}
+
+pub(super) fn rotate(session: &mut Session, name: &str, value: Option<String>) -> Result<()> {
+    refuse_argv_value(value, "rotate", name)?;
+    session.ensure_unlocked()?;
+    // Fail on a missing item before asking for a value.
+    let item = describe(session, name)?;
+    let ItemMeta::ApiKey(meta) = &item.meta else {
+        return fail(
+            exit::OTHER,
+            format!(
+                "{name} is an OAuth grant: its tokens rotate on refresh (`vault refresh {name}`)"
+            ),
+        );
+    };
+    let value = read_value(&session.passwords, name)?;
+    // A new value of another provider's format is most likely a paste of the wrong key.
+    let expected = meta
+        .service
+        .as_deref()
+        .and_then(formats::provider_for_service);
+    if let (Some(found), Some(expected)) = (formats::detect(value.expose()), expected)
+        && found.provider.id != expected.id
+    {
+        eprintln!(
+            "warning: the new value looks like a {}, but {} is a {} item; \
+             `vault rollback {name}` restores the previous value",
+            found.description(),
+            meta.name,
+            expected.name
+        );
+    }
+    let version = match session.op(Op::Rotate {
+        name: name.to_owned(),
+        value: WireSecret::new(value),
+    })? {
+        Response::Version { version } => version,
+        other => return Err(unexpected(other)),
+    };
+    let ItemMeta::ApiKey(meta) = describe(session, name)?.meta else {
+        return Err(anyhow::anyhow!("{name} changed kind while rotating"));
+    };
+    let next = match meta.schedule().due {
+        Some(d) => format!("next rotation due {}", output::date(d)),
+        None => "no rotation scheduled".into(),
+    };
+    eprintln!(
+        "Rotated {}: version {version} is current ({next}); the previous value is kept in its history.",
+        meta.name
+    );
+    Ok(())
+}
+
+fn describe(session: &mut Session, name: &str) -> Result<Item> {
+    match session.op(Op::Describe {
+        name: name.to_owned(),
+    })? {
+        Response::Item { item } => Ok(item),
+        other => Err(unexpected(other)),
+    }
+}
+
+pub(super) fn history(session: &mut Session, name: &str, json: bool) -> Result<()> {
+    let versions = match session.op(Op::History {
+        name: name.to_owned(),
+    })? {
+        Response::Versions { versions } => versions,
+        other => return Err(unexpected(other)),
+    };
+    if json {
+        return output::json(&versions);
+    }
+    let rows: Vec<Vec<String>> = versions
+        .iter()
+        .rev()
+        .map(|v| {
+            vec![
+                v.version.to_string(),
+                output::date_time(v.set_at),
+                v.replaced_at
+                    .map_or_else(|| "current".to_owned(), output::date_time),
+            ]
+        })
+        .collect();
+    print!("{}", output::table(&["VERSION", "SET", "REPLACED"], &rows));
+    Ok(())
+}
+
+pub(super) fn rollback(session: &mut Session, name: &str, to: Option<u32>) -> Result<()> {
+    match session.op(Op::Rollback {
+        name: name.to_owned(),
+        to,
+    })? {
+        Response::Version { version } => {
+            eprintln!("Rolled back {name}: the restored value is now version {version}.");
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
