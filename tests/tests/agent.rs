@@ -9,7 +9,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use vault_agent::protocol::Response;
+use vault_agent::protocol::{Response, WireError};
 use vault_tests::{TestVault, bin};
 
 fn json(text: &str) -> serde_json::Value {
@@ -236,7 +236,7 @@ fn a_thousand_malformed_or_oversized_frames_then_a_normal_request() {
         let mut line = String::new();
         reader.read_line(&mut line).unwrap();
         let answer: Response = serde_json::from_str(&line).unwrap();
-        let Response::Error { message, .. } = answer else {
+        let Response::Error(WireError { message, .. }) = answer else {
             panic!("frame {i}: expected an error, got {line}");
         };
         assert!(

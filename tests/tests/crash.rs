@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use vault_agent::protocol::{ImportEntry, NewKey, Op, Request, Response, WireSecret};
+use vault_agent::protocol::{ImportEntry, NewKey, Op, Request, Response, WireError, WireSecret};
 use vault_agent::{AgentDir, Client};
 use vault_core::model::OnConflict;
 use vault_core::{LockedVault, SecretValue, Vault};
@@ -262,7 +262,7 @@ fn the_agent_killed_during_writes_loses_no_acknowledged_write() {
                         w
                     };
                     match client.call(&request(&path, &w)) {
-                        Ok(Response::Error { message, .. }) => {
+                        Ok(Response::Error(WireError { message, .. })) => {
                             panic!("the agent refused a write: {message}")
                         }
                         Ok(_) => {

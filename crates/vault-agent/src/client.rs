@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use crate::AgentError;
 use crate::dirs::AgentDir;
 use crate::frame::{Frame, read_frame, write_frame};
-use crate::protocol::{BUILD, MAX_RESPONSE_BYTES, PROTOCOL, Request, Response, VaultStatus};
+use crate::protocol::{
+    BUILD, MAX_RESPONSE_BYTES, PROTOCOL, Request, Response, VaultStatus, WireError,
+};
 use crate::server::{READY, RUNNING};
 
 /// How long a starting agent may take to say it is ready.
@@ -260,7 +262,9 @@ impl Iterator for Events {
     fn next(&mut self) -> Option<Self::Item> {
         match read_response(&mut self.reader) {
             Ok(Response::LockState { vaults }) => Some(Ok(vaults)),
-            Ok(Response::Error { message, .. }) => Some(Err(AgentError::Protocol(message))),
+            Ok(Response::Error(WireError { message, .. })) => {
+                Some(Err(AgentError::Protocol(message)))
+            }
             Ok(_) => Some(Err(AgentError::Protocol(
                 "unexpected answer on a subscription".into(),
             ))),

@@ -23,36 +23,14 @@ use vault_core::{
 };
 use vault_oauth::{Http, Provider, TokenKind, TokenSet};
 
-use crate::protocol::{NewProvider, PresetInfo};
+use crate::protocol::{NewProvider, PresetInfo, WireError};
 
 mod login;
 
 use crate::refresh_gate::{self, Quiet, RefreshGate};
 use login::Pending;
 
-/// An error for the client: a stable code and a message without secrets.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: ErrorCode,
-    pub message: String,
-}
-
-impl Failure {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Failure {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<vault_core::Error> for Failure {
-    fn from(e: vault_core::Error) -> Self {
-        Failure::new(e.code(), e.to_string())
-    }
-}
-
-impl From<vault_oauth::Error> for Failure {
+impl From<vault_oauth::Error> for WireError {
     fn from(e: vault_oauth::Error) -> Self {
         use vault_oauth::Error as E;
         let code = match &e {
@@ -67,11 +45,11 @@ impl From<vault_oauth::Error> for Failure {
             E::Config(_) | E::Unsupported(_) => ErrorCode::Invalid,
             _ => ErrorCode::Provider,
         };
-        Failure::new(code, e.to_string())
+        WireError::new(code, e.to_string())
     }
 }
 
-type Result<T, E = Failure> = std::result::Result<T, E>;
+type Result<T, E = WireError> = std::result::Result<T, E>;
 
 /// How the grant code reaches an unlocked vault. Each call is one short critical section; no
 /// network I/O happens inside `with`.
@@ -191,7 +169,7 @@ impl Grants {
         let (preset_id, endpoints, default_scopes) = match (&preset, &issuer) {
             (Some(id), _) => {
                 let p = vault_oauth::preset(id).ok_or_else(|| {
-                    Failure::new(
+                    WireError::new(
                         ErrorCode::Invalid,
                         format!(
                             "no preset named {id:?}; presets are {}",
@@ -204,7 +182,7 @@ impl Grants {
                     )
                 })?;
                 if p.quirks.client_secret_required && client_secret.is_none() {
-                    return Err(Failure::new(
+                    return Err(WireError::new(
                         ErrorCode::Invalid,
                         format!(
                             "{} requires a client secret; pass --client-secret-stdin",
@@ -231,7 +209,7 @@ impl Grants {
                 (None, found.endpoints, scopes)
             }
             (None, None) => {
-                return Err(Failure::new(
+                return Err(WireError::new(
                     ErrorCode::Invalid,
                     "give a preset (--preset github) or an issuer URL (--issuer https://...)",
                 ));
@@ -312,7 +290,7 @@ impl Grants {
         // Someone may have refreshed while this waited: take theirs.
         let current = v.with(|vault| vault.grant(name))?;
         if current.id != first.id {
-            return Err(Failure::new(
+            return Err(WireError::new(
                 ErrorCode::NotFound,
                 format!("{name:?} was replaced while waiting; try again"),
             ));
@@ -334,7 +312,7 @@ impl Grants {
             return if current.meta.valid_for(now, SignedDuration::ZERO) {
                 Ok(valid(current, None))
             } else {
-                Err(Failure::new(
+                Err(WireError::new(
                     ErrorCode::NeedsRelogin,
                     format!(
                         "the access token of {name:?} has expired and the provider gave no refresh token; run `vault login {} --as {name}`",
@@ -356,7 +334,7 @@ impl Grants {
 
         // From here until the answer is committed, a lock waits for this refresh.
         let Some(_in_flight) = self.gate.begin() else {
-            return Err(Failure::new(ErrorCode::Locked, "the vault is locking"));
+            return Err(WireError::new(ErrorCode::Locked, "the vault is locking"));
         };
         let mut attempt = 0;
         let outcome = loop {
@@ -385,7 +363,7 @@ impl Grants {
                 let (grant, committed) = commit?;
                 lock(&self.backoff).remove(&key);
                 if !committed && !grant.meta.valid_for(now, SignedDuration::ZERO) {
-                    return Err(Failure::new(
+                    return Err(WireError::new(
                         ErrorCode::Busy,
                         format!("{name:?} changed while refreshing; try again"),
                     ));
@@ -398,7 +376,7 @@ impl Grants {
                 Err(relogin(name, &current.meta.provider, &message))
             }
             Err(e) => {
-                let failure = Failure::from(e);
+                let failure = WireError::from(e);
                 v.with(|vault| vault.record_refresh_failure(name, false, &failure.message, now))?;
                 // The current token may still serve: failures lose nothing. (Not when the
                 // caller asked for a refresh: it wants to know.)
@@ -413,7 +391,7 @@ impl Grants {
                     );
                     return Ok(valid(current, Some(warning)));
                 }
-                Err(Failure::new(
+                Err(WireError::new(
                     failure.code,
                     format!(
                         "cannot refresh {name:?}: {}; the stored tokens are unchanged",
@@ -492,7 +470,7 @@ impl Grants {
         v: &mut impl VaultAccess,
         lead: SignedDuration,
         clock: &dyn Fn() -> Timestamp,
-    ) -> Vec<(String, Result<(), Failure>)> {
+    ) -> Vec<(String, Result<(), WireError>)> {
         let items = match v.with(|vault| vault.items()) {
             Ok(items) => items,
             Err(e) => return vec![(String::new(), Err(e.into()))],
@@ -545,8 +523,8 @@ fn valid(grant: Grant, warning: Option<String>) -> ValidToken {
     }
 }
 
-fn relogin(name: &str, provider: &str, reason: &str) -> Failure {
-    Failure::new(
+fn relogin(name: &str, provider: &str, reason: &str) -> WireError {
+    WireError::new(
         ErrorCode::NeedsRelogin,
         format!("{name:?} needs a new login ({reason}); run `vault login {provider} --as {name}`"),
     )
@@ -630,7 +608,7 @@ impl ProcessLock {
     fn acquire(vault: &Path, id: &ItemId) -> Result<ProcessLock> {
         let dir = Self::dir(vault);
         let io = |e: std::io::Error| {
-            Failure::new(
+            WireError::new(
                 ErrorCode::Io,
                 format!("cannot lock the grant in {}: {e}", dir.display()),
             )

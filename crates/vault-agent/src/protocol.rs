@@ -86,6 +86,29 @@ pub enum Request {
     },
 }
 
+impl Request {
+    /// Whether this request may be sent again after the connection broke mid-way: it changes
+    /// nothing, or changing it twice is the same as once.
+    pub fn repeatable(&self) -> bool {
+        match self {
+            Request::Status | Request::Lock { .. } | Request::Unlock { .. } => true,
+            Request::Configure { .. } => true,
+            Request::Vault { op, .. } => matches!(
+                op,
+                Op::Ping
+                    | Op::List { .. }
+                    | Op::Describe { .. }
+                    | Op::Get { .. }
+                    | Op::History { .. }
+                    | Op::Audit { .. }
+                    | Op::OauthPresets
+                    | Op::OauthProviders
+            ),
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Op {
@@ -248,6 +271,24 @@ impl Op {
     pub fn is_passive(&self) -> bool {
         matches!(self, Op::Due { .. })
     }
+
+    /// Whether the OAuth side of the service answers this op: it may wait on a provider, so it
+    /// runs outside the service lock.
+    pub fn is_oauth(&self) -> bool {
+        matches!(
+            self,
+            Op::OauthPresets
+                | Op::OauthProviders
+                | Op::OauthAdd { .. }
+                | Op::OauthRemove { .. }
+                | Op::LoginStart { .. }
+                | Op::LoginWait { .. }
+                | Op::LoginCancel { .. }
+                | Op::Token { .. }
+                | Op::Refresh { .. }
+                | Op::Logout { .. }
+        )
+    }
 }
 
 /// A project file about to be used by `vault run`, `vault env` or `vault inject`.
@@ -391,10 +432,7 @@ pub enum Response {
         replaced: bool,
     },
     Ok,
-    Error {
-        code: ErrorCode,
-        message: String,
-    },
+    Error(WireError),
     Status {
         vaults: Vec<VaultStatus>,
         lock_after_secs: Option<u64>,
@@ -495,7 +533,7 @@ impl Response {
         match self {
             Response::Hello { .. } => "hello",
             Response::Ok => "ok",
-            Response::Error { .. } => "error",
+            Response::Error(_) => "error",
             Response::Status { .. } => "status",
             Response::LockState { .. } => "lock_state",
             Response::Items { .. } => "items",
@@ -523,10 +561,36 @@ impl Response {
     }
 
     pub fn error(e: &vault_core::Error) -> Self {
-        Response::Error {
-            code: e.code(),
-            message: e.to_string(),
+        Response::Error(WireError::from(e))
+    }
+}
+
+/// An error for the other end, the one shape every layer passes on: a stable code and a
+/// message without secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl WireError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        WireError {
+            code,
+            message: message.into(),
         }
+    }
+}
+
+impl From<&vault_core::Error> for WireError {
+    fn from(e: &vault_core::Error) -> Self {
+        WireError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<vault_core::Error> for WireError {
+    fn from(e: vault_core::Error) -> Self {
+        WireError::from(&e)
     }
 }
 
@@ -603,10 +667,10 @@ mod tests {
             Response::Ok,
             Response::Denied { existed: false },
             Response::LockState { vaults: Vec::new() },
-            Response::Error {
+            Response::Error(WireError {
                 code: ErrorCode::Locked,
                 message: "m".into(),
-            },
+            }),
         ] {
             let json: serde_json::Value = serde_json::to_value(&r).unwrap();
             assert_eq!(json["type"], r.kind(), "{json}");

@@ -23,7 +23,7 @@ use crate::dirs::AgentDir;
 use crate::frame::{Frame, read_frame, write_frame};
 use crate::hardening;
 use crate::protocol::{
-    BUILD, EVENT_HEARTBEAT_SECS, MAX_REQUEST_BYTES, PROTOCOL, Request, Response,
+    BUILD, EVENT_HEARTBEAT_SECS, MAX_REQUEST_BYTES, PROTOCOL, Request, Response, WireError,
 };
 use crate::service::{Clock, Service};
 
@@ -185,10 +185,7 @@ fn refuse(stream: &UnixStream, message: &str) {
     let mut w = stream;
     let _ = write_frame(
         &mut w,
-        &Response::Error {
-            code: vault_core::ErrorCode::Refused,
-            message: message.to_owned(),
-        },
+        &Response::Error(WireError::new(vault_core::ErrorCode::Refused, message)),
     );
 }
 

@@ -20,11 +20,13 @@ use vault_core::refs::Reference;
 use vault_core::trust::Allowance;
 use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
-use crate::grants::{Failure, Grants, VaultAccess};
+use crate::grants::{Grants, VaultAccess};
 
 mod resolve;
 
-use crate::protocol::{BUILD, NewKey, Op, PROTOCOL, Request, Response, VaultStatus, WireSecret};
+use crate::protocol::{
+    BUILD, NewKey, Op, PROTOCOL, Request, Response, VaultStatus, WireError, WireSecret,
+};
 use resolve::{GrantTokens, PrefetchedToken, resolve};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
@@ -265,7 +267,7 @@ impl Service {
                     Err(e) => Response::error(&e),
                 }
             }
-            Request::Vault { vault, op } if is_oauth(&op) => self.oauth(vault, op),
+            Request::Vault { vault, op } if op.is_oauth() => self.oauth(vault, op),
             Request::Vault { vault, op } => {
                 // OAuth grants among the values asked for get their tokens first (refreshing,
                 // with network I/O, outside the service lock); the rest is answered under it.
@@ -331,24 +333,6 @@ impl Service {
     }
 }
 
-/// Operations answered by [`Grants`]: they may talk to a provider, so they run outside any
-/// single vault access.
-fn is_oauth(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::OauthPresets
-            | Op::OauthProviders
-            | Op::OauthAdd { .. }
-            | Op::OauthRemove { .. }
-            | Op::LoginStart { .. }
-            | Op::LoginWait { .. }
-            | Op::LoginCancel { .. }
-            | Op::Token { .. }
-            | Op::Refresh { .. }
-            | Op::Logout { .. }
-    )
-}
-
 /// An unlocked vault of this service, reached by path; each access takes the service lock
 /// for that call only, so a grant's network I/O never blocks other clients.
 struct Shared<'a> {
@@ -412,7 +396,7 @@ impl Service {
             touch: true,
         };
         let clock: &dyn Fn() -> Timestamp = self.clock.as_ref();
-        let result: Result<Response, Failure> = (|| {
+        let result: Result<Response, WireError> = (|| {
             // Everything needs the vault unlocked (presets too: one rule for clients).
             v.with(|_| Ok(()))?;
             Ok(match op {
@@ -479,16 +463,13 @@ impl Service {
                         problem: o.problem,
                     }
                 }
-                _ => Response::Error {
-                    code: vault_core::ErrorCode::Internal,
-                    message: "not an OAuth operation".into(),
-                },
+                _ => Response::Error(WireError::new(
+                    vault_core::ErrorCode::Internal,
+                    "not an OAuth operation",
+                )),
             })
         })();
-        result.unwrap_or_else(|f| Response::Error {
-            code: f.code,
-            message: f.message,
-        })
+        result.unwrap_or_else(Response::Error)
     }
 
     /// Access tokens of every grant a `resolve` names (by reference, by name or by tag),
@@ -549,7 +530,7 @@ impl Service {
         vault: &Path,
         name: &str,
         min_valid: SignedDuration,
-    ) -> Result<crate::grants::ValidToken, Failure> {
+    ) -> Result<crate::grants::ValidToken, WireError> {
         let mut v = Shared {
             service: self,
             path: vault.to_owned(),
@@ -562,7 +543,7 @@ impl Service {
     /// Refreshes, in every unlocked vault, the grants that expire within `lead` (with back-off
     /// after transient failures). The agent calls this on a timer while unlocked; returns the
     /// grants it tried and how each went.
-    pub fn refresh_due(&self, lead: SignedDuration) -> Vec<(String, Result<(), Failure>)> {
+    pub fn refresh_due(&self, lead: SignedDuration) -> Vec<(String, Result<(), WireError>)> {
         let paths: Vec<PathBuf> = self.state().unlocked.keys().cloned().collect();
         let clock: &dyn Fn() -> Timestamp = self.clock.as_ref();
         let mut report = Vec::new();
@@ -825,10 +806,10 @@ mod tests {
         };
         assert!(matches!(
             s.handle(list()),
-            Response::Error {
+            Response::Error(WireError {
                 code: ErrorCode::Locked,
                 ..
-            }
+            })
         ));
         let r = s.handle(Request::Unlock {
             vault: path.clone(),
@@ -836,10 +817,10 @@ mod tests {
         });
         assert!(matches!(
             r,
-            Response::Error {
+            Response::Error(WireError {
                 code: ErrorCode::WrongPassword,
                 ..
-            }
+            })
         ));
         assert!(matches!(
             s.handle(Request::Unlock {
@@ -862,10 +843,10 @@ mod tests {
         assert!(
             matches!(
                 r,
-                Response::Error {
+                Response::Error(WireError {
                     code: ErrorCode::NoVault,
                     ..
-                }
+                })
             ),
             "{r:?}"
         );
@@ -966,10 +947,10 @@ mod tests {
                 lead_days: 14,
                 tag: Some("nope".into())
             }),
-            Response::Error {
+            Response::Error(WireError {
                 code: ErrorCode::Locked,
                 ..
-            }
+            })
         ));
     }
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use vault_agent::protocol::{EVENT_HEARTBEAT_SECS, Op, Request, Response, VaultStatus};
+use vault_agent::protocol::{EVENT_HEARTBEAT_SECS, Request, Response, VaultStatus};
 use vault_agent::service::{Clock, Service};
 use vault_agent::{AgentDir, AgentError, Client};
 
@@ -46,27 +46,6 @@ fn unavailable(e: &AgentError) -> AppError {
     AppError::app(AppErrorCode::AgentUnavailable, e.to_string())
 }
 
-/// Requests that may be sent again after the connection broke mid-way: they change nothing,
-/// or changing it twice is the same as once.
-fn repeatable(request: &Request) -> bool {
-    match request {
-        Request::Status | Request::Lock { .. } | Request::Unlock { .. } => true,
-        Request::Configure { .. } => true,
-        Request::Vault { op, .. } => matches!(
-            op,
-            Op::Ping
-                | Op::List { .. }
-                | Op::Describe { .. }
-                | Op::Get { .. }
-                | Op::History { .. }
-                | Op::Audit { .. }
-                | Op::OauthPresets
-                | Op::OauthProviders
-        ),
-        _ => false,
-    }
-}
-
 impl Backend {
     pub(crate) fn in_process(clock: Clock) -> Self {
         let service = Service::new(clock);
@@ -97,7 +76,7 @@ impl Backend {
                     Ok(r) => r,
                     // The agent went away (killed, replaced, quit): a fresh connection starts
                     // or finds the new one. Only what is safe to repeat is repeated.
-                    Err(AgentError::Disconnected(_)) if repeatable(&request) => {
+                    Err(AgentError::Disconnected(_)) if request.repeatable() => {
                         *client = None;
                         call_agent(config, &mut client, &request).map_err(|e| unavailable(&e))?
                     }
@@ -165,7 +144,7 @@ impl Backend {
 /// An error response becomes an [`AppError`] with its code.
 fn answer(response: Response) -> AppResult<Response> {
     match response {
-        Response::Error { code, message } => Err(AppError::vault(code, message)),
+        Response::Error(e) => Err(e.into()),
         other => Ok(other),
     }
 }

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 use ts_rs::TS;
+use vault_agent::protocol::WireError;
 use vault_core::ErrorCode;
 
 /// What went wrong in the app itself, beside the vault's own [`ErrorCode`]s.
@@ -67,6 +68,12 @@ impl AppError {
 impl From<vault_core::Error> for AppError {
     fn from(e: vault_core::Error) -> Self {
         AppError::vault(e.code(), e.to_string())
+    }
+}
+
+impl From<WireError> for AppError {
+    fn from(e: WireError) -> Self {
+        AppError::vault(e.code, e.message)
     }
 }
 

@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::fmt;
 use std::path::Path;
 
-use vault_agent::protocol::Response;
+use vault_agent::protocol::{Response, WireError};
 use vault_core::ErrorCode;
 
 /// An error with the exit code it ends the process with. Messages never hold secrets.
@@ -51,9 +51,12 @@ impl Failure {
             message: message.into(),
         }
     }
+}
 
-    pub fn from_code(code: ErrorCode, message: String) -> Self {
-        let exit = match code {
+impl From<WireError> for Failure {
+    /// The exit code for the vault's error code (README: exit codes).
+    fn from(e: WireError) -> Self {
+        let exit = match e.code {
             ErrorCode::WrongPassword => WRONG_PASSWORD,
             ErrorCode::NotFound => NOT_FOUND,
             ErrorCode::NoVault
@@ -72,7 +75,7 @@ impl Failure {
             | ErrorCode::Provider
             | ErrorCode::Refused => OTHER,
         };
-        Failure::new(exit, message)
+        Failure::new(exit, e.message)
     }
 }
 

@@ -10,7 +10,7 @@ use std::io::{BufRead, IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use vault_agent::protocol::{Op, Request, Response, WireSecret};
+use vault_agent::protocol::{Op, Request, Response, WireError, WireSecret};
 use vault_agent::{AgentDir, Client, Service};
 use vault_core::{ErrorCode, SecretValue};
 use zeroize::Zeroizing;
@@ -322,7 +322,7 @@ impl Session {
     /// Sends a request; an error response becomes a [`Failure`].
     pub fn call(&mut self, request: Request) -> Result<Response> {
         match self.backend()?.call(request)? {
-            Response::Error { code, message } => Err(Failure::from_code(code, message).into()),
+            Response::Error(e) => Err(Failure::from(e).into()),
             other => Ok(other),
         }
     }
@@ -334,10 +334,10 @@ impl Session {
             op: op.clone(),
         };
         match self.backend()?.call(request)? {
-            Response::Error {
+            Response::Error(WireError {
                 code: ErrorCode::Locked,
                 ..
-            } => {
+            }) => {
                 if self.hand_over_when_locked {
                     return Err(HandOver.into());
                 }
@@ -347,7 +347,7 @@ impl Session {
                     op,
                 })
             }
-            Response::Error { code, message } => Err(Failure::from_code(code, message).into()),
+            Response::Error(e) => Err(Failure::from(e).into()),
             other => Ok(other),
         }
     }

@@ -10,8 +10,9 @@ use vault_core::model::NewGrant;
 use vault_core::{ErrorCode, GrantTokens, Item, SecretValue, Timestamp};
 use vault_oauth::{DeviceLogin, Login, LoginOptions, TokenSet};
 
-use super::{Failure, Grants, Result, VaultAccess, after, expiry, lock, provider_of};
+use super::{Grants, Result, VaultAccess, after, expiry, lock, provider_of};
 use crate::protocol::LoginPrompt;
+use crate::protocol::WireError;
 
 /// A login waiting for the user.
 enum Flow {
@@ -59,7 +60,7 @@ impl Grants {
         // Refuse early when the name belongs to an API key: the login would be wasted.
         match v.with(|vault| vault.item(&grant)) {
             Ok(item) if item.meta.as_grant().is_none() => {
-                return Err(Failure::from(vault_core::Error::AlreadyExists {
+                return Err(WireError::from(vault_core::Error::AlreadyExists {
                     name: grant,
                 }));
             }
@@ -126,13 +127,13 @@ impl Grants {
         clock: &dyn Fn() -> Timestamp,
     ) -> Result<Item> {
         let pending = lock(&self.logins).remove(&login).ok_or_else(|| {
-            Failure::new(
+            WireError::new(
                 ErrorCode::LoginFailed,
                 "no such login in progress (it finished, was cancelled or timed out); start it again",
             )
         })?;
         if pending.vault != v.path() {
-            return Err(Failure::new(
+            return Err(WireError::new(
                 ErrorCode::LoginFailed,
                 "that login was started for another vault",
             ));
@@ -206,7 +207,7 @@ fn new_grant(
 fn login_id() -> Result<u64> {
     let mut bytes = [0u8; 8];
     getrandom::fill(&mut bytes).map_err(|_| {
-        Failure::new(
+        WireError::new(
             ErrorCode::Internal,
             "the operating system's random number generator failed",
         )
