@@ -322,7 +322,7 @@ pub struct Injection {
 
 /// An item used by a run that is past its rotation date or expired.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Attention {
+pub struct DueWarning {
     pub item: String,
     pub reason: Reason,
     /// Since when: the due date or the expiry.
@@ -522,7 +522,7 @@ pub enum Response {
         selected: Vec<Injection>,
         /// Items named by `items` or `tags` that do not resolve, as messages.
         missing: Vec<String>,
-        attention: Vec<Attention>,
+        attention: Vec<DueWarning>,
     },
 }
 

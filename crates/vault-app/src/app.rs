@@ -636,11 +636,11 @@ impl<H: Host> App<H> {
     pub fn detect_key(&self, value: &SecretValue) -> Option<KeySuggestion> {
         let format = vault_core::formats::detect(value.expose())?;
         Some(KeySuggestion {
-            service: format.provider.id.to_owned(),
-            provider: format.provider.name.to_owned(),
+            service: format.service.id.to_owned(),
+            provider: format.service.name.to_owned(),
             description: format.description(),
             env: format.env.to_owned(),
-            rotation_days: format.provider.rotation_days,
+            rotation_days: format.service.rotation_days,
         })
     }
 

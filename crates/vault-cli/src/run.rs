@@ -16,7 +16,7 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use vault_agent::protocol::{Attention, Op, ProjectFileUse, Resolution, Response};
+use vault_agent::protocol::{DueWarning, Op, ProjectFileUse, Resolution, Response};
 use vault_core::SecretValue;
 use vault_core::refs::{self, Binding, Reference, Source};
 use vault_core::trust::ProjectFile;
@@ -43,7 +43,7 @@ struct Value {
 /// What a selection resolved to.
 struct Resolved {
     values: Vec<Value>,
-    attention: Vec<Attention>,
+    attention: Vec<DueWarning>,
     /// The env files read, for `-v`.
     files: Vec<PathBuf>,
 }
@@ -402,7 +402,7 @@ fn resolve_references(
     session: &mut Session,
     references: &[Reference],
     program: Option<&OsStr>,
-) -> Result<(Vec<SecretValue>, Vec<Attention>)> {
+) -> Result<(Vec<SecretValue>, Vec<DueWarning>)> {
     if references.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
@@ -554,7 +554,7 @@ fn child_env(
 }
 
 /// One line on stderr naming keys past their rotation date or expired.
-fn warn_attention(attention: &[Attention]) {
+fn warn_attention(attention: &[DueWarning]) {
     if attention.is_empty() {
         return;
     }

@@ -12,9 +12,9 @@ use regex::Regex;
 
 use crate::rotation::{DEFAULT_INTERVAL_DAYS, RotationPolicy};
 
-/// A service that issues API keys.
+/// A service that issues API keys (an item's `service` names one).
 #[derive(Debug, PartialEq, Eq)]
-pub struct Provider {
+pub struct Service {
     /// What `vault add` stores as the item's `service`, e.g. `github`.
     pub id: &'static str,
     /// How people write it, e.g. `GitHub`.
@@ -28,7 +28,7 @@ pub struct Provider {
 pub struct KeyFormat {
     /// Stable identifier, e.g. `github-pat`.
     pub id: &'static str,
-    pub provider: &'static Provider,
+    pub service: &'static Service,
     /// What the key is, in the provider's words, e.g. `personal access token (classic)`.
     pub label: &'static str,
     /// The environment variable the provider's tools and docs read it from.
@@ -51,18 +51,18 @@ impl KeyFormat {
 
     /// The interval this kind of key should be rotated at, `None` for never.
     pub fn interval_days(&self) -> Option<u32> {
-        self.policy().interval_days(self.provider.rotation_days)
+        self.policy().interval_days(self.service.rotation_days)
     }
 
     /// `GitHub personal access token (classic)`.
     pub fn description(&self) -> String {
-        format!("{} {}", self.provider.name, self.label)
+        format!("{} {}", self.service.name, self.label)
     }
 }
 
 /// Every provider. Intervals follow the common advice of 90 days (AWS's IAM.3 control, CIS
 /// benchmarks) unless a provider's own guidance differs.
-pub static PROVIDERS: &[&Provider] = &[
+pub static SERVICES: &[&Service] = &[
     &OPENAI,
     &ANTHROPIC,
     &GITHUB,
@@ -88,37 +88,37 @@ pub static PROVIDERS: &[&Provider] = &[
     &PERPLEXITY,
 ];
 
-const fn provider(id: &'static str, name: &'static str) -> Provider {
-    Provider {
+const fn service(id: &'static str, name: &'static str) -> Service {
+    Service {
         id,
         name,
         rotation_days: DEFAULT_INTERVAL_DAYS,
     }
 }
 
-static OPENAI: Provider = provider("openai", "OpenAI");
-static ANTHROPIC: Provider = provider("anthropic", "Anthropic");
-static GITHUB: Provider = provider("github", "GitHub");
-static GITLAB: Provider = provider("gitlab", "GitLab");
-static STRIPE: Provider = provider("stripe", "Stripe");
-static AWS: Provider = provider("aws", "AWS");
-static GOOGLE: Provider = provider("google", "Google");
-static SLACK: Provider = provider("slack", "Slack");
-static TWILIO: Provider = provider("twilio", "Twilio");
-static SENDGRID: Provider = provider("sendgrid", "SendGrid");
-static NPM: Provider = provider("npm", "npm");
-static PYPI: Provider = provider("pypi", "PyPI");
-static HUGGINGFACE: Provider = provider("huggingface", "Hugging Face");
-static DIGITALOCEAN: Provider = provider("digitalocean", "DigitalOcean");
-static SHOPIFY: Provider = provider("shopify", "Shopify");
-static DATABRICKS: Provider = provider("databricks", "Databricks");
-static HEROKU: Provider = provider("heroku", "Heroku");
-static SENTRY: Provider = provider("sentry", "Sentry");
-static DOPPLER: Provider = provider("doppler", "Doppler");
-static POSTMAN: Provider = provider("postman", "Postman");
-static LINEAR: Provider = provider("linear", "Linear");
-static NOTION: Provider = provider("notion", "Notion");
-static PERPLEXITY: Provider = provider("perplexity", "Perplexity");
+static OPENAI: Service = service("openai", "OpenAI");
+static ANTHROPIC: Service = service("anthropic", "Anthropic");
+static GITHUB: Service = service("github", "GitHub");
+static GITLAB: Service = service("gitlab", "GitLab");
+static STRIPE: Service = service("stripe", "Stripe");
+static AWS: Service = service("aws", "AWS");
+static GOOGLE: Service = service("google", "Google");
+static SLACK: Service = service("slack", "Slack");
+static TWILIO: Service = service("twilio", "Twilio");
+static SENDGRID: Service = service("sendgrid", "SendGrid");
+static NPM: Service = service("npm", "npm");
+static PYPI: Service = service("pypi", "PyPI");
+static HUGGINGFACE: Service = service("huggingface", "Hugging Face");
+static DIGITALOCEAN: Service = service("digitalocean", "DigitalOcean");
+static SHOPIFY: Service = service("shopify", "Shopify");
+static DATABRICKS: Service = service("databricks", "Databricks");
+static HEROKU: Service = service("heroku", "Heroku");
+static SENTRY: Service = service("sentry", "Sentry");
+static DOPPLER: Service = service("doppler", "Doppler");
+static POSTMAN: Service = service("postman", "Postman");
+static LINEAR: Service = service("linear", "Linear");
+static NOTION: Service = service("notion", "Notion");
+static PERPLEXITY: Service = service("perplexity", "Perplexity");
 
 /// Tokens that live hours at most: worth replacing daily if they are stored at all.
 const SHORT_LIVED: Option<RotationPolicy> = Some(RotationPolicy::Every { days: 1 });
@@ -128,7 +128,7 @@ const NOT_SECRET: Option<RotationPolicy> = Some(RotationPolicy::Never);
 #[allow(clippy::too_many_arguments)]
 const fn format(
     id: &'static str,
-    provider: &'static Provider,
+    service: &'static Service,
     label: &'static str,
     env: &'static str,
     rotation: Option<RotationPolicy>,
@@ -137,7 +137,7 @@ const fn format(
 ) -> KeyFormat {
     KeyFormat {
         id,
-        provider,
+        service,
         label,
         env,
         rotation,
@@ -621,12 +621,12 @@ pub fn detect(value: &str) -> Option<&'static KeyFormat> {
 
 /// The provider an item's `service` names: its id or name, ignoring case, spaces and
 /// punctuation (`Hugging Face`, `huggingface`, `hugging-face`).
-pub fn provider_for_service(service: &str) -> Option<&'static Provider> {
+pub fn service_by_name(service: &str) -> Option<&'static Service> {
     let folded = squash(service);
     if folded.is_empty() {
         return None;
     }
-    PROVIDERS
+    SERVICES
         .iter()
         .copied()
         .find(|p| squash(p.id) == folded || squash(p.name) == folded)
@@ -636,7 +636,7 @@ pub fn provider_for_service(service: &str) -> Option<&'static Provider> {
 /// [`DEFAULT_INTERVAL_DAYS`] for a service that is not known.
 pub fn default_interval_days(service: Option<&str>) -> u32 {
     service
-        .and_then(provider_for_service)
+        .and_then(service_by_name)
         .map_or(DEFAULT_INTERVAL_DAYS, |p| p.rotation_days)
 }
 
@@ -855,7 +855,7 @@ mod tests {
             assert!(ids.insert(f.id), "duplicate format id {}", f.id);
             crate::names::check_env_name(f.env).unwrap();
             assert!(
-                PROVIDERS.contains(&f.provider),
+                SERVICES.contains(&f.service),
                 "{} has an unlisted provider",
                 f.id
             );
@@ -971,13 +971,13 @@ mod tests {
 
     #[test]
     fn services_name_providers_loosely() {
-        assert_eq!(provider_for_service("GitHub").map(|p| p.id), Some("github"));
+        assert_eq!(service_by_name("GitHub").map(|p| p.id), Some("github"));
         assert_eq!(
-            provider_for_service("hugging face").map(|p| p.id),
+            service_by_name("hugging face").map(|p| p.id),
             Some("huggingface")
         );
-        assert_eq!(provider_for_service("my own api"), None);
-        assert_eq!(provider_for_service("  "), None);
+        assert_eq!(service_by_name("my own api"), None);
+        assert_eq!(service_by_name("  "), None);
         assert_eq!(default_interval_days(Some("stripe")), STRIPE.rotation_days);
         assert_eq!(
             default_interval_days(Some("unknown")),

@@ -584,7 +584,7 @@ impl Recognised {
     pub fn new(key: impl Into<String>, format: &formats::KeyFormat) -> Self {
         Recognised {
             key: key.into(),
-            service: format.provider.id.to_owned(),
+            service: format.service.id.to_owned(),
             format: format.id.to_owned(),
             description: format.description(),
         }

@@ -7,7 +7,7 @@ use vault_core::refs::Reference;
 use vault_core::{Error, Timestamp, Vault};
 
 use super::secret;
-use crate::protocol::{Attention, Injection, Resolution, Response};
+use crate::protocol::{DueWarning, Injection, Resolution, Response};
 
 /// The values of a run. A reference or name that does not resolve is reported, not fatal: the
 /// client lists every problem at once. A damaged or tampered vault is fatal.
@@ -116,7 +116,7 @@ pub(super) fn resolve(
         .values()
         .filter_map(|meta| {
             let (reason, since) = meta.schedule().check(now, jiff::SignedDuration::ZERO)?;
-            Some(Attention {
+            Some(DueWarning {
                 item: meta.name.clone(),
                 reason,
                 since,

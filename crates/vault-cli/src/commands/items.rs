@@ -108,12 +108,12 @@ fn apply_known_format(
     }
     match service.as_deref() {
         None => {
-            *service = Some(format.provider.id.to_owned());
-            applied.push(format!("service {}", format.provider.id));
+            *service = Some(format.service.id.to_owned());
+            applied.push(format!("service {}", format.service.id));
         }
         Some(given) => {
-            if let Some(p) = formats::provider_for_service(given)
-                && p.id != format.provider.id
+            if let Some(p) = formats::service_by_name(given)
+                && p.id != format.service.id
             {
                 eprintln!(
                     "warning: the value looks like a {}, but the service given is {}; \
@@ -407,12 +407,9 @@ pub(super) fn rotate(session: &mut Session, name: &str, value: Option<String>) -
     };
     let value = read_value(&session.passwords, name)?;
     // A new value of another provider's format is most likely a paste of the wrong key.
-    let expected = meta
-        .service
-        .as_deref()
-        .and_then(formats::provider_for_service);
+    let expected = meta.service.as_deref().and_then(formats::service_by_name);
     if let (Some(found), Some(expected)) = (formats::detect(value.expose()), expected)
-        && found.provider.id != expected.id
+        && found.service.id != expected.id
     {
         eprintln!(
             "warning: the new value looks like a {}, but {} is a {} item; \

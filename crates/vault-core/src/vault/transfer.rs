@@ -43,7 +43,7 @@ impl Vault {
                         let meta = normalize(ApiKeyMeta {
                             name: key.clone(),
                             env: vec![key.clone()],
-                            service: format.map(|f| f.provider.id.to_owned()),
+                            service: format.map(|f| f.service.id.to_owned()),
                             tags: tags.to_vec(),
                             notes: String::new(),
                             created: now,
