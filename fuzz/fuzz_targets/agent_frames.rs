@@ -7,6 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use vault_agent::fuzzing::{requests, response};
+use vault_agent::protocol::WireError;
 use vault_agent::{Request, Response};
 
 fuzz_target!(|input: (u8, u8, &[u8])| {
@@ -30,7 +31,7 @@ fuzz_target!(|input: (u8, u8, &[u8])| {
                 let again: Request = serde_json::from_slice(&json).expect("and decodes");
                 assert_eq!(serde_json::to_vec(&again).expect("encodes"), json);
             }
-            Err(Response::Error { message, .. }) => {
+            Err(Response::Error(WireError { message, .. })) => {
                 if line.len() > limit {
                     assert!(message.starts_with("request larger than"), "{message}");
                 } else {
