@@ -20,8 +20,9 @@ use vault_core::rotation::Reason;
 use vault_core::trust::{Allowance, Refusal};
 use vault_core::{ErrorCode, RotationPolicy, SecretValue, Timestamp};
 
-/// The schema's identity: a fingerprint of this file's text, computed at build time, so two
-/// builds agree only when they speak exactly the same protocol. Nothing to bump by hand.
+/// The schema's identity: a fingerprint of this file's text and of vault-core's (whose types
+/// the wire carries), computed at build time (`build.rs`), so two builds agree only when they
+/// speak exactly the same protocol. Nothing to bump by hand.
 pub const PROTOCOL: &str = env!("VAULT_PROTOCOL_FINGERPRINT");
 
 /// This build, for messages: the crate version and the protocol fingerprint.
@@ -674,6 +675,25 @@ mod tests {
         ] {
             let json: serde_json::Value = serde_json::to_value(&r).unwrap();
             assert_eq!(json["type"], r.kind(), "{json}");
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_covers_the_vault_core_types_on_the_wire() {
+        let sources = env!("VAULT_PROTOCOL_SOURCES");
+        for file in [
+            "vault-agent/src/protocol.rs",
+            "vault-core/src/model.rs",
+            "vault-core/src/attention.rs",
+            "vault-core/src/rotation.rs",
+            "vault-core/src/crypto/kdf.rs",
+            "vault-core/src/trust.rs",
+            "vault-core/src/error.rs",
+        ] {
+            assert!(
+                sources.split(' ').any(|s| s == file),
+                "{file} not in {sources}"
+            );
         }
     }
 
