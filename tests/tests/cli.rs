@@ -536,3 +536,44 @@ fn a_write_locked_vault_waits_then_says_busy() {
     conn.execute_batch("ROLLBACK").unwrap();
     v.add("k", "value", &[]);
 }
+
+/// `rm` and `passwd` commit while another process holds a read snapshot of the vault: they
+/// succeed (exit 0: the item is gone, the new password is in force) and say that the old rows
+/// are still in the WAL until that process is done, never "busy, try again" after committing.
+#[test]
+fn rm_and_passwd_report_success_while_another_process_reads() {
+    for agent in [false, true] {
+        let v = TestVault::new();
+        v.add("alpha", "alpha-value", &[]);
+        v.add("beta", "beta-value", &[]);
+        let mode: &[&str] = if agent { &[] } else { &["--no-agent"] };
+        fn with<'a>(mode: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+            [mode, args].concat()
+        }
+        v.run(&with(mode, &["ls"])).ok();
+        let reader = v.raw();
+        reader.execute_batch("BEGIN").unwrap();
+        let n: i64 = reader
+            .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
+
+        let removed = v.run(&with(mode, &["rm", "beta", "--yes"]));
+        removed.ok();
+        let err = &removed.stderr;
+        assert!(err.contains("Deleted beta."), "{err}");
+        assert!(err.contains("-wal"), "agent {agent}: {err}");
+        v.run(&with(mode, &["get", "beta"])).fails(4);
+
+        std::fs::write(&v.password_file, format!("{PASSWORD}\nthe new password\n")).unwrap();
+        let changed = v.run(&with(mode, &["passwd"]));
+        changed.ok();
+        let err = &changed.stderr;
+        assert!(err.contains("Changed the master password"), "{err}");
+        assert!(err.contains("old password"), "agent {agent}: {err}");
+        drop(reader);
+        v.run(&["lock"]).ok();
+        std::fs::write(&v.password_file, "the new password\n").unwrap();
+        assert_eq!(v.run(&with(mode, &["get", "alpha"])).ok(), "alpha-value\n");
+    }
+}

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use rusqlite::types::Value;
-use vault_tests::{Run, TestVault};
+use vault_tests::{Run, TestVault, pipe};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
@@ -42,16 +42,7 @@ fn vault() -> TestVault {
 }
 
 fn run(v: &TestVault, mode: Mode, args: &[&str]) -> Run {
-    let mut cmd = v.cmd();
-    if mode == Mode::Direct {
-        cmd.arg("--no-agent");
-    }
-    let out = cmd.args(args).output().expect("run vault");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from_output(run_cmd(v, mode).args(args).output().expect("run vault"))
 }
 
 /// Locks the agent, so the next command unlocks the file again (and so reads its header).
@@ -750,4 +741,152 @@ fn rolled_back_deleted_and_re_added_rows_are_detected_through_the_agent() {
 #[test]
 fn rolled_back_deleted_and_re_added_rows_are_detected_without_the_agent() {
     rollbacks(Mode::Direct);
+}
+
+/// `items` rebuilt without its `PRIMARY KEY` and `UNIQUE`, as an attacker who wants duplicates
+/// would (the rows copied over as they are).
+const ITEMS_WITHOUT_KEYS: &str = "PRAGMA legacy_alter_table = ON;
+    CREATE TABLE items2 (id BLOB, kind INTEGER NOT NULL, name_tag BLOB NOT NULL,
+        meta BLOB NOT NULL, secret BLOB NOT NULL, rev INTEGER NOT NULL DEFAULT 0);
+    INSERT INTO items2 SELECT * FROM items; DROP TABLE items;
+    ALTER TABLE items2 RENAME TO items;";
+
+/// Every column of one `items` row.
+fn item_row(c: &rusqlite::Connection, rowid: i64) -> Vec<Value> {
+    c.query_row(
+        "SELECT id, kind, name_tag, meta, secret, rev FROM items WHERE rowid = ?1",
+        [rowid],
+        |r| (0..6).map(|i| r.get(i)).collect(),
+    )
+    .unwrap()
+}
+
+fn insert_item_row(c: &rusqlite::Connection, row: &[Value]) {
+    c.execute(
+        "INSERT INTO items (id, kind, name_tag, meta, secret, rev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params_from_iter(row),
+    )
+    .unwrap();
+}
+
+/// The second review's attacks through the schema, each of which served an old key with exit 0
+/// before format 4: an old copy of a row put in twice (the copies cancelled in the XOR), a
+/// trigger that puts the old row back after every update, and a view, an altered table, a
+/// dropped index or an extra one. In agent mode the agent was unlocked before the edit.
+fn structure(mode: Mode) {
+    let mut cases = 0;
+
+    // A row rolled back by a pair of duplicates of its pre-rotation copy.
+    let v = vault();
+    let old = item_row(&raw(&v), 1);
+    run(&v, mode, &["status"]).ok();
+    v.run_with_stdin(&["rotate", "alpha"], b"alpha-value-3")
+        .ok();
+    let c = raw(&v);
+    c.execute_batch(ITEMS_WITHOUT_KEYS).unwrap();
+    c.execute("DELETE FROM items WHERE rowid = 1", []).unwrap();
+    insert_item_row(&c, &old);
+    insert_item_row(&c, &old);
+    drop(c);
+    detected(&v, &run(&v, mode, GET_ALPHA), "a row put back twice");
+    detected(&v, &run(&v, mode, LS), "a row put back twice (ls)");
+    cases += 1;
+
+    // A trigger that undoes every change to a secret.
+    let v = vault();
+    raw(&v)
+        .execute_batch(
+            "CREATE TRIGGER keep AFTER UPDATE OF secret ON items BEGIN
+               UPDATE items SET meta = OLD.meta, secret = OLD.secret, rev = OLD.rev
+               WHERE id = OLD.id;
+             END;",
+        )
+        .unwrap();
+    let rotated = pipe(
+        run_cmd(&v, mode).args(["rotate", "alpha"]),
+        b"alpha-value-3",
+    );
+    detected(&v, &rotated, "a trigger (rotate)");
+    detected(&v, &run(&v, mode, GET_ALPHA), "a trigger (get)");
+    cases += 1;
+
+    for (sql, case) in [
+        ("CREATE VIEW v AS SELECT * FROM items;", "a view"),
+        (
+            "ALTER TABLE audit ADD COLUMN note TEXT;",
+            "an altered table",
+        ),
+        ("DROP INDEX item_versions_by_item;", "an index dropped"),
+        ("CREATE INDEX extra ON items(kind);", "an extra index"),
+        (ITEMS_WITHOUT_KEYS, "a table rebuilt without its keys"),
+    ] {
+        let v = vault();
+        run(&v, mode, &["status"]).ok();
+        raw(&v).execute_batch(sql).unwrap();
+        let r = run(&v, mode, GET_ALPHA);
+        detected(&v, &r, case);
+        assert!(r.stderr.contains("schema"), "{case}: {}", r.stderr);
+        cases += 1;
+    }
+
+    // An allowance denied, then put back twice: `vault run` must not inject the key again.
+    let v = vault();
+    let project = v.dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    std::fs::write(project.join(".vault.env"), "ALPHA=vault://alpha\n").unwrap();
+    v.allow_project_file(&project);
+    let c = raw(&v);
+    let allowance: i64 = c
+        .query_row("SELECT max(rowid) FROM items", [], |r| r.get(0))
+        .unwrap();
+    let allowed = item_row(&c, allowance);
+    drop(c);
+    let mut deny = run_cmd(&v, mode);
+    deny.current_dir(&project).arg("deny");
+    Run::from_output(deny.output().unwrap()).ok();
+    let c = raw(&v);
+    c.execute_batch(ITEMS_WITHOUT_KEYS).unwrap();
+    insert_item_row(&c, &allowed);
+    insert_item_row(&c, &allowed);
+    drop(c);
+    let marker = v.dir.path().join("started");
+    let mut cmd = run_cmd(&v, mode);
+    cmd.current_dir(&project).args([
+        "run",
+        "--",
+        "sh",
+        "-c",
+        &format!("echo \"$ALPHA\" > {}", marker.display()),
+    ]);
+    let r = Run::from_output(cmd.output().unwrap());
+    // `vault run` exits 125 for whatever stops it before the command starts.
+    assert_eq!(r.code, Some(125), "{}", r.stderr);
+    assert!(r.stderr.contains("has been tampered with"), "{}", r.stderr);
+    assert!(!marker.exists(), "the command was started");
+    cases += 1;
+
+    report(
+        "structure (duplicates, trigger, view, altered table, indexes, allowance)",
+        mode,
+        cases,
+    );
+}
+
+/// The command line of [`run`], to add arguments or a working directory to.
+fn run_cmd(v: &TestVault, mode: Mode) -> std::process::Command {
+    let mut cmd = v.cmd();
+    if mode == Mode::Direct {
+        cmd.arg("--no-agent");
+    }
+    cmd
+}
+
+#[test]
+fn a_schema_changed_or_rows_duplicated_are_detected_through_the_agent() {
+    structure(Mode::Agent);
+}
+
+#[test]
+fn a_schema_changed_or_rows_duplicated_are_detected_without_the_agent() {
+    structure(Mode::Direct);
 }

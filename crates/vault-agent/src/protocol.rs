@@ -433,6 +433,10 @@ pub enum Response {
         replaced: bool,
     },
     Ok,
+    /// Done (the change is committed), but the old sealed rows are still in the vault's WAL:
+    /// another process held a read snapshot. A copy of the file with its `-wal` could open them
+    /// until the next use of the vault erases them. Answers `remove` and `change_password`.
+    ErasePending,
     Error(WireError),
     Status {
         vaults: Vec<VaultStatus>,
@@ -534,6 +538,7 @@ impl Response {
         match self {
             Response::Hello { .. } => "hello",
             Response::Ok => "ok",
+            Response::ErasePending => "erase_pending",
             Response::Error(_) => "error",
             Response::Status { .. } => "status",
             Response::LockState { .. } => "lock_state",

@@ -261,8 +261,9 @@ impl Service {
                     .and_then(|mut v| v.change_password(&new.0, kdf, now).map(|()| v));
                 match result {
                     Ok(v) => {
+                        let erased = v.erased();
                         self.insert(vault, v);
-                        Response::Ok
+                        done(erased)
                     }
                     Err(e) => Response::error(&e),
                 }
@@ -685,7 +686,7 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         },
         Op::Remove { name } => {
             v.remove(&name, now)?;
-            Response::Ok
+            done(v.erased())
         }
         Op::Import {
             entries,
@@ -768,6 +769,14 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
             allowance: v.allowance(&path)?,
         },
     })
+}
+
+/// `ok`, or `erase_pending` when an erasing write left its old rows in the WAL.
+fn done(erased: vault_core::Erased) -> Response {
+    match erased {
+        vault_core::Erased::Done => Response::Ok,
+        vault_core::Erased::Pending => Response::ErasePending,
+    }
 }
 
 #[cfg(test)]

@@ -251,6 +251,18 @@ impl Drop for SlowNotice {
     }
 }
 
+/// Says that a committed change could not be erased from the WAL yet: the command succeeded,
+/// and what a copy of the files could still hold until the erasure is finished.
+pub fn erase_pending(vault: &std::path::Path, what: &str) {
+    eprintln!(
+        "vault: note: another process was reading the vault, so {what} are still in {}-wal. \
+         They are erased as soon as it is done (by the agent, or the next command that opens \
+         the vault); until then a copy of the vault file together with its -wal could still \
+         hold them.",
+        vault.display()
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

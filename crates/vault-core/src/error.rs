@@ -41,6 +41,11 @@ pub enum Error {
     #[error("{} has been tampered with: {what} failed authentication", path.display())]
     Tampered { path: PathBuf, what: String },
 
+    /// The file's structure was changed in a way no version of vault writes (its schema, or a
+    /// row duplicated): nothing is read from it.
+    #[error("{} has been tampered with: {what}; refusing to use it", path.display())]
+    Altered { path: PathBuf, what: String },
+
     #[error(
         "the key-derivation parameters of {} are {problem}; refusing to use this vault",
         path.display()
@@ -128,7 +133,7 @@ impl Error {
                 ErrorCode::Damaged
             }
             Error::NewerFormat { .. } => ErrorCode::NewerFormat,
-            Error::Tampered { .. } => ErrorCode::Tampered,
+            Error::Tampered { .. } | Error::Altered { .. } => ErrorCode::Tampered,
             Error::NotFound { .. } | Error::NoProvider { .. } => ErrorCode::NotFound,
             Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
             Error::Invalid(_) => ErrorCode::Invalid,

@@ -9,10 +9,11 @@
 //! known), so it catches damage and naive edits; a deliberate edit that recomputes it can only
 //! make the vault refuse the right password, never open to other data.
 //!
-//! `header` holds that row, `commitment` the rows' images for the whole-vault commitment, and
-//! `file` the checks on the file itself.
+//! `header` holds that row, `commitment` the rows' images for the whole-vault commitment,
+//! `schema` the check that the file's schema is exactly this build's, and `file` the checks on
+//! the file itself.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::{self, File, OpenOptions};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -26,8 +27,9 @@ use crate::error::{Error, Result};
 mod commitment;
 mod file;
 mod header;
+mod schema;
 
-pub(crate) use commitment::Commit;
+pub(crate) use commitment::{Changes, Commit};
 use commitment::{audit_image, item_image, version_image};
 use file::{check_magic, file_id};
 pub(crate) use header::Header;
@@ -35,8 +37,12 @@ use header::insert_header;
 
 /// `PRAGMA application_id`: "VALT". Tells a vault apart from any other SQLite file.
 const APPLICATION_ID: i64 = 0x5641_4C54;
-/// The schema this build writes (`PRAGMA user_version`).
-pub const FORMAT_VERSION: i64 = 3;
+/// The format this build writes (`PRAGMA user_version`). Format 4 changed how the commitment
+/// is computed (a sum, which a duplicated row cannot cancel, instead of an XOR), not the tables;
+/// a format-3 file is brought to it at its first unlock, which needs the key.
+pub const FORMAT_VERSION: i64 = 4;
+/// The last format that changed the tables: [`Store::open`] migrates up to it.
+const SCHEMA_FORMAT: i64 = 3;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
@@ -124,6 +130,12 @@ pub(crate) struct Store {
     /// another header (the password was changed, and the data key with it, by another process)
     /// is refused: it would seal rows under a key the file no longer holds.
     unlocked_header: Option<[u8; 32]>,
+    /// The `data_version` at which every row was last checked against the commitment: a
+    /// read or a write finding another means someone else committed, and checks again.
+    verified: Cell<Option<i64>>,
+    /// A write that erased sealed rows committed, but the WAL still holds their old copies
+    /// (another connection was reading): the next use retries the truncation.
+    erase_pending: Cell<bool>,
 }
 
 impl std::fmt::Debug for Store {
@@ -220,6 +232,11 @@ impl Store {
             .map_err(db)?;
         tx.pragma_update(None, "user_version", FORMAT_VERSION)
             .map_err(db)?;
+        if let Some(m) = schema::check(&tx, FORMAT_VERSION).map_err(db)? {
+            return Err(Error::invalid(format!(
+                "this build's own schema does not check: {m}"
+            )));
+        }
         tx.commit().map_err(db)?;
         conn.close().map_err(|(_, e)| db_error(tmp, e))?;
         File::open(tmp).and_then(|f| f.sync_all()).map_err(io)?;
@@ -242,6 +259,8 @@ impl Store {
             file_id: file_id(path)?,
             writes: 0,
             unlocked_header: None,
+            verified: Cell::new(None),
+            erase_pending: Cell::new(false),
         };
         let app_id: i64 = store.pragma("application_id")?;
         if app_id != APPLICATION_ID {
@@ -251,6 +270,8 @@ impl Store {
             });
         }
         store.check_format()?;
+        // Before anything runs against the file: a trigger would fire inside our first write.
+        store.check_schema(store.pragma("user_version")?)?;
         let db = |e| db_error(path, e);
         store
             .conn
@@ -272,13 +293,20 @@ impl Store {
             .map_err(db)?;
         let mut store = store;
         store.migrate()?;
+        // An erasure an earlier process could not finish (a reader held the WAL) is finished by
+        // the next one to open the file, if no one reads now; never waited for.
+        if file::wal_has_frames(path) {
+            store.erase_pending.set(true);
+            let _ = store.retry_erase();
+        }
         Ok(store)
     }
 
-    /// Brings an older format up to [`FORMAT_VERSION`], each step in its own transaction that
-    /// re-reads the version, so two processes opening the same old file migrate it once.
+    /// Brings an older format's tables up to [`SCHEMA_FORMAT`], each step in its own
+    /// transaction that re-reads the version, so two processes opening the same old file
+    /// migrate it once. The step to format 4 needs the key: [`Self::set_format`], at unlock.
     fn migrate(&mut self) -> Result<()> {
-        if self.pragma("user_version")? >= FORMAT_VERSION {
+        if self.pragma("user_version")? >= SCHEMA_FORMAT {
             return Ok(());
         }
         let path = self.path.clone();
@@ -296,7 +324,7 @@ impl Store {
             let header = Db {
                 conn: &tx,
                 path: &path,
-                toggled: RefCell::default(),
+                changes: RefCell::default(),
             }
             .header_unchecked()?
             .0;
@@ -316,6 +344,16 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file's format (`PRAGMA user_version`).
+    pub fn format(&self) -> Result<i64> {
+        self.pragma("user_version")
+    }
+
+    /// Refuses a schema other than the one of `format` (see `schema`).
+    fn check_schema(&self, format: i64) -> Result<()> {
+        self.db().check_schema(format)
     }
 
     /// Refuses a format this build does not know (newer, or missing).
@@ -383,16 +421,64 @@ impl Store {
         Db {
             conn: &self.conn,
             path: &self.path,
-            toggled: RefCell::default(),
+            changes: RefCell::default(),
         }
+    }
+
+    /// Whether every row was checked against the commitment since anyone else committed.
+    pub fn is_verified(&self) -> Result<bool> {
+        Ok(self.verified.get() == Some(self.data_version()?))
+    }
+
+    /// Checks the schema and every row against the commitment, in one read transaction (a
+    /// consistent snapshot, whatever another writer commits meanwhile), and remembers which
+    /// state of the file was checked.
+    pub fn verify(&self, commit: &dyn Commit) -> Result<()> {
+        let version = self.data_version()?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| db_error(&self.path, e))?;
+        let db = Db {
+            conn: &tx,
+            path: &self.path,
+            changes: RefCell::default(),
+        };
+        db.check_schema(FORMAT_VERSION)?;
+        commit.verify(&db)?;
+        drop(db);
+        tx.commit().map_err(|e| db_error(&self.path, e))?;
+        // `version` was read before the snapshot: a commit in between makes the next use
+        // check again, never the other way round.
+        self.verified.set(Some(version));
+        Ok(())
     }
 
     /// Runs `f` in one write transaction, taken up front so concurrent writers queue (up to the
     /// busy timeout) instead of failing half-way, and folds its rows into the commitment. Either
     /// all of `f` lands, commitment included, or none of it.
+    ///
+    /// What `f` reads is checked first, inside the transaction (where no one else can change
+    /// it): the schema, and every row against the commitment when another connection has
+    /// committed since the last check. A write never builds on rows it has not checked.
     pub fn write<T>(
         &mut self,
         commit: &dyn Commit,
+        f: impl FnOnce(&Db<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.transact(Some(commit), f)
+    }
+
+    /// Like [`Self::write`], for a transaction that computes the commitment whole itself (a new
+    /// vault, a new data key, a format step): nothing is folded, and the rows are not checked
+    /// against the stored commitment unless `f` does so.
+    pub fn write_whole<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        self.transact(None, f)
+    }
+
+    fn transact<T>(
+        &mut self,
+        commit: Option<&dyn Commit>,
         f: impl FnOnce(&Db<'_>) -> Result<T>,
     ) -> Result<T> {
         let path = self.path.clone();
@@ -404,53 +490,120 @@ impl Store {
         let db = Db {
             conn: &tx,
             path: &path,
-            toggled: RefCell::default(),
+            changes: RefCell::default(),
         };
         if !Self::header_unchanged(unlocked, &db)? {
             return Err(Error::KeyChanged { path });
         }
+        let format: i64 = tx
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| db.err(e))?;
+        db.check_schema(format)?;
+        // Read under the write lock: no one else can commit until this transaction ends.
+        let version: i64 = tx
+            .pragma_query_value(None, "data_version", |r| r.get(0))
+            .map_err(|e| db.err(e))?;
+        if let Some(commit) = commit
+            && self.verified.get() != Some(version)
+        {
+            commit.verify(&db)?;
+        }
         let value = f(&db)?;
-        let toggled = db.toggled.take();
-        commit.apply(&db, &toggled)?;
+        let changes = db.changes.take();
+        if let Some(commit) = commit {
+            commit.apply(&db, &changes)?;
+        }
         drop(db);
         tx.commit().map_err(|e| db_error(&path, e))?;
         self.writes += 1;
+        // This connection's own commit leaves its data_version as it was.
+        self.verified.set(Some(version));
         Ok(value)
     }
 
     /// Like [`Self::write`], for a transaction that deletes or replaces sealed rows: once it
     /// commits, the WAL (which still holds the rows as they were) is copied into the main file,
-    /// where `secure_delete` has zeroed them, and truncated to nothing.
+    /// where `secure_delete` has zeroed them, and truncated to nothing. The change is made
+    /// either way: when the WAL cannot be truncated yet (another process holds a read
+    /// snapshot), [`Self::erased`] says so and [`Self::retry_erase`] tries again.
     pub fn write_erasing<T>(
         &mut self,
         commit: &dyn Commit,
         f: impl FnOnce(&Db<'_>) -> Result<T>,
     ) -> Result<T> {
         let value = self.write(commit, f)?;
-        self.truncate_wal()?;
+        self.erase_after_commit();
         Ok(value)
     }
 
-    /// `PRAGMA wal_checkpoint(TRUNCATE)`, retried while another connection reads (it waits up
-    /// to the busy timeout each time): a reader's snapshot can pin frames of the WAL.
-    fn truncate_wal(&self) -> Result<()> {
-        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
-        loop {
-            let busy: i64 = self
+    /// [`Self::write_whole`] followed by the truncation of [`Self::write_erasing`].
+    pub fn write_whole_erasing<T>(&mut self, f: impl FnOnce(&Db<'_>) -> Result<T>) -> Result<T> {
+        let value = self.write_whole(f)?;
+        self.erase_after_commit();
+        Ok(value)
+    }
+
+    /// After a commit, an error is not an answer: the change is in. A truncation that cannot
+    /// finish is left pending.
+    fn erase_after_commit(&self) {
+        let done = matches!(self.truncate_wal(BUSY_TIMEOUT), Ok(true));
+        self.erase_pending.set(!done);
+    }
+
+    /// Whether the erasing writes so far are erased from the files too.
+    pub fn erased(&self) -> Erased {
+        if self.erase_pending.get() {
+            Erased::Pending
+        } else {
+            Erased::Done
+        }
+    }
+
+    /// Retries a truncation left pending, without waiting for a reader: `Erased::Done` once
+    /// the WAL holds nothing of the erased rows.
+    pub fn retry_erase(&self) -> Result<Erased> {
+        if !self.erase_pending.get() {
+            return Ok(Erased::Done);
+        }
+        if self.truncate_wal(Duration::ZERO)? {
+            self.erase_pending.set(false);
+            return Ok(Erased::Done);
+        }
+        Ok(Erased::Pending)
+    }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`, retried while another connection reads, for up to
+    /// `patience`: a reader's snapshot can pin frames of the WAL. `Ok(false)` when it could not
+    /// finish in that time.
+    fn truncate_wal(&self, patience: Duration) -> Result<bool> {
+        let deadline = std::time::Instant::now() + patience;
+        // SQLite's own busy handler would wait the full timeout inside each attempt.
+        self.conn
+            .busy_timeout(Duration::ZERO)
+            .map_err(|e| db_error(&self.path, e))?;
+        let result = loop {
+            let busy = self
                 .conn
-                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
-                .map_err(|e| db_error(&self.path, e))?;
-            if busy == 0 {
-                return Ok(());
-            }
-            if std::time::Instant::now() >= deadline {
-                return Err(Error::Busy {
-                    path: self.path.clone(),
-                    waited_secs: BUSY_TIMEOUT.as_secs(),
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
                 });
+            match busy {
+                Ok(0) => break Ok(true),
+                Ok(_) | Err(_) if std::time::Instant::now() >= deadline => break Ok(false),
+                Ok(_) => {}
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if matches!(
+                        f.code,
+                        rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                    ) => {}
+                Err(e) => break Err(db_error(&self.path, e)),
             }
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
+        self.conn
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| db_error(&self.path, e))?;
+        result
     }
 
     /// Like [`Self::write`], for a transaction that only appends to the audit log: caches of
@@ -466,6 +619,13 @@ impl Store {
         Ok(value)
     }
 
+    /// Sets the format inside a [`Self::write_whole`] transaction (the step to format 4).
+    pub fn set_format(db: &Db<'_>, format: i64) -> Result<()> {
+        db.conn
+            .pragma_update(None, "user_version", format)
+            .map_err(|e| db.err(e))
+    }
+
     /// A pair that differs whenever items may have changed, by this connection or another:
     /// what caches of the items are keyed on.
     pub fn version_stamp(&self) -> Result<(i64, u64)> {
@@ -478,17 +638,39 @@ impl Store {
     }
 }
 
+/// Whether a write that erased sealed rows could also clear them from the WAL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Erased {
+    /// Nothing of the old rows is left in the files.
+    Done,
+    /// The WAL still holds them (another process was reading the vault): a copy of the vault
+    /// file with its `-wal` could still open them, until a later use finishes the truncation.
+    Pending,
+}
+
 /// Row access over a connection or an open transaction.
 pub(crate) struct Db<'a> {
     conn: &'a Connection,
     path: &'a Path,
     /// Images of the rows this transaction added, changed (before and after) or removed.
-    toggled: RefCell<Vec<Vec<u8>>>,
+    changes: RefCell<Changes>,
 }
 
 impl Db<'_> {
     fn err(&self, e: rusqlite::Error) -> Error {
         db_error(self.path, e)
+    }
+
+    /// Refuses a schema other than the one of `format` (see `schema`).
+    pub fn check_schema(&self, format: i64) -> Result<()> {
+        match schema::check(self.conn, format).map_err(|e| self.err(e))? {
+            None => Ok(()),
+            Some(what) => Err(Error::Altered {
+                path: self.path.to_owned(),
+                what: format!("its database schema is not vault's ({what})"),
+            }),
+        }
     }
 
     fn corrupt(&self, reason: &str) -> Error {
@@ -588,7 +770,7 @@ impl Db<'_> {
                 ])
             })
             .map_err(|e| self.err(e))?;
-        self.toggle(item_image(
+        self.added(item_image(
             &row.id,
             row.kind,
             &row.name_tag,
@@ -603,7 +785,7 @@ impl Db<'_> {
     /// stored revision + 1 (both cells are always written together: a cell's revision is in
     /// its associated data).
     pub fn update_item(&self, row: &ItemRow, secret: &[u8]) -> Result<()> {
-        self.toggle_stored_item(&row.id, false)?;
+        self.stored_item(&row.id, false, false)?;
         let changed = self
             .conn
             .execute(
@@ -615,12 +797,12 @@ impl Db<'_> {
         if changed != 1 {
             return Err(self.corrupt("an item disappeared or changed during an update"));
         }
-        self.toggle_stored_item(&row.id, false)
+        self.stored_item(&row.id, false, true)
     }
 
     pub fn delete_item(&self, id: &[u8; 16]) -> Result<()> {
         // Its previous values go with it (ON DELETE CASCADE).
-        self.toggle_stored_item(id, true)?;
+        self.stored_item(id, true, false)?;
         self.conn
             .execute("DELETE FROM items WHERE id = ?1", [&id[..]])
             .map_err(|e| self.err(e))?;
@@ -659,7 +841,7 @@ impl Db<'_> {
             )
             .and_then(|mut s| s.execute(params![&id[..], &item[..], seq, sealed]))
             .map_err(|e| self.err(e))?;
-        self.toggle(version_image(id, item, i64::from(seq), sealed));
+        self.added(version_image(id, item, i64::from(seq), sealed));
         Ok(())
     }
 
@@ -697,7 +879,7 @@ impl Db<'_> {
             .prepare_cached("INSERT INTO audit (id, sealed) VALUES (?1, ?2)")
             .and_then(|mut s| s.execute(params![&id[..], sealed]))
             .map_err(|e| self.err(e))?;
-        self.toggle(audit_image(self.conn.last_insert_rowid(), id, sealed));
+        self.added(audit_image(self.conn.last_insert_rowid(), id, sealed));
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 //! crash leaves either the old or the new state. Sealing is `crypt`'s, OAuth grants and providers
 //! are `oauth`'s, imports and exports `transfer`'s.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -17,7 +17,7 @@ use crate::model::{
 };
 use crate::names::{check_env_name, check_item_name, check_tag, env_name_for, fold};
 use crate::secret::SecretValue;
-use crate::store::{Db, Header, ItemRow, Store};
+use crate::store::{Db, Erased, FORMAT_VERSION, Header, ItemRow, Store};
 
 mod crypt;
 mod oauth;
@@ -57,16 +57,24 @@ impl LockedVault {
     /// Derives the master key and unwraps the data key. A wrong password changes nothing.
     pub fn unlock(self, password: &SecretValue) -> Result<Vault> {
         let LockedVault { mut store, header } = self;
-        let committed = store.db().commitment()?.is_some();
-        let master = derive(store.path(), password, &header.salt, &header.kdf)?;
-        let unwrapped = master.unwrap(
-            &header.wrapped_key,
-            &key_aad(&header, &key_aad_row(&header, committed)),
-        );
         let tampered = |what: &str| Error::Tampered {
             path: store.path().to_owned(),
             what: what.into(),
         };
+        let committed = store.db().commitment()?.is_some();
+        let scheme = match (store.format()?, committed) {
+            (FORMAT_VERSION, true) => Scheme::Sum,
+            (FORMAT_VERSION, false) => return Err(tampered("the vault's commitment to its rows")),
+            (3, true) => Scheme::Xor,
+            // Migrated from before format 3 (`Store::open` stops at format 3's tables).
+            (_, false) => Scheme::None,
+            (_, true) => return Err(tampered("the vault's format version")),
+        };
+        let master = derive(store.path(), password, &header.salt, &header.kdf)?;
+        let unwrapped = master.unwrap(
+            &header.wrapped_key,
+            &key_aad(&header, &key_aad_row(&header, scheme)),
+        );
         // The check value tells a wrong password from a damaged wrapped key. When it fails
         // but the key unwraps anyway, the password was right and the check value was altered.
         let key = match (master.verifies(&header.key_check), unwrapped) {
@@ -83,15 +91,24 @@ impl LockedVault {
             key,
             path,
             cache: RefCell::new(None),
-            verified: Cell::new(None),
         };
-        if committed {
-            vault.verify_rows()?;
-        } else {
-            vault.commit_first(&master)?;
+        match scheme {
+            Scheme::Sum => vault.verify_rows()?,
+            Scheme::Xor | Scheme::None => vault.upgrade(&master, scheme)?,
         }
         Ok(vault)
     }
+}
+
+/// How the file's commitment is computed, which its data key's wrapping says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scheme {
+    /// None yet: a vault from before format 3, committed at its first unlock.
+    None,
+    /// Format 3's XOR of row tags.
+    Xor,
+    /// Format 4's sum of row tags.
+    Sum,
 }
 
 fn derive(
@@ -109,15 +126,18 @@ fn derive(
 }
 
 /// The wrapped key's associated data binds the KDF parameters and salt: changing them in the
-/// file makes the data key fail to unwrap. From format 3 it also says that the vault keeps a
-/// commitment to its rows, so removing the commitment (to have it recomputed over tampered
-/// rows, as for a vault from before format 3) leaves a key that no longer unwraps.
-fn key_aad_row(h: &Header, committed: bool) -> Vec<u8> {
-    let mut row = Vec::with_capacity(40);
+/// file makes the data key fail to unwrap. From format 3 it also says how the vault commits to
+/// its rows, so removing the commitment (to have it recomputed over tampered rows, as for a
+/// vault from before format 3) or setting the format back to 3 (to have rows checked by the
+/// XOR a duplicated row cancels in) leaves a key that no longer unwraps.
+fn key_aad_row(h: &Header, scheme: Scheme) -> Vec<u8> {
+    let mut row = Vec::with_capacity(56);
     row.extend_from_slice(&h.kdf.encode());
     row.extend_from_slice(&h.salt);
-    if committed {
-        row.extend_from_slice(b"commitment");
+    match scheme {
+        Scheme::None => {}
+        Scheme::Xor => row.extend_from_slice(b"commitment"),
+        Scheme::Sum => row.extend_from_slice(b"commitment sum"),
     }
     row
 }
@@ -139,8 +159,6 @@ pub struct Vault {
     /// The store's path, held apart so sealing can name it while a transaction runs.
     path: std::path::PathBuf,
     cache: RefCell<Option<ItemCache>>,
-    /// The `data_version` at which every row was last checked against the commitment.
-    verified: Cell<Option<i64>>,
 }
 
 /// Every item's decrypted metadata, kept while the vault is unlocked, so that listing and
@@ -178,7 +196,8 @@ impl Vault {
         };
         let master = derive(path, password, &header.salt, &kdf)?;
         header.key_check = master.check_value().to_vec();
-        header.wrapped_key = master.wrap(&key, &key_aad(&header, &key_aad_row(&header, true)))?;
+        header.wrapped_key =
+            master.wrap(&key, &key_aad(&header, &key_aad_row(&header, Scheme::Sum)))?;
         let mut store = Store::create(path, &header)?;
         store.expect_header(&header);
         let path = store.path().to_owned();
@@ -188,41 +207,44 @@ impl Vault {
             key,
             path,
             cache: RefCell::new(None),
-            verified: Cell::new(None),
         };
         let (store, crypt) = vault.parts();
-        store.write(&crypt, |db| {
-            crypt.recommit(db)?;
-            crypt.audit(db, AuditEvent::VaultCreated, now)
+        store.write_whole(|db| {
+            crypt.audit(db, AuditEvent::VaultCreated, now)?;
+            crypt.recommit(db)
         })?;
         Ok(vault)
     }
 
-    /// The first unlock of a vault from before format 3: its commitment is computed from the
-    /// rows as they are (trusted as format 2 trusted them) and the data key rewrapped to say so,
-    /// in one transaction.
-    fn commit_first(&mut self, master: &MasterKey) -> Result<()> {
+    /// The first unlock of a vault from before format 4, in one transaction: a format-3 vault's
+    /// rows are checked against its XOR commitment (a vault from before format 3 has none: its
+    /// rows are trusted as format 2 trusted them), the commitment is computed again as a sum,
+    /// the data key rewrapped to say so, and the format set to 4.
+    fn upgrade(&mut self, master: &MasterKey, from: Scheme) -> Result<()> {
         let mut header = self.header.clone();
-        header.wrapped_key =
-            master.wrap(&self.key, &key_aad(&header, &key_aad_row(&header, true)))?;
+        header.wrapped_key = master.wrap(
+            &self.key,
+            &key_aad(&header, &key_aad_row(&header, Scheme::Sum)),
+        )?;
         let (store, crypt) = self.parts();
-        store.write(&crypt, |db| {
+        store.write_whole(|db| {
+            if from == Scheme::Xor {
+                crypt.verify_format3_commitment(db)?;
+            }
             db.update_header(&header)?;
+            Store::set_format(db, FORMAT_VERSION)?;
             crypt.recommit(db)
         })?;
         store.expect_header(&header);
         self.header = header;
-        self.verified.set(Some(self.store.data_version()?));
         Ok(())
     }
 
-    /// Checks every row against the commitment (see `Commit`), and remembers which state of the
-    /// file was checked: another connection's commit makes [`Self::is_current`] check again.
+    /// Checks the schema and every row against the commitment (see `Commit`), and remembers
+    /// which state of the file was checked: another connection's commit makes
+    /// [`Self::is_current`] (and the next write) check again.
     fn verify_rows(&self) -> Result<()> {
-        let version = self.store.data_version()?;
-        self.crypt_parts().verify_commitment(&self.store.db())?;
-        self.verified.set(Some(version));
-        Ok(())
+        self.store.verify(&self.crypt_parts())
     }
 
     pub fn path(&self) -> &Path {
@@ -240,12 +262,32 @@ impl Vault {
         if !self.store.is_current()? {
             return Ok(false);
         }
-        // Another process wrote (or someone edited the file): its rows are checked before
-        // anything is served from them.
-        if self.verified.get() != Some(self.store.data_version()?) {
+        // Another process wrote (or someone edited the file): its schema and rows are checked
+        // before anything is served from them.
+        if !self.store.is_verified()? {
+            if self.store.format()? != FORMAT_VERSION {
+                return Err(Error::Altered {
+                    path: self.path.clone(),
+                    what: "its format version was set back".into(),
+                });
+            }
             self.verify_rows()?;
         }
+        // An erasure left pending by an earlier write, now that the reader may have let go.
+        let _ = self.store.retry_erase();
         Ok(true)
+    }
+
+    /// Whether every erasing change so far (`remove`, `change_password`, ...) is gone from the
+    /// files too, or still in the WAL because another process was reading the vault (retried
+    /// by [`Self::is_current`] and the next erasing write).
+    pub fn erased(&self) -> Erased {
+        self.store.erased()
+    }
+
+    /// Tries again to clear the WAL of erased rows, without waiting.
+    pub fn retry_erase(&self) -> Result<Erased> {
+        self.store.retry_erase()
     }
 
     /// Whether the data key's pages are locked in memory (kept out of swap).
@@ -269,7 +311,6 @@ impl Vault {
             key,
             path,
             cache: _,
-            verified: _,
         } = self;
         (
             store,

@@ -385,10 +385,13 @@ pub(super) fn rm(session: &mut Session, name: &str, yes: bool) -> Result<()> {
             return fail(exit::CANCELLED, "cancelled; nothing was deleted");
         }
     }
-    session.op(Op::Remove {
+    let done = session.op(Op::Remove {
         name: name.to_owned(),
     })?;
     eprintln!("Deleted {}.", item.meta.name());
+    if matches!(done, Response::ErasePending) {
+        output::erase_pending(&session.vault, "its old sealed values");
+    }
     Ok(())
 }
 

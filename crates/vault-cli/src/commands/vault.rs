@@ -165,11 +165,17 @@ pub(super) fn passwd(session: &mut Session, kdf: Option<&str>) -> Result<()> {
         kdf,
     });
     drop(notice);
-    changed?;
+    let changed = changed?;
     eprintln!(
         "Changed the master password of {}.",
         session.vault.display()
     );
+    if matches!(changed, Response::ErasePending) {
+        output::erase_pending(
+            &session.vault,
+            "the rows sealed under the old key (which the old password opens)",
+        );
+    }
     Ok(())
 }
 

@@ -83,7 +83,7 @@ pub(super) fn check_magic(path: &Path) -> Result<()> {
 }
 
 /// Whether `{path}-wal` holds anything past its 32-byte header (frames SQLite will replay).
-fn wal_has_frames(path: &Path) -> bool {
+pub(super) fn wal_has_frames(path: &Path) -> bool {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
     fs::metadata(wal).is_ok_and(|m| m.len() > 32)

@@ -15,7 +15,7 @@ use crate::model::{
 };
 use crate::names::fold;
 use crate::secret::SecretValue;
-use crate::store::{Commit, Db, ItemRow, Sealed, cell_aad};
+use crate::store::{Changes, Commit, Db, ItemRow, Sealed, cell_aad};
 use crate::trust::Allowance;
 
 /// Name-tag namespace of items (API keys and grants share it: `vault://NAME` is one).
@@ -468,56 +468,152 @@ impl Crypt<'_> {
     }
 }
 
+/// The commitment's accumulator: the sum, modulo 2^256, of the rows' keyed tags (big-endian).
+/// A sum is a multiset hash (MSet-Add-Hash, Clarke et al., ASIACRYPT 2003): with tags from a
+/// keyed PRF the attacker cannot compute, no other multiset of rows sums to the same value, and
+/// a row present twice counts twice. Format 3 used an XOR, which is only a set hash: two copies
+/// of one row cancel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Sum([u8; 32]);
+
+impl Sum {
+    fn add(&mut self, tag: &[u8; 32]) {
+        let mut carry = 0u16;
+        for (a, t) in self.0.iter_mut().zip(tag).rev() {
+            let v = u16::from(*a) + u16::from(*t) + carry;
+            *a = v as u8;
+            carry = v >> 8;
+        }
+    }
+
+    fn sub(&mut self, tag: &[u8; 32]) {
+        let mut borrow = 0i16;
+        for (a, t) in self.0.iter_mut().zip(tag).rev() {
+            let v = i16::from(*a) - i16::from(*t) - borrow;
+            *a = v.rem_euclid(256) as u8;
+            borrow = i16::from(v < 0);
+        }
+    }
+}
+
+/// The associated-data row of the sealed commitment: format 4's sum is sealed apart from
+/// format 3's XOR, so one can never be taken for the other.
+const COMMITMENT_SUM_ROW: &[u8] = b"sum mod 2^256";
+
 impl Crypt<'_> {
-    /// The XOR of the tags of `images`.
-    fn fold(&self, mut acc: [u8; 32], images: &[Vec<u8>]) -> [u8; 32] {
+    fn sum(&self, images: &[Vec<u8>]) -> Sum {
+        let mut acc = Sum([0; 32]);
         for image in images {
-            for (a, t) in acc.iter_mut().zip(self.key.row_tag(image)) {
-                *a ^= t;
-            }
+            acc.add(&self.key.row_tag(image));
         }
         acc
     }
 
-    fn seal_commitment(&self, acc: &[u8; 32]) -> Result<Vec<u8>> {
-        self.seal(LABEL_COMMITMENT, &[], acc)
-    }
-
-    fn stored_commitment(&self, db: &Db<'_>) -> Result<[u8; 32]> {
+    fn stored(&self, db: &Db<'_>, row: &[u8]) -> Result<[u8; 32]> {
         let what = || "the vault's commitment to its rows".to_owned();
         let blob = db.commitment()?.ok_or_else(|| self.tampered(what()))?;
-        let plain = self.open(LABEL_COMMITMENT, &[], &blob, what)?;
+        let plain = self.open(LABEL_COMMITMENT, row, &blob, what)?;
         plain[..].try_into().map_err(|_| self.tampered(what()))
     }
 
-    /// Computes the commitment from every row and stores it (a new vault, a new key, a vault
-    /// from before format 3).
-    pub(super) fn recommit(&self, db: &Db<'_>) -> Result<()> {
-        db.forget_toggled();
-        let acc = self.fold([0; 32], &db.images()?);
-        db.set_commitment(&self.seal_commitment(&acc)?)
+    fn store_sum(&self, db: &Db<'_>, acc: &Sum) -> Result<()> {
+        db.set_commitment(&self.seal(LABEL_COMMITMENT, COMMITMENT_SUM_ROW, &acc.0)?)
     }
 
-    /// Checks every row against the stored commitment: one deleted, added back or replaced by
-    /// an older copy (of this vault's own) is tampering.
+    /// Computes the commitment from every row and stores it (a new vault, a new key, a vault
+    /// from before format 4).
+    pub(super) fn recommit(&self, db: &Db<'_>) -> Result<()> {
+        db.forget_changes();
+        self.store_sum(db, &self.sum(&db.images()?))
+    }
+
+    fn mismatch(&self) -> Error {
+        self.tampered("its rows (one was removed, added back or replaced by an older copy)".into())
+    }
+
+    /// Checks every row against the stored commitment: one deleted, added back, duplicated or
+    /// replaced by an older copy (of this vault's own) is tampering.
     pub(super) fn verify_commitment(&self, db: &Db<'_>) -> Result<()> {
-        let stored = self.stored_commitment(db)?;
-        let actual = self.fold([0; 32], &db.images()?);
+        let stored = self.stored(db, COMMITMENT_SUM_ROW)?;
+        let actual = self.sum(&db.images()?);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &actual.0[..])) {
+            return Err(self.mismatch());
+        }
+        Ok(())
+    }
+
+    /// Checks a format-3 vault's rows against its XOR commitment, before the step to format 4.
+    /// Sound here because `images` refuses a duplicated row, which is what an XOR misses.
+    pub(super) fn verify_format3_commitment(&self, db: &Db<'_>) -> Result<()> {
+        let stored = self.stored(db, &[])?;
+        let mut actual = [0u8; 32];
+        for image in db.images()? {
+            for (a, t) in actual.iter_mut().zip(self.key.row_tag(&image)) {
+                *a ^= t;
+            }
+        }
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&stored[..], &actual[..])) {
-            return Err(self.tampered(
-                "its rows (one was removed, added back or replaced by an older copy)".into(),
-            ));
+            return Err(self.mismatch());
         }
         Ok(())
     }
 }
 
 impl Commit for Crypt<'_> {
-    fn apply(&self, db: &Db<'_>, toggled: &[Vec<u8>]) -> Result<()> {
-        if toggled.is_empty() {
+    fn apply(&self, db: &Db<'_>, changes: &Changes) -> Result<()> {
+        if changes.is_empty() {
             return Ok(());
         }
-        let acc = self.fold(self.stored_commitment(db)?, toggled);
-        db.set_commitment(&self.seal_commitment(&acc)?)
+        let mut acc = Sum(self.stored(db, COMMITMENT_SUM_ROW)?);
+        for image in &changes.added {
+            acc.add(&self.key.row_tag(image));
+        }
+        for image in &changes.removed {
+            acc.sub(&self.key.row_tag(image));
+        }
+        self.store_sum(db, &acc)
+    }
+
+    fn verify(&self, db: &Db<'_>) -> Result<()> {
+        self.verify_commitment(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sum;
+
+    fn n(x: u64) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out[24..].copy_from_slice(&x.to_be_bytes());
+        out
+    }
+
+    #[test]
+    fn the_sum_carries_wraps_and_undoes() {
+        let mut a = Sum(n(u64::MAX));
+        a.add(&n(1));
+        let mut want = [0u8; 32];
+        want[23] = 1;
+        assert_eq!(a.0, want, "carry into the next byte");
+        a.sub(&n(1));
+        assert_eq!(a.0, n(u64::MAX));
+        let mut z = Sum([0; 32]);
+        z.sub(&n(1));
+        assert_eq!(z.0, [0xff; 32], "wraps modulo 2^256");
+        z.add(&n(1));
+        assert_eq!(z.0, [0; 32]);
+    }
+
+    #[test]
+    fn a_tag_counted_twice_does_not_cancel() {
+        let t = [0x5a; 32];
+        let mut a = Sum([7; 32]);
+        a.add(&t);
+        a.add(&t);
+        assert_ne!(a.0, [7; 32]);
+        a.sub(&t);
+        a.sub(&t);
+        assert_eq!(a.0, [7; 32]);
     }
 }

@@ -10,7 +10,7 @@ use super::crypt::{
     At, Crypt, LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET, LABEL_AUDIT, LABEL_META,
     LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, LABEL_SECRET, LABEL_VERSION,
 };
-use super::{Vault, derive, key_aad, key_aad_row};
+use super::{Scheme, Vault, derive, key_aad, key_aad_row};
 use crate::crypto::{DataKey, KdfParams, random_array};
 use crate::error::{Error, Result};
 use crate::model::{ALLOWANCE_KIND_CODE, AuditEvent, ItemId, PROVIDER_KIND_CODE};
@@ -40,7 +40,8 @@ impl Vault {
         };
         let master = derive(self.path(), new_password, &header.salt, &kdf)?;
         header.key_check = master.check_value().to_vec();
-        header.wrapped_key = master.wrap(&key, &key_aad(&header, &key_aad_row(&header, true)))?;
+        header.wrapped_key =
+            master.wrap(&key, &key_aad(&header, &key_aad_row(&header, Scheme::Sum)))?;
         let vault_id = self.header.vault_id;
         let path = self.path.clone();
         let new = Crypt {
@@ -49,8 +50,12 @@ impl Vault {
             path: &path,
         };
         let (store, old) = self.parts();
-        // Folded by the new key: the commitment is recomputed whole under it, last.
-        store.write_erasing(&new, |db| {
+        // The rows are checked under the old key inside the transaction, whatever was checked
+        // at unlock: the key derivation above takes seconds, and a row rolled back meanwhile
+        // would otherwise be re-sealed under the new key and committed to for good. Then the
+        // commitment is recomputed whole under the new key, last.
+        store.write_whole_erasing(|db| {
+            old.verify_commitment(db)?;
             reseal_all(db, &old, &new)?;
             db.update_header(&header)?;
             new.audit(db, AuditEvent::PasswordChanged, now)?;
