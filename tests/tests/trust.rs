@@ -231,3 +231,42 @@ fn code_loading_variables_need_allowing_by_name() {
     .ok();
     assert!(run_in(&v, &proj, &[], &[]).1);
 }
+
+/// A cloned repository whose `.vault.env` is a symbolic link to a file the user allowed for
+/// another project (directly, or through a hop in a directory the repository's author controls
+/// and can re-point at will) gets none of that project's secrets: a project file that is a link
+/// is refused, and the message names the file it points to.
+#[test]
+fn a_symlinked_project_file_borrows_no_allowance() {
+    let (v, proj) = project("OPENAI_API_KEY=vault://openai\n");
+    vault_in(&v, &proj, &["allow", "--yes"]).ok();
+    assert!(run_in(&v, &proj, &[], &[]).1, "the real project runs");
+    let allowed = proj.join(".vault.env");
+    let repo = v.dir.path().join("cloned");
+    std::fs::create_dir(&repo).unwrap();
+    let hop_dir = v.dir.path().join("theirs");
+    std::fs::create_dir(&hop_dir).unwrap();
+    std::os::unix::fs::symlink(&allowed, hop_dir.join("hop")).unwrap();
+    // As root, the hop's directory belongs to another user, as in the review's reproduction.
+    let _ = std::os::unix::fs::chown(&hop_dir, Some(65534), Some(65534));
+    for (target, case) in [(allowed.clone(), "direct"), (hop_dir.join("hop"), "hop")] {
+        let link = repo.join(".vault.env");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let (run, started) = run_in(&v, &repo, &[], &["OPENAI_API_KEY"]);
+        assert_eq!(run.code, Some(125), "{case}: {}", run.stderr);
+        assert!(
+            !started,
+            "{case}: the command started with a borrowed allowance"
+        );
+        assert!(
+            run.stderr.contains("symbolic link")
+                && run.stderr.contains(&allowed.display().to_string()),
+            "{case}: the link and the real file are named: {}",
+            run.stderr
+        );
+        let allow = vault_in(&v, &repo, &["allow", "--yes"]);
+        assert_eq!(allow.code, Some(1), "{case}: {}", allow.stderr);
+        assert!(allow.stderr.contains("symbolic link"), "{}", allow.stderr);
+    }
+}

@@ -31,13 +31,21 @@ impl std::fmt::Debug for ProjectText {
 }
 
 impl ProjectText {
-    /// Reads `path` once: the digest is of the very bytes that are then parsed.
+    /// Reads `path` once: the digest is of the very bytes that are then parsed. The file was
+    /// checked not to be a symbolic link; it is opened without following one, so a link put in
+    /// its place since is refused rather than read.
     pub fn read(path: &Path) -> Result<ProjectText> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
         let canonical = std::fs::canonicalize(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let bytes = Zeroizing::new(
-            std::fs::read(&canonical).with_context(|| format!("cannot read {}", path.display()))?,
-        );
+        let mut bytes = Zeroizing::new(Vec::new());
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .with_context(|| format!("cannot read {}", path.display()))?;
         let digest = trust::digest(&bytes);
         let text = Zeroizing::new(
             String::from_utf8(bytes.to_vec())

@@ -72,9 +72,25 @@ pub fn find_project_file(start: &Path, uid: u32, home: Option<&Path>) -> Project
     ProjectFile::Absent
 }
 
-/// Why `path` could have been written by someone other than `uid`, if it could. A symlink is
-/// followed, and both the link's directories and the target's are checked.
+/// Why `path` could have been written by someone other than `uid`, or could stand for another
+/// file, if it could.
+///
+/// A project file that is a symbolic link is refused. An allowance is recorded for the file
+/// where it really is; a link would let a cloned repository's `.vault.env` point at a file the
+/// user allowed for another project (directly, or through a hop in a directory its author
+/// controls and can re-point at will) and get that project's secrets with no allow step.
 pub fn check_project_file(path: &Path, uid: u32) -> Result<(), String> {
+    let link = fs::symlink_metadata(path).map_err(|e| format!("cannot be examined ({e})"))?;
+    if link.file_type().is_symlink() {
+        let to = fs::canonicalize(path)
+            .map(|t| format!(" to {}", t.display()))
+            .unwrap_or_default();
+        return Err(format!(
+            "is a symbolic link{to}; a project file is only read where it really is (a link \
+             could borrow another project's allowance): replace the link with a copy of the \
+             file, or run the command from the directory that holds it"
+        ));
+    }
     let real = fs::canonicalize(path).map_err(|e| format!("cannot be resolved ({e})"))?;
     let meta = fs::metadata(&real).map_err(|e| format!("cannot be examined ({e})"))?;
     if !meta.is_file() {
@@ -93,16 +109,6 @@ pub fn check_project_file(path: &Path, uid: u32) -> Result<(), String> {
     let owned_by_user = meta.uid() == uid;
     if let Some(dir) = real.parent() {
         check_directories(dir, uid, owned_by_user)?;
-    }
-    // A symlink's own directory chain too (no second walk when it is the same chain: this runs
-    // on every `vault run`).
-    let link_dir = path
-        .parent()
-        .map(fs::canonicalize)
-        .transpose()
-        .map_err(|e| format!("cannot be resolved ({e})"))?;
-    if let Some(dir) = link_dir.filter(|d| Some(d.as_path()) != real.parent()) {
-        check_directories(&dir, uid, owned_by_user)?;
     }
     Ok(())
 }
