@@ -72,10 +72,11 @@ fn a_new_or_changed_project_file_starts_nothing_until_allowed() {
         shown.stderr.contains("OPENAI_API_KEY")
             && shown.stderr.contains("vault://openai")
             && shown.stderr.contains("PORT")
-            && !shown.stderr.contains("3000"),
-        "references are shown, plain values are not: {}",
+            && shown.stderr.contains("\"3000\""),
+        "references and plain values are shown in full: {}",
         shown.stderr
     );
+    assert!(!shown.stderr.contains("allow-var"), "{}", shown.stderr);
     let (run, started) = run_in(&v, &dir, &[], &["OPENAI_API_KEY", "PORT"]);
     assert!(started, "{}", run.stderr);
     assert_eq!(run.stdout, format!("OPENAI_API_KEY={KEY}\nPORT=3000\n"));
@@ -189,7 +190,8 @@ fn code_loading_variables_need_allowing_by_name() {
     let shown = vault_in(&v, &proj, &["allow", "--yes"]);
     shown.ok();
     assert!(
-        shown.stderr.contains("--require ./hook.js") && shown.stderr.contains("runs code"),
+        shown.stderr.contains("--require ./hook.js")
+            && shown.stderr.contains("refused unless --allow-var"),
         "a hook's value is shown, flagged: {}",
         shown.stderr
     );
@@ -269,4 +271,104 @@ fn a_symlinked_project_file_borrows_no_allowance() {
         assert_eq!(allow.code, Some(1), "{case}: {}", allow.stderr);
         assert!(allow.stderr.contains("symbolic link"), "{}", allow.stderr);
     }
+}
+
+/// What the second review got past the old list of names after `vault allow --yes`: each makes
+/// a program load code, read a file the project chose, or see every request. Classed by what
+/// the variable does (its name's family or ending, or a plain value that is a path or command),
+/// each needs `--allow-var`; `vault allow` shows every value and marks each one; data variables
+/// pass as before.
+#[test]
+fn variables_are_classed_by_what_they_do() {
+    let risky = [
+        ("PYTHONUSERBASE", "./pyuser"),
+        ("XDG_CONFIG_HOME", "./cfg"),
+        ("http_proxy", "http://127.0.0.1:9"),
+        ("GCONV_PATH", "./gconv"),
+        ("HOSTALIASES", "./hosts"),
+        ("npm_config_script_shell", "./sh"),
+        ("RUSTC_WRAPPER", "./wrap"),
+        ("DOTNET_STARTUP_HOOKS", "./hook.dll"),
+        ("MYTOOL_PLUGIN_DIR", "plugins"),
+        ("WEBHOOK_TARGET", "$(id)"),
+    ];
+    let mut file = String::from("OPENAI_API_KEY=vault://openai\nPORT=3000\nNODE_ENV=dev\n");
+    for (name, value) in risky {
+        file.push_str(&format!("{name}={value}\n"));
+    }
+    let (v, proj) = project(&file);
+    let shown = vault_in(&v, &proj, &["allow", "--yes"]);
+    shown.ok();
+    for (name, value) in risky {
+        let line = shown
+            .stderr
+            .lines()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{name} not shown: {}", shown.stderr));
+        assert!(
+            line.contains(value) && line.contains("refused unless --allow-var"),
+            "{line}"
+        );
+    }
+    let (run, started) = run_in(&v, &proj, &[], &[]);
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(!started);
+    for (name, _) in risky {
+        assert!(run.stderr.contains(name), "{name}: {}", run.stderr);
+    }
+    let mut args = Vec::new();
+    for (name, _) in risky {
+        args.extend(["--allow-var", name]);
+    }
+    let (run, started) = run_in(&v, &proj, &args, &["PORT", "NODE_ENV"]);
+    assert!(started, "{}", run.stderr);
+    assert_eq!(run.stdout, "PORT=3000\nNODE_ENV=dev\n");
+}
+
+/// A repository's `.env` imported into the vault: items named like code-loading variables are
+/// said out loud, `--profile` refuses to inject them without `--allow-var`, `--item` warns; and
+/// an `--env-file` that sets one is used as it is, with a warning.
+#[test]
+fn code_loading_names_from_imports_profiles_and_env_files_are_never_silent() {
+    let v = TestVault::new();
+    let env = v.dir.path().join("repo.env");
+    std::fs::write(&env, "LD_PRELOAD=/tmp/evil.so\nSTRIPE_KEY=sk_test_x\n").unwrap();
+    let import = v.run(&["import", env.to_str().unwrap(), "--tag", "repo"]);
+    import.ok();
+    assert!(
+        import.stderr.contains("Note:") && import.stderr.contains("LD_PRELOAD"),
+        "{}",
+        import.stderr
+    );
+    let dir = v.dir.path();
+    let (run, started) = run_in(&v, dir, &["--profile", "repo"], &["LD_PRELOAD"]);
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(!started && run.stderr.contains("LD_PRELOAD") && run.stderr.contains("--allow-var"));
+    let (run, started) = run_in(
+        &v,
+        dir,
+        &["--profile", "repo", "--allow-var", "LD_PRELOAD"],
+        &["STRIPE_KEY"],
+    );
+    assert!(started, "{}", run.stderr);
+    let item = v
+        .run(&["ls", "--json"])
+        .ok()
+        .split('"')
+        .find(|s| s.to_ascii_lowercase().contains("ld_preload"))
+        .unwrap()
+        .to_owned();
+    let (run, started) = run_in(&v, dir, &["--item", &item], &[]);
+    assert!(started, "{}", run.stderr);
+    assert!(run.stderr.contains("warning") && run.stderr.contains("LD_PRELOAD"));
+
+    let file = v.dir.path().join("explicit.env");
+    std::fs::write(&file, "LD_PRELOAD=/nonexistent.so\n").unwrap();
+    let (run, started) = run_in(&v, dir, &["--env-file", file.to_str().unwrap()], &[]);
+    assert!(started, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning") && run.stderr.contains("LD_PRELOAD"),
+        "{}",
+        run.stderr
+    );
 }

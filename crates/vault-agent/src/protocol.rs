@@ -299,8 +299,8 @@ pub struct ProjectFileUse {
     pub path: String,
     /// [`vault_core::trust::digest`] of the content read.
     pub digest: String,
-    /// The hook variables it sets ([`vault_core::trust::is_hook`]) that the command line did
-    /// not allow with `--allow-var`.
+    /// The variables it sets that need allowing by name ([`vault_core::vars::code_risk`]) and
+    /// that the command line did not allow with `--allow-var`.
     #[serde(default)]
     pub hooks: Vec<String>,
 }

@@ -345,6 +345,7 @@ fn resolve(
         other => return Err(exit::unexpected(other)),
     };
     let mut problems: Vec<String> = missing;
+    crate::trust::check_selected_vars(&selected, &selection.item, &selection.allow_var)?;
     let mut values = Vec::new();
     // `--item`/`--profile` first, so a file's explicit line for the same name wins.
     for s in selected {
@@ -463,6 +464,17 @@ fn bindings(selection: &Selection) -> Result<Bindings> {
                     .with_context(|| format!("cannot read {}", path.display()))?,
             );
             let mut b = refs::read_env_file(path, &text).map_err(|e| anyhow::anyhow!("{e}"))?;
+            // Named on the command line, so used as it is; but never silently.
+            for binding in &b {
+                if let Some(why) = crate::trust::risk(binding)
+                    && !selection.allow_var.contains(&binding.name)
+                {
+                    eprintln!(
+                        "vault: warning: {} sets {} ({why}); --env-file is used as it is",
+                        binding.origin, binding.name
+                    );
+                }
+            }
             out.bindings.append(&mut b);
             out.files.push(path.clone());
         }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use vault_agent::protocol::{Op, ProjectFileUse, Response};
+use vault_agent::protocol::{Injection, Op, ProjectFileUse, Response};
 use vault_core::refs::{self, Binding, Source};
 use vault_core::trust::{self, ProjectFile, Refusal};
 use zeroize::Zeroizing;
@@ -63,13 +63,13 @@ impl ProjectText {
         refs::read_env_file(&self.path, &self.text).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
-    /// What the agent checks before resolving anything from this file: the hook variables it
-    /// sets, less those the command line allowed.
+    /// What the agent checks before resolving anything from this file: the variables it sets
+    /// that need allowing by name, less those the command line allowed.
     pub fn use_with(&self, bindings: &[Binding], allowed: &[String]) -> ProjectFileUse {
         let mut hooks: Vec<String> = bindings
             .iter()
+            .filter(|b| risk(b).is_some() && !allowed.contains(&b.name))
             .map(|b| b.name.clone())
-            .filter(|n| trust::is_hook(n) && !allowed.contains(n))
             .collect();
         hooks.sort();
         hooks.dedup();
@@ -79,6 +79,15 @@ impl ProjectText {
             hooks,
         }
     }
+}
+
+/// Why a binding needs allowing by name (its name, or its plain value), if it does.
+pub fn risk(b: &Binding) -> Option<&'static str> {
+    let value = match &b.source {
+        Source::Plain(v) => Some(v.expose()),
+        Source::Reference(_) => None,
+    };
+    vault_core::vars::code_risk(&b.name, value)
 }
 
 /// The nearest project file from the current directory, checked.
@@ -183,16 +192,16 @@ pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: b
     }
     eprintln!("{} asks for:", project.canonical);
     let width = bindings.iter().map(|b| b.name.len()).max().unwrap_or(0);
+    // Every value in full: the review is the point, and the file is the user's to read anyway.
     for b in &bindings {
         let what = match &b.source {
             Source::Reference(r) => r.to_string(),
-            Source::Plain(v) if trust::is_hook(&b.name) => format!("{:?}", v.expose()),
-            Source::Plain(_) => "(a plain value)".into(),
+            Source::Plain(v) => format!("{:?}", v.expose()),
         };
-        let note = match (trust::is_hook(&b.name), vars.contains(&b.name)) {
-            (true, true) => "  <- runs code: allowed by --allow-var",
-            (true, false) => "  <- runs code: refused unless --allow-var",
-            _ => "",
+        let note = match (risk(b), vars.contains(&b.name)) {
+            (Some(why), true) => format!("  <- {why}: allowed by --allow-var"),
+            (Some(why), false) => format!("  <- {why}: refused unless --allow-var"),
+            (None, _) => String::new(),
         };
         eprintln!("  {:width$}  {what}{note}", b.name);
     }
@@ -246,4 +255,44 @@ pub fn deny(session: &mut Session, file: Option<&Path>) -> Result<()> {
         }
         other => Err(crate::exit::unexpected(other)),
     }
+}
+
+/// Variables of items picked by `--profile` (a tag, so whatever items carry it, imported from a
+/// repository's `.env` perhaps) that make programs load code are refused unless allowed by name;
+/// those of an item named with `--item` are the user's explicit choice, said on stderr.
+pub fn check_selected_vars(
+    selected: &[Injection],
+    items: &[String],
+    allow_var: &[String],
+) -> Result<()> {
+    let named = |item: &str| {
+        items
+            .iter()
+            .any(|i| vault_core::names::fold(i) == vault_core::names::fold(item))
+    };
+    let mut refused = Vec::new();
+    for s in selected {
+        let Some(why) = vault_core::vars::code_risk(&s.env, None) else {
+            continue;
+        };
+        if allow_var.contains(&s.env) {
+            continue;
+        }
+        if named(&s.item) {
+            eprintln!(
+                "vault: warning: item {} sets {} ({why}); pass --allow-var {} to silence this",
+                s.item, s.env, s.env
+            );
+        } else {
+            refused.push(format!("{} (item {}: {why})", s.env, s.item));
+        }
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow::anyhow!(
+        "--profile would set {}, which can make programs run other code; allow each with \
+         --allow-var NAME, or name the item with --item",
+        refused.join(", ")
+    ))
 }

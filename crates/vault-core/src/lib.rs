@@ -18,6 +18,7 @@ pub mod rotation;
 pub mod secret;
 mod store;
 pub mod trust;
+pub mod vars;
 pub mod vault;
 
 pub use error::{Error, ErrorCode, Result};

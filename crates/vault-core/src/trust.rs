@@ -160,65 +160,6 @@ pub fn digest(content: &[u8]) -> String {
         .collect()
 }
 
-/// Variables that make a program load or run other code. A project file that sets one needs
-/// it allowed by name (`--allow-var`), whatever else it was allowed for.
-const HOOKS: &[&str] = &[
-    "PATH",
-    "BASH_ENV",
-    "ENV",
-    "ZDOTDIR",
-    "PROMPT_COMMAND",
-    "PS4",
-    "SHELLOPTS",
-    "BASHOPTS",
-    "IFS",
-    "NODE_OPTIONS",
-    "NODE_PATH",
-    "PYTHONSTARTUP",
-    "PYTHONPATH",
-    "PYTHONHOME",
-    "PYTHONINSPECT",
-    "PERL5OPT",
-    "PERL5LIB",
-    "PERLLIB",
-    "PERL5DB",
-    "RUBYOPT",
-    "RUBYLIB",
-    "JAVA_TOOL_OPTIONS",
-    "JDK_JAVA_OPTIONS",
-    "_JAVA_OPTIONS",
-    "EDITOR",
-    "VISUAL",
-    "PAGER",
-    "BROWSER",
-    "SSH_ASKPASS",
-    "SUDO_ASKPASS",
-    "GIT_ASKPASS",
-    "GIT_SSH",
-    "GIT_SSH_COMMAND",
-    "GIT_EDITOR",
-    "GIT_SEQUENCE_EDITOR",
-    "GIT_PAGER",
-    "GIT_EXTERNAL_DIFF",
-    "GIT_PROXY_COMMAND",
-    "GIT_EXEC_PATH",
-    "GIT_TEMPLATE_DIR",
-    "GIT_DIR",
-    "GIT_CONFIG",
-    "GIT_CONFIG_GLOBAL",
-    "GIT_CONFIG_SYSTEM",
-    "GIT_CONFIG_COUNT",
-    "GIT_CONFIG_PARAMETERS",
-];
-
-/// Prefixes of families of such variables (the dynamic loaders', git's numbered config).
-const HOOK_PREFIXES: &[&str] = &["LD_", "DYLD_", "GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"];
-
-/// Whether setting `name` can make a program run code the file chooses.
-pub fn is_hook(name: &str) -> bool {
-    HOOKS.contains(&name) || HOOK_PREFIXES.iter().any(|p| name.starts_with(p))
-}
-
 /// What `vault allow` records of a project file (sealed in the vault, like an item).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allowance {
@@ -226,7 +167,8 @@ pub struct Allowance {
     pub path: String,
     /// [`digest`] of the content allowed.
     pub digest: String,
-    /// Hook variables ([`is_hook`]) the user allowed the file to set.
+    /// Variables that need allowing by name ([`crate::vars::code_risk`]) the user allowed the
+    /// file to set.
     #[serde(default)]
     pub vars: Vec<String>,
     pub allowed_at: jiff::Timestamp,
@@ -354,36 +296,6 @@ mod tests {
         std::os::unix::fs::chown(&file, Some(uid()), None).unwrap();
         std::os::unix::fs::chown(dir.path().join("a"), Some(65534), None).unwrap();
         assert_eq!(find_project_file(&nested, uid(), None), ProjectFile::Absent);
-    }
-
-    #[test]
-    fn hooks_are_recognised_by_name_and_family() {
-        for hook in [
-            "LD_PRELOAD",
-            "DYLD_INSERT_LIBRARIES",
-            "NODE_OPTIONS",
-            "PATH",
-            "BASH_ENV",
-        ] {
-            assert!(is_hook(hook), "{hook}");
-        }
-        for hook in [
-            "GIT_SSH_COMMAND",
-            "GIT_CONFIG_KEY_0",
-            "GIT_ASKPASS",
-            "PYTHONSTARTUP",
-        ] {
-            assert!(is_hook(hook), "{hook}");
-        }
-        for plain in [
-            "OPENAI_API_KEY",
-            "PORT",
-            "GIT_AUTHOR_NAME",
-            "NODE_ENV",
-            "PATHS",
-        ] {
-            assert!(!is_hook(plain), "{plain}");
-        }
     }
 
     #[test]

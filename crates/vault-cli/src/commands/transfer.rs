@@ -113,6 +113,26 @@ pub(super) fn import(
         },
         file.display()
     );
+    // A repository's `.env` may set variables that make programs load code: they become items
+    // like any other, but never without saying so.
+    let risky: Vec<&str> = added
+        .iter()
+        .filter(|k| vault_core::vars::is_hook(k))
+        .map(String::as_str)
+        .collect();
+    if !risky.is_empty() {
+        eprintln!(
+            "Note: {} variables that make programs load or run code: {}. `vault run` \
+             injects them with --item NAME (and a warning), and through --profile only with \
+             --allow-var NAME; remove them with `vault rm` if they are not yours.",
+            if risky.len() == 1 {
+                "1 entry sets".to_owned()
+            } else {
+                format!("{} entries set", risky.len())
+            },
+            risky.join(", ")
+        );
+    }
     if !recognised.is_empty() {
         eprintln!(
             "Recognised {} (service and rotation set from the format):",
