@@ -561,3 +561,40 @@ fn vault_run_resolves_a_grant_reference_to_a_fresh_access_token() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs a new login"), "{err}");
 }
+
+/// A project file that is not allowed yet gets nothing from the vault, not even a refresh of the
+/// grant it names: the allowance is checked before any token is fetched.
+#[test]
+fn a_project_file_not_allowed_yet_makes_no_token_request() {
+    // Once the access token has expired, a run that is handed it refreshes it first.
+    let (v, server) = setup(3);
+    login(&v).ok();
+    wait_for_expiry(&v);
+    let proj = v.dir.path().join("cloned");
+    std::fs::create_dir(&proj).unwrap();
+    std::fs::write(proj.join(".vault.env"), "TOKEN=vault://test\n").unwrap();
+    let out = v
+        .cmd()
+        .current_dir(&proj)
+        .args(["run", "--", "true"])
+        .output()
+        .unwrap();
+    let run = Run::from_output(out);
+    assert_eq!(run.code, Some(125), "{}", run.stderr);
+    assert!(run.stderr.contains("is not allowed"), "{}", run.stderr);
+    assert!(
+        server.refreshes().is_empty(),
+        "a refresh for a refused file: {:?}",
+        server.refreshes()
+    );
+    // Allowed, the same run refreshes and starts.
+    v.allow_project_file(&proj);
+    let out = v
+        .cmd()
+        .current_dir(&proj)
+        .args(["run", "--", "true"])
+        .output()
+        .unwrap();
+    Run::from_output(out).ok();
+    assert_eq!(server.refreshes().len(), 1);
+}

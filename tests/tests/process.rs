@@ -166,3 +166,30 @@ fn a_command_can_ask_an_unlocked_agent_for_more_but_not_a_locked_one() {
     );
     assert!(out.stdout.is_empty());
 }
+
+/// `vault run --mask` stays the parent of the command and holds its secrets while it runs: its
+/// own core limit stays zero; only the command gets the user's limit back.
+#[test]
+fn the_masking_parent_keeps_its_core_limit_at_zero() {
+    let v = TestVault::new();
+    v.add("k", "secret-value", &["--env", "K"]);
+    let script = "ulimit -S -c; grep \"Max core file size\" /proc/$PPID/limits";
+    let run = format!(
+        "exec '{}' --vault '{}' --password-file '{}' run --mask --item k -- sh -c '{script}'",
+        bin("vault").display(),
+        v.path.display(),
+        v.password_file.display(),
+    );
+    let cmd = v.bare();
+    let out = Command::new("sh")
+        .args(["-c", &format!("ulimit -S -c 1024; {run}")])
+        .envs(cmd.get_envs().filter_map(|(k, val)| Some((k, val?))))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let got = String::from_utf8(out.stdout).unwrap();
+    let mut lines = got.lines();
+    assert_eq!(lines.next(), Some("1024"), "the command's own limit: {got}");
+    let parent: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(parent[4], "0", "vault, holding the secret: {got}");
+}

@@ -553,3 +553,49 @@ fn the_front_runs_the_everyday_commands_alone_and_hands_the_rest_over() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A multi-line secret printed on a terminal reaches the masker with `\r\n` line ends (the
+/// pty's ONLCR): it is still masked whole, and no line of it shows.
+#[test]
+fn masking_catches_a_multi_line_secret_on_a_terminal() {
+    let (v, proj) = project();
+    let pem = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----";
+    v.add("cert", pem, &["--env", "CERT"]);
+    let shown = in_terminal(
+        &v,
+        &proj,
+        "run --mask --item cert -- sh -c 'printf \"%s\\n\" \"$CERT\"'",
+    );
+    assert!(shown.contains("<redacted:CERT>"), "{shown:?}");
+    assert!(
+        !shown.contains("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"),
+        "{shown:?}"
+    );
+}
+
+/// With stdout and stderr going to one place (`2>&1`, as in CI logs), a secret written half to
+/// each is one secret in the merged output: masked whole, neither half shown.
+#[test]
+fn masking_catches_a_secret_split_between_stdout_and_stderr_when_merged() {
+    let (v, proj) = project();
+    let (a, b) = KEY.split_at(9);
+    let script = format!("printf 'key: {a}'; printf '{b} done\\n' >&2");
+    let vault = format!(
+        "exec '{}' --vault '{}' --password-file '{}' run --mask -- sh -c \"{script}\" 2>&1",
+        bin("vault").display(),
+        v.path.display(),
+        v.password_file.display()
+    );
+    let cmd = v.bare();
+    let out = Command::new("sh")
+        .args(["-c", &vault])
+        .current_dir(&proj)
+        .env_clear()
+        .envs(cmd.get_envs().filter_map(|(k, val)| Some((k, val?))))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(shown, "key: <redacted:OPENAI_API_KEY> done\n");
+    assert!(!contains(&out.stdout, b.as_bytes()), "{shown}");
+}

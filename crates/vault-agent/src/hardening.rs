@@ -63,7 +63,13 @@ pub fn apply_to_app() -> ClientHardening {
 }
 
 impl ClientHardening {
-    /// Puts the user's core limit back before a command is started.
+    /// The user's core limit, to be given to a command started as a child while this process
+    /// keeps its own at zero (`vault run --mask`, which holds the secrets while it runs).
+    pub fn user_core_limit(&self) -> Option<rustix::process::Rlimit> {
+        self.core
+    }
+
+    /// Puts the user's core limit back before this process becomes a command (`exec`).
     pub fn restore_for_child(&self) {
         if let Some(limit) = &self.core {
             let _ = rustix::process::setrlimit(rustix::process::Resource::Core, *limit);

@@ -272,14 +272,19 @@ impl Service {
             Request::Vault { vault, op } => {
                 // OAuth grants among the values asked for get their tokens first (refreshing,
                 // with network I/O, outside the service lock); the rest is answered under it.
+                // A project file not allowed as it is gets nothing, not even a refresh of the
+                // grants it names: it is checked first (and again under the lock, below).
                 let tokens = match &op {
                     Op::Resolve {
                         references,
                         items,
                         tags,
                         min_valid_secs,
+                        project,
                         ..
-                    } => self.grant_tokens(&vault, references, items, tags, *min_valid_secs),
+                    } if !self.project_refused(&vault, project.as_ref()) => {
+                        self.grant_tokens(&vault, references, items, tags, *min_valid_secs)
+                    }
                     _ => GrantTokens::new(),
                 };
                 if matches!(op, Op::Audit { .. }) {
@@ -475,6 +480,27 @@ impl Service {
 
     /// Access tokens of every grant a `resolve` names (by reference, by name or by tag),
     /// refreshed as needed, each through the grant's single flight.
+    /// Whether `project` is a project file the vault would refuse (or cannot say: locked,
+    /// unreadable), in which case the resolve that follows reports why.
+    fn project_refused(
+        &self,
+        vault: &Path,
+        project: Option<&crate::protocol::ProjectFileUse>,
+    ) -> bool {
+        let Some(p) = project else {
+            return false;
+        };
+        let mut v = Shared {
+            service: self,
+            path: vault.to_owned(),
+            touch: false,
+        };
+        !matches!(
+            v.with(|vault| vault.project_file_refusal(&p.path, &p.digest, &p.hooks)),
+            Ok(None)
+        )
+    }
+
     fn grant_tokens(
         &self,
         vault: &Path,

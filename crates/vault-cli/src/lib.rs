@@ -59,13 +59,24 @@ pub fn harden(agent: bool) {
 }
 
 /// Restores the user's umask (vault itself runs with 077) and core-dump limit, for a command
-/// `vault run` is about to start.
+/// this process is about to become (`exec`).
 pub fn restore_user_umask() {
-    let mask = rustix::fs::Mode::from_bits_truncate(USER_UMASK.load(Ordering::Relaxed));
-    rustix::process::umask(mask);
+    restore_umask_only();
     if let Some(h) = HARDENING.get() {
         h.restore_for_child();
     }
+}
+
+/// Restores the user's umask only: for a parent that starts the command as a child and keeps
+/// holding secrets (its core limit stays zero; the child gets [`user_core_limit`]).
+pub fn restore_umask_only() {
+    let mask = rustix::fs::Mode::from_bits_truncate(USER_UMASK.load(Ordering::Relaxed));
+    rustix::process::umask(mask);
+}
+
+/// The user's core-dump limit, for a command started as a child.
+pub fn user_core_limit() -> Option<rustix::process::Rlimit> {
+    HARDENING.get().and_then(|h| h.user_core_limit())
 }
 
 /// The process status for a command's result, with the error reported on stderr.

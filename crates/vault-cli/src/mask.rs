@@ -41,12 +41,32 @@ impl std::fmt::Debug for Masker {
     }
 }
 
+/// `value` as a terminal with ONLCR shows it: each `\n` not already after a `\r` as `\r\n`.
+fn onlcr(value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(value.len() + 8);
+    for (i, &b) in value.iter().enumerate() {
+        if b == b'\n' && (i == 0 || value[i - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
 impl Masker {
     /// `secrets`: (label, value). Returns `None` when nothing is long enough to mask.
     pub fn new(secrets: Vec<(String, Zeroizing<Vec<u8>>)>) -> Option<Masker> {
         let mut secrets: Vec<_> = secrets
             .into_iter()
             .filter(|(_, v)| v.len() >= MIN_MASKED_LEN)
+            .flat_map(|(label, v)| {
+                // A terminal turns each `\n` into `\r\n` (ONLCR): a multi-line secret written
+                // to a pty reaches us in that form, so it is looked for in both.
+                let crlf = v
+                    .contains(&b'\n')
+                    .then(|| (label.clone(), Zeroizing::new(onlcr(&v))));
+                std::iter::once((label, v)).chain(crlf)
+            })
             .collect();
         // One label per value: the first name it was injected as.
         let mut seen = std::collections::HashSet::new();

@@ -84,8 +84,10 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
     );
     let mut cmd = std::process::Command::new(&program);
     cmd.args(&args.command[1..]).env_clear().envs(env);
-    crate::restore_user_umask();
     if args.mask {
+        // vault stays the parent and holds the secrets: its core limit stays zero, only the
+        // child gets the user's back.
+        crate::restore_umask_only();
         let secrets = resolved
             .values
             .iter()
@@ -97,8 +99,9 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
                 )
             })
             .collect();
-        return crate::supervise::run_masked(cmd, &program, secrets);
+        return crate::supervise::run_masked(cmd, &program, secrets, crate::user_core_limit());
     }
+    crate::restore_user_umask();
     drop(resolved);
     let err = cmd.exec();
     Err(exit::exec_failure(&program, &err))

@@ -37,14 +37,31 @@ const DRAIN: Duration = Duration::from_secs(2);
 
 const FORWARDED: [i32; 6] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2];
 
+/// `core`: the user's core-dump limit, set in the child only (this process keeps holding the
+/// secrets, so its own stays zero).
 pub fn run_masked(
     mut cmd: Command,
     program: &OsStr,
     secrets: Vec<(String, Zeroizing<Vec<u8>>)>,
+    core: Option<rustix::process::Rlimit>,
 ) -> Result<u8> {
     let stdout_tty = termios::isatty(std::io::stdout());
     let stdin_tty = termios::isatty(std::io::stdin());
     let stderr_tty = termios::isatty(std::io::stderr());
+    if let Some(limit) = core {
+        // SAFETY: runs in the forked child before exec and makes one system call (prlimit64),
+        // which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                let _ = rustix::process::setrlimit(rustix::process::Resource::Core, limit);
+                Ok(())
+            });
+        }
+    }
+    // Our stdout and stderr are one destination (`2>&1`, as in CI): the child gets one pipe for
+    // both, so its output reaches one masker in the order it was written, and a secret split
+    // between the two streams is still one secret.
+    let mut merged = None;
 
     let mut pty = None;
     if stdout_tty {
@@ -72,6 +89,11 @@ pub fn run_masked(
             });
         }
         pty = Some(p);
+    } else if same_destination() {
+        let (reader, writer) = std::io::pipe().context("cannot create a pipe")?;
+        cmd.stdout(writer.try_clone().context("cannot create a pipe")?)
+            .stderr(writer);
+        merged = Some(reader);
     } else {
         cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
@@ -80,6 +102,9 @@ pub fn run_masked(
     let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED.iter().chain([&SIGWINCH]))
         .context("cannot install signal handlers")?;
     let mut child = cmd.spawn().map_err(|e| exec_failure(program, &e))?;
+    // The command holds our copies of the child's ends: the pipe's write end must close here,
+    // or reading it never sees the end.
+    drop(cmd);
     let pid = child.id();
     // Our copies of the slave end must close, or reading the master never sees the end.
     let raw = match (&pty, stdin_tty) {
@@ -129,6 +154,15 @@ pub fn run_masked(
         spawn_relay(master, Out::Stdout, masker(), done_tx.clone());
         relays += 1;
     }
+    if let Some(reader) = merged {
+        spawn_relay(
+            File::from(OwnedFd::from(reader)),
+            Out::Stdout,
+            masker(),
+            done_tx.clone(),
+        );
+        relays += 1;
+    }
     if let Some(out) = child.stdout.take() {
         spawn_relay(
             File::from(OwnedFd::from(out)),
@@ -163,6 +197,19 @@ pub fn run_masked(
         (None, Some(sig)) => u8::try_from(128 + sig).unwrap_or(255),
         (None, None) => 1,
     })
+}
+
+/// Whether our stdout and stderr are the same file, pipe or socket.
+fn same_destination() -> bool {
+    // `st_dev` and `st_ino` are u64 here and other widths elsewhere (macOS).
+    #[allow(clippy::unnecessary_cast)]
+    fn id(fd: impl AsFd) -> Option<(u64, u64)> {
+        rustix::fs::fstat(fd)
+            .ok()
+            .map(|st| (st.st_dev as u64, st.st_ino as u64))
+    }
+    let out = id(std::io::stdout());
+    out.is_some() && out == id(std::io::stderr())
 }
 
 fn forward(pid: u32, signal: i32, to_group: bool) {
