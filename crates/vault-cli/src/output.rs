@@ -256,9 +256,9 @@ impl Drop for SlowNotice {
 pub fn erase_pending(vault: &std::path::Path, what: &str) {
     eprintln!(
         "vault: note: another process was reading the vault, so {what} are still in {}-wal. \
-         They are erased as soon as it is done (by the agent, or the next command that opens \
-         the vault); until then a copy of the vault file together with its -wal could still \
-         hold them.",
+         Once it is done, they are erased at the agent's next use of the vault or the next \
+         unlock; until then a copy of the vault file together with its -wal could still hold \
+         them.",
         vault.display()
     );
 }

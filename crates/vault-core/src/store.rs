@@ -293,12 +293,6 @@ impl Store {
             .map_err(db)?;
         let mut store = store;
         store.migrate()?;
-        // An erasure an earlier process could not finish (a reader held the WAL) is finished by
-        // the next one to open the file, if no one reads now; never waited for.
-        if file::wal_has_frames(path) {
-            store.erase_pending.set(true);
-            let _ = store.retry_erase();
-        }
         Ok(store)
     }
 
@@ -556,6 +550,15 @@ impl Store {
             Erased::Pending
         } else {
             Erased::Done
+        }
+    }
+
+    /// Finishes an erasure an earlier process could not (a reader held the WAL), if no one
+    /// reads now; never waits. For a vault just unlocked: a locked open writes nothing.
+    pub fn finish_others_erasure(&self) {
+        if file::wal_has_frames(&self.path) {
+            self.erase_pending.set(true);
+            let _ = self.retry_erase();
         }
     }
 

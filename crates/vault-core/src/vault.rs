@@ -96,6 +96,7 @@ impl LockedVault {
             Scheme::Sum => vault.verify_rows()?,
             Scheme::Xor | Scheme::None => vault.upgrade(&master, scheme)?,
         }
+        vault.store.finish_others_erasure();
         Ok(vault)
     }
 }

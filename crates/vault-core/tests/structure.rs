@@ -309,3 +309,27 @@ fn an_erasing_write_succeeds_while_another_process_reads_and_erases_later() {
             .is_ok()
     );
 }
+
+/// An erasure the writer could not finish (it exited while another process still read) is
+/// finished by the next unlock, once no one reads.
+#[test]
+fn the_next_unlock_finishes_an_erasure_left_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = vault(dir.path());
+    let mut v = unlock(&path).unwrap();
+    // A long-lived reader (another process's open connection) that stays open throughout.
+    let reader = raw(&path);
+    reader.execute_batch("BEGIN").unwrap();
+    let _: i64 = reader
+        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+        .unwrap();
+    v.remove("b", now()).unwrap();
+    assert_eq!(v.erased(), Erased::Pending);
+    drop(v);
+    reader.execute_batch("COMMIT").unwrap();
+    assert!(wal_len(&path) > 0, "the old rows are still in the WAL");
+    let v = unlock(&path).unwrap();
+    assert_eq!(v.erased(), Erased::Done);
+    assert_eq!(wal_len(&path), 0);
+    drop(reader);
+}
