@@ -573,13 +573,16 @@ fn a_project_file_not_allowed_yet_makes_no_token_request() {
     let proj = v.dir.path().join("cloned");
     std::fs::create_dir(&proj).unwrap();
     std::fs::write(proj.join(".vault.env"), "TOKEN=vault://test\n").unwrap();
-    let out = v
-        .cmd()
-        .current_dir(&proj)
-        .args(["run", "--", "true"])
-        .output()
-        .unwrap();
-    let run = Run::from_output(out);
+    let run_there = || {
+        Run::from_output(
+            v.cmd()
+                .current_dir(&proj)
+                .args(["run", "--", "true"])
+                .output()
+                .unwrap(),
+        )
+    };
+    let run = run_there();
     assert_eq!(run.code, Some(125), "{}", run.stderr);
     assert!(run.stderr.contains("is not allowed"), "{}", run.stderr);
     assert!(
@@ -589,12 +592,6 @@ fn a_project_file_not_allowed_yet_makes_no_token_request() {
     );
     // Allowed, the same run refreshes and starts.
     v.allow_project_file(&proj);
-    let out = v
-        .cmd()
-        .current_dir(&proj)
-        .args(["run", "--", "true"])
-        .output()
-        .unwrap();
-    Run::from_output(out).ok();
+    run_there().ok();
     assert_eq!(server.refreshes().len(), 1);
 }

@@ -50,6 +50,16 @@ fn vault(dir: &Path) -> (PathBuf, Vec<rusqlite::types::Value>) {
     (path, old_a)
 }
 
+/// Puts `a`'s row back as it was before its rotation (`old_a`, from [`vault`]).
+fn roll_back(path: &Path, old_a: &[rusqlite::types::Value]) {
+    raw(path)
+        .execute(
+            "UPDATE items SET meta = ?1, secret = ?2, rev = ?3 WHERE rowid = 1",
+            (&old_a[3], &old_a[4], &old_a[5]),
+        )
+        .unwrap();
+}
+
 #[track_caller]
 fn altered(r: Result<impl std::fmt::Debug, Error>, what: &str) -> String {
     match r {
@@ -131,12 +141,7 @@ fn a_write_checks_the_rows_it_builds_on() {
     let dir = tempfile::tempdir().unwrap();
     let (path, old_a) = vault(dir.path());
     let mut v = unlock(&path).unwrap();
-    raw(&path)
-        .execute(
-            "UPDATE items SET meta = ?1, secret = ?2, rev = ?3 WHERE rowid = 1",
-            (&old_a[3], &old_a[4], &old_a[5]),
-        )
-        .unwrap();
+    roll_back(&path, &old_a);
     let edit = ApiKeyEdit {
         notes: Some("n".into()),
         ..ApiKeyEdit::default()
@@ -164,12 +169,7 @@ fn a_password_change_never_launders_a_rolled_back_row() {
     let dir = tempfile::tempdir().unwrap();
     let (path, old_a) = vault(dir.path());
     let mut v = unlock(&path).unwrap();
-    raw(&path)
-        .execute(
-            "UPDATE items SET meta = ?1, secret = ?2, rev = ?3 WHERE rowid = 1",
-            (&old_a[3], &old_a[4], &old_a[5]),
-        )
-        .unwrap();
+    roll_back(&path, &old_a);
     let r = v.change_password(&pw("new password"), None, now());
     assert!(matches!(r, Err(Error::Tampered { .. })), "{r:?}");
     drop(v);
