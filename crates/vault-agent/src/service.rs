@@ -5,7 +5,7 @@
 //! agent's connection threads, so it locks internally, and it never holds its lock across a
 //! key derivation: one client typing a password does not stall the others.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use jiff::SignedDuration;
 use vault_core::attention;
 use vault_core::model::{ApiKey, AuditEvent, ItemMeta};
-use vault_core::refs::Reference;
 use vault_core::trust::Allowance;
 use vault_core::{Error, LockedVault, NewApiKey, Timestamp, Vault, dotenv};
 
@@ -27,7 +26,7 @@ mod resolve;
 use crate::protocol::{
     BUILD, NewKey, Op, PROTOCOL, Request, Response, VaultStatus, WireError, WireSecret,
 };
-use resolve::{GrantTokens, PrefetchedToken, resolve};
+use resolve::{GrantTokens, resolve};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
 pub type Clock = Box<dyn Fn() -> Timestamp + Send + Sync>;
@@ -480,74 +479,6 @@ impl Service {
 
     /// Access tokens of every grant a `resolve` names (by reference, by name or by tag),
     /// refreshed as needed, each through the grant's single flight.
-    /// Whether `project` is a project file the vault would refuse (or cannot say: locked,
-    /// unreadable), in which case the resolve that follows reports why.
-    fn project_refused(
-        &self,
-        vault: &Path,
-        project: Option<&crate::protocol::ProjectFileUse>,
-    ) -> bool {
-        let Some(p) = project else {
-            return false;
-        };
-        let mut v = Shared {
-            service: self,
-            path: vault.to_owned(),
-            touch: false,
-        };
-        !matches!(
-            v.with(|vault| vault.project_file_refusal(&p.path, &p.digest, &p.hooks)),
-            Ok(None)
-        )
-    }
-
-    fn grant_tokens(
-        &self,
-        vault: &Path,
-        references: &[Reference],
-        items: &[String],
-        tags: &[String],
-        min_valid_secs: u64,
-    ) -> GrantTokens {
-        let mut v = Shared {
-            service: self,
-            path: vault.to_owned(),
-            touch: true,
-        };
-        let Ok(all) = v.with(|vault| vault.items()) else {
-            // Locked or unreadable: the resolve itself reports it.
-            return GrantTokens::new();
-        };
-        let named: BTreeSet<String> = references
-            .iter()
-            .map(|r| vault_core::names::fold(&r.item))
-            .chain(items.iter().map(|n| vault_core::names::fold(n)))
-            .collect();
-        let min_valid =
-            SignedDuration::from_secs(i64::try_from(min_valid_secs).unwrap_or(i64::MAX));
-        let mut out = GrantTokens::new();
-        for item in all {
-            let ItemMeta::Grant(g) = &item.meta else {
-                continue;
-            };
-            let folded = vault_core::names::fold(&g.name);
-            if !named.contains(&folded) && !g.tags.iter().any(|t| tags.contains(t)) {
-                continue;
-            }
-            let result = self
-                .grants
-                .token(&mut v, &g.name, min_valid, self.clock.as_ref())
-                .map(|t| PrefetchedToken {
-                    name: g.name.clone(),
-                    env: g.env.clone(),
-                    value: t.value,
-                })
-                .map_err(|f| f.message);
-            out.insert(folded, result);
-        }
-        out
-    }
-
     /// A valid access token of grant `name` in the vault at `vault`: the call behind
     /// [`Op::Token`], for code inside the agent (such as the `vault://` reference resolver of
     /// `vault run`). Refreshes first when the token expires within `min_valid` (capped at half

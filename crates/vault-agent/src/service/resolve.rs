@@ -6,7 +6,13 @@ use vault_core::model::ApiKey;
 use vault_core::refs::Reference;
 use vault_core::{Error, Timestamp, Vault};
 
-use super::secret;
+use std::path::Path;
+
+use jiff::SignedDuration;
+use vault_core::model::ItemMeta;
+
+use super::{Shared, secret};
+use crate::grants::VaultAccess;
 use crate::protocol::{DueWarning, Injection, Resolution, Response};
 
 /// The values of a run. A reference or name that does not resolve is reported, not fatal: the
@@ -168,5 +174,77 @@ fn grant_token<'a>(tokens: &'a GrantTokens, name: &str) -> Result<&'a Prefetched
         Some(Ok(t)) => Ok(t),
         Some(Err(message)) => Err(message.clone()),
         None => Err("the grant appeared while resolving; try again".into()),
+    }
+}
+
+/// Tokens are fetched (and refreshed, with network I/O) before the service lock is taken for
+/// the resolve itself.
+impl super::Service {
+    /// Whether `project` is a project file the vault would refuse (or cannot say: locked,
+    /// unreadable), in which case the resolve that follows reports why.
+    pub(super) fn project_refused(
+        &self,
+        vault: &Path,
+        project: Option<&crate::protocol::ProjectFileUse>,
+    ) -> bool {
+        let Some(p) = project else {
+            return false;
+        };
+        let mut v = Shared {
+            service: self,
+            path: vault.to_owned(),
+            touch: false,
+        };
+        !matches!(
+            v.with(|vault| vault.project_file_refusal(&p.path, &p.digest, &p.hooks)),
+            Ok(None)
+        )
+    }
+
+    pub(super) fn grant_tokens(
+        &self,
+        vault: &Path,
+        references: &[Reference],
+        items: &[String],
+        tags: &[String],
+        min_valid_secs: u64,
+    ) -> GrantTokens {
+        let mut v = Shared {
+            service: self,
+            path: vault.to_owned(),
+            touch: true,
+        };
+        let Ok(all) = v.with(|vault| vault.items()) else {
+            // Locked or unreadable: the resolve itself reports it.
+            return GrantTokens::new();
+        };
+        let named: BTreeSet<String> = references
+            .iter()
+            .map(|r| vault_core::names::fold(&r.item))
+            .chain(items.iter().map(|n| vault_core::names::fold(n)))
+            .collect();
+        let min_valid =
+            SignedDuration::from_secs(i64::try_from(min_valid_secs).unwrap_or(i64::MAX));
+        let mut out = GrantTokens::new();
+        for item in all {
+            let ItemMeta::Grant(g) = &item.meta else {
+                continue;
+            };
+            let folded = vault_core::names::fold(&g.name);
+            if !named.contains(&folded) && !g.tags.iter().any(|t| tags.contains(t)) {
+                continue;
+            }
+            let result = self
+                .grants
+                .token(&mut v, &g.name, min_valid, self.clock.as_ref())
+                .map(|t| PrefetchedToken {
+                    name: g.name.clone(),
+                    env: g.env.clone(),
+                    value: t.value,
+                })
+                .map_err(|f| f.message);
+            out.insert(folded, result);
+        }
+        out
     }
 }
