@@ -532,7 +532,10 @@ fn a_write_locked_vault_waits_then_says_busy() {
         started.elapsed() >= std::time::Duration::from_secs(4),
         "it should wait before giving up"
     );
-    assert!(err.contains("locked by another process"), "{err}");
+    assert!(
+        err.contains("is busy: another process is writing to it"),
+        "{err}"
+    );
     conn.execute_batch("ROLLBACK").unwrap();
     v.add("k", "value", &[]);
 }
@@ -576,4 +579,31 @@ fn rm_and_passwd_report_success_while_another_process_reads() {
         std::fs::write(&v.password_file, "the new password\n").unwrap();
         assert_eq!(v.run(&with(mode, &["get", "alpha"])).ok(), "alpha-value\n");
     }
+}
+
+/// First-hour papercuts in what the CLI says: each message tells the truth and reads as English.
+#[test]
+fn messages_a_newcomer_meets_tell_the_truth() {
+    let v = TestVault::new();
+    // "Recognised an AWS ...", not "a AWS".
+    let added = v.run_with_stdin(&["add", "aws"], b"AKIAIOSFODNN7EXAMPLE");
+    added.ok();
+    assert!(
+        added.stderr.contains("Recognised an AWS"),
+        "{}",
+        added.stderr
+    );
+    // `passwd --help` says what passwd does: every item is re-encrypted.
+    let help = v.run(&["passwd", "--help"]).ok().to_owned();
+    assert!(
+        help.contains("re-encrypted") && !help.contains("not re-encrypted"),
+        "{help}"
+    );
+    // No automatic lock: said once, in words, never "locks after never idle".
+    v.run(&["config", "set", "lock-after", "never"]).ok();
+    let status = v.run(&["status"]).ok().to_owned();
+    assert!(
+        status.contains("never locks by itself") && !status.contains("locks after never"),
+        "{status}"
+    );
 }

@@ -372,3 +372,37 @@ fn code_loading_names_from_imports_profiles_and_env_files_are_never_silent() {
         run.stderr
     );
 }
+
+/// `vault allow` tells the truth at allow time: a missing file is missing (not "could have been
+/// written by another user"), and a file that sets a variable needing `--allow-var` is allowed
+/// with a line saying the next run would still refuse it, and how to allow it.
+#[test]
+fn allow_says_what_is_missing_and_what_a_run_would_still_refuse() {
+    let (v, proj) = project("OPENAI_API_KEY=vault://openai\nNODE_OPTIONS=--require ./hook.js\n");
+    let missing = vault_in(&v, &proj, &["allow", "--yes", "nope.env"]);
+    assert_eq!(missing.code, Some(4), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no such file") && !missing.stderr.contains("another user"),
+        "{}",
+        missing.stderr
+    );
+    let allowed = vault_in(&v, &proj, &["allow", "--yes"]);
+    allowed.ok();
+    assert!(
+        allowed.stderr.contains("still refuses")
+            && allowed
+                .stderr
+                .contains("vault allow --allow-var NODE_OPTIONS"),
+        "{}",
+        allowed.stderr
+    );
+    // A group-writable file: the reason, then what to do, in that order.
+    let file = proj.join(".vault.env");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let (run, _) = run_in(&v, &proj, &[], &[]);
+    assert!(
+        run.stderr.contains("was not read: it is writable by its group (mode 664), so another user could have written it; `chmod go-w` it"),
+        "{}",
+        run.stderr
+    );
+}

@@ -191,7 +191,8 @@ pub enum Command {
         json: bool,
     },
 
-    /// Change the master password (items are not re-encrypted; only the data key is re-wrapped)
+    /// Change the master password: every item is re-encrypted under a new data key, so the old
+    /// password opens no copy of the vault made afterwards
     Passwd {
         /// Also change the key-derivation strength
         #[arg(long, value_parser = ["standard", "high", "minimum"])]

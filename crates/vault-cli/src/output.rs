@@ -263,8 +263,27 @@ pub fn erase_pending(vault: &std::path::Path, what: &str) {
     );
 }
 
+/// `what` with its indefinite article: "an AWS access key ID", "a GitHub token".
+pub fn with_article(what: &str) -> String {
+    let vowel = what
+        .chars()
+        .next()
+        .is_some_and(|c| "AEIOUaeiou".contains(c));
+    format!("{} {what}", if vowel { "an" } else { "a" })
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn articles_follow_the_first_sound() {
+        assert_eq!(
+            super::with_article("AWS access key ID"),
+            "an AWS access key ID"
+        );
+        assert_eq!(super::with_article("OpenAI API key"), "an OpenAI API key");
+        assert_eq!(super::with_article("GitHub token"), "a GitHub token");
+    }
+
     use super::*;
 
     #[test]

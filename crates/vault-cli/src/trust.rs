@@ -103,12 +103,10 @@ pub fn find() -> Result<ProjectFile> {
     ))
 }
 
-/// The message for a file another user could have written.
+/// The message for a file that may not be read (another user could have written it, or it is
+/// a link): the reason says which, and what to do.
 pub fn refused_message(path: &Path, reason: &str) -> String {
-    format!(
-        "{} {reason}, so another user could have written it; it was not read",
-        path.display()
-    )
+    format!("{} was not read: it {reason}", path.display())
 }
 
 /// The message for a file the user has not allowed as it is.
@@ -151,6 +149,11 @@ fn target(file: Option<&Path>) -> Result<PathBuf> {
 /// `vault allow [FILE]`: shows what the file asks for, then records it.
 pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: bool) -> Result<()> {
     let path = target(file)?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(
+            Failure::new(exit::NOT_FOUND, format!("{}: no such file", path.display())).into(),
+        );
+    }
     if let Err(reason) = trust::check_project_file(&path, rustix::process::getuid().as_raw()) {
         return Err(Failure::new(exit::OTHER, refused_message(&path, &reason)).into());
     }
@@ -220,6 +223,12 @@ pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: b
             return Err(Failure::new(exit::CANCELLED, "nothing was allowed").into());
         }
     }
+    // Said after allowing: what the next run would still refuse, not left for that run to say.
+    let still: Vec<&str> = bindings
+        .iter()
+        .filter(|b| risk(b).is_some() && !vars.contains(&b.name))
+        .map(|b| b.name.as_str())
+        .collect();
     match session.op(Op::Allow {
         path: project.canonical.clone(),
         digest: project.digest,
@@ -232,6 +241,15 @@ pub fn allow(session: &mut Session, file: Option<&Path>, vars: &[String], yes: b
         "Allowed {}; a change to it needs `vault allow` again.",
         project.canonical
     );
+    if !still.is_empty() {
+        let flags: Vec<String> = still.iter().map(|n| format!("--allow-var {n}")).collect();
+        eprintln!(
+            "`vault run` still refuses this file while it sets {} without allowing it by name: \
+             run `vault allow {}`, or pass the same flag to `vault run`.",
+            still.join(", "),
+            flags.join(" ")
+        );
+    }
     Ok(())
 }
 

@@ -66,7 +66,7 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
-    #[error("the vault {} is locked by another process (waited {waited_secs} s); try again", path.display())]
+    #[error("the vault {} is busy: another process is writing to it (waited {waited_secs} s); try again", path.display())]
     Busy { path: PathBuf, waited_secs: u64 },
 
     #[error("the vault is locked")]

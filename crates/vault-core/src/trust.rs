@@ -101,7 +101,7 @@ pub fn check_project_file(path: &Path, uid: u32) -> Result<(), String> {
     }
     if meta.permissions().mode() & 0o022 != 0 {
         return Err(format!(
-            "is writable by {} (mode {:o}); `chmod go-w` it",
+            "is writable by {} (mode {:o}), so another user could have written it; `chmod go-w` it",
             writers(meta.permissions().mode()),
             meta.permissions().mode() & 0o7777
         ));

@@ -133,8 +133,8 @@ fn apply_known_format(
     }
     if !applied.is_empty() {
         eprintln!(
-            "Recognised a {}: {} (choose otherwise with --env, --service or --rotate-every).",
-            format.description(),
+            "Recognised {}: {} (choose otherwise with --env, --service or --rotate-every).",
+            output::with_article(&format.description()),
             applied.join(", ")
         );
     }

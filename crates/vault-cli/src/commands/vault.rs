@@ -352,8 +352,8 @@ pub(super) fn status(session: &mut Session, json: bool) -> Result<()> {
         "no vault here yet; create one with `vault init`".to_owned()
     } else if report.unlocked {
         match report.locks_in_secs {
-            Some(s) => format!("unlocked, locks {}", output::in_duration(s)),
-            None => "unlocked, no automatic lock".to_owned(),
+            Some(s) => format!("unlocked, locks {} if left idle", output::in_duration(s)),
+            None => "unlocked, never locks by itself".to_owned(),
         }
     } else {
         "locked".to_owned()
@@ -361,11 +361,13 @@ pub(super) fn status(session: &mut Session, json: bool) -> Result<()> {
     println!("Vault:  {} ({state})", report.vault.display());
     match &report.agent {
         Some(a) => println!(
-            "Agent:  running, pid {} ({}), locks after {} idle",
+            "Agent:  running, pid {} ({}), {}",
             a.pid,
             a.build,
-            a.lock_after_secs
-                .map_or_else(|| "never".to_owned(), output::duration)
+            a.lock_after_secs.map_or_else(
+                || "lock-after never".to_owned(),
+                |s| format!("lock-after {}", output::duration(s))
+            )
         ),
         None if session.uses_agent() => {
             println!("Agent:  not running (the next command that needs the vault starts it)")
