@@ -593,6 +593,17 @@ fn messages_a_newcomer_meets_tell_the_truth() {
         "{}",
         added.stderr
     );
+    // The next deadline is an event to come, not a state: due in three months is not overdue.
+    let due: serde_json::Value = serde_json::from_str(v.run(&["due", "--json"]).ok()).unwrap();
+    assert_eq!(due["next"]["name"], "aws");
+    assert_eq!(due["next"]["event"], "rotation_due", "{due}");
+    let text = v.run(&["due"]);
+    text.ok();
+    assert!(
+        text.stderr.contains("Next: aws, rotation due"),
+        "{}",
+        text.stderr
+    );
     // `passwd --help` says what passwd does: every item is re-encrypted.
     let help = v.run(&["passwd", "--help"]).ok().to_owned();
     assert!(

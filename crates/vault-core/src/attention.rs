@@ -54,9 +54,32 @@ pub struct Counts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upcoming {
     pub name: String,
-    /// What the item becomes at `at`: `rotation_overdue` or `expired`.
-    pub reason: Reason,
+    /// What happens at `at` (an event to come, not a state the item is in).
+    pub event: Deadline,
     pub at: Timestamp,
+}
+
+/// A deadline to come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deadline {
+    /// The key's rotation falls due.
+    RotationDue,
+    /// The key expires.
+    Expires,
+    /// The grant's login ends (its refresh token, or its access token with none).
+    LoginExpires,
+}
+
+impl Deadline {
+    /// In words: "rotation due", "expires", "login expires".
+    pub fn words(self) -> &'static str {
+        match self {
+            Deadline::RotationDue => "rotation due",
+            Deadline::Expires => "expires",
+            Deadline::LoginExpires => "login expires",
+        }
+    }
 }
 
 /// Everything that needs attention on `now`, most urgent first.
@@ -166,17 +189,17 @@ pub fn report<'a>(
             ItemMeta::ApiKey(meta) => {
                 let schedule = meta.schedule();
                 [
-                    schedule.due.map(|t| (Reason::RotationOverdue, t)),
-                    schedule.expires.map(|t| (Reason::Expired, t)),
+                    schedule.due.map(|t| (Deadline::RotationDue, t)),
+                    schedule.expires.map(|t| (Deadline::Expires, t)),
                 ]
             }
-            ItemMeta::Grant(meta) => [login_end(meta).map(|t| (Reason::LoginExpired, t)), None],
+            ItemMeta::Grant(meta) => [login_end(meta).map(|t| (Deadline::LoginExpires, t)), None],
         };
-        for (reason, at) in deadlines.into_iter().flatten() {
+        for (event, at) in deadlines.into_iter().flatten() {
             if next.as_ref().is_none_or(|n| at < n.at) {
                 next = Some(Upcoming {
                     name: item.meta.name().to_owned(),
-                    reason,
+                    event,
                     at,
                 });
             }
@@ -395,7 +418,7 @@ mod tests {
             r.next,
             Some(Upcoming {
                 name: "fine".into(),
-                reason: Reason::RotationOverdue,
+                event: Deadline::RotationDue,
                 at: ts("2026-07-29T00:00:00Z"),
             })
         );

@@ -7,7 +7,6 @@ use serde::Serialize;
 use vault_agent::protocol::{Op, Request, Response, WireSecret};
 use vault_core::attention;
 use vault_core::crypto::KdfParams;
-use vault_core::rotation::Reason;
 use vault_core::rotation::{self, DEFAULT_LEAD_DAYS};
 
 use crate::exit::{self, fail};
@@ -114,12 +113,12 @@ pub(super) fn due(
     }
     if report.items.is_empty() {
         let next = report.next.as_ref().map_or(String::new(), |n| {
-            let what = if n.reason == Reason::Expired {
-                "expires"
-            } else {
-                "rotation due"
-            };
-            format!(" Next: {}, {what} {}.", n.name, output::date(n.at))
+            format!(
+                " Next: {}, {} {}.",
+                n.name,
+                n.event.words(),
+                output::date(n.at)
+            )
         });
         let what = if lead_days == 0 {
             "expired or overdue".to_owned()
