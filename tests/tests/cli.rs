@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 
-use vault_tests::{PASSWORD, TestVault, contains, pipe};
+use vault_tests::{PASSWORD, Run, TestVault, contains, pipe};
 
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
@@ -617,4 +617,35 @@ fn messages_a_newcomer_meets_tell_the_truth() {
         status.contains("never locks by itself") && !status.contains("locks after never"),
         "{status}"
     );
+}
+
+/// A password given on the command line is checked even while the agent holds the vault
+/// unlocked: a wrong `--password-file` or `--password-stdin` (a broken CI secret) exits 3 and
+/// changes nothing, where before it was ignored and the command succeeded.
+#[test]
+fn a_given_password_is_checked_even_when_the_agent_is_unlocked() {
+    let v = TestVault::new();
+    v.add("alpha", "alpha-value", &[]);
+    v.run(&["ls"]).ok();
+    let wrong = v.dir.path().join("wrong");
+    std::fs::write(&wrong, "not the password\n").unwrap();
+    for args in [&["get", "alpha"][..], &["rm", "alpha", "--yes"], &["ls"]] {
+        let out = v
+            .bare()
+            .arg("--password-file")
+            .arg(&wrong)
+            .args(args)
+            .output()
+            .unwrap();
+        let run = Run::from_output(out);
+        assert_eq!(run.fails(3), "vault: wrong master password\n", "{args:?}");
+        assert!(run.stdout.is_empty());
+    }
+    let out = pipe(
+        v.bare().args(["--password-stdin", "get", "alpha"]),
+        b"not the password\n",
+    );
+    out.fails(3);
+    // The right one works, and the item is still there.
+    assert_eq!(v.run(&["get", "alpha"]).ok(), "alpha-value\n");
 }

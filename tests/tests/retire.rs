@@ -50,6 +50,8 @@ fn after_passwd_the_old_password_opens_no_copy_of_the_file() {
     v.add("openai", "sk-before", &[]);
     std::fs::write(&v.password_file, format!("{PASSWORD}\nthe new password\n")).unwrap();
     v.run(&["passwd"]).ok();
+    // A password given on the command line is checked: from now on, the new one.
+    std::fs::write(&v.password_file, "the new password\n").unwrap();
     v.add("later", "sk-after", &[]);
     // A backup of the main file alone, taken while the agent holds the vault open.
     let copy = v.dir.path().join("copy.db");

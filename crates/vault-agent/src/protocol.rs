@@ -73,6 +73,13 @@ pub enum Request {
         vault: PathBuf,
         password: WireSecret,
     },
+    /// Checks a password a command was given explicitly (`--password-file`, `--password-stdin`)
+    /// against a vault this agent holds unlocked: `ok`, or `wrong_password`. A vault that is not
+    /// unlocked answers `ok` without a derivation: the unlock that follows checks it.
+    CheckPassword {
+        vault: PathBuf,
+        password: WireSecret,
+    },
     /// Needs the current password even when unlocked.
     ChangePassword {
         vault: PathBuf,
@@ -92,7 +99,10 @@ impl Request {
     /// nothing, or changing it twice is the same as once.
     pub fn repeatable(&self) -> bool {
         match self {
-            Request::Status | Request::Lock { .. } | Request::Unlock { .. } => true,
+            Request::Status
+            | Request::Lock { .. }
+            | Request::Unlock { .. }
+            | Request::CheckPassword { .. } => true,
             Request::Configure { .. } => true,
             Request::Vault { op, .. } => matches!(
                 op,

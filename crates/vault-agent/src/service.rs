@@ -248,6 +248,15 @@ impl Service {
                     Err(e) => Response::error(&e),
                 }
             }
+            Request::CheckPassword { vault, password } => {
+                if !self.state().unlocked.contains_key(&vault) {
+                    return Response::Ok;
+                }
+                match LockedVault::open(&vault).and_then(|l| l.check_password(&password.0)) {
+                    Ok(()) => Response::Ok,
+                    Err(e) => Response::error(&e),
+                }
+            }
             Request::ChangePassword {
                 vault,
                 current,

@@ -44,7 +44,9 @@ fn main() -> ExitCode {
     };
     // An in-process vault and a supervised (masked) command are vault-full's.
     let masked = matches!(&front.command, Fast::Run(run) if run.mask);
-    if front.global.no_agent || masked {
+    // A password given on the command line is checked (vault-full's session does it).
+    let password_given = front.global.password_file.is_some() || front.global.password_stdin;
+    if front.global.no_agent || masked || password_given {
         return hand_over();
     }
     vault_cli::harden(false);

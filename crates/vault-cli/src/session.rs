@@ -28,6 +28,11 @@ pub enum PasswordSource {
 #[derive(Debug)]
 pub struct Passwords {
     source: PasswordSource,
+    /// Given on the command line (`--password-file`, `--password-stdin`): checked even when
+    /// the agent needs no password, so a wrong one never passes unnoticed.
+    given: bool,
+    /// A password read ahead by [`Passwords::first`], returned by the next [`Passwords::next`].
+    ahead: Option<SecretValue>,
 }
 
 impl Passwords {
@@ -43,7 +48,23 @@ impl Passwords {
             (None, true) => PasswordSource::Stdin,
             (None, false) => PasswordSource::Terminal,
         };
-        Ok(Passwords { source })
+        Ok(Passwords {
+            source,
+            given: file.is_some() || stdin,
+            ahead: None,
+        })
+    }
+
+    /// The password the next [`Passwords::next`] returns, read ahead (never a prompt): `None`
+    /// when none was given on the command line.
+    fn first(&mut self) -> Result<Option<SecretValue>> {
+        if !self.given {
+            return Ok(None);
+        }
+        if self.ahead.is_none() {
+            self.ahead = Some(self.next("")?);
+        }
+        Ok(self.ahead.clone())
     }
 
     /// Whether stdin is taken by `--password-stdin`.
@@ -57,6 +78,9 @@ impl Passwords {
 
     /// The next password: a prompt on the terminal, or the next line of the file or stdin.
     pub fn next(&mut self, prompt: &str) -> Result<SecretValue> {
+        if let Some(p) = self.ahead.take() {
+            return Ok(p);
+        }
         match &mut self.source {
             PasswordSource::Terminal => prompt_hidden(prompt).map_err(|e| {
                 Failure::new(
@@ -253,6 +277,8 @@ pub struct Session {
     open: fn(bool) -> Result<Box<dyn Backend>>,
     /// A locked vault is unlocked (asking for the password), or handed over (the front).
     hand_over_when_locked: bool,
+    /// Whether a password given on the command line was checked (see `check_given_password`).
+    password_checked: bool,
 }
 
 impl fmt::Debug for Session {
@@ -274,6 +300,7 @@ impl Session {
             backend: None,
             open: open_backend,
             hand_over_when_locked: false,
+            password_checked: false,
         }
     }
 
@@ -284,11 +311,14 @@ impl Session {
             vault,
             passwords: Passwords {
                 source: PasswordSource::Lines(VecDeque::new()),
+                given: false,
+                ahead: None,
             },
             no_agent: false,
             backend: Some(Box::new(client)),
             open: |_| Err(HandOver.into()),
             hand_over_when_locked: true,
+            password_checked: false,
         }
     }
 
@@ -329,6 +359,7 @@ impl Session {
 
     /// Runs `op` on the vault, unlocking it first when the agent says it is locked.
     pub fn op(&mut self, op: Op) -> Result<Response> {
+        self.check_given_password()?;
         let request = Request::Vault {
             vault: self.vault.clone(),
             op: op.clone(),
@@ -356,6 +387,25 @@ impl Session {
     /// asks for anything else on the terminal.
     pub fn ensure_unlocked(&mut self) -> Result<()> {
         self.op(Op::Ping).map(|_| ())
+    }
+
+    /// A password given on the command line is checked before the first operation, even when
+    /// the agent holds the vault unlocked and needs none: a broken CI secret must fail on a
+    /// developer's machine too, not pass because the vault happened to be unlocked.
+    fn check_given_password(&mut self) -> Result<()> {
+        if self.password_checked || self.no_agent {
+            // Without the agent every command unlocks the file itself, with that password.
+            return Ok(());
+        }
+        self.password_checked = true;
+        let Some(password) = self.passwords.first()? else {
+            return Ok(());
+        };
+        self.call(Request::CheckPassword {
+            vault: self.vault.clone(),
+            password: WireSecret::new(password),
+        })?;
+        Ok(())
     }
 
     pub fn unlock(&mut self) -> Result<()> {

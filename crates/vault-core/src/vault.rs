@@ -54,6 +54,18 @@ impl LockedVault {
         self.header.kdf
     }
 
+    /// Whether `password` is this vault's master password (one key derivation; nothing is
+    /// unwrapped or read): for a command that was given a password while the vault is already
+    /// unlocked, which must still fail on a wrong one.
+    pub fn check_password(&self, password: &SecretValue) -> Result<()> {
+        let master = derive(self.path(), password, &self.header.salt, &self.header.kdf)?;
+        if master.verifies(&self.header.key_check) {
+            Ok(())
+        } else {
+            Err(Error::WrongPassword)
+        }
+    }
+
     /// Derives the master key and unwraps the data key. A wrong password changes nothing.
     pub fn unlock(self, password: &SecretValue) -> Result<Vault> {
         let LockedVault { mut store, header } = self;
