@@ -595,3 +595,31 @@ fn a_project_file_not_allowed_yet_makes_no_token_request() {
     run_there().ok();
     assert_eq!(server.refreshes().len(), 1);
 }
+
+/// The errors a newcomer meets before the first login say what to do: a token asked for by the
+/// provider's name before any login points at `vault login`, and adding the same provider twice
+/// points at `--replace`.
+#[test]
+fn errors_before_the_first_login_say_what_to_do() {
+    let (v, server) = setup(60);
+    let token = v.run(&["token", "test"]);
+    let err = fails(&token, 4);
+    assert!(
+        err.contains("no grant named \"test\" yet") && err.contains("vault login test"),
+        "{err}"
+    );
+    let again = v.run(&[
+        "oauth",
+        "add",
+        "test",
+        "--issuer",
+        &server.issuer,
+        "--client-id",
+        "vault-cli",
+    ]);
+    let err = fails(&again, 6);
+    assert!(
+        err.contains("already configured") && err.contains("--replace"),
+        "{err}"
+    );
+}

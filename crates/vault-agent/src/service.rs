@@ -456,7 +456,32 @@ impl Service {
                     min_valid_secs,
                 } => {
                     let secs = i64::try_from(min_valid_secs).unwrap_or(i64::MAX);
-                    let t = grants.token(&mut v, &name, SignedDuration::from_secs(secs), clock)?;
+                    let t = match grants.token(
+                        &mut v,
+                        &name,
+                        SignedDuration::from_secs(secs),
+                        clock,
+                    ) {
+                        // A provider of that name, and no grant yet: say how to get one.
+                        Err(e) if e.code == vault_core::ErrorCode::NotFound => {
+                            let folded = vault_core::names::fold(&name);
+                            let providers = v.with(|vault| vault.providers()).unwrap_or_default();
+                            if providers
+                                .iter()
+                                .any(|p| vault_core::names::fold(&p.name) == folded)
+                            {
+                                return Err(WireError::new(
+                                    vault_core::ErrorCode::NotFound,
+                                    format!(
+                                        "no grant named {name:?} yet; `vault login {name}` signs \
+                                         in with the provider of that name"
+                                    ),
+                                ));
+                            }
+                            return Err(e);
+                        }
+                        r => r?,
+                    };
                     Response::Token {
                         item: t.item,
                         value: WireSecret::new(t.value),

@@ -63,6 +63,9 @@ pub enum Error {
     #[error("an item named {name:?} already exists")]
     AlreadyExists { name: String },
 
+    #[error("an OAuth provider named {name:?} is already configured; pass --replace to change it")]
+    ProviderExists { name: String },
+
     #[error("{0}")]
     Invalid(String),
 
@@ -135,7 +138,7 @@ impl Error {
             Error::NewerFormat { .. } => ErrorCode::NewerFormat,
             Error::Tampered { .. } | Error::Altered { .. } => ErrorCode::Tampered,
             Error::NotFound { .. } | Error::NoProvider { .. } => ErrorCode::NotFound,
-            Error::AlreadyExists { .. } => ErrorCode::AlreadyExists,
+            Error::AlreadyExists { .. } | Error::ProviderExists { .. } => ErrorCode::AlreadyExists,
             Error::Invalid(_) => ErrorCode::Invalid,
             Error::Busy { .. } => ErrorCode::Busy,
             Error::Locked | Error::KeyChanged { .. } => ErrorCode::Locked,

@@ -277,7 +277,7 @@ impl Vault {
             let (at, existing) = match db.item_by_tag(&tag)? {
                 Some(row) if !replace => {
                     let old = crypt.provider(&row)?;
-                    return Err(Error::AlreadyExists { name: old.name });
+                    return Err(Error::ProviderExists { name: old.name });
                 }
                 Some(row) => {
                     meta.created = crypt.provider(&row)?.created;
