@@ -622,4 +622,20 @@ fn errors_before_the_first_login_say_what_to_do() {
         err.contains("already configured") && err.contains("--replace"),
         "{err}"
     );
+    // With --no-browser nothing promises that a browser opens, and neither the command nor its
+    // help says the URL may be opened elsewhere: the login comes back to 127.0.0.1 here.
+    let login = v.run(&["login", "test", "--no-browser", "--timeout", "1s"]);
+    assert!(
+        login
+            .stderr
+            .contains("open this URL in a browser on this machine")
+            && !login.stderr.contains("If it does not open"),
+        "{}",
+        login.stderr
+    );
+    let help = v.run(&["login", "--help"]).ok().to_owned();
+    assert!(
+        !help.contains("another machine") && help.contains("--device"),
+        "{help}"
+    );
 }

@@ -327,8 +327,9 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     #[command(after_help = "Examples:\n  vault login github\n  \
                             vault login work-sso --as sso-prod --scope openid --scope offline_access\n  \
                             vault login google --device          (no browser on this machine)\n\n\
-                            The URL is always printed, so you can open it on another machine \
-                            (the redirect goes to 127.0.0.1 on this one). $BROWSER is honoured.")]
+                            The URL is always printed; open it in a browser on this machine (the \
+                            login comes back to 127.0.0.1 here). With no browser on this machine, \
+                            use --device. $BROWSER is honoured.")]
     Login(LoginArgs),
 
     /// Print a valid access token of a grant, refreshing it first when needed

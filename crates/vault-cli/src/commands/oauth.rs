@@ -186,9 +186,16 @@ pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
         if let Some(complete) = &prompt.url_complete {
             eprintln!("(or open {complete})");
         }
+    } else if args.no_browser {
+        eprintln!(
+            "To log in to {}, open this URL in a browser on this machine (the login comes back \
+             to 127.0.0.1 here):\n\n  {}\n",
+            args.provider, prompt.url
+        );
     } else {
         eprintln!(
-            "Log in to {} in your browser. If it does not open, open this URL on this machine:\n\n  {}\n",
+            "Log in to {} in your browser. If it does not open, open this URL in a browser on \
+             this machine:\n\n  {}\n",
             args.provider, prompt.url
         );
         if !args.no_browser
