@@ -504,7 +504,8 @@ fn the_front_runs_the_everyday_commands_alone_and_hands_the_rest_over() {
     std::fs::create_dir(&alone).unwrap();
     let front = alone.join("vault");
     std::fs::copy(bin("vault"), &front).unwrap();
-    let template = v.cmd();
+    // No password on the command line: one that is given is checked, by vault-full.
+    let template = v.bare();
     let front_cmd = |args: &[&str]| {
         let mut c = Command::new(&front);
         c.env_clear()
@@ -598,4 +599,41 @@ fn masking_catches_a_secret_split_between_stdout_and_stderr_when_merged() {
     let shown = String::from_utf8_lossy(&out.stdout);
     assert_eq!(shown, "key: <redacted:OPENAI_API_KEY> done\n");
     assert!(!contains(&out.stdout, b.as_bytes()), "{shown}");
+}
+
+/// The audit log records what happened: every value that leaves the vault (`get` too, named
+/// by what asked), and nothing for a command that could not start or an export that could not
+/// be written, which now fail before any value is asked for.
+#[test]
+fn the_audit_log_records_only_what_happened() {
+    let (v, proj) = project();
+    let entries = |v: &TestVault| -> Vec<String> {
+        v.run(&["log"])
+            .ok()
+            .lines()
+            .skip(1)
+            .map(|l| l.splitn(2, "  ").nth(1).unwrap_or("").trim().to_owned())
+            .collect()
+    };
+    let before = entries(&v).len();
+    // A command that does not exist: 127, before anything is resolved.
+    let out = output(run_in(&v, &proj, &["--", "no-such-program-4f2a"]));
+    assert_eq!(out.status.code(), Some(127));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("command not found"), "{err}");
+    // An export onto an existing file: 6, before anything is exported.
+    let existing = v.dir.path().join("existing.env");
+    std::fs::write(&existing, "keep me\n").unwrap();
+    let export = v.run(&["export", "--yes", "-o", existing.to_str().unwrap()]);
+    export.fails(6);
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "keep me\n");
+    assert_eq!(entries(&v).len(), before, "{:?}", entries(&v));
+    // A read is a release like any other.
+    assert_eq!(v.run(&["get", "openai"]).ok(), format!("{KEY}\n"));
+    let log = entries(&v);
+    assert_eq!(log.len(), before + 1, "{log:?}");
+    assert_eq!(log[0], "gave openai to vault get", "{log:?}");
+    let out = output(run_in(&v, &proj, &["--", "true"]));
+    assert!(out.status.success());
+    assert_eq!(entries(&v)[0], "gave openai to true");
 }

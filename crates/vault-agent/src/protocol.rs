@@ -138,8 +138,12 @@ pub enum Op {
         name: String,
     },
     /// One item with its value.
+    /// An API key with its value. Logged as a release of the value to `program` (default
+    /// `vault get`), like every value that leaves the vault.
     Get {
         name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        program: Option<String>,
     },
     Add {
         key: NewKey,

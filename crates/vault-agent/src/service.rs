@@ -611,7 +611,23 @@ fn run(
             });
         return Ok((response, audit));
     }
-    Ok((run_op(v, op, now)?, None))
+    // Every value that leaves the vault is in the log, with what asked for it.
+    let release = match &op {
+        Op::Get { name, program } => Some((
+            program.clone().unwrap_or_else(|| "vault get".to_owned()),
+            name.clone(),
+        )),
+        _ => None,
+    };
+    let response = run_op(v, op, now)?;
+    let audit = match (&response, release) {
+        (Response::Secret { item, .. }, Some((program, _))) => Some(AuditEvent::Run {
+            program,
+            items: vec![item.meta.name().to_owned()],
+        }),
+        _ => None,
+    };
+    Ok((response, audit))
 }
 
 fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
@@ -623,7 +639,7 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         Op::Describe { name } => Response::Item {
             item: v.item(&name)?,
         },
-        Op::Get { name } => {
+        Op::Get { name, .. } => {
             let ApiKey { id, meta, value } = v.api_key(&name)?;
             Response::Secret {
                 item: vault_core::Item {
@@ -838,7 +854,10 @@ mod tests {
         let s = service();
         let r = s.handle(Request::Vault {
             vault: dir.path().join("none.db"),
-            op: Op::Get { name: "x".into() },
+            op: Op::Get {
+                name: "x".into(),
+                program: None,
+            },
         });
         assert!(
             matches!(

@@ -476,6 +476,7 @@ impl<H: Host> App<H> {
     fn value(&self, name: &str) -> AppResult<SecretValue> {
         match self.op(Op::Get {
             name: name.to_owned(),
+            program: Some("the desktop app".to_owned()),
         })? {
             Response::Secret { value, .. } => Ok(value.into_inner()),
             other => Err(unexpected("get", &other)),

@@ -101,6 +101,37 @@ pub fn exec_failure(program: &OsStr, err: &std::io::Error) -> anyhow::Error {
     Failure::new(code, format!("{name}: {what}")).into()
 }
 
+/// What exec would say of `program` (not found, not executable), found the way exec finds it:
+/// a path as it is, a bare name along `$PATH`. Checked before any secret is asked for, so a
+/// typo costs nothing and the audit log never records values given to a command that could
+/// not start.
+pub fn check_executable(program: &OsStr) -> Result<(), anyhow::Error> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |p: &Path| -> std::io::Result<()> {
+        let meta = std::fs::metadata(p)?;
+        if meta.is_file() && meta.permissions().mode() & 0o111 != 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        }
+    };
+    if program.as_bytes().contains(&b'/') {
+        return runnable(Path::new(program)).map_err(|e| exec_failure(program, &e));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut denied = None;
+    for dir in std::env::split_paths(&path) {
+        match runnable(&dir.join(program)) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => denied = Some(e),
+            Err(_) => {}
+        }
+    }
+    let err = denied.unwrap_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound));
+    Err(exec_failure(program, &err))
+}
+
 /// An answer the command did not ask for (a newer or older agent): named by its kind only,
 /// since a response can carry a value.
 pub fn unexpected(response: Response) -> anyhow::Error {

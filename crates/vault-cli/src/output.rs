@@ -152,11 +152,32 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Refuses an output file that exists (unless `force`) or whose folder does not: checked before
+/// any secret is asked for, so a command that cannot write gets nothing from the vault.
+pub fn refuse_existing(path: &Path, force: bool) -> Result<()> {
+    if !force && path.exists() {
+        return Err(Failure::new(
+            exit::EXISTS,
+            format!("{} exists; pass --force to overwrite it", path.display()),
+        )
+        .into());
+    }
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() && !d.is_dir() => Err(Failure::new(
+            exit::OTHER,
+            format!("cannot write {}: no folder {}", path.display(), d.display()),
+        )
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// Writes a file only the user can read (0600), all at once: the content goes to a temporary
 /// file beside it that is renamed into place, so a failure leaves no partial file. Refuses to
 /// replace an existing file unless `force`.
 pub fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
+    refuse_existing(path, force)?;
     let exists = || -> anyhow::Error {
         Failure::new(
             exit::EXISTS,
@@ -164,9 +185,6 @@ pub fn write_private(path: &Path, bytes: &[u8], force: bool) -> Result<()> {
         )
         .into()
     };
-    if !force && path.exists() {
-        return Err(exists());
-    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

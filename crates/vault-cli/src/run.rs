@@ -56,6 +56,7 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
             "no command given: vault run -- COMMAND [ARGS...]",
         ));
     };
+    exit::check_executable(&program)?;
     let inherited: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let resolved = resolve(session, &args.selection, &inherited, Some(&program)).map_err(|e| {
         // Handed over whole, so `vault-full` can ask for the password and start the command.
@@ -191,15 +192,8 @@ pub fn inject(
                 .context("cannot read the template from stdin")?;
         }
     }
-    if let Some(out) = output_path
-        && out.exists()
-        && !force
-    {
-        return Err(Failure::new(
-            exit::EXISTS,
-            format!("{} exists; pass --force to overwrite it", out.display()),
-        )
-        .into());
+    if let Some(out) = output_path {
+        output::refuse_existing(out, force)?;
     }
     let pieces = template_pieces(&template)?;
     let references: Vec<Reference> = pieces

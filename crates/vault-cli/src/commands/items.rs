@@ -169,7 +169,10 @@ pub fn get(session: &mut Session, args: &GetArgs) -> Result<()> {
         no_newline,
         json,
     } = args;
-    let (item, value) = match session.op(Op::Get { name: name.clone() })? {
+    let (item, value) = match session.op(Op::Get {
+        name: name.clone(),
+        program: None,
+    })? {
         Response::Secret { item, value } => (item, value.into_inner()),
         other => return Err(unexpected(other)),
     };

@@ -186,6 +186,9 @@ pub(super) fn export(
             return fail(exit::CANCELLED, "cancelled; nothing was exported");
         }
     }
+    if let Some(path) = output {
+        output::refuse_existing(path, force)?;
+    }
     let items = match session.op(Op::Export)? {
         Response::Secrets { items } => items,
         other => return Err(unexpected(other)),

@@ -233,7 +233,7 @@ pub(super) fn log(session: &mut Session, limit: usize, json: bool) -> Result<()>
                 }
                 E::ProjectFileDenied { path } => format!("denied project file {path}"),
                 E::Run { program, items } => {
-                    format!("ran {program} with {}", items.join(", "))
+                    format!("gave {} to {program}", items.join(", "))
                 }
             };
             vec![output::date_time(e.at), what]
