@@ -612,7 +612,7 @@ fn the_audit_log_records_only_what_happened() {
             .ok()
             .lines()
             .skip(1)
-            .map(|l| l.splitn(2, "  ").nth(1).unwrap_or("").trim().to_owned())
+            .map(|l| l.split_once("  ").map_or("", |x| x.1).trim().to_owned())
             .collect()
     };
     let before = entries(&v).len();
