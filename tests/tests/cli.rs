@@ -649,3 +649,46 @@ fn a_given_password_is_checked_even_when_the_agent_is_unlocked() {
     // The right one works, and the item is still there.
     assert_eq!(v.run(&["get", "alpha"]).ok(), "alpha-value\n");
 }
+
+/// At a terminal, a mistyped master password is asked for again, three tries in all (as `sudo`
+/// and `op` do); the third wrong one exits 3. Run in a pseudo-terminal (util-linux `script`).
+#[test]
+fn a_mistyped_password_at_a_terminal_is_asked_for_again() {
+    let v = TestVault::new();
+    v.run(&["lock"]).ok();
+    let at_terminal = |typed: &str| {
+        let command = format!(
+            "{} --vault {} unlock",
+            vault_tests::bin("vault").display(),
+            v.path.display()
+        );
+        let template = v.bare();
+        let mut c = std::process::Command::new("script");
+        c.env_clear()
+            .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
+            .env("TERM", "xterm")
+            .args(["-qec", &command, "/dev/null"]);
+        pipe(&mut c, typed.as_bytes())
+    };
+    let third = at_terminal(&format!("wrong-1\nwrong-2\n{PASSWORD}\n"));
+    assert_eq!(third.code, Some(0), "{}", third.stdout);
+    assert_eq!(
+        third.stdout.matches("try again").count(),
+        2,
+        "{}",
+        third.stdout
+    );
+    assert!(third.stdout.contains("Unlocked"), "{}", third.stdout);
+    v.run(&["lock"]).ok();
+    let none = at_terminal("wrong-1\nwrong-2\nwrong-3\n");
+    assert_eq!(none.code, Some(3), "{}", none.stdout);
+    assert!(
+        none.stdout.contains("wrong master password"),
+        "{}",
+        none.stdout
+    );
+    // From a file, one try: asking again would read the same wrong line.
+    std::fs::write(&v.password_file, "wrong\n").unwrap();
+    let from_file = v.run(&["unlock"]);
+    assert_eq!(from_file.fails(3), "vault: wrong master password\n");
+}

@@ -612,16 +612,13 @@ fn run(
         return Ok((response, audit));
     }
     // Every value that leaves the vault is in the log, with what asked for it.
-    let release = match &op {
-        Op::Get { name, program } => Some((
-            program.clone().unwrap_or_else(|| "vault get".to_owned()),
-            name.clone(),
-        )),
+    let asked_by = match &op {
+        Op::Get { program, .. } => Some(program.clone().unwrap_or_else(|| "vault get".into())),
         _ => None,
     };
     let response = run_op(v, op, now)?;
-    let audit = match (&response, release) {
-        (Response::Secret { item, .. }, Some((program, _))) => Some(AuditEvent::Run {
+    let audit = match (&response, asked_by) {
+        (Response::Secret { item, .. }, Some(program)) => Some(AuditEvent::Run {
             program,
             items: vec![item.meta.name().to_owned()],
         }),

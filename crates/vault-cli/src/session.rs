@@ -408,14 +408,32 @@ impl Session {
         Ok(())
     }
 
+    /// Unlocks the vault with the next password. At a terminal a mistyped one is asked for
+    /// again, three tries in all (as `sudo` and `op` do); a password from a file or stdin gets
+    /// one try, since asking again would read the same wrong line.
     pub fn unlock(&mut self) -> Result<()> {
-        let password = self
-            .passwords
-            .next(&format!("Master password for {}: ", self.vault.display()))?;
-        self.call(Request::Unlock {
-            vault: self.vault.clone(),
-            password: WireSecret::new(password),
-        })?;
-        Ok(())
+        let tries = if self.passwords.is_terminal() { 3 } else { 1 };
+        let mut attempt = 1;
+        loop {
+            let password = self
+                .passwords
+                .next(&format!("Master password for {}: ", self.vault.display()))?;
+            let request = Request::Unlock {
+                vault: self.vault.clone(),
+                password: WireSecret::new(password),
+            };
+            let answer = self.backend()?.call(request)?;
+            match answer {
+                Response::Error(WireError {
+                    code: ErrorCode::WrongPassword,
+                    ..
+                }) if attempt < tries => {
+                    eprintln!("Wrong master password; try again.");
+                    attempt += 1;
+                }
+                Response::Error(e) => return Err(Failure::from(e).into()),
+                _ => return Ok(()),
+            }
+        }
     }
 }
