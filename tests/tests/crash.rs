@@ -214,6 +214,7 @@ fn request(vault: &std::path::Path, w: &Write) -> Request {
         Write::Rotate { name, value } => Op::Rotate {
             name: name.clone(),
             value: secret(value),
+            expires: None,
         },
         Write::Import { entries } => Op::Import {
             entries: entries

@@ -633,3 +633,41 @@ fn polling_what_is_due_does_not_keep_the_vault_unlocked() {
     }
     assert!(saw_overdue, "the overdue key was reported while unlocked");
 }
+
+/// Rotating an expired key: the warning of `vault run` names the command to type (with the
+/// item's name, not `NAME`); the expiry, which was the replaced value's, is cleared and said to
+/// be, or the new value's is given with `--expires` (a past date is refused).
+#[test]
+fn rotating_an_expired_key_takes_the_new_values_expiry() {
+    let v = TestVault::new();
+    add(&v, "old", "v-old-1", &["--expires", "2020-01-01"]).ok();
+    let run = v.run(&["run", "--item", "old", "--", "true"]);
+    run.ok();
+    assert!(
+        run.stderr.contains("old: expired") && run.stderr.contains("`vault rotate old`"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("NAME"), "{}", run.stderr);
+
+    let rotated = v.run_with_stdin(&["rotate", "old"], b"v-old-2");
+    rotated.ok();
+    assert!(
+        rotated.stderr.contains("expiry was cleared"),
+        "{}",
+        rotated.stderr
+    );
+    let due = json(v.run(&["due", "--json"]).ok());
+    assert_eq!(due["counts"]["expired"], 0, "{due}");
+
+    let refused = v.run_with_stdin(&["rotate", "old", "--expires", "2020-06-01"], b"v-old-3");
+    refused.fails(1);
+    let rotated = v.run_with_stdin(&["rotate", "old", "--expires", "2099-01-01"], b"v-old-3");
+    rotated.ok();
+    assert!(
+        rotated.stderr.contains("The new value expires 2099-01-01"),
+        "{}",
+        rotated.stderr
+    );
+    assert_eq!(v.run(&["get", "old"]).ok(), "v-old-3\n");
+}

@@ -152,9 +152,12 @@ pub enum Op {
         name: String,
         edit: ApiKeyEdit,
     },
+    /// A new value; the previous one's expiry is cleared, `expires` is the new value's.
     Rotate {
         name: String,
         value: WireSecret,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expires: Option<Timestamp>,
     },
     History {
         name: String,
@@ -666,6 +669,7 @@ mod tests {
             op: Op::Rotate {
                 name: "gh".into(),
                 value: WireSecret(SecretValue::new("s3cr3t")),
+                expires: None,
             },
         };
         let json = serde_json::to_string(&req).unwrap();

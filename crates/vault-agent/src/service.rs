@@ -676,8 +676,12 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         Op::Edit { name, edit } => Response::Item {
             item: v.edit_api_key(&name, edit, now)?,
         },
-        Op::Rotate { name, value } => Response::Version {
-            version: v.rotate(&name, &value.0, now)?,
+        Op::Rotate {
+            name,
+            value,
+            expires,
+        } => Response::Version {
+            version: v.rotate_expiring(&name, &value.0, expires, now)?,
         },
         Op::History { name } => Response::Versions {
             versions: v.history(&name)?,

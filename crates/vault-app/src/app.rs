@@ -449,6 +449,7 @@ impl<H: Host> App<H> {
         match self.op(Op::Rotate {
             name: name.to_owned(),
             value: WireSecret::new(value),
+            expires: None,
         })? {
             Response::Version { version } => Ok(version),
             other => Err(unexpected("rotate", &other)),

@@ -140,10 +140,20 @@ pub enum Command {
     },
 
     /// Record a new value for an item; the old one is kept in its history
+    #[command(
+        after_help = "Examples:\n  vault rotate openai                        # the new value at a hidden prompt\n  \
+                            vault rotate github --expires 2027-03-01   # a token that expires\n\n\
+                            An expiry belonged to the replaced value and is cleared; give the new \
+                            value's with --expires."
+    )]
     Rotate {
+        /// The item to rotate
         name: String,
         #[arg(hide = true)]
         value: Option<String>,
+        /// When the new value expires (YYYY-MM-DD or an RFC 3339 time)
+        #[arg(long, value_name = "DATE")]
+        expires: Option<String>,
     },
 
     /// List an item's values over time (never the values themselves)

@@ -36,7 +36,11 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Ls { query, tag, json } => ls(session, query, tag, json),
         Command::Edit(args) => edit(session, args),
         Command::Rm { name, yes } => rm(session, &name, yes),
-        Command::Rotate { name, value } => rotate(session, &name, value),
+        Command::Rotate {
+            name,
+            value,
+            expires,
+        } => rotate(session, &name, value, expires.as_deref()),
         Command::History { name, json } => history(session, &name, json),
         Command::Rollback { name, to } => rollback(session, &name, to),
         Command::Due {

@@ -570,10 +570,19 @@ fn warn_attention(attention: &[DueWarning]) {
     let now = vault_core::Timestamp::now();
     let items: Vec<String> = attention
         .iter()
-        .map(|a| format!("{}: {}", a.item, output::reason(a.reason, a.since, now)))
+        .map(|a| {
+            use vault_core::rotation::Reason as R;
+            // A grant's reasons carry their own `vault login` hint.
+            let hint = match a.reason {
+                R::NeedsRelogin | R::LoginExpired | R::LoginExpiresSoon => String::new(),
+                _ => format!(" (`vault rotate {}`)", a.item),
+            };
+            let reason = output::reason(a.reason, a.since, now);
+            format!("{}: {reason}{hint}", a.item)
+        })
         .collect();
     eprintln!(
-        "vault: warning: {} (`vault rotate NAME`; silence with --no-rotation-warning)",
+        "vault: warning: {}; silence with --no-rotation-warning",
         items.join("; ")
     );
 }

@@ -502,8 +502,25 @@ impl Vault {
     }
 
     /// Records a new value; the previous one is kept as a version. Returns the new version.
+    /// An expiry belonged to the replaced value and is cleared: see [`Self::rotate_expiring`].
     pub fn rotate(&mut self, name: &str, value: &SecretValue, now: Timestamp) -> Result<u32> {
+        self.rotate_expiring(name, value, None, now)
+    }
+
+    /// [`Self::rotate`], the new value expiring at `expires` (in the future), or never.
+    pub fn rotate_expiring(
+        &mut self,
+        name: &str,
+        value: &SecretValue,
+        expires: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<u32> {
         check_value(value)?;
+        if expires.is_some_and(|e| e <= now) {
+            return Err(Error::invalid(
+                "the new value's expiry is in the past; give a later date",
+            ));
+        }
         let (store, crypt) = self.parts();
         store.write(&crypt, |db| {
             let (row, id, mut meta) = crypt.find_api_key(db, name)?;
@@ -514,6 +531,7 @@ impl Vault {
                     meta.name
                 )));
             }
+            meta.expires = expires;
             crypt.replace_value(db, &row, &id, &mut meta, value, now)?;
             crypt.audit(
                 db,
@@ -590,6 +608,8 @@ impl Vault {
                     None => format!("{:?} has no previous value", meta.name),
                 }));
             };
+            // The expiry was the replaced value's; the restored one's is not known.
+            meta.expires = None;
             crypt.replace_value(db, &row, &id, &mut meta, &value, now)?;
             crypt.audit(
                 db,

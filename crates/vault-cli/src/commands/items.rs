@@ -398,8 +398,14 @@ pub(super) fn rm(session: &mut Session, name: &str, yes: bool) -> Result<()> {
     Ok(())
 }
 
-pub(super) fn rotate(session: &mut Session, name: &str, value: Option<String>) -> Result<()> {
+pub(super) fn rotate(
+    session: &mut Session,
+    name: &str,
+    value: Option<String>,
+    expires: Option<&str>,
+) -> Result<()> {
     refuse_argv_value(value, "rotate", name)?;
+    let expires = expires.map(parse_expiry).transpose()?;
     session.ensure_unlocked()?;
     // Fail on a missing item before asking for a value.
     let item = describe(session, name)?;
@@ -418,16 +424,18 @@ pub(super) fn rotate(session: &mut Session, name: &str, value: Option<String>) -
         && found.service.id != expected.id
     {
         eprintln!(
-            "warning: the new value looks like a {}, but {} is a {} item; \
+            "warning: the new value looks like {}, but {} is a {} item; \
              `vault rollback {name}` restores the previous value",
-            found.description(),
+            output::with_article(&found.description()),
             meta.name,
             expected.name
         );
     }
+    let had_expiry = meta.expires.is_some();
     let version = match session.op(Op::Rotate {
         name: name.to_owned(),
         value: WireSecret::new(value),
+        expires,
     })? {
         Response::Version { version } => version,
         other => return Err(unexpected(other)),
@@ -443,6 +451,15 @@ pub(super) fn rotate(session: &mut Session, name: &str, value: Option<String>) -
         "Rotated {}: version {version} is current ({next}); the previous value is kept in its history.",
         meta.name
     );
+    match meta.expires {
+        Some(e) => eprintln!("The new value expires {}.", output::date(e)),
+        None if had_expiry => eprintln!(
+            "The previous value's expiry was cleared; give the new value's with \
+             `vault edit {} --expires DATE`.",
+            meta.name
+        ),
+        None => {}
+    }
     Ok(())
 }
 
