@@ -84,8 +84,13 @@ pub async fn edit_key(app: App<'_>, name: String, edit: ApiKeyEdit) -> AppResult
 }
 
 #[tauri::command]
-pub async fn rotate(app: App<'_>, name: String, value: WireSecret) -> AppResult<u32> {
-    blocking(&app, move |a| a.rotate(&name, value.into_inner())).await
+pub async fn rotate(
+    app: App<'_>,
+    name: String,
+    value: WireSecret,
+    expires: Option<vault_core::Timestamp>,
+) -> AppResult<u32> {
+    blocking(&app, move |a| a.rotate(&name, value.into_inner(), expires)).await
 }
 
 #[tauri::command]

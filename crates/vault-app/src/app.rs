@@ -445,11 +445,17 @@ impl<H: Host> App<H> {
     }
 
     /// Replaces the value; the old one stays in the history. Returns the new version.
-    pub fn rotate(&self, name: &str, value: SecretValue) -> AppResult<u32> {
+    /// A new value, expiring at `expires` (the replaced value's expiry is not kept).
+    pub fn rotate(
+        &self,
+        name: &str,
+        value: SecretValue,
+        expires: Option<vault_core::Timestamp>,
+    ) -> AppResult<u32> {
         match self.op(Op::Rotate {
             name: name.to_owned(),
             value: WireSecret::new(value),
-            expires: None,
+            expires,
         })? {
             Response::Version { version } => Ok(version),
             other => Err(unexpected("rotate", &other)),

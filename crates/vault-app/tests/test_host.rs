@@ -303,7 +303,12 @@ fn rotate_rollback_and_edit_through_the_app() {
     let f = Fixture::created();
     f.add("openai", "sk-1", 30);
     f.advance_days(1);
-    assert_eq!(f.app.rotate("openai", SecretValue::new("sk-2")).unwrap(), 2);
+    assert_eq!(
+        f.app
+            .rotate("openai", SecretValue::new("sk-2"), None)
+            .unwrap(),
+        2
+    );
     let detail = f.app.item("openai").unwrap();
     let versions: Vec<u32> = detail.history.iter().map(|v| v.version).collect();
     assert_eq!(versions, vec![2, 1], "newest first");
@@ -372,7 +377,7 @@ fn items_that_fall_due_while_running_are_announced_once() {
     f.app.tick();
     assert_eq!(f.events().due.last().unwrap().due, DueState::Overdue);
     // A rotation puts it back to ok: the tray count drops.
-    f.app.rotate("soon", SecretValue::new("v1b")).unwrap();
+    f.app.rotate("soon", SecretValue::new("v1b"), None).unwrap();
     f.app.items().unwrap();
     assert_eq!(f.events().counts.last(), Some(&Some(0)));
 }

@@ -50,7 +50,8 @@ export const api = {
   item: (name: string) => call<ItemDetail>('item', { name }),
   addKey: (key: NewKey) => call<ItemView>('add_key', { key }),
   editKey: (name: string, edit: ApiKeyEdit) => call<ItemView>('edit_key', { name, edit }),
-  rotate: (name: string, value: string) => call<number>('rotate', { name, value }),
+  rotate: (name: string, value: string, expires: string | null) =>
+    call<number>('rotate', { name, value, expires }),
   rollback: (name: string, to: number) => call<number>('rollback', { name, to }),
   remove: (name: string) => call<null>('remove', { name }),
   copy: (name: string) => call<Copied>('copy', { name }),
