@@ -17,6 +17,12 @@ const LONG: Duration = Duration::from_secs(120);
 fn setup(access_ttl: u64) -> (TestVault, OAuthServer) {
     let server = OAuthServer::start(access_ttl);
     let v = TestVault::new();
+    add_provider(&v, &server).ok();
+    (v, server)
+}
+
+/// `vault oauth add test` for the test server.
+fn add_provider(v: &TestVault, server: &OAuthServer) -> Run {
     v.run(&[
         "oauth",
         "add",
@@ -26,8 +32,6 @@ fn setup(access_ttl: u64) -> (TestVault, OAuthServer) {
         "--client-id",
         "vault-cli",
     ])
-    .ok();
-    (v, server)
 }
 
 /// `vault ARGS` with `$BROWSER` set to the test browser doing `action`.
@@ -608,16 +612,7 @@ fn errors_before_the_first_login_say_what_to_do() {
         err.contains("no grant named \"test\" yet") && err.contains("vault login test"),
         "{err}"
     );
-    let again = v.run(&[
-        "oauth",
-        "add",
-        "test",
-        "--issuer",
-        &server.issuer,
-        "--client-id",
-        "vault-cli",
-    ]);
-    let err = fails(&again, 6);
+    let err = fails(&add_provider(&v, &server), 6);
     assert!(
         err.contains("already configured") && err.contains("--replace"),
         "{err}"

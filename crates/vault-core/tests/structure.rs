@@ -261,6 +261,15 @@ fn a_format_set_back_is_tampering() {
     }
 }
 
+/// Opens a read transaction on `reader` and reads from it, so it holds a snapshot that pins
+/// the WAL (as another process reading the vault would); returns the number of items seen.
+fn hold_snapshot(reader: &Connection) -> i64 {
+    reader.execute_batch("BEGIN").unwrap();
+    reader
+        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+        .unwrap()
+}
+
 fn wal_len(path: &Path) -> u64 {
     let mut wal = path.as_os_str().to_owned();
     wal.push("-wal");
@@ -276,11 +285,7 @@ fn an_erasing_write_succeeds_while_another_process_reads_and_erases_later() {
     let (path, _) = vault(dir.path());
     let mut v = unlock(&path).unwrap();
     let reader = raw(&path);
-    reader.execute_batch("BEGIN").unwrap();
-    let n: i64 = reader
-        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(hold_snapshot(&reader), 2);
     v.remove("b", now()).unwrap();
     assert_eq!(v.erased(), Erased::Pending);
     assert!(matches!(v.api_key("b"), Err(Error::NotFound { .. })));
@@ -293,10 +298,7 @@ fn an_erasing_write_succeeds_while_another_process_reads_and_erases_later() {
 
     // The same for a password change: the new password is in force.
     let reader = raw(&path);
-    reader.execute_batch("BEGIN").unwrap();
-    let _: i64 = reader
-        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
-        .unwrap();
+    hold_snapshot(&reader);
     v.change_password(&pw("new password"), None, now()).unwrap();
     assert_eq!(v.erased(), Erased::Pending);
     drop(reader);
@@ -319,10 +321,7 @@ fn the_next_unlock_finishes_an_erasure_left_pending() {
     let mut v = unlock(&path).unwrap();
     // A long-lived reader (another process's open connection) that stays open throughout.
     let reader = raw(&path);
-    reader.execute_batch("BEGIN").unwrap();
-    let _: i64 = reader
-        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
-        .unwrap();
+    hold_snapshot(&reader);
     v.remove("b", now()).unwrap();
     assert_eq!(v.erased(), Erased::Pending);
     drop(v);
