@@ -142,6 +142,15 @@ fn login_token_and_logout_against_a_real_provider() {
     assert!(!ls.contains(&t1));
     // A valid token is served from the vault: no refresh request.
     assert_eq!(token(&v), t1);
+    // `--json`: the token with what a script needs to use it, absent keys as null.
+    let j: Value = serde_json::from_str(v.run(&["token", "test", "--json"]).ok()).unwrap();
+    assert_eq!(j["access_token"], t1.as_str());
+    assert_eq!(j["name"], "test");
+    assert!(
+        j["expires"].is_string() && j["token_type"].is_string(),
+        "{j}"
+    );
+    assert_eq!(j["warning"], Value::Null);
     assert!(
         server.refreshes().is_empty(),
         "{:?}",
@@ -348,7 +357,7 @@ fn provider_failures_lose_nothing() {
     assert_ne!(t1, t2);
     assert!(server.is_active(&t2));
     assert_eq!(grants(&v)[0]["state"], "ok");
-    assert!(grants(&v)[0].get("last_error").is_none());
+    assert_eq!(grants(&v)[0]["last_error"], Value::Null);
 }
 
 #[test]

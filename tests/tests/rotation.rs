@@ -389,17 +389,19 @@ fn rotate_history_rollback_round_trip() {
     );
     assert_eq!(v.run(&["get", "gh", "--field", "version"]).ok(), "3\n");
 
-    // history: every version, oldest first in JSON, newest first in the table, no values.
+    // history: every version, newest first in JSON as in the table, no values; the current
+    // one's `replaced_at` is there, as null.
     let h = json(v.run(&["history", "gh", "--json"]).ok());
     let h = h.as_array().unwrap();
     assert_eq!(
         h.iter()
             .map(|x| x["version"].as_u64().unwrap())
             .collect::<Vec<_>>(),
-        [1, 2, 3]
+        [3, 2, 1]
     );
-    assert_eq!(h[0]["set_at"], "2020-01-01T00:00:00Z");
-    assert!(h[0]["replaced_at"].is_string() && h[2].get("replaced_at").is_none());
+    assert_eq!(h[2]["set_at"], "2020-01-01T00:00:00Z");
+    assert!(h[2]["replaced_at"].is_string());
+    assert_eq!(h[0].get("replaced_at"), Some(&serde_json::Value::Null));
     let table = v.run(&["history", "gh"]).ok().to_owned();
     assert!(table.lines().nth(1).unwrap().starts_with("3 "), "{table}");
     assert!(table.contains("current"));
@@ -604,7 +606,7 @@ fn status_shows_what_is_due_and_the_due_lead_setting_applies() {
         run.stdout
     );
     let j = json(pipe(v.bare().args(["status", "--json"]), b"").ok());
-    assert!(j.get("due").is_none(), "{j}");
+    assert_eq!(j.get("due"), Some(&serde_json::Value::Null), "{j}");
 }
 
 #[test]

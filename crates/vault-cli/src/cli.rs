@@ -6,17 +6,17 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const EXAMPLES: &str = "\
 Examples:
-  vault init                                  create the vault (asks for a master password)
-  vault add openai --env OPENAI_API_KEY       store a key (value typed at a hidden prompt)
-  pbpaste | vault add stripe --tag billing    store a key read from stdin
-  vault ls                                    list items and their rotation state
-  vault due --check                           fail (exit 9) when a key is overdue or expired
-  vault get openai                            print a value
-  vault import .env --tag myapp               move a .env file into the vault
-  vault export --format env --yes > backup.env
+  vault init                                  # create the vault (asks for a master password)
+  vault add openai --env OPENAI_API_KEY       # store a key (value typed at a hidden prompt)
+  pbpaste | vault add stripe --tag billing    # store a key read from stdin
+  vault ls                                    # list items and their rotation state
+  vault due --check                           # fail (exit 9) when a key is overdue or expired
+  vault get openai                            # print a value
+  vault import .env --tag myapp               # move a .env file into the vault
+  vault export --format env --yes -o backup.env
   vault oauth add github --client-id ID --client-secret-stdin
-  vault login github                          log in through the browser; stores a grant
-  vault token github                          print a valid access token (refreshed when needed)";
+  vault login github                          # log in through the browser; stores a grant
+  vault token github                          # print a valid access token (refreshed when needed)";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -57,6 +57,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// The vault file [default: $XDG_DATA_HOME/vault/vault.db]
     #[arg(long, global = true, env = "VAULT_PATH", value_name = "PATH")]
@@ -86,6 +87,9 @@ pub struct Global {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new vault
+    #[command(after_help = "Examples:\n  \
+        vault init                              # asks for a master password twice\n  \
+        vault --vault ~/work.db init --kdf high # a second vault, slower to unlock")]
     Init {
         /// Key-derivation strength: standard (64 MiB), high (256 MiB) or minimum (19 MiB, for
         /// small machines and tests)
@@ -102,9 +106,10 @@ pub enum Command {
                       interval come from it, and vault says so on stderr.",
         after_help = "Examples:\n  vault add openai --env OPENAI_API_KEY --rotate-every 90d\n  \
                             printf %s \"$KEY\" | vault add stripe --tag billing --expires 2027-01-31\n  \
-                            vault add old-aws --last-rotated 2026-01-15   a key issued before today"
+                            vault add old-aws --last-rotated 2026-01-15   # a key issued before today"
     )]
     Add {
+        /// The item's name (letters, digits, `-`, `_`, `.`); its env name by default
         name: String,
         /// Refused: a value on the command line leaks into shell history and `ps`.
         #[arg(hide = true)]
@@ -114,25 +119,47 @@ pub enum Command {
     },
 
     /// Print an item's value (or another field)
+    #[command(after_help = "Examples:\n  \
+        vault get openai                          # the value, then a newline\n  \
+        vault get vault://openai/env              # a reference, as in a .vault.env\n  \
+        vault get openai --field expires          # any other field\n  \
+        vault get openai --json                   # the item and its value as JSON")]
     Get(GetArgs),
 
     /// List items (never values)
-    #[command(visible_alias = "list")]
+    #[command(
+        visible_alias = "list",
+        after_help = "Examples:\n  \
+            vault ls                   # every item, with its rotation state\n  \
+            vault ls stripe            # names, env names, tags or services containing stripe\n  \
+            vault ls --tag billing --json"
+    )]
     Ls {
         /// Only items whose name, env name, tag or service contains this (case-insensitive)
         query: Option<String>,
+        /// Only items with this tag
         #[arg(long, short)]
         tag: Option<String>,
+        /// Print JSON (for scripts) instead of a table
         #[arg(long)]
         json: bool,
     },
 
     /// Change an item's metadata (use `vault rotate` for its value)
+    #[command(after_help = "Examples:\n  \
+        vault edit openai --add-env OPENAI_KEY --tag ai\n  \
+        vault edit stripe --rename stripe-live --rotate-every 30d\n  \
+        vault edit github --no-expiry")]
     Edit(EditArgs),
 
     /// Delete an item and its previous values
-    #[command(visible_alias = "remove")]
+    #[command(
+        visible_alias = "remove",
+        after_help = "Example:\n  vault rm old-aws --yes     # no question asked\n\n\
+            The values are overwritten on disk (secure delete), and the audit log keeps the name."
+    )]
     Rm {
+        /// The item to delete
         name: String,
         /// Do not ask for confirmation
         #[arg(long, short)]
@@ -156,15 +183,22 @@ pub enum Command {
         expires: Option<String>,
     },
 
-    /// List an item's values over time (never the values themselves)
+    /// List an item's values over time, newest first (never the values themselves)
+    #[command(after_help = "Examples:\n  vault history openai\n  vault history openai --json")]
     History {
+        /// The item
         name: String,
+        /// Print JSON (for scripts), newest first as in the table
         #[arg(long)]
         json: bool,
     },
 
     /// Make a previous value current again (as a new version)
+    #[command(after_help = "Examples:\n  \
+        vault rollback openai            # the value before the current one\n  \
+        vault rollback openai --to 2     # version 2 (see `vault history openai`)")]
     Rollback {
+        /// The item
         name: String,
         /// The version to restore [default: the one before the current]
         #[arg(long, value_name = "VERSION")]
@@ -179,8 +213,8 @@ pub enum Command {
                       --rotate-every on `vault add` / `vault edit` (default 90 days, or the \
                       provider's when its format is known). Record a new value with `vault \
                       rotate NAME`.",
-        after_help = "Examples:\n  vault due                      overdue, expired and due within 14 days\n  \
-                      vault due --lead 30d --json    a month ahead, as JSON for scripts\n  \
+        after_help = "Examples:\n  vault due                      # overdue, expired and due within 14 days\n  \
+                      vault due --lead 30d --json    # a month ahead, as JSON for scripts\n  \
                       vault due --check || notify-send 'vault: rotate your keys'\n\n\
                       Exit codes: with --check, 9 when anything is overdue or expired (items \
                       only due soon do not fail); otherwise as for every command."
@@ -197,12 +231,17 @@ pub enum Command {
         /// Only items with this tag
         #[arg(long, short)]
         tag: Option<String>,
+        /// Print JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
 
     /// Change the master password: every item is re-encrypted under a new data key, so the old
     /// password opens no copy of the vault made afterwards
+    #[command(after_help = "Examples:\n  \
+        vault passwd                           # current password, then the new one twice\n  \
+        vault passwd --kdf high                # and a slower key derivation\n  \
+        vault --password-file /dev/fd/3 passwd 3< two-lines.txt   # current, then new")]
     Passwd {
         /// Also change the key-derivation strength
         #[arg(long, value_parser = ["standard", "high", "minimum"])]
@@ -210,7 +249,14 @@ pub enum Command {
     },
 
     /// Import a .env file (`-` for stdin): each KEY=value becomes an item named KEY
+    #[command(after_help = "Examples:\n  \
+        vault import .env --dry-run      # what would be created, changing nothing\n  \
+        vault import .env --tag myapp\n  \
+        vault import .env.prod --rotate-existing\n\n\
+        Every KEY=value line becomes an item named KEY; lines that cannot be imported are \
+        listed with their line number and reason. All of it lands, or none.")]
     Import {
+        /// The dotenv file, or `-` for stdin
         file: PathBuf,
         /// Tag every imported item
         #[arg(long, short, value_name = "TAG")]
@@ -221,14 +267,24 @@ pub enum Command {
         /// Show what would be imported without changing the vault
         #[arg(long)]
         dry_run: bool,
+        /// Print what was (or would be) done as JSON
         #[arg(long)]
         json: bool,
     },
 
     /// Print every API key with its value, as a .env file or JSON
+    #[command(after_help = "Examples:\n  \
+        vault export --yes -o backup.env           # a .env file, mode 0600\n  \
+        vault export --json --tag billing --yes    # JSON on stdout\n\n\
+        For a copy of everything (history, grants, providers, the audit log), still \
+        encrypted, use `vault backup FILE`.")]
     Export {
-        #[arg(long, value_enum, default_value = "env")]
+        /// env: NAME=value lines; json: each item with its metadata and value
+        #[arg(long, value_enum, default_value = "env", conflicts_with = "json")]
         format: ExportFormat,
+        /// The same as --format json
+        #[arg(long)]
+        json: bool,
         /// Only items with this tag
         #[arg(long, short)]
         tag: Option<String>,
@@ -244,9 +300,15 @@ pub enum Command {
     },
 
     /// Show the audit log: what changed, and when (never values)
+    #[command(
+        after_help = "Examples:\n  vault log              # the last 50 entries\n  \
+        vault log -n 500 --json"
+    )]
     Log {
+        /// How many entries, newest first
         #[arg(long, short = 'n', default_value_t = 50)]
         limit: usize,
+        /// Print JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
@@ -260,7 +322,7 @@ the command is not started.
 
 Examples:
   vault run -- npm start
-  vault run --item openai -- python app.py
+  vault run --item openai -- python3 app.py
   vault run --env-file .env.staging --mask -- terraform apply
 
 Exit status: the command's own, or 128+N if it died of signal N; 125 if vault failed before \
@@ -269,15 +331,25 @@ starting it, 126 if it is not executable, 127 if it was not found."
     Run(RunArgs),
 
     /// Print the variables `vault run` would set, as `export` lines for `eval "$(vault env)"`
+    #[command(after_help = "Examples:\n  \
+        eval \"$(vault env)\"                        # into the current shell\n  \
+        vault env --item openai --format dotenv > .env.local\n  \
+        vault env --json")]
     Env {
         #[command(flatten)]
         selection: Selection,
-        #[arg(long, value_enum, default_value = "shell")]
+        /// shell: export lines; dotenv: NAME=value lines; json: an object
+        #[arg(long, value_enum, default_value = "shell", conflicts_with = "json")]
         format: EnvFormat,
+        /// The same as --format json
+        #[arg(long)]
+        json: bool,
     },
 
     /// Render {{ vault://ITEM[/FIELD] }} references in a template into a private (0600) file
-    #[command(after_help = "Example:\n  vault inject -i config.yml.tpl -o config.yml")]
+    #[command(after_help = "Examples:\n  \
+        vault inject -i config.yml.tpl -o config.yml\n  \
+        echo 'key: {{ vault://openai }}' | vault inject")]
     Inject {
         /// The template (`-` or absent: stdin)
         #[arg(long, short, value_name = "TEMPLATE")]
@@ -312,19 +384,27 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     },
 
     /// Stop trusting a project file (the opposite of `vault allow`)
+    #[command(
+        after_help = "Examples:\n  vault deny                       # the nearest .vault.env\n  \
+        vault deny ../api/.vault.env"
+    )]
     Deny {
         /// The file (default: the nearest .vault.env from the current directory upward)
         file: Option<PathBuf>,
     },
 
     /// Unlock the vault in the agent, so later commands (and the desktop app) need no password
+    #[command(after_help = "Example:\n  vault unlock && vault status")]
     Unlock,
 
     /// Lock every vault now: the agent forgets all keys (the desktop app locks too)
+    #[command(after_help = "Example:\n  vault lock")]
     Lock,
 
     /// Show whether the vault is unlocked, when it locks, and the agent
+    #[command(after_help = "Examples:\n  vault status\n  vault status --json")]
     Status {
+        /// Print JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
@@ -336,7 +416,7 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     /// Log in to an OAuth provider in your browser and store the grant
     #[command(after_help = "Examples:\n  vault login github\n  \
                             vault login work-sso --as sso-prod --scope openid --scope offline_access\n  \
-                            vault login google --device          (no browser on this machine)\n\n\
+                            vault login google --device          # no browser on this machine\n\n\
                             The URL is always printed; open it in a browser on this machine (the \
                             login comes back to 127.0.0.1 here). With no browser on this machine, \
                             use --device. $BROWSER is honoured.")]
@@ -348,16 +428,26 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     Token(TokenArgs),
 
     /// List OAuth grants with their account, expiry and status (never tokens)
+    #[command(after_help = "Examples:\n  vault grants\n  vault grants --json")]
     Grants {
+        /// Print JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
 
     /// Refresh a grant's tokens now
-    Refresh { name: String },
+    #[command(after_help = "Example:\n  vault refresh github")]
+    Refresh {
+        /// The grant (`vault grants`)
+        name: String,
+    },
 
     /// Revoke a grant at its provider and delete it
-    Logout { name: String },
+    #[command(after_help = "Example:\n  vault logout github")]
+    Logout {
+        /// The grant (`vault grants`)
+        name: String,
+    },
 
     /// Show or change settings (stored in $XDG_CONFIG_HOME/vault/config.toml)
     #[command(
@@ -371,6 +461,9 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
 
     /// Run the agent that keeps the vault unlocked between commands (started on demand; use
     /// --foreground under a service manager)
+    #[command(after_help = "Examples:\n  \
+        vault agent --foreground      # e.g. ExecStart= of a systemd user service\n  \
+        vault agent --stop")]
     Agent {
         /// Stay in the foreground and log to stderr
         #[arg(long, conflicts_with_all = ["stop", "daemon"])]
@@ -384,7 +477,14 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     },
 
     /// Print a shell completion script
-    Completions { shell: clap_complete::Shell },
+    #[command(after_help = "Examples:\n  \
+        vault completions bash > ~/.local/share/bash-completion/completions/vault\n  \
+        vault completions zsh > ~/.zfunc/_vault\n  \
+        vault completions fish > ~/.config/fish/completions/vault.fish")]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `vault run` (shared by the `vault` front and `vault-full`, so both parse it alike).
@@ -420,6 +520,7 @@ pub struct RunArgs {
 /// `vault get`.
 #[derive(Debug, Args)]
 pub struct GetArgs {
+    /// The item, or a reference: vault://ITEM or vault://ITEM/FIELD
     pub name: String,
     /// The field to print: value, name, env, service, tags, notes, created, updated,
     /// last_rotated, rotation, expires, version, id
@@ -428,13 +529,15 @@ pub struct GetArgs {
     /// Do not print a newline after the value
     #[arg(long, short = 'n')]
     pub no_newline: bool,
-    #[arg(long)]
+    /// Print the item's metadata and value as JSON
+    #[arg(long, conflicts_with = "field")]
     pub json: bool,
 }
 
 /// `vault token`.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
+    /// The grant (`vault grants`)
     pub name: String,
     /// Refresh first unless the token stays valid this long (capped at half its lifetime)
     #[arg(long, value_name = "DURATION", default_value = "60s")]
@@ -442,6 +545,9 @@ pub struct TokenArgs {
     /// Do not print a newline after the token
     #[arg(long, short = 'n')]
     pub no_newline: bool,
+    /// Print the token with its type, expiry and scopes as JSON
+    #[arg(long, conflicts_with = "no_newline")]
+    pub json: bool,
 }
 
 /// What `vault run`, `vault env` and `vault inject` take their values from.
@@ -469,22 +575,46 @@ pub enum EnvFormat {
     Shell,
     /// NAME=value, as a .env file
     Dotenv,
+    /// {"NAME": "value", ...}
     Json,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigAction {
     /// Every setting with its value
+    #[command(after_help = "Example:\n  vault config list --json")]
     List {
+        /// Print JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
     /// One setting's value
-    Get { key: String },
+    #[command(
+        after_help = "Examples:\n  vault config get lock-after\n  vault config get lock-after --json"
+    )]
+    Get {
+        /// The setting (`vault config list`)
+        key: String,
+        /// Print {"key", "value", "default"} as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Change a setting (the running agent applies it at once)
-    Set { key: String, value: String },
+    #[command(
+        after_help = "Examples:\n  vault config set lock-after 1h\n  vault config set due-lead 30d"
+    )]
+    Set {
+        /// The setting (`vault config list`)
+        key: String,
+        /// Its new value
+        value: String,
+    },
     /// Return a setting to its default
-    Unset { key: String },
+    #[command(after_help = "Example:\n  vault config unset lock-after")]
+    Unset {
+        /// The setting (`vault config list`)
+        key: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -518,14 +648,24 @@ pub enum OauthCommand {
         replace: bool,
     },
     /// List configured providers (and the presets)
-    #[command(visible_alias = "list")]
+    #[command(
+        visible_alias = "list",
+        after_help = "Examples:\n  vault oauth ls\n  vault oauth ls --json"
+    )]
     Ls {
+        /// Print JSON (for scripts)
         #[arg(long)]
         json: bool,
     },
     /// Remove a provider configuration (refused while grants use it)
-    #[command(visible_alias = "remove")]
-    Rm { name: String },
+    #[command(
+        visible_alias = "remove",
+        after_help = "Example:\n  vault logout work-sso && vault oauth rm work-sso"
+    )]
+    Rm {
+        /// The provider (`vault oauth ls`)
+        name: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -533,11 +673,13 @@ pub struct MetaArgs {
     /// Environment variable name(s) to inject the value as [default: from the name]
     #[arg(long, short, value_name = "VAR")]
     pub env: Vec<String>,
+    /// A tag, for `vault ls --tag` and `vault run --profile` (repeatable)
     #[arg(long, short, value_name = "TAG")]
     pub tag: Vec<String>,
-    /// The provider, e.g. openai
+    /// The provider, e.g. openai [default: from the value's format, when known]
     #[arg(long)]
     pub service: Option<String>,
+    /// Free text kept with the item (encrypted like its value)
     #[arg(long, default_value = "")]
     pub notes: String,
     /// Rotation interval: 90d, 12w, default or never
@@ -554,21 +696,27 @@ pub struct MetaArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ExportFormat {
+    /// NAME=value lines, as a .env file
     Env,
+    /// Each item with its metadata and value
     Json,
 }
 
 // `vault edit`: the item, then the changes (each absent flag leaves its field alone).
 #[derive(Debug, Args)]
 pub struct EditArgs {
+    /// The item to change
     pub name: String,
+    /// Give the item a new name (references to the old name stop resolving)
     #[arg(long, value_name = "NEW_NAME")]
     pub rename: Option<String>,
-    /// Replace the environment variable names
+    /// Replace the environment variable names (repeatable)
     #[arg(long, value_name = "VAR")]
     pub env: Vec<String>,
+    /// Add an environment variable name (repeatable)
     #[arg(long, value_name = "VAR")]
     pub add_env: Vec<String>,
+    /// Remove an environment variable name (repeatable)
     #[arg(long, value_name = "VAR")]
     pub remove_env: Vec<String>,
     /// Add a tag
@@ -577,8 +725,10 @@ pub struct EditArgs {
     /// Remove a tag
     #[arg(long, value_name = "TAG")]
     pub untag: Vec<String>,
+    /// The provider, e.g. openai (an empty value clears it)
     #[arg(long)]
     pub service: Option<String>,
+    /// Replace the notes (an empty value clears them)
     #[arg(long)]
     pub notes: Option<String>,
     /// Rotation interval: 90d, 12w, default or never
@@ -587,6 +737,7 @@ pub struct EditArgs {
     /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
     #[arg(long, value_name = "DATE", conflicts_with = "no_expiry")]
     pub expires: Option<String>,
+    /// Remove the expiry
     #[arg(long)]
     pub no_expiry: bool,
 }
@@ -608,7 +759,7 @@ pub struct LoginArgs {
     /// Give up after this long (e.g. 90s, 5m)
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub timeout: String,
-    /// Do not open a browser; only print the URL
+    /// Do not open a browser; only print the URL (to open in a browser on this machine)
     #[arg(long)]
     pub no_browser: bool,
 }

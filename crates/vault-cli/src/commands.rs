@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use crate::cli::Command;
+use crate::cli::{Command, EnvFormat, ExportFormat};
 use crate::session::Session;
 
 mod items;
@@ -59,13 +59,24 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         } => import(session, &file, tag, rotate_existing, dry_run, json),
         Command::Export {
             format,
+            json,
             tag,
             output,
             force,
             yes,
-        } => export(session, format, tag, output.as_deref(), force, yes),
+        } => {
+            let format = if json { ExportFormat::Json } else { format };
+            export(session, format, tag, output.as_deref(), force, yes)
+        }
         Command::Log { limit, json } => log(session, limit, json),
-        Command::Env { selection, format } => crate::run::env(session, &selection, format),
+        Command::Env {
+            selection,
+            format,
+            json,
+        } => {
+            let format = if json { EnvFormat::Json } else { format };
+            crate::run::env(session, &selection, format)
+        }
         Command::Inject {
             input,
             output,

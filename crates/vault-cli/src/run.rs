@@ -217,7 +217,24 @@ pub fn inject(
         }
     }
     match output_path {
-        Some(path) => output::write_private(path, rendered.as_bytes(), force)?,
+        Some(path) => {
+            output::write_private(path, rendered.as_bytes(), force)?;
+            // Say what the file now holds (names, never values): it is a file of secrets.
+            let mut items: Vec<String> = references.iter().map(ToString::to_string).collect();
+            items.sort();
+            items.dedup();
+            eprintln!(
+                "Wrote {} (mode 0600) with {}{}{}",
+                path.display(),
+                output::count(references.len(), "secret"),
+                if items.is_empty() { "" } else { " from " },
+                if items.is_empty() {
+                    ".".to_owned()
+                } else {
+                    format!("{}.", items.join(", "))
+                }
+            );
+        }
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(rendered.as_bytes())?;

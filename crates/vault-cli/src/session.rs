@@ -17,6 +17,24 @@ use zeroize::Zeroizing;
 
 use crate::exit::{self, Failure, fail};
 
+/// The item a request names, for a did-you-mean when it does not exist.
+fn named_item(op: &Op) -> Option<&str> {
+    match op {
+        Op::Describe { name, .. }
+        | Op::Get { name, .. }
+        | Op::Edit { name, .. }
+        | Op::Rotate { name, .. }
+        | Op::History { name, .. }
+        | Op::VersionValue { name, .. }
+        | Op::Rollback { name, .. }
+        | Op::Remove { name, .. }
+        | Op::Token { name, .. }
+        | Op::Refresh { name, .. }
+        | Op::Logout { name, .. } => Some(name),
+        _ => None,
+    }
+}
+
 /// Where the master password comes from.
 #[derive(Debug)]
 pub enum PasswordSource {
@@ -359,6 +377,24 @@ impl Session {
 
     /// Runs `op` on the vault, unlocking it first when the agent says it is locked.
     pub fn op(&mut self, op: Op) -> Result<Response> {
+        let named = named_item(&op).map(str::to_owned);
+        let result = self.op_once(op);
+        match (result, named) {
+            (Err(e), Some(name)) => match e.downcast::<Failure>() {
+                Ok(mut failure) if failure.code == exit::NOT_FOUND => {
+                    if let Some(hint) = self.closest_name(&name) {
+                        failure.message = format!("{}; did you mean \"{hint}\"?", failure.message);
+                    }
+                    Err(failure.into())
+                }
+                Ok(failure) => Err(failure.into()),
+                Err(e) => Err(e),
+            },
+            (result, _) => result,
+        }
+    }
+
+    fn op_once(&mut self, op: Op) -> Result<Response> {
         self.check_given_password()?;
         let request = Request::Vault {
             vault: self.vault.clone(),
@@ -381,6 +417,27 @@ impl Session {
             Response::Error(e) => Err(Failure::from(e).into()),
             other => Ok(other),
         }
+    }
+
+    /// The stored name most like `name` (a typo, a missing suffix), as clap suggests a
+    /// subcommand; `None` when nothing is close or the names cannot be read.
+    fn closest_name(&mut self, name: &str) -> Option<String> {
+        let Ok(Response::Items { items }) = self.call(Request::Vault {
+            vault: self.vault.clone(),
+            op: Op::List {
+                query: None,
+                tag: None,
+            },
+        }) else {
+            return None;
+        };
+        items
+            .iter()
+            .map(|i| i.meta.name())
+            .map(|n| (strsim::jaro_winkler(name, n), n))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, n)| n.to_owned())
     }
 
     /// Makes sure the vault is unlocked (asking for the password if needed) before a command

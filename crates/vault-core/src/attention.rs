@@ -30,14 +30,14 @@ pub struct Attention {
     pub at: Timestamp,
     /// Whole days from now until `at`, negative once it has passed (rounded toward zero).
     pub days_left: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub service: Option<String>,
     /// The rotation due date; absent when the item is never rotated.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub due: Option<Timestamp>,
     /// The hard expiry, when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires: Option<Timestamp>,
 }
@@ -94,7 +94,7 @@ pub struct DueReport {
     /// Expired first, then overdue, then due soon; within a state, the earliest date first.
     pub items: Vec<Attention>,
     /// The next deadline after the lead time, so a clean report can say when to look again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub next: Option<Upcoming>,
 }
 
@@ -488,6 +488,6 @@ mod tests {
         assert_eq!(item["reason"], "rotation_overdue");
         assert_eq!(item["at"], "2026-01-31T00:00:00Z");
         assert_eq!(item["days_left"], -90);
-        assert!(item.get("expires").is_none());
+        assert_eq!(item.get("expires"), Some(&serde_json::Value::Null));
     }
 }

@@ -95,7 +95,7 @@ pub struct ApiKeyMeta {
     /// Environment variable names the value is injected as (at least one).
     pub env: Vec<String>,
     /// The provider or service, e.g. `openai`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub service: Option<String>,
     #[serde(default)]
     pub tags: Vec<String>,
@@ -109,7 +109,7 @@ pub struct ApiKeyMeta {
     pub last_rotated: Timestamp,
     #[serde(default)]
     pub rotation: RotationPolicy,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires: Option<Timestamp>,
     /// The number of the current value: 1 when added, +1 on every rotation or rollback.
@@ -168,27 +168,27 @@ pub struct GrantMeta {
     #[serde(default)]
     pub scopes: Vec<String>,
     /// When the access token expires; `None` when the provider did not say.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub expires: Option<Timestamp>,
     /// When the refresh token stops working (only some providers say): after it, a new login.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub refresh_expires: Option<Timestamp>,
     /// When the current access token was obtained.
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub obtained: Timestamp,
     /// Who logged in (from the ID token, for display only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub subject: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub email: Option<String>,
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created: Timestamp,
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub updated: Timestamp,
     /// The last successful refresh.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub last_refresh: Option<Timestamp>,
     /// Whether a refresh token is held.
@@ -197,7 +197,7 @@ pub struct GrantMeta {
     pub status: GrantStatus,
     /// The last failed refresh attempt that left the tokens in place (network, 5xx), if any
     /// since the last success.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub last_error: Option<String>,
     /// +1 whenever the tokens change: a process that waited for another's refresh sees it.
     #[serde(default)]
@@ -278,10 +278,10 @@ pub struct RefreshedTokens {
 pub struct ProviderMeta {
     pub name: String,
     /// The built-in preset whose quirks apply (`github`, ...), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub preset: Option<String>,
     /// The issuer it was discovered from, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub issuer: Option<String>,
     pub client_id: String,
     pub has_client_secret: bool,
@@ -290,9 +290,9 @@ pub struct ProviderMeta {
     pub scopes: Vec<String>,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub revocation_endpoint: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub device_authorization_endpoint: Option<String>,
     #[serde(default)]
     pub iss_parameter_supported: bool,
@@ -538,7 +538,7 @@ pub struct Version {
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub set_at: Timestamp,
     /// When it was replaced; `None` for the current value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub replaced_at: Option<Timestamp>,
 }
@@ -595,7 +595,7 @@ impl Recognised {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Skipped {
     pub line: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub key: Option<String>,
     pub reason: String,
 }

@@ -67,11 +67,14 @@ export function grant(
       token_type: 'bearer',
       scopes: ['openid', 'email'],
       expires: opts.expires === undefined ? '2026-03-01T12:04:05Z' : opts.expires,
+      refresh_expires: null,
       obtained: '2026-03-01T11:04:05Z',
+      subject: null,
       email: 'alice@example.test',
       created: '2026-01-01T00:00:00Z',
       updated: '2026-03-01T11:04:05Z',
       last_refresh: opts.last_refresh ?? null,
+      last_error: null,
       refreshable: opts.refreshable ?? true,
       status: relogin ? { state: 'needs_relogin', reason: 'invalid_grant' } : { state: 'ok' },
       generation: 1,
@@ -86,6 +89,9 @@ export function grant(
           reason: 'needs_relogin',
           at: '2026-03-01T11:04:05Z',
           days_left: 0,
+          service: null,
+          due: null,
+          expires: null,
         }
       : null,
     schedule: { due: null, expires: null },
@@ -96,6 +102,7 @@ export function grant(
 export function provider(name: string, over: Partial<ProviderMeta> = {}): ProviderMeta {
   return {
     name,
+    preset: null,
     issuer: 'http://127.0.0.1:4000',
     client_id: 'vault-cli',
     has_client_secret: false,

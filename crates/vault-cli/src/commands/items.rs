@@ -169,6 +169,24 @@ pub fn get(session: &mut Session, args: &GetArgs) -> Result<()> {
         no_newline,
         json,
     } = args;
+    // `vault get vault://ITEM/FIELD`, as in a project file (and as `op read` takes).
+    let (name, field) = if vault_core::refs::Reference::looks_like(name) {
+        let r = vault_core::refs::Reference::parse(name)
+            .map_err(|e| crate::exit::Failure::new(exit::OTHER, e.to_string()))?;
+        match r.field {
+            Some(f) if field != "value" && *field != f => {
+                return fail(
+                    exit::OTHER,
+                    format!("{name} names the field {f}; --field {field} asks for another"),
+                );
+            }
+            Some(f) => (r.item, f),
+            None => (r.item, field.clone()),
+        }
+    } else {
+        (name.clone(), field.clone())
+    };
+    let field = field.as_str();
     let (item, value) = match session.op(Op::Get {
         name: name.clone(),
         program: None,
@@ -213,7 +231,6 @@ struct ListedItem<'a> {
     #[serde(flatten)]
     item: &'a Item,
     state: vault_core::DueState,
-    #[serde(skip_serializing_if = "Option::is_none")]
     due: Option<Timestamp>,
 }
 
@@ -480,7 +497,9 @@ pub(super) fn history(session: &mut Session, name: &str, json: bool) -> Result<(
         other => return Err(unexpected(other)),
     };
     if json {
-        return output::json(&versions);
+        // Newest first, as in the table.
+        let newest_first: Vec<_> = versions.iter().rev().collect();
+        return output::json(&newest_first);
     }
     let rows: Vec<Vec<String>> = versions
         .iter()

@@ -246,15 +246,32 @@ pub fn login(session: &mut Session, args: LoginArgs) -> Result<()> {
 /// `vault token`: one of the `vault` front's fast paths.
 pub fn token(session: &mut Session, args: &TokenArgs) -> Result<()> {
     let min_valid = parse_duration(&args.min_valid)?;
-    let (value, warning) = match session.op(Op::Token {
+    let (item, value, warning) = match session.op(Op::Token {
         name: args.name.clone(),
         min_valid_secs: min_valid.as_secs(),
     })? {
-        Response::Token { value, warning, .. } => (value.into_inner(), warning),
+        Response::Token {
+            item,
+            value,
+            warning,
+        } => (item, value.into_inner(), warning),
         other => return Err(unexpected(other)),
     };
-    if let Some(w) = warning {
+    if let Some(w) = &warning {
         eprintln!("vault: warning: {w}");
+    }
+    if args.json {
+        let ItemMeta::Grant(g) = &item.meta else {
+            return Err(anyhow::anyhow!("{} is not an OAuth grant", args.name));
+        };
+        return output::json(&serde_json::json!({
+            "name": g.name,
+            "access_token": value.expose(),
+            "token_type": g.token_type,
+            "expires": g.expires,
+            "scopes": g.scopes,
+            "warning": warning,
+        }));
     }
     let mut out = std::io::stdout().lock();
     out.write_all(value.expose().as_bytes())?;

@@ -35,7 +35,17 @@ pub fn config(action: ConfigAction, no_agent: bool) -> Result<()> {
             }
             print!("{}", output::table(&["SETTING", "VALUE", "MEANING"], &rows));
         }
-        ConfigAction::Get { key } => println!("{}", config.get(&key)?),
+        ConfigAction::Get { key, json } => {
+            let value = config.get(&key)?;
+            if json {
+                return output::json(&serde_json::json!({
+                    "key": key,
+                    "value": value,
+                    "default": !config.is_set(&key),
+                }));
+            }
+            println!("{value}");
+        }
         ConfigAction::Set { key, value } => {
             let value = config.set(&key, &value)?;
             eprintln!("Set {key} to {value} in {}.", path.display());

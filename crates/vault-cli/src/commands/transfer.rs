@@ -20,6 +20,8 @@ use crate::exit::unexpected;
 #[derive(Serialize)]
 struct ImportSummary<'a> {
     dry_run: bool,
+    /// Entries whose value is a `vault://` reference (stored as that text).
+    references: &'a [String],
     added: &'a [String],
     rotated: &'a [String],
     skipped: &'a [vault_core::model::Skipped],
@@ -53,17 +55,59 @@ pub(super) fn import(
     let parsed = dotenv::parse(&text);
     drop(text);
     let mut skipped = parsed.skipped;
+    // A value that is itself a reference would be stored as the reference's text, not the
+    // secret it names: almost always a project file imported by mistake.
+    let references: Vec<String> = parsed
+        .entries
+        .iter()
+        .filter(|e| {
+            e.value
+                .expose()
+                .trim_start()
+                .starts_with(vault_core::refs::SCHEME)
+        })
+        .map(|e| e.key.clone())
+        .collect();
     let (added, rotated, recognised) = if dry_run {
+        // What exists decides between "add" and "skip" (or "rotate"): ask, change nothing.
+        let existing: std::collections::HashSet<String> = match session.op(Op::List {
+            query: None,
+            tag: None,
+        })? {
+            Response::Items { items } => items
+                .into_iter()
+                .map(|i| i.meta.name().to_owned())
+                .collect(),
+            other => return Err(unexpected(other)),
+        };
         let recognised = parsed
             .entries
             .iter()
             .filter_map(|e| formats::detect(e.value.expose()).map(|f| Recognised::new(&e.key, f)))
             .collect();
-        (
-            parsed.entries.iter().map(|e| e.key.clone()).collect(),
-            Vec::new(),
-            recognised,
-        )
+        let (exists, new): (Vec<_>, Vec<_>) = parsed
+            .entries
+            .iter()
+            .map(|e| e.key.clone())
+            .partition(|k| existing.contains(k));
+        if rotate_existing {
+            (new, exists, recognised)
+        } else {
+            skipped.extend(
+                parsed
+                    .entries
+                    .iter()
+                    .filter(|e| existing.contains(&e.key))
+                    .map(|e| vault_core::model::Skipped {
+                        line: e.line,
+                        key: Some(e.key.clone()),
+                        reason: "an item of this name exists (--rotate-existing replaces its \
+                                 value)"
+                            .to_owned(),
+                    }),
+            );
+            (new, Vec::new(), recognised)
+        }
     } else {
         let entries = parsed
             .entries
@@ -95,24 +139,55 @@ pub(super) fn import(
     if json {
         return output::json(&ImportSummary {
             dry_run,
+            references: &references,
             added: &added,
             rotated: &rotated,
             skipped: &skipped,
             recognised: &recognised,
         });
     }
-    let verb = if dry_run { "Would import" } else { "Imported" };
+    let (verb, rotate_verb) = if dry_run {
+        ("Would import", "rotate")
+    } else {
+        ("Imported", "rotated")
+    };
     eprintln!(
-        "{verb} {} new item{}{} from {}.",
+        "{verb} {} new item{}{} from {}{}",
         added.len(),
         if added.len() == 1 { "" } else { "s" },
         if rotated.is_empty() {
             String::new()
         } else {
-            format!(" and rotated {}", rotated.len())
+            format!(" and {rotate_verb} {}", rotated.len())
         },
-        file.display()
+        file.display(),
+        if dry_run && !(added.is_empty() && rotated.is_empty()) {
+            ":"
+        } else {
+            "."
+        }
     );
+    if dry_run {
+        for name in &added {
+            eprintln!("  add {name}");
+        }
+        for name in &rotated {
+            eprintln!("  rotate {name}");
+        }
+    }
+    if !references.is_empty() {
+        eprintln!(
+            "warning: {} a vault:// reference, which would be stored as that text rather \
+             than the secret it names: {}. A file of references is a project file: use it with \
+             `vault allow` and `vault run`, not `vault import`.",
+            if references.len() == 1 {
+                "1 value is".to_owned()
+            } else {
+                format!("{} values are", references.len())
+            },
+            references.join(", ")
+        );
+    }
     // A repository's `.env` may set variables that make programs load code: they become items
     // like any other, but never without saying so.
     let risky: Vec<&str> = added

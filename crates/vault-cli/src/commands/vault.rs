@@ -285,11 +285,9 @@ struct StatusReport {
     vault: std::path::PathBuf,
     exists: bool,
     unlocked: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     locks_in_secs: Option<u64>,
     agent: Option<AgentReport>,
     /// What `vault due` would show; absent while the vault is locked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     due: Option<attention::DueReport>,
 }
 

@@ -12,7 +12,7 @@ env: Array<string>,
 /**
  * The provider or service, e.g. `openai`.
  */
-service?: string | null, tags: Array<string>, notes: string, created: string, updated: string, last_rotated: string, rotation: RotationPolicy, expires?: string | null, 
+service: string | null, tags: Array<string>, notes: string, created: string, updated: string, last_rotated: string, rotation: RotationPolicy, expires: string | null, 
 /**
  * The number of the current value: 1 when added, +1 on every rotation or rollback.
  */

@@ -18,12 +18,12 @@ at: string,
 /**
  * Whole days from now until `at`, negative once it has passed (rounded toward zero).
  */
-days_left: number, service?: string | null, 
+days_left: number, service: string | null, 
 /**
  * The rotation due date; absent when the item is never rotated.
  */
-due?: string | null, 
+due: string | null, 
 /**
  * The hard expiry, when there is one.
  */
-expires?: string | null, };
+expires: string | null, };

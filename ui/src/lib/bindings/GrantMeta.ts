@@ -24,11 +24,11 @@ scopes: Array<string>,
 /**
  * When the access token expires; `None` when the provider did not say.
  */
-expires?: string | null, 
+expires: string | null, 
 /**
  * When the refresh token stops working (only some providers say): after it, a new login.
  */
-refresh_expires?: string | null, 
+refresh_expires: string | null, 
 /**
  * When the current access token was obtained.
  */
@@ -36,11 +36,11 @@ obtained: string,
 /**
  * Who logged in (from the ID token, for display only).
  */
-subject?: string | null, email?: string | null, created: string, updated: string, 
+subject: string | null, email: string | null, created: string, updated: string, 
 /**
  * The last successful refresh.
  */
-last_refresh?: string | null, 
+last_refresh: string | null, 
 /**
  * Whether a refresh token is held.
  */
@@ -49,7 +49,7 @@ refreshable: boolean, status: GrantStatus,
  * The last failed refresh attempt that left the tokens in place (network, 5xx), if any
  * since the last success.
  */
-last_error?: string | null, 
+last_error: string | null, 
 /**
  * +1 whenever the tokens change: a process that waited for another's refresh sees it.
  */

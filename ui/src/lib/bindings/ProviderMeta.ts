@@ -8,12 +8,12 @@ export type ProviderMeta = { name: string,
 /**
  * The built-in preset whose quirks apply (`github`, ...), if any.
  */
-preset?: string | null, 
+preset: string | null, 
 /**
  * The issuer it was discovered from, if any.
  */
-issuer?: string | null, client_id: string, has_client_secret: boolean, 
+issuer: string | null, client_id: string, has_client_secret: boolean, 
 /**
  * Scopes asked for when `vault login` names none.
  */
-scopes: Array<string>, authorization_endpoint: string, token_endpoint: string, revocation_endpoint?: string | null, device_authorization_endpoint?: string | null, iss_parameter_supported: boolean, created: string, updated: string, };
+scopes: Array<string>, authorization_endpoint: string, token_endpoint: string, revocation_endpoint: string | null, device_authorization_endpoint: string | null, iss_parameter_supported: boolean, created: string, updated: string, };

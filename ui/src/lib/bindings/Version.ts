@@ -11,4 +11,4 @@ set_at: string,
 /**
  * When it was replaced; `None` for the current value.
  */
-replaced_at?: string | null, };
+replaced_at: string | null, };

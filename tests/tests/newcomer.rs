@@ -1,0 +1,151 @@
+//! What a newcomer meets in the first hour, beyond the README's walk (tests/readme.rs): one
+//! spelling of `--json`, JSON that names every key, references and typos that `vault get`
+//! understands, and commands that say what they did.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+use vault_tests::TestVault;
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn openai() -> TestVault {
+    let v = TestVault::new();
+    v.add(
+        "openai",
+        "sk-proj-newcomer123",
+        &["--env", "OPENAI_API_KEY"],
+    );
+    v
+}
+
+#[test]
+fn json_is_one_flag_and_names_every_key() {
+    let v = openai();
+    // `--json` on env and export is --format json.
+    let env = json(v.run(&["env", "--item", "openai", "--json"]).ok());
+    assert_eq!(env["OPENAI_API_KEY"], "sk-proj-newcomer123");
+    assert_eq!(
+        v.run(&["env", "--item", "openai", "--json"]).ok(),
+        v.run(&["env", "--item", "openai", "--format", "json"]).ok()
+    );
+    let exported = json(v.run(&["export", "--json", "--yes"]).ok());
+    assert_eq!(exported[0]["value"], "sk-proj-newcomer123");
+    // Settings: the key, its value and whether it is the default.
+    let setting = json(v.run(&["config", "get", "lock-after", "--json"]).ok());
+    assert_eq!(setting["key"], "lock-after");
+    assert_eq!(setting["default"], true);
+    v.run(&["config", "set", "lock-after", "5m"]).ok();
+    let setting = json(v.run(&["config", "get", "lock-after", "--json"]).ok());
+    assert_eq!(
+        (&setting["value"], &setting["default"]),
+        (&"5m".into(), &false.into())
+    );
+    // An absent value is a null, not a missing key: scripts can rely on the shape.
+    let item = json(v.run(&["get", "openai", "--json"]).ok());
+    assert_eq!(item.get("expires"), Some(&Value::Null), "{item}");
+    assert_eq!(item.get("service"), Some(&Value::Null), "{item}");
+    let listed = json(v.run(&["ls", "--json"]).ok());
+    assert_eq!(listed[0].get("expires"), Some(&Value::Null), "{listed}");
+}
+
+#[test]
+fn get_takes_a_reference_and_suggests_a_name_for_a_typo() {
+    let v = openai();
+    assert_eq!(
+        v.run(&["get", "vault://openai"]).ok(),
+        "sk-proj-newcomer123\n"
+    );
+    assert_eq!(
+        v.run(&["get", "vault://openai/env"]).ok(),
+        "OPENAI_API_KEY\n"
+    );
+    assert!(
+        v.run(&["get", "vault://openai/env", "--field", "notes"])
+            .fails(1)
+            .contains("names the field env")
+    );
+    // A typo: exit 4 as before, with the name meant.
+    let typo = v.run(&["get", "opena"]).fails(4).to_owned();
+    assert!(typo.contains("did you mean \"openai\""), "{typo}");
+    let typo = v.run(&["rm", "opeani", "--yes"]).fails(4).to_owned();
+    assert!(typo.contains("did you mean \"openai\""), "{typo}");
+    // Nothing alike: no guess.
+    let far = v.run(&["get", "stripe"]).fails(4).to_owned();
+    assert!(!far.contains("did you mean"), "{far}");
+}
+
+#[test]
+fn import_dry_run_lists_what_it_would_do_and_warns_about_references() {
+    let v = openai();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(".env");
+    std::fs::write(
+        &file,
+        "openai=sk-proj-other\nDATABASE_URL=postgres://x\nSTRIPE_KEY=vault://stripe\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let dry = v.run(&["import", file, "--dry-run"]);
+    dry.ok();
+    let said = &dry.stderr;
+    assert!(said.contains("Would import 2 new items"), "{said}");
+    assert!(
+        said.contains("  add DATABASE_URL") && said.contains("  add STRIPE_KEY"),
+        "{said}"
+    );
+    assert!(
+        said.contains("openai: an item of this name exists"),
+        "{said}"
+    );
+    assert!(
+        said.contains("vault:// reference") && said.contains("STRIPE_KEY"),
+        "{said}"
+    );
+    assert_eq!(v.run(&["ls", "--json"]).ok().matches("\"name\"").count(), 1);
+    let dry = json(
+        v.run(&["import", file, "--dry-run", "--json", "--rotate-existing"])
+            .ok(),
+    );
+    assert_eq!(dry["rotated"], serde_json::json!(["openai"]));
+    assert_eq!(dry["references"], serde_json::json!(["STRIPE_KEY"]));
+    // The real import warns the same way.
+    let real = v.run(&["import", file]);
+    real.ok();
+    assert!(
+        real.stderr.contains("vault:// reference"),
+        "{}",
+        real.stderr
+    );
+}
+
+#[test]
+fn inject_says_what_it_wrote() {
+    let v = openai();
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("t.tpl");
+    std::fs::write(
+        &template,
+        "a: {{ vault://openai }}\nb: {{ vault://openai/env }}\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out.yml");
+    let run = v.run(&[
+        "inject",
+        "-i",
+        template.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    run.ok();
+    assert!(
+        run.stderr.contains("Wrote ")
+            && run
+                .stderr
+                .contains("with 2 secrets from vault://openai, vault://openai/env."),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("sk-proj"));
+}

@@ -1,0 +1,242 @@
+//! The README's walk, run as written: every ```sh block, in order, on a fresh default vault,
+//! at a terminal (util-linux `script`), the way a newcomer pastes them. Skipped, and named
+//! here: what needs `make` or `cargo install` (the test runs the binaries it built), a
+//! provider to log in to over the network (the OAuth block; tests/oauth.rs covers it against a
+//! real server), and `vault agent --foreground`, which runs until stopped.
+//!
+//! The project the walk works in holds what the README assumes a developer has: a `.env` to
+//! import, a `package.json` for `npm start`, an `app.py`, a `deploy.sh`, an `.env.staging` and
+//! a template. The master password is typed from a file (`--password-file`, as the README's
+//! scripts section does), because a pseudo-terminal cannot tell which prompt comes next.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use vault_tests::{PASSWORD, pipe};
+
+/// The ```sh blocks of the README, each as its commands (a heredoc or a `\` continuation
+/// stays with the line that starts it).
+fn shell_blocks(readme: &str) -> Vec<Vec<String>> {
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "```sh" {
+            continue;
+        }
+        let mut commands = Vec::new();
+        let mut current = String::new();
+        let mut heredoc: Option<String> = None;
+        for line in lines.by_ref() {
+            if line.trim() == "```" {
+                break;
+            }
+            current.push_str(line);
+            current.push('\n');
+            if let Some(end) = &heredoc {
+                if line.trim() == end {
+                    heredoc = None;
+                    commands.push(std::mem::take(&mut current));
+                }
+                continue;
+            }
+            if let Some(at) = line.find("<<'") {
+                let rest = &line[at + 3..];
+                heredoc = rest.split('\'').next().map(str::to_owned);
+                continue;
+            }
+            if line.trim_end().ends_with('\\') {
+                continue;
+            }
+            commands.push(std::mem::take(&mut current));
+        }
+        blocks.push(commands);
+    }
+    blocks
+}
+
+/// Why a command is not run, if it is not.
+fn skipped(command: &str) -> Option<&'static str> {
+    let code = command.split(" #").next().unwrap_or("").trim();
+    if code.is_empty() || code.starts_with('#') {
+        Some("a comment")
+    } else if code.starts_with("make ") || code.starts_with("sudo ") {
+        Some("make and installing packages: this test runs the binaries it built")
+    } else if code.starts_with("cargo install") {
+        Some("cargo install: this test runs the binaries it built")
+    } else if code.contains("--foreground") {
+        Some("runs until stopped")
+    } else {
+        None
+    }
+}
+
+/// Whether a block needs a provider on the network or a browser.
+fn needs_network(block: &[String]) -> bool {
+    block
+        .iter()
+        .any(|c| c.contains("vault login") || c.contains("vault oauth add"))
+}
+
+/// What is typed at the terminal for a command: a value at `vault add`'s hidden prompt, yes at
+/// `vault allow`'s question.
+fn typed(command: &str) -> &'static str {
+    if command.starts_with("vault add openai") {
+        "sk-proj-readmewalk0123456789abcdefghijklmnopqrstuvwxyz\n"
+    } else if command.starts_with("vault allow") {
+        "y\n"
+    } else {
+        ""
+    }
+}
+
+fn write_executable(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn the_readme_walk_runs_as_written_on_a_fresh_vault() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let blocks = shell_blocks(&readme);
+    assert!(
+        blocks.len() >= 5,
+        "the README's shell blocks were not found"
+    );
+
+    let sandbox = tempfile::tempdir().unwrap();
+    let root = sandbox.path();
+    let (home, run, data, bin, project) = (
+        root.join("home"),
+        root.join("run"),
+        root.join("data"),
+        root.join("bin"),
+        root.join("home/project"),
+    );
+    for d in [&home, &run, &data, &bin, &project] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let password = root.join("password");
+    std::fs::write(&password, format!("{PASSWORD}\n")).unwrap();
+    // `vault` as typed, with the password from the file unless the line gives its own.
+    write_executable(
+        &bin.join("vault"),
+        &format!(
+            "#!/bin/sh\nfor a in \"$@\"; do case \"$a\" in --password-*) exec {real} \"$@\";; \
+             esac; done\nexec {real} --password-file {pw} \"$@\"\n",
+            real = vault_tests::bin("vault").display(),
+            pw = password.display()
+        ),
+    );
+    // The developer's project.
+    let p = |name: &str| project.join(name);
+    std::fs::write(
+        p(".env"),
+        "# from the team wiki\nDATABASE_URL=postgres://localhost/app\nexport SENTRY_DSN=\"https://abc@o1.ingest.sentry.io/1\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p("package.json"),
+        r#"{"name":"app","private":true,"scripts":{
+  "start":"node -e \"if (!process.env.OPENAI_API_KEY) process.exit(3); console.log('started with', Object.keys(process.env).filter(k => k.endsWith('_KEY')).sort().join(' '))\"",
+  "test":"node -e \"console.log('config:', process.env.STRIPE_KEY)\""}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        p("app.py"),
+        "import os, sys\nsys.exit(0 if os.environ.get('OPENAI_API_KEY') else 3)\n",
+    )
+    .unwrap();
+    write_executable(
+        &p("deploy.sh"),
+        "#!/bin/sh\ntest -n \"$STRIPE_SECRET_KEY\" || exit 3\necho deployed\n",
+    );
+    std::fs::write(p(".env.staging"), "STRIPE_KEY=vault://stripe\n").unwrap();
+    std::fs::write(p("config.yml.tpl"), "openai: {{ vault://openai }}\n").unwrap();
+
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let stripe = "sk_test_readmewalk0123456789abcdefghij";
+    let mut ran = Vec::new();
+    let mut transcript = String::new();
+    for block in &blocks {
+        if needs_network(block) {
+            continue;
+        }
+        for command in block {
+            if skipped(command).is_some() {
+                continue;
+            }
+            let script = root.join("command.sh");
+            std::fs::write(&script, format!("set -o pipefail\n{command}")).unwrap();
+            let mut c = Command::new("script");
+            c.env_clear()
+                .current_dir(&project)
+                .env("PATH", &path)
+                .env("HOME", &home)
+                .env("XDG_RUNTIME_DIR", &run)
+                .env("XDG_DATA_HOME", &data)
+                .env("XDG_CONFIG_HOME", home.join(".config"))
+                .env("TERM", "xterm")
+                .env("TZ", "UTC")
+                // npm's update check would go to the network.
+                .env("NPM_CONFIG_UPDATE_NOTIFIER", "false")
+                .env("VAULT_MASTER", PASSWORD)
+                .args(["-qec", &format!("bash {}", script.display()), "/dev/null"]);
+            // The key the README pipes in, in that command's shell only (exported everywhere,
+            // it would be a variable the user set, which `vault run` keeps).
+            if command.contains("$STRIPE_KEY") {
+                c.env("STRIPE_KEY", stripe);
+            }
+            let out = pipe(&mut c, typed(command).as_bytes());
+            transcript.push_str(&format!("$ {command}{}\n", out.stdout));
+            assert_eq!(
+                out.code,
+                Some(0),
+                "README command failed:\n{command}\n--- transcript ---\n{transcript}"
+            );
+            ran.push((command.clone(), out.stdout));
+        }
+    }
+    let _ = Command::new(vault_tests::bin("vault"))
+        .env("XDG_RUNTIME_DIR", &run)
+        .args(["agent", "--stop"])
+        .output();
+
+    // What a reader of the README was promised, checked on what happened.
+    let output_of = |prefix: &str| -> &str {
+        ran.iter()
+            .find(|(c, _)| c.starts_with(prefix))
+            .map(|(_, o)| o.as_str())
+            .unwrap_or_else(|| panic!("the README no longer runs `{prefix}`"))
+    };
+    assert!(
+        data.join("vault/vault.db").is_file(),
+        "the default vault was not created"
+    );
+    assert!(output_of("vault get openai").contains("sk-proj-readmewalk"));
+    let ls = output_of("vault ls");
+    assert!(ls.contains("openai") && ls.contains("stripe"), "{ls}");
+    let started = output_of("vault run -- npm start");
+    assert!(
+        started.contains("started with OPENAI_API_KEY\r"),
+        "{started}"
+    );
+    assert!(output_of("vault run --profile billing").contains("deployed"));
+    let masked = output_of("vault run --env-file .env.staging --mask");
+    assert!(
+        masked.contains("config: <redacted:STRIPE_KEY>") && !masked.contains(stripe),
+        "{masked}"
+    );
+    let config = std::fs::read_to_string(p("config.yml")).unwrap();
+    assert!(config.contains("openai: sk-proj-readmewalk"), "{config}");
+    let backup = std::fs::metadata(p("backup.env")).unwrap();
+    assert_eq!(backup.permissions().mode() & 0o777, 0o600);
+    assert!(output_of("vault log").contains("exported"));
+}
