@@ -149,3 +149,41 @@ fn inject_says_what_it_wrote() {
     );
     assert!(!run.stderr.contains("sk-proj"));
 }
+
+/// Format recognition gives `stripe` and `stripe-live` the same variable: `add` says so, and
+/// `vault run --profile` refuses to pick one by list order until one is named.
+#[test]
+fn two_items_setting_one_variable_are_never_picked_by_order() {
+    let v = TestVault::new();
+    let test_key = "sk_test_51Hx0000000000000000000000";
+    let live_key = "sk_live_51Hx1111111111111111111111";
+    let first = v.run_with_stdin(&["add", "stripe", "--tag", "billing"], test_key.as_bytes());
+    first.ok();
+    assert!(!first.stderr.contains("also set by"), "{}", first.stderr);
+    let second = v.run_with_stdin(
+        &["add", "stripe-live", "--tag", "billing"],
+        live_key.as_bytes(),
+    );
+    second.ok();
+    assert!(
+        second
+            .stderr
+            .contains("STRIPE_SECRET_KEY is also set by stripe;"),
+        "{}",
+        second.stderr
+    );
+    let print = ["sh", "-c", "printf %s \"$STRIPE_SECRET_KEY\""];
+    let mut args = vec!["run", "--profile", "billing", "--"];
+    args.extend(print);
+    let refused = v.run(&args).fails(125).to_owned();
+    assert!(
+        refused.contains("STRIPE_SECRET_KEY (items stripe, stripe-live)")
+            && refused.contains("--item"),
+        "{refused}"
+    );
+    assert!(!refused.contains(live_key) && !refused.contains(test_key));
+    let mut args = vec!["run", "--profile", "billing", "--item", "stripe-live", "--"];
+    args.extend(print);
+    assert_eq!(v.run(&args).ok(), live_key);
+    v.run(&["env", "--profile", "billing"]).fails(1);
+}

@@ -360,6 +360,9 @@ fn resolve(
     };
     let mut problems: Vec<String> = missing;
     crate::trust::check_selected_vars(&selected, &selection.item, &selection.allow_var)?;
+    let selected = crate::trust::one_item_per_env(selected, &selection.item, |env| {
+        bindings.iter().any(|b| b.name == env)
+    })?;
     let mut values = Vec::new();
     // `--item`/`--profile` first, so a file's explicit line for the same name wins.
     for s in selected {

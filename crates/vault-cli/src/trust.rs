@@ -314,3 +314,49 @@ pub fn check_selected_vars(
         refused.join(", ")
     ))
 }
+
+/// Two items that set the same variable (`stripe` and `stripe-live`, both
+/// `STRIPE_SECRET_KEY`, as format recognition names them) would leave the choice to the order
+/// of a list. The one named with `--item` wins; a variable a file line sets is that line's; any
+/// other such pair is refused, naming both, before anything starts.
+pub fn one_item_per_env(
+    selected: Vec<Injection>,
+    items: &[String],
+    set_by_a_line: impl Fn(&str) -> bool,
+) -> Result<Vec<Injection>> {
+    use std::collections::BTreeMap;
+    let fold = vault_core::names::fold;
+    let named = |item: &str| items.iter().any(|i| fold(i) == fold(item));
+    let mut by_env: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in &selected {
+        let setters = by_env.entry(&s.env).or_default();
+        if !setters.contains(&s.item.as_str()) {
+            setters.push(&s.item);
+        }
+    }
+    let mut winners: BTreeMap<String, String> = BTreeMap::new();
+    let mut ambiguous = Vec::new();
+    for (env, setters) in by_env {
+        if setters.len() < 2 || set_by_a_line(env) {
+            continue;
+        }
+        let chosen: Vec<&&str> = setters.iter().filter(|i| named(i)).collect();
+        match chosen.as_slice() {
+            [one] => {
+                winners.insert(env.to_owned(), (**one).to_owned());
+            }
+            _ => ambiguous.push(format!("{env} (items {})", setters.join(", "))),
+        }
+    }
+    if !ambiguous.is_empty() {
+        return Err(anyhow::anyhow!(
+            "more than one item sets {}; name the one to use with --item NAME, or give the \
+             other another variable name (`vault edit NAME --env OTHER_NAME`)",
+            ambiguous.join(", ")
+        ));
+    }
+    Ok(selected
+        .into_iter()
+        .filter(|s| winners.get(&s.env).is_none_or(|w| *w == s.item))
+        .collect())
+}

@@ -87,9 +87,37 @@ pub(super) fn add(
                     output::date(a.at)
                 );
             }
+            warn_shared_env(session, &item);
             Ok(())
         }
         other => Err(unexpected(other)),
+    }
+}
+
+/// Says when another item already sets one of `item`'s variables: `vault run --profile` would
+/// have to choose, so it refuses until one is named with --item.
+fn warn_shared_env(session: &mut Session, item: &Item) {
+    let Ok(Response::Items { items }) = session.op(Op::List {
+        query: None,
+        tag: None,
+    }) else {
+        return;
+    };
+    for env in item.meta.env() {
+        let others: Vec<&str> = items
+            .iter()
+            .filter(|i| i.id != item.id && i.meta.env().contains(env))
+            .map(|i| i.meta.name())
+            .collect();
+        if !others.is_empty() {
+            eprintln!(
+                "warning: {env} is also set by {}; `vault run` takes one of them only when it \
+                 is named (--item NAME), or give this one another name with `vault edit {} \
+                 --env OTHER_NAME`.",
+                others.join(", "),
+                item.meta.name()
+            );
+        }
     }
 }
 
