@@ -224,6 +224,7 @@ fn request(vault: &std::path::Path, w: &Write) -> Request {
                     key: k.clone(),
                     value: secret(v),
                     line: i + 1,
+                    meta: None,
                 })
                 .collect(),
             tags: Vec::new(),

@@ -180,6 +180,11 @@ pub enum Op {
         on_conflict: OnConflict,
     },
     Export,
+    /// An encrypted copy of the whole vault, written by whoever holds it open to `path` (a new
+    /// file, absolute). Answered with [`Response::BackedUp`].
+    Backup {
+        path: std::path::PathBuf,
+    },
     Audit {
         limit: usize,
     },
@@ -436,6 +441,9 @@ pub struct ImportEntry {
     pub key: String,
     pub value: WireSecret,
     pub line: usize,
+    /// A new item's metadata, from a JSON export (a dotenv line has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<vault_core::model::ImportedMeta>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -484,6 +492,9 @@ pub enum Response {
     },
     Version {
         version: u32,
+    },
+    BackedUp {
+        items: usize,
     },
     Imported {
         report: ImportReport,
@@ -567,6 +578,7 @@ impl Response {
             Response::Versions { .. } => "versions",
             Response::Version { .. } => "version",
             Response::Imported { .. } => "imported",
+            Response::BackedUp { .. } => "backed_up",
             Response::Audit { .. } => "audit",
             Response::Presets { .. } => "presets",
             Response::Providers { .. } => "providers",

@@ -703,16 +703,24 @@ fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
         } => {
             let entries = entries
                 .into_iter()
-                .map(|e| dotenv::Entry {
-                    key: e.key,
-                    value: e.value.into_inner(),
-                    line: e.line,
+                .map(|e| {
+                    (
+                        dotenv::Entry {
+                            key: e.key,
+                            value: e.value.into_inner(),
+                            line: e.line,
+                        },
+                        e.meta,
+                    )
                 })
                 .collect();
             Response::Imported {
-                report: v.import(entries, &tags, on_conflict, now)?,
+                report: v.import_with(entries, &tags, on_conflict, now)?,
             }
         }
+        Op::Backup { path } => Response::BackedUp {
+            items: v.backup(&path, now)?,
+        },
         Op::Export => Response::Secrets {
             items: v
                 .export(now)?

@@ -248,15 +248,17 @@ pub enum Command {
         kdf: Option<String>,
     },
 
-    /// Import a .env file (`-` for stdin): each KEY=value becomes an item named KEY
+    /// Import a .env file (`-` for stdin), each KEY=value an item named KEY; or the output of
+    /// `vault export --format json`, with each item's metadata
     #[command(after_help = "Examples:\n  \
         vault import .env --dry-run      # what would be created, changing nothing\n  \
         vault import .env --tag myapp\n  \
-        vault import .env.prod --rotate-existing\n\n\
+        vault import .env.prod --rotate-existing\n  \
+        vault import keys.json           # from `vault export --json`: env names, tags, rotation, expiry\n\n\
         Every KEY=value line becomes an item named KEY; lines that cannot be imported are \
         listed with their line number and reason. All of it lands, or none.")]
     Import {
-        /// The dotenv file, or `-` for stdin
+        /// The dotenv or JSON-export file, or `-` for stdin
         file: PathBuf,
         /// Tag every imported item
         #[arg(long, short, value_name = "TAG")]
@@ -294,6 +296,36 @@ pub enum Command {
         /// Overwrite FILE if it exists
         #[arg(long, requires = "output")]
         force: bool,
+        /// Do not ask for confirmation (required when stdin is not a terminal)
+        #[arg(long, short)]
+        yes: bool,
+    },
+
+    /// Write an encrypted copy of the whole vault to FILE (history, grants, audit log: all)
+    #[command(after_help = "Examples:\n  \
+        vault backup ~/backups/vault-2026-12-05.db\n  \
+        vault backup /media/usb/vault.db --force      # replace an older backup\n\n\
+        The copy is made from one consistent snapshot, even while other commands write, and \
+        checked before the command succeeds. It opens with the master password the vault has \
+        now.")]
+    Backup {
+        /// Where to write it (created with mode 0600)
+        file: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+
+    /// Put a backup in place of the vault (the current one is kept beside it)
+    #[command(after_help = "Examples:\n  \
+        vault restore ~/backups/vault-2026-12-05.db\n  \
+        vault --vault ~/.local/share/vault/vault.db restore vault.db --yes   # a new machine\n\n\
+        The backup is checked with its master password before anything is replaced; the \
+        restored vault opens with that password. The vault it replaces is renamed to \
+        vault.db.replaced-DATE, not deleted.")]
+    Restore {
+        /// The backup (from `vault backup`)
+        file: PathBuf,
         /// Do not ask for confirmation (required when stdin is not a terminal)
         #[arg(long, short)]
         yes: bool,

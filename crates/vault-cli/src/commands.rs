@@ -8,6 +8,7 @@ use anyhow::Result;
 use crate::cli::{Command, EnvFormat, ExportFormat};
 use crate::session::Session;
 
+mod backup;
 mod items;
 pub mod oauth;
 mod setup;
@@ -69,6 +70,8 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
             export(session, format, tag, output.as_deref(), force, yes)
         }
         Command::Log { limit, json } => log(session, limit, json),
+        Command::Backup { file, force } => backup::backup(session, &file, force),
+        Command::Restore { file, yes } => backup::restore(session, &file, yes),
         Command::Env {
             selection,
             format,

@@ -448,6 +448,25 @@ impl ApiKey {
     }
 }
 
+/// An imported key's metadata, as `vault export --format json` writes it: what an import of
+/// such a file keeps (everything but the history, which an export does not hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedMeta {
+    pub env: Vec<String>,
+    #[serde(default)]
+    pub service: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub rotation: RotationPolicy,
+    #[serde(default)]
+    pub expires: Option<Timestamp>,
+    #[serde(default)]
+    pub last_rotated: Option<Timestamp>,
+}
+
 /// What `vault add` provides.
 #[derive(Debug)]
 pub struct NewApiKey {
@@ -645,6 +664,15 @@ pub enum AuditEvent {
     },
     Exported {
         count: usize,
+    },
+    /// `vault backup`: an encrypted copy of the whole vault was written to `path`.
+    BackedUp {
+        path: String,
+        items: usize,
+    },
+    /// `vault restore`: this vault was put in place from the backup `from`.
+    Restored {
+        from: String,
     },
     /// A login stored (or replaced) a grant.
     GrantLoggedIn {

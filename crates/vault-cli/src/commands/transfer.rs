@@ -6,12 +6,13 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde::Serialize;
 use vault_agent::protocol::{ImportEntry, Op, Response, WireSecret};
-use vault_core::model::{Item, OnConflict, Recognised};
+use vault_core::SecretValue;
+use vault_core::model::{ImportedMeta, Item, OnConflict, Recognised};
 use vault_core::{dotenv, formats};
 use zeroize::Zeroizing;
 
 use crate::cli::ExportFormat;
-use crate::exit::{self, fail};
+use crate::exit::{self, Failure, fail};
 use crate::output;
 use crate::session::{Session, confirm, interactive};
 
@@ -52,7 +53,7 @@ pub(super) fn import(
             .and_then(|mut f| f.read_to_string(&mut text))
             .with_context(|| format!("cannot read {}", file.display()))?;
     }
-    let parsed = dotenv::parse(&text);
+    let (parsed, metas) = parse(&text, file)?;
     drop(text);
     let mut skipped = parsed.skipped;
     // A value that is itself a reference would be stored as the reference's text, not the
@@ -112,10 +113,12 @@ pub(super) fn import(
         let entries = parsed
             .entries
             .into_iter()
-            .map(|e| ImportEntry {
+            .zip(metas)
+            .map(|(e, meta)| ImportEntry {
                 key: e.key,
                 value: WireSecret::new(e.value),
                 line: e.line,
+                meta,
             })
             .collect();
         let on_conflict = if rotate_existing {
@@ -227,6 +230,47 @@ pub(super) fn import(
         }
     }
     Ok(())
+}
+
+/// The entries of a dotenv file, or of `vault export --format json`'s output (a JSON array),
+/// whose items keep their metadata; for JSON, "line" is the item's position in the array.
+fn parse(text: &str, file: &Path) -> Result<(dotenv::Parsed, Vec<Option<ImportedMeta>>)> {
+    if !text.trim_start().starts_with('[') {
+        let parsed = dotenv::parse(text);
+        let metas = vec![None; parsed.entries.len()];
+        return Ok((parsed, metas));
+    }
+    #[derive(serde::Deserialize)]
+    struct ExportedKey {
+        name: String,
+        value: String,
+        #[serde(flatten)]
+        meta: ImportedMeta,
+    }
+    // Only the position is told: serde's message may quote a value.
+    let list: Vec<ExportedKey> = serde_json::from_str(text).map_err(|e| {
+        Failure::new(
+            exit::OTHER,
+            format!(
+                "{}: a JSON file, but not a `vault export --format json` (at line {}, column \
+                 {}); nothing was imported",
+                file.display(),
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    let mut parsed = dotenv::Parsed::default();
+    let mut metas = Vec::with_capacity(list.len());
+    for (i, k) in list.into_iter().enumerate() {
+        parsed.entries.push(dotenv::Entry {
+            key: k.name,
+            value: SecretValue::from(k.value),
+            line: i + 1,
+        });
+        metas.push(Some(k.meta));
+    }
+    Ok((parsed, metas))
 }
 
 #[derive(Serialize)]

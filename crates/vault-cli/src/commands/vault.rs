@@ -209,6 +209,8 @@ pub(super) fn log(session: &mut Session, limit: usize, json: bool) -> Result<()>
                     format!("imported {added} new, {rotated} rotated")
                 }
                 E::Exported { count } => format!("exported {count} items"),
+                E::BackedUp { path, items } => format!("backed up {items} items to {path}"),
+                E::Restored { from } => format!("restored from {from}"),
                 E::GrantLoggedIn { name, provider } => {
                     format!("logged in to {provider} as grant {name}")
                 }

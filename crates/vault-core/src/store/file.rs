@@ -88,3 +88,42 @@ pub(super) fn wal_has_frames(path: &Path) -> bool {
     wal.push("-wal");
     fs::metadata(wal).is_ok_and(|m| m.len() > 32)
 }
+
+impl super::Store {
+    /// Writes a consistent copy of the database to `dest`, a new file (mode 0600) that must not
+    /// exist yet. `VACUUM INTO` reads one snapshot, so a writer committing meanwhile is either
+    /// wholly in the copy or not at all, and the copy holds no free pages: nothing erased
+    /// from the vault survives in it.
+    pub fn copy_to(&self, dest: &Path) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let created = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dest);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(Error::VaultExists {
+                    path: dest.to_owned(),
+                });
+            }
+            Err(e) => return Err(Error::io(format!("cannot create {}", dest.display()), e)),
+        }
+        let Some(text) = dest.to_str() else {
+            let _ = fs::remove_file(dest);
+            return Err(Error::invalid(format!(
+                "{} is not valid UTF-8; choose another name",
+                dest.display()
+            )));
+        };
+        let copied = self
+            .conn
+            .execute("VACUUM INTO ?1", [text])
+            .map_err(|e| super::db_error(&self.path, e));
+        if copied.is_err() {
+            let _ = fs::remove_file(dest);
+        }
+        copied.map(|_| ())
+    }
+}

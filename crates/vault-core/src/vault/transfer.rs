@@ -1,13 +1,17 @@
-//! Moving items in and out of the vault: dotenv imports and exports.
+//! Moving items in and out of the vault: dotenv imports and exports, and backups.
+
+use std::path::Path;
 
 use jiff::Timestamp;
 
-use super::{Vault, check_value, insert_row, normalize};
+use super::crypt::Crypt;
+use super::{LockedVault, Vault, check_value, insert_row, normalize};
 use crate::dotenv::Entry;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::formats;
 use crate::model::{
-    ApiKey, ApiKeyMeta, AuditEvent, ImportReport, Item, ItemMeta, OnConflict, Recognised, Skipped,
+    ApiKey, ApiKeyMeta, AuditEvent, ImportReport, ImportedMeta, Item, ItemMeta, OnConflict,
+    Recognised, Skipped,
 };
 use crate::names::check_tag;
 
@@ -20,13 +24,26 @@ impl Vault {
         on_conflict: OnConflict,
         now: Timestamp,
     ) -> Result<ImportReport> {
+        let entries = entries.into_iter().map(|e| (e, None)).collect();
+        self.import_with(entries, tags, on_conflict, now)
+    }
+
+    /// Like [`Self::import`], each entry with the metadata a new item takes (from a JSON
+    /// export) when it has some; `tags` are added to its own.
+    pub fn import_with(
+        &mut self,
+        entries: Vec<(Entry, Option<ImportedMeta>)>,
+        tags: &[String],
+        on_conflict: OnConflict,
+        now: Timestamp,
+    ) -> Result<ImportReport> {
         for tag in tags {
             check_tag(tag)?;
         }
         let (store, crypt) = self.parts();
         store.write(&crypt, |db| {
             let mut report = ImportReport::default();
-            for Entry { key, value, line } in entries {
+            for (Entry { key, value, line }, given) in entries {
                 if let Err(e) = check_value(&value) {
                     report.skipped.push(Skipped {
                         line,
@@ -40,19 +57,40 @@ impl Vault {
                         // A recognised value brings its provider and rotation policy; the env
                         // name stays the file's.
                         let format = formats::detect(value.expose());
-                        let meta = normalize(ApiKeyMeta {
-                            name: key.clone(),
-                            env: vec![key.clone()],
-                            service: format.map(|f| f.service.id.to_owned()),
-                            tags: tags.to_vec(),
-                            notes: String::new(),
-                            created: now,
-                            updated: now,
-                            last_rotated: now,
-                            rotation: format.map(|f| f.policy()).unwrap_or_default(),
-                            expires: None,
-                            version: 1,
-                        })?;
+                        let meta = match given {
+                            Some(m) => {
+                                let mut all_tags = m.tags;
+                                all_tags.extend(tags.iter().cloned());
+                                ApiKeyMeta {
+                                    name: key.clone(),
+                                    env: m.env,
+                                    service: m.service,
+                                    tags: all_tags,
+                                    notes: m.notes,
+                                    created: now,
+                                    updated: now,
+                                    // Never in the future: a due date counts from it.
+                                    last_rotated: m.last_rotated.map_or(now, |t| t.min(now)),
+                                    rotation: m.rotation,
+                                    expires: m.expires,
+                                    version: 1,
+                                }
+                            }
+                            None => ApiKeyMeta {
+                                name: key.clone(),
+                                env: vec![key.clone()],
+                                service: format.map(|f| f.service.id.to_owned()),
+                                tags: tags.to_vec(),
+                                notes: String::new(),
+                                created: now,
+                                updated: now,
+                                last_rotated: now,
+                                rotation: format.map(|f| f.policy()).unwrap_or_default(),
+                                expires: None,
+                                version: 1,
+                            },
+                        };
+                        let meta = normalize(meta)?;
                         insert_row(db, &crypt, meta, &value)?;
                         if let Some(f) = format {
                             report.recognised.push(Recognised::new(&key, f));
@@ -136,5 +174,41 @@ impl Vault {
             crypt.audit(db, AuditEvent::Exported { count }, now)
         })?;
         Ok(out)
+    }
+
+    /// Writes an exact copy of the vault to `dest`, a new file (mode 0600): still encrypted,
+    /// opened with the same master password, with everything in it (history, grants,
+    /// providers, allowed project files, the audit log). The copy is opened and every row of
+    /// it checked against its commitment before this returns; a copy that fails is removed.
+    /// Returns how many items it holds.
+    pub fn backup(&mut self, dest: &Path, now: Timestamp) -> Result<usize> {
+        // Never copy rows this process has not checked.
+        self.verify_rows()?;
+        let items = self.items()?.len();
+        self.store.copy_to(dest)?;
+        let checked = (|| {
+            let copy = LockedVault::open(dest)?;
+            if copy.header.digest() != self.header.digest() {
+                return Err(Error::Tampered {
+                    path: dest.to_owned(),
+                    what: "its header, which differs from the vault it was copied from".into(),
+                });
+            }
+            copy.store.verify(&Crypt {
+                key: &self.key,
+                vault_id: &self.header.vault_id,
+                path: dest,
+            })
+        })();
+        if let Err(e) = checked {
+            let _ = std::fs::remove_file(dest);
+            return Err(e);
+        }
+        let path = dest.display().to_string();
+        let (store, crypt) = self.parts();
+        store.append_log(&crypt, |db| {
+            crypt.audit(db, AuditEvent::BackedUp { path, items }, now)
+        })?;
+        Ok(items)
     }
 }
