@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whole-process benchmarks, side by side with peers in one hyperfine run each:
 #   - `vault run -- true` vs bare `true` vs `dotenvx run -f .env -- true` on the same 20 variables
+#     (vault's exec path, as at a terminal: hyperfine's output is not one, where vault masks)
 #   - `vault get NAME` against an unlocked agent
 #   - `vault ls` and a search on a 100,000-item vault, unlocking with the default KDF, and
 #     `vault import` of a 10,000-line .env
@@ -37,7 +38,7 @@ cd "$work"
 json=$work/results.json
 hyperfine -N --warmup 20 --runs 300 --export-json "$json" \
   -n 'true' 'true' \
-  -n 'vault run -- true' "$vault run --no-rotation-warning -- true" \
+  -n 'vault run -- true' "$vault run --no-mask --no-rotation-warning -- true" \
   -n 'vault get KEY_07' "$vault get KEY_07" >/dev/null
 hyperfine -N --warmup 3 --runs 30 --export-json "$work/dotenvx.json" \
   -n 'dotenvx run -f .env -- true' "$dotenvx run -q -f .env -- true" >/dev/null

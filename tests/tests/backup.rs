@@ -84,7 +84,7 @@ fn a_backup_restores_everything_and_replaces_nothing_it_cannot_check() {
     let run = vault_tests::Run::from_output(
         v.cmd()
             .current_dir(project.path())
-            .args(["run", "--", "printenv", "K"])
+            .args(["run", "--no-mask", "--", "printenv", "K"])
             .output()
             .unwrap(),
     );

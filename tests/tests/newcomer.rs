@@ -182,8 +182,55 @@ fn two_items_setting_one_variable_are_never_picked_by_order() {
         "{refused}"
     );
     assert!(!refused.contains(live_key) && !refused.contains(test_key));
-    let mut args = vec!["run", "--profile", "billing", "--item", "stripe-live", "--"];
+    let mut args = vec![
+        "run",
+        "--no-mask",
+        "--profile",
+        "billing",
+        "--item",
+        "stripe-live",
+        "--",
+    ];
     args.extend(print);
     assert_eq!(v.run(&args).ok(), live_key);
     v.run(&["env", "--profile", "billing"]).fails(1);
+}
+
+/// Where output is kept (a pipe, a file, a CI log), `vault run` masks injected secrets by
+/// default; at a terminal it becomes the command, output untouched. Either can be chosen.
+#[test]
+fn run_masks_by_default_where_output_is_kept() {
+    let v = openai();
+    let print = ["--item", "openai", "--", "printenv", "OPENAI_API_KEY"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run"];
+        args.extend_from_slice(extra);
+        args.extend(print);
+        v.run(&args).ok().to_owned()
+    };
+    assert_eq!(run(&[]), "<redacted:OPENAI_API_KEY>\n");
+    assert_eq!(run(&["--no-mask"]), "sk-proj-newcomer123\n");
+    let both = v.run(&["run", "--mask", "--no-mask", "--", "true"]);
+    assert_eq!(both.code, Some(2), "{}", both.stderr);
+
+    let at_terminal = |extra: &str| {
+        let command = format!(
+            "{} --vault {} run {extra} --item openai -- printenv OPENAI_API_KEY",
+            vault_tests::bin("vault").display(),
+            v.path.display()
+        );
+        let template = v.bare();
+        let mut c = std::process::Command::new("script");
+        c.env_clear()
+            .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
+            .env("TERM", "xterm")
+            .args(["-qec", &command, "/dev/null"]);
+        vault_tests::pipe(&mut c, b"").ok().to_owned()
+    };
+    assert!(at_terminal("").contains("sk-proj-newcomer123"));
+    let masked = at_terminal("--mask");
+    assert!(
+        masked.contains("<redacted:OPENAI_API_KEY>") && !masked.contains("sk-proj"),
+        "{masked}"
+    );
 }

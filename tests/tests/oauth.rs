@@ -549,7 +549,14 @@ fn vault_run_resolves_a_grant_reference_to_a_fresh_access_token() {
     let out = v
         .cmd()
         .current_dir(&proj)
-        .args(["run", "--", "sh", "-c", "printf %s \"$API_TOKEN\""])
+        .args([
+            "run",
+            "--no-mask",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$API_TOKEN\"",
+        ])
         .output()
         .unwrap();
     assert!(

@@ -28,10 +28,16 @@ fn project() -> (TestVault, std::path::PathBuf) {
     (v, proj)
 }
 
-/// `vault run ARGS` in `dir`, with the test's password file.
+/// `vault run ARGS` in `dir`, with the test's password file. The output goes to the test's
+/// pipes, where vault masks by default: these tests check the command as run directly, so
+/// `--no-mask` unless they ask for `--mask`.
 fn run_in(v: &TestVault, dir: &std::path::Path, args: &[&str]) -> Command {
     let mut c = v.cmd();
-    c.current_dir(dir).arg("run").args(args);
+    c.current_dir(dir).arg("run");
+    if !args.contains(&"--mask") {
+        c.arg("--no-mask");
+    }
+    c.args(args);
     c
 }
 
@@ -516,7 +522,7 @@ fn the_front_runs_the_everyday_commands_alone_and_hands_the_rest_over() {
         vault_tests::output_of_fresh_copy(&mut c)
     };
 
-    let out = front_cmd(&["run", "--", "printenv", "OPENAI_API_KEY"]);
+    let out = front_cmd(&["run", "--no-mask", "--", "printenv", "OPENAI_API_KEY"]);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         format!("{KEY}\n"),
@@ -537,6 +543,8 @@ fn the_front_runs_the_everyday_commands_alone_and_hands_the_rest_over() {
     missing(&front_cmd(&["run", "--help"]));
     missing(&front_cmd(&["get", "--help"]));
     missing(&front_cmd(&["run", "--mask", "--", "true"]));
+    // Output to a pipe is masked by default: vault-full's too.
+    missing(&front_cmd(&["run", "--", "true"]));
 
     // Locked: the password is vault-full's to ask for, and the command starts only after it.
     v.run(&["lock"]).ok();

@@ -39,7 +39,7 @@ fn run_in(v: &TestVault, dir: &Path, args: &[&str], vars: &[&str]) -> (Run, bool
     );
     let mut cmd: Command = v.cmd();
     cmd.current_dir(dir)
-        .arg("run")
+        .args(["run", "--no-mask"])
         .args(args)
         .args(["--", "sh", "-c", &script]);
     let run = Run::from_output(cmd.output().unwrap());

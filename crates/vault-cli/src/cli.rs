@@ -352,10 +352,16 @@ vault://ITEM or vault://ITEM/FIELD references; safe to commit), or --env-file FI
 --profile; and vault:// references already in the environment. If anything does not resolve, \
 the command is not started.
 
+Masking: when stdout or stderr is not a terminal (CI logs, pipes, files), injected secrets in \
+the command's output are replaced with <redacted:NAME>, and vault stays the command's parent to \
+do so (signals are passed on, its exit status returned). At a terminal vault becomes the \
+command itself, exactly as if run directly. --mask and --no-mask choose either way.
+
 Examples:
   vault run -- npm start
   vault run --item openai -- python3 app.py
-  vault run --env-file .env.staging --mask -- terraform apply
+  vault run --env-file .env.staging -- terraform apply
+  vault run --no-mask -- pg_dump mydb > dump.sql     # output kept byte for byte
 
 Exit status: the command's own, or 128+N if it died of signal N; 125 if vault failed before \
 starting it, 126 if it is not executable, 127 if it was not found."
@@ -530,9 +536,14 @@ pub struct RunArgs {
     /// Let the vault's values replace variables already set (default: keep yours, and warn)
     #[arg(long = "override")]
     pub override_env: bool,
-    /// Replace injected secrets in the command's output with <redacted:NAME>
-    #[arg(long)]
+    /// Replace injected secrets in the command's output with <redacted:NAME> [default: when
+    /// stdout or stderr is not a terminal: a CI log, a pipe, a file]
+    #[arg(long, conflicts_with = "no_mask")]
     pub mask: bool,
+    /// Never mask: the command gets vault's stdout and stderr as they are (for data a pipe
+    /// or file must receive exactly)
+    #[arg(long)]
+    pub no_mask: bool,
     /// Do not warn about injected keys that are overdue for rotation or expired
     #[arg(long)]
     pub no_rotation_warning: bool,
@@ -547,6 +558,18 @@ pub struct RunArgs {
         value_name = "COMMAND"
     )]
     pub command: Vec<std::ffi::OsString>,
+}
+
+impl RunArgs {
+    /// Whether the command's output is masked: asked for, or by default where output is kept
+    /// (a CI log, a pipe, a file). At a terminal vault becomes the command, exactly.
+    pub fn masks(&self) -> bool {
+        use std::io::IsTerminal;
+        if self.mask || self.no_mask {
+            return self.mask;
+        }
+        !(std::io::stdout().is_terminal() && std::io::stderr().is_terminal())
+    }
 }
 
 /// `vault get`.

@@ -43,7 +43,7 @@ fn main() -> ExitCode {
         return hand_over();
     };
     // An in-process vault and a supervised (masked) command are vault-full's.
-    let masked = matches!(&front.command, Fast::Run(run) if run.mask);
+    let masked = matches!(&front.command, Fast::Run(run) if run.masks());
     // A password given on the command line is checked (vault-full's session does it).
     let password_given = front.global.password_file.is_some() || front.global.password_stdin;
     if front.global.no_agent || masked || password_given {

@@ -85,7 +85,8 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
     );
     let mut cmd = std::process::Command::new(&program);
     cmd.args(&args.command[1..]).env_clear().envs(env);
-    if args.mask {
+    // Nothing secret to hide (plain values only): exec, whatever the output.
+    if args.masks() && resolved.values.iter().any(|v| v.secret) {
         // vault stays the parent and holds the secrets: its core limit stays zero, only the
         // child gets the user's back.
         crate::restore_umask_only();
