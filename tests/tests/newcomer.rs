@@ -234,3 +234,49 @@ fn run_masks_by_default_where_output_is_kept() {
         "{masked}"
     );
 }
+
+/// `vault generate`: a random value stored as an item, never shown; `--rotate` gives an
+/// existing item a new one and keeps the old in its history.
+#[test]
+fn generate_stores_a_random_value_it_never_prints() {
+    let v = TestVault::new();
+    let made = v.run(&[
+        "generate",
+        "webhook",
+        "--env",
+        "WEBHOOK_SECRET",
+        "--length",
+        "40",
+        "--charset",
+        "hex",
+    ]);
+    assert_eq!(made.ok(), "", "nothing on stdout");
+    let value = v.run(&["get", "webhook", "-n"]).ok().to_owned();
+    assert_eq!(value.len(), 40);
+    assert!(
+        value
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
+    assert!(!made.stderr.contains(&value), "{}", made.stderr);
+    assert!(made.stderr.contains("160 bits"), "{}", made.stderr);
+    assert_eq!(
+        v.run(&["get", "webhook", "--field", "env"]).ok(),
+        "WEBHOOK_SECRET\n"
+    );
+    v.run(&["generate", "webhook"]).fails(6);
+    v.run(&["generate", "webhook", "--rotate", "--tag", "x"])
+        .fails(1);
+    v.run(&["generate", "webhook", "--rotate"]).ok();
+    let rotated = v.run(&["get", "webhook", "-n"]).ok().to_owned();
+    assert_eq!(rotated.len(), 32);
+    assert_ne!(rotated, value);
+    assert_eq!(v.run(&["get", "webhook", "--field", "version"]).ok(), "2\n");
+    assert_eq!(
+        v.run(&["rollback", "webhook"]).code,
+        Some(0),
+        "the generated value it replaced is in the history"
+    );
+    assert_eq!(v.run(&["get", "webhook", "-n"]).ok(), value);
+    v.run(&["generate", "x", "--length", "0"]).fails(1);
+}

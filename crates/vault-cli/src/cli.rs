@@ -118,6 +118,27 @@ pub enum Command {
         meta: MetaArgs,
     },
 
+    /// Store a random value as an item (a webhook secret, a database password): never shown
+    #[command(after_help = "Examples:\n  \
+        vault generate webhook-secret --env WEBHOOK_SECRET\n  \
+        vault generate db-password --length 40 --charset symbols --tag staging\n  \
+        vault generate webhook-secret --rotate          # a new random value, the old one kept in history")]
+    Generate {
+        /// The item's name
+        name: String,
+        /// How many characters (1 to 4096)
+        #[arg(long, short, default_value_t = 32)]
+        length: usize,
+        /// alnum (A-Z a-z 0-9), alpha, digits, hex, or symbols (alnum and !#%+-.:=@^_~)
+        #[arg(long, short, default_value = "alnum", value_parser = ["alnum", "alpha", "digits", "hex", "symbols"])]
+        charset: String,
+        /// Give an existing item a new random value (`vault rotate`), instead of adding one
+        #[arg(long)]
+        rotate: bool,
+        #[command(flatten)]
+        meta: MetaArgs,
+    },
+
     /// Print an item's value (or another field)
     #[command(after_help = "Examples:\n  \
         vault get openai                          # the value, then a newline\n  \

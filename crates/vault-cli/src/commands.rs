@@ -32,7 +32,44 @@ pub fn run(session: &mut Session, command: Command) -> Result<u8> {
 fn run_simple(session: &mut Session, command: Command) -> Result<()> {
     match command {
         Command::Init { kdf } => init(session, &kdf),
-        Command::Add { name, value, meta } => add(session, name, value, meta),
+        Command::Add { name, value, meta } => add(session, name, value, meta, None),
+        Command::Generate {
+            name,
+            length,
+            charset,
+            rotate: new_value_for_existing,
+            meta,
+        } => {
+            let charset = vault_core::generate::Charset::parse(&charset)
+                .map_err(|e| crate::exit::Failure::new(crate::exit::OTHER, e.to_string()))?;
+            let value = vault_core::generate::value(length, charset)
+                .map_err(|e| crate::exit::Failure::new(crate::exit::OTHER, e.to_string()))?;
+            let bits = (charset.bits_per_char() * length as f64).floor();
+            if new_value_for_existing
+                && (!meta.env.is_empty()
+                    || !meta.tag.is_empty()
+                    || meta.service.is_some()
+                    || !meta.notes.is_empty()
+                    || meta.rotate_every.is_some()
+                    || meta.last_rotated.is_some())
+            {
+                return crate::exit::fail(
+                    crate::exit::OTHER,
+                    "with --rotate only --expires applies (the new value's); change the rest \
+                     with `vault edit`",
+                );
+            }
+            if new_value_for_existing {
+                rotate(session, &name, None, meta.expires.as_deref(), Some(value))?;
+            } else {
+                add(session, name.clone(), None, meta, Some(value))?;
+            }
+            eprintln!(
+                "The value is {length} random characters ({bits} bits); `vault get {name}` \
+                 prints it, `vault get {name} --copy` copies it."
+            );
+            Ok(())
+        }
         Command::Get(args) => get(session, &args),
         Command::Ls { query, tag, json } => ls(session, query, tag, json),
         Command::Edit(args) => edit(session, args),
@@ -41,7 +78,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
             name,
             value,
             expires,
-        } => rotate(session, &name, value, expires.as_deref()),
+        } => rotate(session, &name, value, expires.as_deref(), None),
         Command::History { name, json } => history(session, &name, json),
         Command::Rollback { name, to } => rollback(session, &name, to),
         Command::Due {

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod dotenv;
 pub mod error;
 pub mod formats;
+pub mod generate;
 pub mod model;
 pub mod names;
 pub mod paths;

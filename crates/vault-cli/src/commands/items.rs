@@ -36,11 +36,13 @@ fn refuse_argv_value(value: Option<String>, command: &str, name: &str) -> Result
     Ok(())
 }
 
+/// `vault add`; `generated` is `vault generate`'s value, used instead of reading one.
 pub(super) fn add(
     session: &mut Session,
     name: String,
     value: Option<String>,
     meta: MetaArgs,
+    generated: Option<SecretValue>,
 ) -> Result<()> {
     refuse_argv_value(value, "add", &name)?;
     let mut rotation = meta
@@ -51,7 +53,10 @@ pub(super) fn add(
     let expires = meta.expires.as_deref().map(parse_expiry).transpose()?;
     let last_rotated = meta.last_rotated.as_deref().map(parse_expiry).transpose()?;
     session.ensure_unlocked()?;
-    let value = read_value(&session.passwords, &name)?;
+    let value = match generated {
+        Some(v) => v,
+        None => read_value(&session.passwords, &name)?,
+    };
     let mut env = meta.env;
     let mut service = meta.service;
     if let Some(format) = formats::detect(value.expose()) {
@@ -443,11 +448,13 @@ pub(super) fn rm(session: &mut Session, name: &str, yes: bool) -> Result<()> {
     Ok(())
 }
 
+/// `vault rotate`; `generated` is `vault generate --rotate`'s value.
 pub(super) fn rotate(
     session: &mut Session,
     name: &str,
     value: Option<String>,
     expires: Option<&str>,
+    generated: Option<SecretValue>,
 ) -> Result<()> {
     refuse_argv_value(value, "rotate", name)?;
     let expires = expires.map(parse_expiry).transpose()?;
@@ -462,7 +469,10 @@ pub(super) fn rotate(
             ),
         );
     };
-    let value = read_value(&session.passwords, name)?;
+    let value = match generated {
+        Some(v) => v,
+        None => read_value(&session.passwords, name)?,
+    };
     // A new value of another provider's format is most likely a paste of the wrong key.
     let expected = meta.service.as_deref().and_then(formats::service_by_name);
     if let (Some(found), Some(expected)) = (formats::detect(value.expose()), expected)
