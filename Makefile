@@ -100,7 +100,7 @@ deps-gui: deps-apt
 # $(CARGO_TARGET_DIR)/e2e-screenshots/.
 test-gui: setup deps-gui
 	$(CARGO) build --locked -p vault-cli -p vault-desktop
-	$(CARGO) test --locked -p vault-tests --test gui -- --ignored --test-threads 1
+	$(CARGO) test --locked -p vault-tests --test gui --test clipboard -- --ignored --test-threads 1
 
 test: lint test-rust test-ui test-gui test-fuzz test-deps
 

@@ -144,7 +144,8 @@ pub enum Command {
         vault get openai                          # the value, then a newline\n  \
         vault get vault://openai/env              # a reference, as in a .vault.env\n  \
         vault get openai --field expires          # any other field\n  \
-        vault get openai --json                   # the item and its value as JSON")]
+        vault get openai --json                   # the item and its value as JSON\n  \
+        vault get openai --copy                   # to the clipboard, cleared after 30 s")]
     Get(GetArgs),
 
     /// List items (never values)
@@ -535,6 +536,13 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
         daemon: bool,
     },
 
+    /// Holds a value on the clipboard for `vault get --copy` (a helper; see `clipboard`)
+    #[command(name = "clipboard-hold", hide = true)]
+    ClipboardHold {
+        #[arg(long, default_value_t = 30)]
+        clear_after: u64,
+    },
+
     /// Print a shell completion script
     #[command(after_help = "Examples:\n  \
         vault completions bash > ~/.local/share/bash-completion/completions/vault\n  \
@@ -608,6 +616,18 @@ pub struct GetArgs {
     /// Print the item's metadata and value as JSON
     #[arg(long, conflicts_with = "field")]
     pub json: bool,
+    /// Copy it to the clipboard instead of printing it; cleared after --clear-after if the
+    /// clipboard still holds it
+    #[arg(long, short, conflicts_with_all = ["json", "no_newline"])]
+    pub copy: bool,
+    /// With --copy: how long the value stays on the clipboard (e.g. 30s, 2m)
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        requires = "copy"
+    )]
+    pub clear_after: String,
 }
 
 /// `vault token`.

@@ -139,6 +139,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Logout { name } => oauth::logout(session, &name),
         // Handled before a session exists.
         Command::Completions { .. }
+        | Command::ClipboardHold { .. }
         | Command::Config { .. }
         | Command::Agent { .. }
         | Command::Run(_) => Ok(()),

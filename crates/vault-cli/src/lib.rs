@@ -9,6 +9,7 @@
 //!   the vault, SQLite or OAuth code, so it starts in a fraction of the time.
 
 pub mod cli;
+pub mod clipboard;
 pub mod commands;
 pub mod exit;
 mod mask;

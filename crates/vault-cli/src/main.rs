@@ -22,6 +22,9 @@ fn run(cli: Cli) -> Result<u8> {
             clap_complete::generate(shell, &mut Cli::command(), "vault", &mut std::io::stdout());
             return Ok(0);
         }
+        Command::ClipboardHold { clear_after } => {
+            return vault_cli::clipboard::hold(std::time::Duration::from_secs(clear_after));
+        }
         Command::Config { action } => {
             return commands::config(action, cli.global.no_agent).map(|()| 0);
         }

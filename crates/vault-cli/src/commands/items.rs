@@ -201,7 +201,18 @@ pub fn get(session: &mut Session, args: &GetArgs) -> Result<()> {
         field,
         no_newline,
         json,
+        copy,
+        clear_after,
     } = args;
+    let clear_after = if *copy {
+        let d = super::oauth::parse_duration(clear_after)?;
+        if d.as_secs() == 0 {
+            return fail(exit::OTHER, "--clear-after must be at least 1s");
+        }
+        Some(d)
+    } else {
+        None
+    };
     // `vault get vault://ITEM/FIELD`, as in a project file (and as `op read` takes).
     let (name, field) = if vault_core::refs::Reference::looks_like(name) {
         let r = vault_core::refs::Reference::parse(name)
@@ -222,7 +233,8 @@ pub fn get(session: &mut Session, args: &GetArgs) -> Result<()> {
     let field = field.as_str();
     let (item, value) = match session.op(Op::Get {
         name: name.clone(),
-        program: None,
+        // The audit log says where the value went.
+        program: clear_after.map(|_| "the clipboard".to_owned()),
     })? {
         Response::Secret { item, value } => (item, value.into_inner()),
         other => return Err(unexpected(other)),
@@ -234,6 +246,20 @@ pub fn get(session: &mut Session, args: &GetArgs) -> Result<()> {
         });
     }
     let text = field_text(&item, value, field)?;
+    if let Some(clear_after) = clear_after {
+        crate::clipboard::copy(&text, clear_after)?;
+        eprintln!(
+            "Copied {}{} to the clipboard; it is cleared in {} if the clipboard still holds it.",
+            item.meta.name(),
+            if field == "value" {
+                String::new()
+            } else {
+                format!("'s {field}")
+            },
+            output::duration(clear_after.as_secs())
+        );
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     out.write_all(text.expose().as_bytes())?;
     if !no_newline {
