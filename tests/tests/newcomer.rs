@@ -280,3 +280,59 @@ fn generate_stores_a_random_value_it_never_prints() {
     assert_eq!(v.run(&["get", "webhook", "-n"]).ok(), value);
     v.run(&["generate", "x", "--length", "0"]).fails(1);
 }
+
+/// Completion in a real bash, from `vault completions bash`: item names from the unlocked
+/// agent, setting keys, presets; nothing (and no password prompt) while the vault is locked.
+#[test]
+fn bash_completes_item_names_setting_keys_and_presets() {
+    let v = openai();
+    v.add(
+        "stripe",
+        "sk_test_completion00000000000000",
+        &["--tag", "billing"],
+    );
+    let bin_dir = vault_tests::bin("vault").parent().unwrap().to_owned();
+    let complete = |words: &[&str]| -> Vec<String> {
+        let script = format!(
+            "source <(vault completions bash)\nCOMP_WORDS=({words})\nCOMP_CWORD={cword}\n\
+             COMP_TYPE=9\n_clap_complete_vault vault '{current}' '{previous}'\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            words = words.join(" "),
+            cword = words.len() - 1,
+            current = words[words.len() - 1],
+            previous = words[words.len() - 2],
+        );
+        let template = v.bare();
+        let out = std::process::Command::new("bash")
+            .env_clear()
+            .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
+            .env(
+                "PATH",
+                format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+            )
+            .env("VAULT_PATH", &v.path)
+            .args(["-c", &script])
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    v.run(&["unlock"]).ok();
+    assert_eq!(complete(&["vault", "get", "op"]), ["openai"]);
+    assert_eq!(complete(&["vault", "rotate", "s"]), ["stripe"]);
+    assert_eq!(complete(&["vault", "run", "--profile", "bil"]), ["billing"]);
+    assert_eq!(
+        complete(&["vault", "config", "set", "lock"]),
+        ["lock-after"]
+    );
+    assert!(complete(&["vault", "oauth", "add", "git"]).contains(&"github".to_owned()));
+    // Subcommands still complete as before.
+    assert!(complete(&["vault", "gen"]).contains(&"generate".to_owned()));
+    // Locked: no names, and nothing asked.
+    v.run(&["lock"]).ok();
+    assert!(complete(&["vault", "get", "op"]).is_empty());
+}

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -160,7 +161,7 @@ pub enum Command {
         /// Only items whose name, env name, tag or service contains this (case-insensitive)
         query: Option<String>,
         /// Only items with this tag
-        #[arg(long, short)]
+        #[arg(long, short, add = ArgValueCompleter::new(crate::complete::tags))]
         tag: Option<String>,
         /// Print JSON (for scripts) instead of a table
         #[arg(long)]
@@ -182,6 +183,7 @@ pub enum Command {
     )]
     Rm {
         /// The item to delete
+        #[arg(add = ArgValueCompleter::new(crate::complete::item_names))]
         name: String,
         /// Do not ask for confirmation
         #[arg(long, short)]
@@ -197,6 +199,7 @@ pub enum Command {
     )]
     Rotate {
         /// The item to rotate
+        #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
         name: String,
         #[arg(hide = true)]
         value: Option<String>,
@@ -209,6 +212,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  vault history openai\n  vault history openai --json")]
     History {
         /// The item
+        #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
         name: String,
         /// Print JSON (for scripts), newest first as in the table
         #[arg(long)]
@@ -221,6 +225,7 @@ pub enum Command {
         vault rollback openai --to 2     # version 2 (see `vault history openai`)")]
     Rollback {
         /// The item
+        #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
         name: String,
         /// The version to restore [default: the one before the current]
         #[arg(long, value_name = "VERSION")]
@@ -251,7 +256,7 @@ pub enum Command {
         #[arg(long)]
         check: bool,
         /// Only items with this tag
-        #[arg(long, short)]
+        #[arg(long, short, add = ArgValueCompleter::new(crate::complete::tags))]
         tag: Option<String>,
         /// Print JSON (for scripts)
         #[arg(long)]
@@ -310,7 +315,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Only items with this tag
-        #[arg(long, short)]
+        #[arg(long, short, add = ArgValueCompleter::new(crate::complete::tags))]
         tag: Option<String>,
         /// Write to FILE (created with mode 0600) instead of stdout
         #[arg(long, short, value_name = "FILE")]
@@ -499,6 +504,7 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     #[command(after_help = "Example:\n  vault refresh github")]
     Refresh {
         /// The grant (`vault grants`)
+        #[arg(add = ArgValueCompleter::new(crate::complete::grant_names))]
         name: String,
     },
 
@@ -506,6 +512,7 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     #[command(after_help = "Example:\n  vault logout github")]
     Logout {
         /// The grant (`vault grants`)
+        #[arg(add = ArgValueCompleter::new(crate::complete::grant_names))]
         name: String,
     },
 
@@ -543,7 +550,7 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
         clear_after: u64,
     },
 
-    /// Print a shell completion script
+    /// Print a shell completion script (item names and tags come from an unlocked agent)
     #[command(after_help = "Examples:\n  \
         vault completions bash > ~/.local/share/bash-completion/completions/vault\n  \
         vault completions zsh > ~/.zfunc/_vault\n  \
@@ -605,6 +612,7 @@ impl RunArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// The item, or a reference: vault://ITEM or vault://ITEM/FIELD
+    #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
     pub name: String,
     /// The field to print: value, name, env, service, tags, notes, created, updated,
     /// last_rotated, rotation, expires, version, id
@@ -634,6 +642,7 @@ pub struct GetArgs {
 #[derive(Debug, Args)]
 pub struct TokenArgs {
     /// The grant (`vault grants`)
+    #[arg(add = ArgValueCompleter::new(crate::complete::grant_names))]
     pub name: String,
     /// Refresh first unless the token stays valid this long (capped at half its lifetime)
     #[arg(long, value_name = "DURATION", default_value = "60s")]
@@ -654,10 +663,10 @@ pub struct Selection {
     #[arg(long, short = 'f', value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
     /// Every item with this tag, under its env names (repeatable)
-    #[arg(long, short = 'p', value_name = "TAG")]
+    #[arg(long, short = 'p', value_name = "TAG", add = ArgValueCompleter::new(crate::complete::tags))]
     pub profile: Vec<String>,
     /// This item, under its env names (repeatable)
-    #[arg(long, short = 'i', value_name = "NAME")]
+    #[arg(long, short = 'i', value_name = "NAME", add = ArgValueCompleter::new(crate::complete::item_names))]
     pub item: Vec<String>,
     /// Let the project file set this variable that makes programs load or run other code
     /// (LD_PRELOAD, NODE_OPTIONS, PATH, BASH_ENV, GIT_SSH_COMMAND, ...), this time (repeatable)
@@ -690,6 +699,7 @@ pub enum ConfigAction {
     )]
     Get {
         /// The setting (`vault config list`)
+        #[arg(add = ArgValueCompleter::new(crate::complete::config_keys))]
         key: String,
         /// Print {"key", "value", "default"} as JSON
         #[arg(long)]
@@ -701,6 +711,7 @@ pub enum ConfigAction {
     )]
     Set {
         /// The setting (`vault config list`)
+        #[arg(add = ArgValueCompleter::new(crate::complete::config_keys))]
         key: String,
         /// Its new value
         value: String,
@@ -709,6 +720,7 @@ pub enum ConfigAction {
     #[command(after_help = "Example:\n  vault config unset lock-after")]
     Unset {
         /// The setting (`vault config list`)
+        #[arg(add = ArgValueCompleter::new(crate::complete::config_keys))]
         key: String,
     },
 }
@@ -723,9 +735,10 @@ pub enum OauthCommand {
         vault oauth add work-sso --issuer https://sso.example.com/realms/dev --client-id vault-cli")]
     Add {
         /// Your name for it (a preset id selects that preset)
+        #[arg(add = ArgValueCompleter::new(crate::complete::presets))]
         name: String,
         /// A built-in preset [default: NAME, when it is one]
-        #[arg(long, value_name = "PRESET", conflicts_with = "issuer")]
+        #[arg(long, value_name = "PRESET", conflicts_with = "issuer", add = ArgValueCompleter::new(crate::complete::presets))]
         preset: Option<String>,
         /// An issuer URL; its endpoints are discovered (the metadata's issuer must match exactly)
         #[arg(long, value_name = "URL")]
@@ -760,6 +773,7 @@ pub enum OauthCommand {
     )]
     Rm {
         /// The provider (`vault oauth ls`)
+        #[arg(add = ArgValueCompleter::new(crate::complete::providers))]
         name: String,
     },
 }
@@ -770,7 +784,7 @@ pub struct MetaArgs {
     #[arg(long, short, value_name = "VAR")]
     pub env: Vec<String>,
     /// A tag, for `vault ls --tag` and `vault run --profile` (repeatable)
-    #[arg(long, short, value_name = "TAG")]
+    #[arg(long, short, value_name = "TAG", add = ArgValueCompleter::new(crate::complete::tags))]
     pub tag: Vec<String>,
     /// The provider, e.g. openai [default: from the value's format, when known]
     #[arg(long)]
@@ -802,6 +816,7 @@ pub enum ExportFormat {
 #[derive(Debug, Args)]
 pub struct EditArgs {
     /// The item to change
+    #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
     pub name: String,
     /// Give the item a new name (references to the old name stop resolving)
     #[arg(long, value_name = "NEW_NAME")]
@@ -842,6 +857,7 @@ pub struct EditArgs {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// A provider from `vault oauth ls`
+    #[arg(add = ArgValueCompleter::new(crate::complete::providers))]
     pub provider: String,
     /// Store the grant under this name [default: the provider's name]
     #[arg(long = "as", value_name = "NAME")]

@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod clipboard;
 pub mod commands;
+pub mod complete;
 pub mod exit;
 mod mask;
 pub mod output;

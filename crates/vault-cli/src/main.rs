@@ -4,12 +4,15 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use vault_cli::cli::{Cli, Command};
 use vault_cli::commands;
 use vault_cli::session::{Passwords, Session};
 
 fn main() -> ExitCode {
+    // A completion request from the shell's script (`vault completions SHELL`), before anything
+    // else reads arguments or writes output.
+    vault_cli::complete::answer_if_asked();
     let cli = Cli::parse();
     vault_cli::harden(matches!(cli.command, Command::Agent { .. }));
     vault_cli::finish(run(cli))
@@ -19,7 +22,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "vault", &mut std::io::stdout());
+            vault_cli::complete::registration(&shell.to_string(), &mut std::io::stdout())?;
             return Ok(0);
         }
         Command::ClipboardHold { clear_after } => {
