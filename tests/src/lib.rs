@@ -214,6 +214,20 @@ impl Drop for TestVault {
     }
 }
 
+impl TestVault {
+    /// Runs the shell command line `command` in a pseudo-terminal (util-linux `script`), with
+    /// this vault's environment, typing `typed`; stdout holds the terminal's whole output.
+    pub fn at_terminal(&self, command: &str, typed: &[u8]) -> Run {
+        let template = self.bare();
+        let mut c = Command::new("script");
+        c.env_clear()
+            .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
+            .env("TERM", "xterm")
+            .args(["-qec", command, "/dev/null"]);
+        pipe(&mut c, typed)
+    }
+}
+
 /// Runs `cmd` with `input` on stdin.
 pub fn pipe(cmd: &mut Command, input: &[u8]) -> Run {
     let mut child = cmd

@@ -656,20 +656,12 @@ fn a_given_password_is_checked_even_when_the_agent_is_unlocked() {
 fn a_mistyped_password_at_a_terminal_is_asked_for_again() {
     let v = TestVault::new();
     v.run(&["lock"]).ok();
-    let at_terminal = |typed: &str| {
-        let command = format!(
-            "{} --vault {} unlock",
-            vault_tests::bin("vault").display(),
-            v.path.display()
-        );
-        let template = v.bare();
-        let mut c = std::process::Command::new("script");
-        c.env_clear()
-            .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
-            .env("TERM", "xterm")
-            .args(["-qec", &command, "/dev/null"]);
-        pipe(&mut c, typed.as_bytes())
-    };
+    let command = format!(
+        "{} --vault {} unlock",
+        vault_tests::bin("vault").display(),
+        v.path.display()
+    );
+    let at_terminal = |typed: &str| v.at_terminal(&command, typed.as_bytes());
     let third = at_terminal(&format!("wrong-1\nwrong-2\n{PASSWORD}\n"));
     assert_eq!(third.code, Some(0), "{}", third.stdout);
     assert_eq!(

@@ -219,13 +219,7 @@ fn run_masks_by_default_where_output_is_kept() {
             vault_tests::bin("vault").display(),
             v.path.display()
         );
-        let template = v.bare();
-        let mut c = std::process::Command::new("script");
-        c.env_clear()
-            .envs(template.get_envs().filter_map(|(k, val)| Some((k, val?))))
-            .env("TERM", "xterm")
-            .args(["-qec", &command, "/dev/null"]);
-        vault_tests::pipe(&mut c, b"").ok().to_owned()
+        v.at_terminal(&command, b"").ok().to_owned()
     };
     assert!(at_terminal("").contains("sk-proj-newcomer123"));
     let masked = at_terminal("--mask");

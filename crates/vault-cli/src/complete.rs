@@ -36,21 +36,20 @@ pub fn registration(shell: &str, out: &mut dyn std::io::Write) -> std::io::Resul
     completer.write_registration(VAR, "vault", "vault", "vault", out)
 }
 
+/// The unlocked agent's answer to `op` on the vault of `VAULT_PATH` (or the default one);
+/// `None` when no agent runs or the vault is locked.
+fn ask_agent(op: Op) -> Option<Response> {
+    let mut agent = Client::connect(&AgentDir::for_current_user()).ok()??;
+    let vault = crate::vault_path(std::env::var_os("VAULT_PATH").map(Into::into)).ok()?;
+    agent.call(&Request::Vault { vault, op }).ok()
+}
+
 fn items() -> Vec<Item> {
-    let Ok(Some(mut agent)) = Client::connect(&AgentDir::for_current_user()) else {
-        return Vec::new();
-    };
-    let Ok(vault) = crate::vault_path(std::env::var_os("VAULT_PATH").map(Into::into)) else {
-        return Vec::new();
-    };
-    match agent.call(&Request::Vault {
-        vault,
-        op: Op::List {
-            query: None,
-            tag: None,
-        },
+    match ask_agent(Op::List {
+        query: None,
+        tag: None,
     }) {
-        Ok(Response::Items { items }) => items,
+        Some(Response::Items { items }) => items,
         _ => Vec::new(),
     }
 }
@@ -73,24 +72,20 @@ pub fn item_names(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// API keys only (`rotate`, `edit`, `history`, ...).
 pub fn api_key_names(current: &OsStr) -> Vec<CompletionCandidate> {
-    matching(
-        current,
-        items()
-            .iter()
-            .filter(|i| matches!(i.meta, ItemMeta::ApiKey(_)))
-            .map(|i| i.meta.name().to_owned()),
-    )
+    names_where(current, |m| matches!(m, ItemMeta::ApiKey(_)))
 }
 
 /// OAuth grants only (`token`, `refresh`, `logout`).
 pub fn grant_names(current: &OsStr) -> Vec<CompletionCandidate> {
-    matching(
-        current,
-        items()
-            .iter()
-            .filter(|i| matches!(i.meta, ItemMeta::Grant(_)))
-            .map(|i| i.meta.name().to_owned()),
-    )
+    names_where(current, |m| matches!(m, ItemMeta::Grant(_)))
+}
+
+fn names_where(current: &OsStr, keep: impl Fn(&ItemMeta) -> bool) -> Vec<CompletionCandidate> {
+    let names = items()
+        .into_iter()
+        .filter(|i| keep(&i.meta))
+        .map(|i| i.meta.name().to_owned());
+    matching(current, names)
 }
 
 /// Tags in use (`--profile`, `--tag`).
@@ -114,17 +109,8 @@ pub fn config_keys(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// Configured providers (`vault login`), from the unlocked agent.
 pub fn providers(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Ok(Some(mut agent)) = Client::connect(&AgentDir::for_current_user()) else {
-        return Vec::new();
-    };
-    let Ok(vault) = crate::vault_path(std::env::var_os("VAULT_PATH").map(Into::into)) else {
-        return Vec::new();
-    };
-    match agent.call(&Request::Vault {
-        vault,
-        op: Op::OauthProviders,
-    }) {
-        Ok(Response::Providers { providers }) => {
+    match ask_agent(Op::OauthProviders) {
+        Some(Response::Providers { providers }) => {
             matching(current, providers.into_iter().map(|p| p.name))
         }
         _ => Vec::new(),
