@@ -262,3 +262,30 @@ pub fn output_of_fresh_copy(cmd: &mut Command) -> Output {
     }
     panic!("the copied program stayed busy (ETXTBSY) for 2 s");
 }
+
+/// `text` as JSON, or a panic that shows it.
+pub fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Polls `condition` every 100 ms until it holds; fails the test naming `what` once `timeout`
+/// passes. A wait for a condition, never a sleep that hopes.
+pub fn wait_until(timeout: std::time::Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Kills `pid` with SIGKILL (no chance to clean up: what a crash or the OOM killer does).
+pub fn kill9(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -KILL {pid} failed");
+}

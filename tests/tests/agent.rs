@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 use vault_agent::protocol::{Response, WireError};
 use vault_tests::{TestVault, bin};
 
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
+use vault_tests::json;
 
 fn status(v: &TestVault) -> serde_json::Value {
     json(
@@ -33,18 +31,6 @@ fn status(v: &TestVault) -> serde_json::Value {
 fn agent_pid(v: &TestVault) -> u32 {
     let s = status(v);
     s["agent"]["pid"].as_u64().expect("an agent runs") as u32
-}
-
-/// Polls `check` every 20 ms until it holds or `limit` passes.
-fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    check()
 }
 
 #[test]
@@ -84,9 +70,10 @@ fn idle_time_locks_and_the_setting_reaches_the_running_agent() {
     );
     v.run(&["unlock"]).ok();
     assert_eq!(status(&v)["agent"]["lock_after_secs"], 1);
-    assert!(
-        eventually(Duration::from_secs(10), || status(&v)["unlocked"] == false),
-        "the agent locks after 1 s idle"
+    vault_tests::wait_until(
+        Duration::from_secs(10),
+        "the agent to lock after 1 s idle",
+        || status(&v)["unlocked"] == false,
     );
     let out = v.bare().args(["get", "x"]).output().unwrap();
     assert_eq!(
@@ -322,13 +309,7 @@ fn an_agent_killed_mid_write_loses_no_acknowledged_write() {
     }
 }
 
-fn kill9(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
+use vault_tests::kill9;
 
 #[test]
 fn a_stale_agent_is_asked_to_quit_and_replaced() {

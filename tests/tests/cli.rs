@@ -6,9 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use vault_tests::{PASSWORD, Run, TestVault, contains, pipe};
 
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
+use vault_tests::json;
 
 #[test]
 fn round_trip_of_every_command() {

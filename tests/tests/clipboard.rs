@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use vault_tests::desktop::{require, xvfb};
-use vault_tests::{Run, TestVault};
+use vault_tests::{Run, TestVault, wait_until};
 
 const VALUE: &str = "sk-proj-clipboard0123456789";
 
@@ -33,17 +33,6 @@ fn helper_running(v: &TestVault) -> bool {
         vault_tests::contains(&cmdline, b"clipboard-hold")
             && vault_tests::contains(&environ, needle.as_bytes())
     })
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "gave up waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -77,10 +66,14 @@ fn get_copy_puts_the_value_on_the_clipboard_and_clears_it() {
     );
     assert!(targets.contains("x-kde-passwordManagerHint"), "{targets}");
     // Its time up, the clipboard is empty and the helper gone.
-    wait_for("the clipboard to be cleared", || {
-        clipboard(&display).is_empty()
+    wait_until(
+        Duration::from_secs(60),
+        "the clipboard to be cleared",
+        || clipboard(&display).is_empty(),
+    );
+    wait_until(Duration::from_secs(60), "the helper to end", || {
+        !helper_running(&v)
     });
-    wait_for("the helper to end", || !helper_running(&v));
 
     // Copying something else meanwhile: the helper ends early and leaves it alone.
     copy("60s").ok();
@@ -96,7 +89,11 @@ fn get_copy_puts_the_value_on_the_clipboard_and_clears_it() {
         .unwrap();
     std::io::Write::write_all(&mut other.stdin.take().unwrap(), b"something else").unwrap();
     other.wait().unwrap();
-    wait_for("the helper to notice and end", || !helper_running(&v));
+    wait_until(
+        Duration::from_secs(60),
+        "the helper to notice and end",
+        || !helper_running(&v),
+    );
     assert_eq!(clipboard(&display), "something else");
 
     // The audit log says where the value went.

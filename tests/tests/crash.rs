@@ -410,13 +410,7 @@ fn spawn_direct(v: &TestVault, w: &Write) -> std::process::Child {
     child
 }
 
-fn kill9(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-KILL", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
+use vault_tests::kill9;
 
 /// `vault --no-agent passwd` SIGKILLed at random points of its re-seal (a new data key, every
 /// row re-encrypted in one transaction): after each kill the vault opens with exactly one of

@@ -6,9 +6,7 @@
 use serde_json::Value;
 use vault_tests::TestVault;
 
-fn json(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
+use vault_tests::json;
 
 fn openai() -> TestVault {
     let v = TestVault::new();

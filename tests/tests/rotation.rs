@@ -8,9 +8,7 @@
 
 use vault_tests::{Run, TestVault, pipe};
 
-fn json(text: &str) -> serde_json::Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
+use vault_tests::json;
 
 /// Key-shaped values made at run time (so no real-looking key sits in the source), from a
 /// fixed generator so failures repeat.
