@@ -42,5 +42,17 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     ProviderMeta::export_all(&cfg)?;
     Revealed::export_all(&cfg)?;
     Settings::export_all(&cfg)?;
+    export_constants(dir)
+}
+
+/// The numbers the window shows that Rust decides, so the two cannot drift apart.
+fn export_constants(dir: &Path) -> Result<(), ExportError> {
+    let text = format!(
+        "// Generated from the Rust constants by vault-app's bindings; do not edit.\n\n\
+         /** The rotation interval `default` stands for (vault_core::rotation). */\n\
+         export const DEFAULT_INTERVAL_DAYS = {};\n",
+        vault_core::rotation::DEFAULT_INTERVAL_DAYS,
+    );
+    std::fs::write(dir.join("constants.ts"), text)?;
     Ok(())
 }

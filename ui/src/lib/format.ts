@@ -3,9 +3,11 @@ import type { DueState } from './bindings/DueState';
 import type { Reason } from './bindings/Reason';
 import type { RotationPolicy } from './bindings/RotationPolicy';
 
+import { DEFAULT_INTERVAL_DAYS } from './bindings/constants';
+
 const DAY = 86_400_000;
 
-export const DEFAULT_INTERVAL_DAYS = 90;
+export { DEFAULT_INTERVAL_DAYS };
 
 export function dueLabel(due: DueState): string {
   switch (due) {
