@@ -23,7 +23,7 @@ TAURI_DRIVER_VERSION := 2.1.0
 # chromium through playwright-core (never a downloaded browser).
 APT_PACKAGES += chromium
 
-.PHONY: help setup deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
+.PHONY: fmt-check help setup deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
 	test-rust test-ui test-gui bench bench-gui clean deps-cargo-tools test-fuzz test-deps fuzz crash \
 	deps-tauri-cli deb
 
@@ -76,9 +76,18 @@ run: setup
 	$(CARGO) build --locked -p vault-cli -p vault-desktop
 	PATH="$(BIN):$$PATH" $(BIN)/vault-desktop
 
-lint: setup
+# Formatting first: it needs no packages, no npm and no UI build, and fails in seconds.
+fmt-check:
 	$(CARGO) fmt --all --check
+
+# The library crates' documentation builds without a warning (broken links, bad code blocks),
+# and the CLI's dependency tree holds no desktop library: `cargo install --path
+# crates/vault-cli` must work on a server with no WebKit or GTK.
+lint: fmt-check setup
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p vault-core -p vault-oauth -p vault-agent -p vault-cli -p vault-app
+	@if $(CARGO) tree --locked -p vault-cli -e normal,build --prefix none | grep -iE 'webkit|gtk|tauri|wry'; then \
+	  echo "vault-cli depends on a desktop library (above): it must build without WebKit/GTK/Tauri"; exit 1; fi
 
 test-rust: setup
 	$(CARGO) build --locked --workspace --bins
