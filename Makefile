@@ -24,7 +24,7 @@ TAURI_DRIVER_VERSION := 2.1.0
 APT_PACKAGES += chromium
 
 .PHONY: fmt-check help setup deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
-	test-rust test-ui test-gui bench bench-gui clean deps-cargo-tools test-fuzz test-deps fuzz crash \
+	test-rust test-ui test-gui bench bench-gui clean deps-cargo-fuzz deps-cargo-deny test-fuzz test-deps fuzz crash \
 	deps-tauri-cli deb
 
 help:
@@ -107,18 +107,23 @@ deps-gui: deps-apt
 
 # The real window under Xvfb, driven through tauri-driver + WebKitWebDriver; screenshots in
 # $(CARGO_TARGET_DIR)/e2e-screenshots/.
+# The same package selection (--workspace) as test-rust, so the same features: nothing is
+# compiled again.
 test-gui: setup deps-gui
-	$(CARGO) build --locked -p vault-cli -p vault-desktop
-	$(CARGO) test --locked -p vault-tests --test gui --test clipboard -- --ignored --test-threads 1
+	$(CARGO) build --locked --workspace --bins
+	$(CARGO) test --locked --workspace --test gui --test clipboard -- --ignored --test-threads 1
 
-test: lint test-rust test-ui test-gui test-fuzz test-deps
+# The fuzz targets' checks run in test-rust (crates/vault-fuzz-checks: seeds, past findings and
+# a fixed sweep, with no fuzzing build); coverage-guided fuzzing is `make fuzz`.
+test: lint test-rust test-ui test-gui test-deps
 
 # Cargo tools the security checks use, from crates.io, installed once (versions pinned).
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_DENY_VERSION := 0.20.2
-deps-cargo-tools:
+deps-cargo-fuzz:
 	@cargo fuzz --version 2>/dev/null | grep -q "$(CARGO_FUZZ_VERSION)" || \
 	  $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
+deps-cargo-deny:
 	@cargo deny --version 2>/dev/null | grep -q "$(CARGO_DENY_VERSION)" || \
 	  $(CARGO) install --locked cargo-deny --version $(CARGO_DENY_VERSION)
 
@@ -130,7 +135,7 @@ FUZZ_TARGETS := dotenv references agent_frames envelope oauth_callback token_res
 FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
 FUZZ_FLAGS := --sanitizer none --release --debug-assertions --target-dir $(FUZZ_DIR)
 FUZZ_SECONDS ?= 600
-# A short run of each target on every `make test`.
+# `make test-fuzz`: a short run of each target.
 FUZZ_SHORT_SECONDS ?= 8
 
 define fuzz_run
@@ -141,24 +146,25 @@ define fuzz_run
 	  if ! cargo fuzz run $(FUZZ_FLAGS) "$$t" "$(FUZZ_DIR)/corpus/$$t" $$seeds -- \
 	      -max_total_time=$(1) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 	      -artifact_prefix="$(FUZZ_DIR)/artifacts/$$t/" > "$$log" 2>&1; then \
-	    tail -40 "$$log"; echo "fuzz $$t FAILED: the input is in $(FUZZ_DIR)/artifacts/$$t/"; exit 1; \
+	    tail -40 "$$log"; echo "fuzz $$t FAILED: the input is in $(FUZZ_DIR)/artifacts/$$t/; \
+	with its fix, copy it to fuzz/regressions/$$t/ so make test replays it"; exit 1; \
 	  fi; \
 	  echo "fuzz $$t: $(1) s, $$(sed -n 's/^stat::number_of_executed_units: *//p' "$$log") execs, \
 	corpus $$(ls "$(FUZZ_DIR)/corpus/$$t" | wc -l) inputs, 0 crashes"; \
 	done
 endef
 
-test-fuzz: deps-apt deps-cargo-tools
+test-fuzz: deps-apt deps-cargo-fuzz
 	cargo fuzz build $(FUZZ_FLAGS)
 	$(call fuzz_run,$(FUZZ_SHORT_SECONDS))
 
-fuzz: deps-apt deps-cargo-tools
+fuzz: deps-apt deps-cargo-fuzz
 	cargo fuzz build $(FUZZ_FLAGS)
 	$(call fuzz_run,$(FUZZ_SECONDS))
 
 # Licenses, bans (one version of each crypto crate) and sources (crates.io only), from the
 # local registry cache: no network. Advisories are not checked here (see SECURITY.md).
-test-deps: deps-cargo-tools
+test-deps: deps-cargo-deny
 	$(CARGO) fetch --locked
 	cargo deny --offline --log-level error check licenses bans sources
 

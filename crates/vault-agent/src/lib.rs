@@ -23,9 +23,11 @@ pub use dirs::AgentDir;
 pub use protocol::{BUILD, Op, PROTOCOL, Request, Response, WireSecret};
 pub use service::Service;
 
-/// Entry points for the fuzz targets (`fuzz/`), compiled only under `--cfg fuzzing`: the exact
+/// Entry points for the fuzz targets (`fuzz/`), compiled only for them and
+/// their replay in `make test` (`--cfg fuzzing`, or the `fuzzing` feature; never in a shipped
+/// build): the exact
 /// paths by which the agent reads a client's bytes and a client reads the agent's.
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing {
     use std::io::BufReader;

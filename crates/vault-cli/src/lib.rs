@@ -20,8 +20,10 @@ pub mod session;
 mod supervise;
 pub mod trust;
 
-/// Entry points for the fuzz targets (`fuzz/`), compiled only under `--cfg fuzzing`.
-#[cfg(fuzzing)]
+/// Entry points for the fuzz targets (`fuzz/`), compiled only for them and
+/// their replay in `make test` (`--cfg fuzzing`, or the `fuzzing` feature; never in a shipped
+/// build).
+#[cfg(any(fuzzing, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::mask::{MIN_MASKED_LEN, Masker};

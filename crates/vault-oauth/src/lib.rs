@@ -29,10 +29,12 @@ pub use token::{IdClaims, TokenKind, TokenSet, refresh, revoke};
 #[cfg(test)]
 mod quirk_tests;
 
-/// Entry points for the fuzz targets (`fuzz/`), compiled only under `--cfg fuzzing`: the exact
+/// Entry points for the fuzz targets (`fuzz/`), compiled only for them and
+/// their replay in `make test` (`--cfg fuzzing`, or the `fuzzing` feature; never in a shipped
+/// build): the exact
 /// code that reads what a browser sends to the loopback callback and what a token endpoint
 /// answers, with the network replaced by the fuzzer's bytes.
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing {
     use oauth2::{HttpRequest, HttpResponse, RefreshToken};
@@ -75,9 +77,11 @@ pub mod fuzzing {
         content_type: Option<Vec<u8>>,
         body: Vec<u8>,
     ) -> Result<TokenSet> {
+        /// Status, content type and body.
+        type Answer = (u16, Option<Vec<u8>>, Vec<u8>);
         struct Canned {
             quirks: crate::Quirks,
-            answer: std::cell::RefCell<Option<(u16, Option<Vec<u8>>, Vec<u8>)>>,
+            answer: std::cell::RefCell<Option<Answer>>,
         }
         impl oauth2::SyncHttpClient for Canned {
             type Error = Error;

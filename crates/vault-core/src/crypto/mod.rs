@@ -8,9 +8,11 @@ pub mod keys;
 
 pub use envelope::{Aad, ENVELOPE_VERSION};
 
-/// Entry points for the fuzz targets (`fuzz/`), compiled only under `--cfg fuzzing`: the sealed
-/// envelope with a caller-chosen key, which no build of the product can reach.
-#[cfg(fuzzing)]
+/// Entry points for the fuzz targets (`fuzz/`), compiled only for them and
+/// their replay in `make test` (`--cfg fuzzing`, or the `fuzzing` feature; never in a shipped
+/// build): the sealed
+/// envelope with a caller-chosen key.
+#[cfg(any(fuzzing, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing {
     use aes_gcm::{Aes256Gcm, KeyInit};
