@@ -129,26 +129,36 @@ pub(super) fn restore(session: &mut Session, file: &Path, yes: bool) -> Result<(
             vault: Some(target.clone()),
         });
     }
-    let kept = if exists {
+    let kept = exists.then(|| {
         let stamp = Timestamp::now().strftime("%Y%m%d-%H%M%S").to_string();
-        let kept = PathBuf::from(format!("{}.replaced-{stamp}", target.display()));
-        // The write-ahead log belongs to its database: it moves with it, or SQLite would
-        // apply the old vault's pages to the restored one.
-        for suffix in ["-wal", "-shm"] {
+        PathBuf::from(format!("{}.replaced-{stamp}", target.display()))
+    });
+    // The write-ahead log belongs to its database: it moves with it, or SQLite would apply the
+    // old vault's pages to the restored one. Every move is undone if a later one fails, so a
+    // failed restore leaves the vault where and as it was.
+    let mut moves: Vec<(PathBuf, PathBuf)> = Vec::new();
+    if let Some(kept) = &kept {
+        for suffix in ["-wal", "-shm", ""] {
             let from = PathBuf::from(format!("{}{suffix}", target.display()));
             if from.exists() {
-                std::fs::rename(&from, format!("{}{suffix}", kept.display()))
-                    .with_context(|| format!("cannot move {}", from.display()))?;
+                moves.push((from, PathBuf::from(format!("{}{suffix}", kept.display()))));
             }
         }
-        std::fs::rename(&target, &kept)
-            .with_context(|| format!("cannot move {}", target.display()))?;
-        Some(kept)
-    } else {
-        None
-    };
-    std::fs::rename(&staged, &target)
-        .with_context(|| format!("cannot move the restored vault to {}", target.display()))?;
+    }
+    moves.push((staged.clone(), target.clone()));
+    for (i, (from, to)) in moves.iter().enumerate() {
+        if let Err(e) = std::fs::rename(from, to) {
+            for (back_from, back_to) in moves[..i].iter().rev() {
+                let _ = std::fs::rename(back_to, back_from);
+            }
+            remove_with_companions(&staged);
+            return Err(anyhow::Error::from(e).context(format!(
+                "cannot move {} to {}; nothing was changed",
+                from.display(),
+                to.display()
+            )));
+        }
+    }
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
