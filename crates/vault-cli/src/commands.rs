@@ -37,39 +37,9 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
             name,
             length,
             charset,
-            rotate: new_value_for_existing,
+            rotate,
             meta,
-        } => {
-            let charset = vault_core::generate::Charset::parse(&charset)
-                .map_err(|e| crate::exit::Failure::new(crate::exit::OTHER, e.to_string()))?;
-            let value = vault_core::generate::value(length, charset)
-                .map_err(|e| crate::exit::Failure::new(crate::exit::OTHER, e.to_string()))?;
-            let bits = (charset.bits_per_char() * length as f64).floor();
-            if new_value_for_existing
-                && (!meta.env.is_empty()
-                    || !meta.tag.is_empty()
-                    || meta.service.is_some()
-                    || !meta.notes.is_empty()
-                    || meta.rotate_every.is_some()
-                    || meta.last_rotated.is_some())
-            {
-                return crate::exit::fail(
-                    crate::exit::OTHER,
-                    "with --rotate only --expires applies (the new value's); change the rest \
-                     with `vault edit`",
-                );
-            }
-            if new_value_for_existing {
-                rotate(session, &name, None, meta.expires.as_deref(), Some(value))?;
-            } else {
-                add(session, name.clone(), None, meta, Some(value))?;
-            }
-            eprintln!(
-                "The value is {length} random characters ({bits} bits); `vault get {name}` \
-                 prints it, `vault get {name} --copy` copies it."
-            );
-            Ok(())
-        }
+        } => items::generate(session, name, length, &charset, rotate, meta),
         Command::Get(args) => get(session, &args),
         Command::Ls { query, tag, json } => ls(session, query, tag, json),
         Command::Edit(args) => edit(session, args),

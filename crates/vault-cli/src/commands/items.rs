@@ -474,6 +474,46 @@ pub(super) fn rm(session: &mut Session, name: &str, yes: bool) -> Result<()> {
     Ok(())
 }
 
+/// `vault generate`: a random value, added as a new item or (`rotate`) as a new version of
+/// one; never printed.
+pub(super) fn generate(
+    session: &mut Session,
+    name: String,
+    length: usize,
+    charset: &str,
+    rotate_existing: bool,
+    meta: MetaArgs,
+) -> Result<()> {
+    if rotate_existing
+        && (!meta.env.is_empty()
+            || !meta.tag.is_empty()
+            || meta.service.is_some()
+            || !meta.notes.is_empty()
+            || meta.rotate_every.is_some()
+            || meta.last_rotated.is_some())
+    {
+        return fail(
+            exit::OTHER,
+            "with --rotate only --expires applies (the new value's); change the rest with \
+             `vault edit`",
+        );
+    }
+    let invalid = |e: vault_core::Error| crate::exit::Failure::new(exit::OTHER, e.to_string());
+    let charset = vault_core::generate::Charset::parse(charset).map_err(invalid)?;
+    let value = vault_core::generate::value(length, charset).map_err(invalid)?;
+    if rotate_existing {
+        rotate(session, &name, None, meta.expires.as_deref(), Some(value))?;
+    } else {
+        add(session, name.clone(), None, meta, Some(value))?;
+    }
+    let bits = (charset.bits_per_char() * length as f64).floor();
+    eprintln!(
+        "The value is {length} random characters ({bits} bits); `vault get {name}` prints it, \
+         `vault get {name} --copy` copies it."
+    );
+    Ok(())
+}
+
 /// `vault rotate`; `generated` is `vault generate --rotate`'s value.
 pub(super) fn rotate(
     session: &mut Session,
