@@ -43,37 +43,7 @@ fn run() -> Result<(), String> {
             desktop.start()?;
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::status,
-            commands::kdf_choices,
-            commands::measure_kdf,
-            commands::create_vault,
-            commands::unlock,
-            commands::lock,
-            commands::items,
-            commands::item,
-            commands::add_key,
-            commands::edit_key,
-            commands::rotate,
-            commands::rollback,
-            commands::remove,
-            commands::copy,
-            commands::reveal,
-            commands::audit,
-            commands::detect_key,
-            commands::settings,
-            commands::save_settings,
-            commands::oauth_presets,
-            commands::oauth_providers,
-            commands::add_provider,
-            commands::remove_provider,
-            commands::connect,
-            commands::connect_wait,
-            commands::connect_cancel,
-            commands::open_login_page,
-            commands::refresh_grant,
-            commands::disconnect,
-        ])
+        .invoke_handler(commands::handler())
         .build(tauri::generate_context!())
         .map_err(|e| e.to_string())?;
     app.run(move |_, event| {

@@ -664,6 +664,21 @@ impl Serialize for WireSecret {
     }
 }
 
+/// The window sends a secret as plain text; TypeScript sees a `string`.
+#[cfg(feature = "ts")]
+impl ts_rs::TS for WireSecret {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "string".to_owned()
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}
+
 impl<'de> Deserialize<'de> for WireSecret {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(WireSecret(SecretValue::from(String::deserialize(d)?)))

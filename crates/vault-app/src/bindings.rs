@@ -3,6 +3,7 @@
 //! `make bindings` (or `UPDATE_BINDINGS=1 cargo test -p vault-app --test bindings`) rewrites
 //! them.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use ts_rs::{Config, ExportError, TS};
@@ -42,7 +43,9 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     ProviderMeta::export_all(&cfg)?;
     Revealed::export_all(&cfg)?;
     Settings::export_all(&cfg)?;
-    export_constants(dir)
+    export_constants(dir)?;
+    std::fs::write(dir.join("commands.ts"), commands_ts(&cfg))?;
+    Ok(())
 }
 
 /// The numbers the window shows that Rust decides, so the two cannot drift apart.
@@ -55,4 +58,116 @@ fn export_constants(dir: &Path) -> Result<(), ExportError> {
     );
     std::fs::write(dir.join("constants.ts"), text)?;
     Ok(())
+}
+
+/// One window command as TypeScript sees it.
+struct CommandSig {
+    name: &'static str,
+    docs: Vec<&'static str>,
+    /// Each argument's name and type.
+    args: Vec<(&'static str, String)>,
+    returns: String,
+}
+
+/// The declarations a type's TypeScript name refers to: itself when it has a file of its own,
+/// and its type arguments (`Array<ItemView>` needs `ItemView`), not what those are built from.
+struct Imports<'a> {
+    cfg: &'a Config,
+    names: BTreeSet<(String, String)>,
+}
+
+impl ts_rs::TypeVisitor for Imports<'_> {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        if let Some(path) = T::output_path() {
+            let module = path.with_extension("").to_string_lossy().replace('\\', "/");
+            self.names.insert((T::ident(self.cfg), module));
+        }
+        T::visit_generics(self);
+    }
+}
+
+/// Reads [`window_commands!`](crate::window_commands) into signatures and the imports they need.
+macro_rules! command_sigs {
+    ($(
+        $(#[doc = $doc:literal])*
+        $name:ident ( $($arg:ident : $ty:ty),* $(,)? ) -> $ret:ty = |$app:ident| $body:expr;
+    )*) => {
+        fn command_sigs(cfg: &Config, imports: &mut Imports<'_>) -> Vec<CommandSig> {
+            let mut sigs = Vec::new();
+            $(
+                $( ts_rs::TypeVisitor::visit::<$ty>(imports); )*
+                ts_rs::TypeVisitor::visit::<$ret>(imports);
+                sigs.push(CommandSig {
+                    name: stringify!($name),
+                    docs: vec![$($doc),*],
+                    args: vec![$( (stringify!($arg), <$ty as TS>::name(cfg)) ),*],
+                    returns: <$ret as TS>::name(cfg),
+                });
+            )*
+            sigs
+        }
+    };
+}
+crate::window_commands!(command_sigs);
+
+/// `create_vault` as JavaScript spells it: `createVault` (Tauri's argument names too).
+fn camel(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `commands.ts`: one typed function per window command, over whatever sends them.
+fn commands_ts(cfg: &Config) -> String {
+    let mut imports = Imports {
+        cfg,
+        names: BTreeSet::new(),
+    };
+    let sigs = command_sigs(cfg, &mut imports);
+    let mut out = String::from(
+        "// Generated from vault-app's window_commands! by its bindings; do not edit.\n\n",
+    );
+    for (name, module) in &imports.names {
+        out += &format!("import type {{ {name} }} from './{module}';\n");
+    }
+    out += "\n/** How a command reaches Rust: Tauri's `invoke`, or a test's stand-in. */\n\
+            export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;\n\n\
+            /** One typed function per command of the window. */\n\
+            export function commands(invoke: Invoke) {\n  return {\n";
+    for sig in &sigs {
+        let docs: Vec<&str> = sig.docs.iter().map(|d| d.trim()).collect();
+        if !docs.is_empty() {
+            out += &format!("    /** {} */\n", docs.join(" "));
+        }
+        let params: Vec<String> = sig
+            .args
+            .iter()
+            .map(|(arg, ty)| format!("{}: {ty}", camel(arg)))
+            .collect();
+        let sent = if sig.args.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = sig.args.iter().map(|(arg, _)| camel(arg)).collect();
+            format!(", {{ {} }}", names.join(", "))
+        };
+        out += &format!(
+            "    {}: ({}) => invoke<{}>('{}'{sent}),\n",
+            camel(sig.name),
+            params.join(", "),
+            sig.returns,
+            sig.name,
+        );
+    }
+    out += "  };\n}\n";
+    out
 }

@@ -10,6 +10,7 @@ mod app;
 pub mod attention;
 mod backend;
 pub mod bindings;
+pub mod commands;
 pub mod error;
 pub mod host;
 pub mod settings;

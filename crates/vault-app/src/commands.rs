@@ -1,0 +1,121 @@
+//! The window's commands, declared once.
+//!
+//! [`window_commands!`] holds the one list: each command's name, its arguments as the window
+//! sends them, what it returns and which [`App`](crate::App) method answers it. Two readers
+//! expand it: the desktop adapter (`src-tauri`), which makes a Tauri command of each entry and
+//! registers them all, and [`bindings`](crate::bindings), which writes the typed TypeScript
+//! functions the window calls (`ui/src/lib/bindings/commands.ts`). A command added here without
+//! an `App` method, or with an argument the window cannot send, fails to compile; the window
+//! cannot call a command that is not here.
+
+use serde::Deserialize;
+use ts_rs::TS;
+
+/// The list of window commands, handed to the macro `$then`, which receives entries of the form
+///
+/// ```text
+/// /// docs
+/// name(arg: Type, ...) -> Returned = |app| expression using app and the args;
+/// ```
+///
+/// The expression is the whole adapter: it runs on the blocking pool (a key derivation takes a
+/// second) with `app` the [`App`](crate::App), and returns an `AppResult<Returned>`. Arguments
+/// arrive by name; Tauri spells them in camelCase on the JavaScript side.
+#[macro_export]
+macro_rules! window_commands {
+    ($then:ident) => {
+        $then! {
+            /// Which vault, whether it exists, and whether it is unlocked.
+            status() -> $crate::views::AppStatus = |app| app.status();
+            /// The key-derivation strengths the first-run screen offers.
+            kdf_choices() -> ::std::vec::Vec<$crate::views::KdfChoice> =
+                |app| Ok(app.kdf_choices());
+            /// How long one unlock takes at `strength` on this machine.
+            measure_kdf(strength: $crate::views::KdfStrength) -> $crate::views::KdfMeasurement =
+                |app| app.measure_kdf(strength);
+            create_vault(
+                password: $crate::commands::types::WireSecret,
+                strength: $crate::views::KdfStrength
+            ) -> () = |app| app.create_vault(password.into_inner(), strength);
+            unlock(password: $crate::commands::types::WireSecret) -> () =
+                |app| app.unlock(password.into_inner());
+            lock() -> () = |app| app.lock();
+            items() -> ::std::vec::Vec<$crate::views::ItemView> = |app| app.items();
+            item(name: ::std::string::String) -> $crate::views::ItemDetail = |app| app.item(&name);
+            add_key(key: $crate::commands::types::NewKey) -> $crate::views::ItemView =
+                |app| app.add_key(key);
+            edit_key(
+                name: ::std::string::String,
+                edit: $crate::commands::types::ApiKeyEdit
+            ) -> $crate::views::ItemView = |app| app.edit_key(&name, edit);
+            /// Returns the new version.
+            rotate(
+                name: ::std::string::String,
+                value: $crate::commands::types::WireSecret,
+                expires: ::std::option::Option<$crate::commands::Moment>
+            ) -> u32 = |app| app.rotate(&name, value.into_inner(), expires.map(|m| m.0));
+            /// Returns the new version.
+            rollback(name: ::std::string::String, to: u32) -> u32 =
+                |app| app.rollback(&name, to);
+            remove(name: ::std::string::String) -> () = |app| app.remove(&name);
+            copy(name: ::std::string::String) -> $crate::views::Copied = |app| app.copy(&name);
+            reveal(name: ::std::string::String) -> $crate::views::Revealed =
+                |app| app.reveal(&name);
+            audit(limit: usize) -> ::std::vec::Vec<$crate::commands::types::AuditEntry> =
+                |app| app.audit(limit);
+            /// The service, env name and rotation a pasted value's format suggests, if known.
+            detect_key(value: $crate::commands::types::WireSecret)
+                -> ::std::option::Option<$crate::views::KeySuggestion> =
+                |app| Ok(app.detect_key(&value.0));
+            settings() -> $crate::Settings = |app| Ok(app.settings());
+            save_settings(settings: $crate::Settings) -> $crate::Settings =
+                |app| app.save_settings(settings);
+            oauth_presets() -> ::std::vec::Vec<$crate::commands::types::PresetInfo> =
+                |app| app.oauth_presets();
+            oauth_providers() -> ::std::vec::Vec<$crate::commands::types::ProviderMeta> =
+                |app| app.oauth_providers();
+            /// The client secret, if any, goes straight to the agent, which seals it.
+            add_provider(provider: $crate::commands::types::NewProvider)
+                -> $crate::commands::types::ProviderMeta = |app| app.add_provider(provider);
+            remove_provider(name: ::std::string::String) -> () =
+                |app| app.remove_provider(&name);
+            connect(request: $crate::views::ConnectRequest) -> $crate::views::Connecting =
+                |app| app.connect(request);
+            /// Resolves when the login ends: the new grant, or null when it was cancelled.
+            connect_wait(login: u64) -> ::std::option::Option<$crate::views::ItemView> =
+                |app| app.connect_wait(login);
+            connect_cancel(login: u64) -> () = |app| app.connect_cancel(login);
+            open_login_page(login: u64) -> () = |app| app.open_login_page(login);
+            refresh_grant(name: ::std::string::String) -> $crate::views::ItemView =
+                |app| app.refresh_grant(&name);
+            disconnect(name: ::std::string::String) -> $crate::views::Disconnected =
+                |app| app.disconnect(&name);
+        }
+    };
+}
+
+/// The types of the list that live in other crates, so an adapter needs no dependency of its
+/// own to name them.
+pub mod types {
+    pub use vault_agent::WireSecret;
+    pub use vault_agent::protocol::{NewKey, NewProvider, PresetInfo};
+    pub use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
+}
+
+/// A moment the window sends (a new expiry), as RFC 3339 text.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(transparent)]
+pub struct Moment(pub vault_core::Timestamp);
+
+impl TS for Moment {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "string".to_owned()
+    }
+
+    fn inline(cfg: &ts_rs::Config) -> String {
+        Self::name(cfg)
+    }
+}

@@ -1,0 +1,67 @@
+// Generated from vault-app's window_commands! by its bindings; do not edit.
+
+import type { ApiKeyEdit } from './ApiKeyEdit';
+import type { AppStatus } from './AppStatus';
+import type { AuditEntry } from './AuditEntry';
+import type { ConnectRequest } from './ConnectRequest';
+import type { Connecting } from './Connecting';
+import type { Copied } from './Copied';
+import type { Disconnected } from './Disconnected';
+import type { ItemDetail } from './ItemDetail';
+import type { ItemView } from './ItemView';
+import type { KdfChoice } from './KdfChoice';
+import type { KdfMeasurement } from './KdfMeasurement';
+import type { KdfStrength } from './KdfStrength';
+import type { KeySuggestion } from './KeySuggestion';
+import type { NewKey } from './NewKey';
+import type { NewProvider } from './NewProvider';
+import type { PresetInfo } from './PresetInfo';
+import type { ProviderMeta } from './ProviderMeta';
+import type { Revealed } from './Revealed';
+import type { Settings } from './Settings';
+
+/** How a command reaches Rust: Tauri's `invoke`, or a test's stand-in. */
+export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
+
+/** One typed function per command of the window. */
+export function commands(invoke: Invoke) {
+  return {
+    /** Which vault, whether it exists, and whether it is unlocked. */
+    status: () => invoke<AppStatus>('status'),
+    /** The key-derivation strengths the first-run screen offers. */
+    kdfChoices: () => invoke<Array<KdfChoice>>('kdf_choices'),
+    /** How long one unlock takes at `strength` on this machine. */
+    measureKdf: (strength: KdfStrength) => invoke<KdfMeasurement>('measure_kdf', { strength }),
+    createVault: (password: string, strength: KdfStrength) => invoke<null>('create_vault', { password, strength }),
+    unlock: (password: string) => invoke<null>('unlock', { password }),
+    lock: () => invoke<null>('lock'),
+    items: () => invoke<Array<ItemView>>('items'),
+    item: (name: string) => invoke<ItemDetail>('item', { name }),
+    addKey: (key: NewKey) => invoke<ItemView>('add_key', { key }),
+    editKey: (name: string, edit: ApiKeyEdit) => invoke<ItemView>('edit_key', { name, edit }),
+    /** Returns the new version. */
+    rotate: (name: string, value: string, expires: string | null) => invoke<number>('rotate', { name, value, expires }),
+    /** Returns the new version. */
+    rollback: (name: string, to: number) => invoke<number>('rollback', { name, to }),
+    remove: (name: string) => invoke<null>('remove', { name }),
+    copy: (name: string) => invoke<Copied>('copy', { name }),
+    reveal: (name: string) => invoke<Revealed>('reveal', { name }),
+    audit: (limit: number) => invoke<Array<AuditEntry>>('audit', { limit }),
+    /** The service, env name and rotation a pasted value's format suggests, if known. */
+    detectKey: (value: string) => invoke<KeySuggestion | null>('detect_key', { value }),
+    settings: () => invoke<Settings>('settings'),
+    saveSettings: (settings: Settings) => invoke<Settings>('save_settings', { settings }),
+    oauthPresets: () => invoke<Array<PresetInfo>>('oauth_presets'),
+    oauthProviders: () => invoke<Array<ProviderMeta>>('oauth_providers'),
+    /** The client secret, if any, goes straight to the agent, which seals it. */
+    addProvider: (provider: NewProvider) => invoke<ProviderMeta>('add_provider', { provider }),
+    removeProvider: (name: string) => invoke<null>('remove_provider', { name }),
+    connect: (request: ConnectRequest) => invoke<Connecting>('connect', { request }),
+    /** Resolves when the login ends: the new grant, or null when it was cancelled. */
+    connectWait: (login: number) => invoke<ItemView | null>('connect_wait', { login }),
+    connectCancel: (login: number) => invoke<null>('connect_cancel', { login }),
+    openLoginPage: (login: number) => invoke<null>('open_login_page', { login }),
+    refreshGrant: (name: string) => invoke<ItemView>('refresh_grant', { name }),
+    disconnect: (name: string) => invoke<Disconnected>('disconnect', { name }),
+  };
+}
