@@ -1,11 +1,30 @@
 //! Every `--help` page as a newcomer reads it: each option says what it does, each command has
 //! an example, and every example line is a command line `vault` accepts when pasted (a
-//! comment after `#`, never bare words a shell would pass as arguments).
+//! comment after `#`, never bare words a shell would pass as arguments). And what the program
+//! prints, recorded: every `--help` page (`tests/cmd/help/`) and every exit code of the README's
+//! table that a command line alone can produce (`tests/cmd/exit-codes.md`), run through the
+//! real binaries by trycmd, so a change of wording is a reviewed diff
+//! (`TRYCMD=overwrite cargo test -p vault-cli --test help` records it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::path::Path;
+
 use clap::{CommandFactory, Parser};
 use vault_cli::cli::Cli;
+
+/// The recorded cases, run by the real `vault` (and the `vault-full` beside it) with a terminal
+/// width of 100 columns and no colour, so the pages are the same on every machine.
+fn cases() -> trycmd::TestCases {
+    let cases = trycmd::TestCases::new();
+    cases
+        .register_bin("vault", Path::new(env!("CARGO_BIN_EXE_vault")))
+        .env("COLUMNS", "100")
+        .env("NO_COLOR", "1")
+        .env("TZ", "UTC")
+        .env("VAULT_PATH", "");
+    cases
+}
 
 /// Every command and subcommand, with the words that reach it (`["oauth", "add"]`).
 fn commands() -> Vec<(Vec<String>, clap::Command)> {
@@ -160,4 +179,66 @@ fn json_is_spelled_one_way_on_every_read_command() {
         let words: Vec<&str> = line.split(' ').collect();
         assert!(Cli::try_parse_from(&words).is_ok(), "{line} is refused");
     }
+}
+
+#[test]
+fn help_pages_are_as_recorded() {
+    cases().case("tests/cmd/help/*.md").run();
+}
+
+#[test]
+fn every_command_has_a_recorded_help_page() {
+    let mut recorded = String::new();
+    for entry in std::fs::read_dir("tests/cmd/help").unwrap() {
+        recorded += &std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    }
+    let missing: Vec<String> = commands()
+        .into_iter()
+        .map(|(path, _)| {
+            let mut line = vec!["$ vault"];
+            line.extend(path.iter().map(String::as_str));
+            line.push("--help");
+            line.join(" ")
+        })
+        .filter(|line| !recorded.lines().any(|l| l == line))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not recorded in tests/cmd/help: {missing:#?}"
+    );
+}
+
+/// Stops the agent the exit-code session started, even when a case failed half-way.
+struct StopAgent<'a>(&'a Path);
+
+impl Drop for StopAgent<'_> {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(env!("CARGO_BIN_EXE_vault"))
+            .args(["agent", "--stop"])
+            .env("HOME", self.0)
+            .env("XDG_RUNTIME_DIR", self.0.join("run"))
+            .env("XDG_DATA_HOME", self.0.join("data"))
+            .output();
+    }
+}
+
+#[test]
+fn exit_codes_are_as_recorded() {
+    let home = tempfile::tempdir().unwrap();
+    let runtime = home.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(
+        &runtime,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let _stop = StopAgent(home.path());
+    let path = |p: &Path| p.to_str().expect("a UTF-8 temp dir").to_owned();
+    cases()
+        .env("HOME", path(home.path()))
+        .env("XDG_RUNTIME_DIR", path(&runtime))
+        .env("XDG_DATA_HOME", path(&home.path().join("data")))
+        .env("VAULT_PATH", "vault.db")
+        .case("tests/cmd/exit-codes.md")
+        .run();
 }

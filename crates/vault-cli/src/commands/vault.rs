@@ -89,6 +89,7 @@ pub(super) fn due(
     if check {
         if failing {
             let c = report.counts;
+            let acting = c.expired + c.overdue;
             let mut parts = Vec::new();
             if c.expired > 0 {
                 parts.push(format!("{} expired", c.expired));
@@ -99,9 +100,13 @@ pub(super) fn due(
             return fail(
                 exit::ATTENTION,
                 format!(
-                    "{} of {} need action: {}",
-                    c.expired + c.overdue,
+                    "{acting} of {} {}: {}",
                     output::count(report.checked, "item"),
+                    if acting == 1 {
+                        "needs action"
+                    } else {
+                        "need action"
+                    },
                     parts.join(", ")
                 ),
             );
