@@ -23,7 +23,7 @@ TAURI_DRIVER_VERSION := 2.1.0
 # chromium through playwright-core (never a downloaded browser).
 APT_PACKAGES += chromium
 
-.PHONY: fmt-check help setup deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
+.PHONY: fmt-check help setup deps-windows deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
 	test-rust test-ui test-gui bench bench-gui clean deps-cargo-fuzz deps-cargo-deny test-fuzz test-deps fuzz crash \
 	deps-tauri-cli deb
 
@@ -83,8 +83,10 @@ fmt-check:
 # The library crates' documentation builds without a warning (broken links, bad code blocks),
 # and the CLI's dependency tree holds no desktop library: `cargo install --path
 # crates/vault-cli` must work on a server with no WebKit or GTK.
-lint: fmt-check setup
+lint: fmt-check setup deps-windows
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --target $(WINDOWS_TARGET) -p vault-core -p vault-oauth \
+	  --config 'profile.dev.package.libsqlite3-sys.opt-level=0' -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p vault-core -p vault-oauth -p vault-agent -p vault-cli -p vault-app
 	@if $(CARGO) tree --locked -p vault-cli -e normal,build --prefix none | grep -iE 'webkit|gtk|tauri|wry'; then \
 	  echo "vault-cli depends on a desktop library (above): it must build without WebKit/GTK/Tauri"; exit 1; fi
@@ -120,6 +122,14 @@ test: lint test-rust test-ui test-gui test-deps
 # Cargo tools the security checks use, from crates.io, installed once (versions pinned).
 CARGO_FUZZ_VERSION := 0.13.2
 CARGO_DENY_VERSION := 0.20.2
+# vault-core and vault-oauth must compile for Windows (checked, not run: see ARCHITECTURE.md,
+# Portability). The target's standard library comes from rustup; Debian's MinGW compiles the
+# bundled SQLite, unoptimised: nothing of this build runs, and -O3 would take a minute.
+WINDOWS_TARGET := x86_64-pc-windows-gnu
+deps-windows:
+	$(call apt_install,gcc-mingw-w64-x86-64)
+	@rustup target list --installed | grep -qx $(WINDOWS_TARGET) || rustup target add $(WINDOWS_TARGET)
+
 deps-cargo-fuzz:
 	@cargo fuzz --version 2>/dev/null | grep -q "$(CARGO_FUZZ_VERSION)" || \
 	  $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)

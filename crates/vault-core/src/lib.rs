@@ -14,6 +14,7 @@ pub mod generate;
 pub mod model;
 pub mod names;
 pub mod paths;
+pub mod platform;
 pub mod refs;
 pub mod rotation;
 pub mod secret;

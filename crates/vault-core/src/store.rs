@@ -14,8 +14,7 @@
 //! build's, and `file` the checks on the file itself.
 
 use std::cell::{Cell, RefCell};
-use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,6 +22,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::crypto::random_array;
 use crate::error::{Error, Result};
+use crate::platform::{self, FileId};
 
 mod commitment;
 mod file;
@@ -123,7 +123,7 @@ pub(crate) struct Store {
     path: PathBuf,
     /// Device and inode of the file opened, to notice it being replaced under a long-lived
     /// process (a backup restored with `mv`): writes would otherwise go to the unlinked file.
-    file_id: (u64, u64),
+    file_id: FileId,
     /// Transactions this connection committed (SQLite's `data_version` counts only others').
     writes: u64,
     /// The checksum of the header this connection's key was unwrapped from. A write finding
@@ -158,10 +158,7 @@ impl Store {
             _ => PathBuf::from("."),
         };
         if !dir.exists() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
+            platform::create_private_dir_all(&dir)
                 .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
         }
         // A WAL or shared-memory file beside a path with no database is what a deleted vault
@@ -212,12 +209,7 @@ impl Store {
     fn build(tmp: &Path, header: &Header) -> Result<()> {
         let io = |e| Error::io(format!("cannot create {}", tmp.display()), e);
         // Created 0600 before SQLite sees it; SQLite gives its -wal and -shm the same mode.
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(tmp)
-            .map_err(io)?;
+        platform::create_private_file(tmp).map_err(io)?;
         let mut conn = Connection::open_with_flags(tmp, OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(|e| db_error(tmp, e))?;
         let db = |e| db_error(tmp, e);

@@ -11,12 +11,13 @@
 //! This module finds and checks files; it never reads the clock or the user's id itself (both
 //! are passed in) and never holds a value.
 
-use std::fs::{self, Metadata};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::platform::{self, Ownership};
 
 /// The project file `vault run` looks for, from the working directory upward.
 pub const PROJECT_FILE: &str = ".vault.env";
@@ -35,17 +36,28 @@ pub enum ProjectFile {
 /// The nearest `.vault.env` from `start` upward, checked. `uid` is the user's; `home` their
 /// home directory (the search does not go above it).
 pub fn find_project_file(start: &Path, uid: u32, home: Option<&Path>) -> ProjectFile {
-    let mut previous: Option<Metadata> = None;
+    let mut previous: Option<Ownership> = None;
     for dir in start.ancestors() {
+        let candidate = dir.join(PROJECT_FILE);
         let Ok(meta) = fs::metadata(dir) else {
             break;
         };
+        let here = match platform::owner(&meta) {
+            Ok(o) => o,
+            // Where owners cannot be told apart, no project file is trusted: say so if one is here.
+            Err(e) if candidate.exists() => {
+                return ProjectFile::Refused {
+                    path: candidate,
+                    reason: format!("cannot be checked ({e})"),
+                };
+            }
+            Err(_) => break,
+        };
         if let Some(p) = &previous
-            && (meta.dev() != p.dev() || meta.uid() != p.uid())
+            && (here.device != p.device || here.uid != p.uid)
         {
             break;
         }
-        let candidate = dir.join(PROJECT_FILE);
         match fs::symlink_metadata(&candidate) {
             Ok(_) => {
                 return match check_project_file(&candidate, uid) {
@@ -67,7 +79,7 @@ pub fn find_project_file(start: &Path, uid: u32, home: Option<&Path>) -> Project
         if home == Some(dir) {
             break;
         }
-        previous = Some(meta);
+        previous = Some(here);
     }
     ProjectFile::Absent
 }
@@ -96,17 +108,18 @@ pub fn check_project_file(path: &Path, uid: u32) -> Result<(), String> {
     if !meta.is_file() {
         return Err("is not a regular file".into());
     }
-    if meta.uid() != uid && meta.uid() != 0 {
-        return Err(format!("is owned by another user (uid {})", meta.uid()));
+    let file = platform::owner(&meta).map_err(|e| format!("cannot be checked ({e})"))?;
+    if file.uid != uid && file.uid != 0 {
+        return Err(format!("is owned by another user (uid {})", file.uid));
     }
-    if meta.permissions().mode() & 0o022 != 0 {
+    if file.others_can_write() {
         return Err(format!(
             "is writable by {} (mode {:o}), so another user could have written it; `chmod go-w` it",
-            writers(meta.permissions().mode()),
-            meta.permissions().mode() & 0o7777
+            writers(file.mode),
+            file.mode
         ));
     }
-    let owned_by_user = meta.uid() == uid;
+    let owned_by_user = file.uid == uid;
     if let Some(dir) = real.parent() {
         check_directories(dir, uid, owned_by_user)?;
     }
@@ -122,24 +135,23 @@ fn check_directories(dir: &Path, uid: u32, owned_by_user: bool) -> Result<(), St
     let mut below_is_users = owned_by_user;
     for d in dir.ancestors() {
         let meta = fs::metadata(d).map_err(|e| format!("cannot be examined ({e})"))?;
-        let mode = meta.permissions().mode();
-        if meta.uid() != uid && meta.uid() != 0 {
+        let o = platform::owner(&meta).map_err(|e| format!("cannot be checked ({e})"))?;
+        if o.uid != uid && o.uid != 0 {
             return Err(format!(
                 "is in {}, which belongs to another user (uid {})",
                 d.display(),
-                meta.uid()
+                o.uid
             ));
         }
-        let sticky = mode & 0o1000 != 0;
-        if mode & 0o022 != 0 && !(sticky && below_is_users) {
+        if o.others_can_write() && !(o.sticky() && below_is_users) {
             return Err(format!(
                 "is in {}, which {} can write to (mode {:o})",
                 d.display(),
-                writers(mode),
-                mode & 0o7777
+                writers(o.mode),
+                o.mode
             ));
         }
-        below_is_users = meta.uid() == uid;
+        below_is_users = o.uid == uid;
     }
     Ok(())
 }
@@ -205,10 +217,11 @@ impl Allowance {
 }
 
 #[cfg(test)]
+#[cfg(unix)]
 #[allow(clippy::panic)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     /// This process's uid, as the owner of a file it creates.
     fn uid() -> u32 {

@@ -7,11 +7,12 @@ use std::path::Path;
 
 use super::SQLITE_MAGIC;
 use crate::error::{Error, Result};
+use crate::platform::{self, FileId};
 
-pub(super) fn file_id(path: &Path) -> Result<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
+pub(super) fn file_id(path: &Path) -> Result<FileId> {
     match fs::metadata(path) {
-        Ok(m) => Ok((m.dev(), m.ino())),
+        Ok(m) => platform::file_id(&m)
+            .map_err(|e| Error::io(format!("cannot identify {}", path.display()), e)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::NoVault {
             path: path.to_owned(),
         }),
@@ -95,12 +96,7 @@ impl super::Store {
     /// wholly in the copy or not at all, and the copy holds no free pages: nothing erased
     /// from the vault survives in it.
     pub fn copy_to(&self, dest: &Path) -> Result<()> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let created = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dest);
+        let created = platform::create_private_file(dest);
         match created {
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
