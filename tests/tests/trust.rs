@@ -234,6 +234,46 @@ fn code_loading_variables_need_allowing_by_name() {
     assert!(run_in(&v, &proj, &[], &[]).1);
 }
 
+/// A project file allowed to set PATH (and to override the user's, `--override`) gets its
+/// command looked up along that PATH, as `env PATH=... COMMAND` would, not along the user's.
+#[test]
+fn a_command_is_found_along_the_path_the_project_gives_it() {
+    let (v, proj) = project("");
+    let tool = |dir: &Path, says: &str| {
+        std::fs::create_dir(dir).unwrap();
+        let path = dir.join("project-tool");
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho \"{says}: $OPENAI_API_KEY\"\n"),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let (users, projects) = (v.dir.path().join("user-bin"), proj.join("bin"));
+    tool(&users, "the user's");
+    tool(&projects, "the project's");
+    std::fs::write(
+        proj.join(".vault.env"),
+        format!(
+            "OPENAI_API_KEY=vault://openai\nPATH={}:/usr/bin:/bin\n",
+            projects.display()
+        ),
+    )
+    .unwrap();
+    vault_in(&v, &proj, &["allow", "--yes", "--allow-var", "PATH"]).ok();
+    let user_path = format!("{}:{}", users.display(), std::env::var("PATH").unwrap());
+    let out = v
+        .cmd()
+        .current_dir(&proj)
+        .env("PATH", &user_path)
+        .args(["run", "--no-mask", "--override", "--", "project-tool"])
+        .output()
+        .unwrap();
+    let run = Run::from_output(out);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, format!("the project's: {KEY}\n"));
+}
+
 /// A cloned repository whose `.vault.env` is a symbolic link to a file the user allowed for
 /// another project (directly, or through a hop in a directory the repository's author controls
 /// and can re-point at will) gets none of that project's secrets: a project file that is a link

@@ -2,9 +2,9 @@
 //!
 //! Start-up order matters for safety: harden the process, take the pidfile lock (one agent per
 //! user, decided by the kernel rather than by racing checks), replace a stale socket, bind, and
-//! only then say "ready", so a client never races the bind. Each connection gets a thread; the
-//! [`Service`] serialises access to the vaults. A peer of another uid is refused before a byte
-//! of it is read. The agent never logs a request body, a password or a value.
+//! only then say "ready", so a client never races the bind. Each connection gets a thread (kept
+//! for the next one, see [`Workers`]); the [`Service`] serialises access to the vaults. A peer
+//! of another uid is refused before a byte of it is read. The agent never logs a request body, a password or a value.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -113,6 +113,7 @@ pub fn run(
     spawn_audit_writer(&agent, audit_rx);
 
     let me = rustix::process::getuid();
+    let workers = Workers::new();
     for stream in bound.listener.incoming() {
         let stream = match stream {
             Ok(s) => s,
@@ -144,15 +145,60 @@ pub fn run(
                 continue;
             }
         }
-        let agent = Arc::clone(&agent);
+        workers.hand(&agent, stream);
+    }
+    Ok(())
+}
+
+/// The connection threads. Each serves one connection, then waits for the next; a connection
+/// that finds none waiting gets a new thread. Starting a thread is a good part of what a
+/// `vault get` costs on the agent's side, and commands come in bursts (a script, a shell
+/// prompt), so a few threads are kept; beyond [`IDLE_WORKERS`] waiting, a thread ends.
+struct Workers {
+    /// A rendezvous: a send succeeds only while a thread is waiting in `recv`.
+    to_idle: mpsc::SyncSender<UnixStream>,
+    idle: Arc<Mutex<mpsc::Receiver<UnixStream>>>,
+    waiting: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+const IDLE_WORKERS: usize = 4;
+
+impl Workers {
+    fn new() -> Workers {
+        let (to_idle, idle) = mpsc::sync_channel(0);
+        Workers {
+            to_idle,
+            idle: Arc::new(Mutex::new(idle)),
+            waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        }
+    }
+
+    fn hand(&self, agent: &Arc<Agent>, stream: UnixStream) {
+        let stream = match self.to_idle.try_send(stream) {
+            Ok(()) => return,
+            Err(mpsc::TrySendError::Full(s) | mpsc::TrySendError::Disconnected(s)) => s,
+        };
+        let agent = Arc::clone(agent);
+        let idle = Arc::clone(&self.idle);
+        let waiting = Arc::clone(&self.waiting);
         let spawned = std::thread::Builder::new()
             .name("vault-agent-conn".into())
-            .spawn(move || agent.serve(stream));
+            .spawn(move || {
+                agent.serve(stream);
+                while waiting.fetch_add(1, Ordering::SeqCst) < IDLE_WORKERS {
+                    let next = idle.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    waiting.fetch_sub(1, Ordering::SeqCst);
+                    match next {
+                        Ok(stream) => agent.serve(stream),
+                        Err(_) => return,
+                    }
+                }
+                waiting.fetch_sub(1, Ordering::SeqCst);
+            });
         if let Err(e) = spawned {
             log!("cannot start a connection thread: {e}");
         }
     }
-    Ok(())
 }
 
 /// Writes one line to the client that started this daemon.

@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use vault_agent::protocol::{Response, WireError};
 use vault_core::ErrorCode;
@@ -101,11 +101,12 @@ pub fn exec_failure(program: &OsStr, err: &std::io::Error) -> anyhow::Error {
     Failure::new(code, format!("{name}: {what}")).into()
 }
 
-/// What exec would say of `program` (not found, not executable), found the way exec finds it:
-/// a path as it is, a bare name along `$PATH`. Checked before any secret is asked for, so a
-/// typo costs nothing and the audit log never records values given to a command that could
-/// not start.
-pub fn check_executable(program: &OsStr) -> Result<(), anyhow::Error> {
+/// The file exec would run for `program`, or what exec would say (not found, not executable):
+/// a path as it is, a bare name along `search` (the `PATH` the command will have). `vault run`
+/// checks it before any secret is asked for, so a typo costs nothing and the audit log never
+/// records values given to a command that could not start; then it execs the file found, so
+/// exec does not walk `PATH` a second time.
+pub fn find_executable(program: &OsStr, search: Option<&OsStr>) -> Result<PathBuf, anyhow::Error> {
     use std::os::unix::ffi::OsStrExt;
     use std::os::unix::fs::PermissionsExt;
     let runnable = |p: &Path| -> std::io::Result<()> {
@@ -117,13 +118,22 @@ pub fn check_executable(program: &OsStr) -> Result<(), anyhow::Error> {
         }
     };
     if program.as_bytes().contains(&b'/') {
-        return runnable(Path::new(program)).map_err(|e| exec_failure(program, &e));
+        return runnable(Path::new(program))
+            .map(|()| PathBuf::from(program))
+            .map_err(|e| exec_failure(program, &e));
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
     let mut denied = None;
-    for dir in std::env::split_paths(&path) {
-        match runnable(&dir.join(program)) {
-            Ok(()) => return Ok(()),
+    // No PATH at all: execvp's default.
+    let search = search.unwrap_or(OsStr::new("/bin:/usr/bin"));
+    for dir in std::env::split_paths(search) {
+        // An empty entry is the current directory, as execvp takes it.
+        let candidate = if dir.as_os_str().is_empty() {
+            Path::new(".").join(program)
+        } else {
+            dir.join(program)
+        };
+        match runnable(&candidate) {
+            Ok(()) => return Ok(candidate),
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => denied = Some(e),
             Err(_) => {}
         }

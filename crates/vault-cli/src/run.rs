@@ -56,8 +56,9 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
             "no command given: vault run -- COMMAND [ARGS...]",
         ));
     };
-    exit::check_executable(&program)?;
     let inherited: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let inherited_path = var(&inherited, "PATH");
+    let mut executable = exit::find_executable(&program, inherited_path)?;
     let resolved = resolve(session, &args.selection, &inherited, Some(&program)).map_err(|e| {
         // Handed over whole, so `vault-full` can ask for the password and start the command.
         if e.is::<HandOver>() {
@@ -83,8 +84,17 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
         args.no_inherit_env,
         args.override_env,
     );
-    let mut cmd = std::process::Command::new(&program);
-    cmd.args(&args.command[1..]).env_clear().envs(env);
+    // The project file may set PATH (when allowed): the command is looked up along the PATH it
+    // gets, as `env PATH=... COMMAND` would.
+    let child_path = var(&env, "PATH");
+    if child_path != inherited_path {
+        executable = exit::find_executable(&program, child_path)?;
+    }
+    let mut cmd = std::process::Command::new(&executable);
+    cmd.arg0(&program)
+        .args(&args.command[1..])
+        .env_clear()
+        .envs(env);
     // Nothing secret to hide (plain values only): exec, whatever the output.
     if args.masks() && resolved.values.iter().any(|v| v.secret) {
         // vault stays the parent and holds the secrets: its core limit stays zero, only the
@@ -107,6 +117,14 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
     drop(resolved);
     let err = cmd.exec();
     Err(exit::exec_failure(&program, &err))
+}
+
+/// The value of `name` in an environment list.
+fn var<'a>(env: &'a [(OsString, OsString)], name: &str) -> Option<&'a OsStr> {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_os_str())
 }
 
 fn not_started(message: impl Into<String>) -> anyhow::Error {

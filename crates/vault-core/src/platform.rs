@@ -77,7 +77,10 @@ mod imp {
     }
 
     pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
     }
 }
 
@@ -152,7 +155,11 @@ mod tests {
         assert_eq!(mode(&tmp.path().join("a")), 0o700);
         assert_eq!(mode(&file), 0o600);
         let again = create_private_file(&file).unwrap_err();
-        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists, "never opens what exists");
+        assert_eq!(
+            again.kind(),
+            io::ErrorKind::AlreadyExists,
+            "never opens what exists"
+        );
     }
 
     #[test]
