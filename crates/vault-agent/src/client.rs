@@ -6,7 +6,6 @@
 //! holds (tokens exported in a shell profile, say) never reach the long-lived process.
 
 use std::io::{BufRead, BufReader, Read};
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -15,6 +14,7 @@ use std::time::{Duration, Instant};
 use crate::AgentError;
 use crate::dirs::AgentDir;
 use crate::frame::{Frame, read_frame, write_frame};
+use crate::os::{self, Stream};
 use crate::protocol::{
     BUILD, MAX_RESPONSE_BYTES, PROTOCOL, Request, Response, VaultStatus, WireError,
 };
@@ -54,8 +54,8 @@ const AGENT_ENV: &[&str] = &[
 /// A connection to the agent.
 #[derive(Debug)]
 pub struct Client {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
+    reader: BufReader<Stream>,
+    writer: Stream,
     /// The agent's process id.
     pub pid: u32,
     /// The agent's build, for messages.
@@ -113,7 +113,7 @@ impl Client {
         }
         dir.check()?;
         let socket = dir.socket();
-        let stream = match UnixStream::connect(&socket) {
+        let stream = match Stream::connect(&socket) {
             Ok(s) => s,
             Err(e)
                 if matches!(
@@ -132,15 +132,12 @@ impl Client {
         };
         // The folder is ours and private, so only we (or root) could have bound this socket;
         // checking the peer as well costs one system call.
-        let cred = rustix::net::sockopt::socket_peercred(&stream)
-            .map_err(|e| AgentError::io("cannot check the agent's identity", e.into()))?;
-        if cred.uid != rustix::process::getuid() {
+        let peer = os::peer(&stream)
+            .map_err(|e| AgentError::io("cannot check the agent's identity", e))?;
+        if peer.uid != os::current_uid() {
             return Err(AgentError::UnsafeDir {
                 path: socket,
-                why: format!(
-                    "the process listening there runs as uid {}",
-                    cred.uid.as_raw()
-                ),
+                why: format!("the process listening there runs as uid {}", peer.uid),
             });
         }
         let writer = stream
@@ -241,8 +238,8 @@ pub(crate) fn read_response(reader: &mut impl BufRead) -> Result<Response, Agent
 /// Lock-state changes, as the agent announces them: the vaults unlocked now.
 #[derive(Debug)]
 pub struct Events {
-    reader: BufReader<UnixStream>,
-    _writer: UnixStream,
+    reader: BufReader<Stream>,
+    _writer: Stream,
 }
 
 impl Events {
@@ -279,8 +276,8 @@ fn retire(dir: &AgentDir, pid: Option<u32>) -> Result<(), AgentError> {
     if wait_for_socket_gone(dir, QUIT_TIMEOUT) {
         return Ok(());
     }
-    if let Some(pid) = pid.and_then(|p| rustix::process::Pid::from_raw(p as i32)) {
-        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    if let Some(pid) = pid {
+        os::terminate(pid);
         if wait_for_socket_gone(dir, QUIT_TIMEOUT) {
             return Ok(());
         }
@@ -294,7 +291,7 @@ fn retire(dir: &AgentDir, pid: Option<u32>) -> Result<(), AgentError> {
 fn wait_for_socket_gone(dir: &AgentDir, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        if UnixStream::connect(dir.socket()).is_err() {
+        if Stream::connect(dir.socket()).is_err() {
             return true;
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -23,7 +23,7 @@ impl AgentDir {
     pub fn for_current_user() -> AgentDir {
         let dir = match std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from) {
             Some(d) if d.is_absolute() => d.join("vault"),
-            _ => std::env::temp_dir().join(format!("vault-{}", rustix::process::getuid().as_raw())),
+            _ => std::env::temp_dir().join(format!("vault-{}", crate::os::current_uid())),
         };
         AgentDir { dir }
     }
@@ -81,7 +81,7 @@ fn check_private_dir(dir: &Path) -> Result<(), AgentError> {
     if !meta.file_type().is_dir() {
         return Err(unsafe_dir("it is not a directory".into()));
     }
-    let me = rustix::process::getuid().as_raw();
+    let me = crate::os::current_uid();
     if meta.uid() != me {
         return Err(unsafe_dir(format!(
             "it belongs to uid {}, not to you (uid {me})",

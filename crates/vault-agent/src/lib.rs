@@ -11,6 +11,7 @@ pub mod dirs;
 mod frame;
 pub mod grants;
 pub mod hardening;
+pub mod os;
 pub mod protocol;
 mod refresh_gate;
 pub mod server;

@@ -3,13 +3,12 @@
 //! Start-up order matters for safety: harden the process, take the pidfile lock (one agent per
 //! user, decided by the kernel rather than by racing checks), replace a stale socket, bind, and
 //! only then say "ready", so a client never races the bind. Each connection gets a thread (kept
-//! for the next one, see [`Workers`]); the [`Service`] serialises access to the vaults. A peer
+//! for the next one, see `Workers`); the [`Service`] serialises access to the vaults. A peer
 //! of another uid is refused before a byte of it is read. The agent never logs a request body, a password or a value.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -22,6 +21,7 @@ use crate::AgentError;
 use crate::dirs::AgentDir;
 use crate::frame::{Frame, read_frame, write_frame};
 use crate::hardening;
+use crate::os::{self, Listener, Stream};
 use crate::protocol::{
     BUILD, EVENT_HEARTBEAT_SECS, MAX_REQUEST_BYTES, PROTOCOL, Request, Response, WireError,
 };
@@ -65,13 +65,7 @@ pub fn run(
     lock_after: Option<Duration>,
     clock: Clock,
 ) -> Result<(), AgentError> {
-    if mode == Mode::Daemon {
-        // A new session: the terminal's Ctrl-C and hang-up no longer reach the agent. Fails
-        // only when already a session leader, which is just as good.
-        let _ = rustix::process::setsid();
-    }
-    // Do not pin the directory the first command happened to run in.
-    let _ = rustix::process::chdir("/");
+    os::detach(mode == Mode::Daemon);
     let hardening = hardening::apply();
 
     let bound = match bind(&dir)? {
@@ -112,7 +106,7 @@ pub fn run(
     spawn_refresher(&agent);
     spawn_audit_writer(&agent, audit_rx);
 
-    let me = rustix::process::getuid();
+    let me = os::current_uid();
     let workers = Workers::new();
     for stream in bound.listener.incoming() {
         let stream = match stream {
@@ -123,20 +117,17 @@ pub fn run(
                 continue;
             }
         };
-        match rustix::net::sockopt::socket_peercred(&stream) {
-            Ok(cred) if cred.uid == me => {}
-            Ok(cred) => {
+        match os::peer(&stream) {
+            Ok(peer) if peer.uid == me => {}
+            Ok(peer) => {
                 log!(
                     "refused a connection from uid {} (pid {})",
-                    cred.uid.as_raw(),
-                    cred.pid.as_raw_nonzero()
+                    peer.uid,
+                    peer.pid.map_or_else(|| "?".to_owned(), |p| p.to_string())
                 );
                 refuse(
                     &stream,
-                    &format!(
-                        "this agent serves uid {} only; start your own with `vault agent`",
-                        me.as_raw()
-                    ),
+                    &format!("this agent serves uid {me} only; start your own with `vault agent`"),
                 );
                 continue;
             }
@@ -156,8 +147,8 @@ pub fn run(
 /// prompt), so a few threads are kept; beyond [`IDLE_WORKERS`] waiting, a thread ends.
 struct Workers {
     /// A rendezvous: a send succeeds only while a thread is waiting in `recv`.
-    to_idle: mpsc::SyncSender<UnixStream>,
-    idle: Arc<Mutex<mpsc::Receiver<UnixStream>>>,
+    to_idle: mpsc::SyncSender<Stream>,
+    idle: Arc<Mutex<mpsc::Receiver<Stream>>>,
     waiting: Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -173,7 +164,7 @@ impl Workers {
         }
     }
 
-    fn hand(&self, agent: &Arc<Agent>, stream: UnixStream) {
+    fn hand(&self, agent: &Arc<Agent>, stream: Stream) {
         let stream = match self.to_idle.try_send(stream) {
             Ok(()) => return,
             Err(mpsc::TrySendError::Full(s) | mpsc::TrySendError::Disconnected(s)) => s,
@@ -220,13 +211,10 @@ fn redirect_output(dir: &AgentDir) -> Result<(), AgentError> {
         .open(&path)
         .map_err(io)?;
     let null = File::open("/dev/null").map_err(io)?;
-    rustix::stdio::dup2_stdin(&null).map_err(|e| io(e.into()))?;
-    rustix::stdio::dup2_stdout(&log).map_err(|e| io(e.into()))?;
-    rustix::stdio::dup2_stderr(&log).map_err(|e| io(e.into()))?;
-    Ok(())
+    os::redirect_stdio(&null, &log).map_err(io)
 }
 
-fn refuse(stream: &UnixStream, message: &str) {
+fn refuse(stream: &Stream, message: &str) {
     let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
     let mut w = stream;
     let _ = write_frame(
@@ -236,7 +224,7 @@ fn refuse(stream: &UnixStream, message: &str) {
 }
 
 struct Bound {
-    listener: UnixListener,
+    listener: Listener,
     socket_ino: u64,
     /// Held open for the agent's life: the flock on it says "an agent runs here".
     pidfile: File,
@@ -255,13 +243,8 @@ fn bind(dir: &AgentDir) -> Result<Option<Bound>, AgentError> {
         .mode(0o600)
         .open(&pid_path)
         .map_err(|e| io("open", e))?;
-    match rustix::fs::flock(
-        &pidfile,
-        rustix::fs::FlockOperation::NonBlockingLockExclusive,
-    ) {
-        Ok(()) => {}
-        Err(rustix::io::Errno::WOULDBLOCK) => return Ok(None),
-        Err(e) => return Err(io("lock", e.into())),
+    if !os::try_lock_exclusive(&pidfile).map_err(|e| io("lock", e))? {
+        return Ok(None);
     }
     pidfile
         .set_len(0)
@@ -276,7 +259,7 @@ fn bind(dir: &AgentDir) -> Result<Option<Bound>, AgentError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(sock_io("remove the stale socket", e)),
     }
-    let listener = UnixListener::bind(&socket).map_err(|e| sock_io("listen on", e))?;
+    let listener = Listener::bind(&socket).map_err(|e| sock_io("listen on", e))?;
     // The folder is 0700 already; the socket's own mode is a second wall.
     fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))
         .map_err(|e| sock_io("protect", e))?;
@@ -305,7 +288,7 @@ struct Agent {
 
 impl Agent {
     /// Answers requests on one connection until the client closes it.
-    fn serve(&self, stream: UnixStream) {
+    fn serve(&self, stream: Stream) {
         let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
         let mut reader = BufReader::new(&stream);
         let mut writer = &stream;
@@ -360,7 +343,7 @@ impl Agent {
     }
 
     /// Sends the lock state now, on every change, and as a heartbeat, until the client goes.
-    fn stream_events(&self, writer: &mut &UnixStream) {
+    fn stream_events(&self, writer: &mut &Stream) {
         let events = self.service.subscribe();
         let mut vaults = self.service.status(Instant::now()).0;
         loop {
@@ -412,7 +395,7 @@ pub(crate) fn next_request(reader: &mut impl BufRead, limit: usize) -> Incoming 
     }
 }
 
-fn reply(writer: &mut &UnixStream, response: &Response) -> std::io::Result<()> {
+fn reply(writer: &mut &Stream, response: &Response) -> std::io::Result<()> {
     write_frame(writer, response)
 }
 
@@ -563,14 +546,7 @@ impl SleepClock {
     }
 
     fn gap() -> Duration {
-        use rustix::time::{ClockId, clock_gettime};
-        let d = |t: rustix::time::Timespec| {
-            Duration::new(
-                u64::try_from(t.tv_sec).unwrap_or(0),
-                u32::try_from(t.tv_nsec).unwrap_or(0),
-            )
-        };
-        d(clock_gettime(ClockId::Boottime)).saturating_sub(d(clock_gettime(ClockId::Monotonic)))
+        os::time_suspended()
     }
 
     fn suspended_since_last_call(&mut self) -> bool {

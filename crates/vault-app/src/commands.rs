@@ -1,6 +1,6 @@
 //! The window's commands, declared once.
 //!
-//! [`window_commands!`] holds the one list: each command's name, its arguments as the window
+//! [`window_commands!`](crate::window_commands) holds the one list: each command's name, its arguments as the window
 //! sends them, what it returns and which [`App`](crate::App) method answers it. Two readers
 //! expand it: the desktop adapter (`src-tauri`), which makes a Tauri command of each entry and
 //! registers them all, and [`bindings`](crate::bindings), which writes the typed TypeScript
