@@ -92,21 +92,25 @@ lint: fmt-check setup deps-windows
 	  echo "vault-cli depends on a desktop library (above): it must build without WebKit/GTK/Tauri"; exit 1; fi
 
 # The OAuth suite spends a minute waiting for real tokens to expire and uses 10 s of CPU in it,
-# so it runs beside the other suites rather than before them. The others are named from their
-# files, so a new one cannot be left out; every run selects the whole workspace, so all share
-# one feature set and one build.
+# so it runs beside the other suites rather than before them, and the doc tests (their own
+# build) after it. The OAuth suite's binary is run as cargo built it for the whole workspace:
+# a `cargo test --test oauth` would resolve features for that one package and build the crates
+# again. The other suites are named from their files, so a new one cannot be left out.
 SUITES := $(basename $(notdir $(wildcard crates/*/tests/*.rs tests/tests/*.rs src-tauri/tests/*.rs)))
 OTHER_SUITES := $(patsubst %,--test %,$(filter-out oauth,$(SUITES)))
-OAUTH_LOG := $(CARGO_TARGET_DIR)/oauth-suite.log
+BESIDE_LOG := $(CARGO_TARGET_DIR)/beside.log
 test-rust: setup
 	$(CARGO) build --locked --workspace --bins
-	$(CARGO) test --locked --workspace --no-run
-	@status=0; \
-	$(CARGO) test --locked --workspace --test oauth >$(OAUTH_LOG) 2>&1 & oauth=$$!; \
+	$(CARGO) test --locked --workspace --no-run 2>$(BESIDE_LOG) || { cat $(BESIDE_LOG); exit 1; }
+	@oauth=$$(sed -n 's|^ *Executable tests/oauth.rs (\(.*\))$$|\1|p' $(BESIDE_LOG)); \
+	[ -x "$$oauth" ] || { cat $(BESIDE_LOG); echo "cargo named no OAuth suite binary"; exit 1; }; \
+	oauth=$$(realpath "$$oauth"); \
+	( cd tests && "$$oauth" && cd .. && $(CARGO) test --locked --workspace --doc ) >$(BESIDE_LOG) 2>&1 & beside=$$!; \
+	status=0; \
 	$(CARGO) test --locked --workspace --lib --bins $(OTHER_SUITES) || status=1; \
-	$(CARGO) test --locked --workspace --doc || status=1; \
-	wait $$oauth || status=1; \
-	echo "--- the OAuth suite (tests/tests/oauth.rs), run beside the others:"; cat $(OAUTH_LOG); \
+	wait $$beside || status=1; \
+	echo "--- run beside the others: the OAuth suite (tests/tests/oauth.rs), then the doc tests"; \
+	cat $(BESIDE_LOG); \
 	exit $$status
 
 test-ui: deps-ui
