@@ -67,8 +67,15 @@ tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oaut
 	@touch $@
 
 # The desktop crate embeds ui/dist at compile time, so it is built before any workspace build.
-ui: deps-ui
+# Built again only when a source changed: a new ui/dist makes cargo compile the desktop app
+# again (it embeds the files).
+UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/package.json ui/package-lock.json \
+	ui/vite.config.ts ui/tsconfig.json ui/svelte.config.js
+ui: deps-ui ui/dist/index.html
+
+ui/dist/index.html: $(UI_SOURCES) ui/node_modules/.package-lock.json
 	cd ui && npm run build
+	@touch $@
 
 setup: deps-apt deps-ui deps-oauth ui
 
@@ -135,7 +142,12 @@ test-gui: setup deps-gui
 
 # The fuzz targets' checks run in test-rust (crates/vault-fuzz-checks: seeds, past findings and
 # a fixed sweep, with no fuzzing build); coverage-guided fuzzing is `make fuzz`.
-test: lint test-rust test-ui test-gui test-deps
+# Cheap checks first; then the Rust suites and the window tests side by side (the window tests
+# spend most of their minute waiting for the window, with 10 s of CPU; each suite's output is
+# printed whole when it ends); then the UI's own tests and the dependency policy.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-gui
+	$(MAKE) --no-print-directory test-ui test-deps
 
 # Cargo tools the security checks use, from crates.io, installed once (versions pinned).
 CARGO_FUZZ_VERSION := 0.13.2
