@@ -7,7 +7,6 @@
 
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -170,12 +169,8 @@ impl Config {
         let text = toml::to_string(&self.table)
             .map_err(|e| AgentError::Config(format!("cannot write the settings: {e}")))?;
         let tmp = self.path.with_extension("toml.tmp");
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
+        let mut f = vault_core::platform::private_file_options()
+            .and_then(|mut o| o.write(true).create(true).truncate(true).open(&tmp))
             .map_err(io)?;
         f.write_all(text.as_bytes())
             .and_then(|()| f.sync_all())

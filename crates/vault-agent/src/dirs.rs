@@ -6,8 +6,6 @@
 //! folder someone else controls could hold a socket that impersonates the agent.
 
 use std::fs;
-use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::AgentError;
@@ -42,26 +40,10 @@ impl AgentDir {
 
     /// Creates the folder (0700) if needed and checks it is ours and private.
     pub fn ensure(&self) -> Result<(), AgentError> {
-        match fs::DirBuilder::new().mode(0o700).create(&self.dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                // The parent is missing (a runtime dir not yet made): create the chain privately.
-                fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(&self.dir)
-                    .map_err(|e| {
-                        AgentError::io(format!("cannot create {}", self.dir.display()), e)
-                    })?;
-            }
-            Err(e) => {
-                return Err(AgentError::io(
-                    format!("cannot create {}", self.dir.display()),
-                    e,
-                ));
-            }
-        }
+        // A missing parent (a runtime dir not yet made) is created privately too; a folder that
+        // exists is left as it is, and checked.
+        vault_core::platform::create_private_dir_all(&self.dir)
+            .map_err(|e| AgentError::io(format!("cannot create {}", self.dir.display()), e))?;
         self.check()
     }
 
@@ -82,16 +64,18 @@ fn check_private_dir(dir: &Path) -> Result<(), AgentError> {
         return Err(unsafe_dir("it is not a directory".into()));
     }
     let me = crate::os::current_uid();
-    if meta.uid() != me {
+    let owner = vault_core::platform::owner(&meta)
+        .map_err(|e| AgentError::io(format!("cannot check {}", dir.display()), e))?;
+    if owner.uid != me {
         return Err(unsafe_dir(format!(
             "it belongs to uid {}, not to you (uid {me})",
-            meta.uid()
+            owner.uid
         )));
     }
-    if meta.permissions().mode() & 0o077 != 0 {
+    if owner.mode & 0o077 != 0 {
         return Err(unsafe_dir(format!(
             "other users can reach it (mode {:o}); run `chmod 700 {}`",
-            meta.permissions().mode() & 0o777,
+            owner.mode & 0o777,
             dir.display()
         )));
     }
@@ -101,6 +85,7 @@ fn check_private_dir(dir: &Path) -> Result<(), AgentError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn creates_private_and_refuses_open_folders() {

@@ -10,8 +10,7 @@
 //! stored tokens as they were. Nothing here logs or prints a token.
 
 use std::collections::HashMap;
-use std::fs::{DirBuilder, File, OpenOptions};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -613,17 +612,14 @@ impl ProcessLock {
                 format!("cannot lock the grant in {}: {e}", dir.display()),
             )
         };
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&dir)
-            .map_err(io)?;
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(dir.join(format!("{id}.lock")))
+        vault_core::platform::create_private_dir_all(&dir).map_err(io)?;
+        let file = vault_core::platform::private_file_options()
+            .and_then(|mut o| {
+                o.create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(dir.join(format!("{id}.lock")))
+            })
             .map_err(io)?;
         file.lock().map_err(io)?;
         Ok(ProcessLock { _file: file })

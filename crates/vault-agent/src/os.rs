@@ -16,6 +16,13 @@ use std::io;
 
 pub use std::os::unix::net::{UnixListener as Listener, UnixStream as Stream};
 
+/// Lets only the user connect to the socket at `path` (0600): a second wall inside the private
+/// folder.
+pub fn protect_socket(path: &std::path::Path) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+
 /// Who is at the other end of a connection, as the kernel says (not as the peer claims).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Peer {

@@ -6,15 +6,15 @@
 //! for the next one, see `Workers`); the [`Service`] serialises access to the vaults. A peer
 //! of another uid is refused before a byte of it is read. The agent never logs a request body, a password or a value.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use vault_core::platform::{FileId, file_id};
 use vault_core::{Error, ErrorCode};
 
 use crate::AgentError;
@@ -97,7 +97,7 @@ pub fn run(
         audit: Mutex::new(audit_tx),
         warned_mlock: AtomicBool::new(false),
         socket: dir.socket(),
-        socket_ino: bound.socket_ino,
+        socket_id: bound.socket_id,
         exe: Executable::current(),
         _pidfile: bound.pidfile,
     });
@@ -204,11 +204,8 @@ fn announce(word: &str) {
 fn redirect_output(dir: &AgentDir) -> Result<(), AgentError> {
     let path = dir.log();
     let io = |e| AgentError::io(format!("cannot open {}", path.display()), e);
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&path)
+    let log = vault_core::platform::private_file_options()
+        .and_then(|mut o| o.create(true).append(true).open(&path))
         .map_err(io)?;
     let null = File::open("/dev/null").map_err(io)?;
     os::redirect_stdio(&null, &log).map_err(io)
@@ -225,7 +222,7 @@ fn refuse(stream: &Stream, message: &str) {
 
 struct Bound {
     listener: Listener,
-    socket_ino: u64,
+    socket_id: FileId,
     /// Held open for the agent's life: the flock on it says "an agent runs here".
     pidfile: File,
 }
@@ -235,13 +232,14 @@ fn bind(dir: &AgentDir) -> Result<Option<Bound>, AgentError> {
     dir.ensure()?;
     let pid_path = dir.pidfile();
     let io = |what: &str, e| AgentError::io(format!("cannot {what} {}", pid_path.display()), e);
-    let mut pidfile = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(&pid_path)
+    let mut pidfile = vault_core::platform::private_file_options()
+        .and_then(|mut o| {
+            o.read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&pid_path)
+        })
         .map_err(|e| io("open", e))?;
     if !os::try_lock_exclusive(&pidfile).map_err(|e| io("lock", e))? {
         return Ok(None);
@@ -261,14 +259,13 @@ fn bind(dir: &AgentDir) -> Result<Option<Bound>, AgentError> {
     }
     let listener = Listener::bind(&socket).map_err(|e| sock_io("listen on", e))?;
     // The folder is 0700 already; the socket's own mode is a second wall.
-    fs::set_permissions(&socket, fs::Permissions::from_mode(0o600))
-        .map_err(|e| sock_io("protect", e))?;
-    let socket_ino = fs::symlink_metadata(&socket)
-        .map_err(|e| sock_io("read", e))?
-        .ino();
+    os::protect_socket(&socket).map_err(|e| sock_io("protect", e))?;
+    let socket_id = fs::symlink_metadata(&socket)
+        .and_then(|m| file_id(&m))
+        .map_err(|e| sock_io("read", e))?;
     Ok(Some(Bound {
         listener,
-        socket_ino,
+        socket_id,
         pidfile,
     }))
 }
@@ -281,7 +278,7 @@ struct Agent {
     /// The mlock warning is logged once per agent.
     warned_mlock: AtomicBool,
     socket: PathBuf,
-    socket_ino: u64,
+    socket_id: FileId,
     exe: Executable,
     _pidfile: File,
 }
@@ -362,7 +359,9 @@ impl Agent {
     fn shutdown(&self, why: &str) -> ! {
         self.service.write_deferred();
         self.service.lock_all();
-        if fs::symlink_metadata(&self.socket).is_ok_and(|m| m.ino() == self.socket_ino) {
+        if fs::symlink_metadata(&self.socket)
+            .is_ok_and(|m| file_id(&m).ok() == Some(self.socket_id))
+        {
             let _ = fs::remove_file(&self.socket);
         }
         log!("stopped: {why}");
@@ -522,8 +521,8 @@ fn spawn_ticker(agent: &Arc<Agent>) {
                     agent.service.lock_all();
                     log!("locked: the system was suspended");
                 }
-                let ours =
-                    fs::symlink_metadata(&agent.socket).is_ok_and(|m| m.ino() == agent.socket_ino);
+                let ours = fs::symlink_metadata(&agent.socket)
+                    .is_ok_and(|m| file_id(&m).ok() == Some(agent.socket_id));
                 if !ours {
                     agent.shutdown("its socket was removed or replaced");
                 }
@@ -561,22 +560,23 @@ impl SleepClock {
 /// new code runs, instead of an old agent serving a new CLI indefinitely.
 struct Executable {
     path: Option<PathBuf>,
-    ino: Option<(u64, u64)>,
+    id: Option<FileId>,
 }
 
 impl Executable {
     fn current() -> Self {
         let path = std::env::current_exe().ok();
-        let ino = path
+        let id = path
             .as_deref()
-            .and_then(|p| fs::metadata(p).ok())
-            .map(|m| (m.dev(), m.ino()));
-        Executable { path, ino }
+            .and_then(|p| fs::metadata(p).and_then(|m| file_id(&m)).ok());
+        Executable { path, id }
     }
 
     fn replaced(&self) -> bool {
-        match (&self.path, self.ino) {
-            (Some(p), Some(ino)) => fs::metadata(p).map_or(true, |m| (m.dev(), m.ino()) != ino),
+        match (&self.path, self.id) {
+            (Some(p), Some(id)) => fs::metadata(p)
+                .and_then(|m| file_id(&m))
+                .map_or(true, |now| now != id),
             _ => false,
         }
     }

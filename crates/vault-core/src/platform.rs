@@ -10,7 +10,7 @@
 //! references, dotenv, rotation) works on every platform; `make lint` checks that the crate
 //! compiles for Windows.
 
-use std::fs::{File, Metadata};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io;
 use std::path::Path;
 
@@ -46,7 +46,7 @@ impl Ownership {
 
 #[cfg(unix)]
 mod imp {
-    use std::fs::{self, File, Metadata, OpenOptions};
+    use std::fs::{self, Metadata, OpenOptions};
     use std::io;
     use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
     use std::path::Path;
@@ -68,12 +68,10 @@ mod imp {
         })
     }
 
-    pub fn create_private_file(path: &Path) -> io::Result<File> {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
+    pub fn private_file_options() -> io::Result<OpenOptions> {
+        let mut options = OpenOptions::new();
+        options.mode(0o600);
+        Ok(options)
     }
 
     pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
@@ -86,7 +84,7 @@ mod imp {
 
 #[cfg(not(unix))]
 mod imp {
-    use std::fs::{File, Metadata};
+    use std::fs::Metadata;
     use std::io;
     use std::path::Path;
 
@@ -107,7 +105,7 @@ mod imp {
         Err(unsupported("telling who could have written a file"))
     }
 
-    pub fn create_private_file(_: &Path) -> io::Result<File> {
+    pub fn private_file_options() -> io::Result<std::fs::OpenOptions> {
         Err(unsupported("creating a file only its user can read"))
     }
 
@@ -126,9 +124,18 @@ pub fn owner(meta: &Metadata) -> io::Result<Ownership> {
     imp::owner(meta)
 }
 
+/// Options that create files readable and writable by the user alone (0600); the caller says
+/// how to open (read, write, append, truncate, create). A file that exists keeps its mode.
+pub fn private_file_options() -> io::Result<OpenOptions> {
+    imp::private_file_options()
+}
+
 /// Creates `path`, which must not exist, readable and writable by the user alone (0600).
 pub fn create_private_file(path: &Path) -> io::Result<File> {
-    imp::create_private_file(path)
+    private_file_options()?
+        .write(true)
+        .create_new(true)
+        .open(path)
 }
 
 /// Creates `dir` and any missing parents, each only the user can enter (0700).
