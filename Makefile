@@ -98,27 +98,10 @@ lint: fmt-check setup deps-windows
 	@if $(CARGO) tree --locked -p vault-cli -e normal,build --prefix none | grep -iE 'webkit|gtk|tauri|wry'; then \
 	  echo "vault-cli depends on a desktop library (above): it must build without WebKit/GTK/Tauri"; exit 1; fi
 
-# The OAuth suite spends a minute waiting for real tokens to expire and uses 10 s of CPU in it,
-# so it runs beside the other suites rather than before them, and the doc tests (their own
-# build) after it. The OAuth suite's binary is run as cargo built it for the whole workspace:
-# a `cargo test --test oauth` would resolve features for that one package and build the crates
-# again. The other suites are named from their files, so a new one cannot be left out.
-SUITES := $(basename $(notdir $(wildcard crates/*/tests/*.rs tests/tests/*.rs src-tauri/tests/*.rs)))
-OTHER_SUITES := $(patsubst %,--test %,$(filter-out oauth,$(SUITES)))
-BESIDE_LOG := $(CARGO_TARGET_DIR)/beside.log
+# The Rust suites, the OAuth suite (a minute of waiting for tokens to expire) beside the others:
+# see tests/suites.sh.
 test-rust: setup
-	$(CARGO) build --locked --workspace --bins
-	$(CARGO) test --locked --workspace --no-run 2>$(BESIDE_LOG) || { cat $(BESIDE_LOG); exit 1; }
-	@oauth=$$(sed -n 's|^ *Executable tests/oauth.rs (\(.*\))$$|\1|p' $(BESIDE_LOG)); \
-	[ -x "$$oauth" ] || { cat $(BESIDE_LOG); echo "cargo named no OAuth suite binary"; exit 1; }; \
-	oauth=$$(realpath "$$oauth"); \
-	( cd tests && "$$oauth" && cd .. && $(CARGO) test --locked --workspace --doc ) >$(BESIDE_LOG) 2>&1 & beside=$$!; \
-	status=0; \
-	$(CARGO) test --locked --workspace --lib --bins $(OTHER_SUITES) || status=1; \
-	wait $$beside || status=1; \
-	echo "--- run beside the others: the OAuth suite (tests/tests/oauth.rs), then the doc tests"; \
-	cat $(BESIDE_LOG); \
-	exit $$status
+	tests/suites.sh
 
 test-ui: deps-ui
 	cd ui && npm run check && npm test
@@ -140,14 +123,13 @@ test-gui: setup deps-gui
 	$(CARGO) build --locked --workspace --bins
 	$(CARGO) test --locked --workspace --test gui --test clipboard -- --ignored --test-threads 1
 
-# The fuzz targets' checks run in test-rust (crates/vault-fuzz-checks: seeds, past findings and
-# a fixed sweep, with no fuzzing build); coverage-guided fuzzing is `make fuzz`.
-# Cheap checks first; then the Rust suites and the window tests side by side (the window tests
-# spend most of their minute waiting for the window, with 10 s of CPU; each suite's output is
-# printed whole when it ends); then the UI's own tests and the dependency policy.
-test: lint
-	$(MAKE) --no-print-directory -j2 --output-sync=target test-rust test-gui
-	$(MAKE) --no-print-directory test-ui test-deps
+# The fuzz targets' checks run with the Rust suites (crates/vault-fuzz-checks: seeds, past
+# findings and a fixed sweep, with no fuzzing build); coverage-guided fuzzing is `make fuzz`.
+# Cheap checks first (lints, the UI's own tests, the dependency policy); then every Rust suite,
+# with the window tests and the OAuth suite beside the others (both mostly wait: for the
+# window, for tokens to expire; see tests/suites.sh).
+test: lint test-ui test-deps deps-gui
+	tests/suites.sh --gui
 
 # Cargo tools the security checks use, from crates.io, installed once (versions pinned).
 CARGO_FUZZ_VERSION := 0.13.2
