@@ -4,7 +4,8 @@
 //! user, decided by the kernel rather than by racing checks), replace a stale socket, bind, and
 //! only then say "ready", so a client never races the bind. Each connection gets a thread (kept
 //! for the next one, see `Workers`); the [`Service`] serialises access to the vaults. A peer
-//! of another uid is refused before a byte of it is read. The agent never logs a request body, a password or a value.
+//! of another uid is refused before a byte of it is read. The agent never logs a request body,
+//! a password or a value.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};

@@ -684,18 +684,16 @@ mod tests {
                 secret: true,
             },
         ];
-        let get = |env: &[(OsString, OsString)], k: &str| {
-            env.iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.to_string_lossy().into_owned())
-        };
+        fn get<'a>(env: &'a [(OsString, OsString)], k: &str) -> Option<&'a str> {
+            var(env, k).and_then(OsStr::to_str)
+        }
         let env = child_env(&inherited, &values, false, false);
-        assert_eq!(get(&env, "API_KEY").as_deref(), Some("mine"));
-        assert_eq!(get(&env, "REF").as_deref(), Some("resolved"));
+        assert_eq!(get(&env, "API_KEY"), Some("mine"));
+        assert_eq!(get(&env, "REF"), Some("resolved"));
         let env = child_env(&inherited, &values, false, true);
-        assert_eq!(get(&env, "API_KEY").as_deref(), Some("vaults"));
+        assert_eq!(get(&env, "API_KEY"), Some("vaults"));
         let env = child_env(&inherited, &values, true, false);
-        assert_eq!(get(&env, "PATH").as_deref(), Some("/bin"));
-        assert_eq!(get(&env, "API_KEY").as_deref(), Some("vaults"));
+        assert_eq!(get(&env, "PATH"), Some("/bin"));
+        assert_eq!(get(&env, "API_KEY"), Some("vaults"));
     }
 }
