@@ -2,15 +2,15 @@
 //!
 //! Start-up order matters for safety: harden the process, take the pidfile lock (one agent per
 //! user, decided by the kernel rather than by racing checks), replace a stale socket, bind, and
-//! only then say "ready", so a client never races the bind. Each connection gets a thread (kept
-//! for the next one, see `Workers`); the [`Service`] serialises access to the vaults. A peer
-//! of another uid is refused before a byte of it is read. The agent never logs a request body,
-//! a password or a value.
+//! only then say "ready", so a client never races the bind. Each connection is served by the
+//! thread that accepted it (see `Acceptors`); the [`Service`] serialises access to the vaults.
+//! A peer of another uid is refused before a byte of it is read. The agent never logs a request
+//! body, a password or a value.
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -107,87 +107,84 @@ pub fn run(
     spawn_refresher(&agent);
     spawn_audit_writer(&agent, audit_rx);
 
-    let me = os::current_uid();
-    let workers = Workers::new();
-    for stream in bound.listener.incoming() {
-        let stream = match stream {
-            Ok(s) => s,
-            Err(e) => {
-                log!("accept failed: {e}");
-                std::thread::sleep(Duration::from_millis(50));
-                continue;
-            }
-        };
-        match os::peer(&stream) {
-            Ok(peer) if peer.uid == me => {}
-            Ok(peer) => {
-                log!(
-                    "refused a connection from uid {} (pid {})",
-                    peer.uid,
-                    peer.pid.map_or_else(|| "?".to_owned(), |p| p.to_string())
-                );
-                refuse(
-                    &stream,
-                    &format!("this agent serves uid {me} only; start your own with `vault agent`"),
-                );
-                continue;
-            }
-            Err(e) => {
-                log!("refused a connection: cannot read its credentials: {e}");
-                continue;
-            }
-        }
-        workers.hand(&agent, stream);
-    }
+    let acceptors = Arc::new(Acceptors {
+        listener: bound.listener,
+        agent,
+        me: os::current_uid(),
+        waiting: AtomicUsize::new(0),
+    });
+    // This thread accepts too, and never leaves the loop.
+    acceptors.accept_and_serve(true);
     Ok(())
 }
 
-/// The connection threads. Each serves one connection, then waits for the next; a connection
-/// that finds none waiting gets a new thread. Starting a thread is a good part of what a
-/// `vault get` costs on the agent's side, and commands come in bursts (a script, a shell
-/// prompt), so a few threads are kept; beyond [`IDLE_WORKERS`] waiting, a thread ends.
-struct Workers {
-    /// A rendezvous: a send succeeds only while a thread is waiting in `recv`.
-    to_idle: mpsc::SyncSender<Stream>,
-    idle: Arc<Mutex<mpsc::Receiver<Stream>>>,
-    waiting: Arc<std::sync::atomic::AtomicUsize>,
+/// The connection threads, each waiting in `accept` on the one socket: the kernel hands a new
+/// connection to one of them, and the thread that accepted it serves it, so a request reaches
+/// the thread that answers it with no hand-over in between (on a virtual machine, waking
+/// another thread costs as much as the agent's whole work for a `vault get`). A thread that
+/// accepts while no other is waiting starts one first, so a long request (an unlock, an OAuth
+/// refresh) never holds up the next connection. Commands come in bursts (a script, a shell
+/// prompt), so up to [`IDLE_ACCEPTORS`] threads are kept waiting; a thread beyond that ends.
+struct Acceptors {
+    listener: Listener,
+    agent: Arc<Agent>,
+    me: u32,
+    /// Threads in (or about to enter) `accept`.
+    waiting: AtomicUsize,
 }
 
-const IDLE_WORKERS: usize = 4;
+const IDLE_ACCEPTORS: usize = 4;
 
-impl Workers {
-    fn new() -> Workers {
-        let (to_idle, idle) = mpsc::sync_channel(0);
-        Workers {
-            to_idle,
-            idle: Arc::new(Mutex::new(idle)),
-            waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+impl Acceptors {
+    /// Accepts and serves connections; returns when enough other threads are waiting, unless
+    /// `forever`.
+    fn accept_and_serve(self: &Arc<Self>, forever: bool) {
+        loop {
+            if self.waiting.fetch_add(1, Ordering::SeqCst) >= IDLE_ACCEPTORS && !forever {
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                return;
+            }
+            let accepted = self.listener.accept();
+            if self.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
+                self.spawn();
+            }
+            let stream = match accepted {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    log!("accept failed: {e}");
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+            };
+            match os::peer(&stream) {
+                Ok(peer) if peer.uid == self.me => self.agent.serve(stream),
+                Ok(peer) => {
+                    log!(
+                        "refused a connection from uid {} (pid {})",
+                        peer.uid,
+                        peer.pid.map_or_else(|| "?".to_owned(), |p| p.to_string())
+                    );
+                    refuse(
+                        &stream,
+                        &format!(
+                            "this agent serves uid {} only; start your own with `vault agent`",
+                            self.me
+                        ),
+                    );
+                }
+                Err(e) => log!("refused a connection: cannot read its credentials: {e}"),
+            }
         }
     }
 
-    fn hand(&self, agent: &Arc<Agent>, stream: Stream) {
-        let stream = match self.to_idle.try_send(stream) {
-            Ok(()) => return,
-            Err(mpsc::TrySendError::Full(s) | mpsc::TrySendError::Disconnected(s)) => s,
-        };
-        let agent = Arc::clone(agent);
-        let idle = Arc::clone(&self.idle);
-        let waiting = Arc::clone(&self.waiting);
+    /// Starts a thread that waits for the next connection.
+    fn spawn(self: &Arc<Self>) {
+        let acceptors = Arc::clone(self);
         let spawned = std::thread::Builder::new()
             .name("vault-agent-conn".into())
-            .spawn(move || {
-                agent.serve(stream);
-                while waiting.fetch_add(1, Ordering::SeqCst) < IDLE_WORKERS {
-                    let next = idle.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    waiting.fetch_sub(1, Ordering::SeqCst);
-                    match next {
-                        Ok(stream) => agent.serve(stream),
-                        Err(_) => return,
-                    }
-                }
-                waiting.fetch_sub(1, Ordering::SeqCst);
-            });
+            .spawn(move || acceptors.accept_and_serve(false));
         if let Err(e) = spawned {
+            // The threads already running go on accepting, one connection at a time each.
             log!("cannot start a connection thread: {e}");
         }
     }

@@ -385,20 +385,27 @@ impl Store {
         };
         let stored: Option<Vec<u8>> = db
             .conn
-            .query_row(
-                "SELECT header_digest FROM vault WHERE singleton = 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()
+            .prepare_cached("SELECT header_digest FROM vault WHERE singleton = 1")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)).optional())
             .map_err(|e| db.err(e))?
             .flatten();
         Ok(stored.is_some_and(|d| d == expected))
     }
 
     fn pragma(&self, name: &str) -> Result<i64> {
+        // Cached: the agent reads `data_version` and `user_version` on every request.
         self.conn
-            .pragma_query_value(None, name, |r| r.get(0))
+            .prepare_cached(&format!("PRAGMA {name}"))
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .map_err(|e| db_error(&self.path, e))
+    }
+
+    /// A read transaction until the guard is dropped: the reads through [`Self::db`] meanwhile
+    /// see one state of the file, and SQLite takes its locks once instead of for each statement.
+    /// Ended by a rollback (nothing is written through `&self`).
+    pub(crate) fn begin_read(&self) -> Result<rusqlite::Transaction<'_>> {
+        self.conn
+            .unchecked_transaction()
             .map_err(|e| db_error(&self.path, e))
     }
 
