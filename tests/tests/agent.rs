@@ -350,6 +350,58 @@ fn a_stale_agent_is_asked_to_quit_and_replaced() {
     );
 }
 
+/// The front sends `hello` on connecting and reads the answer at its first request: a stale
+/// agent must still get `quit` and never the request, and the command goes to vault-full.
+#[test]
+fn the_front_never_sends_a_request_to_a_stale_agent() {
+    let v = TestVault::new();
+    v.add("FRONT_KEY", "front-value", &[]);
+    v.stop_agent();
+    let dir = v.agent_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let socket = dir.join("agent.sock");
+    let listener = UnixListener::bind(&socket).unwrap();
+    let sock = socket.clone();
+    let stale = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut writer = stream;
+        let mut hello = String::new();
+        reader.read_line(&mut hello).unwrap();
+        writer
+            .write_all(
+                b"{\"type\":\"hello\",\"protocol\":\"0000\",\"build\":\"0.0.1\",\"pid\":1}\n",
+            )
+            .unwrap();
+        // Everything the client sends until it hangs up.
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+        std::fs::remove_file(&sock).unwrap();
+        (hello, rest)
+    });
+    // No password given, so the front answers `get` itself when the agent is current.
+    let out = v.bare().args(["get", "FRONT_KEY"]).output().unwrap();
+    let (hello, rest) = stale.join().unwrap();
+    assert!(hello.starts_with(r#"{"type":"hello""#), "{hello}");
+    assert_eq!(
+        rest.trim(),
+        r#"{"type":"quit"}"#,
+        "only quit, never the request"
+    );
+    // vault-full took the command over: it found the vault locked and no way to ask.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        !stderr.contains("may not have been carried out"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("locked") || stderr.contains("password"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn an_upgraded_binary_restarts_its_agent() {
     let v = TestVault::new();

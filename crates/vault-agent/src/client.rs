@@ -60,6 +60,8 @@ pub struct Client {
     pub pid: u32,
     /// The agent's build, for messages.
     pub build: String,
+    /// `hello` was sent by [`Client::connect_early`] and its answer is not read yet.
+    hello_pending: bool,
 }
 
 /// What a `hello` found.
@@ -107,7 +109,12 @@ impl Client {
         )))
     }
 
-    fn hello(dir: &AgentDir) -> Result<Option<Hello>, AgentError> {
+    /// Connects and sends `hello` without waiting for its answer, which the first
+    /// [`Client::call`] reads before it sends anything: the agent answers while the caller does
+    /// its own work (`vault run` finds its command and reads the project file meanwhile). A
+    /// stale agent still never sees a request: that first call fails with
+    /// [`AgentError::Stale`] instead, having asked it to quit. `None` when no agent listens.
+    pub fn connect_early(dir: &AgentDir) -> Result<Option<Client>, AgentError> {
         if !dir.dir.exists() {
             return Ok(None);
         }
@@ -148,12 +155,33 @@ impl Client {
             writer,
             pid: 0,
             build: String::new(),
+            hello_pending: true,
         };
-        let answer = client.exchange(&Request::Hello {
+        let hello = Request::Hello {
             protocol: PROTOCOL.to_owned(),
             build: BUILD.to_owned(),
-        });
-        Ok(Some(match answer {
+        };
+        write_frame(&mut client.writer, &hello)
+            .map_err(|e| AgentError::Disconnected(e.to_string()))?;
+        Ok(Some(client))
+    }
+
+    fn hello(dir: &AgentDir) -> Result<Option<Hello>, AgentError> {
+        let Some(mut client) = Self::connect_early(dir)? else {
+            return Ok(None);
+        };
+        Ok(Some(match client.read_hello() {
+            Ok(()) => Hello::Compatible(client),
+            Err(AgentError::Stale { pid }) => Hello::Stale { pid },
+            Err(e) => return Err(e),
+        }))
+    }
+
+    /// Reads the answer to `hello`: [`AgentError::Stale`] (after asking the agent to quit) for
+    /// another protocol or a program replaced since it started.
+    fn read_hello(&mut self) -> Result<(), AgentError> {
+        self.hello_pending = false;
+        match read_response(&mut self.reader) {
             Ok(Response::Hello {
                 protocol,
                 build,
@@ -161,22 +189,22 @@ impl Client {
                 replaced,
             }) => {
                 if protocol == PROTOCOL && !replaced {
-                    client.pid = pid;
-                    client.build = build;
-                    Hello::Compatible(client)
+                    self.pid = pid;
+                    self.build = build;
+                    Ok(())
                 } else {
-                    client.send_quit();
-                    Hello::Stale { pid: Some(pid) }
+                    self.send_quit();
+                    Err(AgentError::Stale { pid: Some(pid) })
                 }
             }
             // An agent from another era that cannot even parse our hello, or answers it in a
             // shape we cannot read: `quit` is frozen, so it still understands that.
             Ok(_) | Err(AgentError::Protocol(_)) => {
-                client.send_quit();
-                Hello::Stale { pid: None }
+                self.send_quit();
+                Err(AgentError::Stale { pid: None })
             }
-            Err(e) => return Err(e),
-        }))
+            Err(e) => Err(e),
+        }
     }
 
     fn send_quit(&mut self) {
@@ -205,6 +233,9 @@ impl Client {
     }
 
     fn exchange(&mut self, request: &Request) -> Result<Response, AgentError> {
+        if self.hello_pending {
+            self.read_hello()?;
+        }
         write_frame(&mut self.writer, request)
             .map_err(|e| AgentError::Disconnected(e.to_string()))?;
         read_response(&mut self.reader)
@@ -212,6 +243,9 @@ impl Client {
 
     /// Turns this connection into the stream of lock-state changes.
     pub fn subscribe(mut self) -> Result<Events, AgentError> {
+        if self.hello_pending {
+            self.read_hello()?;
+        }
         write_frame(&mut self.writer, &Request::Subscribe)
             .map_err(|e| AgentError::Disconnected(e.to_string()))?;
         Ok(Events {

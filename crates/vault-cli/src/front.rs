@@ -4,8 +4,8 @@
 //! start-up of the program as much as the work: loading the full program (SQLite, the OAuth
 //! stack, the agent) costs about a millisecond here before `main` runs. This front finishes
 //! those three itself when an agent already holds the vault unlocked, and hands every other
-//! command line over to `vault-full` by exec, arguments unchanged, before it has printed,
-//! read or started anything. The two share the argument definitions and the commands' code
+//! command line over to `vault-full` by exec, arguments unchanged, before it has printed or
+//! started anything. The two share the argument definitions and the commands' code
 //! (this crate's library), so they cannot disagree on what a command line means.
 
 use std::os::unix::process::CommandExt;
@@ -63,7 +63,9 @@ fn main() -> ExitCode {
 /// The command, through an agent that runs and holds the vault unlocked; [`HandOver`]
 /// otherwise (no agent, an agent of another version, a locked vault).
 fn fast(front: Front) -> Result<u8> {
-    let Ok(Some(client)) = Client::connect(&AgentDir::for_current_user()) else {
+    // The agent answers `hello` while the command does its own work; a stale one is found at
+    // the first request, before it is sent, and the command handed over.
+    let Ok(Some(client)) = Client::connect_early(&AgentDir::for_current_user()) else {
         return Err(HandOver.into());
     };
     let vault = vault_cli::vault_path(front.global.vault)?;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use vault_agent::protocol::{Op, Request, Response, WireError, WireSecret};
-use vault_agent::{AgentDir, Client, Service};
+use vault_agent::{AgentDir, AgentError, Client, Service};
 use vault_core::{ErrorCode, SecretValue};
 use zeroize::Zeroizing;
 
@@ -227,6 +227,11 @@ pub trait Backend {
 impl Backend for Client {
     fn call(&mut self, request: Request) -> Result<Response> {
         Client::call(self, &request).map_err(|e| {
+            // Only the front's connection (`Client::connect_early`) learns this at its first
+            // call, before the request was sent: vault-full replaces the agent and does it.
+            if let AgentError::Stale { .. } = e {
+                return HandOver.into();
+            }
             Failure::new(
                 exit::OTHER,
                 format!(
@@ -360,7 +365,7 @@ impl Session {
         if self.backend.is_none() {
             match Client::connect(&AgentDir::for_current_user()) {
                 Ok(Some(c)) => self.backend = Some(Box::new(c)),
-                Ok(None) | Err(vault_agent::AgentError::Stale { .. }) => return Ok(None),
+                Ok(None) | Err(AgentError::Stale { .. }) => return Ok(None),
                 Err(e) => return Err(Failure::new(exit::OTHER, e.to_string()).into()),
             }
         }
