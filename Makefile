@@ -25,7 +25,7 @@ APT_PACKAGES += chromium
 
 .PHONY: fmt-check help setup deps-windows deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
 	test-rust test-ui test-gui bench bench-gui clean deps-cargo-fuzz deps-cargo-deny test-fuzz test-deps fuzz crash \
-	deps-tauri-cli deb
+	deps-tauri-cli deb deps-front dist
 
 help:
 	@echo "make run    set up, build and launch the desktop app on the default vault"
@@ -34,6 +34,7 @@ help:
 	@echo "make fuzz   fuzz every target for FUZZ_SECONDS each (default 600; see SECURITY.md)"
 	@echo "make crash  the crash suite at 500 kills per writer (make test runs 100)"
 	@echo "make bindings  regenerate ui/src/lib/bindings from the Rust types"
+	@echo "make dist  the vault CLI as it is installed (static vault, vault-full) in $$CARGO_TARGET_DIR/dist"
 	@echo "make deb   build the Debian package (app + vault CLI) offline, and check it"
 
 # apt-get update first: the image's package lists can be stale, and installs then fail on
@@ -142,6 +143,25 @@ deps-windows:
 	$(call apt_install,gcc-mingw-w64-x86-64)
 	@rustup target list --installed | grep -qx $(WINDOWS_TARGET) || rustup target add $(WINDOWS_TARGET)
 
+# `vault`, the front (ARCHITECTURE.md), is installed as a static musl program: on a virtual
+# machine it starts in about 0.1 ms where a glibc program takes 0.7 (glibc asks the CPU for its
+# cache sizes at every start, and each CPUID traps to the hypervisor; BENCHMARKS.md). vault-full,
+# the agent and the app stay glibc programs. The target's standard library comes from rustup;
+# musl-gcc (musl-tools) compiles the C in the dependency tree (SQLite, ring).
+FRONT_TARGET := $(shell uname -m)-unknown-linux-musl
+deps-front:
+	$(call apt_install,musl-tools)
+	@rustup target list --installed | grep -qx $(FRONT_TARGET) || rustup target add $(FRONT_TARGET)
+
+# The CLI as it is installed: the static `vault` and `vault-full` side by side (the front looks
+# for vault-full beside itself).
+DIST := $(abspath $(CARGO_TARGET_DIR))/dist
+dist: deps-apt deps-front
+	$(CARGO) build --release --locked -p vault-cli
+	$(CARGO) build --release --locked -p vault-cli --bin vault --target $(FRONT_TARGET)
+	install -d $(DIST)
+	install -m 755 $(CARGO_TARGET_DIR)/$(FRONT_TARGET)/release/vault $(CARGO_TARGET_DIR)/release/vault-full $(DIST)/
+
 deps-cargo-fuzz:
 	@cargo fuzz --version 2>/dev/null | grep -q "$(CARGO_FUZZ_VERSION)" || \
 	  $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION)
@@ -203,11 +223,10 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 	cd bench && npm ci --no-audit --no-fund
 	@touch $@
 
-bench: setup deps-bench bench-gui
-	$(CARGO) build --release --locked -p vault-cli
-	bench/run.sh $(CARGO_TARGET_DIR)/release/vault
-	bench/oauth-token.sh
-	bench/unlock.sh $(CARGO_TARGET_DIR)/release/vault
+bench: setup deps-bench bench-gui dist
+	bench/run.sh $(DIST)/vault
+	bench/oauth-token.sh $(DIST)/vault
+	bench/unlock.sh $(DIST)/vault
 	$(CARGO) bench --locked -p vault-core
 
 # The desktop app: cold start to the unlock screen, search per keystroke and memory with
@@ -242,13 +261,12 @@ deps-tauri-cli:
 # and fails while they are missing, which would tie `make run` and `make test` to a release CLI.
 # TAURI_FRONTEND_PATH points the CLI's @tauri-apps/api check at ui/ (it would find no
 # package.json from src-tauri/). tests/deb-check.sh fails the target if the package is incomplete.
-deb: deps-apt deps-ui deps-tauri-cli
+deb: deps-apt deps-ui deps-tauri-cli dist
 	$(call apt_install,$(DEB_APT_PACKAGES))
-	$(CARGO) build --release --locked -p vault-cli
 	rm -f $(DEB_DIR)/*.deb
 	cd src-tauri && CARGO_TARGET_DIR=$(DEB_TARGET_DIR) TAURI_FRONTEND_PATH=../ui \
 	  $(CARGO) tauri build --bundles deb --config \
-	  '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/vault":"$(DEB_TARGET_DIR)/release/vault","/usr/lib/vault/vault-full":"$(DEB_TARGET_DIR)/release/vault-full"}}}}}' -- --locked
+	  '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/vault":"$(DIST)/vault","/usr/lib/vault/vault-full":"$(DIST)/vault-full"}}}}}' -- --locked
 	tests/deb-check.sh $(DEB_DIR)/*.deb
 
 clean:

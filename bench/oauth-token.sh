@@ -2,16 +2,17 @@
 # `vault token NAME` with a cached valid token through the agent, side by side with oidc-agent's
 # `oidc-token` against the same local provider (npm oidc-provider on 127.0.0.1), with hyperfine.
 #
-# Usage: bench/oauth-token.sh [RUNS]   (from the repository root; `make bench` runs it)
-# Needs: a release build of `vault` (built here), Node with tests/oauth installed
+# Usage: bench/oauth-token.sh [path/to/vault [RUNS]]   (from the repository root; `make bench`
+# runs it on the installed form, `make dist`)
+# Needs: a release build of `vault` (make dist), Node with tests/oauth installed
 # (make deps-oauth), Debian's chromium, hyperfine and oidc-agent-cli (make deps-bench).
 # Prints hyperfine's table; the medians go into BENCHMARKS.md by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${1:-300}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/vault-target}
-cargo build --locked --release -p vault-cli >&2
-VAULT=$CARGO_TARGET_DIR/release/vault
+VAULT=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/vault-target}/dist/vault}
+RUNS=${2:-300}
+[ -x "$VAULT" ] || { echo "no release build at $VAULT (run: make dist)" >&2; exit 1; }
+VAULT=$(realpath "$VAULT")   # HOME changes below
 
 WORK=$(mktemp -d)
 PIDS=()

@@ -6,13 +6,13 @@
 #   - `vault ls` and a search on a 100,000-item vault, unlocking with the default KDF, and
 #     `vault import` of a 10,000-line .env
 # Prints a Markdown section for BENCHMARKS.md (machine, commands, medians, ratios).
-# Usage: bench/run.sh [path/to/release/vault]   (make bench builds it and runs this)
+# Usage: bench/run.sh [path/to/release/vault]   (make bench runs it on the installed form, make dist)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-vault=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/vault-target}/release/vault}
+vault=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/vault-target}/dist/vault}
 dotenvx=$here/node_modules/.bin/dotenvx
-[ -x "$vault" ] || { echo "no release build at $vault (run: cargo build --release -p vault-cli)" >&2; exit 1; }
+[ -x "$vault" ] || { echo "no release build at $vault (run: make dist)" >&2; exit 1; }
 [ -x "$dotenvx" ] || { echo "dotenvx missing (run: npm ci --prefix bench)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "hyperfine missing (apt-get install hyperfine)" >&2; exit 1; }
 

@@ -6,13 +6,13 @@
 #   - `keepassxc-cli show -a Password db.kdbx KEY_01`: derive, decrypt and parse the database
 # The KDBX file is written by make-kdbx.mjs (keepassxc-cli can only target a decryption time,
 # not set Argon2's parameters). Prints a Markdown section for BENCHMARKS.md.
-# Usage: bench/unlock.sh [path/to/release/vault] [runs]   (make bench builds it and runs this)
+# Usage: bench/unlock.sh [path/to/release/vault] [runs]   (make bench runs it on make dist's build)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-vault=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/vault-target}/release/vault}
+vault=${1:-${CARGO_TARGET_DIR:-$HOME/.cache/vault-target}/dist/vault}
 runs=${2:-20}
-[ -x "$vault" ] || { echo "no release build at $vault (run: cargo build --release -p vault-cli)" >&2; exit 1; }
+[ -x "$vault" ] || { echo "no release build at $vault (run: make dist)" >&2; exit 1; }
 command -v keepassxc-cli >/dev/null || { echo "keepassxc-cli missing (apt-get install keepassxc)" >&2; exit 1; }
 command -v hyperfine >/dev/null || { echo "hyperfine missing (apt-get install hyperfine)" >&2; exit 1; }
 [ -d "$here/node_modules/kdbxweb" ] || { echo "kdbxweb missing (run: npm ci --prefix bench)" >&2; exit 1; }

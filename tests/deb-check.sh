@@ -59,7 +59,28 @@ grep -qx 'Icon=vault-desktop' "$desktop" || fail "the desktop entry has no vault
 if command -v desktop-file-validate >/dev/null; then
   desktop-file-validate "$desktop" || fail "desktop-file-validate rejects the desktop entry"
 fi
+# The front is a static program (make dist): no dynamic loader, no shared library.
+if readelf -l "$tmp/root/usr/bin/vault" | grep -q 'INTERP' ||
+  readelf -d "$tmp/root/usr/bin/vault" | grep -q '(NEEDED)'; then
+  fail "usr/bin/vault is dynamically linked; it is installed static (make dist)"
+fi
 # `vault --version` is answered by vault-full, which the front finds in ../lib/vault.
-version=$("$tmp/root/usr/bin/vault" --version) || fail "the packaged vault does not run"
+vault=$tmp/root/usr/bin/vault
+version=$("$vault" --version) || fail "the packaged vault does not run"
+# The packaged pair at work, in a home of its own: a vault made by vault-full, its agent, then
+# `get` and `run` as the front answers them.
+mkdir -p "$tmp/home/run" && chmod 700 "$tmp/home" "$tmp/home/run"
+(
+  export HOME=$tmp/home XDG_RUNTIME_DIR=$tmp/home/run VAULT_PATH=$tmp/home/vault.db
+  trap '"$vault" agent --stop >/dev/null 2>&1 || true' EXIT
+  cd "$HOME"
+  printf 'deb check password\n' >pw
+  printf 'DEB_CHECK=packaged-value\n' >.env
+  "$vault" --password-file pw init --kdf minimum >/dev/null 2>&1 || fail "vault init failed"
+  "$vault" import .env >/dev/null 2>&1 || fail "vault import failed"
+  [ "$("$vault" get DEB_CHECK)" = packaged-value ] || fail "vault get does not give the stored value"
+  "$vault" run --no-mask --item DEB_CHECK -- sh -c 'test "$DEB_CHECK" = packaged-value' ||
+    fail "vault run does not give the command the stored value"
+)
 
 echo "deb check: $deb ($(du -h "$deb" | cut -f1)) ok: $version; Depends: $depends"

@@ -18,6 +18,14 @@ use vault_agent::{AgentDir, Client};
 use vault_cli::cli::{GetArgs, Global, RunArgs, TokenArgs};
 use vault_cli::session::{HandOver, Session};
 
+/// The front is installed as a static musl program (the Makefile's `dist` says why), and musl's
+/// allocator maps and unmaps memory for most allocations of a short-lived program: a quarter of
+/// `vault run`'s own time went to `mmap`/`munmap`. dlmalloc takes memory from the system in large
+/// pieces and keeps it (BENCHMARKS.md). The same allocator in every build, so the tests run the
+/// front as it is installed.
+#[global_allocator]
+static ALLOC: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 /// The command lines the front finishes itself. Anything else does not parse here and goes to
 /// `vault-full`, which owns the help and the errors: `--help` and `--version` are parsed as
 /// clap always does (so `vault run --help` is a request for help, not a command named
