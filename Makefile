@@ -89,12 +89,15 @@ fmt-check:
 	$(CARGO) fmt --all --check
 
 # The library crates' documentation builds without a warning (broken links, bad code blocks),
-# and the CLI's dependency tree holds no desktop library: `cargo install --path
-# crates/vault-cli` must work on a server with no WebKit or GTK.
-lint: fmt-check setup deps-windows
+# the installed front (make dist) compiles for musl, and the CLI's dependency tree holds no
+# desktop library: `cargo install --path crates/vault-cli` must work on a server with no WebKit
+# or GTK.
+lint: fmt-check setup deps-windows deps-front
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked --target $(WINDOWS_TARGET) -p vault-core -p vault-oauth \
 	  --config 'profile.dev.package.libsqlite3-sys.opt-level=0' -- -D warnings
+	$(CARGO) check --locked --target $(FRONT_TARGET) -p vault-cli --bin vault \
+	  --config 'profile.dev.package.libsqlite3-sys.opt-level=0'
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p vault-core -p vault-oauth -p vault-agent -p vault-cli -p vault-app
 	@if $(CARGO) tree --locked -p vault-cli -e normal,build --prefix none | grep -iE 'webkit|gtk|tauri|wry'; then \
 	  echo "vault-cli depends on a desktop library (above): it must build without WebKit/GTK/Tauri"; exit 1; fi
