@@ -311,18 +311,15 @@ fn an_agent_killed_mid_write_loses_no_acknowledged_write() {
 
 use vault_tests::kill9;
 
-#[test]
-fn a_stale_agent_is_asked_to_quit_and_replaced() {
-    let v = TestVault::new();
-    v.stop_agent();
-    // Play an agent of another protocol: answer hello in the old shape, expect `quit`.
+/// Plays an agent of another protocol on `v`'s socket for one connection: answers `hello` in
+/// the old shape, then returns the client's hello line and everything it sent after it.
+fn fake_stale_agent(v: &TestVault) -> std::thread::JoinHandle<(String, String)> {
     let dir = v.agent_dir();
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
     let socket = dir.join("agent.sock");
     let listener = UnixListener::bind(&socket).unwrap();
-    let sock = socket.clone();
-    let stale = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
         let mut writer = stream;
@@ -333,11 +330,19 @@ fn a_stale_agent_is_asked_to_quit_and_replaced() {
                 b"{\"type\":\"hello\",\"protocol\":\"0000\",\"build\":\"0.0.1\",\"pid\":1}\n",
             )
             .unwrap();
-        let mut next = String::new();
-        reader.read_line(&mut next).unwrap();
-        std::fs::remove_file(&sock).unwrap();
-        (hello, next)
-    });
+        // Everything the client sends until it hangs up.
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+        std::fs::remove_file(&socket).unwrap();
+        (hello, rest)
+    })
+}
+
+#[test]
+fn a_stale_agent_is_asked_to_quit_and_replaced() {
+    let v = TestVault::new();
+    v.stop_agent();
+    let stale = fake_stale_agent(&v);
     let out = v.run(&["ls"]);
     out.ok();
     let (hello, next) = stale.join().unwrap();
@@ -357,29 +362,7 @@ fn the_front_never_sends_a_request_to_a_stale_agent() {
     let v = TestVault::new();
     v.add("FRONT_KEY", "front-value", &[]);
     v.stop_agent();
-    let dir = v.agent_dir();
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let socket = dir.join("agent.sock");
-    let listener = UnixListener::bind(&socket).unwrap();
-    let sock = socket.clone();
-    let stale = std::thread::spawn(move || {
-        let (stream, _) = listener.accept().unwrap();
-        let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut writer = stream;
-        let mut hello = String::new();
-        reader.read_line(&mut hello).unwrap();
-        writer
-            .write_all(
-                b"{\"type\":\"hello\",\"protocol\":\"0000\",\"build\":\"0.0.1\",\"pid\":1}\n",
-            )
-            .unwrap();
-        // Everything the client sends until it hangs up.
-        let mut rest = String::new();
-        std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
-        std::fs::remove_file(&sock).unwrap();
-        (hello, rest)
-    });
+    let stale = fake_stale_agent(&v);
     // No password given, so the front answers `get` itself when the agent is current.
     let out = v.bare().args(["get", "FRONT_KEY"]).output().unwrap();
     let (hello, rest) = stale.join().unwrap();
