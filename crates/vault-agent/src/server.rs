@@ -113,8 +113,14 @@ pub fn run(
         me: os::current_uid(),
         waiting: AtomicUsize::new(0),
     });
-    // This thread accepts too, and never leaves the loop.
-    acceptors.accept_and_serve(true);
+    // The connections are served on threads of their own, so a panic while serving one ends
+    // that thread and not the agent; this one waits until the agent exits (`shutdown`).
+    if acceptors.spawn() {
+        loop {
+            std::thread::park();
+        }
+    }
+    acceptors.accept_and_serve();
     Ok(())
 }
 
@@ -124,7 +130,8 @@ pub fn run(
 /// another thread costs as much as the agent's whole work for a `vault get`). A thread that
 /// accepts while no other is waiting starts one first, so a long request (an unlock, an OAuth
 /// refresh) never holds up the next connection. Commands come in bursts (a script, a shell
-/// prompt), so up to [`IDLE_ACCEPTORS`] threads are kept waiting; a thread beyond that ends.
+/// prompt), so up to [`IDLE_ACCEPTORS`] threads are kept waiting; a thread beyond that ends, so
+/// there are always some waiting.
 struct Acceptors {
     listener: Listener,
     agent: Arc<Agent>,
@@ -136,18 +143,15 @@ struct Acceptors {
 const IDLE_ACCEPTORS: usize = 4;
 
 impl Acceptors {
-    /// Accepts and serves connections; returns when enough other threads are waiting, unless
-    /// `forever`.
-    fn accept_and_serve(self: &Arc<Self>, forever: bool) {
+    /// Accepts and serves connections; returns when enough other threads are waiting.
+    fn accept_and_serve(self: &Arc<Self>) {
         loop {
-            if self.waiting.fetch_add(1, Ordering::SeqCst) >= IDLE_ACCEPTORS && !forever {
+            if self.waiting.fetch_add(1, Ordering::SeqCst) >= IDLE_ACCEPTORS {
                 self.waiting.fetch_sub(1, Ordering::SeqCst);
                 return;
             }
             let accepted = self.listener.accept();
-            if self.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
-                self.spawn();
-            }
+            let was_last = self.waiting.fetch_sub(1, Ordering::SeqCst) == 1;
             let stream = match accepted {
                 Ok((s, _)) => s,
                 Err(e) => {
@@ -156,6 +160,10 @@ impl Acceptors {
                     continue;
                 }
             };
+            // Another thread waits for the next connection before this one is served.
+            if was_last {
+                self.spawn();
+            }
             match os::peer(&stream) {
                 Ok(peer) if peer.uid == self.me => self.agent.serve(stream),
                 Ok(peer) => {
@@ -177,16 +185,17 @@ impl Acceptors {
         }
     }
 
-    /// Starts a thread that waits for the next connection.
-    fn spawn(self: &Arc<Self>) {
+    /// Starts a thread that waits for the next connection; `false` when none could be started
+    /// (the threads already running go on accepting, one connection at a time each).
+    fn spawn(self: &Arc<Self>) -> bool {
         let acceptors = Arc::clone(self);
         let spawned = std::thread::Builder::new()
             .name("vault-agent-conn".into())
-            .spawn(move || acceptors.accept_and_serve(false));
-        if let Err(e) = spawned {
-            // The threads already running go on accepting, one connection at a time each.
+            .spawn(move || acceptors.accept_and_serve());
+        if let Err(e) = &spawned {
             log!("cannot start a connection thread: {e}");
         }
+        spawned.is_ok()
     }
 }
 
