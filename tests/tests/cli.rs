@@ -682,3 +682,85 @@ fn a_mistyped_password_at_a_terminal_is_asked_for_again() {
     let from_file = v.run(&["unlock"]);
     assert_eq!(from_file.fails(3), "vault: wrong master password\n");
 }
+
+/// Where each key may be sent: its service's hosts until it has its own, set with `--host`,
+/// changed with `vault edit`, shown by `vault ls -l`, `--json` and `--field hosts`.
+#[test]
+fn a_keys_hosts_default_to_its_service_and_can_be_set_shown_and_cleared() {
+    let v = TestVault::new();
+    v.add("openai", "sk-proj-abc123", &["--service", "openai"]);
+    v.add(
+        "internal",
+        "s3cr3t-value",
+        &["--host", "api.internal.example", "--host", "*.CORP.example"],
+    );
+    v.add("plain", "just-a-value", &[]);
+    let row = |name: &str| {
+        let table = v.run(&["ls", "-l"]).ok().to_owned();
+        assert!(table.starts_with("NAME"), "{table}");
+        assert!(table.lines().next().unwrap().contains("HOSTS"), "{table}");
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}: {table}"))
+            .to_owned()
+    };
+    assert!(row("openai").ends_with("api.openai.com (service)"));
+    assert!(row("internal").ends_with("api.internal.example,*.corp.example"));
+    assert!(row("plain").ends_with("(none)"));
+    assert!(!v.run(&["ls"]).ok().contains("HOSTS"), "only with -l");
+
+    let listed = json(v.run(&["ls", "--json"]).ok());
+    let by_name = |name: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        by_name("openai")["allowed_hosts"],
+        serde_json::json!(["api.openai.com"])
+    );
+    assert!(
+        by_name("openai").get("hosts").is_none(),
+        "no hosts of its own"
+    );
+    assert_eq!(
+        by_name("internal")["hosts"],
+        serde_json::json!(["api.internal.example", "*.corp.example"])
+    );
+    assert_eq!(by_name("plain")["allowed_hosts"], serde_json::json!([]));
+    assert_eq!(
+        v.run(&["get", "openai", "--field", "hosts"]).ok(),
+        "api.openai.com\n"
+    );
+
+    // A bad rule is refused with the reason, before anything is stored or changed.
+    let err = v
+        .run_with_stdin(&["add", "bad", "--host", "*.com"], b"value\n")
+        .fails(1)
+        .to_owned();
+    assert!(err.contains("\"*.com\" is not a host rule"), "{err}");
+    v.run(&["get", "bad"]).fails(4);
+    v.run(&["edit", "openai", "--add-host", "https://x.example/a?b"])
+        .fails(1);
+    assert!(row("openai").ends_with("api.openai.com (service)"));
+
+    // Added to the service's, removed as rules (any case), back to the service's, none.
+    v.run(&["edit", "openai", "--add-host", "localhost:8443"])
+        .ok();
+    assert!(row("openai").ends_with("api.openai.com,localhost:8443"));
+    v.run(&["edit", "openai", "--remove-host", "API.OpenAI.com"])
+        .ok();
+    assert!(row("openai").ends_with(" localhost:8443"));
+    v.run(&["edit", "openai", "--default-hosts"]).ok();
+    assert!(row("openai").ends_with("api.openai.com (service)"));
+    v.run(&["edit", "internal", "--no-host"]).ok();
+    assert!(row("internal").ends_with("(none)"));
+    v.run(&["edit", "internal", "--host", "http://localhost:8080/api"])
+        .ok();
+    assert!(row("internal").ends_with("http://localhost:8080/api"));
+}

@@ -209,6 +209,7 @@ fn request(vault: &std::path::Path, w: &Write) -> Request {
                 rotation: Default::default(),
                 expires: None,
                 last_rotated: None,
+                hosts: None,
             },
         },
         Write::Rotate { name, value } => Op::Rotate {

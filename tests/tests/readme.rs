@@ -84,6 +84,8 @@ fn needs_network(block: &[String]) -> bool {
 fn typed(command: &str) -> &'static str {
     if command.starts_with("vault add openai") {
         "sk-proj-readmewalk0123456789abcdefghijklmnopqrstuvwxyz\n"
+    } else if command.starts_with("vault add ") {
+        "readme-walk-value\n"
     } else if command.starts_with("vault allow") {
         "y\n"
     } else {

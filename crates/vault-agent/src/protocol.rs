@@ -434,6 +434,10 @@ pub struct NewKey {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub last_rotated: Option<Timestamp>,
+    /// Where the value may be sent; `None`: its service's hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
+    pub hosts: Option<Vec<vault_core::hosts::HostRule>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

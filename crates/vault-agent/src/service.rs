@@ -781,6 +781,7 @@ mod tests {
             rotation: vault_core::RotationPolicy::Every { days: 30 },
             expires: None,
             last_rotated: Some("2026-01-01T00:00:00Z".parse().unwrap()),
+            hosts: None,
         };
         assert!(matches!(
             op(Op::Add { key: key.clone() }),

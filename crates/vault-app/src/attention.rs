@@ -88,6 +88,7 @@ mod tests {
                 rotation: RotationPolicy::Every { days: 30 },
                 expires: None,
                 version: 1,
+                hosts: None,
             }),
         };
         let v = ItemView::new(item, now.parse().unwrap(), 14);

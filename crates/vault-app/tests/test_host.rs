@@ -168,6 +168,7 @@ impl Fixture {
                 rotation: RotationPolicy::Every { days: rotate_days },
                 expires: None,
                 last_rotated: None,
+                hosts: None,
             })
             .unwrap();
     }

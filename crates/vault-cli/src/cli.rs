@@ -164,15 +164,19 @@ pub enum Command {
         #[arg(long, short, add = ArgValueCompleter::new(crate::complete::tags))]
         tag: Option<String>,
         /// Print JSON (for scripts) instead of a table
-        #[arg(long)]
+        #[arg(long, conflicts_with = "long")]
         json: bool,
+        /// Also show the hosts each key may be sent to
+        #[arg(long, short)]
+        long: bool,
     },
 
     /// Change an item's metadata (use `vault rotate` for its value)
     #[command(after_help = "Examples:\n  \
         vault edit openai --add-env OPENAI_KEY --tag ai\n  \
         vault edit stripe --rename stripe-live --rotate-every 30d\n  \
-        vault edit github --no-expiry")]
+        vault edit github --no-expiry\n  \
+        vault edit internal --host api.internal.example --host '*.corp.example'")]
     Edit(EditArgs),
 
     /// Delete an item and its previous values
@@ -802,6 +806,13 @@ pub struct MetaArgs {
     /// the first due date counts from it [default: now]
     #[arg(long, value_name = "DATE")]
     pub last_rotated: Option<String>,
+    /// A host the value may be sent to: api.example.com, *.example.com, localhost:8443,
+    /// api.example.com/v1 (repeatable) [default: its service's hosts]
+    #[arg(long, value_name = "HOST", conflicts_with = "no_host")]
+    pub host: Vec<String>,
+    /// The value may be sent to no host
+    #[arg(long)]
+    pub no_host: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -851,6 +862,21 @@ pub struct EditArgs {
     /// Remove the expiry
     #[arg(long)]
     pub no_expiry: bool,
+    /// Replace the hosts the value may be sent to (repeatable)
+    #[arg(long, value_name = "HOST")]
+    pub host: Vec<String>,
+    /// Add a host the value may be sent to (repeatable)
+    #[arg(long, value_name = "HOST")]
+    pub add_host: Vec<String>,
+    /// Remove a host (repeatable)
+    #[arg(long, value_name = "HOST")]
+    pub remove_host: Vec<String>,
+    /// The value may be sent to no host
+    #[arg(long, conflicts_with_all = ["host", "add_host", "remove_host", "default_hosts"])]
+    pub no_host: bool,
+    /// Send the value to its service's hosts again, dropping the item's own
+    #[arg(long, conflicts_with_all = ["host", "add_host", "remove_host"])]
+    pub default_hosts: bool,
 }
 
 // `vault login`.

@@ -41,7 +41,12 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
             meta,
         } => items::generate(session, name, length, &charset, rotate, meta),
         Command::Get(args) => get(session, &args),
-        Command::Ls { query, tag, json } => ls(session, query, tag, json),
+        Command::Ls {
+            query,
+            tag,
+            json,
+            long,
+        } => ls(session, query, tag, json, long),
         Command::Edit(args) => edit(session, args),
         Command::Rm { name, yes } => rm(session, &name, yes),
         Command::Rotate {

@@ -268,6 +268,7 @@ mod tests {
                 rotation,
                 expires: expires.map(ts),
                 version: 1,
+                hosts: None,
             }),
         }
     }

@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::hosts::HostRule;
 use crate::rotation::{DEFAULT_INTERVAL_DAYS, RotationPolicy};
 
 /// A service that issues API keys (an item's `service` names one).
@@ -21,6 +22,9 @@ pub struct Service {
     pub name: &'static str,
     /// The rotation interval of an item of this service whose policy is `default`.
     pub rotation_days: u32,
+    /// Where its keys are sent ([`crate::hosts::HostRule`]s): an item of this service whose
+    /// hosts are not set may be sent to these.
+    pub hosts: &'static [&'static str],
 }
 
 /// One shape of key a provider issues.
@@ -88,37 +92,55 @@ pub static SERVICES: &[&Service] = &[
     &PERPLEXITY,
 ];
 
-const fn service(id: &'static str, name: &'static str) -> Service {
+const fn service(id: &'static str, name: &'static str, hosts: &'static [&'static str]) -> Service {
     Service {
         id,
         name,
         rotation_days: DEFAULT_INTERVAL_DAYS,
+        hosts,
     }
 }
 
-static OPENAI: Service = service("openai", "OpenAI");
-static ANTHROPIC: Service = service("anthropic", "Anthropic");
-static GITHUB: Service = service("github", "GitHub");
-static GITLAB: Service = service("gitlab", "GitLab");
-static STRIPE: Service = service("stripe", "Stripe");
-static AWS: Service = service("aws", "AWS");
-static GOOGLE: Service = service("google", "Google");
-static SLACK: Service = service("slack", "Slack");
-static TWILIO: Service = service("twilio", "Twilio");
-static SENDGRID: Service = service("sendgrid", "SendGrid");
-static NPM: Service = service("npm", "npm");
-static PYPI: Service = service("pypi", "PyPI");
-static HUGGINGFACE: Service = service("huggingface", "Hugging Face");
-static DIGITALOCEAN: Service = service("digitalocean", "DigitalOcean");
-static SHOPIFY: Service = service("shopify", "Shopify");
-static DATABRICKS: Service = service("databricks", "Databricks");
-static HEROKU: Service = service("heroku", "Heroku");
-static SENTRY: Service = service("sentry", "Sentry");
-static DOPPLER: Service = service("doppler", "Doppler");
-static POSTMAN: Service = service("postman", "Postman");
-static LINEAR: Service = service("linear", "Linear");
-static NOTION: Service = service("notion", "Notion");
-static PERPLEXITY: Service = service("perplexity", "Perplexity");
+static OPENAI: Service = service("openai", "OpenAI", &["api.openai.com"]);
+static ANTHROPIC: Service = service("anthropic", "Anthropic", &["api.anthropic.com"]);
+static GITHUB: Service = service(
+    "github",
+    "GitHub",
+    &["api.github.com", "github.com", "uploads.github.com"],
+);
+static GITLAB: Service = service("gitlab", "GitLab", &["gitlab.com"]);
+static STRIPE: Service = service("stripe", "Stripe", &["api.stripe.com", "files.stripe.com"]);
+// No hosts: SigV4 signs requests with the secret, so a placeholder cannot be swapped in.
+static AWS: Service = service("aws", "AWS", &[]);
+static GOOGLE: Service = service("google", "Google", &["*.googleapis.com"]);
+static SLACK: Service = service("slack", "Slack", &["slack.com", "*.slack.com"]);
+static TWILIO: Service = service("twilio", "Twilio", &["api.twilio.com", "*.twilio.com"]);
+static SENDGRID: Service = service("sendgrid", "SendGrid", &["api.sendgrid.com"]);
+static NPM: Service = service("npm", "npm", &["registry.npmjs.org"]);
+static PYPI: Service = service("pypi", "PyPI", &["upload.pypi.org"]);
+static HUGGINGFACE: Service = service(
+    "huggingface",
+    "Hugging Face",
+    &["huggingface.co", "*.huggingface.co"],
+);
+static DIGITALOCEAN: Service = service("digitalocean", "DigitalOcean", &["api.digitalocean.com"]);
+static SHOPIFY: Service = service("shopify", "Shopify", &["*.myshopify.com"]);
+static DATABRICKS: Service = service(
+    "databricks",
+    "Databricks",
+    &[
+        "*.cloud.databricks.com",
+        "*.azuredatabricks.net",
+        "*.gcp.databricks.com",
+    ],
+);
+static HEROKU: Service = service("heroku", "Heroku", &["api.heroku.com"]);
+static SENTRY: Service = service("sentry", "Sentry", &["sentry.io", "*.sentry.io"]);
+static DOPPLER: Service = service("doppler", "Doppler", &["api.doppler.com"]);
+static POSTMAN: Service = service("postman", "Postman", &["api.getpostman.com"]);
+static LINEAR: Service = service("linear", "Linear", &["api.linear.app"]);
+static NOTION: Service = service("notion", "Notion", &["api.notion.com"]);
+static PERPLEXITY: Service = service("perplexity", "Perplexity", &["api.perplexity.ai"]);
 
 /// Tokens that live hours at most: worth replacing daily if they are stored at all.
 const SHORT_LIVED: Option<RotationPolicy> = Some(RotationPolicy::Every { days: 1 });
@@ -640,6 +662,20 @@ pub fn default_interval_days(service: Option<&str>) -> u32 {
         .map_or(DEFAULT_INTERVAL_DAYS, |p| p.rotation_days)
 }
 
+/// Where a key of `service` goes when its item names no hosts: the service's API hosts, or none
+/// for a service that is not known (such a key goes nowhere until it is given hosts).
+pub fn default_hosts(service: Option<&str>) -> Vec<HostRule> {
+    let Some(service) = service.and_then(service_by_name) else {
+        return Vec::new();
+    };
+    // The table is checked by a test: every entry parses.
+    service
+        .hosts
+        .iter()
+        .filter_map(|h| h.parse().ok())
+        .collect()
+}
+
 fn squash(s: &str) -> String {
     s.chars()
         .filter(char::is_ascii_alphanumeric)
@@ -650,6 +686,25 @@ fn squash(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_service_host_is_a_valid_rule() {
+        for service in SERVICES {
+            for host in service.hosts {
+                assert!(host.parse::<HostRule>().is_ok(), "{}: {host}", service.id);
+            }
+            assert_eq!(default_hosts(Some(service.id)).len(), service.hosts.len());
+        }
+        let hosts = default_hosts(Some("OpenAI"));
+        assert_eq!(hosts.len(), 1);
+        assert_eq!(hosts[0].to_string(), "api.openai.com");
+        assert!(
+            default_hosts(Some("aws")).is_empty(),
+            "SigV4 cannot be proxied"
+        );
+        assert!(default_hosts(Some("acme")).is_empty());
+        assert!(default_hosts(None).is_empty());
+    }
 
     /// A deterministic generator (splitmix64), so the random tests never flake.
     struct Rng(u64);

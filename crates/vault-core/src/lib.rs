@@ -11,6 +11,7 @@ pub mod dotenv;
 pub mod error;
 pub mod formats;
 pub mod generate;
+pub mod hosts;
 pub mod model;
 pub mod names;
 pub mod paths;

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::formats;
+use crate::hosts::HostRule;
 use crate::rotation::{RotationPolicy, Schedule};
 use crate::secret::SecretValue;
 
@@ -114,9 +115,22 @@ pub struct ApiKeyMeta {
     pub expires: Option<Timestamp>,
     /// The number of the current value: 1 when added, +1 on every rotation or rollback.
     pub version: u32,
+    /// Where the value may be sent; `None`: the service's hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
+    pub hosts: Option<Vec<HostRule>>,
 }
 
 impl ApiKeyMeta {
+    /// The hosts the value may be sent to: the item's own, else its service's (none for a
+    /// service that is not known).
+    pub fn allowed_hosts(&self) -> Vec<HostRule> {
+        match &self.hosts {
+            Some(hosts) => hosts.clone(),
+            None => formats::default_hosts(self.service.as_deref()),
+        }
+    }
+
     /// The interval a `default` policy stands for: the provider's (by `service`), else 90 days.
     pub fn default_interval_days(&self) -> u32 {
         formats::default_interval_days(self.service.as_deref())
@@ -415,6 +429,7 @@ pub const API_KEY_FIELDS: &[&str] = &[
     "rotation",
     "expires",
     "version",
+    "hosts",
     "id",
 ];
 
@@ -435,6 +450,12 @@ impl ApiKey {
             "rotation" => m.rotation.describe(m.default_interval_days()),
             "expires" => m.expires.map(|t| t.to_string()).unwrap_or_default(),
             "version" => m.version.to_string(),
+            "hosts" => m
+                .allowed_hosts()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
             "id" => self.id.to_string(),
             other => {
                 return Err(crate::Error::Invalid(format!(
@@ -465,6 +486,9 @@ pub struct ImportedMeta {
     pub expires: Option<Timestamp>,
     #[serde(default)]
     pub last_rotated: Option<Timestamp>,
+    /// The item's own hosts, when it had some.
+    #[serde(default)]
+    pub hosts: Option<Vec<HostRule>>,
 }
 
 /// What `vault add` provides.
@@ -482,6 +506,8 @@ pub struct NewApiKey {
     /// When the value was issued or last rotated, if before it is stored (`None`: now). The
     /// first due date counts from here.
     pub last_rotated: Option<Timestamp>,
+    /// Where the value may be sent; `None`: the service's hosts.
+    pub hosts: Option<Vec<HostRule>>,
 }
 
 impl NewApiKey {
@@ -496,6 +522,7 @@ impl NewApiKey {
             rotation: RotationPolicy::Default,
             expires: None,
             last_rotated: None,
+            hosts: None,
         }
     }
 }
@@ -537,6 +564,15 @@ pub struct ApiKeyEdit {
     )]
     #[cfg_attr(feature = "ts", ts(type = "string | null", optional))]
     pub expires: Option<Option<Timestamp>>,
+    /// [`HostRule`]s as written (the vault says which one is bad); `Some(None)`: back to the
+    /// service's hosts.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "ts", ts(type = "Array<string> | null", optional))]
+    pub hosts: Option<Option<Vec<String>>>,
 }
 
 /// A field that is present (even as `null`) is `Some`; an absent one falls to `default`.

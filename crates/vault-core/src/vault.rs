@@ -422,6 +422,7 @@ impl Vault {
             rotation,
             expires,
             last_rotated,
+            hosts,
         } = new;
         let last_rotated = match last_rotated {
             Some(t) if t > now => {
@@ -444,6 +445,7 @@ impl Vault {
             rotation,
             expires,
             version: 1,
+            hosts,
         };
         let meta = normalize(meta)?;
         let (store, crypt) = self.parts();
@@ -465,6 +467,7 @@ impl Vault {
                 notes,
                 rotation,
                 expires,
+                hosts,
             } = edit;
             if let Some(n) = rename {
                 meta.name = n;
@@ -486,6 +489,12 @@ impl Vault {
             }
             if let Some(x) = expires {
                 meta.expires = x;
+            }
+            if let Some(h) = hosts {
+                meta.hosts = h
+                    .map(|h| crate::hosts::parse_all(&h))
+                    .transpose()
+                    .map_err(|e| Error::invalid(e.to_string()))?;
             }
             meta.updated = now;
             let meta = normalize(meta)?;
@@ -738,6 +747,10 @@ fn normalize(mut meta: ApiKeyMeta) -> Result<ApiKeyMeta> {
         check_tag(t)?;
     }
     dedup(&mut meta.tags);
+    if let Some(hosts) = &mut meta.hosts {
+        let mut seen = std::collections::HashSet::new();
+        hosts.retain(|h| seen.insert(h.clone()));
+    }
     meta.service = meta
         .service
         .map(|s| s.trim().to_owned())

@@ -27,7 +27,37 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("oauth_callback", oauth_callback::check),
     ("token_response", token_response::check),
     ("mask", mask::check),
+    ("host_rule", host_rule::check),
 ];
+
+/// An allowed-host rule as typed at `vault edit --host` or found in a sealed item: any text
+/// parses or is refused with a message, a rule prints as text that parses back to itself, and
+/// matching never panics, whatever the destination.
+pub mod host_rule {
+    use super::decode;
+    use vault_core::hosts::{Destination, HostRule};
+
+    /// The target's check on one input.
+    pub fn check(data: &[u8]) {
+        let Some(input) = decode::<(&'_ str, &'_ str, &'_ str, u16, bool)>(data) else {
+            return;
+        };
+        let (rule, host, path, port, tls) = input;
+        let Ok(parsed) = rule.parse::<HostRule>() else {
+            return;
+        };
+        let text = parsed.to_string();
+        let again: HostRule = text.parse().expect("a printed rule parses");
+        assert_eq!(again, parsed, "{rule:?} printed as {text:?}");
+        let to = Destination {
+            tls,
+            host,
+            port,
+            path,
+        };
+        assert!(!parsed.allows(&to) || parsed.allows_authority(tls, host, port));
+    }
+}
 
 /// The dotenv parser (`vault import`, `.vault.env`, `--env-file`): any text is read without a
 /// panic, every line is accounted for, and what vault writes reads back exactly.

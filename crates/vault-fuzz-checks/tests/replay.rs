@@ -82,6 +82,12 @@ const PIECES: &[&[u8]] = &[
     b"sk-",
     b"\0",
     b"\xff",
+    b"://",
+    b"*.",
+    b":",
+    b"[",
+    b"]",
+    b"\t",
 ];
 
 fn sweep_input(rng: &mut Rng) -> Vec<u8> {

@@ -38,6 +38,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                 rotation,
                 expires,
                 last_rotated,
+                hosts,
             } = key;
             let new = NewApiKey {
                 name,
@@ -49,6 +50,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                 rotation,
                 expires,
                 last_rotated,
+                hosts,
             };
             Response::Item {
                 item: v.add_api_key(new, now)?,

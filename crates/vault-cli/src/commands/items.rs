@@ -10,6 +10,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 use vault_agent::protocol::{NewKey, Op, Response, WireSecret};
 use vault_core::attention::{self};
+use vault_core::hosts::{self, HostRule};
 use vault_core::model::{ApiKeyEdit, Item, ItemMeta};
 use vault_core::rotation::DEFAULT_LEAD_DAYS;
 use vault_core::{RotationPolicy, SecretValue, formats};
@@ -52,6 +53,13 @@ pub(super) fn add(
         .transpose()?;
     let expires = meta.expires.as_deref().map(parse_expiry).transpose()?;
     let last_rotated = meta.last_rotated.as_deref().map(parse_expiry).transpose()?;
+    let hosts = if meta.no_host {
+        Some(Vec::new())
+    } else if meta.host.is_empty() {
+        None
+    } else {
+        Some(parse_hosts(&meta.host)?)
+    };
     session.ensure_unlocked()?;
     let value = match generated {
         Some(v) => v,
@@ -72,6 +80,7 @@ pub(super) fn add(
         rotation: rotation.unwrap_or_default(),
         expires,
         last_rotated,
+        hosts,
     };
     match session.op(Op::Add { key })? {
         Response::Item { item } => {
@@ -291,6 +300,25 @@ struct ListedItem<'a> {
     item: &'a Item,
     state: vault_core::DueState,
     due: Option<Timestamp>,
+    /// Where an API key may be sent: its own hosts (`hosts`, when it has some) or its
+    /// service's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_hosts: Option<Vec<String>>,
+}
+
+/// `--host` rules, checked before anything is asked or sent.
+fn parse_hosts(rules: &[String]) -> Result<Vec<HostRule>> {
+    hosts::parse_all(rules).map_err(|e| exit::Failure::new(exit::OTHER, e.to_string()).into())
+}
+
+/// An API key's hosts as the table shows them: the service's are marked as such.
+fn hosts_text(m: &vault_core::model::ApiKeyMeta) -> String {
+    let allowed: Vec<String> = m.allowed_hosts().iter().map(ToString::to_string).collect();
+    match (&m.hosts, allowed.is_empty()) {
+        (_, true) => "(none)".to_owned(),
+        (Some(_), false) => allowed.join(","),
+        (None, false) => format!("{} (service)", allowed.join(",")),
+    }
 }
 
 pub(super) fn ls(
@@ -298,6 +326,7 @@ pub(super) fn ls(
     query: Option<String>,
     tag: Option<String>,
     json: bool,
+    long: bool,
 ) -> Result<()> {
     let filtered = query.is_some() || tag.is_some();
     let lead = due_lead(None)?;
@@ -317,6 +346,9 @@ pub(super) fn ls(
                         item,
                         state,
                         due: schedule.due,
+                        allowed_hosts: Some(
+                            m.allowed_hosts().iter().map(ToString::to_string).collect(),
+                        ),
                     }
                 }
                 // A grant needs attention only when it needs a new login; it refreshes itself.
@@ -328,6 +360,7 @@ pub(super) fn ls(
                         vault_core::DueState::Expired
                     },
                     due: None,
+                    allowed_hosts: None,
                 },
             })
             .collect();
@@ -345,27 +378,43 @@ pub(super) fn ls(
     }
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|item| match &item.meta {
-            ItemMeta::ApiKey(m) => vec![
-                m.name.clone(),
-                m.env.join(","),
-                m.tags.join(","),
-                output::rotation(m, now, lead).1,
-            ],
-            ItemMeta::Grant(g) => vec![
-                g.name.clone(),
-                g.env.join(","),
-                g.tags.join(","),
-                format!(
-                    "OAuth grant ({}): {}",
-                    g.provider,
-                    super::oauth::status_text(g, now)
+        .map(|item| {
+            let (mut row, hosts) = match &item.meta {
+                ItemMeta::ApiKey(m) => (
+                    vec![
+                        m.name.clone(),
+                        m.env.join(","),
+                        m.tags.join(","),
+                        output::rotation(m, now, lead).1,
+                    ],
+                    hosts_text(m),
                 ),
-            ],
+                ItemMeta::Grant(g) => (
+                    vec![
+                        g.name.clone(),
+                        g.env.join(","),
+                        g.tags.join(","),
+                        format!(
+                            "OAuth grant ({}): {}",
+                            g.provider,
+                            super::oauth::status_text(g, now)
+                        ),
+                    ],
+                    String::new(),
+                ),
+            };
+            if long {
+                row.push(hosts);
+            }
+            row
         })
         .collect();
+    let mut headers = vec!["NAME", "ENV", "TAGS", "ROTATION"];
+    if long {
+        headers.push("HOSTS");
+    }
     let mut out = std::io::stdout().lock();
-    out.write_all(output::table(&["NAME", "ENV", "TAGS", "ROTATION"], &rows).as_bytes())?;
+    out.write_all(output::table(&headers, &rows).as_bytes())?;
     Ok(())
 }
 
@@ -391,11 +440,18 @@ pub(super) fn edit(session: &mut Session, a: EditArgs) -> Result<()> {
         },
         ..Default::default()
     };
+    if a.no_host {
+        edit.hosts = Some(Some(Vec::new()));
+    } else if a.default_hosts {
+        edit.hosts = Some(None);
+    }
+    let host_changes = !a.host.is_empty() || !a.add_host.is_empty() || !a.remove_host.is_empty();
     let list_changes = !a.env.is_empty()
         || !a.add_env.is_empty()
         || !a.remove_env.is_empty()
         || !a.tag.is_empty()
-        || !a.untag.is_empty();
+        || !a.untag.is_empty()
+        || host_changes;
     if list_changes {
         let current = match session.op(Op::Describe {
             name: name.to_owned(),
@@ -410,7 +466,11 @@ pub(super) fn edit(session: &mut Session, a: EditArgs) -> Result<()> {
             );
         };
         if !a.env.is_empty() || !a.add_env.is_empty() || !a.remove_env.is_empty() {
-            let mut env = if a.env.is_empty() { m.env } else { a.env };
+            let mut env = if a.env.is_empty() {
+                m.env.clone()
+            } else {
+                a.env
+            };
             env.extend(a.add_env);
             env.retain(|e| !a.remove_env.contains(e));
             if env.is_empty() {
@@ -422,10 +482,23 @@ pub(super) fn edit(session: &mut Session, a: EditArgs) -> Result<()> {
             edit.env = Some(env);
         }
         if !a.tag.is_empty() || !a.untag.is_empty() {
-            let mut tags = m.tags;
+            let mut tags = m.tags.clone();
             tags.extend(a.tag);
             tags.retain(|t| !a.untag.contains(t));
             edit.tags = Some(tags);
+        }
+        if host_changes {
+            // Added to and removed from the hosts the key goes to now (its service's until it
+            // has its own), compared as rules: `API.example.com` is `api.example.com`.
+            let mut hosts = if a.host.is_empty() {
+                m.allowed_hosts()
+            } else {
+                parse_hosts(&a.host)?
+            };
+            hosts.extend(parse_hosts(&a.add_host)?);
+            let removed = parse_hosts(&a.remove_host)?;
+            hosts.retain(|h| !removed.contains(h));
+            edit.hosts = Some(Some(hosts.iter().map(ToString::to_string).collect()));
         }
     }
     if edit == ApiKeyEdit::default() {

@@ -74,6 +74,7 @@ impl Vault {
                                     rotation: m.rotation,
                                     expires: m.expires,
                                     version: 1,
+                                    hosts: m.hosts,
                                 }
                             }
                             None => ApiKeyMeta {
@@ -88,6 +89,7 @@ impl Vault {
                                 rotation: format.map(|f| f.policy()).unwrap_or_default(),
                                 expires: None,
                                 version: 1,
+                                hosts: None,
                             },
                         };
                         let meta = normalize(meta)?;

@@ -7,4 +7,9 @@ import type { RotationPolicy } from "./RotationPolicy";
  * The optional fields are `Option<Option<_>>`: `Some(None)` clears the field. On the wire a
  * cleared field is `null` and an unchanged one is absent, so the two survive JSON.
  */
-export type ApiKeyEdit = { rename?: string, env?: Array<string>, service?: string | null, tags?: Array<string>, notes?: string, rotation?: RotationPolicy, expires?: string | null, };
+export type ApiKeyEdit = { rename?: string, env?: Array<string>, service?: string | null, tags?: Array<string>, notes?: string, rotation?: RotationPolicy, expires?: string | null, 
+/**
+ * [`HostRule`]s as written (the vault says which one is bad); `Some(None)`: back to the
+ * service's hosts.
+ */
+hosts?: Array<string> | null, };

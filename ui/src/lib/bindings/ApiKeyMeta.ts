@@ -16,4 +16,8 @@ service: string | null, tags: Array<string>, notes: string, created: string, upd
 /**
  * The number of the current value: 1 when added, +1 on every rotation or rollback.
  */
-version: number, };
+version: number, 
+/**
+ * Where the value may be sent; `None`: the service's hosts.
+ */
+hosts?: Array<string>, };

@@ -8,4 +8,8 @@ export type NewKey = { name: string, value: string, env: Array<string>, service:
 /**
  * When the value was issued, if before now: the first due date counts from it.
  */
-last_rotated: string | null, };
+last_rotated: string | null, 
+/**
+ * Where the value may be sent; `None`: its service's hosts.
+ */
+hosts?: Array<string>, };
