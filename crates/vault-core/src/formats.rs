@@ -665,16 +665,27 @@ pub fn default_interval_days(service: Option<&str>) -> u32 {
 /// Where a key of `service` goes when its item names no hosts: the service's API hosts, or none
 /// for a service that is not known (such a key goes nowhere until it is given hosts).
 pub fn default_hosts(service: Option<&str>) -> Vec<HostRule> {
-    let Some(service) = service.and_then(service_by_name) else {
-        return Vec::new();
-    };
-    // The table is checked by a test: every entry parses.
     service
-        .hosts
-        .iter()
-        .filter_map(|h| h.parse().ok())
-        .collect()
+        .and_then(service_by_name)
+        .and_then(|s| SERVICE_HOSTS.get(s.id))
+        .cloned()
+        .unwrap_or_default()
 }
+
+/// Each service's hosts, parsed once: `vault ls --json` asks for every key's. The table is
+/// checked by a test: every entry parses.
+static SERVICE_HOSTS: LazyLock<std::collections::HashMap<&'static str, Vec<HostRule>>> =
+    LazyLock::new(|| {
+        SERVICES
+            .iter()
+            .map(|s| {
+                (
+                    s.id,
+                    s.hosts.iter().filter_map(|h| h.parse().ok()).collect(),
+                )
+            })
+            .collect()
+    });
 
 fn squash(s: &str) -> String {
     s.chars()
