@@ -47,6 +47,12 @@ pub struct KeyFormat {
 }
 
 impl KeyFormat {
+    /// The literal start every key of this format has (`sk-proj-`, `ghp_`): public, and what
+    /// SDKs check, so `vault run --proxy`'s placeholders keep it.
+    pub fn prefix(&self) -> &'static str {
+        self.prefix
+    }
+
     /// The policy to store on an item holding this kind of key: `Default` (the provider's
     /// interval, through the item's service) unless this kind needs its own.
     pub fn policy(&self) -> RotationPolicy {

@@ -88,6 +88,9 @@ pub(crate) const PROVIDER_KIND_CODE: i64 = 3;
 /// The `kind` code of project files allowed by `vault allow` ([`crate::trust::Allowance`]).
 pub(crate) const ALLOWANCE_KIND_CODE: i64 = 4;
 
+/// The `kind` code of the vault's own key pairs ([`crate::vault::Record`]): `vault run --proxy`'s CA.
+pub(crate) const RECORD_KIND_CODE: i64 = 5;
+
 /// An API key's metadata: everything but the value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

@@ -13,7 +13,7 @@ use crate::crypto::{Aad, DataKey, KdfParams, MasterKey, random_array};
 use crate::error::{Error, Result};
 use crate::model::{
     ALLOWANCE_KIND_CODE, ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, Item, ItemId,
-    ItemKind, ItemMeta, NewApiKey, PROVIDER_KIND_CODE, Version,
+    ItemKind, ItemMeta, NewApiKey, PROVIDER_KIND_CODE, RECORD_KIND_CODE, Version,
 };
 use crate::names::{check_env_name, check_item_name, check_tag, env_name_for, fold};
 use crate::secret::SecretValue;
@@ -21,6 +21,8 @@ use crate::store::{Db, Erased, FORMAT_VERSION, Header, ItemRow, Store};
 
 mod crypt;
 mod oauth;
+mod records;
+pub use records::{PROXY_CA, Record};
 mod rekey;
 mod transfer;
 mod trust;
@@ -370,7 +372,11 @@ impl Vault {
         let rows = self.store.db().items()?;
         let mut items = rows
             .par_iter()
-            .filter(|row| row.kind != PROVIDER_KIND_CODE && row.kind != ALLOWANCE_KIND_CODE)
+            .filter(|row| {
+                row.kind != PROVIDER_KIND_CODE
+                    && row.kind != ALLOWANCE_KIND_CODE
+                    && row.kind != RECORD_KIND_CODE
+            })
             .map(|row| {
                 let item = crypt.item(row)?;
                 let key = fold(item.meta.name());

@@ -11,7 +11,7 @@ use crate::crypto::{Aad, DataKey, random_array};
 use crate::error::{Error, Result};
 use crate::model::{
     ALLOWANCE_KIND_CODE, ApiKeyMeta, AuditEntry, AuditEvent, GrantMeta, GrantTokens, Item, ItemId,
-    ItemKind, ItemMeta, PROVIDER_KIND_CODE, ProviderMeta, Version,
+    ItemKind, ItemMeta, PROVIDER_KIND_CODE, ProviderMeta, RECORD_KIND_CODE, Version,
 };
 use crate::names::fold;
 use crate::secret::SecretValue;
@@ -24,6 +24,8 @@ pub(super) const NS_ITEM: u8 = 1;
 pub(super) const NS_PROVIDER: u8 = 2;
 /// Name-tag namespace of allowed project files (tagged by canonical path).
 pub(super) const NS_ALLOWANCE: u8 = 3;
+/// Name-tag namespace of the vault's own records (`proxy-ca`).
+pub(super) const NS_RECORD: u8 = 4;
 
 pub(super) const LABEL_KEY: &str = "vault.data_key";
 pub(super) const LABEL_META: &str = "items.meta";
@@ -36,6 +38,8 @@ pub(super) const LABEL_COMMITMENT: &str = "vault.commitment";
 pub(super) const LABEL_ALLOWANCE_META: &str = "allowances.meta";
 /// An allowance holds nothing secret; its secret cell is an empty sealed record.
 pub(super) const LABEL_ALLOWANCE_SECRET: &str = "allowances.secret";
+pub(super) const LABEL_RECORD_META: &str = "records.meta";
+pub(super) const LABEL_RECORD_SECRET: &str = "records.secret";
 
 /// Sealing and opening with the data key, for one vault. Borrowed apart from the store so a
 /// write transaction can seal while it holds the connection.
@@ -339,6 +343,23 @@ impl Crypt<'_> {
             })?;
         let meta = self.provider(&row)?;
         Ok((row, meta))
+    }
+
+    pub(super) fn record_tag(&self, name: &str) -> Vec<u8> {
+        self.key.name_tag(NS_RECORD, name).to_vec()
+    }
+
+    /// A record's public part, checked against its index entry like an item.
+    pub(super) fn record(&self, row: &ItemRow) -> Result<super::records::RecordMeta> {
+        let json = self.open(LABEL_RECORD_META, &At::of(row).aad(), &row.meta, || {
+            "one of the vault's own keys".into()
+        })?;
+        let meta: super::records::RecordMeta = serde_json::from_slice(&json)
+            .map_err(|_| self.tampered("one of the vault's own keys".into()))?;
+        if row.kind != RECORD_KIND_CODE || self.record_tag(&meta.name) != row.name_tag {
+            return Err(self.tampered("the index entry of one of the vault's own keys".into()));
+        }
+        Ok(meta)
     }
 
     pub(super) fn allowance_tag(&self, path: &str) -> Vec<u8> {

@@ -8,12 +8,13 @@ use jiff::Timestamp;
 
 use super::crypt::{
     At, Crypt, LABEL_ALLOWANCE_META, LABEL_ALLOWANCE_SECRET, LABEL_AUDIT, LABEL_META,
-    LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, LABEL_SECRET, LABEL_VERSION,
+    LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, LABEL_RECORD_META, LABEL_RECORD_SECRET,
+    LABEL_SECRET, LABEL_VERSION,
 };
 use super::{Scheme, Vault, derive, key_aad, key_aad_row};
 use crate::crypto::{DataKey, KdfParams, random_array};
 use crate::error::{Error, Result};
-use crate::model::{ALLOWANCE_KIND_CODE, AuditEvent, ItemId, PROVIDER_KIND_CODE};
+use crate::model::{ALLOWANCE_KIND_CODE, AuditEvent, ItemId, PROVIDER_KIND_CODE, RECORD_KIND_CODE};
 use crate::secret::SecretValue;
 use crate::store::{Db, Header, ItemRow, cell_aad};
 
@@ -86,6 +87,13 @@ fn reseal_all(db: &Db<'_>, old: &Crypt<'_>, new: &Crypt<'_>) -> Result<()> {
                 new.allowance_tag(&allowance.path),
                 LABEL_ALLOWANCE_META,
                 LABEL_ALLOWANCE_SECRET,
+            )
+        } else if row.kind == RECORD_KIND_CODE {
+            let record = old.record(&row)?;
+            (
+                new.record_tag(&record.name),
+                LABEL_RECORD_META,
+                LABEL_RECORD_SECRET,
             )
         } else {
             let item = old.item(&row)?;

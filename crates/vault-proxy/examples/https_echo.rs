@@ -1,0 +1,18 @@
+//! The end-to-end suites' HTTPS server on loopback, on its own, for `bench/proxy.sh`: writes its
+//! throwaway CA to the path given, prints `PORT=N` and serves until killed.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../tests/upstream/mod.rs"]
+mod upstream;
+
+fn main() {
+    let ca = std::env::args_os()
+        .nth(1)
+        .expect("usage: https_echo CA_FILE");
+    let up = upstream::upstream();
+    std::fs::write(ca, &up.ca_pem).unwrap();
+    println!("PORT={}", up.port);
+    loop {
+        std::thread::park();
+    }
+}
