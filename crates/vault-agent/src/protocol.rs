@@ -95,6 +95,20 @@ pub enum Request {
 }
 
 impl Request {
+    /// Gives a `vault run --proxy` request the client's process id, as the kernel reported it
+    /// (the wire never carries it).
+    pub fn set_proxy_pid(&mut self, pid: Option<u32>) {
+        if let Request::Vault {
+            op: Op::Resolve {
+                proxy: Some(proxy), ..
+            },
+            ..
+        } = self
+        {
+            proxy.pid = pid;
+        }
+    }
+
     /// Whether this request may be sent again after the connection broke mid-way: it changes
     /// nothing, or changing it twice is the same as once.
     pub fn repeatable(&self) -> bool {
@@ -270,6 +284,10 @@ pub enum Op {
         /// allowed it as it is (answered [`Response::ProjectFileRefused`] otherwise).
         #[serde(default)]
         project: Option<ProjectFileUse>,
+        /// `vault run --proxy`: answer with placeholders and a proxy session instead of the
+        /// values (see [`ProxyRequest`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proxy: Option<Box<ProxyRequest>>,
     },
     /// `vault allow`: the project file at `path` (canonical) may be used with this content,
     /// and may set these hook variables.
@@ -325,6 +343,67 @@ pub struct ProjectFileUse {
     /// that the command line did not allow with `--allow-var`.
     #[serde(default)]
     pub hooks: Vec<String>,
+}
+
+/// How `vault run --proxy` wants its session.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ProxyRequest {
+    /// Refuse every host no secret of the run may go to, instead of tunnelling it.
+    #[serde(default)]
+    pub strict: bool,
+    /// Report every substitution on the program's stderr, not only refusals.
+    #[serde(default)]
+    pub verbose: bool,
+    /// Items whose values go to the program as they are (`--plain`).
+    #[serde(default)]
+    pub plain: Vec<String>,
+    /// PEM texts of further roots for upstream servers (`--proxy-ca-file`): a corporate CA.
+    /// Read by the client, whose working directory the paths are relative to.
+    #[serde(default)]
+    pub extra_roots_pem: Vec<String>,
+    /// The CA bundle the program was already told to trust (its `SSL_CERT_FILE` and the like),
+    /// as text: kept in the bundle it gets instead of the system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_pem: Option<String>,
+    /// The proxy the program would otherwise use (its `HTTPS_PROXY` and the like): the
+    /// session's connections go through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<UpstreamProxy>,
+    /// The process the session ends with. The agent takes it from the socket's peer, never
+    /// from the request: `vault run` asks, then becomes the program under the same pid.
+    #[serde(skip)]
+    pub pid: Option<u32>,
+}
+
+/// A program's proxy settings. A proxy URL may hold a password: never shown.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct UpstreamProxy {
+    #[serde(default)]
+    pub all: Option<String>,
+    #[serde(default)]
+    pub http: Option<String>,
+    #[serde(default)]
+    pub https: Option<String>,
+    #[serde(default)]
+    pub no: Option<String>,
+}
+
+impl fmt::Debug for UpstreamProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpstreamProxy").finish_non_exhaustive()
+    }
+}
+
+/// The proxy session of a `vault run --proxy`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProxySession {
+    /// `http://ID:CREDENTIAL@127.0.0.1:PORT`: what the program's proxy variables hold.
+    pub url: WireSecret,
+    /// The system's (or the program's own) roots plus the proxy's CA; removed when the
+    /// session ends.
+    pub ca_bundle: PathBuf,
+    /// Loopback names no secret of the run goes to: `NO_PROXY`.
+    pub no_proxy: Vec<String>,
 }
 
 /// One reference's answer.
@@ -560,6 +639,9 @@ pub enum Response {
         /// Items named by `items` or `tags` that do not resolve, as messages.
         missing: Vec<String>,
         attention: Vec<DueWarning>,
+        /// With [`ProxyRequest`]: the values above are placeholders, and this is their proxy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proxy: Option<ProxySession>,
     },
 }
 

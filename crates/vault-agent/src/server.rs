@@ -89,7 +89,8 @@ pub fn run(
         log!("warning: {w}");
     }
 
-    let service = Service::new(clock);
+    let service = Arc::new(Service::new(clock));
+    service.attach_proxy(dir.dir.clone());
     service.set_lock_after(lock_after);
     service.defer_writes(true);
     let (audit_tx, audit_rx) = mpsc::channel();
@@ -165,7 +166,7 @@ impl Acceptors {
                 self.spawn();
             }
             match os::peer(&stream) {
-                Ok(peer) if peer.uid == self.me => self.agent.serve(stream),
+                Ok(peer) if peer.uid == self.me => self.agent.serve(stream, peer.pid),
                 Ok(peer) => {
                     log!(
                         "refused a connection from uid {} (pid {})",
@@ -279,7 +280,7 @@ fn bind(dir: &AgentDir) -> Result<Option<Bound>, AgentError> {
 
 /// The running agent, shared by every thread.
 struct Agent {
-    service: Service,
+    service: Arc<Service>,
     /// Wakes the audit writer (see [`spawn_audit_writer`]).
     audit: Mutex<mpsc::Sender<()>>,
     /// The mlock warning is logged once per agent.
@@ -291,14 +292,19 @@ struct Agent {
 }
 
 impl Agent {
-    /// Answers requests on one connection until the client closes it.
-    fn serve(&self, stream: Stream) {
+    /// Answers requests on one connection until the client closes it. `pid` is the client's
+    /// process as the kernel reported it at connect: what a `vault run --proxy` session ends
+    /// with (the client becomes the program).
+    fn serve(&self, stream: Stream, pid: Option<u32>) {
         let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
         let mut reader = BufReader::new(&stream);
         let mut writer = &stream;
         loop {
             let request = match next_request(&mut reader, MAX_REQUEST_BYTES) {
-                Incoming::Request(r) => *r,
+                Incoming::Request(mut r) => {
+                    r.set_proxy_pid(pid);
+                    *r
+                }
                 Incoming::Reject(response) => {
                     if reply(&mut writer, &response).is_err() {
                         return;

@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use jiff::SignedDuration;
@@ -20,6 +20,7 @@ use vault_core::{Error, LockedVault, Timestamp, Vault};
 use crate::grants::{Grants, VaultAccess};
 
 mod ops;
+mod proxy;
 mod resolve;
 
 use crate::protocol::{BUILD, Op, PROTOCOL, Request, Response, VaultStatus, WireError, WireSecret};
@@ -27,7 +28,7 @@ use ops::{done, run_op};
 use resolve::{GrantTokens, resolve};
 
 /// Where `now` comes from: the system clock in binaries, a fixed one in tests.
-pub type Clock = Box<dyn Fn() -> Timestamp + Send + Sync>;
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 /// The idle time after which the agent locks, unless configured otherwise.
 pub const DEFAULT_LOCK_AFTER: Duration = Duration::from_secs(15 * 60);
@@ -42,6 +43,8 @@ pub struct Service {
     /// Audit entries of runs, written after the answer has gone (see [`Self::defer_writes`]).
     deferred: Mutex<Vec<(PathBuf, AuditEvent, Timestamp)>>,
     defer: AtomicBool,
+    /// `vault run --proxy`: the proxy (started by the first such run) and the vaults' CAs.
+    proxy: proxy::ProxyHub,
 }
 
 struct State {
@@ -74,6 +77,7 @@ impl Service {
             grants: Grants::new(),
             deferred: Mutex::new(Vec::new()),
             defer: AtomicBool::new(false),
+            proxy: proxy::ProxyHub::default(),
         }
     }
 
@@ -132,6 +136,7 @@ impl Service {
         let _quiet = self.grants.quiesce();
         self.write_deferred();
         let dropped = std::mem::take(&mut self.state().unlocked);
+        self.proxy.forget(None);
         if !dropped.is_empty() {
             drop(dropped);
             self.notify();
@@ -214,6 +219,7 @@ impl Service {
             Request::Lock { vault: Some(path) } => {
                 let _quiet = self.grants.quiesce();
                 let dropped = self.state().unlocked.remove(&path);
+                self.proxy.forget(Some(&path));
                 if dropped.is_some() {
                     drop(dropped);
                     self.notify();
@@ -275,7 +281,14 @@ impl Service {
                 }
             }
             Request::Vault { vault, op } if op.is_oauth() => self.oauth(vault, op),
-            Request::Vault { vault, op } => {
+            Request::Vault { vault, mut op } => {
+                // `--proxy` turns the answer's values into placeholders, after resolving.
+                let proxied = match &mut op {
+                    Op::Resolve {
+                        proxy, references, ..
+                    } => proxy.take().map(|p| (*p, references.clone())),
+                    _ => None,
+                };
                 // OAuth grants among the values asked for get their tokens first (refreshing,
                 // with network I/O, outside the service lock); the rest is answered under it.
                 // A project file not allowed as it is gets nothing, not even a refresh of the
@@ -305,10 +318,20 @@ impl Service {
                     Some(Ok(true)) => {
                         if let Some(v) = state.unlocked.get_mut(&vault) {
                             let passive = op.is_passive();
-                            let (response, audit) = match run(v, op, now, &tokens) {
+                            let (mut response, audit) = match run(v, op, now, &tokens) {
                                 Ok(r) => r,
                                 Err(e) => (Response::error(&e), None),
                             };
+                            if let Some((request, references)) = proxied {
+                                response = self.proxy.open(
+                                    v,
+                                    &vault,
+                                    self.clock.clone(),
+                                    &references,
+                                    response,
+                                    request,
+                                );
+                            }
                             if !passive {
                                 state.last_used = Instant::now();
                             }
@@ -588,6 +611,7 @@ fn run(
         min_valid_secs: _,
         program,
         project,
+        proxy: _,
     } = op
     {
         // One read transaction for the allowance and every value: one consistent state of the
@@ -642,7 +666,7 @@ mod tests {
 
     fn service() -> Service {
         let now: Timestamp = "2026-05-01T00:00:00Z".parse().unwrap();
-        Service::new(Box::new(move || now))
+        Service::new(Arc::new(move || now))
     }
 
     fn pw() -> WireSecret {

@@ -169,7 +169,7 @@ impl<H: Host> App<H> {
         let clock = Arc::clone(&config.clock);
         let backend = match &config.agent {
             Some(agent) => Backend::agent(agent.clone()),
-            None => Backend::in_process(Box::new(move || clock())),
+            None => Backend::in_process(clock.clone()),
         };
         App {
             inner: Arc::new(Inner {

@@ -584,10 +584,27 @@ pub struct RunArgs {
     /// or file must receive exactly)
     #[arg(long)]
     pub no_mask: bool,
+    /// Keep the keys out of the command: it gets a placeholder for each, and a proxy run by the
+    /// agent adds the real key to the command's HTTPS requests to that key's hosts only (`vault
+    /// edit NAME --host`). For programs that honour HTTPS_PROXY; a rotated key is used from the
+    /// next request on, and a locked vault sends none
+    #[arg(long)]
+    pub proxy: bool,
+    /// With --proxy: refuse every connection to a host no key of this run goes to
+    #[arg(long, requires = "proxy")]
+    pub strict: bool,
+    /// With --proxy: give the command this item's real value, as without --proxy (repeatable)
+    #[arg(long, value_name = "ITEM", requires = "proxy", add = ArgValueCompleter::new(crate::complete::item_names))]
+    pub plain: Vec<String>,
+    /// With --proxy: also trust the certificates in this PEM file for the servers the proxy
+    /// connects to (a corporate root)
+    #[arg(long, value_name = "FILE", requires = "proxy")]
+    pub proxy_ca_file: Vec<PathBuf>,
     /// Do not warn about injected keys that are overdue for rotation or expired
     #[arg(long)]
     pub no_rotation_warning: bool,
-    /// Say on stderr which file was read and which variables were set from where
+    /// Say on stderr which file was read and which variables were set from where; with
+    /// --proxy, also each key the proxy adds
     #[arg(long, short = 'v')]
     pub verbose: bool,
     /// The command and its arguments (after `--`)

@@ -16,7 +16,9 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use vault_agent::protocol::{DueWarning, Op, ProjectFileUse, Resolution, Response};
+use vault_agent::protocol::{
+    DueWarning, Op, ProjectFileUse, ProxyRequest, ProxySession, Resolution, Response,
+};
 use vault_core::SecretValue;
 use vault_core::refs::{self, Binding, Reference, Source};
 use vault_core::trust::ProjectFile;
@@ -26,6 +28,8 @@ use crate::cli::{EnvFormat, RunArgs, Selection};
 use crate::exit::{self, Failure};
 use crate::output;
 use crate::session::{HandOver, Session};
+
+mod proxy;
 
 /// Variables a `--no-inherit-env` command still gets.
 const BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "TERM"];
@@ -46,6 +50,8 @@ struct Resolved {
     attention: Vec<DueWarning>,
     /// The env files read, for `-v`.
     files: Vec<PathBuf>,
+    /// With `--proxy`: the secret values above are placeholders, and this is their proxy.
+    proxy: Option<ProxySession>,
 }
 
 /// `vault run`: resolve, then exec (or supervise with `--mask`). Returns only on failure, or
@@ -59,14 +65,19 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
     let inherited: Vec<(OsString, OsString)> = std::env::vars_os().collect();
     let inherited_path = var(&inherited, "PATH");
     let mut executable = exit::find_executable(&program, inherited_path)?;
-    let resolved = resolve(session, &args.selection, &inherited, Some(&program)).map_err(|e| {
-        // Handed over whole, so `vault-full` can ask for the password and start the command.
-        if e.is::<HandOver>() {
-            e
-        } else {
-            not_started(format!("{e:#}"))
-        }
-    })?;
+    let proxy = match args.proxy {
+        true => Some(proxy::request(&args, &inherited).map_err(|e| not_started(format!("{e:#}")))?),
+        false => None,
+    };
+    let resolved =
+        resolve(session, &args.selection, &inherited, Some(&program), proxy).map_err(|e| {
+            // Handed over whole, so `vault-full` can ask for the password and start the command.
+            if e.is::<HandOver>() {
+                e
+            } else {
+                not_started(format!("{e:#}"))
+            }
+        })?;
     if !args.no_rotation_warning {
         warn_attention(&resolved.attention);
     }
@@ -78,12 +89,21 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
             eprintln!("vault: {} from {}", v.name, v.origin);
         }
     }
-    let env = child_env(
+    let mut env = child_env(
         &inherited,
         &resolved.values,
         args.no_inherit_env,
         args.override_env,
     );
+    if let Some(session) = &resolved.proxy {
+        proxy::point_at(&mut env, session);
+        if args.verbose {
+            eprintln!(
+                "vault: the command holds placeholders; the proxy adds the keys (CA bundle {})",
+                session.ca_bundle.display()
+            );
+        }
+    }
     // The project file may set PATH (when allowed): the command is looked up along the PATH it
     // gets, as `env PATH=... COMMAND` would.
     let child_path = var(&env, "PATH");
@@ -139,6 +159,7 @@ pub fn env(session: &mut Session, selection: &Selection, format: EnvFormat) -> R
         selection,
         &inherited,
         Some(OsStr::new("vault env")),
+        None,
     )?;
     if std::io::stdout().is_terminal() {
         eprintln!(
@@ -301,6 +322,7 @@ fn resolve(
     selection: &Selection,
     inherited: &[(OsString, OsString)],
     program: Option<&OsStr>,
+    proxy: Option<ProxyRequest>,
 ) -> Result<Resolved> {
     let Bindings {
         mut bindings,
@@ -333,6 +355,7 @@ fn resolve(
         && selection.item.is_empty()
         && selection.profile.is_empty()
         && project.is_none()
+        && proxy.is_none()
     {
         // Plain values only, from files named on the command line: no need to reach (or
         // unlock) the vault. A project file always needs its allowance checked.
@@ -352,6 +375,7 @@ fn resolve(
             values,
             attention: Vec::new(),
             files,
+            proxy: None,
         });
     }
     let response = session.op(Op::Resolve {
@@ -361,14 +385,16 @@ fn resolve(
         min_valid_secs: 60,
         program: program.map(program_name),
         project,
+        proxy: proxy.map(Box::new),
     })?;
-    let (answers, selected, missing, attention) = match response {
+    let (answers, selected, missing, attention, session) = match response {
         Response::Resolved {
             references,
             selected,
             missing,
             attention,
-        } => (references, selected, missing, attention),
+            proxy,
+        } => (references, selected, missing, attention, proxy),
         Response::ProjectFileRefused { path, refusal } => {
             return Err(anyhow::anyhow!(
                 "{}",
@@ -431,6 +457,7 @@ fn resolve(
         values,
         attention,
         files,
+        proxy: session,
     })
 }
 
@@ -450,6 +477,7 @@ fn resolve_references(
         min_valid_secs: 60,
         program: program.map(program_name),
         project: None,
+        proxy: None,
     })?;
     let (answers, attention) = match response {
         Response::Resolved {

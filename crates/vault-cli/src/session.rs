@@ -263,7 +263,7 @@ impl Backend for InProcess {
 /// runs).
 fn open_backend(no_agent: bool) -> Result<Box<dyn Backend>> {
     if no_agent {
-        let service = Service::new(Box::new(vault_core::Timestamp::now));
+        let service = Service::new(std::sync::Arc::new(vault_core::Timestamp::now));
         service.set_lock_after(None);
         return Ok(Box::new(InProcess(service)));
     }

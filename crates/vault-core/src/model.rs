@@ -747,6 +747,12 @@ pub enum AuditEvent {
         program: String,
         items: Vec<String>,
     },
+    /// `vault run --proxy` refused a request: the placeholder of `item` was on its way to
+    /// `destination`, which is not one of the item's hosts. Nothing was sent.
+    ProxyRefused {
+        item: String,
+        destination: String,
+    },
 }
 
 #[cfg(test)]

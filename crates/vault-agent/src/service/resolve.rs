@@ -134,6 +134,7 @@ pub(super) fn resolve(
         selected,
         missing,
         attention,
+        proxy: None,
     };
     let mut names: BTreeSet<String> = used.into_keys().collect();
     names.extend(used_grants);

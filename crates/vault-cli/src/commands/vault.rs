@@ -242,6 +242,9 @@ pub(super) fn log(session: &mut Session, limit: usize, json: bool) -> Result<()>
                 E::Run { program, items } => {
                     format!("gave {} to {program}", items.join(", "))
                 }
+                E::ProxyRefused { item, destination } => format!(
+                    "the proxy kept {item} from {destination} (not one of its hosts); nothing was sent"
+                ),
             };
             vec![output::date_time(e.at), what]
         })
