@@ -23,7 +23,7 @@ TAURI_DRIVER_VERSION := 2.1.0
 # chromium through playwright-core (never a downloaded browser).
 APT_PACKAGES += chromium
 
-.PHONY: fmt-check help setup deps-windows deps-apt deps-ui deps-gui deps-oauth deps-bench ui bindings run test lint \
+.PHONY: fmt-check help setup deps-windows deps-apt deps-ui deps-gui deps-oauth deps-clients deps-bench ui bindings run test lint \
 	test-rust test-ui test-gui bench bench-gui clean deps-cargo-fuzz deps-cargo-deny test-fuzz test-deps fuzz crash \
 	deps-tauri-cli deb deps-front dist
 
@@ -67,6 +67,17 @@ tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oaut
 	cd tests/oauth && npm ci --no-audit --no-fund
 	@touch $@
 
+# The proxy suite's clients: curl, and Python's requests and httpx from PyPI at the versions
+# pinned in tests/clients/requirements.txt, in a venv of their own (never the system's Python).
+deps-clients: tests/clients/.venv/.installed
+
+tests/clients/.venv/.installed: tests/clients/requirements.txt
+	$(call apt_install,curl python3-venv)
+	rm -rf tests/clients/.venv
+	python3 -m venv tests/clients/.venv
+	tests/clients/.venv/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
+
 # The desktop crate embeds ui/dist at compile time, so it is built before any workspace build.
 # Built again only when a source changed: a new ui/dist makes cargo compile the desktop app
 # again (it embeds the files).
@@ -104,7 +115,7 @@ lint: fmt-check setup deps-windows deps-front
 
 # The Rust suites, the OAuth suite (a minute of waiting for tokens to expire) beside the others:
 # see tests/suites.sh.
-test-rust: setup
+test-rust: setup deps-clients
 	tests/suites.sh
 
 test-ui: deps-ui
@@ -132,7 +143,7 @@ test-gui: setup deps-gui
 # Cheap checks first (lints, the UI's own tests, the dependency policy); then every Rust suite,
 # with the window tests and the OAuth suite beside the others (both mostly wait: for the
 # window, for tokens to expire; see tests/suites.sh).
-test: lint test-ui test-deps deps-gui
+test: lint test-ui test-deps deps-gui deps-clients
 	tests/suites.sh --gui
 
 # Cargo tools the security checks use, from crates.io, installed once (versions pinned).

@@ -349,6 +349,30 @@ fn no_canary_is_found_anywhere_after_every_command() {
     s.absent(&out.stderr, "masked stderr of vault run --mask", false);
     assert!(String::from_utf8_lossy(&out.stdout).contains("<redacted:APP_KEY>"));
 
+    // `vault run --proxy`: the command and what it starts hold a placeholder. Their
+    // environments (printed, so searched as stdout), the CA bundle and every file hold no value.
+    s.run(
+        &["edit", &renamed, "--host", "api.example.com"],
+        None,
+        false,
+    );
+    let proxied = s.run(
+        &[
+            "run",
+            "--proxy",
+            "--item",
+            &renamed,
+            "--",
+            "sh",
+            "-c",
+            "cat /proc/self/environ; sh -c 'cat /proc/self/environ /proc/$PPID/environ'; \
+             cat \"$SSL_CERT_FILE\" >/dev/null",
+        ],
+        None,
+        false,
+    );
+    assert!(proxied.contains("HTTPS_PROXY=http://"), "{proxied}");
+
     let mut cmd = s.cmd();
     let env = cmd.current_dir(&project).arg("env").output().unwrap();
     assert!(

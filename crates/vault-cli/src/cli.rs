@@ -388,8 +388,19 @@ the command's output are replaced with <redacted:NAME>, and vault stays the comm
 do so (signals are passed on, its exit status returned). At a terminal vault becomes the \
 command itself, exactly as if run directly. --mask and --no-mask choose either way.
 
+Keys that never enter the command (--proxy): the command gets a placeholder for each key (same \
+prefix and length, useless anywhere else), and HTTPS_PROXY and a CA bundle that point it at a \
+proxy the agent runs. The proxy adds the real key to requests for that key's hosts only (`vault \
+edit NAME --host HOST`; recognised key formats have their service's) and refuses, with a 403 and \
+an audit entry, a request that would carry a placeholder anywhere else; other hosts are tunnelled \
+untouched, or refused with --strict. A rotated key is used from the next request on, without a \
+restart; a locked vault adds none. A program that ignores HTTPS_PROXY sends the placeholder and \
+fails closed. Not for AWS access keys: SigV4 signs with the secret itself.
+
 Examples:
   vault run -- npm start
+  vault run --proxy -- npm start                    # OPENAI_API_KEY holds a placeholder
+  vault run --proxy --strict -v -- ./agent.sh       # nothing else leaves; each use said
   vault run --item openai -- python3 app.py
   vault run --env-file .env.staging -- terraform apply
   vault run --no-mask -- pg_dump mydb > dump.sql     # output kept byte for byte

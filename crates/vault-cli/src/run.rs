@@ -378,6 +378,16 @@ fn resolve(
             proxy: None,
         });
     }
+    // Under --proxy the program gets placeholders, which are nothing to mask; the items it gets
+    // in plain (--plain) are secrets as ever.
+    let plain: Option<Vec<String>> = proxy.as_ref().map(|p| p.plain.clone());
+    let is_secret = |item: &str| {
+        plain.as_ref().is_none_or(|plain| {
+            plain
+                .iter()
+                .any(|p| vault_core::names::fold(p) == vault_core::names::fold(item))
+        })
+    };
     let response = session.op(Op::Resolve {
         references,
         items: selection.item.clone(),
@@ -413,9 +423,9 @@ fn resolve(
     for s in selected {
         values.push(Value {
             origin: format!("item {}", s.item),
+            secret: is_secret(&s.item),
             name: s.env,
             value: s.value.into_inner(),
-            secret: true,
         });
     }
     let mut answers = answers.into_iter();
@@ -428,11 +438,11 @@ fn resolve(
                 secret: false,
             }),
             Source::Reference(_) => match answers.next() {
-                Some(Resolution::Value { value, .. }) => values.push(Value {
+                Some(Resolution::Value { value, item }) => values.push(Value {
                     name: b.name,
                     value: value.into_inner(),
                     origin: b.origin,
-                    secret: true,
+                    secret: is_secret(&item),
                 }),
                 Some(Resolution::Unresolved { message }) => {
                     problems.push(format!("{} {}: {message}", b.origin, b.name));

@@ -1,0 +1,351 @@
+//! `vault run --proxy` with the real binaries, agent and clients (curl, Python `requests` and
+//! `httpx`) against a real HTTPS server on loopback with its own CA: the server gets the key,
+//! the program never holds it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use vault_tests::{TestVault, bin, wait_until};
+
+#[path = "../../crates/vault-proxy/tests/upstream/mod.rs"]
+mod upstream;
+
+/// Made up, in the shape of an OpenAI project key (so its placeholder keeps `sk-proj-`).
+const KEY: &str = "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";
+const ROTATED: &str = "sk-proj-ROTATEDxHbEL31IeL2HPcHyGcFRl1SPnXNYvMIHa_2o76umfXfKm_r5kJP1VrT-1FJors_6ILi8T3BlbkFJIHn5kxsC7tVO_HbkQfyy_KV5zjR3j1twdTKWTddB-XhkAS1voQG6yyzyN9zHYIa4UOrGNATMuD";
+
+/// requests and httpx from PyPI, in the venv `make deps-clients` makes.
+const PYTHON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/.venv/bin/python3");
+
+struct Setup {
+    v: TestVault,
+    up: upstream::Upstream,
+    ca_file: PathBuf,
+}
+
+fn setup() -> Setup {
+    assert!(
+        std::path::Path::new(PYTHON).exists(),
+        "{PYTHON} is missing: run `make deps-clients`"
+    );
+    let v = TestVault::new();
+    let up = upstream::upstream();
+    let ca_file = v.dir.path().join("upstream-ca.pem");
+    std::fs::write(&ca_file, &up.ca_pem).unwrap();
+    let host = format!("localhost:{}", up.port);
+    v.add("openai", KEY, &["--env", "OPENAI_API_KEY", "--host", &host]);
+    // The agent runs the proxy: it holds the vault unlocked, and `vault run` is answered by
+    // the front, as at a user's terminal.
+    v.run(&["unlock"]).ok();
+    Setup { v, up, ca_file }
+}
+
+impl Setup {
+    /// `vault run --item openai --proxy --proxy-ca-file UPSTREAM_CA EXTRA -- sh -c SCRIPT`.
+    fn command(&self, extra: &[&str], script: &str) -> Command {
+        let mut c = self.v.bare();
+        c.args(["run", "--item", "openai", "--proxy", "--proxy-ca-file"])
+            .arg(&self.ca_file)
+            .args(extra)
+            .args(["--", "sh", "-c", script])
+            .env("PORT", self.up.port.to_string())
+            .env("TUNNEL_PORT", self.up.tunnel_port.to_string())
+            .env("PYTHON", PYTHON)
+            .env("VAULT", bin("vault"))
+            .env("VAULT_PATH", &self.v.path);
+        c
+    }
+
+    fn run(&self, extra: &[&str], script: &str) -> Output {
+        self.command(extra, script).output().unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The lines of `out` that start with `prefix`, without it.
+fn field(out: &str, prefix: &str) -> String {
+    out.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("no {prefix} line in:\n{out}"))
+        .to_owned()
+}
+
+const REQUESTS: &str = "import os, requests; print(requests.get(f\"https://localhost:{os.environ['PORT']}/echo\", \
+    headers={'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY']}).text, end='')";
+const HTTPX: &str = "import os, httpx; print(httpx.get(f\"https://localhost:{os.environ['PORT']}/echo\", \
+    headers={'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY']}).text, end='')";
+
+#[test]
+fn curl_requests_and_httpx_hold_a_placeholder_and_the_server_gets_the_key() {
+    let s = setup();
+    let script = "printf 'env=%s\\n' \"$OPENAI_API_KEY\"; \
+         curl -sS -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/echo; \
+         \"$PYTHON\" -c \"$REQUESTS\"; \"$PYTHON\" -c \"$HTTPX\"; \
+         tr '\\0' '\\n' < /proc/self/environ; sh -c 'tr \"\\0\" \"\\n\" < /proc/$PPID/environ'";
+    let out = s
+        .command(&[], script)
+        .env("REQUESTS", REQUESTS)
+        .env("HTTPX", HTTPX)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", text(&out.stderr));
+    let placeholder = field(&stdout, "env=");
+    assert!(
+        placeholder.starts_with("sk-proj-") && placeholder.len() == KEY.len(),
+        "same shape as the key: {placeholder}"
+    );
+    assert_ne!(placeholder, KEY);
+    assert!(
+        !stdout.contains(KEY) && !text(&out.stderr).contains(KEY),
+        "the program, its environment and its child's never held the key:\n{stdout}"
+    );
+    // Each client's echo came back with the placeholder, while the server got the key.
+    let echoed = format!("auth=Bearer {placeholder}");
+    assert_eq!(stdout.matches(&echoed).count(), 3, "{stdout}");
+    let seen = s.up.seen.authorizations();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|(_, auth)| *auth == format!("Bearer {KEY}")),
+        "{seen:?}"
+    );
+    // The program was pointed at the proxy and at a bundle that trusts it.
+    assert!(stdout.contains("HTTPS_PROXY=http://"));
+    assert!(stdout.contains("https_proxy=http://"));
+    assert!(stdout.contains("REQUESTS_CA_BUNDLE="));
+    assert!(stdout.contains("NO_PROXY=127.0.0.1,::1"), "{stdout}");
+}
+
+#[test]
+fn a_placeholder_bound_elsewhere_is_refused_and_audited_and_strict_refuses_other_hosts() {
+    let s = setup();
+    // 127.0.0.2 is not one of openai's hosts: tunnelled untouched, the server there gets only
+    // the useless placeholder.
+    let out = s.run(
+        &[],
+        "curl -sS -H \"Authorization: Bearer $OPENAI_API_KEY\" https://127.0.0.2:$TUNNEL_PORT/echo",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got = s.up.seen.authorizations().last().unwrap().1.clone();
+    assert_eq!(format!("auth={got}\n"), text(&out.stdout));
+    assert!(!got.contains(KEY));
+
+    // Plain HTTP is readable: a placeholder in it, bound elsewhere, stops the request.
+    let out = s.run(
+        &[],
+        "curl -sS -o /dev/null -w '%{http_code}' -H \"Authorization: Bearer $OPENAI_API_KEY\" http://127.0.0.2:9/",
+    );
+    assert_eq!(text(&out.stdout), "403");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "vault proxy: refused a request to http://127.0.0.2:9/: it carries the placeholder of \"openai\", which may go only to localhost:{}",
+            s.up.port
+        )),
+        "said on the program's stderr: {stderr}"
+    );
+    let log = s.v.run(&["log"]);
+    assert!(
+        log.ok()
+            .contains("the proxy kept openai from http://127.0.0.2:9"),
+        "{}",
+        log.ok()
+    );
+
+    // --strict: a host no key goes to is refused at CONNECT (curl: "CONNECT tunnel failed").
+    let out = s.run(
+        &["--strict"],
+        "curl -sS https://127.0.0.2:$TUNNEL_PORT/echo; echo \"exit=$?\"",
+    );
+    assert!(
+        text(&out.stdout).contains("exit=56"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("refused 127.0.0.2:"),
+        "{}",
+        text(&out.stderr)
+    );
+    // -v: each key added is said, never its value.
+    let out = s.run(
+        &["-v"],
+        "curl -sS -o /dev/null -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/echo",
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "vault proxy: https://localhost:{}: \"openai\" added",
+            s.up.port
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(KEY));
+}
+
+#[test]
+fn a_rotation_is_used_at_the_next_request_and_a_lock_stops_the_key_at_once() {
+    let s = setup();
+    let script = format!(
+        "echo1() {{ curl -sS -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/echo; }}; \
+         echo1; printf %s '{ROTATED}' | \"$VAULT\" rotate openai >/dev/null; echo1; \
+         \"$VAULT\" lock; echo1; \
+         printf 'proxy=%s\\nbundle=%s\\n' \"$HTTPS_PROXY\" \"$SSL_CERT_FILE\""
+    );
+    let out = s.run(&[], &script);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", text(&out.stderr));
+    let seen: Vec<String> =
+        s.up.seen
+            .authorizations()
+            .into_iter()
+            .map(|s| s.1)
+            .collect();
+    assert_eq!(
+        seen,
+        [format!("Bearer {KEY}"), format!("Bearer {ROTATED}")],
+        "the rotated key from the next request on, and nothing once locked"
+    );
+    assert!(
+        stdout.contains("the vault is locked, so \"openai\" is not sent (run `vault unlock`)"),
+        "{stdout}"
+    );
+    // The program has exited: its credential and its CA bundle are gone with it.
+    let proxy = field(&stdout, "proxy=");
+    let bundle = PathBuf::from(field(&stdout, "bundle="));
+    wait_until(Duration::from_secs(20), "the bundle to be removed", || {
+        !bundle.exists()
+    });
+    let after = Command::new("curl")
+        .args([
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--proxy",
+            &proxy,
+        ])
+        .arg("http://127.0.0.2:9/")
+        .output()
+        .unwrap();
+    assert_eq!(text(&after.stdout), "407", "{}", text(&after.stderr));
+}
+
+#[test]
+fn server_sent_events_reach_the_program_one_by_one() {
+    let s = setup();
+    let stream = "import os, httpx\n\
+        with httpx.stream('GET', f\"https://localhost:{os.environ['PORT']}/sse\", timeout=60) as r:\n\
+        \x20   for line in r.iter_lines():\n\
+        \x20       print(line, flush=True)\n";
+    let mut child = s
+        .command(&[], "exec \"$PYTHON\" -c \"$STREAM\"")
+        .env("STREAM", stream)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                return;
+            }
+        }
+    });
+    let next = |what: &str| {
+        rx.recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{what} never reached the program"))
+    };
+    // The server sends the second event only once the first has reached the program: a
+    // proxy that buffered the stream would never deliver the first.
+    assert_eq!(next("the first event"), "data: one");
+    s.up.next_event.notify_one();
+    let mut line = next("the second event");
+    if line.is_empty() {
+        line = next("the second event");
+    }
+    assert_eq!(line, "data: two");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_key_with_nowhere_to_go_stops_the_run_unless_passed_in_plain() {
+    let s = setup();
+    s.v.add(
+        "internal",
+        "internal-token-0123456789",
+        &["--env", "INTERNAL_TOKEN"],
+    );
+    let run = |extra: &[&str]| {
+        let mut c = s.v.bare();
+        c.args(["run", "--item", "internal", "--proxy"])
+            .args(extra)
+            .args(["--", "sh", "-c", "printf 'started %s' \"$INTERNAL_TOKEN\""]);
+        c.output().unwrap()
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(125), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).is_empty(), "nothing started");
+    assert!(
+        text(&out.stderr).contains(
+            "internal has no allowed hosts, so --proxy would send it nowhere: add one with \
+             `vault edit internal --add-host HOST`, or pass it in plain with --plain internal"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["--plain", "internal", "--no-mask"]);
+    assert_eq!(text(&out.stdout), "started internal-token-0123456789");
+    // --no-agent has no proxy to run the session: said, and nothing starts.
+    let mut c = s.v.cmd();
+    c.args([
+        "--no-agent",
+        "run",
+        "--item",
+        "openai",
+        "--proxy",
+        "--",
+        "true",
+    ]);
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        text(&out.stderr).contains("needs the agent"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn the_vaults_ca_is_made_once_kept_sealed_and_the_same_after_an_agent_restart() {
+    let s = setup();
+    let last_certificate = |out: &Output| {
+        let bundle = text(&out.stdout);
+        let start = bundle.rfind("-----BEGIN CERTIFICATE-----").unwrap();
+        bundle[start..].to_owned()
+    };
+    let first = s.run(&[], "cat \"$SSL_CERT_FILE\"");
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    s.v.stop_agent();
+    s.v.run(&["unlock"]).ok();
+    let second = s.run(&[], "cat \"$SSL_CERT_FILE\"");
+    assert_eq!(last_certificate(&first), last_certificate(&second));
+    // The bundle also holds the roots the program trusted before (the system's) and the
+    // --proxy-ca-file root, so tunnelled hosts still verify.
+    assert!(text(&first.stdout).matches("BEGIN CERTIFICATE").count() > 2);
+    assert!(text(&first.stdout).contains(s.up.ca_pem.trim()));
+    // Only the certificate is in the clear: the vault file holds no private key.
+    assert!(!vault_tests::contains(&s.v.file_bytes(), b"PRIVATE KEY"));
+}
