@@ -241,6 +241,8 @@ bench: setup deps-bench bench-gui dist
 	bench/run.sh $(DIST)/vault
 	bench/oauth-token.sh $(DIST)/vault
 	bench/unlock.sh $(DIST)/vault
+	$(CARGO) build --release --locked -p vault-proxy --example https_echo
+	bench/proxy.sh $(DIST)/vault $(CARGO_TARGET_DIR)/release/examples/https_echo
 	$(CARGO) bench --locked -p vault-core
 
 # The desktop app: cold start to the unlock screen, search per keystroke and memory with

@@ -83,7 +83,11 @@ fn needs_network(block: &[String]) -> bool {
 /// `vault allow`'s question.
 fn typed(command: &str) -> &'static str {
     if command.starts_with("vault add openai") {
-        "sk-proj-readmewalk0123456789abcdefghijklmnopqrstuvwxyz\n"
+        // The shape of a real OpenAI project key, so vault recognises it (and its hosts).
+        concat!(
+            "sk-proj-readmewalk0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL",
+            "T3BlbkFJreadmewalk0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL\n"
+        )
     } else if command.starts_with("vault add ") {
         "readme-walk-value\n"
     } else if command.starts_with("vault allow") {
@@ -229,6 +233,14 @@ fn the_readme_walk_runs_as_written_on_a_fresh_vault() {
     assert!(
         started.contains("started with OPENAI_API_KEY\r"),
         "{started}"
+    );
+    // Proxied, the command starts with its keys' placeholders in the same variables.
+    let proxied = output_of("vault run --proxy -- npm start");
+    assert!(proxied.contains("started with OPENAI_API_KEY"), "{proxied}");
+    let strict = output_of("vault run --proxy --strict -v -- npm start");
+    assert!(
+        strict.contains("the command holds placeholders; the proxy adds the keys"),
+        "{strict}"
     );
     assert!(output_of("vault run --profile billing").contains("deployed"));
     let masked = output_of("vault run --env-file .env.staging --mask");

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# `vault run --proxy` against the direct request, in one run, with the same client (curl) and
+# the same HTTPS server on loopback (crates/vault-proxy/examples/https_echo.rs, the test suites'
+# server):
+#   - added latency per keep-alive HTTPS request (p50, p99 over REQUESTS on one connection);
+#   - requests per second with PARALLEL clients at once (each on its own connection);
+#   - time to the first byte of a short server-sent event stream (p50).
+# Prints a Markdown section for BENCHMARKS.md (machine, command, figures).
+# Usage: bench/proxy.sh [path/to/release/vault] [path/to/https_echo] [REQUESTS] [PARALLEL]
+#   (make bench runs it on the installed form of vault, make dist)
+set -euo pipefail
+
+target=${CARGO_TARGET_DIR:-$HOME/.cache/vault-target}
+vault=${1:-$target/dist/vault}
+echo_server=${2:-$target/release/examples/https_echo}
+requests=${3:-2000}
+parallel=${4:-8}
+[ -x "$vault" ] || { echo "no release build at $vault (run: make dist)" >&2; exit 1; }
+[ -x "$echo_server" ] || { echo "no $echo_server (run: cargo build --release -p vault-proxy --example https_echo)" >&2; exit 1; }
+command -v curl >/dev/null || { echo "curl missing" >&2; exit 1; }
+
+work=$(mktemp -d)
+export XDG_RUNTIME_DIR=$work/run HOME=$work VAULT_PATH=$work/vault.db
+mkdir -m 700 "$work/run"
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; "$vault" agent --stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+
+"$echo_server" "$work/upstream-ca.pem" > "$work/echo.out" &
+server=$!
+# The server prints its port once it listens: wait for that line, not for a time.
+while ! grep -q '^PORT=' "$work/echo.out"; do
+  kill -0 "$server" 2>/dev/null || { echo "the echo server did not start" >&2; exit 1; }
+  sleep 0.05
+done
+port=$(sed -n 's/^PORT=//p' "$work/echo.out")
+url=https://localhost:$port/echo
+
+printf 'bench master password\n' > "$work/pw"
+"$vault" --password-file "$work/pw" init --kdf minimum 2>/dev/null
+key=sk-bench-0123456789abcdefghijklmnopqrstuvwxyz
+printf %s "$key" | "$vault" --password-file "$work/pw" add bench --env BENCH_KEY \
+  --host "localhost:$port" 2>/dev/null
+"$vault" --password-file "$work/pw" unlock 2>/dev/null
+
+# client.sh MODE N URL: N requests on one connection; each transfer's total and first-byte
+# times on stdout. Direct: the key itself, the server's CA. Proxied: what vault run gives.
+cat > "$work/client.sh" <<'CLIENT'
+#!/usr/bin/env bash
+set -euo pipefail
+mode=$1 n=$2 url=$3
+args=(-s -o /dev/null -w '%{time_total},%{time_starttransfer}\n' -H "Authorization: Bearer $BENCH_KEY")
+[ "$mode" = direct ] && args+=(--noproxy '*' --cacert "$UPSTREAM_CA")
+urls=()
+for _ in $(seq "$n"); do urls+=("$url"); done
+curl "${args[@]}" "${urls[@]}"
+CLIENT
+chmod +x "$work/client.sh"
+export UPSTREAM_CA=$work/upstream-ca.pem
+
+run_direct() { BENCH_KEY=$key "$work/client.sh" direct "$1" "$2"; }
+run_proxy() {
+  "$vault" run --no-mask --item bench --proxy --proxy-ca-file "$UPSTREAM_CA" -- \
+    "$work/client.sh" proxy "$1" "$2"
+}
+# Per-request times in ms of the 2nd..Nth transfer (the first opens the connection).
+times() { tail -n +2 | awk -F, -v f="$1" '{ printf "%.4f\n", $f * 1000 }' | sort -n; }
+pct() { awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p / 100); if (i < 1) i = 1; printf "%.3f", a[i] }'; }
+
+declare -A P50 P99 RPS TTFB
+for who in direct proxy; do
+  "run_$who" 50 "$url" > /dev/null # warm up (and, proxied, mint the leaf)
+  "run_$who" "$requests" "$url" | times 1 > "$work/$who.lat"
+  P50[$who]=$(pct 50 < "$work/$who.lat")
+  P99[$who]=$(pct 99 < "$work/$who.lat")
+  "run_$who" 200 "https://localhost:$port/events" | times 2 > "$work/$who.ttfb"
+  TTFB[$who]=$(pct 50 < "$work/$who.ttfb")
+  per=$((requests / parallel))
+  start=$(date +%s.%N)
+  for _ in $(seq "$parallel"); do "run_$who" "$per" "$url" > /dev/null & done
+  wait
+  end=$(date +%s.%N)
+  RPS[$who]=$(awk -v n=$((per * parallel)) -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
+done
+
+added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); curl $(curl --version | head -1 | cut -d' ' -f2)."
+echo "Command: \`bench/proxy.sh $vault $echo_server $requests $parallel\`; $requests keep-alive requests on one connection, then $parallel clients at once."
+echo
+echo "| | p50 per request (ms) | p99 (ms) | added p50 | added p99 | requests/s ($parallel clients) | first SSE byte p50 (ms) |"
+echo "|---|---|---|---|---|---|---|"
+for who in direct proxy; do
+  name="direct (curl to the server)"
+  [ "$who" = proxy ] && name="\`vault run --proxy\`"
+  echo "| $name | ${P50[$who]} | ${P99[$who]} | $(added "${P50[$who]}" "${P50[direct]}") | $(added "${P99[$who]}" "${P99[direct]}") | ${RPS[$who]} | ${TTFB[$who]} |"
+done
