@@ -48,10 +48,11 @@ cat > "$work/client.sh" <<'CLIENT'
 #!/usr/bin/env bash
 set -euo pipefail
 mode=$1 n=$2 url=$3
-args=(-s -o /dev/null -w '%{time_total},%{time_starttransfer}\n' -H "Authorization: Bearer $BENCH_KEY")
+args=(-s -w '%{time_total},%{time_starttransfer}\n' -H "Authorization: Bearer $BENCH_KEY")
 [ "$mode" = direct ] && args+=(--noproxy '*' --cacert "$UPSTREAM_CA")
+# One `-o` per URL: curl pairs them in order (a single -o would cover the first URL only).
 urls=()
-for _ in $(seq "$n"); do urls+=("$url"); done
+for _ in $(seq "$n"); do urls+=(-o /dev/null "$url"); done
 curl "${args[@]}" "${urls[@]}"
 CLIENT
 chmod +x "$work/client.sh"
@@ -76,8 +77,9 @@ for who in direct proxy; do
   TTFB[$who]=$(pct 50 < "$work/$who.ttfb")
   per=$((requests / parallel))
   start=$(date +%s.%N)
-  for _ in $(seq "$parallel"); do "run_$who" "$per" "$url" > /dev/null & done
-  wait
+  clients=()
+  for _ in $(seq "$parallel"); do "run_$who" "$per" "$url" > /dev/null & clients+=($!); done
+  wait "${clients[@]}" # not a bare `wait`: the server is a child of this shell too
   end=$(date +%s.%N)
   RPS[$who]=$(awk -v n=$((per * parallel)) -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
 done

@@ -12,6 +12,8 @@ fn main() {
     let up = upstream::upstream();
     std::fs::write(ca, &up.ca_pem).unwrap();
     println!("PORT={}", up.port);
+    // Whoever waits for that line reads a pipe: it must not sit in a buffer.
+    std::io::Write::flush(&mut std::io::stdout()).unwrap();
     loop {
         std::thread::park();
     }
