@@ -185,6 +185,8 @@ impl Service {
 
     /// Makes `vault` unlocked, replacing an older unlocked copy.
     fn insert(&self, path: PathBuf, vault: Vault) {
+        // The file may be another vault now (a restore): its proxy CA is read again.
+        self.proxy.forget(Some(&path));
         {
             let mut state = self.state();
             state.last_used = Instant::now();
