@@ -349,3 +349,48 @@ fn the_vaults_ca_is_made_once_kept_sealed_and_the_same_after_an_agent_restart() 
     // Only the certificate is in the clear: the vault file holds no private key.
     assert!(!vault_tests::contains(&s.v.file_bytes(), b"PRIVATE KEY"));
 }
+
+const HTTPX_H2: &str = "import os, httpx; r = httpx.Client(http2=True).get(f\"https://localhost:{os.environ['PORT']}/version\", \
+    headers={'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY']}); print('httpx', r.http_version, r.text, end='')";
+const WEBSOCKET: &str = "import asyncio, os, websockets\n\
+async def main():\n\
+\x20   async with websockets.connect(f\"wss://localhost:{os.environ['PORT']}/ws\", \
+additional_headers={'Authorization': 'Bearer ' + os.environ['OPENAI_API_KEY']}) as ws:\n\
+\x20       await ws.send('hello')\n\
+\x20       print('ws', await ws.recv())\n\
+asyncio.run(main())\n";
+
+#[test]
+fn http2_a_websocket_and_a_chunked_upload_carry_the_key_on_their_way() {
+    let s = setup();
+    let script = "set -e; \
+        curl -sS --http2 -w 'curl %{http_version}\\n' -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/version; \
+        \"$PYTHON\" -c \"$HTTPX_H2\"; \
+        \"$PYTHON\" -c \"$WEBSOCKET\"; \
+        head -c 3000000 /dev/zero | curl -sS -T - -H 'Transfer-Encoding: chunked' \
+          -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/upload";
+    let out = s
+        .command(&[], script)
+        .env("HTTPX_H2", HTTPX_H2)
+        .env("WEBSOCKET", WEBSOCKET)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", text(&out.stderr));
+    // HTTP/2 on both legs: curl and httpx negotiated it with the proxy, which spoke it to the
+    // server (the server says which version it was sent).
+    assert!(stdout.contains("HTTP/2.0\ncurl 2\n"), "{stdout}");
+    assert!(stdout.contains("httpx HTTP/2 HTTP/2.0\n"), "{stdout}");
+    // The WebSocket handshake carried the key, then frames went both ways.
+    assert!(stdout.contains("ws echo:hello\n"), "{stdout}");
+    // Three megabytes streamed up, chunked.
+    assert!(stdout.contains("received=3000000\n"), "{stdout}");
+    let seen = s.up.seen.authorizations();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|(_, auth)| *auth == format!("Bearer {KEY}")),
+        "{seen:?}"
+    );
+    assert!(!stdout.contains(KEY));
+}

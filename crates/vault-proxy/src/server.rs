@@ -11,9 +11,9 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode, Uri, Version};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -21,14 +21,16 @@ use jiff::Timestamp;
 use rustls::pki_types::CertificateDer;
 use subtle::ConstantTimeEq;
 use tokio::net::TcpListener;
-use vault_core::hosts::Destination;
 use zeroize::Zeroizing;
+
+mod forward;
+
+use forward::forward;
 
 use crate::ca::Minter;
 use crate::chain::{Connector, UpstreamProxy};
-use crate::echo::{Echo, Swap};
-use crate::table::{Binding, Table, Verdict};
-use crate::{ProxyError, Secrets, Unavailable};
+use crate::table::{Binding, Table};
+use crate::{ProxyError, Secrets};
 
 type Out = BoxBody<Bytes, hyper::Error>;
 type Upstream = Client<HttpsConnector<Connector>, Incoming>;
@@ -94,6 +96,8 @@ struct Session {
     verbose: bool,
     log: Mutex<Option<Box<dyn Write + Send>>>,
     upstream: Upstream,
+    /// HTTP/1.1 only, for upgrades (WebSocket), which HTTP/2 does not carry this way.
+    upstream_h1: Upstream,
     connector: Connector,
     secrets: Arc<dyn Secrets>,
     minter: Arc<Minter>,
@@ -171,7 +175,8 @@ impl Proxy {
             strict: spec.strict,
             verbose: spec.verbose,
             log: Mutex::new(spec.log),
-            upstream: upstream_client(spec.extra_roots, connector.clone())?,
+            upstream: upstream_client(spec.extra_roots.clone(), connector.clone(), true)?,
+            upstream_h1: upstream_client(spec.extra_roots, connector.clone(), false)?,
             connector,
             secrets: spec.secrets,
             minter: spec.minter,
@@ -216,6 +221,7 @@ fn hex(bytes: &[u8]) -> String {
 fn upstream_client(
     extra: Vec<CertificateDer<'static>>,
     connector: Connector,
+    http2: bool,
 ) -> Result<Upstream, ProxyError> {
     let mut roots = rustls::RootCertStore::empty();
     // Unreadable system certificates are skipped: the others still verify.
@@ -231,12 +237,15 @@ fn upstream_client(
         .map_err(ProxyError::tls)?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_or_http()
-        .enable_http1()
-        .enable_http2()
-        .wrap_connector(connector);
+        .enable_http1();
+    let https = if http2 {
+        builder.enable_http2().wrap_connector(connector)
+    } else {
+        builder.wrap_connector(connector)
+    };
     Ok(Client::builder(TokioExecutor::new()).build(https))
 }
 
@@ -380,222 +389,6 @@ async fn connect(
     empty(StatusCode::OK)
 }
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never passed on.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "proxy-connection",
-    "keep-alive",
-    "proxy-authorization",
-    "proxy-authenticate",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    let listed: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in listed {
-        headers.remove(name);
-    }
-    for name in HOP_BY_HOP {
-        headers.remove(*name);
-    }
-}
-
-async fn forward(
-    shared: Arc<Shared>,
-    session: Arc<Session>,
-    req: Request<Incoming>,
-    tls: bool,
-    host: String,
-    port: u16,
-) -> Response<Out> {
-    // A session closed while its connection stayed open: its placeholders are dead too.
-    let alive = shared
-        .sessions
-        .read()
-        .is_ok_and(|s| s.values().any(|x| Arc::ptr_eq(x, &session)));
-    if !alive {
-        return text(StatusCode::FORBIDDEN, "vault proxy: this run has ended\n");
-    }
-    let (mut parts, body) = req.into_parts();
-    let path = parts
-        .uri
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_owned();
-    let shown = if tls {
-        format!("https://{host}:{port}")
-    } else {
-        format!("http://{host}:{port}")
-    };
-    if !tls && session.strict && !session.table.serves(false, &host, port) {
-        let line = format!("refused {shown}: no secret of this run goes there (--strict)");
-        session.say(&line);
-        return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
-    }
-    let found = session.table.found_in(
-        parts
-            .headers
-            .values()
-            .map(HeaderValue::as_bytes)
-            .chain([path.as_bytes()]),
-    );
-    let to = Destination {
-        tls,
-        host: &host,
-        port,
-        path: &path,
-    };
-    let substitute = match session.table.judge(&to, &found) {
-        Verdict::Pass => Vec::new(),
-        Verdict::Substitute(list) => list,
-        Verdict::Refuse { binding } => {
-            let b = &session.table.bindings()[binding];
-            let hosts: Vec<String> = b.hosts.iter().map(ToString::to_string).collect();
-            let line = format!(
-                "refused a request to {shown}{}: it carries the placeholder of {:?}, which may go only to {}; nothing was sent",
-                path.split('?').next().unwrap_or_default(),
-                b.item,
-                if hosts.is_empty() {
-                    "no host".to_owned()
-                } else {
-                    hosts.join(", ")
-                }
-            );
-            session.say(&line);
-            let (secrets, item, dest) = (session.secrets.clone(), b.item.clone(), shown.clone());
-            let _ = tokio::task::spawn_blocking(move || secrets.refused(&item, &dest)).await;
-            return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
-        }
-    };
-    let mut pairs: Vec<(Zeroizing<Vec<u8>>, Vec<u8>)> = Vec::new();
-    for &i in &substitute {
-        let b = &session.table.bindings()[i];
-        let (secrets, item) = (session.secrets.clone(), b.item.clone());
-        let value = match tokio::task::spawn_blocking(move || secrets.value(&item)).await {
-            Ok(Ok(value)) => value,
-            Ok(Err(Unavailable::Locked)) => {
-                let line = format!(
-                    "refused a request to {shown}: the vault is locked, so {:?} is not sent (run `vault unlock`)",
-                    b.item
-                );
-                session.say(&line);
-                return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
-            }
-            Ok(Err(Unavailable::Gone(why))) => {
-                let line = format!("refused a request to {shown}: {:?}: {why}", b.item);
-                session.say(&line);
-                return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
-            }
-            Err(_) => {
-                return text(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "vault proxy: internal error\n",
-                );
-            }
-        };
-        pairs.push((
-            Zeroizing::new(value.expose().as_bytes().to_vec()),
-            b.placeholder.as_bytes().to_vec(),
-        ));
-        if session.verbose {
-            session.say(&format!("{shown}: {:?} added", b.item));
-        }
-    }
-    let to_real = Swap::new(
-        pairs
-            .iter()
-            .map(|(v, p)| (Zeroizing::new(p.clone()), v.to_vec()))
-            .collect(),
-    );
-    strip_hop_by_hop(&mut parts.headers);
-    parts.headers.remove(header::HOST);
-    if let Some(swap) = &to_real {
-        for value in parts.headers.values_mut() {
-            let bytes = value.as_bytes();
-            let swapped = Zeroizing::new(swap.all(bytes));
-            if swapped.as_slice() != bytes
-                && let Ok(mut new) = HeaderValue::from_bytes(&swapped)
-            {
-                // Never indexed by HPACK: the value must not outlive this request in a table.
-                new.set_sensitive(true);
-                *value = new;
-            }
-        }
-    }
-    let path = match &to_real {
-        Some(swap) => {
-            Zeroizing::new(String::from_utf8_lossy(&swap.all(path.as_bytes())).into_owned())
-        }
-        None => Zeroizing::new(path),
-    };
-    let scheme = if tls { "https" } else { "http" };
-    let authority = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
-    parts.uri = match format!("{scheme}://{authority}{}", *path).parse::<Uri>() {
-        Ok(uri) => uri,
-        Err(_) => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "vault proxy: a request target it cannot read\n",
-            );
-        }
-    };
-    // The client picks HTTP/2 when the server offers it over ALPN.
-    parts.version = Version::HTTP_11;
-    let resp = match session
-        .upstream
-        .request(Request::from_parts(parts, body))
-        .await
-    {
-        Ok(resp) => resp,
-        Err(e) => {
-            let line = format!("could not reach {shown}: {}", error_chain(&e));
-            session.say(&line);
-            return text(StatusCode::BAD_GATEWAY, &format!("vault proxy: {line}\n"));
-        }
-    };
-    let (mut parts, body) = resp.into_parts();
-    strip_hop_by_hop(&mut parts.headers);
-    let back = Swap::new(pairs);
-    match back {
-        None => Response::from_parts(parts, body.boxed()),
-        Some(swap) => {
-            for value in parts.headers.values_mut() {
-                let swapped = swap.all(value.as_bytes());
-                if swapped.as_slice() != value.as_bytes()
-                    && let Ok(new) = HeaderValue::from_bytes(&swapped)
-                {
-                    *value = new;
-                }
-            }
-            Response::from_parts(parts, Echo::new(body, swap).boxed())
-        }
-    }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 fn text(status: StatusCode, body: &str) -> Response<Out> {
     let mut resp = Response::new(
         Full::new(Bytes::from(body.to_owned()))
@@ -608,6 +401,10 @@ fn text(status: StatusCode, body: &str) -> Response<Out> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     resp
+}
+
+fn empty_body() -> Out {
+    Empty::new().map_err(|never| match never {}).boxed()
 }
 
 fn empty(status: StatusCode) -> Response<Out> {

@@ -94,7 +94,7 @@ pub fn upstream() -> Upstream {
                     };
                     let service = service_fn(move |req| answer(req, seen.clone(), next.clone()));
                     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(tls), service)
+                        .serve_connection_with_upgrades(TokioIo::new(tls), service)
                         .await;
                 });
             }
@@ -134,6 +134,28 @@ async fn answer(
         })
         .unwrap_or_default();
     seen.requests.lock().unwrap().push((host, auth.clone()));
+    if req.uri().path() == "/ws" {
+        return Ok(websocket(req));
+    }
+    if req.uri().path() == "/version" {
+        // Which HTTP the request came in: the proxy speaks HTTP/2 upstream when offered.
+        return Ok(Response::new(
+            Full::new(Bytes::from(format!("{:?}\n", req.version()))).boxed(),
+        ));
+    }
+    if req.uri().path() == "/upload" {
+        // The size of what was sent, read as it streams (a chunked upload).
+        let mut body = req.into_body();
+        let mut size = 0usize;
+        while let Some(frame) = body.frame().await {
+            if let Ok(data) = frame.unwrap().into_data() {
+                size += data.len();
+            }
+        }
+        return Ok(Response::new(
+            Full::new(Bytes::from(format!("received={size}\n"))).boxed(),
+        ));
+    }
     if req.uri().path() == "/sse" {
         let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
         tokio::spawn(async move {
@@ -198,4 +220,47 @@ impl hyper::body::Body for Cut {
     ) -> std::task::Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         self.0.poll_recv(cx).map(|m| m.map(|b| Ok(Frame::data(b))))
     }
+}
+
+/// A WebSocket server at `/ws` (tokio-tungstenite): answers each text message with `echo:` and
+/// the message.
+fn websocket(mut req: Request<Incoming>) -> Response<Body> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+    let Some(key) = req.headers().get("sec-websocket-key").cloned() else {
+        let mut resp = Response::new(Full::new(Bytes::from("not a WebSocket handshake\n")).boxed());
+        *resp.status_mut() = hyper::StatusCode::BAD_REQUEST;
+        return resp;
+    };
+    let upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        let Ok(upgraded) = upgrade.await else { return };
+        let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            tokio_tungstenite::tungstenite::protocol::Role::Server,
+            None,
+        )
+        .await;
+        while let Some(Ok(message)) = ws.next().await {
+            if let Message::Text(text) = message
+                && ws
+                    .send(Message::text(format!("echo:{text}")))
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let mut resp = Response::new(http_body_util::Empty::new().boxed());
+    *resp.status_mut() = hyper::StatusCode::SWITCHING_PROTOCOLS;
+    let headers = resp.headers_mut();
+    headers.insert("connection", "upgrade".parse().unwrap());
+    headers.insert("upgrade", "websocket".parse().unwrap());
+    headers.insert(
+        "sec-websocket-accept",
+        derive_accept_key(key.as_bytes()).parse().unwrap(),
+    );
+    resp
 }
