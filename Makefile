@@ -67,9 +67,14 @@ tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oaut
 	cd tests/oauth && npm ci --no-audit --no-fund
 	@touch $@
 
-# The proxy suite's clients: curl, and Python's requests and httpx from PyPI at the versions
-# pinned in tests/clients/requirements.txt, in a venv of their own (never the system's Python).
-deps-clients: tests/clients/.venv/.installed
+# The proxy suite's clients: curl; Python's requests, httpx and websockets from PyPI at the
+# versions pinned in tests/clients/requirements.txt, in a venv of their own (never the system's
+# Python); Node's undici and global-agent from npm (tests/clients/package-lock.json).
+deps-clients: tests/clients/.venv/.installed tests/clients/node_modules/.package-lock.json
+
+tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
+	cd tests/clients && npm ci --no-audit --no-fund
+	@touch $@
 
 tests/clients/.venv/.installed: tests/clients/requirements.txt
 	$(call apt_install,curl python3-venv)

@@ -394,3 +394,56 @@ fn http2_a_websocket_and_a_chunked_upload_carry_the_key_on_their_way() {
     );
     assert!(!stdout.contains(KEY));
 }
+
+/// Node 20's built-in `fetch` through undici's `EnvHttpProxyAgent` (set as the global
+/// dispatcher, which the built-in `fetch` shares), undici's own `request`, and the plain
+/// `https` module through global-agent: the three ways a Node program reaches an API.
+const NODE: &str = "const { EnvHttpProxyAgent, setGlobalDispatcher, request } = require('undici');\n\
+setGlobalDispatcher(new EnvHttpProxyAgent());\n\
+const url = `https://localhost:${process.env.PORT}/echo`;\n\
+const headers = { authorization: `Bearer ${process.env.OPENAI_API_KEY}` };\n\
+(async () => {\n\
+  console.log('fetch', await (await fetch(url, { headers })).text().then(t => t.trim()));\n\
+  const r = await request(url, { headers });\n\
+  console.log('undici', (await r.body.text()).trim());\n\
+  require('global-agent/bootstrap');\n\
+  require('https').get(url, { headers }, res => {\n\
+    let body = '';\n\
+    res.on('data', d => body += d);\n\
+    res.on('end', () => console.log('https', body.trim()));\n\
+  });\n\
+})();\n";
+
+#[test]
+fn node_fetch_undici_and_https_hold_a_placeholder_and_the_server_gets_the_key() {
+    let s = setup();
+    let out = s
+        .command(
+            &[],
+            "printf 'env=%s\\n' \"$OPENAI_API_KEY\"; node -e \"$NODE\"",
+        )
+        .env("NODE", NODE)
+        .env(
+            "NODE_PATH",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/clients/node_modules"),
+        )
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", text(&out.stderr));
+    let placeholder = field(&stdout, "env=");
+    for client in ["fetch", "undici", "https"] {
+        assert!(
+            stdout.contains(&format!("{client} auth=Bearer {placeholder}\n")),
+            "{client}: {stdout}"
+        );
+    }
+    let seen = s.up.seen.authorizations();
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|(_, auth)| *auth == format!("Bearer {KEY}")),
+        "{seen:?}"
+    );
+    assert!(!stdout.contains(KEY));
+}

@@ -18,7 +18,10 @@ const PROXY_VARS: &[&str] = &[
     "ALL_PROXY",
     "all_proxy",
 ];
-const NO_PROXY_VARS: &[&str] = &["NO_PROXY", "no_proxy"];
+/// Node reads none of the above by default: its own switch (Node 22.21 and 24.5 on, for `fetch`
+/// and `https`), and global-agent's (`node -r global-agent/bootstrap`, for older Nodes).
+const NODE_PROXY_VARS: &[&str] = &["GLOBAL_AGENT_HTTP_PROXY", "GLOBAL_AGENT_HTTPS_PROXY"];
+const NO_PROXY_VARS: &[&str] = &["NO_PROXY", "no_proxy", "GLOBAL_AGENT_NO_PROXY"];
 /// Where clients look for the CA bundle to trust: OpenSSL (and Python's ssl, Ruby, Go on
 /// Linux), requests, curl, Node (added to its own), git, the AWS CLI and SDKs, Deno.
 const CA_VARS: &[&str] = &[
@@ -97,7 +100,9 @@ pub(super) fn point_at(env: &mut Vec<(OsString, OsString)>, session: &ProxySessi
     let bundle = session.ca_bundle.as_os_str();
     let set: Vec<(&str, &OsStr)> = PROXY_VARS
         .iter()
+        .chain(NODE_PROXY_VARS)
         .map(|n| (*n, OsStr::new(url)))
+        .chain([("NODE_USE_ENV_PROXY", OsStr::new("1"))])
         .chain(NO_PROXY_VARS.iter().map(|n| (*n, OsStr::new(&no_proxy))))
         .chain(CA_VARS.iter().map(|n| (*n, bundle)))
         .collect();
