@@ -652,3 +652,93 @@ fn errors_before_the_first_login_say_what_to_do() {
         "{help}"
     );
 }
+
+#[path = "../../crates/vault-proxy/tests/upstream/mod.rs"]
+mod upstream;
+
+/// `vault run --proxy` with a grant: the command holds a placeholder for a week if it likes,
+/// and each request carries the grant's access token of that moment, refreshed by the agent.
+#[test]
+fn a_grant_through_the_proxy_carries_each_fresh_token_the_command_never_holds() {
+    let (v, server) = setup(5);
+    login(&v).ok();
+    let up = upstream::upstream();
+    let ca = v.dir.path().join("upstream-ca.pem");
+    std::fs::write(&ca, &up.ca_pem).unwrap();
+    // A provider found by discovery has no API hosts until it is given some.
+    let out = v.run(&[
+        "oauth",
+        "edit",
+        "test",
+        "--host",
+        &format!("localhost:{}", up.port),
+    ]);
+    assert!(
+        out.ok().is_empty()
+            && out
+                .stderr
+                .contains(&format!("test's tokens may go to: localhost:{}", up.port)),
+        "{}",
+        out.stderr
+    );
+    let stop = v.dir.path().join("stop");
+    // The command asks until the test has seen three different tokens arrive; it waits a
+    // second between requests so that the tokens (5 s) expire while it runs.
+    let script = "while [ ! -e \"$STOP\" ]; do \
+        curl -sS -H \"Authorization: Bearer $API_TOKEN\" https://localhost:$PORT/echo; sleep 1; done; \
+        printf 'env=%s\\n' \"$API_TOKEN\"";
+    let child = v
+        .bare()
+        .args(["run", "--proxy", "--proxy-ca-file"])
+        .arg(&ca)
+        .args(["--", "sh", "-c", script])
+        .env("API_TOKEN", "vault://test")
+        .env("PORT", up.port.to_string())
+        .env("STOP", &stop)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let distinct = || {
+        let mut tokens: Vec<String> = up.seen.authorizations().into_iter().map(|s| s.1).collect();
+        tokens.dedup();
+        tokens
+    };
+    wait_until(LONG, "three tokens to reach the server", || {
+        distinct().len() >= 3
+    });
+    std::fs::write(&stop, "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let placeholder = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("env="))
+        .unwrap()
+        .to_owned();
+    let tokens = distinct();
+    for t in &tokens {
+        let t = t.strip_prefix("Bearer ").unwrap();
+        assert_ne!(t, placeholder);
+        assert!(!stdout.contains(t), "the command held a token:\n{stdout}");
+    }
+    // Every echo the command got back showed the placeholder, never a token.
+    assert!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("auth="))
+            .all(|l| l == format!("auth=Bearer {placeholder}")),
+        "{stdout}"
+    );
+    assert!(
+        server.refreshes().len() >= 2,
+        "{:?}",
+        server.token_requests()
+    );
+    let last = tokens.last().unwrap().strip_prefix("Bearer ").unwrap();
+    assert!(server.is_active(last));
+}

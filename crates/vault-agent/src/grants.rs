@@ -134,6 +134,26 @@ impl Grants {
         Ok(h)
     }
 
+    /// Where a provider's grants' tokens may be sent: its own hosts, else its preset's API
+    /// hosts (none for a provider found by discovery until it is given some).
+    pub fn provider_hosts(p: &ProviderMeta) -> Vec<vault_core::hosts::HostRule> {
+        match &p.hosts {
+            Some(hosts) => hosts.clone(),
+            None => p
+                .preset
+                .as_deref()
+                .and_then(vault_oauth::preset)
+                .map(|preset| {
+                    preset
+                        .api_hosts
+                        .iter()
+                        .filter_map(|h| h.parse().ok())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
     /// Every built-in preset.
     pub fn presets() -> Vec<PresetInfo> {
         vault_oauth::presets()
@@ -163,8 +183,17 @@ impl Grants {
             client_id,
             client_secret,
             scopes,
+            hosts,
             replace,
         } = new;
+        let hosts = if hosts.is_empty() {
+            None
+        } else {
+            Some(
+                vault_core::hosts::parse_all(&hosts)
+                    .map_err(|e| WireError::new(ErrorCode::Invalid, e.to_string()))?,
+            )
+        };
         let (preset_id, endpoints, default_scopes) = match (&preset, &issuer) {
             (Some(id), _) => {
                 let p = vault_oauth::preset(id).ok_or_else(|| {
@@ -230,6 +259,7 @@ impl Grants {
             revocation_endpoint: endpoints.revocation,
             device_authorization_endpoint: endpoints.device_authorization,
             iss_parameter_supported: endpoints.iss_parameter_supported,
+            hosts,
             created: now,
             updated: now,
         };

@@ -214,6 +214,13 @@ pub enum Op {
     OauthRemove {
         name: String,
     },
+    /// Sets where a provider's grants' tokens may be sent (`vault oauth edit --host`): the
+    /// rules as written (the vault says which one is bad); `None`: its preset's hosts.
+    /// Answered `provider`.
+    OauthHosts {
+        name: String,
+        hosts: Option<Vec<String>>,
+    },
     /// Starts a login to `provider`, stored as grant `name` (default: the provider's name;
     /// an existing grant of that name is replaced: a re-login). Answers `login_started` at once
     /// with the URL to open (browser flow) or the code to enter (device flow); then send
@@ -322,6 +329,7 @@ impl Op {
                 | Op::OauthProviders
                 | Op::OauthAdd { .. }
                 | Op::OauthRemove { .. }
+                | Op::OauthHosts { .. }
                 | Op::LoginStart { .. }
                 | Op::LoginWait { .. }
                 | Op::LoginCancel { .. }
@@ -453,6 +461,10 @@ pub struct NewProvider {
     /// Default scopes; empty: the preset's, or `openid email offline_access` where supported.
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Where its grants' tokens may be sent (`vault run --proxy`), as written; empty: the
+    /// preset's API hosts.
+    #[serde(default)]
+    pub hosts: Vec<String>,
     #[serde(default)]
     pub replace: bool,
 }

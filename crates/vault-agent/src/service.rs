@@ -451,6 +451,16 @@ impl Service {
                     v.with(|vault| vault.remove_provider(&name, now))?;
                     Response::Ok
                 }
+                Op::OauthHosts { name, hosts } => {
+                    let hosts = hosts
+                        .map(|h| vault_core::hosts::parse_all(&h))
+                        .transpose()
+                        .map_err(|e| Error::Invalid(e.to_string()))?;
+                    let now = clock();
+                    Response::Provider {
+                        provider: v.with(|vault| vault.set_provider_hosts(&name, hosts, now))?,
+                    }
+                }
                 Op::LoginStart {
                     provider,
                     name,

@@ -466,6 +466,7 @@ fn provider(name: &str, preset: Option<&str>, issuer: Option<&str>) -> NewProvid
         client_id: "client-id-123".into(),
         client_secret: None,
         scopes: vec![],
+        hosts: vec![],
         replace: false,
     }
 }

@@ -784,6 +784,10 @@ pub enum OauthCommand {
         /// Default scopes for `vault login` (repeat for several)
         #[arg(long, value_name = "SCOPE")]
         scope: Vec<String>,
+        /// Where `vault run --proxy` may send its grants' access tokens (repeat for several)
+        /// [default: the preset's API hosts; none for an issuer]
+        #[arg(long, value_name = "HOST")]
+        host: Vec<String>,
         /// Replace an existing provider of that name
         #[arg(long)]
         replace: bool,
@@ -797,6 +801,34 @@ pub enum OauthCommand {
         /// Print JSON (for scripts)
         #[arg(long)]
         json: bool,
+    },
+    /// Change where `vault run --proxy` may send a provider's grants' access tokens
+    #[command(after_help = "Examples:\n  \
+        vault oauth edit work-sso --host api.example.com --host '*.corp.example'\n  \
+        vault oauth edit github --add-host github.example.com/api/\n  \
+        vault oauth edit github --default-hosts     # back to the preset's\n\n\
+A host is [http://|https://][*.]name[:port][/path], as for `vault edit --host`.",
+        group(clap::ArgGroup::new("change").required(true).multiple(true)
+            .args(["host", "add_host", "remove_host", "no_host", "default_hosts"])))]
+    Edit {
+        /// The provider (`vault oauth ls`)
+        #[arg(add = ArgValueCompleter::new(crate::complete::providers))]
+        name: String,
+        /// Replace its hosts with these (repeat for several)
+        #[arg(long, value_name = "HOST")]
+        host: Vec<String>,
+        /// Add to the hosts it has now (repeatable)
+        #[arg(long, value_name = "HOST", conflicts_with = "host")]
+        add_host: Vec<String>,
+        /// Remove from the hosts it has now (repeatable)
+        #[arg(long, value_name = "HOST", conflicts_with = "host")]
+        remove_host: Vec<String>,
+        /// No hosts at all: its tokens cannot go through `vault run --proxy`
+        #[arg(long, conflicts_with_all = ["host", "add_host", "remove_host"])]
+        no_host: bool,
+        /// Back to its preset's API hosts
+        #[arg(long, conflicts_with_all = ["host", "add_host", "remove_host", "no_host"])]
+        default_hosts: bool,
     },
     /// Remove a provider configuration (refused while grants use it)
     #[command(

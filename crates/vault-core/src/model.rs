@@ -313,6 +313,11 @@ pub struct ProviderMeta {
     pub device_authorization_endpoint: Option<String>,
     #[serde(default)]
     pub iss_parameter_supported: bool,
+    /// Where its grants' access tokens may be sent (`vault run --proxy`); `None`: its preset's
+    /// API hosts (none for a provider found by discovery).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
+    pub hosts: Option<Vec<HostRule>>,
     #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub created: Timestamp,
     #[cfg_attr(feature = "ts", ts(type = "string"))]

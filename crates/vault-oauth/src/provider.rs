@@ -41,6 +41,9 @@ pub struct Preset {
     pub default_scopes: &'static [&'static str],
     /// Where to register an app and get a client id.
     pub console: &'static str,
+    /// The API hosts its access tokens are sent to (`vault run --proxy` adds a grant's token to
+    /// requests for these only, unless the provider configuration names its own).
+    pub api_hosts: &'static [&'static str],
 }
 
 fn ep(
@@ -87,6 +90,7 @@ pub fn presets() -> Vec<Preset> {
             },
             default_scopes: &["read:user"],
             console: "https://github.com/settings/developers",
+            api_hosts: &["api.github.com", "uploads.github.com"],
         },
         Preset {
             id: "google",
@@ -107,6 +111,7 @@ pub fn presets() -> Vec<Preset> {
             },
             default_scopes: &["openid", "email"],
             console: "https://console.cloud.google.com/apis/credentials",
+            api_hosts: &["*.googleapis.com"],
         },
         Preset {
             id: "microsoft",
@@ -125,6 +130,7 @@ pub fn presets() -> Vec<Preset> {
             // Without offline_access Entra issues no refresh token.
             default_scopes: &["openid", "email", "offline_access", "User.Read"],
             console: "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps",
+            api_hosts: &["graph.microsoft.com"],
         },
         Preset {
             id: "gitlab",
@@ -145,6 +151,7 @@ pub fn presets() -> Vec<Preset> {
             },
             default_scopes: &["read_user", "openid", "email"],
             console: "https://gitlab.com/-/user_settings/applications",
+            api_hosts: &["gitlab.com/api/"],
         },
         Preset {
             id: "slack",
@@ -165,6 +172,7 @@ pub fn presets() -> Vec<Preset> {
             },
             default_scopes: &["users:read"],
             console: "https://api.slack.com/apps",
+            api_hosts: &["slack.com/api/"],
         },
         Preset {
             id: "dropbox",
@@ -182,6 +190,7 @@ pub fn presets() -> Vec<Preset> {
             },
             default_scopes: &["account_info.read"],
             console: "https://www.dropbox.com/developers/apps",
+            api_hosts: &["api.dropboxapi.com", "content.dropboxapi.com"],
         },
         Preset {
             id: "spotify",
@@ -196,6 +205,7 @@ pub fn presets() -> Vec<Preset> {
             quirks: Quirks::default(),
             default_scopes: &["user-read-email"],
             console: "https://developer.spotify.com/dashboard",
+            api_hosts: &["api.spotify.com"],
         },
     ]
 }

@@ -36,6 +36,7 @@ describe('AddProvider', () => {
       client_id: 'Iv1.0123',
       client_secret: 'gh-client-secret',
       scopes: [],
+      hosts: [],
       replace: false,
     });
     // The form closes, and the secret is gone from the page with it.
@@ -73,6 +74,7 @@ describe('AddProvider', () => {
       client_id: 'vault-cli',
       client_secret: null,
       scopes: ['openid', 'email', 'offline_access'],
+      hosts: [],
       replace: false,
     });
   });

@@ -140,6 +140,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         | Op::OauthProviders
         | Op::OauthAdd { .. }
         | Op::OauthRemove { .. }
+        | Op::OauthHosts { .. }
         | Op::LoginStart { .. }
         | Op::LoginWait { .. }
         | Op::LoginCancel { .. }

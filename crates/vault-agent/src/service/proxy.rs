@@ -24,6 +24,10 @@ use vault_proxy::{Proxy, Secrets, SessionSpec, Unavailable, ca, placeholder};
 use super::Service;
 use crate::protocol::{ProxyRequest, ProxySession, Resolution, Response, WireSecret};
 
+/// How long an access token put into a request must stay valid: the request in flight (capped
+/// at half the token's lifetime by the refresh logic).
+const MIN_VALID: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
+
 /// Loopback names a program reaches directly unless some secret of its run goes there.
 const LOOPBACK: &[&str] = &["localhost", "127.0.0.1", "::1"];
 
@@ -61,20 +65,44 @@ impl Service {
         let _ = self.proxy.attached.set((Arc::downgrade(self), dir));
     }
 
-    /// The current value of `item`, read at each request: a rotation is used from the next
-    /// request on, and a locked vault gives nothing. Proxy use does not count as use for the
+    /// The current value of `item`, read at each request: an API key's value (a rotation is
+    /// used from the next request on), or a grant's access token, refreshed first when it is
+    /// about to expire. A locked vault gives nothing. Proxy use does not count as use for the
     /// idle lock (a program polling an API would keep the vault open for ever).
     fn proxy_value(&self, vault: &Path, item: &str) -> Result<SecretValue, Unavailable> {
-        let state = self.state();
-        let Some(v) = state.unlocked.get(vault) else {
-            return Err(Unavailable::Locked);
-        };
-        match v.api_key(item) {
-            Ok(key) => Ok(key.value),
-            Err(Error::NotFound { .. }) => {
-                Err(Unavailable::Gone("it is no longer in the vault".into()))
+        {
+            let state = self.state();
+            let Some(v) = state.unlocked.get(vault) else {
+                return Err(Unavailable::Locked);
+            };
+            match v.item(item) {
+                Ok(i) if i.meta.as_grant().is_some() => {}
+                Ok(_) => {
+                    return v
+                        .api_key(item)
+                        .map(|k| k.value)
+                        .map_err(|e| Unavailable::Gone(e.to_string()));
+                }
+                Err(Error::NotFound { .. }) => {
+                    return Err(Unavailable::Gone("it is no longer in the vault".into()));
+                }
+                Err(e) => return Err(Unavailable::Gone(e.to_string())),
             }
-            Err(e) => Err(Unavailable::Gone(e.to_string())),
+        }
+        // A grant: its token, refreshed (network I/O) outside the service lock, one refresh
+        // per grant at a time, as for `vault token`.
+        let mut v = super::Shared {
+            service: self,
+            path: vault.to_owned(),
+            touch: false,
+        };
+        match self
+            .grants
+            .token(&mut v, item, MIN_VALID, self.clock.as_ref())
+        {
+            Ok(t) => Ok(t.value),
+            Err(e) if e.code == vault_core::ErrorCode::Locked => Err(Unavailable::Locked),
+            Err(e) => Err(Unavailable::Gone(e.message)),
         }
     }
 }
@@ -205,18 +233,22 @@ impl ProxyHub {
             }
             let hosts = match v.item(item).map(|i| i.meta) {
                 Ok(ItemMeta::ApiKey(m)) => m.allowed_hosts(),
-                Ok(ItemMeta::Grant(_)) => {
-                    return Err(format!(
-                        "{item} is an OAuth grant, whose tokens do not go through the proxy yet: \
-                         pass it in plain with --plain {item}"
-                    ));
-                }
+                Ok(ItemMeta::Grant(g)) => match v.provider(&g.provider) {
+                    Ok((p, _)) => crate::grants::Grants::provider_hosts(&p),
+                    Err(e) => return Err(format!("{item}: {e}")),
+                },
                 Err(e) => return Err(format!("{item}: {e}")),
             };
             if hosts.is_empty() {
+                let how = match v.item(item).map(|i| i.meta) {
+                    Ok(ItemMeta::Grant(g)) => {
+                        format!("`vault oauth edit {} --host HOST`", g.provider)
+                    }
+                    _ => format!("`vault edit {item} --add-host HOST`"),
+                };
                 return Err(format!(
                     "{item} has no allowed hosts, so --proxy would send it nowhere: add one with \
-                     `vault edit {item} --add-host HOST`, or pass it in plain with --plain {item}"
+                     {how}, or pass it in plain with --plain {item}"
                 ));
             }
             let stand_in = placeholder::placeholder(value.0.expose())

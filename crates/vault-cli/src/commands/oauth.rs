@@ -20,6 +20,22 @@ use crate::exit::{self, fail};
 use crate::output;
 use crate::session::{Session, prompt_hidden};
 
+/// Where a provider's tokens may go, for people: its hosts, "(preset)" when they are its
+/// preset's, "(none)" when there are none.
+fn hosts_text(p: &vault_core::model::ProviderMeta) -> String {
+    let hosts = vault_agent::grants::Grants::provider_hosts(p);
+    let list = hosts
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match (hosts.is_empty(), p.hosts.is_some()) {
+        (true, _) => "(none)".to_owned(),
+        (false, true) => list,
+        (false, false) => format!("{list} (preset)"),
+    }
+}
+
 /// A duration as the user writes it: `90s`, `5m`, `1h`, `1h30m`, or plain seconds.
 pub fn parse_duration(text: &str) -> Result<Duration> {
     let trimmed = text.trim();
@@ -54,6 +70,7 @@ pub fn oauth(session: &mut Session, command: OauthCommand) -> Result<()> {
             client_id,
             client_secret_stdin,
             scope,
+            host,
             replace,
         } => {
             // `vault oauth add github ...` means the GitHub preset.
@@ -74,6 +91,7 @@ pub fn oauth(session: &mut Session, command: OauthCommand) -> Result<()> {
                 client_id,
                 client_secret: client_secret.map(WireSecret::new),
                 scopes: scope,
+                hosts: host,
                 replace,
             };
             match session.op(Op::OauthAdd { provider })? {
@@ -124,14 +142,69 @@ pub fn oauth(session: &mut Session, command: OauthCommand) -> Result<()> {
                             .unwrap_or_default(),
                         p.client_id.clone(),
                         p.scopes.join(" "),
+                        hosts_text(p),
                     ]
                 })
                 .collect();
             print!(
                 "{}",
-                output::table(&["NAME", "PRESET/ISSUER", "CLIENT ID", "SCOPES"], &rows)
+                output::table(
+                    &["NAME", "PRESET/ISSUER", "CLIENT ID", "SCOPES", "HOSTS"],
+                    &rows
+                )
             );
             Ok(())
+        }
+        OauthCommand::Edit {
+            name,
+            host,
+            add_host,
+            remove_host,
+            no_host,
+            default_hosts,
+        } => {
+            let hosts = if default_hosts {
+                None
+            } else if no_host {
+                Some(Vec::new())
+            } else if !host.is_empty() {
+                Some(host)
+            } else if !add_host.is_empty() || !remove_host.is_empty() {
+                let providers = match session.op(Op::OauthProviders)? {
+                    Response::Providers { providers } => providers,
+                    other => return Err(unexpected(other)),
+                };
+                let Some(p) = providers
+                    .iter()
+                    .find(|p| vault_core::names::fold(&p.name) == vault_core::names::fold(&name))
+                else {
+                    return fail(
+                        exit::NOT_FOUND,
+                        format!("no provider named {name:?} (`vault oauth ls`)"),
+                    );
+                };
+                let mut current: Vec<String> = vault_agent::grants::Grants::provider_hosts(p)
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect();
+                current.retain(|h| !remove_host.contains(h));
+                current.extend(add_host);
+                Some(current)
+            } else {
+                // clap requires one of the options (the `change` group).
+                return fail(exit::OTHER, "nothing to change");
+            };
+            match session.op(Op::OauthHosts { name, hosts })? {
+                Response::Provider { provider } => {
+                    eprintln!(
+                        "{}'s tokens may go to: {}",
+                        provider.name,
+                        hosts_text(&provider)
+                    );
+                    Ok(())
+                }
+                other => Err(unexpected(other)),
+            }
         }
         OauthCommand::Rm { name } => {
             session.op(Op::OauthRemove { name: name.clone() })?;

@@ -317,6 +317,23 @@ impl Vault {
         })
     }
 
+    /// Sets where the provider's grants' tokens may be sent (`None`: its preset's hosts).
+    pub fn set_provider_hosts(
+        &mut self,
+        name: &str,
+        hosts: Option<Vec<crate::hosts::HostRule>>,
+        now: Timestamp,
+    ) -> Result<ProviderMeta> {
+        let (mut meta, secret) = self.provider(name)?;
+        meta.hosts = hosts.map(|mut h| {
+            let mut seen = std::collections::HashSet::new();
+            h.retain(|r| seen.insert(r.clone()));
+            h
+        });
+        self.save_provider(meta.clone(), secret, true, now)?;
+        self.provider(name).map(|(meta, _)| meta)
+    }
+
     /// Removes a provider configuration; refused while a grant uses it.
     pub fn remove_provider(&mut self, name: &str, now: Timestamp) -> Result<()> {
         let users: Vec<String> = self

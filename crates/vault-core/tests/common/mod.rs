@@ -22,6 +22,7 @@ pub fn provider(name: &str, now: Timestamp) -> ProviderMeta {
         revocation_endpoint: None,
         device_authorization_endpoint: None,
         iss_parameter_supported: true,
+        hosts: None,
         created: now,
         updated: now,
     }

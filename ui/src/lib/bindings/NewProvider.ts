@@ -15,4 +15,9 @@ issuer: string | null, client_id: string, client_secret: string | null,
 /**
  * Default scopes; empty: the preset's, or `openid email offline_access` where supported.
  */
-scopes: Array<string>, replace: boolean, };
+scopes: Array<string>, 
+/**
+ * Where its grants' tokens may be sent (`vault run --proxy`), as written; empty: the
+ * preset's API hosts.
+ */
+hosts: Array<string>, replace: boolean, };

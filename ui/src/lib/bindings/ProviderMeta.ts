@@ -16,4 +16,9 @@ issuer: string | null, client_id: string, has_client_secret: boolean,
 /**
  * Scopes asked for when `vault login` names none.
  */
-scopes: Array<string>, authorization_endpoint: string, token_endpoint: string, revocation_endpoint: string | null, device_authorization_endpoint: string | null, iss_parameter_supported: boolean, created: string, updated: string, };
+scopes: Array<string>, authorization_endpoint: string, token_endpoint: string, revocation_endpoint: string | null, device_authorization_endpoint: string | null, iss_parameter_supported: boolean, 
+/**
+ * Where its grants' access tokens may be sent (`vault run --proxy`); `None`: its preset's
+ * API hosts (none for a provider found by discovery).
+ */
+hosts?: Array<string>, created: string, updated: string, };
