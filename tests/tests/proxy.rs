@@ -447,3 +447,144 @@ fn node_fetch_undici_and_https_hold_a_placeholder_and_the_server_gets_the_key() 
     );
     assert!(!stdout.contains(KEY));
 }
+
+/// proxy.py (PyPI), a real HTTP proxy, on a port of its own choosing, logging each CONNECT.
+struct CorporateProxy {
+    url: String,
+    log: PathBuf,
+    child: std::process::Child,
+}
+
+impl Drop for CorporateProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn corporate_proxy(dir: &std::path::Path) -> CorporateProxy {
+    let port_file = dir.join("corporate.port");
+    let log = dir.join("corporate.log");
+    let child = Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/clients/.venv/bin/proxy"
+    ))
+    .args(["--hostname", "127.0.0.1", "--port", "0", "--port-file"])
+    .arg(&port_file)
+    .args(["--num-workers", "1", "--num-acceptors", "1"])
+    .stdout(Stdio::null())
+    .stderr(std::fs::File::create(&log).unwrap())
+    .spawn()
+    .expect("proxy.py (make deps-clients installs it)");
+    // It writes the port it bound once it listens.
+    let mut port = String::new();
+    wait_until(Duration::from_secs(60), "proxy.py to listen", || {
+        port = std::fs::read_to_string(&port_file).unwrap_or_default();
+        !port.trim().is_empty()
+    });
+    CorporateProxy {
+        url: format!("http://127.0.0.1:{}", port.trim()),
+        log,
+        child,
+    }
+}
+
+#[test]
+fn a_proxy_already_in_the_environment_is_chained_not_bypassed() {
+    let s = setup();
+    let corporate = corporate_proxy(s.v.dir.path());
+    let out = s
+        .command(
+            &[],
+            "printf 'proxy=%s\\n' \"$HTTPS_PROXY\"; \
+             curl -sS -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/echo; \
+             curl -sS https://127.0.0.2:$TUNNEL_PORT/echo",
+        )
+        .env("HTTPS_PROXY", &corporate.url)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}\n{stdout}", text(&out.stderr));
+    // The command talks to vault's proxy; vault's proxy goes out through the corporate one,
+    // for the host it opens and for the one it tunnels.
+    assert!(
+        !stdout.contains(&format!("proxy={}", corporate.url)),
+        "{stdout}"
+    );
+    assert_eq!(
+        s.up.seen.authorizations()[0].1,
+        format!("Bearer {KEY}"),
+        "the key went through the chain"
+    );
+    // proxy.py logs a CONNECT when it closes: the opened host's connection closes when the
+    // session ends, with the command.
+    for target in [
+        format!("CONNECT localhost:{}", s.up.port),
+        format!("CONNECT 127.0.0.2:{}", s.up.tunnel_port),
+    ] {
+        wait_until(
+            Duration::from_secs(60),
+            &format!("the corporate proxy to log {target}"),
+            || std::fs::read_to_string(&corporate.log).is_ok_and(|log| log.contains(&target)),
+        );
+    }
+}
+
+#[test]
+fn a_name_that_resolves_to_a_loopback_address_does_not_get_the_key_unless_named_so() {
+    use std::net::ToSocketAddrs;
+    let s = setup();
+    // This machine's own name resolves to a loopback address through /etc/hosts (Debian's
+    // 127.0.1.1): a name an item may allow, which a poisoned resolver could point anywhere.
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let resolved: Vec<_> = (name.as_str(), 1).to_socket_addrs().unwrap().collect();
+    assert!(
+        resolved.iter().all(|a| a.ip().is_loopback()),
+        "{name} should resolve to loopback here: {resolved:?}"
+    );
+    let port = s.up.port;
+    s.v.add(
+        "internal",
+        "internal-token-0123456789abcdef",
+        &[
+            "--env",
+            "INTERNAL_TOKEN",
+            "--host",
+            &format!("{name}:{port}"),
+        ],
+    );
+    let run = |script: &str| {
+        let mut c = s.v.bare();
+        c.args(["run", "--item", "internal", "--proxy", "--proxy-ca-file"])
+            .arg(&s.ca_file)
+            .args(["--", "sh", "-c", script])
+            .env("PORT", port.to_string())
+            .env("NAME", &name);
+        c.output().unwrap()
+    };
+    let out = run("curl -sS -H \"Authorization: Bearer $INTERNAL_TOKEN\" https://$NAME:$PORT/echo");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(&format!("{name} resolves to 127."))
+            && stdout.contains("a loopback address"),
+        "{stdout}{}",
+        text(&out.stderr)
+    );
+    assert!(
+        s.up.seen.authorizations().is_empty(),
+        "nothing reached the server"
+    );
+    // Named as an address, it is explicit: the key goes there.
+    s.v.run(&["edit", "internal", "--host", &format!("127.0.0.1:{port}")])
+        .ok();
+    let out =
+        run("curl -sS -H \"Authorization: Bearer $INTERNAL_TOKEN\" https://127.0.0.1:$PORT/echo");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        s.up.seen.authorizations()[0].1,
+        "Bearer internal-token-0123456789abcdef"
+    );
+}

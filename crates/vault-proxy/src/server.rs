@@ -98,6 +98,9 @@ struct Session {
     upstream: Upstream,
     /// HTTP/1.1 only, for upgrades (WebSocket), which HTTP/2 does not carry this way.
     upstream_h1: Upstream,
+    /// For requests that carry no key (plain HTTP to an intranet host, say): addresses are not
+    /// checked. The two above connect to public addresses only (`chain::PublicOnly`).
+    upstream_keyless: Upstream,
     connector: Connector,
     secrets: Arc<dyn Secrets>,
     minter: Arc<Minter>,
@@ -168,15 +171,18 @@ impl Proxy {
         getrandom::fill(secret.as_mut()).map_err(|_| ProxyError::Random)?;
         let id = hex(&id);
         let credential = Zeroizing::new(hex(secret.as_ref()));
-        let connector = Connector::new(spec.upstream_proxy.as_ref());
+        // Tunnels carry no key: their connector does not check addresses.
+        let connector = Connector::new(spec.upstream_proxy.as_ref(), false);
+        let filled_in = Connector::new(spec.upstream_proxy.as_ref(), true);
         let session = Session {
             credential: credential.clone(),
             table: Table::new(spec.bindings),
             strict: spec.strict,
             verbose: spec.verbose,
             log: Mutex::new(spec.log),
-            upstream: upstream_client(spec.extra_roots.clone(), connector.clone(), true)?,
-            upstream_h1: upstream_client(spec.extra_roots, connector.clone(), false)?,
+            upstream: upstream_client(spec.extra_roots.clone(), filled_in.clone(), true)?,
+            upstream_h1: upstream_client(spec.extra_roots.clone(), filled_in, false)?,
+            upstream_keyless: upstream_client(spec.extra_roots, connector.clone(), true)?,
             connector,
             secrets: spec.secrets,
             minter: spec.minter,

@@ -217,9 +217,10 @@ pub(super) async fn forward(
     // The client picks HTTP/2 when the server offers it over ALPN; an upgrade needs HTTP/1.1
     // on both sides, so it goes through the client that offers nothing else.
     parts.version = Version::HTTP_11;
-    let client = match upgrade {
-        Some(_) => &session.upstream_h1,
-        None => &session.upstream,
+    let client = match (&upgrade, pairs.is_empty()) {
+        (Some(_), _) => &session.upstream_h1,
+        (None, false) => &session.upstream,
+        (None, true) => &session.upstream_keyless,
     };
     let resp = match client.request(Request::from_parts(parts, body)).await {
         Ok(resp) => resp,
