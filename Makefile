@@ -235,8 +235,16 @@ crash: setup
 
 # Peers measured side by side (dotenvx from npm; hyperfine and oidc-agent from Debian); see
 # BENCHMARKS.md.
-deps-bench: bench/node_modules/.package-lock.json
+deps-bench: bench/node_modules/.package-lock.json bench/.venv/.installed
 	$(call apt_install,hyperfine oidc-agent-cli keepassxc)
+
+# mitmproxy from PyPI (pinned in bench/requirements.txt), in a venv of its own.
+bench/.venv/.installed: bench/requirements.txt
+	$(call apt_install,python3-venv)
+	rm -rf bench/.venv
+	python3 -m venv bench/.venv
+	bench/.venv/bin/pip install --quiet --disable-pip-version-check -r $<
+	@touch $@
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `vault run --proxy` against the direct request, in one run, with the same client (curl) and
-# the same HTTPS server on loopback (crates/vault-proxy/examples/https_echo.rs, the test suites'
-# server):
+# `vault run --proxy` against the direct request (the limit) and mitmproxy doing the same header
+# rewrite (bench/mitm_rewrite.py), in one run, with the same client (curl) and the same HTTPS
+# server on loopback (crates/vault-proxy/examples/https_echo.rs, the test suites' server):
 #   - added latency per keep-alive HTTPS request (p50, p99 over REQUESTS on one connection);
 #   - requests per second with PARALLEL clients at once (each on its own connection);
-#   - time to the first byte of a short server-sent event stream (p50).
+#   - time to the first byte of a short server-sent event stream (p50);
+#   - resident memory of the proxy's process, idle and with 100 event streams held open.
 # Prints a Markdown section for BENCHMARKS.md (machine, command, figures).
 # Usage: bench/proxy.sh [path/to/release/vault] [path/to/https_echo] [REQUESTS] [PARALLEL]
 #   (make bench runs it on the installed form of vault, make dist)
@@ -17,13 +18,16 @@ requests=${3:-2000}
 parallel=${4:-8}
 [ -x "$vault" ] || { echo "no release build at $vault (run: make dist)" >&2; exit 1; }
 [ -x "$echo_server" ] || { echo "no $echo_server (run: cargo build --release -p vault-proxy --example https_echo)" >&2; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
+mitmdump=${MITMDUMP:-$here/.venv/bin/mitmdump}
+[ -x "$mitmdump" ] || { echo "no $mitmdump (run: make deps-bench)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "curl missing" >&2; exit 1; }
 
 work=$(mktemp -d)
 export XDG_RUNTIME_DIR=$work/run HOME=$work VAULT_PATH=$work/vault.db
 mkdir -m 700 "$work/run"
-server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; "$vault" agent --stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+server="" mitm=""
+trap 'kill $server $mitm 2>/dev/null; "$vault" agent --stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 "$echo_server" "$work/upstream-ca.pem" > "$work/echo.out" &
 server=$!
@@ -49,7 +53,10 @@ cat > "$work/client.sh" <<'CLIENT'
 set -euo pipefail
 mode=$1 n=$2 url=$3
 args=(-s -w '%{time_total},%{time_starttransfer}\n' -H "Authorization: Bearer $BENCH_KEY")
-[ "$mode" = direct ] && args+=(--noproxy '*' --cacert "$UPSTREAM_CA")
+case $mode in
+  direct) args+=(--noproxy '*' --cacert "$UPSTREAM_CA") ;;
+  mitm) args+=(--proxy "$MITM" --cacert "$MITM_CA") ;;
+esac
 # One `-o` per URL: curl pairs them in order (a single -o would cover the first URL only).
 urls=()
 for _ in $(seq "$n"); do urls+=(-o /dev/null "$url"); done
@@ -58,7 +65,23 @@ CLIENT
 chmod +x "$work/client.sh"
 export UPSTREAM_CA=$work/upstream-ca.pem
 
+# mitmproxy, trusting the server's CA, replacing the placeholder for that host only (and a key
+# echoed in a body back, as vault does), on a port it picks and prints.
+placeholder=placeholder-0123456789abcdefghijklmnopqrstuv
+BENCH_PLACEHOLDER=$placeholder BENCH_KEY=$key BENCH_HOST=localhost \
+  "$mitmdump" --listen-host 127.0.0.1 --listen-port 0 -s "$here/mitm_rewrite.py" \
+  --set confdir="$work/mitm" --set ssl_verify_upstream_trusted_ca="$UPSTREAM_CA" \
+  > "$work/mitm.log" 2>&1 &
+mitm=$!
+while ! grep -q 'proxy listening at' "$work/mitm.log"; do
+  kill -0 "$mitm" 2>/dev/null || { cat "$work/mitm.log" >&2; exit 1; }
+  sleep 0.05
+done
+export MITM=http://$(sed -n 's/.*proxy listening at \([0-9.:]*[0-9]\).*/\1/p' "$work/mitm.log")
+export MITM_CA=$work/mitm/mitmproxy-ca-cert.pem
+
 run_direct() { BENCH_KEY=$key "$work/client.sh" direct "$1" "$2"; }
+run_mitm() { BENCH_KEY=$placeholder "$work/client.sh" mitm "$1" "$2"; }
 run_proxy() {
   "$vault" run --no-mask --item bench --proxy --proxy-ca-file "$UPSTREAM_CA" -- \
     "$work/client.sh" proxy "$1" "$2"
@@ -67,8 +90,8 @@ run_proxy() {
 times() { tail -n +2 | awk -F, -v f="$1" '{ printf "%.4f\n", $f * 1000 }' | sort -n; }
 pct() { awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p / 100); if (i < 1) i = 1; printf "%.3f", a[i] }'; }
 
-declare -A P50 P99 RPS TTFB
-for who in direct proxy; do
+declare -A P50 P99 RPS TTFB RSS
+for who in direct proxy mitm; do
   "run_$who" 50 "$url" > /dev/null # warm up (and, proxied, mint the leaf)
   "run_$who" "$requests" "$url" | times 1 > "$work/$who.lat"
   P50[$who]=$(pct 50 < "$work/$who.lat")
@@ -84,15 +107,50 @@ for who in direct proxy; do
   RPS[$who]=$(awk -v n=$((per * parallel)) -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
 done
 
+# Memory: 100 event streams held open through each proxy (the server's /sse sends one event,
+# then waits for ever); the resident set of the process that proxies, before and with them.
+rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+cat > "$work/streams.sh" <<'STREAMS'
+#!/usr/bin/env bash
+# streams.sh URL PID [curl options]: 100 streams; once each has its first event, PID's RSS.
+set -euo pipefail
+url=$1 pid=$2; shift 2
+dir=$(mktemp -d)
+pids=()
+for i in $(seq 100); do curl -s -N "$@" -o "$dir/$i" "$url" & pids+=($!); done
+deadline=$((SECONDS + 60))
+for i in $(seq 100); do
+  while [ ! -s "$dir/$i" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "stalled"; kill "${pids[@]}" 2>/dev/null; exit 0; }
+    sleep 0.05
+  done
+done
+awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$pid/status"
+kill "${pids[@]}" 2>/dev/null || true
+rm -rf "$dir"
+STREAMS
+chmod +x "$work/streams.sh"
+agent=$(cat "$XDG_RUNTIME_DIR/vault/agent.pid")
+before=$(rss "$agent")
+after=$("$vault" run --no-mask --item bench --proxy --proxy-ca-file "$UPSTREAM_CA" -- \
+  "$work/streams.sh" "https://localhost:$port/sse" "$agent")
+RSS[proxy]="$before → $after"
+before=$(rss "$mitm")
+after=$("$work/streams.sh" "https://localhost:$port/sse" "$mitm" --proxy "$MITM" --cacert "$MITM_CA")
+RSS[mitm]="$before → $after"
+
 added() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); curl $(curl --version | head -1 | cut -d' ' -f2)."
 echo "Command: \`bench/proxy.sh $vault $echo_server $requests $parallel\`; $requests keep-alive requests on one connection, then $parallel clients at once."
 echo
-echo "| | p50 per request (ms) | p99 (ms) | added p50 | added p99 | requests/s ($parallel clients) | first SSE byte p50 (ms) |"
-echo "|---|---|---|---|---|---|---|"
-for who in direct proxy; do
-  name="direct (curl to the server)"
-  [ "$who" = proxy ] && name="\`vault run --proxy\`"
-  echo "| $name | ${P50[$who]} | ${P99[$who]} | $(added "${P50[$who]}" "${P50[direct]}") | $(added "${P99[$who]}" "${P99[direct]}") | ${RPS[$who]} | ${TTFB[$who]} |"
+echo "| | p50 per request (ms) | p99 (ms) | added p50 | added p99 | requests/s ($parallel clients) | first SSE byte p50 (ms) | RSS idle → 100 streams (MiB) |"
+echo "|---|---|---|---|---|---|---|---|"
+for who in direct proxy mitm; do
+  case $who in
+    direct) name="direct (curl to the server)" ;;
+    proxy) name="\`vault run --proxy\` (the agent)" ;;
+    mitm) name="mitmproxy $("$mitmdump" --version | sed -n 's/^Mitmproxy: *//p') (mitmdump, same rewrite)" ;;
+  esac
+  echo "| $name | ${P50[$who]} | ${P99[$who]} | $(added "${P50[$who]}" "${P50[direct]}") | $(added "${P99[$who]}" "${P99[direct]}") | ${RPS[$who]} | ${TTFB[$who]} | ${RSS[$who]:-} |"
 done

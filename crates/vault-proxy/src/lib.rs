@@ -25,8 +25,16 @@ use vault_core::SecretValue;
 /// Where the proxy gets a value, at each request (so a rotation takes effect on the next one,
 /// and a lock stops every substitution at once).
 pub trait Secrets: Send + Sync + 'static {
-    /// The current value of `item`.
+    /// The current value of `item`. May wait (a grant's token refresh goes to the network):
+    /// called on a blocking thread.
     fn value(&self, item: &str) -> Result<SecretValue, Unavailable>;
+
+    /// The current value of `item` when it can be had without waiting (an API key's, read
+    /// from the unlocked vault); `None`: ask [`Secrets::value`]. Saves a hand-over to another
+    /// thread per request, which on a small virtual machine costs more than the rest.
+    fn value_now(&self, _item: &str) -> Option<Result<SecretValue, Unavailable>> {
+        None
+    }
 
     /// A request was refused because `item`'s placeholder would have gone to `destination`
     /// (for the audit log).

@@ -55,6 +55,9 @@ impl std::fmt::Debug for ProxyHub {
 struct VaultSecrets {
     service: Weak<Service>,
     vault: PathBuf,
+    /// The session's items that are OAuth grants (their tokens may need a refresh); every
+    /// other item is an API key.
+    grants: std::collections::HashSet<String>,
 }
 
 impl Service {
@@ -65,32 +68,29 @@ impl Service {
         let _ = self.proxy.attached.set((Arc::downgrade(self), dir));
     }
 
-    /// The current value of `item`, read at each request: an API key's value (a rotation is
-    /// used from the next request on), or a grant's access token, refreshed first when it is
-    /// about to expire. A locked vault gives nothing. Proxy use does not count as use for the
+    /// An API key's current value, read at each request: a rotation is used from the next
+    /// request on, and a locked vault gives nothing. Proxy use does not count as use for the
     /// idle lock (a program polling an API would keep the vault open for ever).
-    fn proxy_value(&self, vault: &Path, item: &str) -> Result<SecretValue, Unavailable> {
-        {
-            let state = self.state();
-            let Some(v) = state.unlocked.get(vault) else {
-                return Err(Unavailable::Locked);
-            };
-            match v.item(item) {
-                Ok(i) if i.meta.as_grant().is_some() => {}
-                Ok(_) => {
-                    return v
-                        .api_key(item)
-                        .map(|k| k.value)
-                        .map_err(|e| Unavailable::Gone(e.to_string()));
-                }
-                Err(Error::NotFound { .. }) => {
-                    return Err(Unavailable::Gone("it is no longer in the vault".into()));
-                }
-                Err(e) => return Err(Unavailable::Gone(e.to_string())),
+    fn proxy_key_value(&self, vault: &Path, item: &str) -> Result<SecretValue, Unavailable> {
+        let state = self.state();
+        let Some(v) = state.unlocked.get(vault) else {
+            return Err(Unavailable::Locked);
+        };
+        match v.api_key(item) {
+            Ok(key) => Ok(key.value),
+            Err(Error::NotFound { .. }) => {
+                Err(Unavailable::Gone("it is no longer in the vault".into()))
             }
+            Err(e) => Err(Unavailable::Gone(e.to_string())),
         }
-        // A grant: its token, refreshed (network I/O) outside the service lock, one refresh
-        // per grant at a time, as for `vault token`.
+    }
+
+    /// A grant's access token, refreshed (network I/O) outside the service lock, one refresh
+    /// per grant at a time, as for `vault token`.
+    fn proxy_token(&self, vault: &Path, item: &str) -> Result<SecretValue, Unavailable> {
+        if !self.state().unlocked.contains_key(vault) {
+            return Err(Unavailable::Locked);
+        }
         let mut v = super::Shared {
             service: self,
             path: vault.to_owned(),
@@ -110,9 +110,14 @@ impl Service {
 impl Secrets for VaultSecrets {
     fn value(&self, item: &str) -> Result<SecretValue, Unavailable> {
         match self.service.upgrade() {
-            Some(service) => service.proxy_value(&self.vault, item),
             None => Err(Unavailable::Locked),
+            Some(service) if self.grants.contains(item) => service.proxy_token(&self.vault, item),
+            Some(service) => service.proxy_key_value(&self.vault, item),
         }
+    }
+
+    fn value_now(&self, item: &str) -> Option<Result<SecretValue, Unavailable>> {
+        (!self.grants.contains(item)).then(|| self.value(item))
     }
 
     fn refused(&self, item: &str, destination: &str) {
@@ -220,6 +225,7 @@ impl ProxyHub {
             ));
         };
         let mut bindings: Vec<Binding> = Vec::new();
+        let mut grants = std::collections::HashSet::new();
         let mut stand_in = |item: &str, value: WireSecret| -> Result<WireSecret, String> {
             if request
                 .plain
@@ -234,7 +240,10 @@ impl ProxyHub {
             let hosts = match v.item(item).map(|i| i.meta) {
                 Ok(ItemMeta::ApiKey(m)) => m.allowed_hosts(),
                 Ok(ItemMeta::Grant(g)) => match v.provider(&g.provider) {
-                    Ok((p, _)) => crate::grants::Grants::provider_hosts(&p),
+                    Ok((p, _)) => {
+                        grants.insert(item.to_owned());
+                        crate::grants::Grants::provider_hosts(&p)
+                    }
                     Err(e) => return Err(format!("{item}: {e}")),
                 },
                 Err(e) => return Err(format!("{item}: {e}")),
@@ -295,6 +304,7 @@ impl ProxyHub {
                 let secrets = Arc::new(VaultSecrets {
                     service: service.clone(),
                     vault: vault.to_owned(),
+                    grants,
                 });
                 session(&proxy, dir, &request, pid, bindings, ca, secrets)
             });

@@ -134,8 +134,16 @@ pub(super) async fn forward(
     let mut pairs: Vec<(Zeroizing<Vec<u8>>, Vec<u8>)> = Vec::new();
     for &i in &substitute {
         let b = &session.table.bindings()[i];
-        let (secrets, item) = (session.secrets.clone(), b.item.clone());
-        let value = match tokio::task::spawn_blocking(move || secrets.value(&item)).await {
+        // An API key's value is had at once; a grant's token may need a refresh (network I/O),
+        // which waits on a blocking thread, off the proxy's own.
+        let value = match session.secrets.value_now(&b.item) {
+            Some(now) => Ok(now),
+            None => {
+                let (secrets, item) = (session.secrets.clone(), b.item.clone());
+                tokio::task::spawn_blocking(move || secrets.value(&item)).await
+            }
+        };
+        let value = match value {
             Ok(Ok(value)) => value,
             Ok(Err(Unavailable::Locked)) => {
                 let line = format!(
