@@ -8,16 +8,22 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use aho_corasick::AhoCorasick;
 use bytes::Bytes;
 use hyper::body::{Body, Frame};
+use memchr::memmem::Finder;
 use zeroize::Zeroizing;
 
-/// Real values and what replaces each.
+/// Bytes wiped when dropped: values, placeholders.
+pub type Secret = Zeroizing<Vec<u8>>;
+
+/// Texts to find and what replaces each (real values and their placeholders, or the other way
+/// round). Made for every request, so made cheaply: one substring finder per text (a request
+/// carries a handful), not an automaton.
 pub struct Swap {
-    finder: AhoCorasick,
+    finders: Vec<Finder<'static>>,
     values: Vec<Zeroizing<Vec<u8>>>,
-    placeholders: Vec<Vec<u8>>,
+    /// Zeroized too: on the way out these are the real values.
+    placeholders: Vec<Zeroizing<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for Swap {
@@ -28,21 +34,30 @@ impl std::fmt::Debug for Swap {
 
 impl Swap {
     /// `None` when there is nothing to swap.
-    pub fn new(pairs: Vec<(Zeroizing<Vec<u8>>, Vec<u8>)>) -> Option<Self> {
+    pub fn new(pairs: Vec<(Secret, Secret)>) -> Option<Self> {
         let pairs: Vec<_> = pairs.into_iter().filter(|(v, _)| !v.is_empty()).collect();
         if pairs.is_empty() {
             return None;
         }
-        let finder = AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(pairs.iter().map(|(v, _)| v.as_slice()))
-            .ok()?;
+        let finders = pairs
+            .iter()
+            .map(|(v, _)| Finder::new(v.as_slice()).into_owned())
+            .collect();
         let (values, placeholders) = pairs.into_iter().unzip();
         Some(Swap {
-            finder,
+            finders,
             values,
             placeholders,
         })
+    }
+
+    /// The leftmost match in `text` (the longest of those starting there): (start, which).
+    fn next_match(&self, text: &[u8]) -> Option<(usize, usize)> {
+        self.finders
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.find(text).map(|at| (at, i)))
+            .min_by_key(|&(at, i)| (at, std::cmp::Reverse(self.values[i].len())))
     }
 
     /// `text` with every value replaced.
@@ -56,13 +71,14 @@ impl Swap {
     /// off, and returns that point.
     fn replace_until(&self, text: &[u8], safe: usize, out: &mut Vec<u8>) -> usize {
         let mut pos = 0;
-        for m in self.finder.find_iter(text) {
-            if m.start() >= safe {
+        while let Some((at, i)) = self.next_match(&text[pos..]) {
+            let start = pos + at;
+            if start >= safe {
                 break;
             }
-            out.extend_from_slice(&text[pos..m.start()]);
-            out.extend_from_slice(&self.placeholders[m.pattern().as_usize()]);
-            pos = m.end();
+            out.extend_from_slice(&text[pos..start]);
+            out.extend_from_slice(&self.placeholders[i]);
+            pos = start + self.values[i].len();
         }
         let end = pos.max(safe);
         out.extend_from_slice(&text[pos..end]);
@@ -179,7 +195,7 @@ mod tests {
     fn swap() -> Swap {
         Swap::new(vec![(
             Zeroizing::new(b"sk-real-secret-value".to_vec()),
-            b"sk-placeholder-xxxxx".to_vec(),
+            Zeroizing::new(b"sk-placeholder-xxxxx".to_vec()),
         )])
         .unwrap()
     }

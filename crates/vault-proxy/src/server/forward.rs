@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 
 use super::{Out, Session, Shared, text};
 use crate::Unavailable;
-use crate::echo::{Echo, Swap};
+use crate::echo::{Echo, Secret, Swap};
 use crate::table::Verdict;
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) and the proxy's own: never passed on.
@@ -131,7 +131,7 @@ pub(super) async fn forward(
             return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
         }
     };
-    let mut pairs: Vec<(Zeroizing<Vec<u8>>, Vec<u8>)> = Vec::new();
+    let mut pairs: Vec<(Secret, Secret)> = Vec::new();
     for &i in &substitute {
         let b = &session.table.bindings()[i];
         // An API key's value is had at once; a grant's token may need a refresh (network I/O),
@@ -167,18 +167,13 @@ pub(super) async fn forward(
         };
         pairs.push((
             Zeroizing::new(value.expose().as_bytes().to_vec()),
-            b.placeholder.as_bytes().to_vec(),
+            Zeroizing::new(b.placeholder.as_bytes().to_vec()),
         ));
         if session.verbose {
             session.say(&format!("{shown}: {:?} added", b.item));
         }
     }
-    let to_real = Swap::new(
-        pairs
-            .iter()
-            .map(|(v, p)| (Zeroizing::new(p.clone()), v.to_vec()))
-            .collect(),
-    );
+    let to_real = Swap::new(pairs.iter().map(|(v, p)| (p.clone(), v.clone())).collect());
     strip_hop_by_hop(&mut parts.headers);
     parts.headers.remove(header::HOST);
     if let Some((to, _)) = &upgrade {
