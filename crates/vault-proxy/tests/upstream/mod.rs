@@ -175,7 +175,7 @@ async fn answer(
         tokio::spawn(async move {
             let _ = tx.send(Bytes::from("partial")).await;
         });
-        let mut resp = Response::new(Cut(rx).boxed());
+        let mut resp = Response::new(Events(rx).boxed());
         resp.headers_mut()
             .insert("content-length", "1000".parse().unwrap());
         return Ok(resp);
@@ -198,20 +198,6 @@ async fn answer(
 struct Events(tokio::sync::mpsc::Receiver<Bytes>);
 
 impl hyper::body::Body for Events {
-    type Data = Bytes;
-    type Error = Infallible;
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        self.0.poll_recv(cx).map(|m| m.map(|b| Ok(Frame::data(b))))
-    }
-}
-
-/// A body that yields what it is sent, then ends before its announced length.
-struct Cut(tokio::sync::mpsc::Receiver<Bytes>);
-
-impl hyper::body::Body for Cut {
     type Data = Bytes;
     type Error = Infallible;
     fn poll_frame(
