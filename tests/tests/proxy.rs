@@ -65,6 +65,17 @@ impl Setup {
     }
 }
 
+/// The server was sent exactly `requests` requests, each with the real key.
+fn server_got_the_key(s: &Setup, requests: usize) {
+    let seen = s.up.seen.authorizations();
+    assert_eq!(seen.len(), requests, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|(_, auth)| *auth == format!("Bearer {KEY}")),
+        "{seen:?}"
+    );
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -110,13 +121,7 @@ fn curl_requests_and_httpx_hold_a_placeholder_and_the_server_gets_the_key() {
     // Each client's echo came back with the placeholder, while the server got the key.
     let echoed = format!("auth=Bearer {placeholder}");
     assert_eq!(stdout.matches(&echoed).count(), 3, "{stdout}");
-    let seen = s.up.seen.authorizations();
-    assert_eq!(seen.len(), 3, "{seen:?}");
-    assert!(
-        seen.iter()
-            .all(|(_, auth)| *auth == format!("Bearer {KEY}")),
-        "{seen:?}"
-    );
+    server_got_the_key(&s, 3);
     // The program was pointed at the proxy and at a bundle that trusts it.
     assert!(stdout.contains("HTTPS_PROXY=http://"));
     assert!(stdout.contains("https_proxy=http://"));
@@ -385,13 +390,7 @@ fn http2_a_websocket_and_a_chunked_upload_carry_the_key_on_their_way() {
     assert!(stdout.contains("ws echo:hello\n"), "{stdout}");
     // Three megabytes streamed up, chunked.
     assert!(stdout.contains("received=3000000\n"), "{stdout}");
-    let seen = s.up.seen.authorizations();
-    assert_eq!(seen.len(), 4, "{seen:?}");
-    assert!(
-        seen.iter()
-            .all(|(_, auth)| *auth == format!("Bearer {KEY}")),
-        "{seen:?}"
-    );
+    server_got_the_key(&s, 4);
     assert!(!stdout.contains(KEY));
 }
 
@@ -438,13 +437,7 @@ fn node_fetch_undici_and_https_hold_a_placeholder_and_the_server_gets_the_key() 
             "{client}: {stdout}"
         );
     }
-    let seen = s.up.seen.authorizations();
-    assert_eq!(seen.len(), 3, "{seen:?}");
-    assert!(
-        seen.iter()
-            .all(|(_, auth)| *auth == format!("Bearer {KEY}")),
-        "{seen:?}"
-    );
+    server_got_the_key(&s, 3);
     assert!(!stdout.contains(KEY));
 }
 

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use jiff::Timestamp;
 use rcgen::{
@@ -148,13 +148,23 @@ pub fn pem(cert_der: &[u8]) -> String {
     out
 }
 
+/// The system's root certificates, read once per process: every session's upstream clients
+/// trust them and every session's program gets them in its bundle (reading and parsing the
+/// system bundle for each would be done three or four times per `vault run --proxy`). A system
+/// bundle updated while the agent runs is picked up by the next agent.
+pub fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    // Unreadable system certificates are skipped: the others still verify.
+    ROOTS.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
 /// The CA bundle a child trusts: `trusted` (the bundles it was already told to trust), or the
 /// system's roots when there are none, then `extra` PEM texts, then the proxy's CA.
 pub fn child_bundle(ca_der: &[u8], trusted: &[String], extra: &[String]) -> String {
     let mut out = String::new();
     if trusted.is_empty() {
-        for cert in rustls_native_certs::load_native_certs().certs {
-            out.push_str(&pem(&cert));
+        for cert in system_roots() {
+            out.push_str(&pem(cert));
         }
     } else {
         for text in trusted {

@@ -174,15 +174,16 @@ impl Proxy {
         // Tunnels carry no key: their connector does not check addresses.
         let connector = Connector::new(spec.upstream_proxy.as_ref(), false);
         let filled_in = Connector::new(spec.upstream_proxy.as_ref(), true);
+        let tls = client_tls(spec.extra_roots)?;
         let session = Session {
             credential: credential.clone(),
             table: Table::new(spec.bindings),
             strict: spec.strict,
             verbose: spec.verbose,
             log: Mutex::new(spec.log),
-            upstream: upstream_client(spec.extra_roots.clone(), filled_in.clone(), true)?,
-            upstream_h1: upstream_client(spec.extra_roots.clone(), filled_in, false)?,
-            upstream_keyless: upstream_client(spec.extra_roots, connector.clone(), true)?,
+            upstream: upstream_client(tls.clone(), filled_in.clone(), true),
+            upstream_h1: upstream_client(tls.clone(), filled_in, false),
+            upstream_keyless: upstream_client(tls, connector.clone(), true),
             connector,
             secrets: spec.secrets,
             minter: spec.minter,
@@ -224,25 +225,27 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn upstream_client(
-    extra: Vec<CertificateDer<'static>>,
-    connector: Connector,
-    http2: bool,
-) -> Result<Upstream, ProxyError> {
+/// How a session's clients verify servers: the system's roots and the session's extra ones.
+fn client_tls(extra: Vec<CertificateDer<'static>>) -> Result<rustls::ClientConfig, ProxyError> {
     let mut roots = rustls::RootCertStore::empty();
-    // Unreadable system certificates are skipped: the others still verify.
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
+    roots.add_parsable_certificates(crate::ca::system_roots().iter().cloned());
     for cert in extra {
         roots
             .add(cert)
             .map_err(|e| ProxyError::Tls(format!("a --proxy-ca-file certificate: {e}")))?;
     }
-    let config = rustls::ClientConfig::builder_with_provider(crate::provider())
-        .with_safe_default_protocol_versions()
-        .map_err(ProxyError::tls)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    Ok(
+        rustls::ClientConfig::builder_with_provider(crate::provider())
+            .with_safe_default_protocol_versions()
+            .map_err(ProxyError::tls)?
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// A client over `connector`; ALPN offers HTTP/2 only with `http2` (the builder sets it on its
+/// own copy of `config`).
+fn upstream_client(config: rustls::ClientConfig, connector: Connector, http2: bool) -> Upstream {
     let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_or_http()
@@ -252,7 +255,7 @@ fn upstream_client(
     } else {
         builder.wrap_connector(connector)
     };
-    Ok(Client::builder(TokioExecutor::new()).build(https))
+    Client::builder(TokioExecutor::new()).build(https)
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {

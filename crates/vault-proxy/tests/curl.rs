@@ -141,6 +141,17 @@ fn curl(bundle: &Path, proxy: &str, auth: &str, url: &str) -> Output {
         .unwrap()
 }
 
+/// [`curl`], which must succeed (its stderr says why not).
+fn curl_ok(bundle: &Path, proxy: &str, auth: &str, url: &str) -> Output {
+    let out = curl(bundle, proxy, auth, url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -153,16 +164,11 @@ fn the_real_key_reaches_only_its_own_host_and_never_comes_back() {
     let url = keys.url();
     let port = s.up.port;
 
-    let out = curl(
+    let out = curl_ok(
         &s.bundle(),
         &url,
         &openai,
         &format!("https://localhost:{port}/echo"),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
         s.up.seen.authorizations().last().unwrap().1,
@@ -204,16 +210,11 @@ fn other_hosts_are_tunnelled_with_the_placeholder_or_refused_when_strict() {
     // A host no binding may reach: tunnelled, so the server sees only the useless placeholder
     // (and the child talks TLS with the server itself).
     let tunnel = s.up.tunnel_port;
-    let out = curl(
+    let out = curl_ok(
         &s.bundle(),
         &keys.url(),
         &openai,
         &format!("https://127.0.0.2:{tunnel}/echo"),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(stdout(&out), format!("auth=Bearer {openai}\n"));
     assert_eq!(
@@ -421,16 +422,11 @@ fn bad_clients_and_a_dying_server_get_a_clear_answer_and_the_next_request_is_ser
     assert!(!out.status.success(), "{}", stdout(&out));
 
     // And the proxy still serves the same session.
-    let out = curl(
+    let out = curl_ok(
         &s.bundle(),
         &keys.url(),
         &openai,
         &format!("https://localhost:{port}/echo"),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(stdout(&out), format!("auth=Bearer {openai}\n"));
 }
