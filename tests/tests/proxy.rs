@@ -581,3 +581,80 @@ fn a_name_that_resolves_to_a_loopback_address_does_not_get_the_key_unless_named_
         "Bearer internal-token-0123456789abcdef"
     );
 }
+
+#[test]
+fn a_session_is_listed_with_where_its_key_went_and_what_was_refused_and_the_user_can_end_it() {
+    let s = setup();
+    // One request that gets the key, one refused; then the program waits for the test.
+    let script = "curl -sS -o /dev/null -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/echo; \
+         curl -sS -o /dev/null -H \"Authorization: Bearer $OPENAI_API_KEY\" http://127.0.0.2:9/; \
+         echo ready; read go; \
+         curl -sS -o /dev/null -w 'after=%{http_connect}\\n' -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/echo; \
+         printf 'bundle=%s\\n' \"$SSL_CERT_FILE\"";
+    let mut child = s
+        .command(&[], script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "ready");
+
+    let listed = s.v.run(&["proxy", "ls", "--json"]).ok().to_owned();
+    let sessions: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    let sessions = sessions.as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{listed}");
+    let one = &sessions[0];
+    // `vault run` became the program: the same process, named as the user typed it.
+    assert_eq!(one["program"], "sh", "{listed}");
+    assert_eq!(one["pid"], child.id(), "{listed}");
+    assert_eq!(one["items"], serde_json::json!(["openai"]), "{listed}");
+    assert_eq!(
+        one["sent"],
+        serde_json::json!([{
+            "destination": format!("https://localhost:{}", s.up.port),
+            "items": ["openai"],
+            "requests": 1,
+        }]),
+        "{listed}"
+    );
+    assert_eq!(one["refusals"], 1, "{listed}");
+    assert!(
+        one["recent_refusals"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("refused a request to http://127.0.0.2:9/"),
+        "{listed}"
+    );
+    assert!(!listed.contains(KEY), "never a value");
+    let table = s.v.run(&["proxy", "ls"]).ok().to_owned();
+    assert!(
+        table.contains(&format!("https://localhost:{} (1)", s.up.port)),
+        "{table}"
+    );
+
+    let id = one["id"].as_str().unwrap();
+    let ended = s.v.run(&["proxy", "end", id]);
+    ended.ok();
+    assert!(
+        ended.stderr.contains("Ended proxy session"),
+        "{}",
+        ended.stderr
+    );
+    assert_eq!(s.v.run(&["proxy", "ls", "--json"]).ok().trim(), "[]");
+    let again = s.v.run(&["proxy", "end", id]);
+    assert!(again.fails(4).contains("no running"), "{}", again.stderr);
+
+    // The program carries on, but its next request gets nothing: not even a tunnel.
+    use std::io::Write as _;
+    writeln!(child.stdin.take().unwrap(), "go").unwrap();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(field(&rest.join("\n"), "after="), "407", "{rest:?}");
+    assert!(
+        !PathBuf::from(field(&rest.join("\n"), "bundle=")).exists(),
+        "its CA bundle went with the session"
+    );
+    server_got_the_key(&s, 1);
+}

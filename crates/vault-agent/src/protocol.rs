@@ -296,6 +296,14 @@ pub enum Op {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         proxy: Option<Box<ProxyRequest>>,
     },
+    /// The vault's running `vault run --proxy` sessions (answered `proxy_sessions`). Does not
+    /// count as use: a window showing them live never keeps the vault from locking.
+    ProxySessions,
+    /// Ends a session (`vault proxy end`, the app's End button): its program's next request
+    /// through the proxy is refused, and its CA bundle is removed. The program keeps running.
+    ProxyEnd {
+        id: String,
+    },
     /// `vault allow`: the project file at `path` (canonical) may be used with this content,
     /// and may set these hook variables.
     Allow {
@@ -318,6 +326,12 @@ impl Op {
     /// Whether answering this op leaves the idle timer alone.
     pub fn is_passive(&self) -> bool {
         matches!(self, Op::Due { .. })
+    }
+
+    /// Whether it is about `vault run --proxy` sessions, which the proxy side of the service
+    /// answers.
+    pub fn is_proxy(&self) -> bool {
+        matches!(self, Op::ProxySessions | Op::ProxyEnd { .. })
     }
 
     /// Whether the OAuth side of the service answers this op: it may wait on a provider, so it
@@ -381,6 +395,9 @@ pub struct ProxyRequest {
     /// from the request: `vault run` asks, then becomes the program under the same pid.
     #[serde(skip)]
     pub pid: Option<u32>,
+    /// The program's name, for `vault proxy ls`: taken from the resolve's `program`.
+    #[serde(skip)]
+    pub program: Option<String>,
 }
 
 /// A program's proxy settings. A proxy URL may hold a password: never shown.
@@ -441,6 +458,40 @@ pub struct DueWarning {
 
 fn default_min_valid() -> u64 {
     60
+}
+
+/// A running `vault run --proxy` session, as `vault proxy ls` and the desktop app show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ProxySessionInfo {
+    /// What `vault proxy end` takes.
+    pub id: String,
+    /// The program `vault run` started (its name, not its arguments).
+    pub program: String,
+    pub pid: u32,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub started: Timestamp,
+    /// The items whose placeholders it holds.
+    pub items: Vec<String>,
+    pub strict: bool,
+    /// Requests a value was put into.
+    pub requests: u64,
+    /// Where values went.
+    pub sent: Vec<ProxySent>,
+    /// Requests refused.
+    pub refusals: u64,
+    /// The latest refusals as the program's stderr said them, oldest first.
+    pub recent_refusals: Vec<String>,
+}
+
+/// Values put into a session's requests to one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ProxySent {
+    /// `https://host:port`.
+    pub destination: String,
+    pub items: Vec<String>,
+    pub requests: u64,
 }
 
 /// A provider configuration as sent by `vault oauth add` (and the app's provider form).
@@ -597,6 +648,9 @@ pub enum Response {
     Audit {
         entries: Vec<AuditEntry>,
     },
+    ProxySessions {
+        sessions: Vec<ProxySessionInfo>,
+    },
     Presets {
         presets: Vec<PresetInfo>,
     },
@@ -678,6 +732,7 @@ impl Response {
             Response::Imported { .. } => "imported",
             Response::BackedUp { .. } => "backed_up",
             Response::Audit { .. } => "audit",
+            Response::ProxySessions { .. } => "proxy_sessions",
             Response::Presets { .. } => "presets",
             Response::Providers { .. } => "providers",
             Response::Provider { .. } => "provider",

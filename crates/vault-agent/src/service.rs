@@ -283,12 +283,19 @@ impl Service {
                 }
             }
             Request::Vault { vault, op } if op.is_oauth() => self.oauth(vault, op),
+            Request::Vault { vault, op } if op.is_proxy() => self.proxy_op(&vault, op),
             Request::Vault { vault, mut op } => {
                 // `--proxy` turns the answer's values into placeholders, after resolving.
                 let proxied = match &mut op {
                     Op::Resolve {
-                        proxy, references, ..
-                    } => proxy.take().map(|p| (*p, references.clone())),
+                        proxy,
+                        references,
+                        program,
+                        ..
+                    } => proxy.take().map(|mut p| {
+                        p.program.clone_from(program);
+                        (*p, references.clone())
+                    }),
                     _ => None,
                 };
                 // OAuth grants among the values asked for get their tokens first (refreshing,

@@ -5,6 +5,7 @@
 //! caller passes. Commands block (a KDF takes a second); hosts run them off their UI thread.
 
 mod connections;
+mod proxy;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -422,6 +423,7 @@ impl<H: Host> App<H> {
         };
         history.reverse();
         Ok(ItemDetail {
+            hosts: self.item_hosts(&item.meta)?,
             view: ItemView::new(item, self.now(), self.lead_days()),
             history,
         })

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use ts_rs::{Config, ExportError, TS};
-use vault_agent::protocol::{LoginPrompt, NewKey, NewProvider, PresetInfo};
+use vault_agent::protocol::{LoginPrompt, NewKey, NewProvider, PresetInfo, ProxySessionInfo};
 use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
 
 use crate::error::AppError;
@@ -41,6 +41,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     NewProvider::export_all(&cfg)?;
     PresetInfo::export_all(&cfg)?;
     ProviderMeta::export_all(&cfg)?;
+    ProxySessionInfo::export_all(&cfg)?;
     Revealed::export_all(&cfg)?;
     Settings::export_all(&cfg)?;
     export_constants(dir)?;

@@ -90,6 +90,18 @@ macro_rules! window_commands {
                 |app| app.refresh_grant(&name);
             disconnect(name: ::std::string::String) -> $crate::views::Disconnected =
                 |app| app.disconnect(&name);
+            /// Where a provider's grants' tokens may go through `vault run --proxy`; null: its
+            /// preset's API hosts.
+            set_provider_hosts(
+                name: ::std::string::String,
+                hosts: ::std::option::Option<::std::vec::Vec<::std::string::String>>
+            ) -> $crate::commands::types::ProviderMeta =
+                |app| app.set_provider_hosts(&name, hosts);
+            /// The running `vault run --proxy` sessions of the vault.
+            proxy_sessions() -> ::std::vec::Vec<$crate::commands::types::ProxySessionInfo> =
+                |app| app.proxy_sessions();
+            end_proxy_session(id: ::std::string::String) -> () =
+                |app| app.end_proxy_session(&id);
         }
     };
 }
@@ -98,7 +110,7 @@ macro_rules! window_commands {
 /// own to name them.
 pub mod types {
     pub use vault_agent::WireSecret;
-    pub use vault_agent::protocol::{NewKey, NewProvider, PresetInfo};
+    pub use vault_agent::protocol::{NewKey, NewProvider, PresetInfo, ProxySessionInfo};
     pub use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
 }
 

@@ -59,6 +59,22 @@ pub struct ItemDetail {
     pub view: ItemView,
     /// Newest first.
     pub history: Vec<Version>,
+    pub hosts: ItemHosts,
+}
+
+/// Where `vault run --proxy` may send an item's value (a grant's access tokens).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, TS)]
+pub struct ItemHosts {
+    /// Host rules as written (`api.openai.com`, `*.example.com`, `localhost:8443/v1`...);
+    /// empty: nowhere, so `--proxy` refuses to run with it.
+    pub rules: Vec<String>,
+    /// Whether they were set for it (an API key's own, a grant's provider's own), rather than
+    /// its service's or its provider preset's.
+    pub own: bool,
+    /// What they are when not set: the service's (a key), the provider preset's (a grant).
+    pub defaults: Vec<String>,
+    /// A grant's provider, whose hosts these are (shared by its other grants).
+    pub provider: Option<String>,
 }
 
 /// Locked or unlocked, as every screen and the tray must show it.

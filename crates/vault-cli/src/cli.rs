@@ -493,6 +493,10 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     #[command(subcommand)]
     Oauth(OauthCommand),
 
+    /// The running `vault run --proxy` sessions: where their keys went, what was refused
+    #[command(subcommand)]
+    Proxy(ProxyCommand),
+
     /// Log in to an OAuth provider in your browser and store the grant
     #[command(after_help = "Examples:\n  vault login github\n  \
                             vault login work-sso --as sso-prod --scope openid --scope offline_access\n  \
@@ -754,6 +758,27 @@ pub enum ConfigAction {
         /// The setting (`vault config list`)
         #[arg(add = ArgValueCompleter::new(crate::complete::config_keys))]
         key: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProxyCommand {
+    /// List the sessions of this vault: program, items, where values went, refusals
+    #[command(
+        visible_alias = "list",
+        after_help = "Examples:\n  vault proxy ls\n  vault proxy ls --json"
+    )]
+    Ls {
+        /// Print JSON (for scripts)
+        #[arg(long)]
+        json: bool,
+    },
+    /// End a session: its program's requests through the proxy are refused from then on
+    #[command(after_help = "Example:\n  vault proxy end 3f9c2a7d1b0e4c55\n\n\
+The program keeps running; it just gets no more values. Find the id with `vault proxy ls`.")]
+    End {
+        /// The session's id (`vault proxy ls`)
+        id: String,
     },
 }
 

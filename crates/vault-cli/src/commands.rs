@@ -5,12 +5,13 @@
 
 use anyhow::Result;
 
-use crate::cli::{Command, EnvFormat, ExportFormat};
+use crate::cli::{Command, EnvFormat, ExportFormat, ProxyCommand};
 use crate::session::Session;
 
 mod backup;
 mod items;
 pub mod oauth;
+mod proxy;
 mod setup;
 mod transfer;
 mod vault;
@@ -112,6 +113,8 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Grants { json } => oauth::grants(session, json),
         Command::Refresh { name } => oauth::refresh(session, &name),
         Command::Logout { name } => oauth::logout(session, &name),
+        Command::Proxy(ProxyCommand::Ls { json }) => proxy::ls(session, json),
+        Command::Proxy(ProxyCommand::End { id }) => proxy::end(session, &id),
         // Handled before a session exists.
         Command::Completions { .. }
         | Command::ClipboardHold { .. }

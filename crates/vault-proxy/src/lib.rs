@@ -10,6 +10,7 @@
 //! tunnelled untouched (the other end only ever sees placeholders) or, under `--strict`,
 //! refused.
 
+pub mod activity;
 pub mod ca;
 pub mod chain;
 pub mod echo;

@@ -27,6 +27,7 @@ mod forward;
 
 use forward::forward;
 
+use crate::activity::{Activity, Recorder};
 use crate::ca::Minter;
 use crate::chain::{Connector, UpstreamProxy};
 use crate::table::{Binding, Table};
@@ -104,9 +105,16 @@ struct Session {
     connector: Connector,
     secrets: Arc<dyn Secrets>,
     minter: Arc<Minter>,
+    activity: Recorder,
 }
 
 impl Session {
+    /// A refusal: said on the program's stderr and kept for whoever watches the session.
+    fn refuse(&self, line: &str) {
+        self.activity.refused(line);
+        self.say(line);
+    }
+
     fn say(&self, line: &str) {
         if let Ok(mut log) = self.log.lock()
             && let Some(out) = log.as_mut()
@@ -187,6 +195,7 @@ impl Proxy {
             connector,
             secrets: spec.secrets,
             minter: spec.minter,
+            activity: Recorder::default(),
         };
         self.shared
             .sessions
@@ -206,6 +215,12 @@ impl Proxy {
         if let Ok(mut sessions) = self.shared.sessions.write() {
             sessions.remove(id);
         }
+    }
+
+    /// What a session has done so far; `None` once it is closed.
+    pub fn activity(&self, id: &str) -> Option<Activity> {
+        let sessions = self.shared.sessions.read().ok()?;
+        sessions.get(id).map(|s| s.activity.activity())
     }
 
     pub fn sessions(&self) -> usize {
@@ -377,7 +392,7 @@ async fn connect(
     }
     if session.strict {
         let line = format!("refused {host}:{port}: no secret of this run goes there (--strict)");
-        session.say(&line);
+        session.refuse(&line);
         return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
     }
     let mut upstream = match session.connector.stream(&host, port).await {

@@ -13,6 +13,7 @@ const detail: Detail = {
     { version: 2, set_at: '2026-02-01T00:00:00Z', replaced_at: null },
     { version: 1, set_at: '2026-01-01T00:00:00Z', replaced_at: '2026-02-01T00:00:00Z' },
   ],
+  hosts: { rules: ['api.openai.com'], own: false, defaults: ['api.openai.com'], provider: null },
 };
 
 describe('ItemDetail', () => {
@@ -73,5 +74,43 @@ describe('ItemDetail', () => {
       name: 'openai',
       edit: { tags: ['ai', 'prod'] },
     });
+  });
+
+  it("shows where --proxy may send the key: the service's hosts until it has its own", async () => {
+    backend({ item: detail });
+    render(ItemDetail, { name: 'openai' });
+    const hosts = await screen.findByTestId('hosts');
+    expect(hosts.textContent).toContain('api.openai.com');
+    expect(hosts.textContent).toContain("The service's defaults");
+  });
+
+  it('saves hosts typed into the edit form as the key\'s own', async () => {
+    const calls = backend({ item: detail, edit_key: { ...detail.view }, items: [detail.view] });
+    render(ItemDetail, { name: 'openai' });
+    await fireEvent.click(await screen.findByRole('button', { name: /Edit/ }));
+    const field = screen.getByLabelText('Allowed hosts');
+    expect((field as HTMLTextAreaElement).value).toBe('api.openai.com');
+    await fireEvent.input(field, { target: { value: 'api.openai.com\nllm.corp.example:8443' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'edit_key')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({
+      name: 'openai',
+      edit: { hosts: ['api.openai.com', 'llm.corp.example:8443'] },
+    });
+  });
+
+  it("goes back to the service's hosts with one button", async () => {
+    const own: Detail = {
+      ...detail,
+      hosts: { rules: ['localhost:8443'], own: true, defaults: ['api.openai.com'], provider: null },
+    };
+    const calls = backend({ item: own, edit_key: { ...detail.view }, items: [detail.view] });
+    render(ItemDetail, { name: 'openai' });
+    await fireEvent.click(await screen.findByRole('button', { name: /Edit/ }));
+    await fireEvent.click(screen.getByRole('button', { name: /Use .* defaults/ }));
+    expect((screen.getByLabelText('Allowed hosts') as HTMLTextAreaElement).value).toBe('api.openai.com');
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'edit_key')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({ name: 'openai', edit: { hosts: null } });
   });
 });

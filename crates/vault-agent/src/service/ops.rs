@@ -146,7 +146,10 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         | Op::LoginCancel { .. }
         | Op::Token { .. }
         | Op::Refresh { .. }
-        | Op::Logout { .. } => return Err(Error::Invalid("not a vault operation".into())),
+        | Op::Logout { .. }
+        // Routed to `Service::proxy_op` before this point.
+        | Op::ProxySessions
+        | Op::ProxyEnd { .. } => return Err(Error::Invalid("not a vault operation".into())),
         Op::Resolve { .. } => {
             return Err(Error::Invalid("resolve is answered by `run`".into()));
         }

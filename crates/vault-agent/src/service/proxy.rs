@@ -22,7 +22,10 @@ use vault_proxy::table::Binding;
 use vault_proxy::{Proxy, Secrets, SessionSpec, Unavailable, ca, placeholder};
 
 use super::Service;
-use crate::protocol::{ProxyRequest, ProxySession, Resolution, Response, WireSecret};
+use crate::protocol::{
+    Op, ProxyRequest, ProxySent, ProxySession, ProxySessionInfo, Resolution, Response, WireError,
+    WireSecret,
+};
 
 /// How long an access token put into a request must stay valid: the request in flight (capped
 /// at half the token's lifetime by the refresh logic).
@@ -34,10 +37,25 @@ const LOOPBACK: &[&str] = &["localhost", "127.0.0.1", "::1"];
 /// A vault's CA: what signs its sessions' leaves, and its certificate.
 type VaultCa = (Arc<Minter>, Vec<u8>);
 
+/// A session as the agent knows it: what `vault proxy ls` shows besides the proxy's counts.
+struct Running {
+    vault: PathBuf,
+    program: String,
+    pid: u32,
+    started: Timestamp,
+    items: Vec<String>,
+    strict: bool,
+    bundle: PathBuf,
+}
+
+/// The open sessions by id; an entry goes when its process ends or the user ends it.
+type Registry = Arc<Mutex<HashMap<String, Running>>>;
+
 /// The agent's proxy, once a run has asked for it.
 #[derive(Default)]
 pub(super) struct ProxyHub {
     running: Mutex<Option<Arc<Proxy>>>,
+    sessions: Registry,
     /// Each unlocked vault's CA, opened once; forgotten when the vault is locked.
     cas: Mutex<HashMap<PathBuf, VaultCa>>,
     /// The service itself, for sessions to read values through, and the private folder the
@@ -61,6 +79,33 @@ struct VaultSecrets {
 }
 
 impl Service {
+    /// `vault proxy ls` and `vault proxy end`: the vault must be unlocked (its sessions are
+    /// its business), and listing is not use (the app polls it while the view is open).
+    pub(super) fn proxy_op(&self, vault: &Path, op: Op) -> Response {
+        let listing = matches!(op, Op::ProxySessions);
+        if let Err(e) = self.with_vault(vault, !listing, |_| Ok(())) {
+            return Response::error(&e);
+        }
+        match op {
+            Op::ProxySessions => Response::ProxySessions {
+                sessions: self.proxy.list(vault),
+            },
+            Op::ProxyEnd { id } => {
+                if self.proxy.end(vault, &id) {
+                    Response::Ok
+                } else {
+                    Response::Error(WireError::new(
+                        vault_core::ErrorCode::NotFound,
+                        format!(
+                            "no running `vault run --proxy` session {id:?}: see `vault proxy ls`"
+                        ),
+                    ))
+                }
+            }
+            _ => Response::error(&Error::Invalid("not a proxy operation".into())),
+        }
+    }
+
     /// Lets `vault run --proxy` sessions read values from this service while it lives; their
     /// CA bundles go in `dir` (the agent's private folder). Without it (in-process, `--no-agent`)
     /// `--proxy` is refused: the proxy must outlive the command that asked for it.
@@ -185,6 +230,71 @@ impl ProxyHub {
         Ok((minter, parts.cert_der))
     }
 
+    /// The vault's sessions, oldest first, with what each has done so far.
+    fn list(&self, vault: &Path) -> Vec<ProxySessionInfo> {
+        let Some(proxy) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        else {
+            return Vec::new();
+        };
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        let mut list: Vec<ProxySessionInfo> = sessions
+            .iter()
+            .filter(|(_, r)| r.vault == vault)
+            .filter_map(|(id, r)| {
+                let activity = proxy.activity(id)?;
+                Some(ProxySessionInfo {
+                    id: id.clone(),
+                    program: r.program.clone(),
+                    pid: r.pid,
+                    started: r.started,
+                    items: r.items.clone(),
+                    strict: r.strict,
+                    requests: activity.requests,
+                    sent: activity
+                        .sent
+                        .into_iter()
+                        .map(|s| ProxySent {
+                            destination: s.destination,
+                            items: s.items,
+                            requests: s.requests,
+                        })
+                        .collect(),
+                    refusals: activity.refusals,
+                    recent_refusals: activity.recent_refusals,
+                })
+            })
+            .collect();
+        list.sort_by(|a, b| a.started.cmp(&b.started).then_with(|| a.id.cmp(&b.id)));
+        list
+    }
+
+    /// Ends one of the vault's sessions; `false`: it has none of that id.
+    fn end(&self, vault: &Path, id: &str) -> bool {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        // Another vault's session is not this vault's to end (nor to confirm exists).
+        if sessions.get(id).is_none_or(|r| r.vault != vault) {
+            return false;
+        }
+        let Some(running) = sessions.remove(id) else {
+            return false;
+        };
+        drop(sessions);
+        if let Some(proxy) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            proxy.close(id);
+        }
+        let _ = fs::remove_file(&running.bundle);
+        true
+    }
+
     /// Forgets vaults' CAs when they are locked: their keys go with the rest. `None`: all.
     /// (A session still running keeps its own reference until it ends, so its program's open
     /// connections are not cut; it adds no value while the vault is locked.)
@@ -299,14 +409,20 @@ impl ProxyHub {
             // Nothing starts: no session to open.
             None
         } else {
-            let opened = self.ca(v, vault, clock()).and_then(|ca| {
+            let now = clock();
+            let opened = self.ca(v, vault, now).and_then(|ca| {
                 let proxy = self.running(clock)?;
                 let secrets = Arc::new(VaultSecrets {
                     service: service.clone(),
                     vault: vault.to_owned(),
                     grants,
                 });
-                session(&proxy, dir, &request, pid, bindings, ca, secrets)
+                let opened = Opened {
+                    vault: vault.to_owned(),
+                    started: now,
+                    registry: self.sessions.clone(),
+                };
+                session(&proxy, dir, &request, pid, bindings, ca, secrets, opened)
             });
             match opened {
                 Ok(session) => Some(session),
@@ -323,8 +439,16 @@ impl ProxyHub {
     }
 }
 
+/// Where a new session is recorded.
+struct Opened {
+    vault: PathBuf,
+    started: Timestamp,
+    registry: Registry,
+}
+
 /// Opens the session on `proxy`, writes its program's CA bundle, and watches `pid`: the
 /// session and its bundle end with the process.
+#[allow(clippy::too_many_arguments)]
 fn session(
     proxy: &Arc<Proxy>,
     dir: &Path,
@@ -333,6 +457,7 @@ fn session(
     bindings: Vec<Binding>,
     (minter, ca_der): VaultCa,
     secrets: Arc<VaultSecrets>,
+    opened: Opened,
 ) -> Result<ProxySession, String> {
     let mut extra_roots = Vec::new();
     for text in &request.extra_roots_pem {
@@ -361,6 +486,7 @@ fn session(
         .ok_or("the program's process id is not valid")?;
     let pidfd = rustix::process::pidfd_open(raw_pid, rustix::process::PidfdFlags::empty())
         .map_err(|e| format!("cannot watch process {pid}: {e}"))?;
+    let items: Vec<String> = bindings.iter().map(|b| b.item.clone()).collect();
     let keys = proxy
         .open(SessionSpec {
             bindings,
@@ -393,7 +519,26 @@ fn session(
             bundle.display()
         ));
     }
+    // Recorded before the watcher starts, so that its removal (at once, for a process already
+    // gone) always comes after: an entry added after it would stay for ever.
+    opened
+        .registry
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(
+            keys.id.clone(),
+            Running {
+                vault: opened.vault,
+                program: request.program.clone().unwrap_or_else(|| "?".to_owned()),
+                pid,
+                started: opened.started,
+                items,
+                strict: request.strict,
+                bundle: bundle.clone(),
+            },
+        );
     let (id, file, watched) = (keys.id.clone(), bundle.clone(), proxy.clone());
+    let registry = opened.registry.clone();
     let watcher = std::thread::Builder::new()
         .name("vault-proxy-session".into())
         .spawn(move || {
@@ -403,10 +548,19 @@ fn session(
             )];
             // Readable once the process has exited; an interrupted poll just polls again.
             while rustix::event::poll(&mut fds, None).is_err() {}
+            registry
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
             watched.close(&id);
             let _ = fs::remove_file(&file);
         });
     if let Err(e) = watcher {
+        opened
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&keys.id);
         proxy.close(&keys.id);
         let _ = fs::remove_file(&bundle);
         return Err(format!("cannot watch process {pid}: {e}"));

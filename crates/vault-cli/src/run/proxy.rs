@@ -79,6 +79,7 @@ pub(super) fn request(args: &RunArgs, inherited: &[(OsString, OsString)]) -> Res
         trusted_pem,
         upstream: chained.then_some(upstream),
         pid: None,
+        program: None,
     })
 }
 

@@ -93,7 +93,7 @@ pub(super) async fn forward(
     };
     if !tls && session.strict && !session.table.serves(false, &host, port) {
         let line = format!("refused {shown}: no secret of this run goes there (--strict)");
-        session.say(&line);
+        session.refuse(&line);
         return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
     }
     let found = session.table.found_in(
@@ -125,7 +125,7 @@ pub(super) async fn forward(
                     hosts.join(", ")
                 }
             );
-            session.say(&line);
+            session.refuse(&line);
             let (secrets, item, dest) = (session.secrets.clone(), b.item.clone(), shown.clone());
             let _ = tokio::task::spawn_blocking(move || secrets.refused(&item, &dest)).await;
             return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
@@ -150,12 +150,12 @@ pub(super) async fn forward(
                     "refused a request to {shown}: the vault is locked, so {:?} is not sent (run `vault unlock`)",
                     b.item
                 );
-                session.say(&line);
+                session.refuse(&line);
                 return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
             }
             Ok(Err(Unavailable::Gone(why))) => {
                 let line = format!("refused a request to {shown}: {:?}: {why}", b.item);
-                session.say(&line);
+                session.refuse(&line);
                 return text(StatusCode::FORBIDDEN, &format!("vault proxy: {line}\n"));
             }
             Err(_) => {
@@ -172,6 +172,12 @@ pub(super) async fn forward(
         if session.verbose {
             session.say(&format!("{shown}: {:?} added", b.item));
         }
+    }
+    if !substitute.is_empty() {
+        let items = substitute
+            .iter()
+            .map(|&i| session.table.bindings()[i].item.as_str());
+        session.activity.sent(&shown, items);
     }
     let to_real = Swap::new(pairs.iter().map(|(v, p)| (p.clone(), v.clone())).collect());
     strip_hop_by_hop(&mut parts.headers);

@@ -17,6 +17,7 @@ import type { NewKey } from './NewKey';
 import type { NewProvider } from './NewProvider';
 import type { PresetInfo } from './PresetInfo';
 import type { ProviderMeta } from './ProviderMeta';
+import type { ProxySessionInfo } from './ProxySessionInfo';
 import type { Revealed } from './Revealed';
 import type { Settings } from './Settings';
 
@@ -63,5 +64,10 @@ export function commands(invoke: Invoke) {
     openLoginPage: (login: number) => invoke<null>('open_login_page', { login }),
     refreshGrant: (name: string) => invoke<ItemView>('refresh_grant', { name }),
     disconnect: (name: string) => invoke<Disconnected>('disconnect', { name }),
+    /** Where a provider's grants' tokens may go through `vault run --proxy`; null: its preset's API hosts. */
+    setProviderHosts: (name: string, hosts: Array<string> | null) => invoke<ProviderMeta>('set_provider_hosts', { name, hosts }),
+    /** The running `vault run --proxy` sessions of the vault. */
+    proxySessions: () => invoke<Array<ProxySessionInfo>>('proxy_sessions'),
+    endProxySession: (id: string) => invoke<null>('end_proxy_session', { id }),
   };
 }
