@@ -315,6 +315,76 @@ async fn a_user_session_in_the_real_window() {
         format!("{LEGACY_NEW}\n")
     );
 
+    // Where --proxy may send a key: typed into the edit form, seen by the CLI.
+    step("Where --proxy may send a key: typed into the edit form, seen by the CLI.");
+    click(&c, "[data-name=openai]").await;
+    click_button(&c, "Edit").await;
+    type_into(&c, "#edit-hosts", "localhost:8443").await;
+    screenshot(&c, "07b-edit-hosts.png").await;
+    // The earlier toasts sit over the form's foot until they go, as for a user.
+    wait_js(
+        &c,
+        "the toasts gone",
+        "!document.querySelector('.toast')",
+        Duration::from_secs(15),
+    )
+    .await;
+    click_button(&c, "Save").await;
+    wait_js(
+        &c,
+        "the key's own host",
+        "document.querySelector('[data-testid=hosts]')?.textContent.includes('localhost:8443')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let described = desktop.cli(&["ls", "--json"]);
+    assert!(
+        described.ok().contains("\"localhost:8443\""),
+        "{}",
+        described.stdout
+    );
+
+    // A program run with --proxy is on the Proxy sessions page, live, and can be ended there.
+    step("A program run with --proxy is on the Proxy sessions page, live, and can be ended there.");
+    click(&c, "[data-view=proxy]").await;
+    wait_js(
+        &c,
+        "no session yet",
+        "document.body.innerText.includes('No program is running with')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let mut proxied = desktop
+        .command(&vault_tests::bin("vault"))
+        .args(["run", "--item", "openai", "--proxy", "--", "sleep", "600"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("vault run --proxy");
+    let card = format!("[aria-label='sleep (process {})']", proxied.id());
+    wait_css(&c, &card).await;
+    assert!(
+        text(&c).await.contains("openai"),
+        "the session's items are shown"
+    );
+    screenshot(&c, "07c-proxy-sessions.png").await;
+    click(&c, "button[aria-label='End the session of sleep']").await;
+    click_button(&c, "End session").await;
+    wait_js(
+        &c,
+        "the session ended",
+        "document.body.innerText.includes('No program is running with')",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(desktop.cli(&["proxy", "ls", "--json"]).ok().trim(), "[]");
+    assert!(
+        proxied.try_wait().unwrap().is_none(),
+        "ending the session leaves the program running"
+    );
+    proxied.kill().ok();
+    proxied.wait().ok();
+
     // Audit log and settings.
     step("Audit log and settings.");
     click(&c, "[data-view=audit]").await;
