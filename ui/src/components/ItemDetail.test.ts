@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ItemDetail as Detail } from '../lib/bindings/ItemDetail';
 import { items } from '../lib/items.svelte';
 import { ui } from '../lib/ui.svelte';
-import { view } from '../test/fixtures';
+import { grant, provider, view } from '../test/fixtures';
 import { backend, resetBackend } from '../test/ipc';
 import ItemDetail from './ItemDetail.svelte';
 
@@ -112,5 +112,30 @@ describe('ItemDetail', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(calls.some((c) => c.cmd === 'edit_key')).toBe(true));
     expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({ name: 'openai', edit: { hosts: null } });
+  });
+
+  it("edits a grant's hosts as its provider's, shared by its other grants", async () => {
+    const github: Detail = {
+      view: grant('github', { provider: 'github' }),
+      history: [],
+      hosts: { rules: ['api.github.com'], own: false, defaults: ['api.github.com'], provider: 'github' },
+    };
+    const calls = backend({
+      item: github,
+      set_provider_hosts: provider('github', { hosts: ['api.github.com', 'ghe.corp.example'] }),
+    });
+    render(ItemDetail, { name: 'github' });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Edit the hosts of github' }));
+    expect(screen.getByText(/Shared by every connection through github/)).toBeTruthy();
+    await fireEvent.input(screen.getByLabelText('Allowed hosts'), {
+      target: { value: 'api.github.com, ghe.corp.example' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save hosts' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'set_provider_hosts')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'set_provider_hosts')?.args).toEqual({
+      name: 'github',
+      hosts: ['api.github.com', 'ghe.corp.example'],
+    });
+    await waitFor(() => expect(ui.toasts[0]?.text).toBe('Saved the hosts of github.'));
   });
 });
