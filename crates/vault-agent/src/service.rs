@@ -363,6 +363,7 @@ impl Service {
                         let dropped = state.unlocked.remove(&vault);
                         drop(state);
                         drop(dropped);
+                        self.proxy.forget(Some(&vault));
                         self.notify();
                     }
                     None => drop(state),
@@ -424,6 +425,7 @@ impl Service {
                 let dropped = state.unlocked.remove(path);
                 drop(state);
                 drop(dropped);
+                self.proxy.forget(Some(path));
                 self.notify();
             }
             None => drop(state),

@@ -694,6 +694,12 @@ impl Vault {
         })
     }
 
+    /// A pair that differs whenever items may have changed, by this process or another: what
+    /// a cache of values read from this vault is keyed on.
+    pub fn version_stamp(&self) -> Result<(i64, u64)> {
+        self.store.version_stamp()
+    }
+
     /// Whether another connection has committed since `last` (from a previous call).
     pub fn data_version(&self) -> Result<i64> {
         self.store.data_version()

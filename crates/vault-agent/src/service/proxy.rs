@@ -46,6 +46,7 @@ struct Running {
     items: Vec<String>,
     strict: bool,
     bundle: PathBuf,
+    secrets: Arc<VaultSecrets>,
 }
 
 /// The open sessions by id; an entry goes when its process ends or the user ends it.
@@ -76,6 +77,20 @@ struct VaultSecrets {
     /// The session's items that are OAuth grants (their tokens may need a refresh); every
     /// other item is an API key.
     grants: std::collections::HashSet<String>,
+    /// API keys' values as last read, with the vault's version stamp at that read: a request
+    /// reads the stamp (one SQLite pragma) instead of the item's rows and their decryption, and
+    /// any change to the vault, here or by another process, reads them again. Emptied when the
+    /// vault locks ([`ProxyHub::forget`]): a locked vault's values are not kept here either.
+    read: Mutex<HashMap<String, (Stamp, SecretValue)>>,
+}
+
+/// [`Vault::version_stamp`].
+type Stamp = (i64, u64);
+
+impl VaultSecrets {
+    fn forget(&self) {
+        self.read.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
 }
 
 impl Service {
@@ -116,13 +131,30 @@ impl Service {
     /// An API key's current value, read at each request: a rotation is used from the next
     /// request on, and a locked vault gives nothing. Proxy use does not count as use for the
     /// idle lock (a program polling an API would keep the vault open for ever).
-    fn proxy_key_value(&self, vault: &Path, item: &str) -> Result<SecretValue, Unavailable> {
+    fn proxy_key_value(
+        &self,
+        vault: &Path,
+        item: &str,
+        read: &Mutex<HashMap<String, (Stamp, SecretValue)>>,
+    ) -> Result<SecretValue, Unavailable> {
         let state = self.state();
         let Some(v) = state.unlocked.get(vault) else {
             return Err(Unavailable::Locked);
         };
+        let stamp = v
+            .version_stamp()
+            .map_err(|e| Unavailable::Gone(e.to_string()))?;
+        let mut read = read.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, value)) = read.get(item)
+            && *at == stamp
+        {
+            return Ok(value.clone());
+        }
         match v.api_key(item) {
-            Ok(key) => Ok(key.value),
+            Ok(key) => {
+                read.insert(item.to_owned(), (stamp, key.value.clone()));
+                Ok(key.value)
+            }
             Err(Error::NotFound { .. }) => {
                 Err(Unavailable::Gone("it is no longer in the vault".into()))
             }
@@ -157,7 +189,7 @@ impl Secrets for VaultSecrets {
         match self.service.upgrade() {
             None => Err(Unavailable::Locked),
             Some(service) if self.grants.contains(item) => service.proxy_token(&self.vault, item),
-            Some(service) => service.proxy_key_value(&self.vault, item),
+            Some(service) => service.proxy_key_value(&self.vault, item, &self.read),
         }
     }
 
@@ -306,6 +338,13 @@ impl ProxyHub {
             }
             None => cas.clear(),
         }
+        drop(cas);
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        for running in sessions.values() {
+            if vault.is_none_or(|path| running.vault == path) {
+                running.secrets.forget();
+            }
+        }
     }
 
     /// Turns a resolve's answer into placeholders and a session. What cannot go through the
@@ -416,6 +455,7 @@ impl ProxyHub {
                     service: service.clone(),
                     vault: vault.to_owned(),
                     grants,
+                    read: Mutex::new(HashMap::new()),
                 });
                 let opened = Opened {
                     vault: vault.to_owned(),
@@ -494,7 +534,7 @@ fn session(
             verbose: request.verbose,
             log,
             extra_roots,
-            secrets,
+            secrets: secrets.clone(),
             minter,
             upstream_proxy: request.upstream.clone().map(|u| UpstreamProxy {
                 all: u.all,
@@ -535,6 +575,7 @@ fn session(
                 items,
                 strict: request.strict,
                 bundle: bundle.clone(),
+                secrets,
             },
         );
     let (id, file, watched) = (keys.id.clone(), bundle.clone(), proxy.clone());
