@@ -2,6 +2,8 @@
 # `vault run --proxy` against the direct request (the limit) and mitmproxy doing the same header
 # rewrite (bench/mitm_rewrite.py), in one run, with the same client (curl) and the same HTTPS
 # server on loopback (crates/vault-proxy/examples/https_echo.rs, the test suites' server):
+# each with curl on HTTP/2 (its default) and on HTTP/1.1 (what most SDKs speak: requests, httpx,
+# undici), the proxy speaking to the server what the client spoke:
 #   - added latency per keep-alive HTTPS request (p50, p99 over REQUESTS on one connection);
 #   - requests per second with PARALLEL clients at once (each on its own connection);
 #   - time to the first byte of a short server-sent event stream (p50);
@@ -52,7 +54,7 @@ cat > "$work/client.sh" <<'CLIENT'
 #!/usr/bin/env bash
 set -euo pipefail
 mode=$1 n=$2 url=$3
-args=(-s -w '%{time_total},%{time_starttransfer}\n' -H "Authorization: Bearer $BENCH_KEY")
+args=(-s "--http$HTTP" -w '%{time_total},%{time_starttransfer}\n' -H "Authorization: Bearer $BENCH_KEY")
 case $mode in
   direct) args+=(--noproxy '*' --cacert "$UPSTREAM_CA") ;;
   mitm) args+=(--proxy "$MITM" --cacert "$MITM_CA") ;;
@@ -90,26 +92,43 @@ run_proxy() {
 times() { tail -n +2 | awk -F, -v f="$1" '{ printf "%.4f\n", $f * 1000 }' | sort -n; }
 pct() { awk -v p="$1" '{ a[NR] = $1 } END { i = int(NR * p / 100); if (i < 1) i = 1; printf "%.3f", a[i] }'; }
 
-declare -A P50 P99 RPS TTFB RSS
-for who in direct proxy mitm; do
-  "run_$who" 50 "$url" > /dev/null # warm up (and, proxied, mint the leaf)
-  "run_$who" "$requests" "$url" | times 1 > "$work/$who.lat"
-  P50[$who]=$(pct 50 < "$work/$who.lat")
-  P99[$who]=$(pct 99 < "$work/$who.lat")
-  "run_$who" 200 "https://localhost:$port/events" | times 2 > "$work/$who.ttfb"
-  TTFB[$who]=$(pct 50 < "$work/$who.ttfb")
-  per=$((requests / parallel))
-  start=$(date +%s.%N)
-  clients=()
-  for _ in $(seq "$parallel"); do "run_$who" "$per" "$url" > /dev/null & clients+=($!); done
-  wait "${clients[@]}" # not a bare `wait`: the server is a child of this shell too
-  end=$(date +%s.%N)
-  RPS[$who]=$(awk -v n=$((per * parallel)) -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
+# CPU time (user + system, in clock ticks) of a process: the proxy's own cost per request,
+# whatever the clients and the server on the same cores take.
+ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+agent=$(cat "$XDG_RUNTIME_DIR/vault/agent.pid")
+declare -A PID=([proxy]=$agent [mitm]=$mitm)
+hz=$(getconf CLK_TCK)
+
+declare -A P50 P99 RPS TTFB RSS CPU
+for HTTP in 2 1.1; do
+  export HTTP
+  for who in direct proxy mitm; do
+    k=$who/$HTTP
+    "run_$who" 50 "$url" > /dev/null # warm up (and, proxied, mint the leaf)
+    "run_$who" "$requests" "$url" | times 1 > "$work/$who.lat"
+    P50[$k]=$(pct 50 < "$work/$who.lat")
+    P99[$k]=$(pct 99 < "$work/$who.lat")
+    "run_$who" 200 "https://localhost:$port/events" | times 2 > "$work/$who.ttfb"
+    TTFB[$k]=$(pct 50 < "$work/$who.ttfb")
+    per=$((requests / parallel))
+    [ -n "${PID[$who]:-}" ] && cpu_before=$(ticks "${PID[$who]}")
+    start=$(date +%s.%N)
+    clients=()
+    for _ in $(seq "$parallel"); do "run_$who" "$per" "$url" > /dev/null & clients+=($!); done
+    wait "${clients[@]}" # not a bare `wait`: the server is a child of this shell too
+    end=$(date +%s.%N)
+    RPS[$k]=$(awk -v n=$((per * parallel)) -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
+    if [ -n "${PID[$who]:-}" ]; then
+      CPU[$k]=$(awk -v t=$(($(ticks "${PID[$who]}") - cpu_before)) -v hz="$hz" -v n=$((per * parallel)) \
+        'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
+    fi
+  done
 done
 
 # Memory: 100 event streams held open through each proxy (the server's /sse sends one event,
 # then waits for ever); the resident set of the process that proxies, before and with them.
 rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+export HTTP=2
 cat > "$work/streams.sh" <<'STREAMS'
 #!/usr/bin/env bash
 # streams.sh URL PID [curl options]: 100 streams; once each has its first event, PID's RSS.
@@ -130,7 +149,6 @@ kill "${pids[@]}" 2>/dev/null || true
 rm -rf "$dir"
 STREAMS
 chmod +x "$work/streams.sh"
-agent=$(cat "$XDG_RUNTIME_DIR/vault/agent.pid")
 before=$(rss "$agent")
 after=$("$vault" run --no-mask --item bench --proxy --proxy-ca-file "$UPSTREAM_CA" -- \
   "$work/streams.sh" "https://localhost:$port/sse" "$agent")
@@ -144,13 +162,19 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); curl $(curl --version | head -1 | cut -d' ' -f2)."
 echo "Command: \`bench/proxy.sh $vault $echo_server $requests $parallel\`; $requests keep-alive requests on one connection, then $parallel clients at once."
 echo
-echo "| | p50 per request (ms) | p99 (ms) | added p50 | added p99 | requests/s ($parallel clients) | first SSE byte p50 (ms) | RSS idle → 100 streams (MiB) |"
-echo "|---|---|---|---|---|---|---|---|"
-for who in direct proxy mitm; do
-  case $who in
-    direct) name="direct (curl to the server)" ;;
-    proxy) name="\`vault run --proxy\` (the agent)" ;;
-    mitm) name="mitmproxy $("$mitmdump" --version | sed -n 's/^Mitmproxy: *//p') (mitmdump, same rewrite)" ;;
-  esac
-  echo "| $name | ${P50[$who]} | ${P99[$who]} | $(added "${P50[$who]}" "${P50[direct]}") | $(added "${P99[$who]}" "${P99[direct]}") | ${RPS[$who]} | ${TTFB[$who]} | ${RSS[$who]:-} |"
+echo "| | HTTP | p50 per request (ms) | p99 (ms) | added p50 | added p99 | requests/s ($parallel clients) | × mitmproxy | proxy CPU per request (µs) | first SSE byte p50 (ms) | RSS idle → 100 streams (MiB) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for HTTP in 2 1.1; do
+  for who in direct proxy mitm; do
+    case $who in
+      direct) name="direct (curl to the server)" ;;
+      proxy) name="\`vault run --proxy\` (the agent)" ;;
+      mitm) name="mitmproxy $("$mitmdump" --version | sed -n 's/^Mitmproxy: *//p') (mitmdump, same rewrite)" ;;
+    esac
+    k=$who/$HTTP
+    times_mitm=$(awk -v a="${RPS[$k]}" -v b="${RPS[mitm/$HTTP]}" 'BEGIN { printf "%.1f×", a / b }')
+    memory=""
+    [ "$HTTP" = 2 ] && memory=${RSS[$who]:-}
+    echo "| $name | $HTTP | ${P50[$k]} | ${P99[$k]} | $(added "${P50[$k]}" "${P50[direct/$HTTP]}") | $(added "${P99[$k]}" "${P99[direct/$HTTP]}") | ${RPS[$k]} | $times_mitm | ${CPU[$k]:-} | ${TTFB[$k]} | $memory |"
+  done
 done

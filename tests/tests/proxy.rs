@@ -370,6 +370,7 @@ fn http2_a_websocket_and_a_chunked_upload_carry_the_key_on_their_way() {
     let s = setup();
     let script = "set -e; \
         curl -sS --http2 -w 'curl %{http_version}\\n' -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/version; \
+        curl -sS --http1.1 -w 'curl %{http_version}\\n' -H \"Authorization: Bearer $OPENAI_API_KEY\" https://localhost:$PORT/version; \
         \"$PYTHON\" -c \"$HTTPX_H2\"; \
         \"$PYTHON\" -c \"$WEBSOCKET\"; \
         head -c 3000000 /dev/zero | curl -sS -T - -H 'Transfer-Encoding: chunked' \
@@ -385,12 +386,14 @@ fn http2_a_websocket_and_a_chunked_upload_carry_the_key_on_their_way() {
     // HTTP/2 on both legs: curl and httpx negotiated it with the proxy, which spoke it to the
     // server (the server says which version it was sent).
     assert!(stdout.contains("HTTP/2.0\ncurl 2\n"), "{stdout}");
+    // A program on HTTP/1.1 gets HTTP/1.1 on the way out too: the server sees its choice.
+    assert!(stdout.contains("HTTP/1.1\ncurl 1.1\n"), "{stdout}");
     assert!(stdout.contains("httpx HTTP/2 HTTP/2.0\n"), "{stdout}");
     // The WebSocket handshake carried the key, then frames went both ways.
     assert!(stdout.contains("ws echo:hello\n"), "{stdout}");
     // Three megabytes streamed up, chunked.
     assert!(stdout.contains("received=3000000\n"), "{stdout}");
-    server_got_the_key(&s, 4);
+    server_got_the_key(&s, 5);
     assert!(!stdout.contains(KEY));
 }
 

@@ -97,7 +97,8 @@ struct Session {
     verbose: bool,
     log: Mutex<Option<Box<dyn Write + Send>>>,
     upstream: Upstream,
-    /// HTTP/1.1 only, for upgrades (WebSocket), which HTTP/2 does not carry this way.
+    /// HTTP/1.1 only: for programs speaking HTTP/1.1, and upgrades (WebSocket), which
+    /// HTTP/2 does not carry this way.
     upstream_h1: Upstream,
     /// For requests that carry no key (plain HTTP to an intranet host, say): addresses are not
     /// checked. The two above connect to public addresses only (`chain::PublicOnly`).
@@ -148,8 +149,12 @@ impl std::fmt::Debug for Proxy {
 impl Proxy {
     /// Listens on 127.0.0.1 on a free port.
     pub fn start(clock: Arc<dyn Fn() -> Timestamp + Send + Sync>) -> Result<Proxy, ProxyError> {
+        // One worker: a request's hops (the program's connection, the upstream's, the swap)
+        // then never wait for a wake-up from another thread, which cost more per request than
+        // a second core gave back (BENCHMARKS.md). A second worker would not keep requests
+        // going while the agent's lock is held for long either: they all read values under it.
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .thread_name("vault-proxy")
             .enable_all()
             .build()?;

@@ -223,13 +223,15 @@ pub(super) async fn forward(
             );
         }
     };
-    // The client picks HTTP/2 when the server offers it over ALPN; an upgrade needs HTTP/1.1
-    // on both sides, so it goes through the client that offers nothing else.
+    // The server speaks what the program chose: a program on HTTP/1.1 (most SDKs: requests,
+    // httpx, undici) gets HTTP/1.1 on the way out too, one on HTTP/2 gets HTTP/2 where the
+    // server offers it over ALPN. An upgrade needs HTTP/1.1 on both sides.
+    let program_h2 = parts.version == Version::HTTP_2;
     parts.version = Version::HTTP_11;
     let client = match (&upgrade, pairs.is_empty()) {
-        (Some(_), _) => &session.upstream_h1,
-        (None, false) => &session.upstream,
         (None, true) => &session.upstream_keyless,
+        (None, false) if program_h2 => &session.upstream,
+        _ => &session.upstream_h1,
     };
     let resp = match client.request(Request::from_parts(parts, body)).await {
         Ok(resp) => resp,
