@@ -5,7 +5,9 @@
 # each with curl on HTTP/2 (its default) and on HTTP/1.1 (what most SDKs speak: requests, httpx,
 # undici), the proxy speaking to the server what the client spoke:
 #   - added latency per keep-alive HTTPS request (p50, p99 over REQUESTS on one connection);
-#   - requests per second with PARALLEL clients at once (each on its own connection);
+#   - requests per second with PARALLEL clients at once (each on its own connection), as curl
+#     processes and from one light load generator (crates/vault-proxy/examples/https_load.rs)
+#     with as many connections, which leaves the second core to the proxy and the server;
 #   - time to the first byte of a short server-sent event stream (p50);
 #   - resident memory of the proxy's process, idle and with 100 event streams held open.
 # Prints a Markdown section for BENCHMARKS.md (machine, command, figures).
@@ -20,6 +22,9 @@ requests=${3:-2000}
 parallel=${4:-8}
 [ -x "$vault" ] || { echo "no release build at $vault (run: make dist)" >&2; exit 1; }
 [ -x "$echo_server" ] || { echo "no $echo_server (run: cargo build --release -p vault-proxy --example https_echo)" >&2; exit 1; }
+load=$(dirname "$echo_server")/https_load
+[ -x "$load" ] || { echo "no $load (run: cargo build --release -p vault-proxy --example https_load)" >&2; exit 1; }
+export LOAD=$load
 here=$(cd "$(dirname "$0")" && pwd)
 mitmdump=${MITMDUMP:-$here/.venv/bin/mitmdump}
 [ -x "$mitmdump" ] || { echo "no $mitmdump (run: make deps-bench)" >&2; exit 1; }
@@ -82,6 +87,14 @@ done
 export MITM=http://$(sed -n 's/.*proxy listening at \([0-9.:]*[0-9]\).*/\1/p' "$work/mitm.log")
 export MITM_CA=$work/mitm/mitmproxy-ca-cert.pem
 
+# load_WHO N: N requests from the load generator over PARALLEL connections; prints requests/s.
+load_direct() { HTTPS_PROXY= LOAD_CA=$UPSTREAM_CA LOAD_AUTHORIZATION="Bearer $key" "$load" "$url" "$parallel" "$1" "$HTTP"; }
+load_mitm() { HTTPS_PROXY=$MITM LOAD_CA=$MITM_CA LOAD_AUTHORIZATION="Bearer $placeholder" "$load" "$url" "$parallel" "$1" "$HTTP"; }
+load_proxy() {
+  "$vault" run --no-mask --item bench --proxy --proxy-ca-file "$UPSTREAM_CA" -- \
+    sh -c 'LOAD_CA=$SSL_CERT_FILE LOAD_AUTHORIZATION="Bearer $BENCH_KEY" exec "$LOAD" "$0" "$1" "$2" "$3"' \
+    "$url" "$parallel" "$1" "$HTTP"
+}
 run_direct() { BENCH_KEY=$key "$work/client.sh" direct "$1" "$2"; }
 run_mitm() { BENCH_KEY=$placeholder "$work/client.sh" mitm "$1" "$2"; }
 run_proxy() {
@@ -99,7 +112,7 @@ agent=$(cat "$XDG_RUNTIME_DIR/vault/agent.pid")
 declare -A PID=([proxy]=$agent [mitm]=$mitm)
 hz=$(getconf CLK_TCK)
 
-declare -A P50 P99 RPS TTFB RSS CPU
+declare -A P50 P99 RPS TTFB RSS CPU LOADED
 for HTTP in 2 1.1; do
   export HTTP
   for who in direct proxy mitm; do
@@ -122,6 +135,7 @@ for HTTP in 2 1.1; do
       CPU[$k]=$(awk -v t=$(($(ticks "${PID[$who]}") - cpu_before)) -v hz="$hz" -v n=$((per * parallel)) \
         'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
     fi
+    LOADED[$k]=$("load_$who" $((requests * 5)))
   done
 done
 
@@ -162,8 +176,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); curl $(curl --version | head -1 | cut -d' ' -f2)."
 echo "Command: \`bench/proxy.sh $vault $echo_server $requests $parallel\`; $requests keep-alive requests on one connection, then $parallel clients at once."
 echo
-echo "| | HTTP | p50 per request (ms) | p99 (ms) | added p50 | added p99 | requests/s ($parallel clients) | × mitmproxy | proxy CPU per request (µs) | first SSE byte p50 (ms) | RSS idle → 100 streams (MiB) |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| | HTTP | p50 per request (ms) | p99 (ms) | added p50 | added p99 | requests/s ($parallel curl clients) | × mitmproxy | requests/s ($parallel connections, https_load) | × mitmproxy | proxy CPU per request (µs) | first SSE byte p50 (ms) | RSS idle → 100 streams (MiB) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for HTTP in 2 1.1; do
   for who in direct proxy mitm; do
     case $who in
@@ -173,8 +187,9 @@ for HTTP in 2 1.1; do
     esac
     k=$who/$HTTP
     times_mitm=$(awk -v a="${RPS[$k]}" -v b="${RPS[mitm/$HTTP]}" 'BEGIN { printf "%.1f×", a / b }')
+    loaded_mitm=$(awk -v a="${LOADED[$k]}" -v b="${LOADED[mitm/$HTTP]}" 'BEGIN { printf "%.1f×", a / b }')
     memory=""
     [ "$HTTP" = 2 ] && memory=${RSS[$who]:-}
-    echo "| $name | $HTTP | ${P50[$k]} | ${P99[$k]} | $(added "${P50[$k]}" "${P50[direct/$HTTP]}") | $(added "${P99[$k]}" "${P99[direct/$HTTP]}") | ${RPS[$k]} | $times_mitm | ${CPU[$k]:-} | ${TTFB[$k]} | $memory |"
+    echo "| $name | $HTTP | ${P50[$k]} | ${P99[$k]} | $(added "${P50[$k]}" "${P50[direct/$HTTP]}") | $(added "${P99[$k]}" "${P99[direct/$HTTP]}") | ${RPS[$k]} | $times_mitm | ${LOADED[$k]} | $loaded_mitm | ${CPU[$k]:-} | ${TTFB[$k]} | $memory |"
   done
 done
