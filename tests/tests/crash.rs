@@ -210,6 +210,7 @@ fn request(vault: &std::path::Path, w: &Write) -> Request {
                 expires: None,
                 last_rotated: None,
                 hosts: None,
+                fields: Default::default(),
             },
         },
         Write::Rotate { name, value } => Op::Rotate {

@@ -827,6 +827,7 @@ mod tests {
             expires: None,
             last_rotated: Some("2026-01-01T00:00:00Z".parse().unwrap()),
             hosts: None,
+            fields: Default::default(),
         };
         assert!(matches!(
             op(Op::Add { key: key.clone() }),

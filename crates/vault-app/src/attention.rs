@@ -89,6 +89,7 @@ mod tests {
                 expires: None,
                 version: 1,
                 hosts: None,
+                fields: Default::default(),
             }),
         };
         let v = ItemView::new(item, now.parse().unwrap(), 14);

@@ -169,6 +169,7 @@ impl Fixture {
                 expires: None,
                 last_rotated: None,
                 hosts: None,
+                fields: Default::default(),
             })
             .unwrap();
     }

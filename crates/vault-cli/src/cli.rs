@@ -5,6 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
 
+mod items;
+
+pub use items::{EditArgs, MetaArgs};
+
 const EXAMPLES: &str = "\
 Examples:
   vault init                                  # create the vault (asks for a master password)
@@ -107,7 +111,8 @@ pub enum Command {
                       interval come from it, and vault says so on stderr.",
         after_help = "Examples:\n  vault add openai --env OPENAI_API_KEY --rotate-every 90d\n  \
                             printf %s \"$KEY\" | vault add stripe --tag billing --expires 2027-01-31\n  \
-                            vault add old-aws --last-rotated 2026-01-15   # a key issued before today"
+                            vault add old-aws --last-rotated 2026-01-15   # a key issued before today\n  \
+                            vault add github-ci --field username=ci-bot   # vault get github-ci --field username"
     )]
     Add {
         /// The item's name (letters, digits, `-`, `_`, `.`); its env name by default
@@ -651,7 +656,8 @@ pub struct GetArgs {
     #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
     pub name: String,
     /// The field to print: value, name, env, service, tags, notes, created, updated,
-    /// last_rotated, rotation, expires, version, id
+    /// last_rotated, rotation, expires, version, hosts, id, or one of the item's own fields
+    /// (`vault add --field username=alice`)
     #[arg(long, short, default_value = "value")]
     pub field: String,
     /// Do not print a newline after the value
@@ -867,101 +873,12 @@ A host is [http://|https://][*.]name[:port][/path], as for `vault edit --host`."
     },
 }
 
-#[derive(Debug, Args)]
-pub struct MetaArgs {
-    /// Environment variable name(s) to inject the value as [default: from the name]
-    #[arg(long, short, value_name = "VAR")]
-    pub env: Vec<String>,
-    /// A tag, for `vault ls --tag` and `vault run --profile` (repeatable)
-    #[arg(long, short, value_name = "TAG", add = ArgValueCompleter::new(crate::complete::tags))]
-    pub tag: Vec<String>,
-    /// The provider, e.g. openai [default: from the value's format, when known]
-    #[arg(long)]
-    pub service: Option<String>,
-    /// Free text kept with the item (encrypted like its value)
-    #[arg(long, default_value = "")]
-    pub notes: String,
-    /// Rotation interval: 90d, 12w, default or never
-    #[arg(long, value_name = "INTERVAL")]
-    pub rotate_every: Option<String>,
-    /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
-    #[arg(long, value_name = "DATE")]
-    pub expires: Option<String>,
-    /// When the key was issued or last rotated, if before now (a date or an RFC 3339 time):
-    /// the first due date counts from it [default: now]
-    #[arg(long, value_name = "DATE")]
-    pub last_rotated: Option<String>,
-    /// A host the value may be sent to: api.example.com, *.example.com, localhost:8443,
-    /// api.example.com/v1 (repeatable) [default: its service's hosts]
-    #[arg(long, value_name = "HOST", conflicts_with = "no_host")]
-    pub host: Vec<String>,
-    /// The value may be sent to no host
-    #[arg(long)]
-    pub no_host: bool,
-}
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ExportFormat {
     /// NAME=value lines, as a .env file
     Env,
     /// Each item with its metadata and value
     Json,
-}
-
-// `vault edit`: the item, then the changes (each absent flag leaves its field alone).
-#[derive(Debug, Args)]
-pub struct EditArgs {
-    /// The item to change
-    #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
-    pub name: String,
-    /// Give the item a new name (references to the old name stop resolving)
-    #[arg(long, value_name = "NEW_NAME")]
-    pub rename: Option<String>,
-    /// Replace the environment variable names (repeatable)
-    #[arg(long, value_name = "VAR")]
-    pub env: Vec<String>,
-    /// Add an environment variable name (repeatable)
-    #[arg(long, value_name = "VAR")]
-    pub add_env: Vec<String>,
-    /// Remove an environment variable name (repeatable)
-    #[arg(long, value_name = "VAR")]
-    pub remove_env: Vec<String>,
-    /// Add a tag
-    #[arg(long, value_name = "TAG")]
-    pub tag: Vec<String>,
-    /// Remove a tag
-    #[arg(long, value_name = "TAG")]
-    pub untag: Vec<String>,
-    /// The provider, e.g. openai (an empty value clears it)
-    #[arg(long)]
-    pub service: Option<String>,
-    /// Replace the notes (an empty value clears them)
-    #[arg(long)]
-    pub notes: Option<String>,
-    /// Rotation interval: 90d, 12w, default or never
-    #[arg(long, value_name = "INTERVAL")]
-    pub rotate_every: Option<String>,
-    /// Hard expiry: a date (2027-01-31, local midnight) or an RFC 3339 time
-    #[arg(long, value_name = "DATE", conflicts_with = "no_expiry")]
-    pub expires: Option<String>,
-    /// Remove the expiry
-    #[arg(long)]
-    pub no_expiry: bool,
-    /// Replace the hosts the value may be sent to (repeatable)
-    #[arg(long, value_name = "HOST")]
-    pub host: Vec<String>,
-    /// Add a host the value may be sent to (repeatable)
-    #[arg(long, value_name = "HOST")]
-    pub add_host: Vec<String>,
-    /// Remove a host (repeatable)
-    #[arg(long, value_name = "HOST")]
-    pub remove_host: Vec<String>,
-    /// The value may be sent to no host
-    #[arg(long, conflicts_with_all = ["host", "add_host", "remove_host", "default_hosts"])]
-    pub no_host: bool,
-    /// Send the value to its service's hosts again, dropping the item's own
-    #[arg(long, conflicts_with_all = ["host", "add_host", "remove_host"])]
-    pub default_hosts: bool,
 }
 
 // `vault login`.

@@ -269,6 +269,7 @@ mod tests {
                 expires: expires.map(ts),
                 version: 1,
                 hosts: None,
+                fields: Default::default(),
             }),
         }
     }

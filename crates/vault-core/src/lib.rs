@@ -31,7 +31,7 @@ pub use model::{
 };
 pub use rotation::{DueState, RotationPolicy};
 pub use secret::SecretValue;
-pub use store::Erased;
+pub use store::{Erased, FORMAT_VERSION};
 pub use vault::{LockedVault, Vault};
 
 /// The clock type every time-dependent function takes.

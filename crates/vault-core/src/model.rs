@@ -4,6 +4,7 @@
 //! Metadata types are plain data (`Debug`, `Serialize`): they are encrypted at rest but shown to
 //! the user. Values are [`SecretValue`]s and never part of a metadata type.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use jiff::Timestamp;
@@ -122,6 +123,11 @@ pub struct ApiKeyMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
     pub hosts: Option<Vec<HostRule>>,
+    /// The credential's other parts, by name (`username`, `account`...): plain text, sealed
+    /// with the rest of the metadata. `vault get NAME --field F` and `vault://NAME/F` read them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<BTreeMap<String, String>>", optional))]
+    pub fields: BTreeMap<String, String>,
 }
 
 impl ApiKeyMeta {
@@ -423,6 +429,45 @@ pub struct ApiKey {
     pub value: SecretValue,
 }
 
+/// The longest field name, and the longest field value (metadata, not a file).
+pub const MAX_FIELD_NAME: usize = 64;
+pub const MAX_FIELD_VALUE: usize = 4096;
+
+/// Checks a named field as `vault add --field NAME=VALUE` gives it: a name that a reference
+/// (`vault://ITEM/NAME`) and a shell can carry, not one of the built-in [`API_KEY_FIELDS`] (in
+/// any case), and a value with no NUL (the environment cannot hold one).
+pub fn check_field(name: &str, value: &str) -> crate::Result<()> {
+    let bad = |why: String| Err(crate::Error::Invalid(why));
+    let mut chars = name.chars();
+    let well_formed = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !well_formed || name.len() > MAX_FIELD_NAME {
+        return bad(format!(
+            "{name:?} is not a field name: a letter, then letters, digits, '_', '-' or '.', \
+             at most {MAX_FIELD_NAME} characters (e.g. username)"
+        ));
+    }
+    if API_KEY_FIELDS.iter().any(|b| b.eq_ignore_ascii_case(name)) {
+        return bad(format!(
+            "{name:?} is a built-in field of every key (see `vault get --help`): pick another name"
+        ));
+    }
+    if value.is_empty() {
+        return bad(format!(
+            "field {name:?} is empty: give it a value, or remove it with --remove-field {name}"
+        ));
+    }
+    if value.contains('\0') {
+        return bad(format!("field {name:?} contains a NUL byte"));
+    }
+    if value.len() > MAX_FIELD_VALUE {
+        return bad(format!(
+            "field {name:?} is longer than {MAX_FIELD_VALUE} bytes"
+        ));
+    }
+    Ok(())
+}
+
 /// The fields of an API key that `vault get --field` and `vault://NAME/FIELD` can name.
 pub const API_KEY_FIELDS: &[&str] = &[
     "value",
@@ -465,13 +510,22 @@ impl ApiKey {
                 .collect::<Vec<_>>()
                 .join("\n"),
             "id" => self.id.to_string(),
-            other => {
-                return Err(crate::Error::Invalid(format!(
-                    "{:?} has no field {other:?}; fields are {}",
-                    m.name,
-                    API_KEY_FIELDS.join(", ")
-                )));
-            }
+            other => match m.fields.get(other) {
+                Some(text) => text.clone(),
+                None => {
+                    let own: Vec<&str> = m.fields.keys().map(String::as_str).collect();
+                    return Err(crate::Error::Invalid(format!(
+                        "{:?} has no field {other:?}; fields are {}",
+                        m.name,
+                        API_KEY_FIELDS
+                            .iter()
+                            .copied()
+                            .chain(own)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            },
         };
         Ok(SecretValue::new(text))
     }
@@ -497,6 +551,8 @@ pub struct ImportedMeta {
     /// The item's own hosts, when it had some.
     #[serde(default)]
     pub hosts: Option<Vec<HostRule>>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
 }
 
 /// What `vault add` provides.
@@ -516,6 +572,8 @@ pub struct NewApiKey {
     pub last_rotated: Option<Timestamp>,
     /// Where the value may be sent; `None`: the service's hosts.
     pub hosts: Option<Vec<HostRule>>,
+    /// Named plain fields (see [`ApiKeyMeta::fields`]).
+    pub fields: BTreeMap<String, String>,
 }
 
 impl NewApiKey {
@@ -531,6 +589,7 @@ impl NewApiKey {
             expires: None,
             last_rotated: None,
             hosts: None,
+            fields: BTreeMap::new(),
         }
     }
 }
@@ -581,6 +640,10 @@ pub struct ApiKeyEdit {
     )]
     #[cfg_attr(feature = "ts", ts(type = "Array<string> | null", optional))]
     pub hosts: Option<Option<Vec<String>>>,
+    /// Fields to set (a value) or remove (`null`); the others stay as they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, string | null>", optional))]
+    pub fields: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// A field that is present (even as `null`) is `Some`; an absent one falls to `default`.

@@ -76,9 +76,12 @@ impl LockedVault {
             what: what.into(),
         };
         let committed = store.db().commitment()?.is_some();
-        let scheme = match (store.format()?, committed) {
-            (FORMAT_VERSION, true) => Scheme::Sum,
-            (FORMAT_VERSION, false) => return Err(tampered("the vault's commitment to its rows")),
+        let format = store.format()?;
+        let scheme = match (format, committed) {
+            (4 | FORMAT_VERSION, true) => Scheme::Sum,
+            (4 | FORMAT_VERSION, false) => {
+                return Err(tampered("the vault's commitment to its rows"));
+            }
             (3, true) => Scheme::Xor,
             // Migrated from before format 3 (`Store::open` stops at format 3's tables).
             (_, false) => Scheme::None,
@@ -107,7 +110,14 @@ impl LockedVault {
             cache: RefCell::new(None),
         };
         match scheme {
-            Scheme::Sum => vault.verify_rows()?,
+            Scheme::Sum => {
+                vault.verify_rows()?;
+                if format < FORMAT_VERSION {
+                    // Format 5 changed nothing stored: the mark keeps format-4 builds out.
+                    let (store, crypt) = vault.parts();
+                    store.write(&crypt, |db| Store::set_format(db, FORMAT_VERSION))?;
+                }
+            }
             Scheme::Xor | Scheme::None => vault.upgrade(&master, scheme)?,
         }
         vault.store.finish_others_erasure();
@@ -429,6 +439,7 @@ impl Vault {
             expires,
             last_rotated,
             hosts,
+            fields,
         } = new;
         let last_rotated = match last_rotated {
             Some(t) if t > now => {
@@ -452,6 +463,7 @@ impl Vault {
             expires,
             version: 1,
             hosts,
+            fields,
         };
         let meta = normalize(meta)?;
         let (store, crypt) = self.parts();
@@ -474,6 +486,7 @@ impl Vault {
                 rotation,
                 expires,
                 hosts,
+                fields,
             } = edit;
             if let Some(n) = rename {
                 meta.name = n;
@@ -501,6 +514,20 @@ impl Vault {
                     .map(|h| crate::hosts::parse_all(&h))
                     .transpose()
                     .map_err(|e| Error::invalid(e.to_string()))?;
+            }
+            for (field, value) in fields.into_iter().flatten() {
+                match value {
+                    Some(value) => {
+                        meta.fields.insert(field, value);
+                    }
+                    None if meta.fields.remove(&field).is_none() => {
+                        return Err(Error::invalid(format!(
+                            "{:?} has no field {field:?} to remove",
+                            meta.name
+                        )));
+                    }
+                    None => {}
+                }
             }
             meta.updated = now;
             let meta = normalize(meta)?;
@@ -767,6 +794,9 @@ fn normalize(mut meta: ApiKeyMeta) -> Result<ApiKeyMeta> {
         .service
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty());
+    for (name, value) in &meta.fields {
+        crate::model::check_field(name, value)?;
+    }
     Ok(meta)
 }
 

@@ -218,7 +218,7 @@ fn a_format_3_vault_moves_to_format_4_at_its_first_unlock() {
     v.add_api_key(NewApiKey::new("after", pw("v4")), now())
         .unwrap();
     drop(v);
-    assert_eq!(format(&path), 4);
+    assert_eq!(format(&path), vault_core::FORMAT_VERSION);
     assert_eq!(unlock(&path).unwrap().items().unwrap().len(), 3);
     raw(&path)
         .execute_batch("PRAGMA user_version = 3;")
@@ -229,6 +229,42 @@ fn a_format_3_vault_moves_to_format_4_at_its_first_unlock() {
         "{:?}",
         r.err()
     );
+}
+
+/// A vault written by the format-4 release: `openai` (rotated once, with its own host),
+/// `github`. Its first unlock checks its rows and marks it format 5 (items may carry fields,
+/// which a format-4 build would drop on a rewrite, so it must refuse the file): nothing else
+/// changes, and the items read as before.
+#[test]
+fn a_format_4_vault_is_marked_format_5_at_its_first_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path(), "format4.db");
+    assert_eq!(format(&path), 4);
+    let v = unlock(&path).unwrap();
+    assert_eq!(format(&path), 5);
+    let openai = v.api_key("openai").unwrap();
+    assert_eq!(openai.value.expose(), "sk-format4-two");
+    assert_eq!(openai.meta.tags, ["ai"]);
+    assert_eq!(openai.meta.hosts.as_ref().unwrap().len(), 1);
+    assert!(openai.meta.fields.is_empty());
+    assert_eq!(
+        v.version_value("openai", 1).unwrap().expose(),
+        "sk-format4-one"
+    );
+    assert_eq!(v.api_key("github").unwrap().value.expose(), "ghp_format4");
+    drop(v);
+    // Unlocked again as format 5, rows checked against the same commitment.
+    assert_eq!(unlock(&path).unwrap().items().unwrap().len(), 2);
+}
+
+/// A format-4 file with a row rolled back is refused, and not marked format 5.
+#[test]
+fn a_tampered_format_4_vault_is_not_marked() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture(dir.path(), "format4.db");
+    raw(&path).execute("DELETE FROM item_versions", []).unwrap();
+    assert!(matches!(unlock(&path), Err(Error::Tampered { .. })));
+    assert_eq!(format(&path), 4, "nothing was written");
 }
 
 /// A format-3 file with a row rolled back is refused at the step, not upgraded.

@@ -523,7 +523,7 @@ fn a_format_1_vault_is_migrated_on_open_and_keeps_its_items() {
     let version: i64 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, vault_core::FORMAT_VERSION);
     let digest: Vec<u8> = c
         .query_row("SELECT header_digest FROM vault", [], |r| r.get(0))
         .unwrap();
@@ -572,7 +572,7 @@ fn a_format_2_vault_gains_a_commitment_at_its_first_unlock() {
     let version: i64 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, vault_core::FORMAT_VERSION);
     let commitment: Option<Vec<u8>> = c
         .query_row("SELECT commitment FROM vault", [], |r| r.get(0))
         .unwrap();

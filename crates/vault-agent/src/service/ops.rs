@@ -39,6 +39,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                 expires,
                 last_rotated,
                 hosts,
+                fields,
             } = key;
             let new = NewApiKey {
                 name,
@@ -51,6 +52,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                 expires,
                 last_rotated,
                 hosts,
+                fields,
             };
             Response::Item {
                 item: v.add_api_key(new, now)?,

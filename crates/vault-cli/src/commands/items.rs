@@ -81,6 +81,7 @@ pub(super) fn add(
         expires,
         last_rotated,
         hosts,
+        fields: meta.field.into_iter().collect(),
     };
     match session.op(Op::Add { key })? {
         Response::Item { item } => {
@@ -444,6 +445,16 @@ pub(super) fn edit(session: &mut Session, a: EditArgs) -> Result<()> {
         edit.hosts = Some(Some(Vec::new()));
     } else if a.default_hosts {
         edit.hosts = Some(None);
+    }
+    if !a.field.is_empty() || !a.remove_field.is_empty() {
+        let mut fields = std::collections::BTreeMap::new();
+        for name in a.remove_field {
+            fields.insert(name, None);
+        }
+        for (name, value) in a.field {
+            fields.insert(name, Some(value));
+        }
+        edit.fields = Some(fields);
     }
     let host_changes = !a.host.is_empty() || !a.add_host.is_empty() || !a.remove_host.is_empty();
     let list_changes = !a.env.is_empty()

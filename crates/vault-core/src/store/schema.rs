@@ -62,11 +62,12 @@ fn expected(format: i64) -> Option<&'static Objects> {
         ])
     });
     let all = all.as_ref()?;
-    // Format 4 changed how the commitment is computed, not the tables.
+    // Format 4 changed how the commitment is computed, format 5 what metadata may hold: not
+    // the tables.
     match format {
         1 => Some(&all[0]),
         2 => Some(&all[1]),
-        3 | 4 => Some(&all[2]),
+        3..=5 => Some(&all[2]),
         _ => None,
     }
 }

@@ -75,6 +75,7 @@ impl Vault {
                                     expires: m.expires,
                                     version: 1,
                                     hosts: m.hosts,
+                                    fields: m.fields,
                                 }
                             }
                             None => ApiKeyMeta {
@@ -90,6 +91,7 @@ impl Vault {
                                 expires: None,
                                 version: 1,
                                 hosts: None,
+                                fields: Default::default(),
                             },
                         };
                         let meta = normalize(meta)?;

@@ -12,4 +12,8 @@ export type ApiKeyEdit = { rename?: string, env?: Array<string>, service?: strin
  * [`HostRule`]s as written (the vault says which one is bad); `Some(None)`: back to the
  * service's hosts.
  */
-hosts?: Array<string> | null, };
+hosts?: Array<string> | null, 
+/**
+ * Fields to set (a value) or remove (`null`); the others stay as they are.
+ */
+fields?: Record<string, string | null>, };

@@ -20,4 +20,9 @@ version: number,
 /**
  * Where the value may be sent; `None`: the service's hosts.
  */
-hosts?: Array<string>, };
+hosts?: Array<string>, 
+/**
+ * The credential's other parts, by name (`username`, `account`...): plain text, sealed
+ * with the rest of the metadata. `vault get NAME --field F` and `vault://NAME/F` read them.
+ */
+fields?: { [key in string]: string }, };

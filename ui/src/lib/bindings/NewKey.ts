@@ -12,4 +12,8 @@ last_rotated: string | null,
 /**
  * Where the value may be sent; `None`: its service's hosts.
  */
-hosts?: Array<string>, };
+hosts?: Array<string>, 
+/**
+ * Named plain fields (`username`...).
+ */
+fields?: { [key in string]: string }, };
