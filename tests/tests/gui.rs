@@ -315,10 +315,13 @@ async fn a_user_session_in_the_real_window() {
         format!("{LEGACY_NEW}\n")
     );
 
-    // Where --proxy may send a key: typed into the edit form, seen by the CLI.
-    step("Where --proxy may send a key: typed into the edit form, seen by the CLI.");
+    // A field and where --proxy may send a key: typed into the edit form, seen by the CLI.
+    step("A field and where --proxy may send a key: typed into the edit form, seen by the CLI.");
     click(&c, "[data-name=openai]").await;
     click_button(&c, "Edit").await;
+    click_button(&c, "Add a field").await;
+    type_into(&c, "[aria-label='Field 1 name']", "organization").await;
+    type_into(&c, "[aria-label='Field 1 value']", "org-e2e").await;
     type_into(&c, "#edit-hosts", "localhost:8443").await;
     screenshot(&c, "07b-edit-hosts.png").await;
     // The earlier toasts sit over the form's foot until they go, as for a user.
@@ -337,6 +340,11 @@ async fn a_user_session_in_the_real_window() {
         Duration::from_secs(10),
     )
     .await;
+    wait_css(&c, "[data-field=organization]").await;
+    assert_eq!(
+        desktop.cli(&["get", "openai", "--field", "organization"]).ok(),
+        "org-e2e\n"
+    );
     let described = desktop.cli(&["ls", "--json"]);
     assert!(
         described.ok().contains("\"localhost:8443\""),

@@ -138,4 +138,29 @@ describe('ItemDetail', () => {
     });
     await waitFor(() => expect(ui.toasts[0]?.text).toBe('Saved the hosts of github.'));
   });
+
+  it("shows a key's fields and edits them: one changed, one removed, one added", async () => {
+    const base = view('github');
+    if (base.item.kind !== 'api_key') throw new Error('an API key');
+    const withFields: Detail = {
+      ...detail,
+      view: { ...base, item: { ...base.item, fields: { username: 'alice', org: 'acme' } } },
+    };
+    const calls = backend({ item: withFields, edit_key: { ...withFields.view }, items: [withFields.view] });
+    const { container } = render(ItemDetail, { name: 'github' });
+    await screen.findByText('alice');
+    expect(container.querySelector('[data-field=org]')?.textContent).toBe('acme');
+    await fireEvent.click(screen.getByRole('button', { name: /Edit/ }));
+    await fireEvent.input(screen.getByLabelText('Field 1 value'), { target: { value: 'bob' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Remove field org' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Add a field' }));
+    await fireEvent.input(screen.getByLabelText('Field 2 name'), { target: { value: 'team' } });
+    await fireEvent.input(screen.getByLabelText('Field 2 value'), { target: { value: 'infra' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'edit_key')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({
+      name: 'github',
+      edit: { fields: { org: null, username: 'bob', team: 'infra' } },
+    });
+  });
 });
