@@ -342,7 +342,9 @@ async fn a_user_session_in_the_real_window() {
     .await;
     wait_css(&c, "[data-field=organization]").await;
     assert_eq!(
-        desktop.cli(&["get", "openai", "--field", "organization"]).ok(),
+        desktop
+            .cli(&["get", "openai", "--field", "organization"])
+            .ok(),
         "org-e2e\n"
     );
     let described = desktop.cli(&["ls", "--json"]);
