@@ -253,6 +253,7 @@ bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.jso
 bench: setup deps-bench bench-gui dist
 	bench/run.sh $(DIST)/vault
 	bench/oauth-token.sh $(DIST)/vault
+	bench/git-credential.sh $(DIST)/vault
 	bench/unlock.sh $(DIST)/vault
 	$(CARGO) build --release --locked -p vault-proxy --example https_echo --example https_load
 	bench/proxy.sh $(DIST)/vault $(CARGO_TARGET_DIR)/release/examples/https_echo

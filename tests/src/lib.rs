@@ -4,6 +4,7 @@
 // A harness: a failed expectation here is a failed test, so panicking is the right report.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
+pub mod git_http;
 pub mod oauth;
 
 use std::io::Write;

@@ -406,6 +406,46 @@ fn no_canary_is_found_anywhere_after_every_command() {
         add_value.as_bytes()
     ));
 
+    // git's credential helper: the value goes to git on stdout only, and a password git sends
+    // to `store` or `erase` is kept nowhere.
+    s.run(
+        &[
+            "edit",
+            &renamed,
+            "--add-host",
+            "git.canary.example",
+            "--field",
+            "username=canary-user",
+        ],
+        None,
+        false,
+    );
+    s.run(&["setup", "git"], None, false);
+    let current = s.run(&["get", &renamed], None, true);
+    let answer = s.run(
+        &["git-credential", "get"],
+        Some("protocol=https\nhost=git.canary.example\n\n"),
+        true,
+    );
+    assert!(
+        answer.contains(&format!(
+            "username=canary-user\npassword={}",
+            current.trim()
+        )),
+        "the helper answered"
+    );
+    let git_sent = canary("GITSTORE");
+    s.c.secrets.push(git_sent.clone());
+    for action in ["store", "erase"] {
+        s.run(
+            &["git-credential", action],
+            Some(&format!(
+                "protocol=https\nhost=git.canary.example\nusername=u\npassword={git_sent}\n\n"
+            )),
+            false,
+        );
+    }
+
     s.run(&["log"], None, false);
     s.run(&["log", "--json"], None, false);
     s.run(&["status"], None, false);

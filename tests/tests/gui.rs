@@ -408,6 +408,12 @@ async fn a_user_session_in_the_real_window() {
     screenshot(&c, "08-audit-log.png").await;
     click(&c, "[data-view=settings]").await;
     wait_css(&c, "#auto-lock").await;
+    // git asks vault once set up from here, as `vault setup git` does.
+    wait_css(&c, "[data-git=not-set-up]").await;
+    click_button(&c, "Set up git").await;
+    wait_css(&c, "[data-git=set-up]").await;
+    let gitconfig = std::fs::read_to_string(desktop.vault.dir.path().join(".gitconfig")).unwrap();
+    assert!(gitconfig.contains("git-credential"), "{gitconfig}");
     screenshot(&c, "09-settings.png").await;
     click_button(&c, "Dark").await;
     wait_js(

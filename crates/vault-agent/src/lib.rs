@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod dirs;
 mod frame;
+pub mod git_config;
 pub mod grants;
 pub mod hardening;
 pub mod os;

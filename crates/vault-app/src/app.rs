@@ -6,6 +6,7 @@
 
 mod connections;
 mod proxy;
+mod tools;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -42,6 +42,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     PresetInfo::export_all(&cfg)?;
     ProviderMeta::export_all(&cfg)?;
     ProxySessionInfo::export_all(&cfg)?;
+    vault_agent::git_config::GitHelpers::export_all(&cfg)?;
     Revealed::export_all(&cfg)?;
     Settings::export_all(&cfg)?;
     export_constants(dir)?;

@@ -102,6 +102,11 @@ macro_rules! window_commands {
                 |app| app.proxy_sessions();
             end_proxy_session(id: ::std::string::String) -> () =
                 |app| app.end_proxy_session(&id);
+            /// git's credential helpers, and whether vault is one.
+            git_helpers() -> $crate::commands::types::GitHelpers = |app| app.git_helpers();
+            /// Adds vault to git's credential helpers, or removes it.
+            set_up_git(undo: bool) -> $crate::commands::types::GitHelpers =
+                |app| app.set_up_git(undo);
         }
     };
 }
@@ -110,6 +115,7 @@ macro_rules! window_commands {
 /// own to name them.
 pub mod types {
     pub use vault_agent::WireSecret;
+    pub use vault_agent::git_config::GitHelpers;
     pub use vault_agent::protocol::{NewKey, NewProvider, PresetInfo, ProxySessionInfo};
     pub use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
 }

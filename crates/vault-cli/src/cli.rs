@@ -502,6 +502,24 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     #[command(subcommand)]
     Proxy(ProxyCommand),
 
+    /// Make other tools ask vault for their credentials
+    #[command(subcommand)]
+    Setup(SetupCommand),
+
+    /// git's credential helper (git runs it: see `vault setup git`)
+    #[command(
+        name = "git-credential",
+        after_help = "Example:\n  vault git-credential get < request   # lines protocol=https, host=github.com, then a blank one\n\n\
+                      git runs it with the request on stdin and reads the answer on stdout \
+                      (gitcredentials(7)). Answers come from the unlocked agent only: a locked \
+                      vault gives no answer, and git asks its next helper."
+    )]
+    GitCredential {
+        /// What git asks for
+        #[arg(value_enum)]
+        action: crate::git::Action,
+    },
+
     /// Log in to an OAuth provider in your browser and store the grant
     #[command(after_help = "Examples:\n  vault login github\n  \
                             vault login work-sso --as sso-prod --scope openid --scope offline_access\n  \
@@ -764,6 +782,22 @@ pub enum ConfigAction {
         /// The setting (`vault config list`)
         #[arg(add = ArgValueCompleter::new(crate::complete::config_keys))]
         key: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SetupCommand {
+    /// Add vault to git's credential helpers (global config), or remove it with --undo
+    #[command(
+        after_help = "Examples:\n  vault setup git\n  vault setup git --undo\n\n\
+git then asks vault for HTTPS credentials: an OAuth grant's fresh access token (github.com, \
+gitlab.com, or its provider's hosts) or an API key allowed to go to that host (`vault edit NAME \
+--add-host git.example.com`), with its `username` field (`vault edit NAME --field username=me`)."
+    )]
+    Git {
+        /// Remove vault from git's credential helpers
+        #[arg(long)]
+        undo: bool,
     },
 }
 

@@ -113,12 +113,14 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Grants { json } => oauth::grants(session, json),
         Command::Refresh { name } => oauth::refresh(session, &name),
         Command::Logout { name } => oauth::logout(session, &name),
+        Command::GitCredential { action } => crate::git::credential(session, action),
         Command::Proxy(ProxyCommand::Ls { json }) => proxy::ls(session, json),
         Command::Proxy(ProxyCommand::End { id }) => proxy::end(session, &id),
         // Handled before a session exists.
         Command::Completions { .. }
         | Command::ClipboardHold { .. }
         | Command::Config { .. }
+        | Command::Setup(_)
         | Command::Agent { .. }
         | Command::Run(_) => Ok(()),
     }

@@ -13,6 +13,7 @@ pub mod clipboard;
 pub mod commands;
 pub mod complete;
 pub mod exit;
+pub mod git;
 mod mask;
 pub mod output;
 pub mod run;

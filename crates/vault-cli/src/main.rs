@@ -31,6 +31,9 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Config { action } => {
             return commands::config(action, cli.global.no_agent).map(|()| 0);
         }
+        Command::Setup(vault_cli::cli::SetupCommand::Git { undo }) => {
+            return vault_cli::git::setup(cli.global.vault.as_deref(), undo).map(|()| 0);
+        }
         Command::Agent {
             foreground,
             stop,

@@ -44,6 +44,10 @@ pub struct Preset {
     /// The API hosts its access tokens are sent to (`vault run --proxy` adds a grant's token to
     /// requests for these only, unless the provider configuration names its own).
     pub api_hosts: &'static [&'static str],
+    /// Where git is served with its access tokens over HTTPS (`vault git-credential` answers
+    /// for these), and the username they go with.
+    pub git_hosts: &'static [&'static str],
+    pub git_username: &'static str,
 }
 
 fn ep(
@@ -91,6 +95,8 @@ pub fn presets() -> Vec<Preset> {
             default_scopes: &["read:user"],
             console: "https://github.com/settings/developers",
             api_hosts: &["api.github.com", "uploads.github.com"],
+            git_hosts: &["github.com"],
+            git_username: "x-access-token",
         },
         Preset {
             id: "google",
@@ -112,6 +118,8 @@ pub fn presets() -> Vec<Preset> {
             default_scopes: &["openid", "email"],
             console: "https://console.cloud.google.com/apis/credentials",
             api_hosts: &["*.googleapis.com"],
+            git_hosts: &[],
+            git_username: "oauth2",
         },
         Preset {
             id: "microsoft",
@@ -131,6 +139,8 @@ pub fn presets() -> Vec<Preset> {
             default_scopes: &["openid", "email", "offline_access", "User.Read"],
             console: "https://entra.microsoft.com/#view/Microsoft_AAD_RegisteredApps",
             api_hosts: &["graph.microsoft.com"],
+            git_hosts: &[],
+            git_username: "oauth2",
         },
         Preset {
             id: "gitlab",
@@ -152,6 +162,8 @@ pub fn presets() -> Vec<Preset> {
             default_scopes: &["read_user", "openid", "email"],
             console: "https://gitlab.com/-/user_settings/applications",
             api_hosts: &["gitlab.com/api/"],
+            git_hosts: &["gitlab.com"],
+            git_username: "oauth2",
         },
         Preset {
             id: "slack",
@@ -173,6 +185,8 @@ pub fn presets() -> Vec<Preset> {
             default_scopes: &["users:read"],
             console: "https://api.slack.com/apps",
             api_hosts: &["slack.com/api/"],
+            git_hosts: &[],
+            git_username: "oauth2",
         },
         Preset {
             id: "dropbox",
@@ -191,6 +205,8 @@ pub fn presets() -> Vec<Preset> {
             default_scopes: &["account_info.read"],
             console: "https://www.dropbox.com/developers/apps",
             api_hosts: &["api.dropboxapi.com", "content.dropboxapi.com"],
+            git_hosts: &[],
+            git_username: "oauth2",
         },
         Preset {
             id: "spotify",
@@ -206,6 +222,8 @@ pub fn presets() -> Vec<Preset> {
             default_scopes: &["user-read-email"],
             console: "https://developer.spotify.com/dashboard",
             api_hosts: &["api.spotify.com"],
+            git_hosts: &[],
+            git_username: "oauth2",
         },
     ]
 }

@@ -7,6 +7,7 @@ import type { ConnectRequest } from './ConnectRequest';
 import type { Connecting } from './Connecting';
 import type { Copied } from './Copied';
 import type { Disconnected } from './Disconnected';
+import type { GitHelpers } from './GitHelpers';
 import type { ItemDetail } from './ItemDetail';
 import type { ItemView } from './ItemView';
 import type { KdfChoice } from './KdfChoice';
@@ -69,5 +70,9 @@ export function commands(invoke: Invoke) {
     /** The running `vault run --proxy` sessions of the vault. */
     proxySessions: () => invoke<Array<ProxySessionInfo>>('proxy_sessions'),
     endProxySession: (id: string) => invoke<null>('end_proxy_session', { id }),
+    /** git's credential helpers, and whether vault is one. */
+    gitHelpers: () => invoke<GitHelpers>('git_helpers'),
+    /** Adds vault to git's credential helpers, or removes it. */
+    setUpGit: (undo: boolean) => invoke<GitHelpers>('set_up_git', { undo }),
   };
 }

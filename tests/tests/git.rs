@@ -1,0 +1,236 @@
+//! vault as git's credential helper, with the real git against a loopback smart-HTTP server
+//! (`git http-backend` behind HTTPS and Basic authentication): `vault setup git` in a test
+//! home, a clone and a push answered from the unlocked agent, `git credential fill` round
+//! trips, a locked vault falling back to git's next helper, malformed input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use vault_tests::git_http::GitServer;
+use vault_tests::{TestVault, bin};
+
+/// Made up, in the shape of a fine-grained GitHub token.
+const TOKEN: &str =
+    "github_pat_11AAAAAAA0vaultgitTEST_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRS";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `git ARGS` as the user runs it in this test's home: its global config, the server's CA, no
+/// system config, never a prompt (a missing credential fails instead of waiting).
+fn git(v: &TestVault, server: &GitServer, dir: &Path, args: &[&str]) -> Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", v.dir.path())
+        .env("XDG_RUNTIME_DIR", &v.runtime_dir)
+        .env("XDG_CONFIG_HOME", v.dir.path().join("xdg-config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_ASKPASS", "/bin/false")
+        .env("GIT_SSL_CAINFO", &server.ca_file)
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn setup() -> (TestVault, GitServer, String) {
+    let v = TestVault::new();
+    let server = GitServer::start(v.dir.path(), "alice", TOKEN);
+    let url = server.repo("app");
+    let host = format!("localhost:{}", server.port);
+    v.add(
+        "forge",
+        TOKEN,
+        &["--field", "username=alice", "--host", &host],
+    );
+    v.run(&["unlock"]).ok();
+    let out = v.bare().args(["setup", "git"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Added to your global git config"),
+        "{}",
+        text(&out.stderr)
+    );
+    (v, server, url)
+}
+
+#[test]
+fn a_clone_and_a_push_get_their_credential_from_the_unlocked_vault() {
+    let (v, server, url) = setup();
+    let gitconfig = std::fs::read_to_string(v.dir.path().join(".gitconfig")).unwrap();
+    let front = bin("vault");
+    assert!(
+        gitconfig.contains(&format!(
+            "helper = !'{}' --vault '{}' git-credential",
+            front.display(),
+            v.path.display()
+        )),
+        "{gitconfig}"
+    );
+    let again = v.bare().args(["setup", "git"]).output().unwrap();
+    assert!(
+        text(&again.stderr).contains("Already set up"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(v.dir.path().join(".gitconfig")).unwrap(),
+        gitconfig,
+        "a second setup changes nothing"
+    );
+
+    let work = v.dir.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let clone = git(&v, &server, &work, &["clone", "--quiet", &url, "app"]);
+    assert!(clone.status.success(), "{}", text(&clone.stderr));
+    let repo = work.join("app");
+    std::fs::write(repo.join("README"), "hello\n").unwrap();
+    assert!(git(&v, &server, &repo, &["add", "README"]).status.success());
+    assert!(
+        git(&v, &server, &repo, &["commit", "--quiet", "-m", "first"])
+            .status
+            .success()
+    );
+    let push = git(
+        &v,
+        &server,
+        &repo,
+        &["push", "--quiet", "origin", "HEAD:main"],
+    );
+    assert!(push.status.success(), "{}", text(&push.stderr));
+    let seen = server.seen.lock().unwrap().clone();
+    assert!(seen.contains(&format!("alice:{TOKEN}")), "{seen:?}");
+    // git stored nothing of its own: the token lives in the vault only.
+    assert!(!v.dir.path().join(".git-credentials").exists());
+    let log = v.run(&["log"]).ok().to_owned();
+    assert!(log.contains("git (credential helper)"), "audited: {log}");
+
+    // `git credential fill`, as any tool on top of git asks.
+    let mut fill = Command::new("git");
+    fill.args(["credential", "fill"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", v.dir.path())
+        .env("XDG_RUNTIME_DIR", &v.runtime_dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0");
+    let filled = vault_tests::pipe(
+        &mut fill,
+        format!("protocol=https\nhost=localhost:{}\n\n", server.port).as_bytes(),
+    );
+    assert!(
+        filled
+            .ok()
+            .contains(&format!("username=alice\npassword={TOKEN}\n")),
+        "{}",
+        filled.stdout
+    );
+
+    // Undone: git no longer asks vault.
+    let undo = v.bare().args(["setup", "git", "--undo"]).output().unwrap();
+    assert!(
+        text(&undo.stderr).contains("Removed"),
+        "{}",
+        text(&undo.stderr)
+    );
+    let after = std::fs::read_to_string(v.dir.path().join(".gitconfig")).unwrap();
+    assert!(!after.contains("git-credential"), "{after}");
+    let denied = git(&v, &server, &work, &["ls-remote", &url]);
+    assert!(!denied.status.success());
+}
+
+#[test]
+fn a_locked_vault_gives_no_answer_and_git_asks_its_next_helper() {
+    let (v, server, url) = setup();
+    v.run(&["lock"]).ok();
+    let work = v.dir.path();
+    // No other helper: git fails (no prompt), and vault said why, once.
+    let alone = git(&v, &server, work, &["ls-remote", &url]);
+    assert!(!alone.status.success());
+    let stderr = text(&alone.stderr);
+    assert_eq!(
+        stderr
+            .matches("the vault is locked: run `vault unlock`")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    // A storage helper after vault's: git falls back to it.
+    let store = v.dir.path().join("fallback-credentials");
+    std::fs::write(
+        &store,
+        format!("https://alice:{TOKEN}@localhost:{}\n", server.port),
+    )
+    .unwrap();
+    let helper = format!("store --file={}", store.display());
+    let fallback = git(
+        &v,
+        &server,
+        work,
+        &[
+            "-c",
+            &format!("credential.helper={helper}"),
+            "ls-remote",
+            &url,
+        ],
+    );
+    assert!(fallback.status.success(), "{}", text(&fallback.stderr));
+}
+
+#[test]
+fn what_the_helper_cannot_read_or_match_gets_no_answer_and_never_a_panic() {
+    let (v, server, _) = setup();
+    let ask = |input: &[u8]| {
+        let mut cmd = v.bare();
+        cmd.args(["git-credential", "get"]);
+        vault_tests::pipe(&mut cmd, input)
+    };
+    for bad in [
+        &b"protocol=https\nnot an attribute\n"[..],
+        b"host=a\0b\n",
+        b"\xff\xfe\n",
+    ] {
+        let r = ask(bad);
+        assert_eq!(r.code, Some(0), "git is told nothing, and carries on");
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+        assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
+        assert!(!r.stderr.contains("panicked"));
+    }
+    // Another host, another protocol, another user: nothing to say.
+    for other in [
+        "protocol=https\nhost=example.com\n\n".to_owned(),
+        format!("protocol=http\nhost=localhost:{}\n\n", server.port),
+        format!(
+            "protocol=https\nhost=localhost:{}\nusername=bob\n\n",
+            server.port
+        ),
+    ] {
+        let r = ask(other.as_bytes());
+        assert_eq!(r.code, Some(0));
+        assert!(r.stdout.is_empty(), "{other:?}: {}", r.stdout);
+    }
+    // store and erase change nothing in the vault.
+    for action in ["store", "erase"] {
+        let mut cmd = v.bare();
+        cmd.args(["git-credential", action]);
+        let r = vault_tests::pipe(
+            &mut cmd,
+            format!(
+                "protocol=https\nhost=localhost:{}\nusername=alice\npassword=x\n\n",
+                server.port
+            )
+            .as_bytes(),
+        );
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+    }
+    assert_eq!(v.run(&["get", "forge"]).ok(), format!("{TOKEN}\n"));
+}
