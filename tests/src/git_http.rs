@@ -25,6 +25,8 @@ pub struct GitServer {
     pub root: PathBuf,
     /// The `user:password` pairs it was sent, in order (for asserting what git used).
     pub seen: Arc<Mutex<Vec<String>>>,
+    /// The one `user:password` it lets in.
+    expected: Arc<Mutex<String>>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -77,8 +79,9 @@ impl GitServer {
             .block_on(tokio::net::TcpListener::bind(("127.0.0.1", 0)))
             .unwrap();
         let port = listener.local_addr().unwrap().port();
-        let expected = format!("{user}:{password}");
+        let expected = Arc::new(Mutex::new(format!("{user}:{password}")));
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let let_in = expected.clone();
         let (r, s) = (root.clone(), seen.clone());
         runtime.spawn(async move {
             loop {
@@ -86,13 +89,14 @@ impl GitServer {
                     return;
                 };
                 let (acceptor, root, seen, expected) =
-                    (acceptor.clone(), r.clone(), s.clone(), expected.clone());
+                    (acceptor.clone(), r.clone(), s.clone(), let_in.clone());
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(stream).await else {
                         return;
                     };
                     let service = service_fn(move |req| {
-                        let (root, seen, expected) = (root.clone(), seen.clone(), expected.clone());
+                        let (root, seen) = (root.clone(), seen.clone());
+                        let expected = expected.lock().unwrap().clone();
                         async move { Ok::<_, Infallible>(serve(req, &root, &seen, &expected).await) }
                     });
                     let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
@@ -106,8 +110,45 @@ impl GitServer {
             ca_file,
             root,
             seen,
+            expected,
             _runtime: runtime,
         }
+    }
+
+    /// Lets in `user` with `password` from now on (a token known only once it is issued).
+    pub fn expect(&self, user: &str, password: &str) {
+        *self.expected.lock().unwrap() = format!("{user}:{password}");
+    }
+
+    /// `git ARGS` in `dir` as a user of `home` runs it: that home's global config, this server's
+    /// CA, the agent of `runtime_dir`, no system config, never a prompt (a missing credential
+    /// fails instead of waiting).
+    pub fn git(
+        &self,
+        home: &Path,
+        runtime_dir: &Path,
+        dir: &Path,
+        args: &[&str],
+    ) -> std::process::Output {
+        Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_RUNTIME_DIR", runtime_dir)
+            .env("XDG_CONFIG_HOME", home.join("xdg-config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_ASKPASS", "/bin/false")
+            .env("GIT_SSL_CAINFO", &self.ca_file)
+            .env("GIT_AUTHOR_NAME", "Test")
+            .env("GIT_AUTHOR_EMAIL", "test@example.com")
+            .env("GIT_COMMITTER_NAME", "Test")
+            .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
     }
 
     /// Makes an empty bare repository `NAME.git`; returns its URL.

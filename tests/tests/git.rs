@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use vault_tests::git_http::GitServer;
 use vault_tests::{TestVault, bin};
@@ -18,28 +18,9 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// `git ARGS` as the user runs it in this test's home: its global config, the server's CA, no
-/// system config, never a prompt (a missing credential fails instead of waiting).
+/// `git ARGS` as the user runs it in this test's home.
 fn git(v: &TestVault, server: &GitServer, dir: &Path, args: &[&str]) -> Output {
-    Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", v.dir.path())
-        .env("XDG_RUNTIME_DIR", &v.runtime_dir)
-        .env("XDG_CONFIG_HOME", v.dir.path().join("xdg-config"))
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env("GIT_ASKPASS", "/bin/false")
-        .env("GIT_SSL_CAINFO", &server.ca_file)
-        .env("GIT_AUTHOR_NAME", "Test")
-        .env("GIT_AUTHOR_EMAIL", "test@example.com")
-        .env("GIT_COMMITTER_NAME", "Test")
-        .env("GIT_COMMITTER_EMAIL", "test@example.com")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
+    server.git(v.dir.path(), &v.runtime_dir, dir, args)
 }
 
 fn setup() -> (TestVault, GitServer, String) {

@@ -742,3 +742,66 @@ fn a_grant_through_the_proxy_carries_each_fresh_token_the_command_never_holds() 
     let last = tokens.last().unwrap().strip_prefix("Bearer ").unwrap();
     assert!(server.is_active(last));
 }
+
+/// git over HTTPS to a host the provider's own hosts name: the helper answers with the
+/// grant's current access token (the one `vault token` gives) and its expiry.
+#[test]
+fn git_gets_a_grants_access_token_for_its_providers_host() {
+    // The provider runs until the end of the test.
+    let (v, _provider) = setup(3600);
+    let forge = vault_tests::git_http::GitServer::start(v.dir.path(), "oauth2", "not-yet");
+    let url = forge.repo("app");
+    v.run(&[
+        "oauth",
+        "edit",
+        "test",
+        "--add-host",
+        &format!("localhost:{}", forge.port),
+    ])
+    .ok();
+    login(&v).ok();
+    let token = token(&v);
+    forge.expect("oauth2", &token);
+    let setup = v.bare().args(["setup", "git"]).output().unwrap();
+    assert!(
+        setup.status.success(),
+        "{}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let listed = forge.git(
+        v.dir.path(),
+        &v.runtime_dir,
+        v.dir.path(),
+        &["ls-remote", &url],
+    );
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(
+        forge
+            .seen
+            .lock()
+            .unwrap()
+            .contains(&format!("oauth2:{token}")),
+        "the forge got the grant's token"
+    );
+    let mut fill = v.bare();
+    fill.args(["git-credential", "get"]);
+    let answer = vault_tests::pipe(
+        &mut fill,
+        format!("protocol=https\nhost=localhost:{}\n\n", forge.port).as_bytes(),
+    );
+    let expiry = answer
+        .ok()
+        .lines()
+        .find_map(|l| l.strip_prefix("password_expiry_utc="))
+        .map(|t| t.parse::<i64>().unwrap())
+        .expect("an expiry");
+    let now = jiff::Timestamp::now().as_second();
+    assert!(
+        (now + 3000..=now + 3700).contains(&expiry),
+        "the token's expiry, about an hour ahead: {expiry} at {now}"
+    );
+}
