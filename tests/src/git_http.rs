@@ -130,6 +130,18 @@ impl GitServer {
         dir: &Path,
         args: &[&str],
     ) -> std::process::Output {
+        self.git_with(home, runtime_dir, dir, args, &[])
+    }
+
+    /// [`Self::git`] with more environment (`GIT_ASKPASS` to answer git's prompts, say).
+    pub fn git_with(
+        &self,
+        home: &Path,
+        runtime_dir: &Path,
+        dir: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> std::process::Output {
         Command::new("git")
             .args(args)
             .current_dir(dir)
@@ -146,6 +158,7 @@ impl GitServer {
             .env("GIT_AUTHOR_EMAIL", "test@example.com")
             .env("GIT_COMMITTER_NAME", "Test")
             .env("GIT_COMMITTER_EMAIL", "test@example.com")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .output()
             .unwrap()

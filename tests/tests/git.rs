@@ -199,7 +199,7 @@ fn what_the_helper_cannot_read_or_match_gets_no_answer_and_never_a_panic() {
         assert_eq!(r.code, Some(0));
         assert!(r.stdout.is_empty(), "{other:?}: {}", r.stdout);
     }
-    // store and erase change nothing in the vault.
+    // git storing or erasing what the user's own item answered changes nothing in the vault.
     for action in ["store", "erase"] {
         let mut cmd = v.bare();
         cmd.args(["git-credential", action]);
@@ -213,5 +213,102 @@ fn what_the_helper_cannot_read_or_match_gets_no_answer_and_never_a_panic() {
         );
         assert_eq!(r.code, Some(0), "{}", r.stderr);
     }
+    assert_eq!(v.run(&["get", "forge"]).ok(), format!("{TOKEN}\n"));
+}
+
+/// git's prompt, answered by a script (as a user types): the username, then the password in
+/// `password` (a file the test changes).
+fn askpass(v: &TestVault) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = v.dir.path().join("askpass.sh");
+    let password = v.dir.path().join("typed-password");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ncase \"$1\" in Username*) echo alice ;; *) cat '{}' ;; esac\n",
+            password.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, password)
+}
+
+#[test]
+fn what_git_prompted_for_is_stored_and_a_refused_one_is_erased_then_replaced() {
+    let v = TestVault::new();
+    let server = GitServer::start(v.dir.path(), "alice", "first-token");
+    let url = server.repo("app");
+    v.run(&["unlock"]).ok();
+    assert!(
+        v.bare()
+            .args(["setup", "git"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let (script, typed) = askpass(&v);
+    let prompt = |args: &[&str]| {
+        server.git_with(
+            v.dir.path(),
+            &v.runtime_dir,
+            v.dir.path(),
+            args,
+            &[("GIT_ASKPASS", script.to_str().unwrap())],
+        )
+    };
+    let name = format!("git-localhost-{}-alice", server.port);
+
+    // Nothing in the vault: git prompts, the server lets it in, vault stores what was typed.
+    std::fs::write(&typed, "first-token\n").unwrap();
+    let first = prompt(&["ls-remote", &url]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(v.run(&["get", &name]).ok(), "first-token\n");
+    let ls = v.run(&["ls", "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(ls.ok()).unwrap();
+    let item = &listed[0];
+    assert_eq!(item["tags"], serde_json::json!(["git"]), "{listed}");
+    assert_eq!(item["fields"]["username"], "alice");
+    assert_eq!(
+        item["fields"]["git-url"],
+        format!("https://localhost:{}", server.port)
+    );
+    // From now on the vault answers: no prompt, and git's store of what vault gave changes
+    // nothing.
+    let again = git(&v, &server, v.dir.path(), &["ls-remote", &url]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    let history = v.run(&["history", &name, "--json"]).ok().to_owned();
+    assert_eq!(history.matches("\"version\"").count(), 1, "{history}");
+
+    // The token is revoked and a new one issued: the stored one is refused and erased (git
+    // gives up on that run, as with any helper), the next run prompts, and what is typed is
+    // stored.
+    server.expect("alice", "second-token");
+    std::fs::write(&typed, "second-token\n").unwrap();
+    let refused = prompt(&["ls-remote", &url]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("git's stored credential is removed"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert_eq!(v.run(&["get", &name]).code, Some(4), "erased");
+    let renewed = prompt(&["ls-remote", &url]);
+    assert!(renewed.status.success(), "{}", text(&renewed.stderr));
+    assert_eq!(v.run(&["get", &name]).ok(), "second-token\n");
+}
+
+#[test]
+fn a_refused_key_the_user_added_is_kept_and_said_so() {
+    let (v, server, url) = setup();
+    server.expect("alice", "a-token-the-vault-does-not-have");
+    let refused = git(&v, &server, v.dir.path(), &["ls-remote", &url]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("forge, which vault gives for it, is kept"),
+        "{}",
+        text(&refused.stderr)
+    );
     assert_eq!(v.run(&["get", "forge"]).ok(), format!("{TOKEN}\n"));
 }

@@ -4,11 +4,12 @@
 //! Nothing matching, a locked vault, or input it cannot read: no answer (git asks its next
 //! helper, then the user), one line on stderr at most, never a prompt, never a hang.
 //!
-//! `store` and `erase` change nothing yet: what git prompts for stays with git's other
-//! helpers (a storage helper after this one keeps working as before).
+//! `store` keeps what git prompted for (and the server accepted) as an item tagged `git`;
+//! `erase` removes such an item when the server refuses it, never an item the user added.
 
 pub mod protocol;
 mod setup;
+mod store;
 
 pub use setup::setup;
 
@@ -47,7 +48,15 @@ pub fn credential(session: &mut Session, action: Action) -> Result<()> {
             return Ok(());
         }
     };
-    if action != Action::Get {
+    let stored = match action {
+        Action::Get => None,
+        Action::Store => Some(store::store(session, &request)),
+        Action::Erase => Some(store::erase(session, &request)),
+    };
+    if let Some(result) = stored {
+        if let Err(e) = result {
+            eprintln!("vault: {}", why(&e));
+        }
         return Ok(());
     }
     let answer = match get(session, &request) {
@@ -89,25 +98,61 @@ fn ask(session: &mut Session, op: Op) -> Result<Response> {
     }
 }
 
-fn get(session: &mut Session, request: &protocol::Request) -> Result<Option<Answer>> {
-    let (Some(protocol), Some(host)) = (request.protocol.as_deref(), request.host.as_deref())
-    else {
-        return Ok(None);
-    };
-    let tls = match protocol {
+/// Where git is going, as the host rules see it.
+struct Target {
+    tls: bool,
+    host: String,
+    port: u16,
+    path: String,
+}
+
+impl Target {
+    fn as_destination(&self) -> Destination<'_> {
+        Destination {
+            tls: self.tls,
+            host: &self.host,
+            port: self.port,
+            path: &self.path,
+        }
+    }
+
+    /// `host`, or `host:port` off the scheme's port: a host rule for it.
+    fn host_port(&self) -> String {
+        let default = if self.tls { 443 } else { 80 };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == default {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+}
+
+/// An HTTP(S) request's target; `None` for ssh and the like, which are not ours to answer.
+fn destination(r: &protocol::Request) -> Option<Target> {
+    let tls = match r.protocol.as_deref()? {
         "https" => true,
         "http" => false,
-        // ssh, cert, ...: not ours to answer.
-        _ => return Ok(None),
+        _ => return None,
     };
-    let (name, port) = split_host(host, tls);
-    let path = format!("/{}", request.path.as_deref().unwrap_or_default());
-    let to = Destination {
+    let (host, port) = split_host(r.host.as_deref()?, tls);
+    Some(Target {
         tls,
-        host: name,
+        host: host.to_owned(),
         port,
-        path: &path,
+        path: format!("/{}", r.path.as_deref().unwrap_or_default()),
+    })
+}
+
+fn get(session: &mut Session, request: &protocol::Request) -> Result<Option<Answer>> {
+    let Some(target) = destination(request) else {
+        return Ok(None);
     };
+    let to = target.as_destination();
     let items = match ask(
         session,
         Op::List {
@@ -204,6 +249,14 @@ enum Found {
         name: String,
         username: Option<String>,
     },
+}
+
+impl Found {
+    fn name(&self) -> &str {
+        match self {
+            Found::Grant { name, .. } | Found::Key { name, .. } => name,
+        }
+    }
 }
 
 /// What answers git for `to`: an OAuth grant whose provider serves it (its token is always

@@ -19,6 +19,8 @@ pub struct Request {
     pub username: Option<String>,
     /// Sent by git to `store` and `erase`, never kept here beyond the call.
     pub password: Option<zeroize::Zeroizing<String>>,
+    /// Unix seconds: when the password stops working, if its issuer said.
+    pub password_expiry_utc: Option<i64>,
     /// `capability[]` values (`authtype`, `state`): what this git understands.
     pub capabilities: Vec<String>,
     /// `wwwauth[]`: the server's `WWW-Authenticate` headers.
@@ -89,6 +91,8 @@ pub fn parse(input: &[u8]) -> Result<Request, Malformed> {
             "path" => r.path = Some(value),
             "username" => r.username = Some(value),
             "password" => r.password = Some(zeroize::Zeroizing::new(value)),
+            // An expiry git cannot read is none (as git treats it).
+            "password_expiry_utc" => r.password_expiry_utc = value.parse().ok(),
             "capability[]" => r.capabilities.push(value),
             "wwwauth[]" => r.wwwauth.push(value),
             "url" => apply_url(&mut r, &value)?,
