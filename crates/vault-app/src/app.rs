@@ -250,7 +250,11 @@ impl<H: Host> App<H> {
     fn op(&self, op: Op) -> AppResult<Response> {
         let vault = self.vault_path()?;
         self.touch();
-        let result = self.inner.backend.call(Request::Vault { vault, op });
+        self.heard(self.inner.backend.call(Request::Vault { vault, op }))
+    }
+
+    /// Passes an answer on; a `locked` one is told to the host first (it locked elsewhere).
+    fn heard(&self, result: AppResult<Response>) -> AppResult<Response> {
         if let Err(e) = &result
             && e.is(ErrorCode::Locked)
         {
@@ -263,13 +267,7 @@ impl<H: Host> App<H> {
     fn op_alone(&self, op: Op) -> AppResult<Response> {
         let vault = self.vault_path()?;
         self.touch();
-        let result = self.inner.backend.call_alone(Request::Vault { vault, op });
-        if let Err(e) = &result
-            && e.is(ErrorCode::Locked)
-        {
-            self.set_unlocked(false);
-        }
-        result
+        self.heard(self.inner.backend.call_alone(Request::Vault { vault, op }))
     }
 
     /// What to open on: first run, unlock, or the items.

@@ -153,20 +153,7 @@ fn get(session: &mut Session, request: &protocol::Request) -> Result<Option<Answ
         return Ok(None);
     };
     let to = target.as_destination();
-    let items = match ask(
-        session,
-        Op::List {
-            query: None,
-            tag: None,
-        },
-    )? {
-        Response::Items { items } => items,
-        _ => return Ok(None),
-    };
-    let providers = match ask(session, Op::OauthProviders)? {
-        Response::Providers { providers } => providers,
-        _ => Vec::new(),
-    };
+    let (items, providers) = known(session)?;
     let Some(found) = choose(&items, &providers, &to, request.username.as_deref()) else {
         return Ok(None);
     };
@@ -219,6 +206,25 @@ fn get(session: &mut Session, request: &protocol::Request) -> Result<Option<Answ
             }))
         }
     }
+}
+
+/// What could answer git: the items' metadata and the OAuth providers (two round trips).
+fn known(session: &mut Session) -> Result<(Vec<Item>, Vec<ProviderMeta>)> {
+    let items = match ask(
+        session,
+        Op::List {
+            query: None,
+            tag: None,
+        },
+    )? {
+        Response::Items { items } => items,
+        _ => Vec::new(),
+    };
+    let providers = match ask(session, Op::OauthProviders)? {
+        Response::Providers { providers } => providers,
+        _ => Vec::new(),
+    };
+    Ok((items, providers))
 }
 
 /// `host[:port]` and the port, the scheme's when absent.

@@ -21,15 +21,10 @@ impl<H: Host> App<H> {
             vault,
             op: Op::ProxySessions,
         };
-        match self.inner.backend.call(request) {
-            Ok(Response::ProxySessions { sessions }) => Ok(sessions),
-            Ok(other) => Err(unexpected("proxy sessions", &other)),
-            Err(e) => {
-                if e.is(vault_core::ErrorCode::Locked) {
-                    self.set_unlocked(false);
-                }
-                Err(e)
-            }
+        // Not `op`: no touch, so a window left on this page still idles out.
+        match self.heard(self.inner.backend.call(request))? {
+            Response::ProxySessions { sessions } => Ok(sessions),
+            other => Err(unexpected("proxy sessions", &other)),
         }
     }
 

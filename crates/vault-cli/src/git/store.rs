@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use vault_agent::protocol::{NewKey, Op, Response, WireSecret};
+use vault_agent::protocol::{NewKey, Op, WireSecret};
 use vault_core::model::ApiKeyMeta;
 use vault_core::{Item, SecretValue};
 
 use super::protocol::Request;
-use super::{ask, choose, destination};
+use super::{ask, choose, destination, known};
 use crate::session::Session;
 
 /// The tag and field that mark an item as git's.
@@ -20,11 +20,10 @@ pub const URL_FIELD: &str = "git-url";
 
 /// `https://host[:port][/path]`, lower-cased host: what a stored item is for.
 fn url_of(r: &Request) -> Option<String> {
-    let protocol = r.protocol.as_deref()?;
-    let host = r.host.as_deref()?.to_ascii_lowercase();
+    let origin = r.origin()?.to_ascii_lowercase();
     Some(match r.path.as_deref().filter(|p| !p.is_empty()) {
-        Some(path) => format!("{protocol}://{host}/{path}"),
-        None => format!("{protocol}://{host}"),
+        Some(path) => format!("{origin}/{path}"),
+        None => origin,
     })
 }
 
@@ -37,21 +36,6 @@ fn stored<'a>(items: &'a [Item], url: &str, user: &str) -> Option<&'a ApiKeyMeta
     })
 }
 
-fn items(session: &mut Session) -> Result<Vec<Item>> {
-    Ok(
-        match ask(
-            session,
-            Op::List {
-                query: None,
-                tag: None,
-            },
-        )? {
-            Response::Items { items } => items,
-            _ => Vec::new(),
-        },
-    )
-}
-
 /// `store`: keeps what git used, unless the vault already answers for it.
 pub fn store(session: &mut Session, r: &Request) -> Result<()> {
     let (Some(url), Some(user), Some(password)) = (url_of(r), r.username.as_deref(), &r.password)
@@ -61,7 +45,7 @@ pub fn store(session: &mut Session, r: &Request) -> Result<()> {
     let Some(to) = destination(r) else {
         return Ok(());
     };
-    let items = items(session)?;
+    let (items, providers) = known(session)?;
     let value = || WireSecret::new(SecretValue::new(password.as_str()));
     let expires = r
         .password_expiry_utc
@@ -88,10 +72,6 @@ pub fn store(session: &mut Session, r: &Request) -> Result<()> {
             Err(e) => Err(e),
         };
     }
-    let providers = match ask(session, Op::OauthProviders)? {
-        Response::Providers { providers } => providers,
-        _ => Vec::new(),
-    };
     if choose(&items, &providers, &to.as_destination(), Some(user)).is_some() {
         // An item of the user's answers for this host: git got it from vault.
         return Ok(());
@@ -130,7 +110,7 @@ pub fn erase(session: &mut Session, r: &Request) -> Result<()> {
     let (Some(url), Some(user)) = (url_of(r), r.username.as_deref()) else {
         return Ok(());
     };
-    let items = items(session)?;
+    let (items, providers) = known(session)?;
     if let Some(own) = stored(&items, &url, user) {
         ask(
             session,
@@ -146,10 +126,6 @@ pub fn erase(session: &mut Session, r: &Request) -> Result<()> {
     }
     let Some(to) = destination(r) else {
         return Ok(());
-    };
-    let providers = match ask(session, Op::OauthProviders)? {
-        Response::Providers { providers } => providers,
-        _ => Vec::new(),
     };
     if let Some(found) = choose(&items, &providers, &to.as_destination(), Some(user)) {
         eprintln!(
