@@ -283,6 +283,21 @@ fn no_canary_is_found_anywhere_after_every_command() {
         format!("{add_value}\n")
     );
 
+    // A secret field: from stdin, sealed with the value, listed by name only.
+    let field_value = canary("SECRETFIELD");
+    s.c.secrets.push(field_value.clone());
+    s.run(
+        &["edit", &renamed, "--secret-field", "password"],
+        Some(&format!("{field_value}\n")),
+        false,
+    );
+    s.run(&["ls", "--json"], None, false);
+    s.run(&["history", &renamed, "--json"], None, false);
+    assert_eq!(
+        s.run(&["get", &renamed, "--field", "password"], None, true),
+        format!("{field_value}\n")
+    );
+
     let import_file = dir.join("import.env");
     std::fs::write(&import_file, format!("{import_name}='{import_value}'\n")).unwrap();
     s.allowed.push(import_file.clone());

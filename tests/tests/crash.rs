@@ -211,6 +211,7 @@ fn request(vault: &std::path::Path, w: &Write) -> Request {
                 last_rotated: None,
                 hosts: None,
                 fields: Default::default(),
+                secret_fields: Default::default(),
             },
         },
         Write::Rotate { name, value } => Op::Rotate {
@@ -227,6 +228,7 @@ fn request(vault: &std::path::Path, w: &Write) -> Request {
                     value: secret(v),
                     line: i + 1,
                     meta: None,
+                    secret_fields: Default::default(),
                 })
                 .collect(),
             tags: Vec::new(),

@@ -299,10 +299,13 @@ fn what_git_prompted_for_is_stored_and_a_refused_one_is_erased_then_replaced() {
     assert_eq!(v.run(&["get", &name]).ok(), "second-token\n");
 }
 
+/// git may never delete an item the user added: a refusal marks it instead (in `vault due`,
+/// `ls --json` and the log), git is not offered it again, and what the user then types at
+/// git's prompt and the server takes becomes its new value, the refused one kept in history.
 #[test]
-fn a_refused_key_the_user_added_is_kept_and_said_so() {
+fn a_refused_key_the_user_added_is_kept_marked_and_renewed_from_the_prompt() {
     let (v, server, url) = setup();
-    server.expect("alice", "a-token-the-vault-does-not-have");
+    server.expect("alice", "the-new-token");
     let refused = git(&v, &server, v.dir.path(), &["ls-remote", &url]);
     assert!(!refused.status.success());
     assert!(
@@ -310,5 +313,48 @@ fn a_refused_key_the_user_added_is_kept_and_said_so() {
         "{}",
         text(&refused.stderr)
     );
+    assert!(text(&refused.stderr).contains("marked as refused"));
     assert_eq!(v.run(&["get", "forge"]).ok(), format!("{TOKEN}\n"));
+
+    let due = v.run(&["due", "--check"]);
+    due.fails(9);
+    assert!(
+        due.stdout
+            .contains("expired  forge  the server refused its value"),
+        "vault due: {}{}",
+        due.stdout,
+        due.stderr
+    );
+    let listed: serde_json::Value = serde_json::from_str(v.run(&["ls", "--json"]).ok()).unwrap();
+    assert_eq!(
+        listed[0]["refused"]["by"],
+        format!("https://localhost:{}", server.port),
+        "{listed}"
+    );
+    assert!(v.run(&["log"]).ok().contains("refused the value of forge"));
+
+    // Not offered again: git falls to its prompt, and what was typed there is kept.
+    let (script, typed) = askpass(&v);
+    std::fs::write(&typed, "the-new-token\n").unwrap();
+    let renewed = server.git_with(
+        v.dir.path(),
+        &v.runtime_dir,
+        v.dir.path(),
+        &["ls-remote", &url],
+        &[("GIT_ASKPASS", script.to_str().unwrap())],
+    );
+    assert!(renewed.status.success(), "{}", text(&renewed.stderr));
+    assert!(
+        text(&renewed.stderr).contains("forge was refused by"),
+        "{}",
+        text(&renewed.stderr)
+    );
+    assert_eq!(v.run(&["get", "forge"]).ok(), "the-new-token\n");
+    let history = v.run(&["history", "forge", "--json"]).ok().to_owned();
+    assert_eq!(history.matches("\"version\"").count(), 2, "{history}");
+    let listed: serde_json::Value = serde_json::from_str(v.run(&["ls", "--json"]).ok()).unwrap();
+    assert!(listed[0].get("refused").is_none(), "{listed}");
+    // And vault answers git again.
+    let again = git(&v, &server, v.dir.path(), &["ls-remote", &url]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
 }

@@ -322,6 +322,9 @@ async fn a_user_session_in_the_real_window() {
     click_button(&c, "Add a field").await;
     type_into(&c, "[aria-label='Field 1 name']", "organization").await;
     type_into(&c, "[aria-label='Field 1 value']", "org-e2e").await;
+    click_button(&c, "Add a secret field").await;
+    type_into(&c, "[aria-label='Field 2 name']", "deploy-token").await;
+    type_into(&c, "[aria-label='Field 2 secret value']", "gui-secret-e2e").await;
     type_into(&c, "#edit-hosts", "localhost:8443").await;
     screenshot(&c, "07b-edit-hosts.png").await;
     // The earlier toasts sit over the form's foot until they go, as for a user.
@@ -341,11 +344,29 @@ async fn a_user_session_in_the_real_window() {
     )
     .await;
     wait_css(&c, "[data-field=organization]").await;
+    wait_css(&c, "[data-secret-field=deploy-token]").await;
     assert_eq!(
         desktop
             .cli(&["get", "openai", "--field", "organization"])
             .ok(),
         "org-e2e\n"
+    );
+    assert_eq!(
+        desktop
+            .cli(&["get", "openai", "--field", "deploy-token"])
+            .ok(),
+        "gui-secret-e2e\n"
+    );
+    let shown: String = c
+        .execute("return document.body.innerText", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        !shown.contains("gui-secret-e2e"),
+        "a secret field stays hidden until its Reveal"
     );
     let described = desktop.cli(&["ls", "--json"]);
     assert!(

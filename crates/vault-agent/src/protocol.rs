@@ -41,6 +41,9 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 /// How often a subscription repeats the lock state when nothing changes.
 pub const EVENT_HEARTBEAT_SECS: u64 = 20;
 
+// One request is built per round trip and moved once: boxing the large `Vault` variant would
+// only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Request {
@@ -162,9 +165,12 @@ pub enum Op {
     Add {
         key: NewKey,
     },
+    /// Metadata changes, and secret fields to set (a change of one is a new version).
     Edit {
         name: String,
         edit: ApiKeyEdit,
+        #[serde(default, skip_serializing_if = "WireFields::is_empty")]
+        secret_fields: WireFields,
     },
     /// A new value; the previous one's expiry is cleared, `expires` is the new value's.
     Rotate {
@@ -184,6 +190,12 @@ pub enum Op {
     Rollback {
         name: String,
         to: Option<u32>,
+    },
+    /// A server refused the key's current value (`by`: what refused it), or, with `None`,
+    /// accepted it again.
+    MarkRefused {
+        name: String,
+        by: Option<String>,
     },
     Remove {
         name: String,
@@ -587,6 +599,32 @@ pub struct NewKey {
         ts(as = "Option<std::collections::BTreeMap<String, String>>", optional)
     )]
     pub fields: std::collections::BTreeMap<String, String>,
+    /// Named secret fields, sealed with the value.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    #[cfg_attr(
+        feature = "ts",
+        ts(as = "Option<std::collections::BTreeMap<String, String>>", optional)
+    )]
+    pub secret_fields: WireFields,
+}
+
+/// Secret fields by name, as they cross the socket.
+pub type WireFields = std::collections::BTreeMap<String, WireSecret>;
+
+/// Secret fields as the vault takes them.
+pub fn into_secret_fields(fields: WireFields) -> vault_core::model::SecretFields {
+    fields
+        .into_iter()
+        .map(|(name, value)| (name, value.into_inner()))
+        .collect()
+}
+
+/// Secret fields as they cross the socket.
+pub fn wire_fields(fields: vault_core::model::SecretFields) -> WireFields {
+    fields
+        .into_iter()
+        .map(|(name, value)| (name, WireSecret::new(value)))
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -597,6 +635,9 @@ pub struct ImportEntry {
     /// A new item's metadata, from a JSON export (a dotenv line has none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<vault_core::model::ImportedMeta>,
+    /// Its secret fields, from a JSON export (the metadata never carries a secret).
+    #[serde(default, skip_serializing_if = "WireFields::is_empty")]
+    pub secret_fields: WireFields,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -633,9 +674,12 @@ pub enum Response {
     Secret {
         item: Item,
         value: WireSecret,
+        /// The item's secret fields.
+        #[serde(default, skip_serializing_if = "WireFields::is_empty")]
+        fields: WireFields,
     },
     Secrets {
-        items: Vec<(Item, WireSecret)>,
+        items: Vec<(Item, WireSecret, WireFields)>,
     },
     Value {
         value: WireSecret,

@@ -828,6 +828,7 @@ mod tests {
             last_rotated: Some("2026-01-01T00:00:00Z".parse().unwrap()),
             hosts: None,
             fields: Default::default(),
+            secret_fields: Default::default(),
         };
         assert!(matches!(
             op(Op::Add { key: key.clone() }),

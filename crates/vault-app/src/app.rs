@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use vault_agent::WireSecret;
 use vault_agent::config::Config;
-use vault_agent::protocol::{NewKey, Op, Request, Response, VaultStatus};
+use vault_agent::protocol::{NewKey, Op, Request, Response, VaultStatus, WireFields};
 use vault_core::crypto::{MasterKey, random_array};
 use vault_core::model::{ApiKeyEdit, AuditEntry};
 use vault_core::rotation::DEFAULT_LEAD_DAYS;
@@ -436,9 +436,20 @@ impl<H: Host> App<H> {
     }
 
     pub fn edit_key(&self, name: &str, edit: ApiKeyEdit) -> AppResult<ItemView> {
+        self.edit_key_with(name, edit, WireFields::new())
+    }
+
+    /// An edit that also sets secret fields (a change of one is a new version).
+    pub fn edit_key_with(
+        &self,
+        name: &str,
+        edit: ApiKeyEdit,
+        secret_fields: WireFields,
+    ) -> AppResult<ItemView> {
         match self.op(Op::Edit {
             name: name.to_owned(),
             edit,
+            secret_fields,
         })? {
             Response::Item { item } => Ok(ItemView::new(item, self.now(), self.lead_days())),
             other => Err(unexpected("edit", &other)),
@@ -481,12 +492,25 @@ impl<H: Host> App<H> {
         .map(|_| ())
     }
 
-    fn value(&self, name: &str) -> AppResult<SecretValue> {
+    /// The value, or one of the item's secret fields.
+    fn value(&self, name: &str, field: Option<&str>) -> AppResult<SecretValue> {
         match self.op(Op::Get {
             name: name.to_owned(),
             program: Some("the desktop app".to_owned()),
         })? {
-            Response::Secret { value, .. } => Ok(value.into_inner()),
+            Response::Secret { value, .. } if field.is_none() => Ok(value.into_inner()),
+            Response::Secret { mut fields, .. } => {
+                let field = field.unwrap_or_default();
+                fields
+                    .remove(field)
+                    .map(WireSecret::into_inner)
+                    .ok_or_else(|| {
+                        AppError::vault(
+                            vault_core::ErrorCode::Invalid,
+                            format!("{name:?} has no secret field {field:?}"),
+                        )
+                    })
+            }
             other => Err(unexpected("get", &other)),
         }
     }
@@ -494,7 +518,12 @@ impl<H: Host> App<H> {
     /// Puts the value on the clipboard from here (it never passes through the window) and
     /// clears it after the configured time if the clipboard still holds it.
     pub fn copy(&self, name: &str) -> AppResult<Copied> {
-        let value = self.value(name)?;
+        self.copy_field(name, None)
+    }
+
+    /// [`Self::copy`] of a secret field (`None`: the value).
+    pub fn copy_field(&self, name: &str, field: Option<&str>) -> AppResult<Copied> {
+        let value = self.value(name, field)?;
         let clipboard_failed =
             |e: crate::host::ClipboardError| AppError::app(AppErrorCode::Clipboard, e.to_string());
         self.inner
@@ -544,7 +573,12 @@ impl<H: Host> App<H> {
 
     /// The value, for an explicit reveal; the screen hides it again after `hide_after_secs`.
     pub fn reveal(&self, name: &str) -> AppResult<Revealed> {
-        let value = self.value(name)?;
+        self.reveal_field(name, None)
+    }
+
+    /// [`Self::reveal`] of a secret field (`None`: the value).
+    pub fn reveal_field(&self, name: &str, field: Option<&str>) -> AppResult<Revealed> {
+        let value = self.value(name, field)?;
         Ok(Revealed {
             value: WireSecret::new(value),
             hide_after_secs: lock(&self.inner.settings).reveal_secs,

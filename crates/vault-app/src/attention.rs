@@ -90,6 +90,8 @@ mod tests {
                 version: 1,
                 hosts: None,
                 fields: Default::default(),
+                secret_fields: Default::default(),
+                refused: None,
             }),
         };
         let v = ItemView::new(item, now.parse().unwrap(), 14);

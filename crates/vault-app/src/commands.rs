@@ -44,10 +44,15 @@ macro_rules! window_commands {
             item(name: ::std::string::String) -> $crate::views::ItemDetail = |app| app.item(&name);
             add_key(key: $crate::commands::types::NewKey) -> $crate::views::ItemView =
                 |app| app.add_key(key);
+            /// `secret_fields`: secret fields to set (a change of one is a new version).
             edit_key(
                 name: ::std::string::String,
-                edit: $crate::commands::types::ApiKeyEdit
-            ) -> $crate::views::ItemView = |app| app.edit_key(&name, edit);
+                edit: $crate::commands::types::ApiKeyEdit,
+                secret_fields: ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    $crate::commands::types::WireSecret
+                >
+            ) -> $crate::views::ItemView = |app| app.edit_key_with(&name, edit, secret_fields);
             /// Returns the new version.
             rotate(
                 name: ::std::string::String,
@@ -58,9 +63,15 @@ macro_rules! window_commands {
             rollback(name: ::std::string::String, to: u32) -> u32 =
                 |app| app.rollback(&name, to);
             remove(name: ::std::string::String) -> () = |app| app.remove(&name);
-            copy(name: ::std::string::String) -> $crate::views::Copied = |app| app.copy(&name);
-            reveal(name: ::std::string::String) -> $crate::views::Revealed =
-                |app| app.reveal(&name);
+            /// `field`: one of the item's secret fields; null: its value.
+            copy(
+                name: ::std::string::String,
+                field: ::std::option::Option<::std::string::String>
+            ) -> $crate::views::Copied = |app| app.copy_field(&name, field.as_deref());
+            reveal(
+                name: ::std::string::String,
+                field: ::std::option::Option<::std::string::String>
+            ) -> $crate::views::Revealed = |app| app.reveal_field(&name, field.as_deref());
             audit(limit: usize) -> ::std::vec::Vec<$crate::commands::types::AuditEntry> =
                 |app| app.audit(limit);
             /// The service, env name and rotation a pasted value's format suggests, if known.

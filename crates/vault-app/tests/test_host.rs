@@ -170,6 +170,7 @@ impl Fixture {
                 last_rotated: None,
                 hosts: None,
                 fields: Default::default(),
+                secret_fields: Default::default(),
             })
             .unwrap();
     }

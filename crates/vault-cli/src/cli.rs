@@ -7,7 +7,7 @@ use clap_complete::engine::ArgValueCompleter;
 
 mod items;
 
-pub use items::{EditArgs, MetaArgs};
+pub use items::{EditArgs, MetaArgs, check_secret_field_args};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -112,7 +112,9 @@ pub enum Command {
         after_help = "Examples:\n  vault add openai --env OPENAI_API_KEY --rotate-every 90d\n  \
                             printf %s \"$KEY\" | vault add stripe --tag billing --expires 2027-01-31\n  \
                             vault add old-aws --last-rotated 2026-01-15   # a key issued before today\n  \
-                            vault add github-ci --field username=ci-bot   # vault get github-ci --field username"
+                            vault add github-ci --field username=ci-bot   # vault get github-ci --field username\n  \
+                            vault add aws-dev --secret-field secret       # asks for the value, then the secret\n  \
+                            vault add aws-dev --secret-field secret < pair.txt   # the value, then the secret: a line each"
     )]
     Add {
         /// The item's name (letters, digits, `-`, `_`, `.`); its env name by default
@@ -181,7 +183,8 @@ pub enum Command {
         vault edit openai --add-env OPENAI_KEY --tag ai\n  \
         vault edit stripe --rename stripe-live --rotate-every 30d\n  \
         vault edit github --no-expiry\n  \
-        vault edit internal --host api.internal.example --host '*.corp.example'")]
+        vault edit internal --host api.internal.example --host '*.corp.example'\n  \
+        vault edit registry --secret-field password   # asks for it; the old one stays in history")]
     Edit(EditArgs),
 
     /// Delete an item and its previous values
@@ -675,13 +678,13 @@ pub struct GetArgs {
     pub name: String,
     /// The field to print: value, name, env, service, tags, notes, created, updated,
     /// last_rotated, rotation, expires, version, hosts, id, or one of the item's own fields
-    /// (`vault add --field username=alice`)
+    /// (`vault add --field username=alice`, or `--secret-field password`)
     #[arg(long, short, default_value = "value")]
     pub field: String,
     /// Do not print a newline after the value
     #[arg(long, short = 'n')]
     pub no_newline: bool,
-    /// Print the item's metadata and value as JSON
+    /// Print the item's metadata, value and secret fields' values as JSON
     #[arg(long, conflicts_with = "field")]
     pub json: bool,
     /// Copy it to the clipboard instead of printing it; cleared after --clear-after if the

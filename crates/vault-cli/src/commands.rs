@@ -9,6 +9,7 @@ use crate::cli::{Command, EnvFormat, ExportFormat, ProxyCommand};
 use crate::session::Session;
 
 mod backup;
+mod get;
 mod items;
 pub mod oauth;
 mod proxy;
@@ -16,7 +17,7 @@ mod setup;
 mod transfer;
 mod vault;
 
-pub use items::get;
+pub use get::get;
 use items::{add, edit, history, ls, rm, rollback, rotate};
 pub use setup::{agent, config};
 use transfer::{export, import};

@@ -157,6 +157,17 @@ fn get(session: &mut Session, request: &protocol::Request) -> Result<Option<Answ
     let Some(found) = choose(&items, &providers, &to, request.username.as_deref()) else {
         return Ok(None);
     };
+    if let Some(r) = refusal(&items, found.name()) {
+        // Offering it again would fail again: git asks its next helper, or the user.
+        eprintln!(
+            "vault: {} was refused by {} on {}; not offered until it has a new value (`vault \
+             rotate {0}`, or type the new one at git's prompt and vault keeps it).",
+            found.name(),
+            r.by,
+            crate::output::date(r.at)
+        );
+        return Ok(None);
+    }
     match found {
         Found::Grant { name, username } => {
             let Response::Token { item, value, .. } = ask(
@@ -182,7 +193,7 @@ fn get(session: &mut Session, request: &protocol::Request) -> Result<Option<Answ
             }))
         }
         Found::Key { name, username } => {
-            let Response::Secret { value, item } = ask(
+            let Response::Secret { value, item, .. } = ask(
                 session,
                 Op::Get {
                     name,
@@ -206,6 +217,16 @@ fn get(session: &mut Session, request: &protocol::Request) -> Result<Option<Answ
             }))
         }
     }
+}
+
+/// The refusal marked on the API key `name`, if any (see `store::erase`).
+fn refusal<'a>(items: &'a [Item], name: &str) -> Option<&'a vault_core::model::Refused> {
+    items
+        .iter()
+        .filter_map(|i| i.meta.as_api_key())
+        .find(|m| m.name == name)?
+        .refused
+        .as_ref()
 }
 
 /// What could answer git: the items' metadata and the OAuth providers (two round trips).

@@ -80,6 +80,8 @@ pub fn reason(reason: Reason, at: Timestamp, now: Timestamp) -> String {
         Reason::NeedsRelogin => "needs a new login (`vault login`)".into(),
         Reason::LoginExpired => format!("login ran out {when} (`vault login`)"),
         Reason::LoginExpiresSoon => format!("login runs out {when}"),
+        // The date says when; "refused now" would read as a state.
+        Reason::RefusedByServer => "the server refused its value (`vault rotate`)".into(),
     }
 }
 

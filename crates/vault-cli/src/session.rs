@@ -27,6 +27,7 @@ fn named_item(op: &Op) -> Option<&str> {
         | Op::History { name, .. }
         | Op::VersionValue { name, .. }
         | Op::Rollback { name, .. }
+        | Op::MarkRefused { name, .. }
         | Op::Remove { name, .. }
         | Op::Token { name, .. }
         | Op::Refresh { name, .. }
@@ -213,6 +214,58 @@ pub fn read_value(passwords: &Passwords, name: &str) -> Result<SecretValue> {
         return fail(exit::OTHER, "the value is empty; nothing was stored");
     }
     Ok(value)
+}
+
+/// Several secrets for one command, one per label: each asked for at a hidden prompt
+/// (`LABEL: `), or read from stdin, one line each (a value of several lines cannot be told
+/// apart from the next one: those go alone through [`read_value`]).
+pub fn read_values(passwords: &Passwords, labels: &[String]) -> Result<Vec<SecretValue>> {
+    let stdin = std::io::stdin();
+    let values = if stdin.is_terminal() {
+        labels
+            .iter()
+            .map(|label| prompt_hidden(&format!("{label}: ")))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        if passwords.uses_stdin() {
+            return fail(
+                exit::OTHER,
+                "the values cannot come from stdin when --password-stdin is used; \
+                 use --password-file for the password, or type the values at a terminal",
+            );
+        }
+        let mut bytes = Zeroizing::new(Vec::new());
+        stdin
+            .lock()
+            .read_to_end(&mut bytes)
+            .context("cannot read the values from stdin")?;
+        let text = SecretValue::from_utf8(bytes)
+            .map_err(|_| Failure::new(exit::OTHER, "the values on stdin are not UTF-8 text"))?;
+        let text = text.expose();
+        let lines: Vec<SecretValue> = text
+            .strip_suffix('\n')
+            .unwrap_or(text)
+            .split('\n')
+            .map(|l| SecretValue::new(l.strip_suffix('\r').unwrap_or(l)))
+            .collect();
+        if lines.len() != labels.len() {
+            return fail(
+                exit::OTHER,
+                format!(
+                    "stdin holds {} line(s), but {} value(s) are needed, one per line: {}; \
+                     nothing was stored",
+                    lines.len(),
+                    labels.len(),
+                    labels.join(", ")
+                ),
+            );
+        }
+        lines
+    };
+    if let Some((label, _)) = labels.iter().zip(&values).find(|(_, v)| v.is_empty()) {
+        return fail(exit::OTHER, format!("{label} is empty; nothing was stored"));
+    }
+    Ok(values)
 }
 
 /// Where requests go: the agent, or a service in this process (`--no-agent`). A trait object,

@@ -112,9 +112,14 @@ pub fn attention_of(item: &Item, now: Timestamp, lead_days_: u32) -> Option<Atte
     let (name, (reason, at), service, due, expires) = match &item.meta {
         ItemMeta::ApiKey(meta) => {
             let schedule = meta.schedule();
+            // A refused value does not work, whatever its schedule says.
+            let check = match &meta.refused {
+                Some(r) => (Reason::RefusedByServer, r.at),
+                None => schedule.check(now, lead)?,
+            };
             (
                 &meta.name,
-                schedule.check(now, lead)?,
+                check,
                 meta.service.clone(),
                 schedule.due,
                 schedule.expires,
@@ -270,6 +275,8 @@ mod tests {
                 version: 1,
                 hosts: None,
                 fields: Default::default(),
+                secret_fields: Default::default(),
+                refused: None,
             }),
         }
     }
@@ -299,6 +306,25 @@ mod tests {
                 generation: 1,
             }),
         }
+    }
+
+    #[test]
+    fn a_refused_key_needs_a_new_value_whatever_its_schedule() {
+        let now = ts("2026-05-01T12:00:00Z");
+        let mut item = key("forge", "2026-04-30T00:00:00Z", RotationPolicy::Never, None);
+        assert_eq!(attention_of(&item, now, 14), None);
+        if let ItemMeta::ApiKey(m) = &mut item.meta {
+            m.refused = Some(crate::model::Refused {
+                at: ts("2026-05-01T10:00:00Z"),
+                by: "https://git.example.com".into(),
+            });
+        }
+        let a = attention_of(&item, now, 14).unwrap();
+        assert_eq!(
+            (a.reason, a.state),
+            (Reason::RefusedByServer, DueState::Expired)
+        );
+        assert_eq!(a.at, ts("2026-05-01T10:00:00Z"));
     }
 
     #[test]

@@ -128,6 +128,26 @@ pub struct ApiKeyMeta {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[cfg_attr(feature = "ts", ts(as = "Option<BTreeMap<String, String>>", optional))]
     pub fields: BTreeMap<String, String>,
+    /// The names of the item's secret fields, whose values are sealed with its value (in its
+    /// secret cell and its history), never with the metadata a listing opens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "ts", ts(as = "Option<Vec<String>>", optional))]
+    pub secret_fields: Vec<String>,
+    /// A server refused the current value (git's `erase` for an item the user added, which git
+    /// may not delete): the item needs a new value, and says so until it gets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub refused: Option<Refused>,
+}
+
+/// When and by whom the current value of an item was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Refused {
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub at: Timestamp,
+    /// What refused it: the URL git was using.
+    pub by: String,
 }
 
 impl ApiKeyMeta {
@@ -421,12 +441,17 @@ pub struct Item {
     pub meta: ItemMeta,
 }
 
+/// Secret fields by name: values that are opened only with the item's value.
+pub type SecretFields = BTreeMap<String, SecretValue>;
+
 /// An API key with its value, for the moment of use.
 #[derive(Debug)]
 pub struct ApiKey {
     pub id: ItemId,
     pub meta: ApiKeyMeta,
     pub value: SecretValue,
+    /// The values of [`ApiKeyMeta::secret_fields`].
+    pub secret_fields: SecretFields,
 }
 
 /// The longest field name, and the longest field value (metadata, not a file).
@@ -512,8 +537,16 @@ impl ApiKey {
             "id" => self.id.to_string(),
             other => match m.fields.get(other) {
                 Some(text) => text.clone(),
+                None if self.secret_fields.contains_key(other) => {
+                    return Ok(self.secret_fields[other].clone());
+                }
                 None => {
-                    let own: Vec<&str> = m.fields.keys().map(String::as_str).collect();
+                    let own: Vec<&str> = m
+                        .fields
+                        .keys()
+                        .chain(&m.secret_fields)
+                        .map(String::as_str)
+                        .collect();
                     return Err(crate::Error::Invalid(format!(
                         "{:?} has no field {other:?}; fields are {}",
                         m.name,
@@ -533,7 +566,7 @@ impl ApiKey {
 
 /// An imported key's metadata, as `vault export --format json` writes it: what an import of
 /// such a file keeps (everything but the history, which an export does not hold).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImportedMeta {
     pub env: Vec<String>,
     #[serde(default)]
@@ -553,6 +586,10 @@ pub struct ImportedMeta {
     pub hosts: Option<Vec<HostRule>>,
     #[serde(default)]
     pub fields: BTreeMap<String, String>,
+    /// Never serialized: an export writes them beside the value, and the protocol carries them
+    /// as secrets (see `ImportEntry`).
+    #[serde(skip)]
+    pub secret_fields: SecretFields,
 }
 
 /// What `vault add` provides.
@@ -574,6 +611,8 @@ pub struct NewApiKey {
     pub hosts: Option<Vec<HostRule>>,
     /// Named plain fields (see [`ApiKeyMeta::fields`]).
     pub fields: BTreeMap<String, String>,
+    /// Named secret fields (see [`ApiKeyMeta::secret_fields`]).
+    pub secret_fields: SecretFields,
 }
 
 impl NewApiKey {
@@ -590,6 +629,7 @@ impl NewApiKey {
             last_rotated: None,
             hosts: None,
             fields: BTreeMap::new(),
+            secret_fields: BTreeMap::new(),
         }
     }
 }
@@ -789,6 +829,16 @@ pub enum AuditEvent {
     /// The provider refused a grant's refresh token.
     GrantNeedsRelogin {
         name: String,
+    },
+    /// A server refused an item's current value (`by`: the URL git used); the item is kept.
+    ItemRefused {
+        name: String,
+        by: String,
+    },
+    /// A server accepted an item's value again after refusing it.
+    ItemAccepted {
+        name: String,
+        by: String,
     },
     /// A grant was deleted by `vault logout`; `revoked` says whether the provider confirmed.
     GrantLoggedOut {

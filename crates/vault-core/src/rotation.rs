@@ -37,13 +37,18 @@ pub enum Reason {
     /// An OAuth grant's refresh token (or, without one, its access token) runs out within the
     /// lead time.
     LoginExpiresSoon,
+    /// A server refused the key's current value (git's `erase`): rotate it.
+    RefusedByServer,
 }
 
 impl Reason {
     /// How urgent this reason is.
     pub fn state(self) -> DueState {
         match self {
-            Reason::Expired | Reason::NeedsRelogin | Reason::LoginExpired => DueState::Expired,
+            Reason::Expired
+            | Reason::NeedsRelogin
+            | Reason::LoginExpired
+            | Reason::RefusedByServer => DueState::Expired,
             Reason::RotationOverdue => DueState::Overdue,
             Reason::ExpiresSoon | Reason::RotationDueSoon | Reason::LoginExpiresSoon => {
                 DueState::DueSoon

@@ -41,8 +41,10 @@ const APPLICATION_ID: i64 = 0x5641_4C54;
 /// is computed (a sum, which a duplicated row cannot cancel, instead of an XOR), not the tables;
 /// a format-3 file is brought to it at its first unlock, which needs the key. Format 5 items may
 /// carry named fields in their sealed metadata, which a format-4 build would drop when it
-/// rewrote one: it refuses the file instead. A format-4 file is marked 5 at its first unlock.
-pub const FORMAT_VERSION: i64 = 5;
+/// rewrote one: it refuses the file instead. Format 6 items may keep secret fields in their
+/// secret cell (see `vault::bundle`), which a format-5 build would take for part of the value.
+/// A format-4 or 5 file is marked 6 at its first unlock.
+pub const FORMAT_VERSION: i64 = 6;
 /// The last format that changed the tables: [`Store::open`] migrates up to it.
 const SCHEMA_FORMAT: i64 = 3;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);

@@ -13,12 +13,13 @@ use crate::crypto::{Aad, DataKey, KdfParams, MasterKey, random_array};
 use crate::error::{Error, Result};
 use crate::model::{
     ALLOWANCE_KIND_CODE, ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, Item, ItemId,
-    ItemKind, ItemMeta, NewApiKey, PROVIDER_KIND_CODE, RECORD_KIND_CODE, Version,
+    ItemKind, ItemMeta, NewApiKey, PROVIDER_KIND_CODE, RECORD_KIND_CODE, SecretFields, Version,
 };
 use crate::names::{check_env_name, check_item_name, check_tag, env_name_for, fold};
 use crate::secret::SecretValue;
 use crate::store::{Db, Erased, FORMAT_VERSION, Header, ItemRow, Store};
 
+mod bundle;
 mod crypt;
 mod oauth;
 mod records;
@@ -27,6 +28,7 @@ mod rekey;
 mod transfer;
 mod trust;
 
+use bundle::Bundle;
 use crypt::{At, Crypt, LABEL_AUDIT, LABEL_KEY};
 
 /// Values larger than this are refused: API keys and tokens are far smaller, and the value
@@ -78,8 +80,8 @@ impl LockedVault {
         let committed = store.db().commitment()?.is_some();
         let format = store.format()?;
         let scheme = match (format, committed) {
-            (4 | FORMAT_VERSION, true) => Scheme::Sum,
-            (4 | FORMAT_VERSION, false) => {
+            (4..=FORMAT_VERSION, true) => Scheme::Sum,
+            (4..=FORMAT_VERSION, false) => {
                 return Err(tampered("the vault's commitment to its rows"));
             }
             (3, true) => Scheme::Xor,
@@ -113,7 +115,8 @@ impl LockedVault {
             Scheme::Sum => {
                 vault.verify_rows()?;
                 if format < FORMAT_VERSION {
-                    // Format 5 changed nothing stored: the mark keeps format-4 builds out.
+                    // Formats 5 and 6 changed nothing already stored, only what a row may
+                    // hold from now on: the mark keeps older builds out.
                     let (store, crypt) = vault.parts();
                     store.write(&crypt, |db| Store::set_format(db, FORMAT_VERSION))?;
                 }
@@ -422,8 +425,13 @@ impl Vault {
         let crypt = self.crypt_parts();
         let db = self.store.db();
         let (row, id, meta) = crypt.find_api_key(&db, name)?;
-        let value = crypt.open_secret(&id, &db.secret(&row.id)?)?;
-        Ok(ApiKey { id, meta, value })
+        let Bundle { value, fields } = crypt.open_secret(&id, &db.secret(&row.id)?)?;
+        Ok(ApiKey {
+            id,
+            meta,
+            value,
+            secret_fields: fields,
+        })
     }
 
     pub fn add_api_key(&mut self, new: NewApiKey, now: Timestamp) -> Result<Item> {
@@ -440,7 +448,9 @@ impl Vault {
             last_rotated,
             hosts,
             fields,
+            secret_fields,
         } = new;
+        check_secret_fields(&secret_fields)?;
         let last_rotated = match last_rotated {
             Some(t) if t > now => {
                 return Err(Error::invalid(
@@ -464,18 +474,41 @@ impl Vault {
             version: 1,
             hosts,
             fields,
+            secret_fields: secret_fields.keys().cloned().collect(),
+            refused: None,
         };
         let meta = normalize(meta)?;
+        let secret = Bundle {
+            value,
+            fields: secret_fields,
+        };
         let (store, crypt) = self.parts();
-        let item = insert_api_key(store, &crypt, meta, &value, now)?;
+        let item = insert_api_key(store, &crypt, meta, &secret, now)?;
         Ok(item)
     }
 
     /// Changes metadata; the value is changed only by [`Vault::rotate`].
     pub fn edit_api_key(&mut self, name: &str, edit: ApiKeyEdit, now: Timestamp) -> Result<Item> {
+        self.edit_api_key_with(name, edit, SecretFields::new(), now)
+    }
+
+    /// [`Self::edit_api_key`], also setting secret fields (a plain field of the same name
+    /// becomes secret, and `edit.fields` setting a secret field's name makes it plain). A
+    /// change to the secret fields is a new version of the item, the previous ones kept in
+    /// its history with the value they went with.
+    pub fn edit_api_key_with(
+        &mut self,
+        name: &str,
+        edit: ApiKeyEdit,
+        secrets: SecretFields,
+        now: Timestamp,
+    ) -> Result<Item> {
+        check_secret_fields(&secrets)?;
         let (store, crypt) = self.parts();
         store.write(&crypt, |db| {
             let (row, id, mut meta) = crypt.find_api_key(db, name)?;
+            let mut secret = crypt.open_secret(&id, &db.secret(&row.id)?)?;
+            let mut secret_changed = false;
             let old_name = meta.name.clone();
             let ApiKeyEdit {
                 rename,
@@ -518,19 +551,29 @@ impl Vault {
             for (field, value) in fields.into_iter().flatten() {
                 match value {
                     Some(value) => {
+                        secret_changed |= secret.fields.remove(&field).is_some();
                         meta.fields.insert(field, value);
                     }
-                    None if meta.fields.remove(&field).is_none() => {
+                    None if meta.fields.remove(&field).is_some() => {}
+                    None if secret.fields.remove(&field).is_some() => secret_changed = true,
+                    None => {
                         return Err(Error::invalid(format!(
                             "{:?} has no field {field:?} to remove",
                             meta.name
                         )));
                     }
-                    None => {}
                 }
             }
+            for (field, value) in secrets {
+                meta.fields.remove(&field);
+                if !secret.fields.get(&field).is_some_and(|v| v.ct_eq(&value)) {
+                    secret.fields.insert(field, value);
+                    secret_changed = true;
+                }
+            }
+            meta.secret_fields = secret.names();
             meta.updated = now;
-            let meta = normalize(meta)?;
+            let mut meta = normalize(meta)?;
             let name_tag = crypt.name_tag(&meta.name);
             if name_tag != row.name_tag && db.item_by_tag(&name_tag)?.is_some() {
                 return Err(Error::AlreadyExists { name: meta.name });
@@ -545,6 +588,13 @@ impl Vault {
                     name: meta.name.clone(),
                 }
             };
+            if secret_changed {
+                let row = ItemRow { name_tag, ..row };
+                crypt.replace_value(db, &row, &id, &mut meta, &secret, now)?;
+                let meta = ItemMeta::ApiKey(meta);
+                crypt.audit(db, event, now)?;
+                return Ok(Item { id, meta });
+            }
             let meta = ItemMeta::ApiKey(meta);
             crypt.write_api_key_meta(db, &row, name_tag, &meta)?;
             crypt.audit(db, event, now)?;
@@ -576,14 +626,19 @@ impl Vault {
         store.write(&crypt, |db| {
             let (row, id, mut meta) = crypt.find_api_key(db, name)?;
             let current = crypt.open_secret(&id, &db.secret(&row.id)?)?;
-            if current.ct_eq(value) {
+            if current.value.ct_eq(value) {
                 return Err(Error::invalid(format!(
                     "the new value of {:?} is the same as the current one",
                     meta.name
                 )));
             }
             meta.expires = expires;
-            crypt.replace_value(db, &row, &id, &mut meta, value, now)?;
+            // The secret fields go with the item, not with one value.
+            let secret = Bundle {
+                value: value.clone(),
+                fields: current.fields,
+            };
+            crypt.replace_value(db, &row, &id, &mut meta, &secret, now)?;
             crypt.audit(
                 db,
                 AuditEvent::ItemRotated {
@@ -593,6 +648,41 @@ impl Vault {
                 now,
             )?;
             Ok(meta.version)
+        })
+    }
+
+    /// Marks the current value of an API key as refused by `by` (the URL git used), or, with
+    /// `None`, as accepted again. Nothing is written when the mark is already as asked.
+    pub fn mark_refused(&mut self, name: &str, by: Option<String>, now: Timestamp) -> Result<Item> {
+        let (store, crypt) = self.parts();
+        store.write(&crypt, |db| {
+            let (row, id, mut meta) = crypt.find_api_key(db, name)?;
+            let unchanged = match (&by, &meta.refused) {
+                (Some(by), Some(r)) => &r.by == by,
+                (None, None) => true,
+                _ => false,
+            };
+            if unchanged {
+                return Ok(Item {
+                    id,
+                    meta: ItemMeta::ApiKey(meta),
+                });
+            }
+            let event = match &by {
+                Some(by) => AuditEvent::ItemRefused {
+                    name: meta.name.clone(),
+                    by: by.clone(),
+                },
+                None => AuditEvent::ItemAccepted {
+                    name: meta.name.clone(),
+                    by: meta.refused.take().map(|r| r.by).unwrap_or_default(),
+                },
+            };
+            meta.refused = by.map(|by| crate::model::Refused { at: now, by });
+            let meta = ItemMeta::ApiKey(meta);
+            crypt.write_api_key_meta(db, &row, row.name_tag.clone(), &meta)?;
+            crypt.audit(db, event, now)?;
+            Ok(Item { id, meta })
         })
     }
 
@@ -619,12 +709,12 @@ impl Vault {
         let db = self.store.db();
         let (row, id, meta) = crypt.find_api_key(&db, name)?;
         if version == meta.version {
-            return crypt.open_secret(&id, &db.secret(&row.id)?);
+            return Ok(crypt.open_secret(&id, &db.secret(&row.id)?)?.value);
         }
         for (vid, blob) in db.versions(&row.id)? {
-            let (info, value) = crypt.open_version(&id, &vid, &blob)?;
+            let (info, secret) = crypt.open_version(&id, &vid, &blob)?;
             if info.version == version {
-                return Ok(value);
+                return Ok(secret.value);
             }
         }
         Err(Error::invalid(format!(
@@ -653,15 +743,16 @@ impl Vault {
                 Some(v) => versions.into_iter().find(|(info, _)| info.version == v),
                 None => versions.into_iter().max_by_key(|(info, _)| info.version),
             };
-            let Some((info, value)) = target else {
+            let Some((info, secret)) = target else {
                 return Err(Error::invalid(match to {
                     Some(v) => format!("{:?} has no version {v}", meta.name),
                     None => format!("{:?} has no previous value", meta.name),
                 }));
             };
-            // The expiry was the replaced value's; the restored one's is not known.
+            // The expiry was the replaced value's; the restored one's is not known. The
+            // secret fields come back as they were with that value.
             meta.expires = None;
-            crypt.replace_value(db, &row, &id, &mut meta, &value, now)?;
+            crypt.replace_value(db, &row, &id, &mut meta, &secret, now)?;
             crypt.audit(
                 db,
                 AuditEvent::ItemRolledBack {
@@ -737,23 +828,18 @@ fn insert_api_key(
     store: &mut Store,
     crypt: &Crypt<'_>,
     meta: ApiKeyMeta,
-    value: &SecretValue,
+    secret: &Bundle,
     now: Timestamp,
 ) -> Result<Item> {
     store.write(crypt, |db| {
         let name = meta.name.clone();
-        let item = insert_row(db, crypt, meta, value)?;
+        let item = insert_row(db, crypt, meta, secret)?;
         crypt.audit(db, AuditEvent::ItemAdded { name }, now)?;
         Ok(item)
     })
 }
 
-fn insert_row(
-    db: &Db<'_>,
-    crypt: &Crypt<'_>,
-    meta: ApiKeyMeta,
-    value: &SecretValue,
-) -> Result<Item> {
+fn insert_row(db: &Db<'_>, crypt: &Crypt<'_>, meta: ApiKeyMeta, secret: &Bundle) -> Result<Item> {
     let name_tag = crypt.name_tag(&meta.name);
     if db.item_by_tag(&name_tag)?.is_some() {
         return Err(Error::AlreadyExists { name: meta.name });
@@ -768,7 +854,7 @@ fn insert_row(
         meta: crypt.seal_meta(at, &meta)?,
         rev: at.rev,
     };
-    db.insert_item(&row, &crypt.seal_secret(at, value)?)?;
+    db.insert_item(&row, &crypt.seal_secret(at, secret)?)?;
     Ok(Item { id, meta })
 }
 
@@ -797,7 +883,24 @@ fn normalize(mut meta: ApiKeyMeta) -> Result<ApiKeyMeta> {
     for (name, value) in &meta.fields {
         crate::model::check_field(name, value)?;
     }
+    if let Some(both) = meta
+        .secret_fields
+        .iter()
+        .find(|f| meta.fields.contains_key(*f))
+    {
+        return Err(Error::invalid(format!(
+            "{both:?} is given both as a plain field and as a secret field"
+        )));
+    }
     Ok(meta)
+}
+
+/// Secret fields obey the rules of plain ones (name, length, no NUL: see [`Bundle`]).
+fn check_secret_fields(fields: &SecretFields) -> Result<()> {
+    for (name, value) in fields {
+        crate::model::check_field(name, value.expose())?;
+    }
+    Ok(())
 }
 
 fn dedup(v: &mut Vec<String>) {

@@ -147,3 +147,216 @@ fn bad_field_names_and_values_are_refused_and_nothing_is_stored() {
     assert!(matches!(r, Err(Error::Invalid(m)) if m.contains("NUL")));
     assert!(v.items().unwrap().is_empty());
 }
+
+fn secrets(pairs: &[(&str, &str)]) -> vault_core::model::SecretFields {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), SecretValue::new(*v)))
+        .collect()
+}
+
+fn read(v: &Vault, item: &str, field: &str) -> String {
+    v.api_key(item)
+        .unwrap()
+        .field(field)
+        .unwrap()
+        .expose()
+        .to_owned()
+}
+
+/// A secret field is sealed with the value, not with the metadata: a listing names it and
+/// never holds it, and the file never holds it in clear.
+#[test]
+fn secret_fields_are_kept_with_the_value_and_listed_by_name_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = vault(dir.path());
+    let mut key = with_fields("aws-dev", &[("region", "eu-west-1")]);
+    key.value = SecretValue::new("AKIAIOSFODNN7EXAMPLE");
+    key.secret_fields = secrets(&[("secret", "wJalrXUtnFEMI-canary")]);
+    let item = v.add_api_key(key, now()).unwrap();
+    let listed = serde_json::to_string(&item).unwrap();
+    assert!(
+        listed.contains("\"secret_fields\":[\"secret\"]"),
+        "{listed}"
+    );
+    assert!(!listed.contains("canary"), "{listed}");
+    let all = serde_json::to_string(&v.items().unwrap()).unwrap();
+    assert!(!all.contains("canary"), "{all}");
+    assert_eq!(read(&v, "aws-dev", "secret"), "wJalrXUtnFEMI-canary");
+    assert_eq!(read(&v, "aws-dev", "value"), "AKIAIOSFODNN7EXAMPLE");
+    let err = v
+        .api_key("aws-dev")
+        .unwrap()
+        .field("nope")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("region") && err.contains("secret"),
+        "both kinds are named: {err}"
+    );
+    drop(v);
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(!bytes.windows(6).any(|w| w == b"canary"));
+    // A new password re-seals them with everything else.
+    let mut v = LockedVault::open(&path)
+        .unwrap()
+        .unlock(&SecretValue::new("correct horse"))
+        .unwrap();
+    v.change_password(&SecretValue::new("battery staple"), None, now())
+        .unwrap();
+    drop(v);
+    let v = LockedVault::open(&path)
+        .unwrap()
+        .unlock(&SecretValue::new("battery staple"))
+        .unwrap();
+    assert_eq!(read(&v, "aws-dev", "secret"), "wJalrXUtnFEMI-canary");
+}
+
+/// Changing a secret field is a new version, so history and rollback bring back the pair a
+/// value went with; a rotation of the value keeps the item's secret fields.
+#[test]
+fn secret_fields_have_history_rotate_with_the_item_and_roll_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = vault(dir.path());
+    let mut key = NewApiKey::new("registry", SecretValue::new("alice"));
+    key.secret_fields = secrets(&[("password", "pw-one")]);
+    v.add_api_key(key, now()).unwrap();
+
+    let edited = v
+        .edit_api_key_with(
+            "registry",
+            ApiKeyEdit::default(),
+            secrets(&[("password", "pw-two"), ("otp", "JBSWY3DP")]),
+            now(),
+        )
+        .unwrap();
+    assert_eq!(edited.meta.as_api_key().unwrap().version, 2);
+    assert_eq!(read(&v, "registry", "password"), "pw-two");
+    assert_eq!(v.history("registry").unwrap().len(), 2);
+
+    // The same values again: nothing changes, no new version.
+    v.edit_api_key_with(
+        "registry",
+        ApiKeyEdit::default(),
+        secrets(&[("password", "pw-two")]),
+        now(),
+    )
+    .unwrap();
+    assert_eq!(v.history("registry").unwrap().len(), 2);
+
+    v.rotate("registry", &SecretValue::new("bob"), now())
+        .unwrap();
+    assert_eq!(read(&v, "registry", "password"), "pw-two");
+    assert_eq!(read(&v, "registry", "otp"), "JBSWY3DP");
+
+    v.rollback("registry", Some(1), now()).unwrap();
+    let key = v.api_key("registry").unwrap();
+    assert_eq!(key.value.expose(), "alice");
+    assert_eq!(key.field("password").unwrap().expose(), "pw-one");
+    assert_eq!(key.meta.secret_fields, ["password"], "otp came later");
+    assert!(key.field("otp").is_err());
+}
+
+/// `--remove-field` removes either kind; a plain field given a secret value becomes secret
+/// (and back); a name cannot be both.
+#[test]
+fn secret_and_plain_fields_trade_places_and_are_removed_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = vault(dir.path());
+    v.add_api_key(with_fields("gh", &[("username", "alice")]), now())
+        .unwrap();
+    v.edit_api_key_with(
+        "gh",
+        ApiKeyEdit::default(),
+        secrets(&[("username", "alice-hidden")]),
+        now(),
+    )
+    .unwrap();
+    let key = v.api_key("gh").unwrap();
+    assert!(key.meta.fields.is_empty());
+    assert_eq!(key.meta.secret_fields, ["username"]);
+    assert_eq!(key.field("username").unwrap().expose(), "alice-hidden");
+
+    let mut back = BTreeMap::new();
+    back.insert("username".to_owned(), Some("alice".to_owned()));
+    v.edit_api_key(
+        "gh",
+        ApiKeyEdit {
+            fields: Some(back),
+            ..Default::default()
+        },
+        now(),
+    )
+    .unwrap();
+    let key = v.api_key("gh").unwrap();
+    assert!(key.meta.secret_fields.is_empty());
+    assert_eq!(key.field("username").unwrap().expose(), "alice");
+
+    v.edit_api_key_with(
+        "gh",
+        ApiKeyEdit::default(),
+        secrets(&[("token2", "t2")]),
+        now(),
+    )
+    .unwrap();
+    let mut gone = BTreeMap::new();
+    gone.insert("token2".to_owned(), None);
+    v.edit_api_key(
+        "gh",
+        ApiKeyEdit {
+            fields: Some(gone),
+            ..Default::default()
+        },
+        now(),
+    )
+    .unwrap();
+    assert!(v.api_key("gh").unwrap().meta.secret_fields.is_empty());
+
+    let mut both = with_fields("k", &[("password", "plain")]);
+    both.secret_fields = secrets(&[("password", "hidden")]);
+    let r = v.add_api_key(both, now());
+    assert!(
+        matches!(&r, Err(Error::Invalid(m)) if m.contains("both as a plain field and as a secret")),
+        "{r:?}"
+    );
+    let mut bad = NewApiKey::new("k", SecretValue::new("v"));
+    bad.secret_fields = secrets(&[("pass word", "x")]);
+    assert!(v.add_api_key(bad, now()).is_err());
+    let mut nul = NewApiKey::new("k", SecretValue::new("v"));
+    nul.secret_fields = secrets(&[("password", "a\0b")]);
+    assert!(v.add_api_key(nul, now()).is_err());
+    assert!(v.api_key("k").is_err());
+}
+
+/// An export carries secret fields beside the value; importing it brings them back.
+#[test]
+fn secret_fields_travel_through_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = vault(dir.path());
+    let mut key = NewApiKey::new("registry", SecretValue::new("alice"));
+    key.secret_fields = secrets(&[("password", "pw-one")]);
+    v.add_api_key(key, now()).unwrap();
+    let exported = v.export(now()).unwrap();
+    assert_eq!(exported[0].secret_fields["password"].expose(), "pw-one");
+
+    let other = tempfile::tempdir().unwrap();
+    let (_, mut w) = vault(other.path());
+    let meta = vault_core::model::ImportedMeta {
+        env: vec!["REGISTRY".into()],
+        secret_fields: secrets(&[("password", "pw-one")]),
+        ..Default::default()
+    };
+    let entry = vault_core::dotenv::Entry {
+        key: "registry".into(),
+        value: SecretValue::new("alice"),
+        line: 1,
+    };
+    w.import_with(
+        vec![(entry, Some(meta))],
+        &[],
+        vault_core::model::OnConflict::Skip,
+        now(),
+    )
+    .unwrap();
+    assert_eq!(read(&w, "registry", "password"), "pw-one");
+}

@@ -232,16 +232,17 @@ fn a_format_3_vault_moves_to_format_4_at_its_first_unlock() {
 }
 
 /// A vault written by the format-4 release: `openai` (rotated once, with its own host),
-/// `github`. Its first unlock checks its rows and marks it format 5 (items may carry fields,
-/// which a format-4 build would drop on a rewrite, so it must refuse the file): nothing else
-/// changes, and the items read as before.
+/// `github`. Its first unlock checks its rows and marks it with the current format (items may
+/// carry fields, and secret fields in their value's cell, which an older build would drop or
+/// misread, so it must refuse the file): nothing else changes, and the items read as before.
 #[test]
-fn a_format_4_vault_is_marked_format_5_at_its_first_unlock() {
+fn a_format_4_vault_is_marked_with_the_current_format_at_its_first_unlock() {
     let dir = tempfile::tempdir().unwrap();
     let path = fixture(dir.path(), "format4.db");
     assert_eq!(format(&path), 4);
     let v = unlock(&path).unwrap();
-    assert_eq!(format(&path), 5);
+    assert_eq!(format(&path), vault_core::FORMAT_VERSION);
+    assert_eq!(vault_core::FORMAT_VERSION, 6);
     let openai = v.api_key("openai").unwrap();
     assert_eq!(openai.value.expose(), "sk-format4-two");
     assert_eq!(openai.meta.tags, ["ai"]);
@@ -253,11 +254,11 @@ fn a_format_4_vault_is_marked_format_5_at_its_first_unlock() {
     );
     assert_eq!(v.api_key("github").unwrap().value.expose(), "ghp_format4");
     drop(v);
-    // Unlocked again as format 5, rows checked against the same commitment.
+    // Unlocked again as format 6, rows checked against the same commitment.
     assert_eq!(unlock(&path).unwrap().items().unwrap().len(), 2);
 }
 
-/// A format-4 file with a row rolled back is refused, and not marked format 5.
+/// A format-4 file with a row rolled back is refused, and not marked with the current format.
 #[test]
 fn a_tampered_format_4_vault_is_not_marked() {
     let dir = tempfile::tempdir().unwrap();

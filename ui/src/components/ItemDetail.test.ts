@@ -73,6 +73,7 @@ describe('ItemDetail', () => {
     expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({
       name: 'openai',
       edit: { tags: ['ai', 'prod'] },
+      secretFields: {},
     });
   });
 
@@ -96,6 +97,7 @@ describe('ItemDetail', () => {
     expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({
       name: 'openai',
       edit: { hosts: ['api.openai.com', 'llm.corp.example:8443'] },
+      secretFields: {},
     });
   });
 
@@ -111,7 +113,11 @@ describe('ItemDetail', () => {
     expect((screen.getByLabelText('Allowed hosts') as HTMLTextAreaElement).value).toBe('api.openai.com');
     await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
     await waitFor(() => expect(calls.some((c) => c.cmd === 'edit_key')).toBe(true));
-    expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({ name: 'openai', edit: { hosts: null } });
+    expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({
+      name: 'openai',
+      edit: { hosts: null },
+      secretFields: {},
+    });
   });
 
   it("edits a grant's hosts as its provider's, shared by its other grants", async () => {
@@ -161,6 +167,73 @@ describe('ItemDetail', () => {
     expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({
       name: 'github',
       edit: { fields: { org: null, username: 'bob', team: 'infra' } },
+      secretFields: {},
+    });
+  });
+
+  it('says which server refused a key and that it needs a new value', async () => {
+    const base = view('forge', { due: 'expired' });
+    if (base.item.kind !== 'api_key') throw new Error('an API key');
+    const refused: Detail = {
+      ...detail,
+      view: {
+        ...base,
+        item: { ...base.item, refused: { at: '2026-03-01T00:00:00Z', by: 'https://git.example.com' } },
+        attention: {
+          name: 'forge',
+          id: base.item.id,
+          kind: 'api_key',
+          state: 'expired',
+          reason: 'refused_by_server',
+          at: '2026-03-01T00:00:00Z',
+          days_left: -3,
+          service: null,
+          due: null,
+          expires: null,
+        },
+      },
+    };
+    backend({ item: refused });
+    render(ItemDetail, { name: 'forge' });
+    expect(await screen.findByText(/https:\/\/git\.example\.com refused this key/)).toBeTruthy();
+  });
+
+  it('shows a secret field hidden until its own Reveal, and sets a new one as a secret', async () => {
+    const base = view('registry');
+    if (base.item.kind !== 'api_key') throw new Error('an API key');
+    const withSecret: Detail = {
+      ...detail,
+      view: { ...base, item: { ...base.item, secret_fields: ['password'] } },
+    };
+    const calls = backend({
+      item: withSecret,
+      reveal: { value: 'pw-hidden', hide_after_secs: 5 },
+      edit_key: { ...withSecret.view },
+      items: [withSecret.view],
+    });
+    const { container } = render(ItemDetail, { name: 'registry' });
+    const row = await waitFor(() => {
+      const dd = container.querySelector('[data-secret-field=password]');
+      if (!dd) throw new Error('no row yet');
+      return dd;
+    });
+    expect(row.textContent).not.toContain('pw-hidden');
+    await fireEvent.click(screen.getByRole('button', { name: 'Reveal password' }));
+    await waitFor(() => expect(row.textContent).toContain('pw-hidden'));
+    expect(calls.find((c) => c.cmd === 'reveal')?.args).toEqual({ name: 'registry', field: 'password' });
+
+    await fireEvent.click(screen.getByRole('button', { name: /Edit/ }));
+    // The stored secret is not loaded into the form: left empty, it is kept.
+    expect((screen.getByLabelText('Field 1 secret value') as HTMLInputElement).value).toBe('');
+    await fireEvent.click(screen.getByRole('button', { name: 'Add a secret field' }));
+    await fireEvent.input(screen.getByLabelText('Field 2 name'), { target: { value: 'otp' } });
+    await fireEvent.input(screen.getByLabelText('Field 2 secret value'), { target: { value: 'JBSWY3DP' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(calls.some((c) => c.cmd === 'edit_key')).toBe(true));
+    expect(calls.find((c) => c.cmd === 'edit_key')?.args).toEqual({
+      name: 'registry',
+      edit: {},
+      secretFields: { otp: 'JBSWY3DP' },
     });
   });
 });

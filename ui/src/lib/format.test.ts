@@ -57,6 +57,7 @@ describe('format', () => {
 
   it('names why a sign-in needs attention, not as a rotation', () => {
     expect(attentionLabel('needs_relogin')).toBe('Log in again');
+    expect(attentionLabel('refused_by_server')).toBe('Refused');
     expect(attentionLabel('login_expired')).toBe('Sign-in expired');
     expect(attentionLabel('login_expires_soon')).toBe('Sign-in expires soon');
     expect(attentionLabel('rotation_overdue')).toBe('Rotate now');

@@ -39,6 +39,8 @@ export function attentionLabel(reason: Reason): string {
       return 'Sign-in expired';
     case 'login_expires_soon':
       return 'Sign-in expires soon';
+    case 'refused_by_server':
+      return 'Refused';
   }
 }
 

@@ -6,7 +6,7 @@ use vault_core::trust::Allowance;
 use vault_core::{Error, NewApiKey, Timestamp, Vault, dotenv};
 
 use super::secret;
-use crate::protocol::{NewKey, Op, Response};
+use crate::protocol::{NewKey, Op, Response, into_secret_fields, wire_fields};
 
 pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, Error> {
     Ok(match op {
@@ -18,13 +18,19 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
             item: v.item(&name)?,
         },
         Op::Get { name, .. } => {
-            let ApiKey { id, meta, value } = v.api_key(&name)?;
+            let ApiKey {
+                id,
+                meta,
+                value,
+                secret_fields,
+            } = v.api_key(&name)?;
             Response::Secret {
                 item: vault_core::Item {
                     id,
                     meta: ItemMeta::ApiKey(meta),
                 },
                 value: secret(value),
+                fields: wire_fields(secret_fields),
             }
         }
         Op::Add { key } => {
@@ -40,6 +46,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                 last_rotated,
                 hosts,
                 fields,
+                secret_fields,
             } = key;
             let new = NewApiKey {
                 name,
@@ -53,13 +60,18 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                 last_rotated,
                 hosts,
                 fields,
+                secret_fields: into_secret_fields(secret_fields),
             };
             Response::Item {
                 item: v.add_api_key(new, now)?,
             }
         }
-        Op::Edit { name, edit } => Response::Item {
-            item: v.edit_api_key(&name, edit, now)?,
+        Op::Edit {
+            name,
+            edit,
+            secret_fields,
+        } => Response::Item {
+            item: v.edit_api_key_with(&name, edit, into_secret_fields(secret_fields), now)?,
         },
         Op::Rotate {
             name,
@@ -76,6 +88,9 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         },
         Op::Rollback { name, to } => Response::Version {
             version: v.rollback(&name, to, now)?,
+        },
+        Op::MarkRefused { name, by } => Response::Item {
+            item: v.mark_refused(&name, by, now)?,
         },
         Op::Remove { name } => {
             v.remove(&name, now)?;
@@ -95,7 +110,10 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                             value: e.value.into_inner(),
                             line: e.line,
                         },
-                        e.meta,
+                        e.meta.map(|mut meta| {
+                            meta.secret_fields = into_secret_fields(e.secret_fields);
+                            meta
+                        }),
                     )
                 })
                 .collect();
@@ -117,6 +135,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                             meta: ItemMeta::ApiKey(k.meta),
                         },
                         secret(k.value),
+                        wire_fields(k.secret_fields),
                     )
                 })
                 .collect(),

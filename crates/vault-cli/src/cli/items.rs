@@ -11,6 +11,19 @@ pub fn field_arg(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Checks `--secret-field` names: never with a value, which would be in the shell's history
+/// and in `ps`. Not a clap value parser, whose message would quote the value.
+pub fn check_secret_field_args(names: &[String]) -> Result<(), String> {
+    match names.iter().find_map(|n| n.split_once('=')) {
+        Some((name, _)) => Err(format!(
+            "refusing to take a secret field's value from the command line (it would be in \
+             your shell history and visible to other processes): give --secret-field {name} \
+             and type the value at the prompt, or pipe it. Nothing was stored."
+        )),
+        None => Ok(()),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct MetaArgs {
     /// Environment variable name(s) to inject the value as [default: from the name]
@@ -46,6 +59,11 @@ pub struct MetaArgs {
     /// `vault get NAME --field username` or vault://NAME/username
     #[arg(long, value_name = "NAME=VALUE", value_parser = field_arg)]
     pub field: Vec<(String, String)>,
+    /// A secret field, e.g. password (repeatable): its value is asked for (after the item's),
+    /// or read from stdin, a line each in the order given; kept sealed with the value, listed
+    /// by name only
+    #[arg(long, value_name = "NAME")]
+    pub secret_field: Vec<String>,
 }
 
 // `vault edit`: the item, then the changes (each absent flag leaves its field alone).
@@ -105,7 +123,11 @@ pub struct EditArgs {
     /// Set a named field, e.g. username=alice (repeatable)
     #[arg(long, value_name = "NAME=VALUE", value_parser = field_arg)]
     pub field: Vec<(String, String)>,
-    /// Remove a named field (repeatable)
+    /// Set a secret field, e.g. password (repeatable): asked for, or read from stdin, one
+    /// line per field; the item's previous secret fields stay in its history
+    #[arg(long, value_name = "NAME")]
+    pub secret_field: Vec<String>,
+    /// Remove a named field, plain or secret (repeatable)
     #[arg(long, value_name = "NAME")]
     pub remove_field: Vec<String>,
 }

@@ -1,5 +1,5 @@
-//! The commands on one item: `add`, `get`, `ls`, `edit`, `rm`, `rotate`, `history` and
-//! `rollback`.
+//! The commands on one item: `add`, `ls`, `edit`, `rm`, `rotate`, `history` and `rollback`
+//! (`get` is `get`'s).
 
 use std::io::Write;
 
@@ -15,10 +15,10 @@ use vault_core::model::{ApiKeyEdit, Item, ItemMeta};
 use vault_core::rotation::DEFAULT_LEAD_DAYS;
 use vault_core::{RotationPolicy, SecretValue, formats};
 
-use crate::cli::{EditArgs, GetArgs, MetaArgs};
+use crate::cli::{EditArgs, MetaArgs, check_secret_field_args};
 use crate::exit::{self, fail, unexpected};
 use crate::output;
-use crate::session::{Session, confirm, interactive, read_value};
+use crate::session::{Session, confirm, interactive, read_value, read_values};
 
 use super::vault::due_lead;
 
@@ -46,6 +46,7 @@ pub(super) fn add(
     generated: Option<SecretValue>,
 ) -> Result<()> {
     refuse_argv_value(value, "add", &name)?;
+    check_secret_field_args(&meta.secret_field).or_else(|m| fail(exit::OTHER, m))?;
     let mut rotation = meta
         .rotate_every
         .as_deref()
@@ -61,10 +62,31 @@ pub(super) fn add(
         Some(parse_hosts(&meta.host)?)
     };
     session.ensure_unlocked()?;
-    let value = match generated {
-        Some(v) => v,
-        None => read_value(&session.passwords, &name)?,
+    let labels: Vec<String> = meta
+        .secret_field
+        .iter()
+        .map(|f| format!("{name}'s {f}"))
+        .collect();
+    let (value, secrets) = match generated {
+        Some(v) if labels.is_empty() => (v, Vec::new()),
+        Some(v) => (v, read_values(&session.passwords, &labels)?),
+        None if labels.is_empty() => (read_value(&session.passwords, &name)?, Vec::new()),
+        None => {
+            let mut all = vec![format!("Value for {name}")];
+            all.extend(labels);
+            let mut values = read_values(&session.passwords, &all)?.into_iter();
+            let value = values
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("internal: no value read for {name}"))?;
+            (value, values.collect())
+        }
     };
+    let secret_fields = meta
+        .secret_field
+        .into_iter()
+        .zip(secrets)
+        .map(|(f, v)| (f, WireSecret::new(v)))
+        .collect();
     let mut env = meta.env;
     let mut service = meta.service;
     if let Some(format) = formats::detect(value.expose()) {
@@ -82,6 +104,7 @@ pub(super) fn add(
         last_rotated,
         hosts,
         fields: meta.field.into_iter().collect(),
+        secret_fields,
     };
     match session.op(Op::Add { key })? {
         Response::Item { item } => {
@@ -195,104 +218,6 @@ fn parse_expiry(text: &str) -> Result<Timestamp> {
         ))
     })?;
     Ok(date.to_zoned_datetime(TimeZone::system())?.timestamp())
-}
-
-#[derive(Serialize)]
-struct ItemWithValue<'a> {
-    #[serde(flatten)]
-    item: &'a Item,
-    value: &'a str,
-}
-
-/// `vault get`: one of the `vault` front's fast paths.
-pub fn get(session: &mut Session, args: &GetArgs) -> Result<()> {
-    let GetArgs {
-        name,
-        field,
-        no_newline,
-        json,
-        copy,
-        clear_after,
-    } = args;
-    let clear_after = if *copy {
-        let d = super::oauth::parse_duration(clear_after)?;
-        if d.as_secs() == 0 {
-            return fail(exit::OTHER, "--clear-after must be at least 1s");
-        }
-        Some(d)
-    } else {
-        None
-    };
-    // `vault get vault://ITEM/FIELD`, as in a project file (and as `op read` takes).
-    let (name, field) = if vault_core::refs::Reference::looks_like(name) {
-        let r = vault_core::refs::Reference::parse(name)
-            .map_err(|e| crate::exit::Failure::new(exit::OTHER, e.to_string()))?;
-        match r.field {
-            Some(f) if field != "value" && *field != f => {
-                return fail(
-                    exit::OTHER,
-                    format!("{name} names the field {f}; --field {field} asks for another"),
-                );
-            }
-            Some(f) => (r.item, f),
-            None => (r.item, field.clone()),
-        }
-    } else {
-        (name.clone(), field.clone())
-    };
-    let field = field.as_str();
-    let (item, value) = match session.op(Op::Get {
-        name: name.clone(),
-        // The audit log says where the value went.
-        program: clear_after.map(|_| "the clipboard".to_owned()),
-    })? {
-        Response::Secret { item, value } => (item, value.into_inner()),
-        other => return Err(unexpected(other)),
-    };
-    if *json {
-        return output::json(&ItemWithValue {
-            item: &item,
-            value: value.expose(),
-        });
-    }
-    let text = field_text(&item, value, field)?;
-    if let Some(clear_after) = clear_after {
-        crate::clipboard::copy(&text, clear_after)?;
-        eprintln!(
-            "Copied {}{} to the clipboard; it is cleared in {} if the clipboard still holds it.",
-            item.meta.name(),
-            if field == "value" {
-                String::new()
-            } else {
-                format!("'s {field}")
-            },
-            output::duration(clear_after.as_secs())
-        );
-        return Ok(());
-    }
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.expose().as_bytes())?;
-    if !no_newline {
-        out.write_all(b"\n")?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn field_text(item: &Item, value: SecretValue, field: &str) -> Result<SecretValue> {
-    let ItemMeta::ApiKey(meta) = item.meta.clone() else {
-        return fail(
-            exit::OTHER,
-            format!("{} is an OAuth grant; see `vault grants`", item.meta.name()),
-        );
-    };
-    let key = vault_core::ApiKey {
-        id: item.id,
-        meta,
-        value,
-    };
-    key.field(field)
-        .map_err(|e| crate::exit::Failure::new(exit::OTHER, e.to_string()).into())
 }
 
 #[derive(Serialize)]
@@ -421,6 +346,7 @@ pub(super) fn ls(
 
 pub(super) fn edit(session: &mut Session, a: EditArgs) -> Result<()> {
     let name = a.name.as_str();
+    check_secret_field_args(&a.secret_field).or_else(|m| fail(exit::OTHER, m))?;
     let mut edit = ApiKeyEdit {
         rename: a.rename,
         service: a.service.map(|s| Some(s).filter(|s| !s.is_empty())),
@@ -512,12 +438,28 @@ pub(super) fn edit(session: &mut Session, a: EditArgs) -> Result<()> {
             edit.hosts = Some(Some(hosts.iter().map(ToString::to_string).collect()));
         }
     }
-    if edit == ApiKeyEdit::default() {
+    if edit == ApiKeyEdit::default() && a.secret_field.is_empty() {
         return fail(exit::OTHER, "nothing to change; see `vault edit --help`");
     }
+    let secret_fields = if a.secret_field.is_empty() {
+        Default::default()
+    } else {
+        session.ensure_unlocked()?;
+        let labels: Vec<String> = a
+            .secret_field
+            .iter()
+            .map(|f| format!("{name}'s {f}"))
+            .collect();
+        a.secret_field
+            .into_iter()
+            .zip(read_values(&session.passwords, &labels)?)
+            .map(|(f, v)| (f, WireSecret::new(v)))
+            .collect()
+    };
     match session.op(Op::Edit {
         name: name.to_owned(),
         edit,
+        secret_fields,
     })? {
         Response::Item { item } => {
             eprintln!("Updated {}.", item.meta.name());

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use vault_agent::protocol::{ImportEntry, Op, Response, WireSecret};
+use vault_agent::protocol::{ImportEntry, Op, Response, WireSecret, wire_fields};
 use vault_core::SecretValue;
 use vault_core::model::{ImportedMeta, Item, OnConflict, Recognised};
 use vault_core::{dotenv, formats};
@@ -114,10 +114,16 @@ pub(super) fn import(
             .entries
             .into_iter()
             .zip(metas)
-            .map(|(e, meta)| ImportEntry {
+            .map(|(e, mut meta)| ImportEntry {
                 key: e.key,
                 value: WireSecret::new(e.value),
                 line: e.line,
+                // The metadata never carries a secret over the socket: they go as secrets.
+                secret_fields: wire_fields(
+                    meta.as_mut()
+                        .map(|m| std::mem::take(&mut m.secret_fields))
+                        .unwrap_or_default(),
+                ),
                 meta,
             })
             .collect();
@@ -244,6 +250,8 @@ fn parse(text: &str, file: &Path) -> Result<(dotenv::Parsed, Vec<Option<Imported
     struct ExportedKey {
         name: String,
         value: String,
+        #[serde(default)]
+        secret_values: std::collections::BTreeMap<String, String>,
         #[serde(flatten)]
         meta: ImportedMeta,
     }
@@ -268,7 +276,13 @@ fn parse(text: &str, file: &Path) -> Result<(dotenv::Parsed, Vec<Option<Imported
             value: SecretValue::from(k.value),
             line: i + 1,
         });
-        metas.push(Some(k.meta));
+        let mut meta = k.meta;
+        meta.secret_fields = k
+            .secret_values
+            .into_iter()
+            .map(|(n, v)| (n, SecretValue::from(v)))
+            .collect();
+        metas.push(Some(meta));
     }
     Ok((parsed, metas))
 }
@@ -278,6 +292,9 @@ struct Exported<'a> {
     #[serde(flatten)]
     item: &'a Item,
     value: &'a str,
+    /// As `vault get --json` names them.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    secret_values: std::collections::BTreeMap<&'a str, &'a str>,
 }
 
 pub(super) fn export(
@@ -314,7 +331,7 @@ pub(super) fn export(
     };
     let items: Vec<_> = items
         .into_iter()
-        .filter(|(i, _)| {
+        .filter(|(i, _, _)| {
             tag.as_deref()
                 .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
         })
@@ -323,7 +340,8 @@ pub(super) fn export(
     match format {
         ExportFormat::Env => {
             let mut seen = std::collections::HashSet::new();
-            for (item, value) in &items {
+            // Secret fields are not environment variables: a JSON export keeps them.
+            for (item, value, _) in &items {
                 for env in item.meta.env() {
                     if !seen.insert(env.clone()) {
                         eprintln!(
@@ -339,9 +357,13 @@ pub(super) fn export(
         ExportFormat::Json => {
             let list: Vec<Exported<'_>> = items
                 .iter()
-                .map(|(item, value)| Exported {
+                .map(|(item, value, fields)| Exported {
                     item,
                     value: value.0.expose(),
+                    secret_values: fields
+                        .iter()
+                        .map(|(n, v)| (n.as_str(), v.0.expose()))
+                        .collect(),
                 })
                 .collect();
             text.push_str(&serde_json::to_string_pretty(&list)?);

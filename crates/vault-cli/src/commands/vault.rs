@@ -222,6 +222,12 @@ pub(super) fn log(session: &mut Session, limit: usize, json: bool) -> Result<()>
                 E::GrantNeedsRelogin { name } => {
                     format!("grant {name} was refused by its provider; it needs a new login")
                 }
+                E::ItemRefused { name, by } => {
+                    format!("{by} refused the value of {name}; it needs a new one")
+                }
+                E::ItemAccepted { name, by } => {
+                    format!("{by} accepted the value of {name} again")
+                }
                 E::GrantLoggedOut { name, revoked } => format!(
                     "logged out of {name}{}",
                     if *revoked {

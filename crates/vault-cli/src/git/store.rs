@@ -11,7 +11,7 @@ use vault_core::model::ApiKeyMeta;
 use vault_core::{Item, SecretValue};
 
 use super::protocol::Request;
-use super::{ask, choose, destination, known};
+use super::{Found, ask, choose, destination, known, refusal};
 use crate::session::Session;
 
 /// The tag and field that mark an item as git's.
@@ -72,9 +72,37 @@ pub fn store(session: &mut Session, r: &Request) -> Result<()> {
             Err(e) => Err(e),
         };
     }
-    if choose(&items, &providers, &to.as_destination(), Some(user)).is_some() {
-        // An item of the user's answers for this host: git got it from vault.
-        return Ok(());
+    if let Some(found) = choose(&items, &providers, &to.as_destination(), Some(user)) {
+        if refusal(&items, found.name()).is_none() {
+            // An item of the user's answers for this host: git got it from vault.
+            return Ok(());
+        }
+        // The server refused the item's value, then took what the user typed at git's
+        // prompt: that is the item's new value (the refused one stays in its history). The
+        // same value typed again was a passing refusal: the mark goes.
+        let name = found.name().to_owned();
+        let rotated = ask(
+            session,
+            Op::Rotate {
+                name: name.clone(),
+                value: value(),
+                expires,
+            },
+        );
+        return match rotated {
+            Ok(_) => {
+                eprintln!(
+                    "vault: {name} now holds the credential git used for {url} (the refused one \
+                     is kept in its history)."
+                );
+                Ok(())
+            }
+            Err(e) if unchanged(&e) => {
+                ask(session, Op::MarkRefused { name, by: None })?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
     }
     let name = free_name(
         &items,
@@ -99,6 +127,7 @@ pub fn store(session: &mut Session, r: &Request) -> Result<()> {
         last_rotated: None,
         hosts: Some(vec![host_rule.parse().map_err(|e| anyhow::anyhow!("{e}"))?]),
         fields,
+        secret_fields: Default::default(),
     };
     ask(session, Op::Add { key })?;
     eprintln!("vault: stored the credential git used for {url} as {name}.");
@@ -127,12 +156,30 @@ pub fn erase(session: &mut Session, r: &Request) -> Result<()> {
     let Some(to) = destination(r) else {
         return Ok(());
     };
-    if let Some(found) = choose(&items, &providers, &to.as_destination(), Some(user)) {
-        eprintln!(
-            "vault: the server refused what git sent for {url}; {0}, which vault gives for it, \
-             is kept (git never deletes an item you added): `vault rotate {0}` if it was revoked.",
+    match choose(&items, &providers, &to.as_destination(), Some(user)) {
+        Some(found @ Found::Key { .. }) => {
+            // git never deletes an item the user added: it is marked instead, and shows in
+            // `vault due` and the app until it gets a new value.
+            ask(
+                session,
+                Op::MarkRefused {
+                    name: found.name().to_owned(),
+                    by: Some(url.clone()),
+                },
+            )?;
+            eprintln!(
+                "vault: the server refused what git sent for {url}; {0}, which vault gives for \
+                 it, is kept (git never deletes an item you added) and marked as refused (see \
+                 `vault due`): `vault rotate {0}` with a new one.",
+                found.name()
+            );
+        }
+        Some(found) => eprintln!(
+            "vault: the server refused the token of {0} for {url}; the grant is kept: \
+             `vault refresh {0}`, or `vault login` again if it was revoked.",
             found.name()
-        );
+        ),
+        None => {}
     }
     Ok(())
 }

@@ -62,12 +62,12 @@ fn expected(format: i64) -> Option<&'static Objects> {
         ])
     });
     let all = all.as_ref()?;
-    // Format 4 changed how the commitment is computed, format 5 what metadata may hold: not
-    // the tables.
+    // Format 4 changed how the commitment is computed, formats 5 and 6 what rows may hold:
+    // not the tables.
     match format {
         1 => Some(&all[0]),
         2 => Some(&all[1]),
-        3..=5 => Some(&all[2]),
+        3..=6 => Some(&all[2]),
         _ => None,
     }
 }
@@ -127,10 +127,11 @@ mod tests {
         assert_eq!(check(&db(V3), 3).unwrap(), None);
         assert_eq!(check(&db(V3), 4).unwrap(), None);
         assert_eq!(check(&db(V3), 5).unwrap(), None);
+        assert_eq!(check(&db(V3), 6).unwrap(), None);
         // A format-3 file whose version was set back to 2 (or 1) has columns that format lacks.
         assert!(check(&db(V3), 2).unwrap().unwrap().contains("altered"));
         assert!(check(&db(V3), 1).unwrap().is_some());
-        assert!(check(&db(V3), 6).unwrap().is_some());
+        assert!(check(&db(V3), 7).unwrap().is_some());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use zeroize::Zeroizing;
 
+use super::bundle::Bundle;
 use crate::crypto::envelope::OpenError;
 use crate::crypto::{Aad, DataKey, random_array};
 use crate::error::{Error, Result};
@@ -166,16 +167,15 @@ impl Crypt<'_> {
         Ok(Item { id, meta })
     }
 
-    pub(super) fn seal_secret(&self, at: At, value: &SecretValue) -> Result<Vec<u8>> {
-        self.seal(LABEL_SECRET, &at.aad(), value.expose().as_bytes())
+    pub(super) fn seal_secret(&self, at: At, secret: &Bundle) -> Result<Vec<u8>> {
+        self.seal(LABEL_SECRET, &at.aad(), &secret.encode())
     }
 
-    pub(super) fn open_secret(&self, id: &ItemId, sealed: &Sealed) -> Result<SecretValue> {
+    pub(super) fn open_secret(&self, id: &ItemId, sealed: &Sealed) -> Result<Bundle> {
         let aad = cell_aad(&id.0, sealed.rev);
-        let bytes = self.open(LABEL_SECRET, &aad, &sealed.blob, || {
-            format!("the value of item {id}")
-        })?;
-        SecretValue::from_utf8(bytes).map_err(|_| self.tampered(format!("the value of item {id}")))
+        let what = || format!("the value of item {id}");
+        let bytes = self.open(LABEL_SECRET, &aad, &sealed.blob, what)?;
+        Bundle::decode(&bytes).ok_or_else(|| self.tampered(what()))
     }
 
     pub(super) fn version_row(item: &ItemId, version_id: &[u8; 16]) -> [u8; 32] {
@@ -185,21 +185,22 @@ impl Crypt<'_> {
         row
     }
 
-    /// A previous value: `u32 length || version JSON || value bytes`.
+    /// A previous value: `u32 length || version JSON || secret cell bytes` (see [`Bundle`]).
     pub(super) fn seal_version(
         &self,
         item: &ItemId,
         version_id: &[u8; 16],
         info: &Version,
-        value: &SecretValue,
+        secret: &Bundle,
     ) -> Result<Vec<u8>> {
         let json = serde_json::to_vec(info).map_err(|e| Error::invalid(e.to_string()))?;
         let len =
             u32::try_from(json.len()).map_err(|_| Error::invalid("version record too large"))?;
-        let mut plain = Zeroizing::new(Vec::with_capacity(4 + json.len() + value.len()));
+        let bytes = secret.encode();
+        let mut plain = Zeroizing::new(Vec::with_capacity(4 + json.len() + bytes.len()));
         plain.extend_from_slice(&len.to_be_bytes());
         plain.extend_from_slice(&json);
-        plain.extend_from_slice(value.expose().as_bytes());
+        plain.extend_from_slice(&bytes);
         self.seal(LABEL_VERSION, &Self::version_row(item, version_id), &plain)
     }
 
@@ -208,7 +209,7 @@ impl Crypt<'_> {
         item: &ItemId,
         version_id: &[u8; 16],
         blob: &[u8],
-    ) -> Result<(Version, SecretValue)> {
+    ) -> Result<(Version, Bundle)> {
         let what = || format!("a previous value of item {item}");
         let plain = self.open(
             LABEL_VERSION,
@@ -224,9 +225,8 @@ impl Crypt<'_> {
         let len = u32::from_be_bytes(len_bytes) as usize;
         let json = plain.get(4..4 + len).ok_or_else(bad)?;
         let info: Version = serde_json::from_slice(json).map_err(|_| bad())?;
-        let value =
-            SecretValue::from_utf8(Zeroizing::new(plain[4 + len..].to_vec())).map_err(|_| bad())?;
-        Ok((info, value))
+        let secret = Bundle::decode(&plain[4 + len..]).ok_or_else(bad)?;
+        Ok((info, secret))
     }
 
     pub(super) fn seal_audit(
@@ -453,14 +453,15 @@ impl Crypt<'_> {
         )
     }
 
-    /// Moves the current value into history and makes `value` current as a new version.
+    /// Moves the current value (with its secret fields) into history and makes `secret`
+    /// current as a new version.
     pub(super) fn replace_value(
         &self,
         db: &Db<'_>,
         row: &ItemRow,
         id: &ItemId,
         meta: &mut ApiKeyMeta,
-        value: &SecretValue,
+        secret: &Bundle,
         now: Timestamp,
     ) -> Result<()> {
         let current = self.open_secret(id, &db.secret(&row.id)?)?;
@@ -479,13 +480,19 @@ impl Crypt<'_> {
         meta.version += 1;
         meta.last_rotated = now;
         meta.updated = now;
+        meta.secret_fields = secret.names();
+        // A refusal was the replaced value's.
+        meta.refused = None;
+        // A restored version's secret field wins over a plain one given its name since.
+        meta.fields
+            .retain(|name, _| !secret.fields.contains_key(name));
         let at = At::of(row).next();
         let row = ItemRow {
             meta: self.seal_meta(at, &ItemMeta::ApiKey(meta.clone()))?,
             rev: at.rev,
             ..row.clone()
         };
-        db.update_item(&row, &self.seal_secret(at, value)?)
+        db.update_item(&row, &self.seal_secret(at, secret)?)
     }
 }
 

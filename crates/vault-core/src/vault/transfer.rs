@@ -4,8 +4,9 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
+use super::bundle::Bundle;
 use super::crypt::Crypt;
-use super::{LockedVault, Vault, check_value, insert_row, normalize};
+use super::{LockedVault, Vault, check_secret_fields, check_value, insert_row, normalize};
 use crate::dotenv::Entry;
 use crate::error::{Error, Result};
 use crate::formats;
@@ -57,8 +58,11 @@ impl Vault {
                         // A recognised value brings its provider and rotation policy; the env
                         // name stays the file's.
                         let format = formats::detect(value.expose());
+                        let mut secret = Bundle::plain(value);
                         let meta = match given {
                             Some(m) => {
+                                check_secret_fields(&m.secret_fields)?;
+                                secret.fields = m.secret_fields;
                                 let mut all_tags = m.tags;
                                 all_tags.extend(tags.iter().cloned());
                                 ApiKeyMeta {
@@ -76,6 +80,8 @@ impl Vault {
                                     version: 1,
                                     hosts: m.hosts,
                                     fields: m.fields,
+                                    secret_fields: secret.names(),
+                                    refused: None,
                                 }
                             }
                             None => ApiKeyMeta {
@@ -92,10 +98,12 @@ impl Vault {
                                 version: 1,
                                 hosts: None,
                                 fields: Default::default(),
+                                secret_fields: Vec::new(),
+                                refused: None,
                             },
                         };
                         let meta = normalize(meta)?;
-                        insert_row(db, &crypt, meta, &value)?;
+                        insert_row(db, &crypt, meta, &secret)?;
                         if let Some(f) = format {
                             report.recognised.push(Recognised::new(&key, f));
                         }
@@ -127,7 +135,17 @@ impl Vault {
                             }
                         };
                         let current = crypt.open_secret(&id, &db.secret(&row.id)?)?;
-                        if current.ct_eq(&value) {
+                        // Secret fields an export carried replace the item's; else it keeps
+                        // its own.
+                        let fields = match given.map(|m| m.secret_fields) {
+                            Some(f) if !f.is_empty() => {
+                                check_secret_fields(&f)?;
+                                f
+                            }
+                            _ => current.fields.clone(),
+                        };
+                        let new = Bundle { value, fields };
+                        if current.ct_eq(&new) {
                             report.skipped.push(Skipped {
                                 line,
                                 key: Some(key),
@@ -135,7 +153,7 @@ impl Vault {
                             });
                             continue;
                         }
-                        crypt.replace_value(db, &row, &id, &mut meta, &value, now)?;
+                        crypt.replace_value(db, &row, &id, &mut meta, &new, now)?;
                         report.rotated.push(key);
                     }
                 }
@@ -159,13 +177,14 @@ impl Vault {
         for item in items {
             match item.meta {
                 ItemMeta::ApiKey(meta) => {
-                    let value = self
+                    let Bundle { value, fields } = self
                         .crypt_parts()
                         .open_secret(&item.id, &self.store.db().secret(item.id.as_bytes())?)?;
                     out.push(ApiKey {
                         id: item.id,
                         meta,
                         value,
+                        secret_fields: fields,
                     });
                 }
                 // Grants are not exported: tokens are tied to this client and refresh in place.

@@ -16,4 +16,8 @@ hosts?: Array<string>,
 /**
  * Named plain fields (`username`...).
  */
-fields?: { [key in string]: string }, };
+fields?: { [key in string]: string }, 
+/**
+ * Named secret fields, sealed with the value.
+ */
+secret_fields?: { [key in string]: string }, };

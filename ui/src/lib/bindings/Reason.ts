@@ -3,4 +3,4 @@
 /**
  * Why an item needs attention.
  */
-export type Reason = "expired" | "rotation_overdue" | "expires_soon" | "rotation_due_soon" | "needs_relogin" | "login_expired" | "login_expires_soon";
+export type Reason = "expired" | "rotation_overdue" | "expires_soon" | "rotation_due_soon" | "needs_relogin" | "login_expired" | "login_expires_soon" | "refused_by_server";

@@ -40,14 +40,16 @@ export function commands(invoke: Invoke) {
     items: () => invoke<Array<ItemView>>('items'),
     item: (name: string) => invoke<ItemDetail>('item', { name }),
     addKey: (key: NewKey) => invoke<ItemView>('add_key', { key }),
-    editKey: (name: string, edit: ApiKeyEdit) => invoke<ItemView>('edit_key', { name, edit }),
+    /** `secret_fields`: secret fields to set (a change of one is a new version). */
+    editKey: (name: string, edit: ApiKeyEdit, secretFields: { [key in string]: string }) => invoke<ItemView>('edit_key', { name, edit, secretFields }),
     /** Returns the new version. */
     rotate: (name: string, value: string, expires: string | null) => invoke<number>('rotate', { name, value, expires }),
     /** Returns the new version. */
     rollback: (name: string, to: number) => invoke<number>('rollback', { name, to }),
     remove: (name: string) => invoke<null>('remove', { name }),
-    copy: (name: string) => invoke<Copied>('copy', { name }),
-    reveal: (name: string) => invoke<Revealed>('reveal', { name }),
+    /** `field`: one of the item's secret fields; null: its value. */
+    copy: (name: string, field: string | null) => invoke<Copied>('copy', { name, field }),
+    reveal: (name: string, field: string | null) => invoke<Revealed>('reveal', { name, field }),
     audit: (limit: number) => invoke<Array<AuditEntry>>('audit', { limit }),
     /** The service, env name and rotation a pasted value's format suggests, if known. */
     detectKey: (value: string) => invoke<KeySuggestion | null>('detect_key', { value }),
