@@ -69,8 +69,10 @@ tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oaut
 
 # The proxy suite's clients: curl; Python's requests, httpx and websockets from PyPI at the
 # versions pinned in tests/clients/requirements.txt, in a venv of their own (never the system's
-# Python); Node's undici and global-agent from npm (tests/clients/package-lock.json).
+# Python); Node's undici and global-agent from npm (tests/clients/package-lock.json). The import
+# suite's writers: keepassxc-cli (Debian keepassxc) and @dotenvx/dotenvx (npm, same lockfile).
 deps-clients: tests/clients/.venv/.installed tests/clients/node_modules/.package-lock.json
+	$(call apt_install,keepassxc)
 
 tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
 	cd tests/clients && npm ci --no-audit --no-fund
@@ -114,7 +116,7 @@ lint: fmt-check setup deps-windows deps-front
 	  --config 'profile.dev.package.libsqlite3-sys.opt-level=0' -- -D warnings
 	$(CARGO) check --locked --target $(FRONT_TARGET) -p vault-cli --bin vault \
 	  --config 'profile.dev.package.libsqlite3-sys.opt-level=0'
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p vault-core -p vault-oauth -p vault-proxy -p vault-agent -p vault-cli -p vault-app
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p vault-core -p vault-oauth -p vault-proxy -p vault-agent -p vault-import -p vault-cli -p vault-app
 	@if $(CARGO) tree --locked -p vault-cli -e normal,build --prefix none | grep -iE 'webkit|gtk|tauri|wry'; then \
 	  echo "vault-cli depends on a desktop library (above): it must build without WebKit/GTK/Tauri"; exit 1; fi
 
@@ -255,6 +257,7 @@ bench: setup deps-bench bench-gui dist
 	bench/oauth-token.sh $(DIST)/vault
 	bench/git-credential.sh $(DIST)/vault
 	bench/unlock.sh $(DIST)/vault
+	bench/import.sh $(DIST)/vault
 	$(CARGO) build --release --locked -p vault-proxy --example https_echo --example https_load
 	bench/proxy.sh $(DIST)/vault $(CARGO_TARGET_DIR)/release/examples/https_echo
 	$(CARGO) bench --locked -p vault-core

@@ -1,13 +1,13 @@
 // Writes a KeePass (KDBX 4) database whose key derivation is Argon2id with exactly the
 // parameters given, for comparing unlock times with keepassxc-cli at the same cost as vault's
 // default (keepassxc-cli db-create can only target a decryption time, not set m/t/p).
-// Usage: node make-kdbx.mjs OUT.kdbx PASSWORD_FILE MEMORY_KIB ITERATIONS PARALLELISM
+// Usage: node make-kdbx.mjs OUT.kdbx PASSWORD_FILE MEMORY_KIB ITERATIONS PARALLELISM [ENTRIES]
 import { readFileSync, writeFileSync } from 'node:fs';
 import kdbxwebModule from 'kdbxweb';
 const kdbxweb = kdbxwebModule.default ?? kdbxwebModule;
 import { argon2d, argon2id } from 'hash-wasm';
 
-const [out, passwordFile, memoryKib, iterations, parallelism] = process.argv.slice(2);
+const [out, passwordFile, memoryKib, iterations, parallelism, entries] = process.argv.slice(2);
 if (!parallelism) {
   console.error('usage: node make-kdbx.mjs OUT.kdbx PASSWORD_FILE MEMORY_KIB ITERATIONS PARALLELISM');
   process.exit(2);
@@ -43,4 +43,17 @@ params.set('P', kdbxweb.VarDictionary.ValueType.UInt32, Number(parallelism));
 const entry = db.createEntry(db.getDefaultGroup());
 entry.fields.set('Title', 'KEY_01');
 entry.fields.set('Password', kdbxweb.ProtectedValue.fromString('bench-value'));
+// More entries (bench/import.sh), in a group, each as a developer's credential is kept: a
+// user name, a URL, a plain and a protected custom attribute.
+const group = db.createGroup(db.getDefaultGroup(), 'Services');
+for (let i = 2; i <= Number(entries ?? 1); i++) {
+  const e = db.createEntry(group);
+  const n = String(i).padStart(5, '0');
+  e.fields.set('Title', `service-${n}`);
+  e.fields.set('UserName', `user-${n}`);
+  e.fields.set('URL', `https://api-${n}.example.com`);
+  e.fields.set('Password', kdbxweb.ProtectedValue.fromString(`sk-bench-${n}-0123456789abcdef`));
+  e.fields.set('region', 'eu-west-1');
+  e.fields.set('webhook secret', kdbxweb.ProtectedValue.fromString(`whsec-${n}`));
+}
 writeFileSync(out, Buffer.from(await db.save()));

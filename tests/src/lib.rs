@@ -6,6 +6,7 @@
 
 pub mod git_http;
 pub mod oauth;
+pub mod sources;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

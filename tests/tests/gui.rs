@@ -416,6 +416,59 @@ async fn a_user_session_in_the_real_window() {
     proxied.kill().ok();
     proxied.wait().ok();
 
+    // Import: a KeePass database written by keepassxc-cli; the window asks for its password
+    // only once the file turns out to need one.
+    step("Import: a KeePass database, its password asked for, the report shown.");
+    let home = desktop.vault.dir.path();
+    std::fs::write(
+        home.join("kp.xml"),
+        r#"<?xml version="1.0" encoding="utf-8" standalone="yes"?>
+<KeePassFile><Meta><Generator>gui</Generator></Meta><Root><Group><UUID>AAAAAAAAAAAAAAAAAAAAAQ==</UUID><Name>Root</Name>
+<Group><UUID>AAAAAAAAAAAAAAAAAAAAAg==</UUID><Name>Ops</Name>
+<Entry><UUID>AAAAAAAAAAAAAAAAAAAAAw==</UUID>
+<String><Key>Title</Key><Value>Grafana</Value></String>
+<String><Key>UserName</Key><Value>admin</Value></String>
+<String><Key>Password</Key><Value ProtectInMemory="True">grafana-gui-import</Value></String>
+</Entry></Group></Group></Root></KeePassFile>
+"#,
+    )
+    .unwrap();
+    let mut kp = std::process::Command::new("keepassxc-cli")
+        .args(["import", "-q", "-p", "-t", "100"])
+        .arg(home.join("kp.xml"))
+        .arg(home.join("ops.kdbx"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("keepassxc-cli (make test installs keepassxc)");
+    std::io::Write::write_all(&mut kp.stdin.take().unwrap(), b"kp gui pw\nkp gui pw\n").unwrap();
+    assert!(kp.wait().unwrap().success());
+    click(&c, "[data-view=import]").await;
+    type_into(
+        &c,
+        "#import-path",
+        &home.join("ops.kdbx").display().to_string(),
+    )
+    .await;
+    // (The page's button: the navigation's is named Import too.)
+    click(&c, "form[aria-label='Import a file'] button[type=submit]").await;
+    wait_css(&c, "#import-secret").await;
+    type_into(&c, "#import-secret", "kp gui pw").await;
+    click_button(&c, "Open and import").await;
+    wait_js(
+        &c,
+        "the import report",
+        "document.querySelector('[data-testid=import-report]')?.textContent.includes('Imported 1 new item from KeePass')",
+        Duration::from_secs(20),
+    )
+    .await;
+    screenshot(&c, "07d-import.png").await;
+    assert_eq!(
+        desktop.cli(&["get", "Grafana", "--field", "username"]).ok(),
+        "admin\n"
+    );
+
     // Audit log and settings.
     step("Audit log and settings.");
     click(&c, "[data-view=audit]").await;

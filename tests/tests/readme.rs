@@ -92,9 +92,75 @@ fn typed(command: &str) -> &'static str {
         "readme-walk-value\n"
     } else if command.starts_with("vault allow") {
         "y\n"
+    } else if command.starts_with("vault import Passwords.kdbx") {
+        "kdbx readme walk\n"
     } else {
         ""
     }
+}
+
+/// The files of the README's "Moving in", each written the way its store writes it (the real
+/// keepassxc-cli and dotenvx where they run here), holding one item each.
+fn moving_in(project: &Path, home: &Path) {
+    use vault_tests::sources::{dotenvx, keepassxc, onepux};
+    let xml = r#"<?xml version="1.0" encoding="utf-8" standalone="yes"?>
+<KeePassFile><Meta><Generator>readme</Generator></Meta><Root><Group><UUID>AAAAAAAAAAAAAAAAAAAAAQ==</UUID><Name>Root</Name>
+<Entry><UUID>AAAAAAAAAAAAAAAAAAAAAw==</UUID>
+<String><Key>Title</Key><Value>GitHub CI</Value></String>
+<String><Key>UserName</Key><Value>ci-bot</Value></String>
+<String><Key>Password</Key><Value ProtectInMemory="True">kdbx-readme-token</Value></String>
+</Entry></Group></Root></KeePassFile>
+"#;
+    keepassxc(
+        project,
+        xml,
+        &project.join("Passwords.kdbx"),
+        "kdbx readme walk",
+        None,
+    );
+    let item = serde_json::json!([{
+        "uuid": "r1", "createdAt": 1700000000, "updatedAt": 1700000000, "state": "active",
+        "categoryUuid": "001", "overview": {"title": "Grafana", "url": "https://grafana.example"},
+        "details": {"loginFields": [
+            {"value": "admin", "name": "username", "fieldType": "T", "designation": "username"},
+            {"value": "grafana-readme", "name": "password", "fieldType": "P", "designation": "password"}
+        ]}
+    }]);
+    std::fs::write(project.join("Acme.1pux"), onepux(item)).unwrap();
+    let bitwarden = serde_json::json!({"encrypted": false, "folders": [], "items": [
+        {"id": "1", "type": 2, "name": "npm token", "notes": "npm-readme-token", "fields": []}
+    ]});
+    std::fs::write(project.join("bitwarden_export.json"), bitwarden.to_string()).unwrap();
+    std::fs::write(
+        project.join(".env.production"),
+        "SEGMENT_WRITE_KEY=segment-readme\n",
+    )
+    .unwrap();
+    let out = Command::new(dotenvx())
+        .args(["encrypt", "-f", ".env.production"])
+        .current_dir(project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(
+        project.join("doppler.json"),
+        r#"{"MAPBOX_TOKEN":"mapbox-readme"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("infisical.json"),
+        r#"[{"key":"PUSHER_SECRET","value":"pusher-readme"}]"#,
+    )
+    .unwrap();
+    std::fs::write(
+        home.join(".bashrc"),
+        "alias ll='ls -l'\nexport HF_TOKEN='hf_readme_walk'\n",
+    )
+    .unwrap();
 }
 
 fn write_executable(path: &Path, text: &str) {
@@ -161,6 +227,8 @@ fn the_readme_walk_runs_as_written_on_a_fresh_vault() {
         "#!/bin/sh\ntest -n \"$STRIPE_SECRET_KEY\" || exit 3\necho deployed\n",
     );
     std::fs::write(p(".env.staging"), "STRIPE_KEY=vault://stripe\n").unwrap();
+    // What "Moving in" imports, as each store writes it.
+    moving_in(&project, &home);
     std::fs::write(p("config.yml.tpl"), "openai: {{ vault://openai }}\n").unwrap();
 
     let path = format!(

@@ -5,8 +5,11 @@
 //! caller passes. Commands block (a KDF takes a second); hosts run them off their UI thread.
 
 mod connections;
+mod imports;
 mod proxy;
 mod tools;
+
+pub use imports::{ImportOutcome, ImportRequest};
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -23,6 +23,8 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     let cfg = Config::new().with_out_dir(dir).with_large_int("number");
     AppError::export_all(&cfg)?;
     AppStatus::export_all(&cfg)?;
+    crate::ImportOutcome::export_all(&cfg)?;
+    crate::ImportRequest::export_all(&cfg)?;
     AuditEntry::export_all(&cfg)?;
     ApiKeyEdit::export_all(&cfg)?;
     ConnectRequest::export_all(&cfg)?;

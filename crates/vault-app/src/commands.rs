@@ -113,6 +113,10 @@ macro_rules! window_commands {
                 |app| app.proxy_sessions();
             end_proxy_session(id: ::std::string::String) -> () =
                 |app| app.end_proxy_session(&id);
+            /// Imports a file (another manager's export, a .env, a shell profile), or says
+            /// what it needs first (a password, a private key).
+            import_file(request: $crate::ImportRequest) -> $crate::ImportOutcome =
+                |app| app.import_file(request);
             /// git's credential helpers, and whether vault is one.
             git_helpers() -> $crate::commands::types::GitHelpers = |app| app.git_helpers();
             /// Adds vault to git's credential helpers, or removes it.

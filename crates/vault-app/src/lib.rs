@@ -16,7 +16,9 @@ pub mod host;
 pub mod settings;
 pub mod views;
 
-pub use app::{App, AppConfig, Clock, MIN_PASSWORD_CHARS, find_vault_exe};
+pub use app::{
+    App, AppConfig, Clock, ImportOutcome, ImportRequest, MIN_PASSWORD_CHARS, find_vault_exe,
+};
 pub use backend::AgentConfig;
 pub use error::{AppError, AppErrorCode, AppResult, ErrorKind};
 pub use host::{BrowserError, Clipboard, ClipboardError, Host};

@@ -666,3 +666,61 @@ fn connection_commands_on_missing_names_say_so() {
     f.app.lock().unwrap();
     assert!(f.app.oauth_providers().unwrap_err().is(ErrorCode::Locked));
 }
+
+#[test]
+fn a_file_is_imported_as_the_cli_imports_it_and_a_keepass_database_asks_for_its_password() {
+    use vault_app::{ImportOutcome, ImportRequest};
+    let f = Fixture::created();
+    let request = |path: &std::path::Path, secret: Option<&str>| ImportRequest {
+        path: path.display().to_string(),
+        from: None,
+        secret: secret.map(|s| WireSecret::new(SecretValue::new(s))),
+        key_file: None,
+        tags: vec!["moved-in".into()],
+        rotate_existing: false,
+    };
+    let doppler = f.vault.with_file_name("doppler.json");
+    std::fs::write(
+        &doppler,
+        r#"{"DOPPLER_PROJECT":"api","API_TOKEN":"doppler-token-app"}"#,
+    )
+    .unwrap();
+    match f.app.import_file(request(&doppler, None)).unwrap() {
+        ImportOutcome::Imported { format, report } => {
+            assert_eq!(format, "doppler");
+            assert_eq!(report.added, ["API_TOKEN"]);
+            assert_eq!(report.skipped[0].key.as_deref(), Some("DOPPLER_PROJECT"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let item = f.app.item("API_TOKEN").unwrap();
+    assert_eq!(item.view.item.meta.tags(), ["moved-in"]);
+
+    // A KeePass database (its signature, then nothing): the password first, then the error.
+    let kdbx = f.vault.with_file_name("db.kdbx");
+    std::fs::write(
+        &kdbx,
+        [0x03, 0xd9, 0xa2, 0x9a, 0x67, 0xfb, 0x4b, 0xb5, 0, 0],
+    )
+    .unwrap();
+    match f.app.import_file(request(&kdbx, None)).unwrap() {
+        ImportOutcome::NeedsSecret {
+            format,
+            what,
+            wrong,
+        } => {
+            assert_eq!(format, "keepass");
+            assert!(what.contains("KeePass database's password"), "{what}");
+            assert!(!wrong);
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = f.app.import_file(request(&kdbx, Some("pw"))).unwrap_err();
+    assert!(e.message.contains("db.kdbx: "), "{}", e.message);
+    let e = f
+        .app
+        .import_file(request(&f.vault.with_file_name("missing.env"), None))
+        .unwrap_err();
+    assert!(e.message.contains("cannot read"), "{}", e.message);
+    assert_eq!(f.app.items().unwrap().len(), 1);
+}

@@ -8,6 +8,8 @@ use clap_complete::engine::ArgValueCompleter;
 mod items;
 
 pub use items::{EditArgs, MetaArgs, check_secret_field_args};
+mod transfer;
+pub use transfer::ImportArgs;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -287,31 +289,23 @@ pub enum Command {
         kdf: Option<String>,
     },
 
-    /// Import a .env file (`-` for stdin), each KEY=value an item named KEY; or the output of
-    /// `vault export --format json`, with each item's metadata
+    /// Import a .env file, another password manager's export or a shell profile (`-` for
+    /// stdin): KeePass, 1Password, Bitwarden, dotenvx, Doppler, Infisical
     #[command(after_help = "Examples:\n  \
-        vault import .env --dry-run      # what would be created, changing nothing\n  \
+        vault import .env --dry-run                 # what would be created, changing nothing\n  \
         vault import .env --tag myapp\n  \
         vault import .env.prod --rotate-existing\n  \
-        vault import keys.json           # from `vault export --json`: env names, tags, rotation, expiry\n\n\
-        Every KEY=value line becomes an item named KEY; lines that cannot be imported are \
-        listed with their line number and reason. All of it lands, or none.")]
-    Import {
-        /// The dotenv or JSON-export file, or `-` for stdin
-        file: PathBuf,
-        /// Tag every imported item
-        #[arg(long, short, value_name = "TAG")]
-        tag: Vec<String>,
-        /// Rotate items that already exist to the imported value (default: skip them)
-        #[arg(long)]
-        rotate_existing: bool,
-        /// Show what would be imported without changing the vault
-        #[arg(long)]
-        dry_run: bool,
-        /// Print what was (or would be) done as JSON
-        #[arg(long)]
-        json: bool,
-    },
+        vault import keys.json                      # from `vault export --json`, with metadata\n  \
+        vault import Passwords.kdbx                 # asks for the KeePass password\n  \
+        vault import work.1pux --tag work           # 1Password (.1pux or its CSV)\n  \
+        vault import bitwarden_export.json          # Bitwarden's unencrypted JSON export\n  \
+        vault import .env.production                # dotenvx: the key from .env.keys beside it\n  \
+        vault import ~/.bashrc                      # its `export NAME=value` lines\n\n\
+        The format is told from the content (--from names it). Each entry becomes an item: \
+        a password manager's entry by its title, with its user name, URL and custom fields \
+        as fields (protected ones secret), its folders or groups as tags; a variable by its \
+        name. What is not imported is listed with the reason. All of it lands, or none.")]
+    Import(ImportArgs),
 
     /// Print every API key with its value, as a .env file or JSON
     #[command(after_help = "Examples:\n  \

@@ -13,7 +13,9 @@ mod get;
 mod items;
 pub mod oauth;
 mod proxy;
+mod rewrite;
 mod setup;
+mod sources;
 mod transfer;
 mod vault;
 
@@ -65,13 +67,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
             json,
         } => due(session, lead.as_deref(), check, tag, json),
         Command::Passwd { kdf } => passwd(session, kdf.as_deref()),
-        Command::Import {
-            file,
-            tag,
-            rotate_existing,
-            dry_run,
-            json,
-        } => import(session, &file, tag, rotate_existing, dry_run, json),
+        Command::Import(args) => import(session, args),
         Command::Export {
             format,
             json,

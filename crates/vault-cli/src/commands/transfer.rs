@@ -1,18 +1,17 @@
 //! `vault import` and `vault export`.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use vault_agent::protocol::{ImportEntry, Op, Response, WireSecret, wire_fields};
-use vault_core::SecretValue;
-use vault_core::model::{ImportedMeta, Item, OnConflict, Recognised};
+use vault_core::model::{Item, OnConflict, Recognised};
 use vault_core::{dotenv, formats};
 use zeroize::Zeroizing;
 
-use crate::cli::ExportFormat;
-use crate::exit::{self, Failure, fail};
+use crate::cli::{ExportFormat, ImportArgs};
+use crate::exit::{self, fail};
 use crate::output;
 use crate::session::{Session, confirm, interactive};
 
@@ -20,6 +19,8 @@ use crate::exit::unexpected;
 
 #[derive(Serialize)]
 struct ImportSummary<'a> {
+    /// The format the file was read as (`--from`'s names).
+    format: &'static str,
     dry_run: bool,
     /// Entries whose value is a `vault://` reference (stored as that text).
     references: &'a [String],
@@ -29,32 +30,21 @@ struct ImportSummary<'a> {
     recognised: &'a [Recognised],
 }
 
-pub(super) fn import(
-    session: &mut Session,
-    file: &Path,
-    tags: Vec<String>,
-    rotate_existing: bool,
-    dry_run: bool,
-    json: bool,
-) -> Result<()> {
-    let mut text = Zeroizing::new(String::new());
-    if file == Path::new("-") {
-        if session.passwords.uses_stdin() {
-            return fail(
-                exit::OTHER,
-                "cannot read the file from stdin when --password-stdin is used",
-            );
-        }
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("cannot read stdin")?;
-    } else {
-        std::fs::File::open(file)
-            .and_then(|mut f| f.read_to_string(&mut text))
-            .with_context(|| format!("cannot read {}", file.display()))?;
-    }
-    let (parsed, metas) = parse(&text, file)?;
-    drop(text);
+pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
+    let super::sources::Source {
+        format,
+        parsed,
+        metas,
+    } = super::sources::read(session, &args)?;
+    let ImportArgs {
+        file,
+        tag: tags,
+        rotate_existing,
+        dry_run,
+        json,
+        rewrite,
+        ..
+    } = args;
     let mut skipped = parsed.skipped;
     // A value that is itself a reference would be stored as the reference's text, not the
     // secret it names: almost always a project file imported by mistake.
@@ -145,15 +135,22 @@ pub(super) fn import(
         }
     };
     skipped.sort_by_key(|s| s.line);
+    // The items now holding the file's values, which a rewrite may reference.
+    let holding: Vec<String> = added.iter().chain(&rotated).cloned().collect();
     if json {
-        return output::json(&ImportSummary {
+        output::json(&ImportSummary {
+            format: format.name(),
             dry_run,
             references: &references,
             added: &added,
             rotated: &rotated,
             skipped: &skipped,
             recognised: &recognised,
-        });
+        })?;
+        if rewrite && !dry_run {
+            super::rewrite::offer(&file, format, &holding, true)?;
+        }
+        return Ok(());
     }
     let (verb, rotate_verb) = if dry_run {
         ("Would import", "rotate")
@@ -230,61 +227,17 @@ pub(super) fn import(
         eprintln!("Skipped {}:", skipped.len());
         for s in &skipped {
             match &s.key {
+                // Line 0: an entry of a password manager's file, which has no lines.
+                Some(k) if s.line == 0 => eprintln!("  {k}: {}", s.reason),
                 Some(k) => eprintln!("  line {}: {k}: {}", s.line, s.reason),
                 None => eprintln!("  line {}: {}", s.line, s.reason),
             }
         }
     }
+    if !dry_run {
+        super::rewrite::offer(&file, format, &holding, rewrite)?;
+    }
     Ok(())
-}
-
-/// The entries of a dotenv file, or of `vault export --format json`'s output (a JSON array),
-/// whose items keep their metadata; for JSON, "line" is the item's position in the array.
-fn parse(text: &str, file: &Path) -> Result<(dotenv::Parsed, Vec<Option<ImportedMeta>>)> {
-    if !text.trim_start().starts_with('[') {
-        let parsed = dotenv::parse(text);
-        let metas = vec![None; parsed.entries.len()];
-        return Ok((parsed, metas));
-    }
-    #[derive(serde::Deserialize)]
-    struct ExportedKey {
-        name: String,
-        value: String,
-        #[serde(default)]
-        secret_values: std::collections::BTreeMap<String, String>,
-        #[serde(flatten)]
-        meta: ImportedMeta,
-    }
-    // Only the position is told: serde's message may quote a value.
-    let list: Vec<ExportedKey> = serde_json::from_str(text).map_err(|e| {
-        Failure::new(
-            exit::OTHER,
-            format!(
-                "{}: a JSON file, but not a `vault export --format json` (at line {}, column \
-                 {}); nothing was imported",
-                file.display(),
-                e.line(),
-                e.column()
-            ),
-        )
-    })?;
-    let mut parsed = dotenv::Parsed::default();
-    let mut metas = Vec::with_capacity(list.len());
-    for (i, k) in list.into_iter().enumerate() {
-        parsed.entries.push(dotenv::Entry {
-            key: k.name,
-            value: SecretValue::from(k.value),
-            line: i + 1,
-        });
-        let mut meta = k.meta;
-        meta.secret_fields = k
-            .secret_values
-            .into_iter()
-            .map(|(n, v)| (n, SecretValue::from(v)))
-            .collect();
-        metas.push(Some(meta));
-    }
-    Ok((parsed, metas))
 }
 
 #[derive(Serialize)]

@@ -15,6 +15,7 @@ use crate::model::{
     Recognised, Skipped,
 };
 use crate::names::check_tag;
+use crate::rotation::RotationPolicy;
 
 impl Vault {
     /// Imports dotenv entries in one transaction: all of them land, or none.
@@ -65,17 +66,26 @@ impl Vault {
                                 secret.fields = m.secret_fields;
                                 let mut all_tags = m.tags;
                                 all_tags.extend(tags.iter().cloned());
+                                // What the source left unsaid, a recognised value tells
+                                // (another manager's entry has no service or policy).
+                                let service = m
+                                    .service
+                                    .or_else(|| format.map(|f| f.service.id.to_owned()));
+                                let rotation = match (m.rotation, format) {
+                                    (RotationPolicy::Default, Some(f)) => f.policy(),
+                                    (r, _) => r,
+                                };
                                 ApiKeyMeta {
                                     name: key.clone(),
                                     env: m.env,
-                                    service: m.service,
+                                    service,
                                     tags: all_tags,
                                     notes: m.notes,
                                     created: now,
                                     updated: now,
                                     // Never in the future: a due date counts from it.
                                     last_rotated: m.last_rotated.map_or(now, |t| t.min(now)),
-                                    rotation: m.rotation,
+                                    rotation,
                                     expires: m.expires,
                                     version: 1,
                                     hosts: m.hosts,

@@ -8,6 +8,8 @@ import type { Connecting } from './Connecting';
 import type { Copied } from './Copied';
 import type { Disconnected } from './Disconnected';
 import type { GitHelpers } from './GitHelpers';
+import type { ImportOutcome } from './ImportOutcome';
+import type { ImportRequest } from './ImportRequest';
 import type { ItemDetail } from './ItemDetail';
 import type { ItemView } from './ItemView';
 import type { KdfChoice } from './KdfChoice';
@@ -72,6 +74,8 @@ export function commands(invoke: Invoke) {
     /** The running `vault run --proxy` sessions of the vault. */
     proxySessions: () => invoke<Array<ProxySessionInfo>>('proxy_sessions'),
     endProxySession: (id: string) => invoke<null>('end_proxy_session', { id }),
+    /** Imports a file (another manager's export, a .env, a shell profile), or says what it needs first (a password, a private key). */
+    importFile: (request: ImportRequest) => invoke<ImportOutcome>('import_file', { request }),
     /** git's credential helpers, and whether vault is one. */
     gitHelpers: () => invoke<GitHelpers>('git_helpers'),
     /** Adds vault to git's credential helpers, or removes it. */
