@@ -61,5 +61,5 @@ for name, r in rows.items():
 names = list(rows)
 v, k = rows[names[0]]["median"], rows[names[1]]["median"]
 print()
-print(f"- vault import / keepassxc-cli export: {v / k:.2f}x ({(v - k)*1000:+.0f} ms for sealing and writing the items)")
+print(f"- vault import / keepassxc-cli export: {v / k:.2f}x ({(v - k)*1000:+.0f} ms; vault also seals and writes every item)")
 PY
