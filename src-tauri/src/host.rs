@@ -58,6 +58,14 @@ impl Host for DesktopHost {
         // `$BROWSER` when set (as the CLI), else the desktop's default (xdg-open).
         opener::open_browser(url).map_err(|e| BrowserError(e.to_string()))
     }
+
+    fn pick_file(&self, title: &str) -> Option<std::path::PathBuf> {
+        use tauri_plugin_dialog::DialogExt;
+        let h = self.handle.get()?;
+        // Commands run on the blocking pool, never the event loop: blocking here is safe.
+        let chosen = h.dialog().file().set_title(title).blocking_pick_file()?;
+        chosen.into_path().ok()
+    }
 }
 
 fn notification_text(items: &[DueItem]) -> (String, String) {

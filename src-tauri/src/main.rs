@@ -28,6 +28,8 @@ fn run() -> Result<(), String> {
             tray::show_window(app);
         }))
         .plugin(tauri_plugin_notification::init())
+        // The file chooser, opened from Rust only (the window has no dialog permission).
+        .plugin(tauri_plugin_dialog::init())
         .manage(desktop.clone())
         .setup(|app| {
             let handle = app.handle().clone();

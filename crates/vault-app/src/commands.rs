@@ -113,6 +113,9 @@ macro_rules! window_commands {
                 |app| app.proxy_sessions();
             end_proxy_session(id: ::std::string::String) -> () =
                 |app| app.end_proxy_session(&id);
+            /// A file chosen in the desktop's file chooser, for the import; null: cancelled.
+            pick_import_file() -> ::std::option::Option<::std::string::String> =
+                |app| app.pick_import_file();
             /// Imports a file (another manager's export, a .env, a shell profile), or says
             /// what it needs first (a password, a private key).
             import_file(request: $crate::ImportRequest) -> $crate::ImportOutcome =

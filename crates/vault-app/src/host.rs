@@ -1,5 +1,5 @@
-//! What the app needs from whatever hosts it: a place to show events, a clipboard and a
-//! browser.
+//! What the app needs from whatever hosts it: a place to show events, a clipboard, a
+//! browser and a file chooser.
 //!
 //! The desktop shell implements this with Tauri events, the tray, desktop notifications, the
 //! system clipboard and the system browser; the tests implement it with vectors. Nothing in
@@ -45,6 +45,13 @@ pub trait Host: Send + Sync + 'static {
     /// Opens `url` (an OAuth login page) in the user's browser, honouring `$BROWSER`. Returns
     /// once the browser is launched, not when the page is done.
     fn open_browser(&self, url: &str) -> Result<(), BrowserError>;
+    /// Asks the user for a file with the desktop's own file chooser (titled `title`), from a
+    /// command's thread; `None` when they cancel or there is no chooser. The path reaches the
+    /// app only: the window never gets access to the file system.
+    fn pick_file(&self, title: &str) -> Option<std::path::PathBuf> {
+        let _ = title;
+        None
+    }
 }
 
 impl fmt::Debug for dyn Host {

@@ -55,6 +55,18 @@ describe('ImportView', () => {
     expect(screen.queryByLabelText(/The KeePass database's password/)).toBeNull();
   });
 
+  it("fills the path from the desktop's file chooser, and keeps it when the chooser is cancelled", async () => {
+    let answer: string | null = '/home/me/Downloads/Acme.1pux';
+    backend({ pick_import_file: () => answer });
+    render(ImportView);
+    await fireEvent.click(screen.getByRole('button', { name: 'Choose…' }));
+    await waitFor(() => expect((screen.getByLabelText('File') as HTMLInputElement).value).toBe('/home/me/Downloads/Acme.1pux'));
+    answer = null;
+    await fireEvent.click(screen.getByRole('button', { name: 'Choose…' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect((screen.getByLabelText('File') as HTMLInputElement).value).toBe('/home/me/Downloads/Acme.1pux');
+  });
+
   it('shows a bad file as the message Rust gives, naming the file', async () => {
     backend({
       import_file: () => {

@@ -63,6 +63,15 @@ fn expand(path: &str) -> std::path::PathBuf {
 }
 
 impl<H: Host> App<H> {
+    /// The file to import, chosen in the desktop's file chooser; `None` when cancelled.
+    pub fn pick_import_file(&self) -> AppResult<Option<String>> {
+        Ok(self
+            .inner
+            .host
+            .pick_file("Import into the vault")
+            .map(|p| p.display().to_string()))
+    }
+
     /// Imports the file `req` names, or says what it needs first.
     pub fn import_file(&self, req: ImportRequest) -> AppResult<ImportOutcome> {
         let path = expand(req.path.trim());

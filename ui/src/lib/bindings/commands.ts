@@ -74,6 +74,8 @@ export function commands(invoke: Invoke) {
     /** The running `vault run --proxy` sessions of the vault. */
     proxySessions: () => invoke<Array<ProxySessionInfo>>('proxy_sessions'),
     endProxySession: (id: string) => invoke<null>('end_proxy_session', { id }),
+    /** A file chosen in the desktop's file chooser, for the import; null: cancelled. */
+    pickImportFile: () => invoke<string | null>('pick_import_file'),
     /** Imports a file (another manager's export, a .env, a shell profile), or says what it needs first (a password, a private key). */
     importFile: (request: ImportRequest) => invoke<ImportOutcome>('import_file', { request }),
     /** git's credential helpers, and whether vault is one. */
