@@ -393,7 +393,7 @@ fn onepassword_exports_land_as_items_with_fields_and_an_unknown_category_stops_i
 }
 
 #[test]
-fn a_bitwarden_export_lands_and_a_protected_one_says_what_to_do() {
+fn a_bitwarden_export_lands_plain_or_password_protected() {
     let v = TestVault::new();
     let export = serde_json::json!({
         "encrypted": false,
@@ -438,17 +438,58 @@ fn a_bitwarden_export_lands_and_a_protected_one_says_what_to_do() {
     assert_eq!(get(&v, "npm token", "service"), "npm");
     assert_eq!(report["recognised"][0]["key"], "npm token");
 
-    let protected = file(
-        &v,
-        "protected.json",
-        br#"{"encrypted":true,"passwordProtected":true,"salt":"x","kdfType":0,"kdfIterations":600000,"data":"2.abc"}"#,
-    );
-    let r = v.run(&["import", protected.to_str().unwrap()]);
+    // The same export, password-protected as Bitwarden's clients seal it (sealed here by an
+    // independent Node implementation of their scheme).
+    let other = TestVault::new();
+    let plain = file(&other, "plain.json", export.to_string().as_bytes());
+    let protected = other.dir.path().join("bitwarden_protected.json");
+    let out = Command::new("node")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/clients/bitwarden-protect.mjs"
+        ))
+        .arg(&plain)
+        .arg(&protected)
+        .args(["export password", "5000"])
+        .output()
+        .unwrap();
     assert!(
-        r.fails(1).contains("a password-protected Bitwarden export"),
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(&plain).unwrap();
+    let r = other.run(&["import", protected.to_str().unwrap()]);
+    assert!(
+        r.fails(1).contains("needs the Bitwarden export's password"),
         "{}",
         r.stderr
     );
+    let wrong = file(&other, "wrong", b"Export password\n");
+    let r = other.run(&[
+        "import",
+        protected.to_str().unwrap(),
+        "--source-password-file",
+        wrong.to_str().unwrap(),
+    ]);
+    assert!(r.fails(1).contains("does not open it"), "{}", r.stderr);
+    assert_eq!(other.run(&["ls", "--json"]).ok().trim(), "[]");
+    let right = file(&other, "right", b"export password\n");
+    let report = json(&other.run(&[
+        "import",
+        protected.to_str().unwrap(),
+        "--source-password-file",
+        right.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(report["format"], "bitwarden");
+    assert_eq!(
+        report["added"],
+        serde_json::json!(["AWS console", "npm token"])
+    );
+    other.run(&["unlock"]).ok();
+    assert_eq!(get(&other, "AWS console", "mfa-seed"), "MFA-SEED-BW");
+
     let odd = serde_json::json!({"encrypted": false, "items": [
         {"id": "1", "type": 1, "name": "Odd", "login": {"password": "p"},
          "fields": [{"name": "x", "value": "y", "type": 7}]}

@@ -1,19 +1,30 @@
-//! Bitwarden's unencrypted JSON export (`bw export --format json`, or the web vault's "File
-//! format: .json"): logins, secure notes and SSH keys become items, folders become tags, custom
-//! fields become fields (hidden ones secret). Payment cards and identities are left out.
-//! A password-protected or account-encrypted export is refused with what to do instead.
+//! Bitwarden's JSON export (`bw export --format json`, or the web vault's "File format: .json"),
+//! unencrypted or password-protected (`protected`): logins, secure notes and SSH keys become
+//! items, folders become tags, custom fields become fields (hidden ones secret). Payment cards
+//! and identities are left out. An account-restricted export, which only that Bitwarden account
+//! can open, is refused with what to do instead.
 
 use serde::Deserialize;
 
 use crate::{Draft, ImportError, Input, Read, Skip};
+
+mod protected;
+
+/// Whether the file is sealed, read before anything else.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    #[serde(default)]
+    encrypted: bool,
+    #[serde(default)]
+    password_protected: bool,
+}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Export {
     #[serde(default)]
     encrypted: bool,
-    #[serde(default)]
-    password_protected: bool,
     #[serde(default)]
     folders: Vec<Folder>,
     #[serde(default)]
@@ -90,8 +101,19 @@ const IDENTITY: u32 = 4;
 const SSH_KEY: u32 = 5;
 
 pub(crate) fn read(input: &Input<'_>) -> Result<Read, ImportError> {
+    let opened;
+    let bytes = match serde_json::from_slice::<Envelope>(input.bytes) {
+        Ok(Envelope {
+            encrypted: true,
+            password_protected: true,
+        }) => {
+            opened = protected::open(input)?;
+            &opened[..]
+        }
+        _ => input.bytes,
+    };
     // Only the position is told: serde's message may quote a value.
-    let export: Export = serde_json::from_slice(input.bytes).map_err(|e| {
+    let export: Export = serde_json::from_slice(bytes).map_err(|e| {
         ImportError::corrupt(
             input,
             format!(
@@ -104,13 +126,8 @@ pub(crate) fn read(input: &Input<'_>) -> Result<Read, ImportError> {
     if export.encrypted {
         return Err(ImportError::corrupt(
             input,
-            if export.password_protected {
-                "a password-protected Bitwarden export, which vault does not read yet: export \
-                 again with \"File format: .json\" (unencrypted), import it, then delete it"
-            } else {
-                "an account-restricted encrypted Bitwarden export, which only that Bitwarden \
-                 account can open: export again with \"File format: .json\" (unencrypted)"
-            },
+            "an account-restricted encrypted Bitwarden export, which only that Bitwarden \
+             account can open: export again as \"Password protected\" (or unencrypted) JSON",
         ));
     }
     let mut out = Read::default();

@@ -92,10 +92,13 @@ impl<H: Host> App<H> {
                 )
             })?,
         };
-        let needs = |wrong: bool| {
+        let needs = |what: Option<&str>, wrong: bool| {
             Ok(ImportOutcome::NeedsSecret {
                 format: format.name().to_owned(),
-                what: format.secret_needed().unwrap_or("a password").to_owned(),
+                what: what
+                    .or(format.secret_needed())
+                    .unwrap_or("a password")
+                    .to_owned(),
                 wrong,
             })
         };
@@ -113,7 +116,7 @@ impl<H: Host> App<H> {
             _ => true,
         };
         if format.secret_needed().is_some() && secret.is_none() && !has_key {
-            return needs(false);
+            return needs(None, false);
         }
         let input = Input {
             path: &path,
@@ -123,8 +126,10 @@ impl<H: Host> App<H> {
         };
         let loaded = match vault_import::load(format, &input) {
             Ok(l) => l,
-            Err(ImportError::WrongSecret { .. } | ImportError::SecretNeeded { .. }) => {
-                return needs(secret.is_some());
+            // A source that needs a secret only sometimes (a protected Bitwarden export) says
+            // which when it is read.
+            Err(ImportError::WrongSecret { what, .. } | ImportError::SecretNeeded { what, .. }) => {
+                return needs(Some(what), secret.is_some());
             }
             Err(e) => return Err(invalid(e.to_string())),
         };

@@ -69,8 +69,25 @@ pub(super) fn read(session: &Session, args: &ImportArgs) -> Result<Source> {
         secret: secret.as_ref(),
         key_file: key_file.as_ref().map(|k| k.as_slice()),
     };
+    let loaded = match vault_import::load(format, &input) {
+        // A file that needs a password only sometimes (a protected Bitwarden export) says so
+        // when read: asked for then, at a terminal.
+        Err(vault_import::ImportError::SecretNeeded { what, .. })
+            if secret.is_none() && interactive_terminal() =>
+        {
+            let asked = prompt_hidden(&format!("{} for {}: ", capitalised(what), file.display()))?;
+            vault_import::load(
+                format,
+                &Input {
+                    secret: Some(&asked),
+                    ..input
+                },
+            )
+        }
+        other => other,
+    };
     let vault_import::Loaded { parsed, metas } =
-        vault_import::load(format, &input).map_err(|e| Failure::new(exit::OTHER, e.to_string()))?;
+        loaded.map_err(|e| Failure::new(exit::OTHER, e.to_string()))?;
     Ok(Source {
         format,
         parsed,
@@ -81,9 +98,8 @@ pub(super) fn read(session: &Session, args: &ImportArgs) -> Result<Source> {
 /// The password or private key the source needs: from `--source-password-file`, `.env.keys`
 /// beside a dotenvx file, or a hidden prompt; `None` when it needs none.
 fn secret_for(format: Format, args: &ImportArgs) -> Result<Option<SecretValue>> {
-    let Some(what) = format.secret_needed() else {
-        return Ok(None);
-    };
+    // Given for scripts: used whatever the format (a Bitwarden export needs one only when it
+    // is password-protected).
     if let Some(path) = &args.source_password_file {
         let text = Zeroizing::new(
             std::fs::read_to_string(path)
@@ -92,6 +108,9 @@ fn secret_for(format: Format, args: &ImportArgs) -> Result<Option<SecretValue>> 
         let first = text.lines().next().unwrap_or_default();
         return Ok(Some(SecretValue::new(first)));
     }
+    let Some(what) = format.secret_needed() else {
+        return Ok(None);
+    };
     if format == Format::Dotenvx && vault_import::dotenvx_key(&args.file).is_some() {
         return Ok(None);
     }
