@@ -627,6 +627,27 @@ pub fn wire_fields(fields: vault_core::model::SecretFields) -> WireFields {
         .collect()
 }
 
+impl ImportEntry {
+    /// An entry as a source was read (`vault_import::load`): the metadata never carries a
+    /// secret over the socket, so its secret fields go beside it as secrets.
+    pub fn new(
+        entry: vault_core::dotenv::Entry,
+        mut meta: Option<vault_core::model::ImportedMeta>,
+    ) -> Self {
+        let secret_fields = meta
+            .as_mut()
+            .map(|m| std::mem::take(&mut m.secret_fields))
+            .unwrap_or_default();
+        ImportEntry {
+            key: entry.key,
+            value: WireSecret::new(entry.value),
+            line: entry.line,
+            meta,
+            secret_fields: wire_fields(secret_fields),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportEntry {
     pub key: String,

@@ -180,26 +180,39 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// All of stdin as text, for `what` ("value", "values"): never when the master password comes
+/// from stdin too.
+fn all_of_stdin(passwords: &Passwords, what: &str) -> Result<SecretValue> {
+    if passwords.uses_stdin() {
+        return fail(
+            exit::OTHER,
+            format!(
+                "the {what} cannot come from stdin when --password-stdin is used; use \
+                 --password-file for the password, or type the {what} at a terminal"
+            ),
+        );
+    }
+    let mut bytes = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .lock()
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the {what} from stdin"))?;
+    SecretValue::from_utf8(bytes).map_err(|_| {
+        Failure::new(
+            exit::OTHER,
+            format!("the {what} on stdin is not UTF-8 text"),
+        )
+        .into()
+    })
+}
+
 /// A value for `vault add` / `vault rotate`: hidden prompt on a terminal, else all of stdin.
 pub fn read_value(passwords: &Passwords, name: &str) -> Result<SecretValue> {
     let stdin = std::io::stdin();
     let value = if stdin.is_terminal() {
         prompt_hidden(&format!("Value for {name}: "))?
     } else {
-        if passwords.uses_stdin() {
-            return fail(
-                exit::OTHER,
-                "the value cannot come from stdin when --password-stdin is used; \
-                 use --password-file for the password, or type the value at a terminal",
-            );
-        }
-        let mut bytes = Zeroizing::new(Vec::new());
-        stdin
-            .lock()
-            .read_to_end(&mut bytes)
-            .context("cannot read the value from stdin")?;
-        let mut value = SecretValue::from_utf8(bytes)
-            .map_err(|_| Failure::new(exit::OTHER, "the value on stdin is not UTF-8 text"))?;
+        let mut value = all_of_stdin(passwords, "value")?;
         // `echo value |` adds one newline that is not part of the key.
         let trimmed = value
             .expose()
@@ -227,20 +240,7 @@ pub fn read_values(passwords: &Passwords, labels: &[String]) -> Result<Vec<Secre
             .map(|label| prompt_hidden(&format!("{label}: ")))
             .collect::<Result<Vec<_>>>()?
     } else {
-        if passwords.uses_stdin() {
-            return fail(
-                exit::OTHER,
-                "the values cannot come from stdin when --password-stdin is used; \
-                 use --password-file for the password, or type the values at a terminal",
-            );
-        }
-        let mut bytes = Zeroizing::new(Vec::new());
-        stdin
-            .lock()
-            .read_to_end(&mut bytes)
-            .context("cannot read the values from stdin")?;
-        let text = SecretValue::from_utf8(bytes)
-            .map_err(|_| Failure::new(exit::OTHER, "the values on stdin are not UTF-8 text"))?;
+        let text = all_of_stdin(passwords, "values")?;
         let text = text.expose();
         let lines: Vec<SecretValue> = text
             .strip_suffix('\n')

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vault_agent::WireSecret;
-use vault_agent::protocol::{ImportEntry, Op, Response, wire_fields};
+use vault_agent::protocol::{ImportEntry, Op, Response};
 use vault_core::ErrorCode;
 use vault_core::model::{ImportReport, OnConflict};
 use vault_import::{Format, ImportError, Input};
@@ -139,17 +139,7 @@ impl<H: Host> App<H> {
             .entries
             .into_iter()
             .zip(loaded.metas)
-            .map(|(e, mut meta)| ImportEntry {
-                key: e.key,
-                value: WireSecret::new(e.value),
-                line: e.line,
-                secret_fields: wire_fields(
-                    meta.as_mut()
-                        .map(|m| std::mem::take(&mut m.secret_fields))
-                        .unwrap_or_default(),
-                ),
-                meta,
-            })
+            .map(|(e, meta)| ImportEntry::new(e, meta))
             .collect();
         let on_conflict = if req.rotate_existing {
             OnConflict::Rotate

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use serde::Serialize;
-use vault_agent::protocol::{ImportEntry, Op, Response, WireSecret, wire_fields};
+use vault_agent::protocol::{ImportEntry, Op, Response};
 use vault_core::model::{Item, OnConflict, Recognised};
 use vault_core::{dotenv, formats};
 use zeroize::Zeroizing;
@@ -104,18 +104,7 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
             .entries
             .into_iter()
             .zip(metas)
-            .map(|(e, mut meta)| ImportEntry {
-                key: e.key,
-                value: WireSecret::new(e.value),
-                line: e.line,
-                // The metadata never carries a secret over the socket: they go as secrets.
-                secret_fields: wire_fields(
-                    meta.as_mut()
-                        .map(|m| std::mem::take(&mut m.secret_fields))
-                        .unwrap_or_default(),
-                ),
-                meta,
-            })
+            .map(|(e, meta)| ImportEntry::new(e, meta))
             .collect();
         let on_conflict = if rotate_existing {
             OnConflict::Rotate
