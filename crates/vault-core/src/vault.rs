@@ -598,7 +598,8 @@ impl Vault {
                 return Ok(Item { id, meta });
             }
             let meta = ItemMeta::ApiKey(meta);
-            crypt.write_api_key_meta(db, &row, name_tag, &meta)?;
+            // The secret cell was opened above: re-sealed as it is, not opened again.
+            crypt.write_api_key_meta(db, &row, name_tag, &meta, &secret)?;
             crypt.audit(db, event, now)?;
             Ok(Item { id, meta })
         })

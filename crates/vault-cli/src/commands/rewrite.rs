@@ -22,9 +22,16 @@ fn backup_of(file: &Path) -> PathBuf {
 
 /// Offers the rewrite of `file` (read as `format`) for the items now holding its values:
 /// asked at a terminal, done at once with `--rewrite`, else one line saying how.
-pub(super) fn offer(file: &Path, format: Format, imported: &[String], rewrite: bool) -> Result<()> {
+/// `dotenv`: an `env` source that was a dotenv file (not `vault export`'s JSON).
+pub(super) fn offer(
+    file: &Path,
+    format: Format,
+    dotenv: bool,
+    imported: &[String],
+    rewrite: bool,
+) -> Result<()> {
     let kind = match format {
-        Format::Env if !is_json(file) => "a .vault.env of vault:// references beside it",
+        Format::Env if dotenv => "a .vault.env of vault:// references beside it",
         Format::Shell => "export NAME='vault://NAME' lines, which `vault run` resolves",
         _ => return Ok(()),
     };
@@ -58,10 +65,6 @@ pub(super) fn offer(file: &Path, format: Format, imported: &[String], rewrite: b
         Format::Shell => rewrite_profile(file, &names),
         _ => rewrite_env(file, imported),
     }
-}
-
-fn is_json(file: &Path) -> bool {
-    std::fs::read(file).is_ok_and(|b| b.trim_ascii_start().starts_with(b"["))
 }
 
 fn keep_backup(file: &Path) -> Result<PathBuf> {

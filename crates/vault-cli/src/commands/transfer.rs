@@ -45,6 +45,8 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
         rewrite,
         ..
     } = args;
+    // A dotenv line carries no metadata; `vault export`'s JSON always does.
+    let dotenv = metas.iter().all(Option::is_none);
     let mut skipped = parsed.skipped;
     // A value that is itself a reference would be stored as the reference's text, not the
     // secret it names: almost always a project file imported by mistake.
@@ -137,7 +139,7 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
             recognised: &recognised,
         })?;
         if rewrite && !dry_run {
-            super::rewrite::offer(&file, format, &holding, true)?;
+            super::rewrite::offer(&file, format, dotenv, &holding, true)?;
         }
         return Ok(());
     }
@@ -224,7 +226,7 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
         }
     }
     if !dry_run {
-        super::rewrite::offer(&file, format, &holding, rewrite)?;
+        super::rewrite::offer(&file, format, dotenv, &holding, rewrite)?;
     }
     Ok(())
 }

@@ -431,17 +431,17 @@ impl Crypt<'_> {
         )
     }
 
-    /// Writes an API key's metadata over its row at the next revision, its value re-sealed
-    /// with it.
+    /// Writes an API key's metadata over its row at the next revision, its secret cell (as
+    /// the caller opened it) re-sealed with it.
     pub(super) fn write_api_key_meta(
         &self,
         db: &Db<'_>,
         row: &ItemRow,
         name_tag: Vec<u8>,
         meta: &ItemMeta,
+        secret: &Bundle,
     ) -> Result<()> {
         let at = At::of(row).next();
-        let value = self.open_secret(&at.id, &db.secret(&row.id)?)?;
         db.update_item(
             &ItemRow {
                 name_tag,
@@ -449,7 +449,7 @@ impl Crypt<'_> {
                 rev: at.rev,
                 ..row.clone()
             },
-            &self.seal_secret(at, &value)?,
+            &self.seal_secret(at, secret)?,
         )
     }
 

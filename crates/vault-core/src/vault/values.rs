@@ -88,7 +88,8 @@ impl Vault {
             };
             meta.refused = by.map(|by| crate::model::Refused { at: now, by });
             let meta = ItemMeta::ApiKey(meta);
-            crypt.write_api_key_meta(db, &row, row.name_tag.clone(), &meta)?;
+            let secret = crypt.open_secret(&id, &db.secret(&row.id)?)?;
+            crypt.write_api_key_meta(db, &row, row.name_tag.clone(), &meta, &secret)?;
             crypt.audit(db, event, now)?;
             Ok(Item { id, meta })
         })
