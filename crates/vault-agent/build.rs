@@ -12,10 +12,18 @@ fn main() {
     let core = manifest.join("../vault-core/src");
     println!("cargo:rerun-if-changed=src/protocol.rs");
     println!("cargo:rerun-if-changed={}", core.display());
-    let mut sources = vec![(
-        String::from("vault-agent/src/protocol.rs"),
-        manifest.join("src/protocol.rs"),
-    )];
+    // vault-scan's request and report travel as they are declared there.
+    println!("cargo:rerun-if-changed=../vault-scan/src/report.rs");
+    let mut sources = vec![
+        (
+            String::from("vault-agent/src/protocol.rs"),
+            manifest.join("src/protocol.rs"),
+        ),
+        (
+            String::from("vault-scan/src/report.rs"),
+            manifest.join("../vault-scan/src/report.rs"),
+        ),
+    ];
     let mut core_files = Vec::new();
     rust_files(&core, &mut core_files);
     core_files.sort();

@@ -92,6 +92,8 @@ fn typed(command: &str) -> &'static str {
         "readme-walk-value\n"
     } else if command.starts_with("vault allow") {
         "y\n"
+    } else if command.starts_with("vault scan --all --fix") {
+        "y\n"
     } else if command.starts_with("vault import Passwords.kdbx") {
         "kdbx readme walk\n"
     } else {
@@ -163,6 +165,38 @@ fn moving_in(project: &Path, home: &Path) {
     .unwrap();
 }
 
+/// What "Finding leaked keys" finds: the project is a git repository one of whose commits
+/// added a file holding the key the README stores as `openai`.
+fn leaks(project: &Path) {
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(project)
+            .args([
+                "-c",
+                "user.name=Readme",
+                "-c",
+                "user.email=readme@example.com",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(project.join("scripts")).unwrap();
+    std::fs::write(
+        project.join("scripts/dev.env"),
+        format!("OPENAI_API_KEY={}", typed("vault add openai")),
+    )
+    .unwrap();
+    git(&["add", "scripts/dev.env"]);
+    git(&["commit", "-qm", "dev settings"]);
+}
+
 fn write_executable(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -229,6 +263,7 @@ fn the_readme_walk_runs_as_written_on_a_fresh_vault() {
     std::fs::write(p(".env.staging"), "STRIPE_KEY=vault://stripe\n").unwrap();
     // What "Moving in" imports, as each store writes it.
     moving_in(&project, &home);
+    leaks(&project);
     std::fs::write(p("config.yml.tpl"), "openai: {{ vault://openai }}\n").unwrap();
 
     let path = format!(
@@ -270,9 +305,14 @@ fn the_readme_walk_runs_as_written_on_a_fresh_vault() {
             }
             let out = pipe(&mut c, typed(command).as_bytes());
             transcript.push_str(&format!("$ {command}{}\n", out.stdout));
+            // `vault scan` exits 1 when it finds something, as the README says it does.
+            let expected = if command.starts_with("vault scan") && out.code == Some(1) {
+                Some(1)
+            } else {
+                Some(0)
+            };
             assert_eq!(
-                out.code,
-                Some(0),
+                out.code, expected,
                 "README command failed:\n{command}\n--- transcript ---\n{transcript}"
             );
             ran.push((command.clone(), out.stdout));
@@ -321,4 +361,18 @@ fn the_readme_walk_runs_as_written_on_a_fresh_vault() {
     let backup = std::fs::metadata(p("backup.env")).unwrap();
     assert_eq!(backup.permissions().mode() & 0o777, 0o600);
     assert!(output_of("vault log").contains("exported"));
+    // "Finding leaked keys": the committed key is found by item and commit, never shown, and
+    // --fix turns the line into a reference.
+    let history = output_of("vault scan --git");
+    assert!(
+        history.contains("scripts/dev.env:1:16 (commit ")
+            && history.contains("the value of openai"),
+        "{history}"
+    );
+    assert!(!history.contains("sk-proj-readmewalk"), "{history}");
+    assert_eq!(
+        std::fs::read_to_string(p("scripts/.vault.env")).unwrap(),
+        "OPENAI_API_KEY=vault://openai\n"
+    );
+    assert!(p(".git/hooks/pre-commit").is_file());
 }

@@ -128,6 +128,7 @@ impl Request {
                     | Op::Describe { .. }
                     | Op::Get { .. }
                     | Op::History { .. }
+                    | Op::Scan { .. }
                     | Op::Audit { .. }
                     | Op::OauthPresets
                     | Op::OauthProviders
@@ -331,6 +332,12 @@ pub enum Op {
     /// What is recorded for a project file (answered `allowance`).
     Allowance {
         path: String,
+    },
+    /// `vault scan`: looks for every secret of the vault, and keys in known formats, in files,
+    /// folders or git history, in the process that holds the vault open and outside its lock
+    /// (answered `scanned`, which names items and places, never a value).
+    Scan {
+        request: vault_scan::Request,
     },
 }
 
@@ -720,6 +727,9 @@ pub enum Response {
     Audit {
         entries: Vec<AuditEntry>,
     },
+    Scanned {
+        report: vault_scan::Report,
+    },
     ProxySessions {
         sessions: Vec<ProxySessionInfo>,
     },
@@ -804,6 +814,7 @@ impl Response {
             Response::Imported { .. } => "imported",
             Response::BackedUp { .. } => "backed_up",
             Response::Audit { .. } => "audit",
+            Response::Scanned { .. } => "scanned",
             Response::ProxySessions { .. } => "proxy_sessions",
             Response::Presets { .. } => "presets",
             Response::Providers { .. } => "providers",

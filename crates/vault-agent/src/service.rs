@@ -284,6 +284,10 @@ impl Service {
             }
             Request::Vault { vault, op } if op.is_oauth() => self.oauth(vault, op),
             Request::Vault { vault, op } if op.is_proxy() => self.proxy_op(&vault, op),
+            Request::Vault {
+                vault,
+                op: Op::Scan { request },
+            } => self.scan(&vault, &request),
             Request::Vault { vault, mut op } => {
                 // `--proxy` turns the answer's values into placeholders, after resolving.
                 let proxied = match &mut op {
@@ -432,6 +436,19 @@ impl Service {
         }
         LockedVault::open(path)?;
         Err(Error::Locked)
+    }
+
+    /// `vault scan`: the vault's secrets are read under the lock, the files outside it (a
+    /// large tree takes seconds, and other clients are not kept waiting).
+    fn scan(&self, vault: &Path, request: &vault_scan::Request) -> Response {
+        let secrets = match self.with_vault(vault, true, |v| v.known_secrets()) {
+            Ok(s) => s,
+            Err(e) => return Response::error(&e),
+        };
+        let matcher = vault_scan::Matcher::new(secrets, true);
+        Response::Scanned {
+            report: vault_scan::scan(request, &matcher),
+        }
     }
 
     fn oauth(&self, vault: PathBuf, op: Op) -> Response {

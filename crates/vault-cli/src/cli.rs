@@ -8,7 +8,9 @@ use clap_complete::engine::ArgValueCompleter;
 mod items;
 
 pub use items::{EditArgs, MetaArgs, check_secret_field_args};
+mod scan;
 mod transfer;
+pub use scan::{ScanArgs, ScanFormat};
 pub use transfer::ImportArgs;
 
 const EXAMPLES: &str = "\
@@ -306,6 +308,30 @@ pub enum Command {
         as fields (protected ones secret), its folders or groups as tags; a variable by its \
         name. What is not imported is listed with the reason. All of it lands, or none.")]
     Import(ImportArgs),
+
+    /// Find secrets lying in files and git history: every value the vault holds, and keys in
+    /// known formats
+    #[command(
+        long_about = "Find secrets lying in files and git history: every value the vault holds \
+                      (current and previous values, secret fields, OAuth tokens), matched \
+                      exactly, so no stored key is missed whatever its shape; and keys in the \
+                      formats vault knows (GitHub, OpenAI, Stripe, AWS, Slack, ...), stored or \
+                      not.\n\nThe stored values are looked for by the agent, in its own \
+                      process: they never leave it, and the answer names items, never values. \
+                      While the vault is locked, --staged looks for known formats only (and \
+                      says so).",
+        after_help = "Examples:\n  \
+        vault scan                          # this folder, as git sees it (.gitignore respected)\n  \
+        vault scan --all ~/src              # every file, ignored ones (.env) too\n  \
+        vault scan --home                   # shell histories, ~/.npmrc, ~/.aws/credentials, ...\n  \
+        vault scan --git                    # every commit of this repository\n  \
+        vault scan --format sarif > vault.sarif   # for code scanning\n  \
+        vault setup pre-commit              # refuse commits that add a stored value or a key\n\n\
+        A line with `vault-scan:allow` in it is not reported for a known format (an example key \
+        in documentation); a stored value is reported wherever it is.\n\n\
+        Exit codes: 1 when something is found; 0 when nothing is; otherwise as for every command."
+    )]
+    Scan(ScanArgs),
 
     /// Print every API key with its value, as a .env file or JSON
     #[command(after_help = "Examples:\n  \
@@ -793,6 +819,19 @@ gitlab.com, or its provider's hosts) or an API key allowed to go to that host (`
     )]
     Git {
         /// Remove vault from git's credential helpers
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Add `vault scan --staged` as this repository's pre-commit hook, or remove it with --undo
+    #[command(
+        name = "pre-commit",
+        after_help = "Examples:\n  vault setup pre-commit\n  vault setup pre-commit --undo\n\n\
+git then refuses a commit that adds a value stored in the vault or a key in a known format, \
+naming the file and line. `git commit --no-verify` skips the check once. A hook that is not \
+vault's is left alone: add `vault scan --staged` to it yourself."
+    )]
+    PreCommit {
+        /// Remove vault's hook
         #[arg(long)]
         undo: bool,
     },

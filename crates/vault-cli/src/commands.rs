@@ -14,6 +14,7 @@ mod items;
 pub mod oauth;
 mod proxy;
 mod rewrite;
+mod scan;
 mod setup;
 mod sources;
 mod transfer;
@@ -29,6 +30,9 @@ use vault::{due, init, lock, log, passwd, status, unlock};
 pub fn run(session: &mut Session, command: Command) -> Result<u8> {
     if let Command::Run(args) = command {
         return crate::run::run(session, args);
+    }
+    if let Command::Scan(args) = command {
+        return scan::scan(session, args);
     }
     run_simple(session, command).map(|()| 0)
 }
@@ -119,6 +123,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         | Command::Config { .. }
         | Command::Setup(_)
         | Command::Agent { .. }
-        | Command::Run(_) => Ok(()),
+        | Command::Run(_)
+        | Command::Scan(_) => Ok(()),
     }
 }

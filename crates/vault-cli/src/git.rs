@@ -7,10 +7,12 @@
 //! `store` keeps what git prompted for (and the server accepted) as an item tagged `git`;
 //! `erase` removes such an item when the server refuses it, never an item the user added.
 
+mod hook;
 pub mod protocol;
 mod setup;
 mod store;
 
+pub use hook::pre_commit;
 pub use setup::setup;
 
 use std::io::{Read, Write};

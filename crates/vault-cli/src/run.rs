@@ -201,7 +201,7 @@ pub fn env(session: &mut Session, selection: &Selection, format: EnvFormat) -> R
 }
 
 /// `'value'`, with `'` written as `'\''`: safe for any value in POSIX shells.
-fn shell_quote(value: &str) -> String {
+pub(crate) fn shell_quote(value: &str) -> String {
     format!("'{}'", value.replace('\'', r"'\''"))
 }
 

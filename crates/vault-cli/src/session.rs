@@ -398,6 +398,11 @@ impl Session {
         }
     }
 
+    /// The vault this session is for.
+    pub fn vault_path(&self) -> &Path {
+        &self.vault
+    }
+
     pub fn uses_agent(&self) -> bool {
         !self.no_agent
     }

@@ -53,6 +53,18 @@ impl KeyFormat {
         self.prefix
     }
 
+    /// The whole value's pattern (regex syntax, anchored with `\A` and `\z`): public, and
+    /// what `vault scan` looks for in files, unanchored.
+    pub fn pattern(&self) -> &'static str {
+        self.pattern
+    }
+
+    /// Whether a key of this kind is a secret: publishable keys and account ids are not, and
+    /// finding one in a file is no leak.
+    pub fn is_secret(&self) -> bool {
+        self.policy() != RotationPolicy::Never
+    }
+
     /// The policy to store on an item holding this kind of key: `Default` (the provider's
     /// interval, through the item's service) unless this kind needs its own.
     pub fn policy(&self) -> RotationPolicy {

@@ -22,6 +22,8 @@ use crate::store::{Db, Erased, FORMAT_VERSION, Header, ItemRow, Store};
 
 mod bundle;
 mod crypt;
+mod known;
+pub use known::{KnownSecret, SecretRole};
 mod oauth;
 mod records;
 pub use records::{PROXY_CA, Record};

@@ -170,7 +170,9 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         | Op::Logout { .. }
         // Routed to `Service::proxy_op` before this point.
         | Op::ProxySessions
-        | Op::ProxyEnd { .. } => return Err(Error::Invalid("not a vault operation".into())),
+        | Op::ProxyEnd { .. }
+        // Routed to `Service::scan`, outside the lock.
+        | Op::Scan { .. } => return Err(Error::Invalid("not a vault operation".into())),
         Op::Resolve { .. } => {
             return Err(Error::Invalid("resolve is answered by `run`".into()));
         }

@@ -67,7 +67,7 @@ pub(super) fn offer(
     }
 }
 
-fn keep_backup(file: &Path) -> Result<PathBuf> {
+pub(super) fn keep_backup(file: &Path) -> Result<PathBuf> {
     let backup = backup_of(file);
     if backup.exists() {
         return Err(Failure::new(
