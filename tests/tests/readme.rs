@@ -90,9 +90,7 @@ fn typed(command: &str) -> &'static str {
         )
     } else if command.starts_with("vault add ") {
         "readme-walk-value\n"
-    } else if command.starts_with("vault allow") {
-        "y\n"
-    } else if command.starts_with("vault scan --all --fix") {
+    } else if command.starts_with("vault allow") || command.starts_with("vault scan --all --fix") {
         "y\n"
     } else if command.starts_with("vault import Passwords.kdbx") {
         "kdbx readme walk\n"
