@@ -66,6 +66,13 @@ impl Host for DesktopHost {
         let chosen = h.dialog().file().set_title(title).blocking_pick_file()?;
         chosen.into_path().ok()
     }
+
+    fn pick_folder(&self, title: &str) -> Option<std::path::PathBuf> {
+        use tauri_plugin_dialog::DialogExt;
+        let h = self.handle.get()?;
+        let chosen = h.dialog().file().set_title(title).blocking_pick_folder()?;
+        chosen.into_path().ok()
+    }
 }
 
 fn notification_text(items: &[DueItem]) -> (String, String) {

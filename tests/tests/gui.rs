@@ -469,6 +469,37 @@ async fn a_user_session_in_the_real_window() {
         "admin\n"
     );
 
+    // Find leaked keys: a folder holding the value just imported, and a key in a known
+    // format; the page names the item and the place, never the value.
+    step("Find leaked keys: a folder scanned, each finding by place and item.");
+    let leaky = home.join("leaky");
+    std::fs::create_dir_all(&leaky).unwrap();
+    std::fs::write(leaky.join(".gitignore"), ".env\n").unwrap();
+    std::fs::write(leaky.join(".env"), "GRAFANA_PASSWORD=grafana-gui-import\n").unwrap();
+    click(&c, "[data-view=scan]").await;
+    type_into(&c, "#scan-path", &leaky.display().to_string()).await;
+    click(&c, "form[aria-label='Scan a folder'] button[type=submit]").await;
+    wait_js(
+        &c,
+        "the scan results",
+        "document.querySelector('[data-testid=scan-report]')?.textContent.includes('.env:1:18')",
+        Duration::from_secs(20),
+    )
+    .await;
+    let shown: String = c
+        .execute(
+            "return document.querySelector('[data-testid=scan-report]').textContent",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(shown.contains("the value of Grafana"), "{shown}");
+    assert!(!shown.contains("grafana-gui-import"), "{shown}");
+    screenshot(&c, "07e-scan.png").await;
+
     // Audit log and settings.
     step("Audit log and settings.");
     click(&c, "[data-view=audit]").await;

@@ -7,6 +7,7 @@
 mod connections;
 mod imports;
 mod proxy;
+mod scan;
 mod tools;
 
 pub use imports::{ImportOutcome, ImportRequest};

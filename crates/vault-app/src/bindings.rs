@@ -26,6 +26,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     crate::ImportOutcome::export_all(&cfg)?;
     crate::ImportRequest::export_all(&cfg)?;
     AuditEntry::export_all(&cfg)?;
+    vault_scan::Report::export_all(&cfg)?;
     ApiKeyEdit::export_all(&cfg)?;
     ConnectRequest::export_all(&cfg)?;
     Connecting::export_all(&cfg)?;

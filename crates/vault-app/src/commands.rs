@@ -120,6 +120,13 @@ macro_rules! window_commands {
             /// what it needs first (a password, a private key).
             import_file(request: $crate::ImportRequest) -> $crate::ImportOutcome =
                 |app| app.import_file(request);
+            /// A folder chosen in the desktop's folder chooser, for a scan; null: cancelled.
+            pick_scan_folder() -> ::std::option::Option<::std::string::String> =
+                |app| app.pick_scan_folder();
+            /// Finds stored values and keys in known formats in a folder (`all`: ignored
+            /// files too): places and item names, never a value.
+            scan_folder(path: ::std::string::String, all: bool) -> $crate::commands::types::ScanReport =
+                |app| app.scan_folder(&path, all);
             /// git's credential helpers, and whether vault is one.
             git_helpers() -> $crate::commands::types::GitHelpers = |app| app.git_helpers();
             /// Adds vault to git's credential helpers, or removes it.
@@ -136,6 +143,7 @@ pub mod types {
     pub use vault_agent::git_config::GitHelpers;
     pub use vault_agent::protocol::{NewKey, NewProvider, PresetInfo, ProxySessionInfo};
     pub use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
+    pub use vault_scan::Report as ScanReport;
 }
 
 /// A moment the window sends (a new expiry), as RFC 3339 text.

@@ -52,6 +52,11 @@ pub trait Host: Send + Sync + 'static {
         let _ = title;
         None
     }
+    /// Asks the user for a folder, as [`Self::pick_file`] does for a file.
+    fn pick_folder(&self, title: &str) -> Option<std::path::PathBuf> {
+        let _ = title;
+        None
+    }
 }
 
 impl fmt::Debug for dyn Host {

@@ -17,6 +17,7 @@ pub const DEFAULT_MAX_SIZE: u64 = 64 << 20;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "target", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", ts(rename = "ScanTarget"))]
 pub enum Target {
     /// Files and folders, folders walked respecting `.gitignore` (unless `all`).
     Paths {
@@ -44,6 +45,7 @@ pub enum Target {
 /// A scan request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "ScanRequest"))]
 pub struct Request {
     pub targets: Vec<Target>,
     /// Read files `.gitignore` and `.ignore` exclude too.
@@ -86,6 +88,7 @@ pub struct StoredAs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", ts(rename = "ScanFound"))]
 pub enum Found {
     /// A value the vault holds, verbatim.
     Stored { stored_as: Vec<StoredAs> },
@@ -96,6 +99,7 @@ pub enum Found {
 /// One finding: where, and what. Lines and columns count from 1; a column counts characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "ScanFinding"))]
 pub struct Finding {
     pub path: String,
     pub line: u32,
@@ -112,6 +116,7 @@ pub struct Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "reason", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", ts(rename = "ScanSkipReason"))]
 pub enum SkipReason {
     /// It holds NUL bytes in its first 8 KiB.
     Binary,
@@ -146,6 +151,7 @@ impl std::fmt::Display for SkipReason {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "ScanSkipped"))]
 pub struct Skipped {
     pub path: String,
     #[serde(flatten)]
@@ -155,6 +161,7 @@ pub struct Skipped {
 /// A scan's answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[cfg_attr(feature = "ts", ts(rename = "ScanReport"))]
 pub struct Report {
     /// Sorted by path, commit, line and column.
     pub findings: Vec<Finding>,

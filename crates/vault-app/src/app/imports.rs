@@ -55,7 +55,7 @@ fn invalid(message: impl Into<String>) -> AppError {
 }
 
 /// `~/x` in the home folder; anything else as written.
-fn expand(path: &str) -> std::path::PathBuf {
+pub(super) fn expand(path: &str) -> std::path::PathBuf {
     match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
         (Some(rest), Some(home)) => std::path::Path::new(&home).join(rest),
         _ => std::path::PathBuf::from(path),

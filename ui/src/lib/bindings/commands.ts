@@ -22,6 +22,7 @@ import type { PresetInfo } from './PresetInfo';
 import type { ProviderMeta } from './ProviderMeta';
 import type { ProxySessionInfo } from './ProxySessionInfo';
 import type { Revealed } from './Revealed';
+import type { ScanReport } from './ScanReport';
 import type { Settings } from './Settings';
 
 /** How a command reaches Rust: Tauri's `invoke`, or a test's stand-in. */
@@ -78,6 +79,10 @@ export function commands(invoke: Invoke) {
     pickImportFile: () => invoke<string | null>('pick_import_file'),
     /** Imports a file (another manager's export, a .env, a shell profile), or says what it needs first (a password, a private key). */
     importFile: (request: ImportRequest) => invoke<ImportOutcome>('import_file', { request }),
+    /** A folder chosen in the desktop's folder chooser, for a scan; null: cancelled. */
+    pickScanFolder: () => invoke<string | null>('pick_scan_folder'),
+    /** Finds stored values and keys in known formats in a folder (`all`: ignored files too): places and item names, never a value. */
+    scanFolder: (path: string, all: boolean) => invoke<ScanReport>('scan_folder', { path, all }),
     /** git's credential helpers, and whether vault is one. */
     gitHelpers: () => invoke<GitHelpers>('git_helpers'),
     /** Adds vault to git's credential helpers, or removes it. */
