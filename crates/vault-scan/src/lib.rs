@@ -223,7 +223,7 @@ mod tests {
 
     #[test]
     fn the_allow_marker_silences_formats_not_stored_values() {
-        let key = format!("ghp_{}", "d".repeat(36));
+        let key = "ghp_R4nd0mL00k1ngT0k3nV4lu3Qw3rtY8u9i0pZ"; // vault-scan:allow (a made-up key)
         let m = Matcher::new(
             vec![vault_core::vault::KnownSecret {
                 item: "stored".into(),

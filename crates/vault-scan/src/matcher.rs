@@ -68,6 +68,19 @@ fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
 
+/// A key in documentation or a test, not one a provider issued: AWS's `...EXAMPLE` keys, a run
+/// of one character (`xxxxxxxx`, `00000000`), or the alphabet or digits in order. A random key
+/// holds none of these (the chance of 8 equal characters in a row in 40 random base-62 ones is
+/// about 10^-12). Stored values are never judged so: the vault knows those are secrets.
+fn is_placeholder(body: &[u8]) -> bool {
+    const SEQUENCES: [&[u8]; 3] = [b"0123456789", b"abcdefghij", b"ABCDEFGHIJ"];
+    let run = body.windows(8).any(|w| w.iter().all(|&b| b == w[0]));
+    run || SEQUENCES
+        .iter()
+        .chain([&b"EXAMPLE"[..], b"example"].iter())
+        .any(|s| memchr::memmem::find(body, s).is_some())
+}
+
 impl Formats {
     fn new() -> Formats {
         let mut prefixes: Vec<&str> = FORMATS.iter().map(KeyFormat::prefix).collect();
@@ -114,7 +127,9 @@ impl Formats {
                     continue;
                 };
                 let end = start + found.end();
-                if hay.get(end).is_some_and(|&b| is_key_byte(b)) {
+                if hay.get(end).is_some_and(|&b| is_key_byte(b))
+                    || is_placeholder(&hay[start + format.prefix().len()..end])
+                {
                     continue;
                 }
                 out.push(Hit {
@@ -237,7 +252,7 @@ mod tests {
         );
         assert_eq!(m.values(), 1);
         assert_eq!(m.too_short, 1);
-        let token = format!("ghp_{}", "a".repeat(36));
+        let token = "ghp_R4nd0mL00k1ngT0k3nV4lu3Qw3rtY8u9i0pZ"; // vault-scan:allow (a made-up key)
         let text = format!("x=hunter2-but-longer\nTOKEN={token}\nnot: x{token}\n1234");
         let hits = m.find(text.as_bytes());
         assert_eq!(hits.len(), 2, "{hits:?}");
@@ -248,8 +263,8 @@ mod tests {
 
     #[test]
     fn a_stored_key_is_reported_once_with_every_item_that_holds_it() {
-        let token = format!("ghp_{}", "b".repeat(36));
-        let m = Matcher::new(vec![needle("gh", &token), needle("gh-copy", &token)], true);
+        let token = "ghp_An0th3rR4nd0mT0k3nV4lu3Xy7Wv6Ut5Sr4Q"; // vault-scan:allow (a made-up key)
+        let m = Matcher::new(vec![needle("gh", token), needle("gh-copy", token)], true);
         let hits = m.find(format!("GITHUB_TOKEN={token}").as_bytes());
         assert_eq!(hits.len(), 1);
         let HitKind::Stored(i) = hits[0].what else {
@@ -263,8 +278,16 @@ mod tests {
     fn publishable_keys_and_longer_strings_are_not_findings() {
         let m = Matcher::formats_only();
         let publishable = format!("pk_live_{}", "c".repeat(24));
-        let too_long = format!("ghp_{}", "a".repeat(40));
+        let too_long = "ghp_R4nd0mL00k1ngT0k3nV4lu3Qw3rtY8u9i0pZabcd";
         assert!(m.find(publishable.as_bytes()).is_empty());
         assert!(m.find(too_long.as_bytes()).is_empty());
+        for placeholder in [
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+        ] {
+            assert!(m.find(placeholder.as_bytes()).is_empty(), "{placeholder}");
+        }
+        assert_eq!(m.find(b"AKIAQ3EGRJ6TLZ4WXN7B").len(), 1); // vault-scan:allow (a made-up key)
     }
 }
