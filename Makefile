@@ -235,12 +235,13 @@ crash: setup
 	$(CARGO) build --locked --workspace --bins
 	VAULT_CRASH_KILLS=500 $(CARGO) test --locked -p vault-tests --test crash -- --nocapture
 
-# Peers measured side by side (dotenvx from npm; hyperfine and oidc-agent from Debian); see
-# BENCHMARKS.md.
+# Peers measured side by side (dotenvx and secretlint from npm; hyperfine, oidc-agent,
+# keepassxc and git-secrets from Debian); see BENCHMARKS.md.
 deps-bench: bench/node_modules/.package-lock.json bench/.venv/.installed
-	$(call apt_install,hyperfine oidc-agent-cli keepassxc)
+	$(call apt_install,hyperfine oidc-agent-cli keepassxc git-secrets)
 
-# mitmproxy from PyPI (pinned in bench/requirements.txt), in a venv of its own.
+# mitmproxy, kingfisher and detect-secrets from PyPI (pinned in bench/requirements.txt), in a
+# venv of its own.
 bench/.venv/.installed: bench/requirements.txt
 	$(call apt_install,python3-venv)
 	rm -rf bench/.venv
@@ -258,6 +259,7 @@ bench: setup deps-bench bench-gui dist
 	bench/git-credential.sh $(DIST)/vault
 	bench/unlock.sh $(DIST)/vault
 	bench/import.sh $(DIST)/vault
+	bench/scan.sh $(DIST)/vault
 	$(CARGO) build --release --locked -p vault-proxy --example https_echo --example https_load
 	bench/proxy.sh $(DIST)/vault $(CARGO_TARGET_DIR)/release/examples/https_echo
 	$(CARGO) bench --locked -p vault-core

@@ -18,7 +18,7 @@ mod upstream;
 use upstream::{Upstream, upstream};
 
 /// Made up, in the shape of an OpenAI project key (so its placeholder keeps `sk-proj-`).
-const KEY: &str = "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";
+const KEY: &str = "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"; // vault-scan:allow
 
 /// The vault side: values by item, a lock, and the refusals it was told of.
 #[derive(Default)]

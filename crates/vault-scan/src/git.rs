@@ -70,6 +70,11 @@ pub(crate) fn history(repo: &Path, request: &Request, matcher: &Matcher, sink: &
     let (Some(mut stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
         return;
     };
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    // Blobs go from the reader to the scanning threads through a short queue: git inflates
+    // (its own process), one thread reads, the others scan.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(&str, &str, Vec<u8>)>(workers * 4);
+    let rx = std::sync::Mutex::new(rx);
     std::thread::scope(|s| {
         let wanted = &order;
         // Fed from its own thread: git writes blobs while it is still being asked for more.
@@ -83,9 +88,17 @@ pub(crate) fn history(repo: &Path, request: &Request, matcher: &Matcher, sink: &
             drop(w);
             drop(stdin);
         });
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let next = crate::lock(&rx).recv();
+                    let Ok((oid, path, blob)) = next else { break };
+                    scan_bytes(path, Some(oid), &blob, matcher, sink);
+                }
+            });
+        }
         let mut out = BufReader::with_capacity(1 << 20, stdout);
         let mut header = String::new();
-        let mut blob = Vec::new();
         for oid in &order {
             header.clear();
             if out.read_line(&mut header).unwrap_or(0) == 0 {
@@ -97,7 +110,7 @@ pub(crate) fn history(repo: &Path, request: &Request, matcher: &Matcher, sink: &
                 continue; // `<oid> missing`: a partial clone
             };
             let path = paths.get(oid).map_or("", String::as_str);
-            blob.clear();
+            let mut blob = Vec::with_capacity(usize::try_from(size).unwrap_or(0).min(1 << 24));
             if (&mut out).take(size).read_to_end(&mut blob).is_err() {
                 break;
             }
@@ -108,10 +121,9 @@ pub(crate) fn history(repo: &Path, request: &Request, matcher: &Matcher, sink: &
             if kind != Some("blob") {
                 continue;
             }
-            let label = format!("{path} ({})", short(oid));
             if size > request.max_size {
                 sink.skip(
-                    Path::new(&label),
+                    Path::new(&format!("{path} ({})", short(oid))),
                     SkipReason::TooLarge {
                         size,
                         limit: request.max_size,
@@ -119,8 +131,11 @@ pub(crate) fn history(repo: &Path, request: &Request, matcher: &Matcher, sink: &
                 );
                 continue;
             }
-            scan_bytes(path, Some(oid), &blob, matcher, sink);
+            if tx.send((oid, path, blob)).is_err() {
+                break;
+            }
         }
+        drop(tx);
     });
     let _ = child.wait();
     name_commits(repo, sink);
@@ -131,24 +146,60 @@ fn short(oid: &str) -> &str {
 }
 
 /// Findings of a history scan carry their blob id as `commit` until here: each becomes the
-/// commit that added the blob (`git log --find-object`, oldest first), short.
+/// first commit that added the blob, found in one pass over the history's changes (oldest
+/// first), short. A blob no commit's diff shows (one only a merge brought) keeps its id.
 fn name_commits(repo: &Path, sink: &Sink) {
     let mut findings = crate::lock(&sink.findings);
-    let mut commits: HashMap<String, Option<String>> = HashMap::new();
+    let mut added: HashMap<String, Option<String>> = findings
+        .iter()
+        .filter_map(|f| f.commit.clone())
+        .map(|blob| (blob, None))
+        .collect();
+    if added.is_empty() {
+        return;
+    }
+    let mut left = added.len();
+    let log = git(repo)
+        .args([
+            "log",
+            "--all",
+            "--reverse",
+            "--no-renames",
+            "--raw",
+            "--no-abbrev",
+            "--format=%x00%H",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
+    if let Ok(mut child) = log {
+        if let Some(stdout) = child.stdout.take() {
+            let mut commit = String::new();
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(c) = line.strip_prefix('\0') {
+                    commit = short(c).to_owned();
+                } else if let Some(raw) = line.strip_prefix(':') {
+                    // `old-mode new-mode old-blob new-blob status\tpath`
+                    let new_blob = raw.split([' ', '\t']).nth(3).unwrap_or("");
+                    if let Some(slot @ None) = added.get_mut(new_blob) {
+                        *slot = Some(commit.clone());
+                        left -= 1;
+                        if left == 0 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     for f in findings.iter_mut() {
-        let Some(blob) = f.commit.take() else {
-            continue;
-        };
-        let commit = commits.entry(blob.clone()).or_insert_with(|| {
-            let out = git(repo)
-                .args(["log", "--all", "--reverse", "--format=%H", "--find-object"])
-                .arg(&blob)
-                .output()
-                .ok()?;
-            let text = String::from_utf8_lossy(&out.stdout);
-            text.lines().next().map(|c| short(c).to_owned())
-        });
-        f.commit = Some(commit.clone().unwrap_or_else(|| short(&blob).to_owned()));
+        if let Some(blob) = f.commit.take() {
+            let commit = added.get(&blob).cloned().flatten();
+            f.commit = Some(commit.unwrap_or_else(|| short(&blob).to_owned()));
+        }
     }
 }
 

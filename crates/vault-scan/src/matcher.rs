@@ -92,9 +92,9 @@ impl Formats {
                 if !f.is_secret() {
                     return None;
                 }
-                // Anchored at the candidate's start; the end is checked as a boundary instead.
-                let pattern = f.pattern().strip_suffix(r"\z").unwrap_or(f.pattern());
-                Regex::new(pattern).ok()
+                // The whole pattern, anchored at both ends, run on a whole token: a regex's
+                // leftmost-first choice between lengths (`{58}|{74}`) must not decide.
+                Regex::new(f.pattern()).ok()
             })
             .collect();
         // Leftmost-longest: at one spot `sk-proj-` is the candidate, not `sk-`; every format
@@ -115,29 +115,46 @@ impl Formats {
             if start > 0 && is_key_byte(hay[start - 1]) {
                 continue;
             }
-            let window = &hay[start..hay.len().min(start + MAX_KEY_LEN)];
-            for (i, format) in FORMATS.iter().enumerate() {
-                let Some(pattern) = &self.patterns[i] else {
-                    continue;
-                };
-                if !window.starts_with(format.prefix().as_bytes()) {
-                    continue;
-                }
-                let Some(found) = pattern.find(window) else {
-                    continue;
-                };
-                let end = start + found.end();
-                if hay.get(end).is_some_and(|&b| is_key_byte(b))
-                    || is_placeholder(&hay[start + format.prefix().len()..end])
-                {
-                    continue;
-                }
+            // The token: key bytes and dots (SendGrid's and GitLab's keys hold dots), up to
+            // the longest key. It may end before a dot that ends a sentence, so each dot is
+            // also tried as its end, longest first.
+            let limit = hay.len().min(start + MAX_KEY_LEN);
+            let token_end = hay[start..limit]
+                .iter()
+                .position(|&b| !(is_key_byte(b) || b == b'.'))
+                .map_or(limit, |n| start + n);
+            if token_end < hay.len() && token_end == limit {
+                continue; // longer than any key
+            }
+            let token = &hay[start..token_end];
+            let ends = std::iter::once(token.len()).chain(
+                token
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .filter(|(_, b)| **b == b'.')
+                    .map(|(n, _)| n),
+            );
+            let found = ends.into_iter().find_map(|len| {
+                let candidate = &token[..len];
+                FORMATS
+                    .iter()
+                    .enumerate()
+                    .find(|(i, format)| {
+                        candidate.starts_with(format.prefix().as_bytes())
+                            && self.patterns[*i]
+                                .as_ref()
+                                .is_some_and(|p| p.is_match(candidate))
+                            && !is_placeholder(&candidate[format.prefix().len()..])
+                    })
+                    .map(|(i, _)| (i, start + len))
+            });
+            if let Some((i, end)) = found {
                 out.push(Hit {
                     start,
                     end,
                     what: HitKind::Format(i),
                 });
-                break;
             }
         }
     }
@@ -272,6 +289,21 @@ mod tests {
         };
         let names: Vec<_> = m.stored_as(i).iter().map(|s| s.item.as_str()).collect();
         assert_eq!(names, ["gh", "gh-copy"]);
+    }
+
+    #[test]
+    fn the_longer_of_two_lengths_and_a_key_before_a_full_stop_are_found() {
+        let m = Matcher::formats_only();
+        let body = "Rr7".repeat(25);
+        let openai = format!("sk-proj-{}T3BlbkFJ{}", &body[..74], &body[..74]);
+        let sendgrid = format!("SG.{}.{}", &body[..22], &body[..43]);
+        let text = format!("key {openai}\nsee {sendgrid}.\n");
+        let found: Vec<&str> = m
+            .find(text.as_bytes())
+            .iter()
+            .map(|h| &text[h.start..h.end])
+            .collect();
+        assert_eq!(found, [openai.as_str(), sendgrid.as_str()]);
     }
 
     #[test]
