@@ -28,7 +28,101 @@ pub const TARGETS: &[(&str, Check)] = &[
     ("token_response", token_response::check),
     ("mask", mask::check),
     ("host_rule", host_rule::check),
+    ("scan", scan::check),
 ];
+
+/// `vault scan`: whatever the stored values and the file, a stored value written into the file
+/// is found (a hit overlaps it), hits are in order and inside the file, each finding's line and
+/// column are where its bytes are, and a staged diff of any shape parses without a panic into
+/// increasing line numbers per hunk.
+pub mod scan {
+    use super::decode;
+    use arbitrary::Arbitrary;
+    use vault_core::SecretValue;
+    use vault_core::vault::{KnownSecret, SecretRole};
+    use vault_scan::Matcher;
+    use vault_scan::fuzzing::{findings, hits, parse_diff};
+
+    #[derive(Arbitrary, Debug)]
+    struct Input {
+        values: Vec<String>,
+        text: Vec<u8>,
+        /// Where each value is written into the text.
+        at: Vec<u16>,
+        diff: Vec<u8>,
+    }
+
+    /// The target's check on one input.
+    pub fn check(data: &[u8]) {
+        let Some(input) = decode::<Input>(data) else {
+            return;
+        };
+        let values: Vec<String> = input
+            .values
+            .into_iter()
+            .filter(|v| !v.contains('\0'))
+            .take(8)
+            .collect();
+        let secrets = values
+            .iter()
+            .map(|v| KnownSecret {
+                item: "item".into(),
+                role: SecretRole::Value,
+                value: SecretValue::new(v),
+            })
+            .collect();
+        let m = Matcher::new(secrets, true);
+        // The text with each value written in at its place.
+        let mut text = input.text;
+        let mut planted = Vec::new();
+        for (v, at) in values.iter().zip(&input.at) {
+            let at = usize::from(*at) % (text.len() + 1);
+            text.splice(at..at, v.bytes());
+            for p in &mut planted {
+                let (start, _): &mut (usize, usize) = p;
+                if *start >= at {
+                    *start += v.len();
+                }
+            }
+            planted.push((at, v.len()));
+        }
+        let found = hits(&m, &text);
+        let mut last = 0;
+        for &(start, end) in &found {
+            assert!(
+                start >= last && start < end && end <= text.len(),
+                "{found:?}"
+            );
+            last = end.min(start + 1);
+        }
+        for (at, len) in planted {
+            if len < vault_scan::matcher::MIN_VALUE_LEN {
+                continue;
+            }
+            // A value may have been split by one written later: then it is not whole.
+            if !values
+                .iter()
+                .any(|v| text.get(at..at + len) == Some(v.as_bytes()))
+            {
+                continue;
+            }
+            assert!(
+                found.iter().any(|&(s, e)| s < at + len && at < e),
+                "a stored value at {at} was not found: {found:?}"
+            );
+        }
+        for f in findings(&m, &text) {
+            assert!(f.line >= 1 && f.column >= 1 && f.end_column >= f.column);
+            let lines = text.split(|&b| b == b'\n').count() as u32;
+            assert!(f.line <= lines, "line {} of {lines}", f.line);
+        }
+        for (_, numbers) in parse_diff(&input.diff) {
+            if let Some(n) = numbers {
+                assert!(n.len() <= input.diff.len());
+            }
+        }
+    }
+}
 
 /// An allowed-host rule as typed at `vault edit --host` or found in a sealed item: any text
 /// parses or is refused with a message, a rule prints as text that parses back to itself, and

@@ -88,6 +88,12 @@ const PIECES: &[&[u8]] = &[
     b"[",
     b"]",
     b"\t",
+    b"diff --git a/x b/x\n",
+    b"+++ b/x\n",
+    b"@@ -1,2 +3,4 @@\n",
+    b"+",
+    b"Binary files ",
+    b"ghp_",
 ];
 
 fn sweep_input(rng: &mut Rng) -> Vec<u8> {

@@ -237,6 +237,18 @@ pub(crate) fn staged(repo: &Path, matcher: &Matcher, sink: &Sink) {
     }
 }
 
+/// [`parse_diff`] without the lines' bytes.
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parse_diff_numbers(diff: &[u8]) -> Vec<(String, Option<Vec<u32>>)> {
+    parse_diff(diff)
+        .into_iter()
+        .map(|(path, added)| match added {
+            Added::Binary => (path, None),
+            Added::Lines(l) => (path, Some(l.into_iter().map(|(n, _)| n).collect())),
+        })
+        .collect()
+}
+
 #[derive(Debug, PartialEq)]
 enum Added<'a> {
     Binary,

@@ -199,6 +199,28 @@ pub(crate) fn findings(
     out
 }
 
+/// The fuzz targets' entry points (crates/vault-fuzz-checks).
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    use crate::{Finding, Matcher};
+
+    /// The staged diff's parser: per file, its path and its added lines' numbers (`None`: a
+    /// binary file).
+    pub fn parse_diff(diff: &[u8]) -> Vec<(String, Option<Vec<u32>>)> {
+        crate::git::parse_diff_numbers(diff)
+    }
+
+    /// The findings in `hay`, as a file's.
+    pub fn findings(matcher: &Matcher, hay: &[u8]) -> Vec<Finding> {
+        crate::findings(matcher, hay, "f", None, 1)
+    }
+
+    /// The byte ranges of the hits in `hay`.
+    pub fn hits(matcher: &Matcher, hay: &[u8]) -> Vec<(usize, usize)> {
+        matcher.find(hay).iter().map(|h| (h.start, h.end)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,7 +42,7 @@ pub struct Matcher {
     values: Option<AhoCorasick>,
     /// Per pattern of `values`: every item and role holding that value.
     labels: Vec<Vec<StoredAs>>,
-    formats: Option<Formats>,
+    formats: Option<&'static Formats>,
     /// Stored values shorter than [`MIN_VALUE_LEN`], not looked for.
     pub too_short: usize,
 }
@@ -55,6 +55,9 @@ impl std::fmt::Debug for Matcher {
             .finish_non_exhaustive()
     }
 }
+
+/// Compiled once per process: forty patterns are worth not compiling at every scan.
+static FORMATS_FINDER: std::sync::LazyLock<Formats> = std::sync::LazyLock::new(Formats::new);
 
 struct Formats {
     prefixes: Option<AhoCorasick>,
@@ -203,7 +206,7 @@ impl Matcher {
         Matcher {
             values,
             labels,
-            formats: formats.then(Formats::new),
+            formats: formats.then(|| &*FORMATS_FINDER),
             too_short,
         }
     }
