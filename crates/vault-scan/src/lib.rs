@@ -84,10 +84,13 @@ impl Sink {
         findings.truncate(MAX_FINDINGS);
         let mut skipped = self.skipped.into_inner().unwrap_or_else(|e| e.into_inner());
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let more_skipped = skipped.len().saturating_sub(MAX_FINDINGS) as u64;
+        skipped.truncate(MAX_FINDINGS);
         Report {
             findings,
             more,
             skipped,
+            more_skipped,
             files: self.files.into_inner(),
             bytes: self.bytes.into_inner(),
             values: matcher.values() as u64,

@@ -169,7 +169,12 @@ pub struct Report {
     #[serde(default)]
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub more: u64,
+    /// Sorted by path; at most [`MAX_FINDINGS`].
     pub skipped: Vec<Skipped>,
+    /// Files skipped beyond those listed.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub more_skipped: u64,
     /// Files (or blobs) read, and their bytes.
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub files: u64,

@@ -31,6 +31,7 @@ describe('ScanView', () => {
           ],
           more: 0,
           skipped: [{ path: 'logo.png', reason: 'binary' }],
+          more_skipped: 0,
           files: 12,
           bytes: 4096,
           values: 5,
@@ -59,7 +60,7 @@ describe('ScanView', () => {
     backend({
       scan_folder: () => {
         if (fail) throw { code: 'invalid', message: 'cannot read /nope' };
-        return { findings: [], more: 0, skipped: [], files: 3, bytes: 10, values: 2, too_short: 0 };
+        return { findings: [], more: 0, skipped: [], more_skipped: 0, files: 3, bytes: 10, values: 2, too_short: 0 };
       },
     });
     render(ScanView);

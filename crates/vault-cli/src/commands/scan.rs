@@ -125,6 +125,13 @@ fn is_repository(path: &Path) -> Result<()> {
 /// unlocked looks for the stored values; otherwise the formats are looked for here, and one
 /// line says so.
 fn staged(session: &mut Session, request: vault_scan::Request) -> Result<Report> {
+    if !session.uses_agent() {
+        // `--no-agent` opens the vault here, with the password given for it.
+        return match session.op(Op::Scan { request })? {
+            Response::Scanned { report } => Ok(report),
+            other => bail!("unexpected answer: {}", other.kind()),
+        };
+    }
     let vault = session.vault_path().to_path_buf();
     if let Some(agent) = session.running_agent()? {
         let answer = agent.call(&Request::Vault {
@@ -224,6 +231,9 @@ fn text(report: &Report, verbose: bool, staged: bool) {
         for s in &report.skipped {
             eprintln!("skipped {}: {}", s.path, s.reason);
         }
+        if report.more_skipped > 0 {
+            eprintln!("... and {} more skipped", report.more_skipped);
+        }
     }
     let found = report.findings.len() + report.more as usize;
     let files: std::collections::BTreeSet<&str> =
@@ -257,10 +267,11 @@ fn text(report: &Report, verbose: bool, staged: bool) {
             vault_scan::matcher::MIN_VALUE_LEN
         );
     }
-    if !report.skipped.is_empty() && !verbose {
+    let skipped = report.skipped.len() + report.more_skipped as usize;
+    if skipped > 0 && !verbose {
         eprintln!(
             "Skipped {} (binary, too large, links or unreadable): --verbose lists them.",
-            output::count(report.skipped.len(), "file")
+            output::count(skipped, "file")
         );
     }
     if staged && found > 0 {

@@ -13,7 +13,15 @@ findings: Array<ScanFinding>,
 /**
  * Findings beyond [`MAX_FINDINGS`], not listed.
  */
-more: number, skipped: Array<ScanSkipped>, 
+more: number, 
+/**
+ * Sorted by path; at most [`MAX_FINDINGS`].
+ */
+skipped: Array<ScanSkipped>, 
+/**
+ * Files skipped beyond those listed.
+ */
+more_skipped: number, 
 /**
  * Files (or blobs) read, and their bytes.
  */

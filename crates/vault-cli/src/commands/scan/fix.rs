@@ -121,7 +121,7 @@ pub(super) fn fix(report: &Report, cwd: &Path, yes: bool) -> Result<()> {
             Kind::Dotenv => format!(
                 "move {} line(s) to {} as vault:// references",
                 changes.len(),
-                vault_env(path).display()
+                shown(&vault_env(path), cwd)
             ),
             Kind::Profile => format!(
                 "rewrite {} export line(s) as vault:// references",
@@ -130,8 +130,8 @@ pub(super) fn fix(report: &Report, cwd: &Path, yes: bool) -> Result<()> {
         };
         eprintln!(
             "{}: {what} (the original kept as {}.vault-backup)",
-            path.display(),
-            path.display()
+            shown(path, cwd),
+            shown(path, cwd)
         );
     }
     if !by_hand.is_empty() {
@@ -152,16 +152,21 @@ pub(super) fn fix(report: &Report, cwd: &Path, yes: bool) -> Result<()> {
         return Ok(());
     }
     for (path, (kind, changes)) in plans {
-        rewrite(&path, kind, &changes)?;
+        rewrite(&path, kind, &changes, cwd)?;
     }
     Ok(())
+}
+
+/// A path as the user named it: relative to the current folder when under it.
+fn shown(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd).unwrap_or(path).display().to_string()
 }
 
 fn vault_env(file: &Path) -> PathBuf {
     file.with_file_name(".vault.env")
 }
 
-fn rewrite(path: &Path, kind: Kind, changes: &[Change]) -> Result<()> {
+fn rewrite(path: &Path, kind: Kind, changes: &[Change], cwd: &Path) -> Result<()> {
     let original =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let backup = super::super::rewrite::keep_backup(path)?;
@@ -193,14 +198,14 @@ fn rewrite(path: &Path, kind: Kind, changes: &[Change]) -> Result<()> {
         eprintln!(
             "Moved {} to {} (run `vault allow` there so `vault run` uses it).",
             output::count(changes.len(), "secret"),
-            target.display()
+            shown(&target, cwd)
         );
     }
     output::write_private(path, out.as_bytes(), true)?;
     eprintln!(
         "Rewrote {}; the original is {}: delete it once you no longer need it.",
-        path.display(),
-        backup.display()
+        shown(path, cwd),
+        shown(&backup, cwd)
     );
     Ok(())
 }
