@@ -5,8 +5,9 @@ fixtures) up to SIZE_MB, plus a planted set:
   planted/formats/NNN.env   one key each, 200 in all, real formats every scanner compared
                             knows (GitHub with its CRC32 checksum, GitLab, OpenAI, Anthropic,
                             Stripe, Slack, AWS, Google, SendGrid, npm), random, never issued
-  planted/stored/NNN.yaml   one stored value each, 200 in all: random passwords and internal
-                            tokens in no known format (what only exact matching finds)
+  planted/stored/NNN.*      one stored value each, 200 in all: random passwords and internal
+                            tokens in no known format (what only exact matching finds), as a
+                            config file's password, in a connection URL, or a literal in code
 
 and VALUES_ENV, a .env of the 200 stored values for the vault to import.
 Usage: make-scan-tree.py TREE SIZE_MB VALUES_ENV REGISTRY_SRC [SEED]
@@ -77,6 +78,12 @@ for i in range(200):
     # Internal credentials: a database password, a webhook secret, a service token.
     value = rand(B62, 12) + rng.choice(["-", "_", ".", "!"]) + rand(B62 + "!#%+", 12)
     values.append(value)
-    (tree / f"planted/stored/{i:03}.yaml").write_text(f"database:\n  user: app\n  password: {value}\n")
+    # Where such values are left: a config file's password, a connection URL, a literal in code.
+    if i % 3 == 0:
+        (tree / f"planted/stored/{i:03}.yaml").write_text(f"database:\n  user: app\n  password: {value}\n")
+    elif i % 3 == 1:
+        (tree / f"planted/stored/{i:03}.ini").write_text(f"[db]\nurl = postgres://app:{value}@db.internal:5432/app\n")
+    else:
+        (tree / f"planted/stored/{i:03}.py").write_text(f"client = Client(\"https://api.internal\", \"{value}\")\n")
 values_env.write_text("".join(f"STORED_{i:03}={v}\n" for i, v in enumerate(values)))
 print(f"{total >> 20} MiB of crate sources, 200 format keys, 200 stored values")

@@ -399,6 +399,22 @@ fn the_pre_commit_hook_refuses_a_commit_that_adds_a_stored_value() {
     ok(git(&v, &repo, &["add", "."]));
     ok(git(&v, &repo, &["commit", "-qm", "config"]));
 
+    // `git commit -a` commits from a temporary index the hook is given: still refused.
+    write(
+        &repo,
+        "config/prod.env",
+        format!("PORT=1\nDB_PASSWORD=vault://db\nOLD={DB_OLD}\n"),
+    );
+    let refused = git(&v, &repo, &["commit", "-qam", "quick fix"]);
+    let said = [refused.stdout.as_slice(), refused.stderr.as_slice()].concat();
+    let said = String::from_utf8_lossy(&said);
+    assert!(!refused.status.success(), "{said}");
+    assert!(
+        said.contains("config/prod.env:3:5: a previous value of db (version 1)"),
+        "{said}"
+    );
+    write(&repo, "config/prod.env", "PORT=1\nDB_PASSWORD=vault://db\n");
+
     // Locked: no password is asked for; known formats are still refused, and it says so.
     v.run(&["lock"]).ok();
     write(&repo, "token.txt", format!("{}\n", github_token()));

@@ -205,8 +205,12 @@ fn name_commits(repo: &Path, sink: &Sink) {
 
 /// The lines `git commit` would add now: `git diff --cached` with no context, each `+` line
 /// scanned at its line number in the staged file.
-pub(crate) fn staged(repo: &Path, matcher: &Matcher, sink: &Sink) {
-    let diff = match git(repo)
+pub(crate) fn staged(repo: &Path, index: Option<&Path>, matcher: &Matcher, sink: &Sink) {
+    let mut diff = git(repo);
+    if let Some(index) = index {
+        diff.env("GIT_INDEX_FILE", index);
+    }
+    let diff = match diff
         .args([
             "diff",
             "--cached",

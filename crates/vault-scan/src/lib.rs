@@ -38,7 +38,7 @@ pub fn scan(request: &Request, matcher: &Matcher) -> Report {
             Target::Paths { paths } => walk::paths(paths, request, matcher, &sink),
             Target::Home { home } => home::scan(home, request, matcher, &sink),
             Target::History { repo } => git::history(repo, request, matcher, &sink),
-            Target::Staged { repo } => git::staged(repo, matcher, &sink),
+            Target::Staged { repo, index } => git::staged(repo, index.as_deref(), matcher, &sink),
         }
     }
     sink.finish(matcher)

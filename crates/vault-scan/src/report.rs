@@ -33,6 +33,11 @@ pub enum Target {
     Staged {
         #[cfg_attr(feature = "ts", ts(type = "string"))]
         repo: PathBuf,
+        /// The index the commit is made from when it is not the repository's own: git hands
+        /// a hook a temporary one (`GIT_INDEX_FILE`) for `git commit -a` and `git commit PATH`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+        index: Option<PathBuf>,
     },
     /// The usual places keys are left in a home folder (shell histories and profiles, tools'
     /// credential files).

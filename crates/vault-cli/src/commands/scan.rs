@@ -68,8 +68,12 @@ fn targets(args: &ScanArgs, cwd: &Path) -> Result<Vec<Target>> {
     }
     if args.staged {
         is_repository(cwd)?;
+        // A hook of `git commit -a` or `git commit PATH` gets a temporary index: that is what
+        // is being committed. (The scan may run in the agent, which has not this environment.)
+        let index = std::env::var_os("GIT_INDEX_FILE").map(|i| cwd.join(i));
         return Ok(vec![Target::Staged {
             repo: cwd.to_path_buf(),
+            index,
         }]);
     }
     if args.git {
