@@ -58,7 +58,7 @@ pub(crate) fn history(repo: &Path, request: &Request, matcher: &Matcher, sink: &
         }
     }
     let mut child = match git(repo)
-        .args(["cat-file", "--batch"])
+        .args(["cat-file", "--batch", "--buffer"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -6,7 +6,7 @@
 //! whatever its shape. Formats are matched only at token boundaries, so a long random string
 //! that happens to contain `ghp_` is not called a GitHub token.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::Regex;
 use vault_core::formats::{FORMATS, KeyFormat};
 use vault_core::vault::KnownSecret;
@@ -192,13 +192,20 @@ impl Matcher {
                 }
             }
         }
+        // A DFA: several times faster than the crate's default for hundreds of values, and
+        // small for what a vault holds (states ~ total bytes of the values); the default
+        // where a vault is large enough for the DFA to be refused.
+        let build = |kind| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .kind(kind)
+                .build(&patterns)
+                .ok()
+        };
         let values = if patterns.is_empty() {
             None
         } else {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&patterns)
-                .ok()
+            build(Some(AhoCorasickKind::DFA)).or_else(|| build(None))
         };
         for l in &mut labels {
             l.sort();
