@@ -10,7 +10,7 @@ pub struct ScanArgs {
     pub paths: Vec<PathBuf>,
     /// Read every commit of the repository's history (each file version once) instead of the
     /// working tree
-    #[arg(long, conflicts_with_all = ["staged", "all", "fix"])]
+    #[arg(long, conflicts_with_all = ["staged", "all", "fix", "home", "follow"])]
     pub git: bool,
     /// Only what `git commit` would add now (the pre-commit hook: `vault setup pre-commit`);
     /// never asks for the master password
