@@ -198,4 +198,19 @@ impl Report {
     pub fn found(&self) -> bool {
         !self.findings.is_empty() || self.more > 0
     }
+
+    /// Paths under `dir` made relative to it (`.` for `dir` itself), as git and compilers show
+    /// them; others stay as they are.
+    pub fn relative_to(&mut self, dir: &std::path::Path) {
+        let paths = self.findings.iter_mut().map(|f| &mut f.path);
+        for p in paths.chain(self.skipped.iter_mut().map(|s| &mut s.path)) {
+            if let Ok(r) = std::path::Path::new(p.as_str()).strip_prefix(dir) {
+                *p = if r.as_os_str().is_empty() {
+                    ".".into()
+                } else {
+                    r.to_string_lossy().into_owned()
+                };
+            }
+        }
+    }
 }

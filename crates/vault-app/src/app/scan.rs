@@ -31,16 +31,7 @@ impl<H: Host> App<H> {
             Response::Scanned { report } => report,
             other => return Err(unexpected("scan", &other)),
         };
-        for f in &mut report.findings {
-            if let Ok(rel) = std::path::Path::new(&f.path).strip_prefix(&folder) {
-                f.path = rel.display().to_string();
-            }
-        }
-        for s in &mut report.skipped {
-            if let Ok(rel) = std::path::Path::new(&s.path).strip_prefix(&folder) {
-                s.path = rel.display().to_string();
-            }
-        }
+        report.relative_to(&folder);
         Ok(report)
     }
 }

@@ -40,7 +40,7 @@ pub fn scan(session: &mut Session, args: ScanArgs) -> Result<u8> {
             other => bail!("unexpected answer from the agent: {}", other.kind()),
         }
     };
-    relativize(&mut report, &cwd);
+    report.relative_to(&cwd);
     let format = if args.json {
         ScanFormat::Json
     } else {
@@ -159,25 +159,6 @@ fn staged(session: &mut Session, request: vault_scan::Request) -> Result<Report>
         &request,
         &vault_scan::Matcher::formats_only(),
     ))
-}
-
-/// Paths under the current folder are shown relative to it, as git and compilers do.
-fn relativize(report: &mut Report, cwd: &Path) {
-    let rel = |p: &mut String| {
-        if let Ok(r) = Path::new(p.as_str()).strip_prefix(cwd) {
-            *p = if r.as_os_str().is_empty() {
-                ".".into()
-            } else {
-                r.to_string_lossy().into_owned()
-            };
-        }
-    };
-    for f in &mut report.findings {
-        rel(&mut f.path);
-    }
-    for s in &mut report.skipped {
-        rel(&mut s.path);
-    }
 }
 
 /// What a finding is, in words: `stored value of openai`, `GitHub personal access token
