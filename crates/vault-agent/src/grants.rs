@@ -500,13 +500,13 @@ impl Grants {
         lead: SignedDuration,
         clock: &dyn Fn() -> Timestamp,
     ) -> Vec<(String, Result<(), WireError>)> {
-        let items = match v.with(|vault| vault.items()) {
+        let items = match v.with(|vault| vault.listing(None, None)) {
             Ok(items) => items,
             Err(e) => return vec![(String::new(), Err(e.into()))],
         };
         let mut report = Vec::new();
         for item in items {
-            let ItemMeta::Grant(meta) = item.meta else {
+            let ItemMeta::Grant(meta) = &item.meta else {
                 continue;
             };
             let now = clock();
@@ -530,7 +530,7 @@ impl Grants {
                 let secs = (BACKOFF_START_SECS << (failures - 1).min(10)).min(BACKOFF_MAX_SECS);
                 backoff.insert(key, (clock() + SignedDuration::from_secs(secs), failures));
             }
-            report.push((meta.name, result));
+            report.push((meta.name.clone(), result));
         }
         report
     }

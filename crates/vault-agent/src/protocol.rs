@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use vault_core::attention::DueReport;
@@ -694,7 +695,9 @@ pub enum Response {
         vaults: Vec<VaultStatus>,
     },
     Items {
-        items: Vec<Item>,
+        /// Shared with the agent's listing (`Vault::listing`): answering `vault ls` copies
+        /// no item.
+        items: Vec<Arc<Item>>,
     },
     Item {
         item: Item,
@@ -791,6 +794,12 @@ pub enum Response {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         proxy: Option<ProxySession>,
     },
+}
+
+/// The items of a `Response::Items`, owned: a client's copies were just read off the wire, so
+/// each is unwrapped, not cloned.
+pub fn owned_items(items: Vec<Arc<Item>>) -> Vec<Item> {
+    items.into_iter().map(Arc::unwrap_or_clone).collect()
 }
 
 impl Response {

@@ -376,7 +376,7 @@ impl<H: Host> App<H> {
         let lead = self.lead_days();
         let views: Vec<ItemView> = items
             .into_iter()
-            .map(|item| ItemView::new(item, now, lead))
+            .map(|item| ItemView::new(Arc::unwrap_or_clone(item), now, lead))
             .collect();
         self.observe(&views);
         Ok(views)

@@ -49,7 +49,7 @@ fn items() -> Vec<Item> {
         query: None,
         tag: None,
     }) {
-        Some(Response::Items { items }) => items,
+        Some(Response::Items { items }) => vault_agent::protocol::owned_items(items),
         _ => Vec::new(),
     }
 }

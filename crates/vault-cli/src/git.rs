@@ -247,7 +247,7 @@ fn known(session: &mut Session) -> Result<(Vec<Item>, Vec<ProviderMeta>)> {
         Response::Providers { providers } => providers,
         _ => Vec::new(),
     };
-    Ok((items, providers))
+    Ok((vault_agent::protocol::owned_items(items), providers))
 }
 
 /// `host[:port]` and the port, the scheme's when absent.

@@ -122,6 +122,10 @@ pub(crate) struct Sealed {
     pub blob: Vec<u8>,
 }
 
+/// Past this many item rows written since the listing last looked, it compares every row's
+/// revision instead (`Store::take_touched`).
+const MAX_TOUCHED: usize = 4096;
+
 pub(crate) struct Store {
     conn: Connection,
     path: PathBuf,
@@ -130,6 +134,9 @@ pub(crate) struct Store {
     file_id: FileId,
     /// Transactions this connection committed (SQLite's `data_version` counts only others').
     writes: u64,
+    /// The item rows this connection's commits touched since [`Self::take_touched`] last
+    /// took them; `None` once there are too many to be worth listing one by one.
+    touched: RefCell<Option<Vec<[u8; 16]>>>,
     /// The checksum of the header this connection's key was unwrapped from. A write finding
     /// another header (the password was changed, and the data key with it, by another process)
     /// is refused: it would seal rows under a key the file no longer holds.
@@ -254,6 +261,7 @@ impl Store {
             path: path.to_owned(),
             file_id: file_id(path)?,
             writes: 0,
+            touched: RefCell::new(Some(Vec::new())),
             unlocked_header: None,
             verified: Cell::new(None),
             erase_pending: Cell::new(false),
@@ -513,6 +521,14 @@ impl Store {
         drop(db);
         tx.commit().map_err(|e| db_error(&path, e))?;
         self.writes += 1;
+        let mut touched = self.touched.borrow_mut();
+        if let Some(ids) = touched.as_mut() {
+            ids.extend_from_slice(&changes.items);
+            if ids.len() > MAX_TOUCHED {
+                *touched = None;
+            }
+        }
+        drop(touched);
         // This connection's own commit leaves its data_version as it was.
         self.verified.set(Some(version));
         Ok(value)
@@ -630,6 +646,13 @@ impl Store {
         db.conn
             .pragma_update(None, "user_version", format)
             .map_err(|e| db.err(e))
+    }
+
+    /// The item rows this connection's own commits inserted, changed or deleted since the last
+    /// call (an id may repeat), or `None` when they were too many to keep count of. Another
+    /// process's commits are not in it: they show in [`Self::data_version`].
+    pub fn take_touched(&self) -> Option<Vec<[u8; 16]>> {
+        self.touched.replace(Some(Vec::new()))
     }
 
     /// A pair that differs whenever items may have changed, by this connection or another:

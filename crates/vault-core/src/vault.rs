@@ -7,14 +7,15 @@
 
 use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use crate::crypto::{Aad, DataKey, KdfParams, MasterKey, random_array};
 use crate::error::{Error, Result};
 use crate::model::{
-    ALLOWANCE_KIND_CODE, ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, Item, ItemId,
-    ItemKind, ItemMeta, NewApiKey, PROVIDER_KIND_CODE, RECORD_KIND_CODE, SecretFields,
+    ApiKey, ApiKeyEdit, ApiKeyMeta, AuditEntry, AuditEvent, Item, ItemId, ItemKind, ItemMeta,
+    NewApiKey, SecretFields,
 };
 use crate::names::{check_env_name, check_item_name, check_tag, env_name_for, fold};
 use crate::secret::SecretValue;
@@ -23,6 +24,7 @@ use crate::store::{Db, Erased, FORMAT_VERSION, Header, ItemRow, Store};
 mod bundle;
 mod crypt;
 mod known;
+mod listing;
 pub use known::{KnownSecret, SecretRole};
 mod oauth;
 mod records;
@@ -34,6 +36,7 @@ mod values;
 
 use bundle::Bundle;
 use crypt::{At, Crypt, LABEL_AUDIT, LABEL_KEY};
+use listing::Listing;
 
 /// Values larger than this are refused: API keys and tokens are far smaller, and the value
 /// must fit in a child's environment.
@@ -190,19 +193,8 @@ pub struct Vault {
     key: DataKey,
     /// The store's path, held apart so sealing can name it while a transaction runs.
     path: std::path::PathBuf,
-    cache: RefCell<Option<ItemCache>>,
-}
-
-/// Every item's decrypted metadata, kept while the vault is unlocked, so that listing and
-/// searching a large vault costs no decryption. Valid while nothing has committed since it was
-/// filled (by this process or another). It holds no values.
-#[derive(Debug)]
-struct ItemCache {
-    stamp: (i64, u64),
-    /// Sorted by folded name.
-    items: Vec<Item>,
-    /// Per item, what a search looks in (name, env names, tags, service), folded.
-    search_text: Vec<String>,
+    /// Every item's metadata, while unlocked (`listing`).
+    cache: RefCell<Option<Listing>>,
 }
 
 impl Vault {
@@ -362,52 +354,34 @@ impl Vault {
     /// Items whose name, env names, tags or service contain `query` (case-insensitive) and
     /// that carry `tag`, sorted by name; never values.
     pub fn search(&self, query: Option<&str>, tag: Option<&str>) -> Result<Vec<Item>> {
-        let stamp = self.store.version_stamp()?;
-        let mut cache = self.cache.borrow_mut();
-        if cache.as_ref().is_none_or(|c| c.stamp != stamp) {
-            *cache = Some(self.fill_cache(stamp)?);
-        }
-        let Some(cache) = cache.as_ref() else {
-            return Ok(Vec::new());
-        };
-        let needle = query.map(fold);
-        Ok(cache
-            .items
-            .iter()
-            .zip(&cache.search_text)
-            .filter(|(_, text)| needle.as_deref().is_none_or(|n| text.contains(n)))
-            .filter(|(item, _)| tag.is_none_or(|t| item.meta.tags().iter().any(|x| x == t)))
-            .map(|(item, _)| item.clone())
+        Ok(self
+            .listing(query, tag)?
+            .into_iter()
+            .map(|item| Item::clone(&item))
             .collect())
     }
 
-    /// Decrypts every item's metadata, on all cores: it is the one place a large vault is read
-    /// whole.
-    fn fill_cache(&self, stamp: (i64, u64)) -> Result<ItemCache> {
-        use rayon::prelude::*;
+    /// Like [`Self::search`], sharing the listing's copies instead of cloning each item: what
+    /// a holder that only reads them (the agent answering `vault ls`) asks for.
+    pub fn listing(&self, query: Option<&str>, tag: Option<&str>) -> Result<Vec<Arc<Item>>> {
+        let stamp = self.store.version_stamp()?;
+        let mut cache = self.cache.borrow_mut();
         let crypt = self.crypt_parts();
-        let rows = self.store.db().items()?;
-        let mut items = rows
-            .par_iter()
-            .filter(|row| {
-                row.kind != PROVIDER_KIND_CODE
-                    && row.kind != ALLOWANCE_KIND_CODE
-                    && row.kind != RECORD_KIND_CODE
-            })
-            .map(|row| {
-                let item = crypt.item(row)?;
-                let key = fold(item.meta.name());
-                let text = item.meta.search_text();
-                Ok((key, item, text))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        items.par_sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let (items, search_text) = items.into_iter().map(|(_, i, t)| (i, t)).unzip();
-        Ok(ItemCache {
-            stamp,
-            items,
-            search_text,
-        })
+        match cache.as_mut() {
+            Some(listing) if listing.stamp() == stamp => {}
+            Some(listing) => {
+                let touched = self.store.take_touched();
+                listing.refresh(&crypt, &self.store.db(), stamp, touched)?;
+            }
+            None => {
+                let _ = self.store.take_touched();
+                *cache = Some(Listing::fill(&crypt, &self.store.db(), stamp)?);
+            }
+        }
+        Ok(cache
+            .as_ref()
+            .map(|listing| listing.search(query, tag))
+            .unwrap_or_default())
     }
 
     /// One item's metadata.

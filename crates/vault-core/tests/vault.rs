@@ -984,3 +984,55 @@ fn listings_follow_every_change_from_this_and_other_processes() {
         .unwrap();
     assert_eq!(names(&v), ["b", "c"]);
 }
+
+/// The listing is brought up to date row by row after a change: whatever the change (an
+/// addition, a rotation, a rename that moves the item in the order, a removal, a write by
+/// another process), it shows exactly what a vault unlocked afresh shows.
+#[test]
+fn the_listing_follows_every_change_as_a_fresh_unlock_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    for i in 0..300 {
+        let mut k = key(&format!("key {i:03}"), &format!("value-{i}"));
+        k.tags = vec![format!("t{}", i % 3)];
+        v.add_api_key(k, now()).unwrap();
+    }
+    let names = |v: &Vault| -> Vec<String> {
+        v.items()
+            .unwrap()
+            .iter()
+            .map(|i| format!("{} {:?}", i.meta.name(), i.meta.tags()))
+            .collect()
+    };
+    let fresh = |path: &Path| names(&unlock(path));
+    assert_eq!(v.items().unwrap().len(), 300);
+
+    v.rotate("key 007", &pw("rotated"), now()).unwrap();
+    let edit = ApiKeyEdit {
+        rename: Some("AAA first now".into()),
+        tags: Some(vec!["moved".into()]),
+        ..ApiKeyEdit::default()
+    };
+    v.edit_api_key("key 150", edit, now()).unwrap();
+    v.remove("key 299", now()).unwrap();
+    v.add_api_key(key("key 150", "a new one under the old name"), now())
+        .unwrap();
+    let listed = names(&v);
+    assert_eq!(listed.len(), 300);
+    assert_eq!(listed[0], r#"AAA first now ["moved"]"#);
+    assert!(!listed.iter().any(|n| n.starts_with("key 299")));
+    assert_eq!(listed, fresh(&path));
+    assert_eq!(v.search(None, Some("moved")).unwrap().len(), 1);
+
+    // Another process: an agent's vault sees its writes on the next listing.
+    let mut other = unlock(&path);
+    other.remove("key 000", now()).unwrap();
+    other
+        .add_api_key(key("zzz from elsewhere", "v"), now())
+        .unwrap();
+    drop(other);
+    let listed = names(&v);
+    assert!(listed.last().unwrap().starts_with("zzz from elsewhere"));
+    assert!(!listed.iter().any(|n| n.starts_with("key 000")));
+    assert_eq!(listed, fresh(&path));
+}

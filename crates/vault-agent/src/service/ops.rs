@@ -12,7 +12,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
     Ok(match op {
         Op::Ping => Response::Ok,
         Op::List { query, tag } => Response::Items {
-            items: v.search(query.as_deref(), tag.as_deref())?,
+            items: v.listing(query.as_deref(), tag.as_deref())?,
         },
         Op::Describe { name } => Response::Item {
             item: v.item(&name)?,
@@ -144,16 +144,9 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
             entries: v.audit_log(limit)?,
         },
         Op::Due { lead_days, tag } => {
-            let items: Vec<_> = v
-                .items()?
-                .into_iter()
-                .filter(|i| {
-                    tag.as_deref()
-                        .is_none_or(|t| i.meta.tags().iter().any(|x| x == t))
-                })
-                .collect();
+            let items = v.listing(None, tag.as_deref())?;
             Response::Due {
-                report: attention::report(&items, now, lead_days),
+                report: attention::report(items.iter().map(|i| &**i), now, lead_days),
             }
         }
         // Routed to `Service::oauth` before this point.

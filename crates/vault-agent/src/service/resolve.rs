@@ -76,11 +76,7 @@ pub(super) fn resolve(
         }
     }
     for tag in tags {
-        let tagged: Vec<_> = v
-            .items()?
-            .into_iter()
-            .filter(|i| i.meta.tags().contains(&tag))
-            .collect();
+        let tagged = v.listing(None, Some(&tag))?;
         if tagged.is_empty() {
             missing.push(format!("no item is tagged {tag:?}"));
         }
@@ -215,7 +211,7 @@ impl super::Service {
             path: vault.to_owned(),
             touch: true,
         };
-        let Ok(all) = v.with(|vault| vault.items()) else {
+        let Ok(all) = v.with(|vault| vault.listing(None, None)) else {
             // Locked or unreadable: the resolve itself reports it.
             return GrantTokens::new();
         };

@@ -5,6 +5,7 @@
 //! to stdout; messages go to stderr and never hold a token.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -429,7 +430,7 @@ pub fn grants(session: &mut Session, json: bool) -> Result<()> {
     };
     let grants: Vec<GrantMeta> = items
         .into_iter()
-        .filter_map(|i| match i.meta {
+        .filter_map(|i| match Arc::unwrap_or_clone(i).meta {
             ItemMeta::Grant(g) => Some(g),
             ItemMeta::ApiKey(_) => None,
         })

@@ -26,6 +26,8 @@ pub(crate) trait Commit {
 pub(crate) struct Changes {
     pub added: Vec<Vec<u8>>,
     pub removed: Vec<Vec<u8>>,
+    /// The ids of the item rows it inserted, changed or deleted (for the listing).
+    pub items: Vec<[u8; 16]>,
 }
 
 impl Changes {

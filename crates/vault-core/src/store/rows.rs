@@ -39,6 +39,44 @@ impl Db<'_> {
         Ok(out)
     }
 
+    /// Every item row's id, kind and revision, without the sealed cells: what the listing
+    /// compares with what it holds (`vault/listing.rs`).
+    pub fn item_revisions(&self) -> Result<Vec<([u8; 16], i64, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, kind, rev FROM items")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, kind, rev) = row.map_err(|e| self.err(e))?;
+            out.push((self.row_id(id)?, kind, rev));
+        }
+        Ok(out)
+    }
+
+    pub fn item_by_id(&self, id: &[u8; 16]) -> Result<Option<ItemRow>> {
+        let row = self
+            .conn
+            .prepare_cached("SELECT kind, name_tag, meta, rev FROM items WHERE id = ?1")
+            .and_then(|mut s| {
+                s.query_row([&id[..]], |r| {
+                    Ok(ItemRow {
+                        id: *id,
+                        kind: r.get(0)?,
+                        name_tag: r.get(1)?,
+                        meta: r.get(2)?,
+                        rev: r.get(3)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(row)
+    }
+
     pub fn item_by_tag(&self, tag: &[u8]) -> Result<Option<ItemRow>> {
         let row = self
             .conn
@@ -99,6 +137,7 @@ impl Db<'_> {
                 ])
             })
             .map_err(|e| self.err(e))?;
+        self.changes.borrow_mut().items.push(row.id);
         self.added(item_image(
             &row.id,
             row.kind,
@@ -115,6 +154,7 @@ impl Db<'_> {
     /// its associated data).
     pub fn update_item(&self, row: &ItemRow, secret: &[u8]) -> Result<()> {
         self.stored_item(&row.id, false, false)?;
+        self.changes.borrow_mut().items.push(row.id);
         let changed = self
             .conn
             .execute(
@@ -132,6 +172,7 @@ impl Db<'_> {
     pub fn delete_item(&self, id: &[u8; 16]) -> Result<()> {
         // Its previous values go with it (ON DELETE CASCADE).
         self.stored_item(id, true, false)?;
+        self.changes.borrow_mut().items.push(*id);
         self.conn
             .execute("DELETE FROM items WHERE id = ?1", [&id[..]])
             .map_err(|e| self.err(e))?;
