@@ -1,0 +1,35 @@
+//! Sync between one user's devices, on an engine the user already runs (a git remote).
+//!
+//! Each device appends only to its own log: a chain of **segments** (`segment`), each holding
+//! the operations of one sync (`ops`: an item version put, an item deleted, a device added or
+//! removed, a new sync key), encrypted under the current sync key, signed by the device
+//! (Ed25519) and chained by hash to the device's previous segment. No two devices ever write
+//! the same file or ref, so a push never conflicts. Merging is per item and deterministic
+//! (`merge`: a hybrid logical clock, last writer wins, a concurrent loser kept in history and
+//! flagged). Pairing (`pairing`) hands a new device the sync keys over a key exchange that the
+//! pairing code authenticates (SPAKE2), never the master password. The git engine (`git`)
+//! moves segments through the system `git`.
+//!
+//! This crate knows nothing of the vault file: the caller (vault-core's sync state, the agent)
+//! gives it bytes and keys and stores what it returns.
+
+mod error;
+pub mod git;
+pub mod keys;
+pub mod merge;
+pub mod ops;
+pub mod pairing;
+pub mod segment;
+
+pub use error::{Error, Result};
+pub use keys::{DeviceId, DeviceKeys, DevicePublic, SyncKey};
+pub use merge::{Version, next_clock};
+pub use ops::{Op, OpHeader};
+pub use segment::{Head, Opened, Segment};
+
+/// Random bytes from the operating system.
+pub(crate) fn random<const N: usize>() -> Result<[u8; N]> {
+    let mut out = [0u8; N];
+    getrandom::fill(&mut out).map_err(|_| Error::Random)?;
+    Ok(out)
+}
