@@ -92,6 +92,7 @@ mod tests {
                 fields: Default::default(),
                 secret_fields: Default::default(),
                 refused: None,
+                conflict: None,
             }),
         };
         let v = ItemView::new(item, now.parse().unwrap(), 14);

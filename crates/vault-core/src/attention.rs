@@ -277,6 +277,7 @@ mod tests {
                 fields: Default::default(),
                 secret_fields: Default::default(),
                 refused: None,
+                conflict: None,
             }),
         }
     }

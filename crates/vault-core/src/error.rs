@@ -94,6 +94,10 @@ pub enum Error {
 
     #[error("the operating system's random number generator failed")]
     Random,
+
+    /// Sync: a refused log (naming the device), the remote unreachable, a pairing failure.
+    #[error(transparent)]
+    Sync(#[from] vault_sync::Error),
 }
 
 /// Stable codes for adapters: exit codes in the CLI, message keys in the desktop app.
@@ -144,6 +148,13 @@ impl Error {
             Error::Locked | Error::KeyChanged { .. } => ErrorCode::Locked,
             Error::Io { .. } => ErrorCode::Io,
             Error::Database { .. } | Error::Random => ErrorCode::Internal,
+            Error::Sync(e) => match e {
+                vault_sync::Error::Refused { .. } => ErrorCode::Tampered,
+                vault_sync::Error::Git { .. } | vault_sync::Error::Io { .. } => ErrorCode::Io,
+                vault_sync::Error::Pairing(_) => ErrorCode::Invalid,
+                vault_sync::Error::Corrupt(_) => ErrorCode::Damaged,
+                vault_sync::Error::Random => ErrorCode::Internal,
+            },
         }
     }
 

@@ -138,6 +138,24 @@ pub struct ApiKeyMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ts", ts(optional))]
     pub refused: Option<Refused>,
+    /// The item was changed on two devices at once (sync): the value that lost is in its
+    /// history, until the user has looked (`vault sync resolve NAME`, or a new value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub conflict: Option<Conflict>,
+}
+
+/// A concurrent change from another device (see [`ApiKeyMeta::conflict`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Conflict {
+    /// When this device noticed.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub at: Timestamp,
+    /// The name of the other device.
+    pub with: String,
+    /// The history version holding the value that lost.
+    pub version: u32,
 }
 
 /// When and by whom the current value of an item was refused.

@@ -30,6 +30,8 @@ mod oauth;
 mod records;
 pub use records::{PROXY_CA, Record};
 mod rekey;
+mod sync;
+pub use sync::{SyncDevice, SyncRound, SyncSource, SyncStatus};
 mod transfer;
 mod trust;
 mod values;
@@ -454,6 +456,7 @@ impl Vault {
             fields,
             secret_fields: secret_fields.keys().cloned().collect(),
             refused: None,
+            conflict: None,
         };
         let meta = normalize(meta)?;
         let secret = Bundle {

@@ -68,7 +68,9 @@ impl Remote {
             std::fs::create_dir_all(mirror).map_err(io("creating the sync mirror"))?;
             remote.run("init", &["init", "--bare", "--quiet"], None)?;
         }
-        let current = remote.git(&["config", "--get", "remote.origin.url"]).output();
+        let current = remote
+            .git(&["config", "--get", "remote.origin.url"])
+            .output();
         let current = current.map_err(io("running git"))?;
         if current.status.success() {
             if String::from_utf8_lossy(&current.stdout).trim() != url {
@@ -89,7 +91,12 @@ impl Remote {
         let mut c = Command::new("git");
         c.arg("--git-dir")
             .arg(&self.mirror)
-            .args(["-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(["-c", "core.fsync=all"])
             .args(args)
             .envs(IDENTITY)
@@ -148,7 +155,11 @@ impl Remote {
     pub fn devices(&self) -> Result<Vec<DeviceId>> {
         let out = self.run(
             "for-each-ref",
-            &["for-each-ref", "--format=%(refname)", "refs/remotes/origin/devices/"],
+            &[
+                "for-each-ref",
+                "--format=%(refname)",
+                "refs/remotes/origin/devices/",
+            ],
             None,
         )?;
         let mut ids = Vec::new();
@@ -232,7 +243,11 @@ impl Remote {
         blobs
             .into_iter()
             .zip(seqs)
-            .map(|(b, s)| b.ok_or_else(|| Error::refused(device, format!("segment {s} is missing from the remote"))))
+            .map(|(b, s)| {
+                b.ok_or_else(|| {
+                    Error::refused(device, format!("segment {s} is missing from the remote"))
+                })
+            })
             .collect()
     }
 
@@ -285,7 +300,9 @@ impl Remote {
         let mut out = Vec::with_capacity(names.len());
         for _ in names {
             let mut line = String::new();
-            reader.read_line(&mut line).map_err(io("reading git cat-file"))?;
+            reader
+                .read_line(&mut line)
+                .map_err(io("reading git cat-file"))?;
             let fields: Vec<&str> = line.split_whitespace().collect();
             if fields.len() != 3 || fields[1] != "blob" {
                 out.push(None);
@@ -295,10 +312,14 @@ impl Remote {
                 .parse()
                 .map_err(|_| Error::Corrupt("git cat-file answered oddly".into()))?;
             if size > crate::ops::MAX_SEGMENT {
-                return Err(Error::Corrupt("an object on the remote is too large".into()));
+                return Err(Error::Corrupt(
+                    "an object on the remote is too large".into(),
+                ));
             }
             let mut blob = vec![0u8; size + 1];
-            reader.read_exact(&mut blob).map_err(io("reading git cat-file"))?;
+            reader
+                .read_exact(&mut blob)
+                .map_err(io("reading git cat-file"))?;
             blob.pop();
             out.push(Some(blob));
         }
@@ -344,12 +365,19 @@ impl Remote {
         };
         let mut listing = Vec::new();
         for (path, bytes) in files {
-            let out = self.run("hash-object", &["hash-object", "-w", "--stdin"], Some(bytes))?;
+            let out = self.run(
+                "hash-object",
+                &["hash-object", "-w", "--stdin"],
+                Some(bytes),
+            )?;
             let oid = String::from_utf8_lossy(&out.stdout).trim().to_owned();
             listing.extend_from_slice(format!("100644 {oid}\t{path}").as_bytes());
             listing.push(0);
         }
-        with_index(&["update-index", "--add", "-z", "--index-info"], Some(&listing))?;
+        with_index(
+            &["update-index", "--add", "-z", "--index-info"],
+            Some(&listing),
+        )?;
         let tree = with_index(&["write-tree"], None)?;
         let tree = String::from_utf8_lossy(&tree.stdout).trim().to_owned();
         let mut args = vec!["commit-tree", tree.as_str(), "-m", "vault sync"];
@@ -395,7 +423,11 @@ impl Remote {
             return Ok(());
         }
         let spec = format!("{refname}:refs/heads/{DEVICES}{}", me.hex());
-        self.run("push", &["push", "--quiet", "--no-verify", "origin", &spec], None)?;
+        self.run(
+            "push",
+            &["push", "--quiet", "--no-verify", "origin", &spec],
+            None,
+        )?;
         // What the remote now holds, without another fetch.
         self.run(
             "update-ref",
@@ -447,8 +479,15 @@ impl Remote {
 
     /// Fetches only the pairing branch `nameplate` (cheap: polled while waiting).
     pub fn fetch_pairing(&self, nameplate: &str) -> Result<()> {
-        let spec = format!("+refs/heads/{PAIRING}{nameplate}:{}", Self::pairing_remote(nameplate));
-        match self.run("fetch", &["fetch", "--quiet", "--no-tags", "origin", &spec], None) {
+        let spec = format!(
+            "+refs/heads/{PAIRING}{nameplate}:{}",
+            Self::pairing_remote(nameplate)
+        );
+        match self.run(
+            "fetch",
+            &["fetch", "--quiet", "--no-tags", "origin", &spec],
+            None,
+        ) {
             Ok(_) => Ok(()),
             // Not there (yet, or any more).
             Err(Error::Git { message, .. }) if message.contains("couldn't find remote ref") => {
@@ -479,7 +518,11 @@ impl Remote {
         self.commit_files(&local, &[(name.to_owned(), bytes)])?;
         let lease = format!("--force-with-lease=refs/heads/{PAIRING}{nameplate}:{expected}");
         let spec = format!("{local}:refs/heads/{PAIRING}{nameplate}");
-        self.run("push", &["push", "--quiet", "--no-verify", &lease, "origin", &spec], None)?;
+        self.run(
+            "push",
+            &["push", "--quiet", "--no-verify", &lease, "origin", &spec],
+            None,
+        )?;
         self.run("update-ref", &["update-ref", &remote, &local], None)?;
         Ok(())
     }
@@ -487,9 +530,25 @@ impl Remote {
     /// Deletes the pairing branch on the remote and here.
     pub fn pairing_end(&self, nameplate: &str) -> Result<()> {
         let spec = format!(":refs/heads/{PAIRING}{nameplate}");
-        let pushed = self.run("push", &["push", "--quiet", "--no-verify", "origin", &spec], None);
-        let _ = self.run("update-ref", &["update-ref", "-d", &Self::pairing_remote(nameplate)], None);
-        let _ = self.run("update-ref", &["update-ref", "-d", &format!("refs/heads/{PAIRING}{nameplate}")], None);
+        let pushed = self.run(
+            "push",
+            &["push", "--quiet", "--no-verify", "origin", &spec],
+            None,
+        );
+        let _ = self.run(
+            "update-ref",
+            &["update-ref", "-d", &Self::pairing_remote(nameplate)],
+            None,
+        );
+        let _ = self.run(
+            "update-ref",
+            &[
+                "update-ref",
+                "-d",
+                &format!("refs/heads/{PAIRING}{nameplate}"),
+            ],
+            None,
+        );
         match pushed {
             Ok(_) => Ok(()),
             Err(Error::Git { message, .. }) if message.contains("unable to delete") => Ok(()),
@@ -521,12 +580,16 @@ mod tests {
         let url = bare(dir.path());
         let a = Remote::open(&dir.path().join("a"), &url).unwrap();
         let b = Remote::open(&dir.path().join("b"), &url).unwrap();
-        let (ka, kb) = (DeviceKeys::generate().unwrap(), DeviceKeys::generate().unwrap());
+        let (ka, kb) = (
+            DeviceKeys::generate().unwrap(),
+            DeviceKeys::generate().unwrap(),
+        );
         a.append(&ka.public(), &[(1, b"one".to_vec())]).unwrap();
         assert!(!a.pushed(ka.id()).unwrap());
         a.push(ka.id()).unwrap();
         assert!(a.pushed(ka.id()).unwrap());
-        a.append(&ka.public(), &[(1, b"one".to_vec()), (2, b"two".to_vec())]).unwrap();
+        a.append(&ka.public(), &[(1, b"one".to_vec()), (2, b"two".to_vec())])
+            .unwrap();
         a.push(ka.id()).unwrap();
         b.append(&kb.public(), &[(1, b"b1".to_vec())]).unwrap();
         b.push(kb.id()).unwrap();

@@ -248,7 +248,10 @@ impl SyncKey {
     pub fn seal_to(&self, devices: &[DevicePublic]) -> Result<Vec<u8>> {
         let recipients = devices
             .iter()
-            .map(|d| d.recipient().map(|r| Box::new(r) as Box<dyn age::Recipient + Send>))
+            .map(|d| {
+                d.recipient()
+                    .map(|r| Box::new(r) as Box<dyn age::Recipient + Send>)
+            })
             .collect::<Result<Vec<_>>>()?;
         let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| &**r as _))
             .map_err(|_| Error::Corrupt("no device to seal the new sync key to".into()))?;
@@ -271,7 +274,9 @@ impl SyncKey {
     /// Opens a key sealed by [`Self::seal_to`]; `None` when it was not sealed to `keys`.
     pub fn open_sealed(epoch: u32, sealed: &[u8], keys: &DeviceKeys) -> Result<Option<SyncKey>> {
         let Ok(decryptor) = age::Decryptor::new(sealed) else {
-            return Err(Error::Corrupt("a sealed sync key is not an age file".into()));
+            return Err(Error::Corrupt(
+                "a sealed sync key is not an age file".into(),
+            ));
         };
         let Ok(mut reader) = decryptor.decrypt(std::iter::once(keys.identity() as _)) else {
             return Ok(None);

@@ -149,6 +149,9 @@ mod tests {
             put(Local::Absent { deleted: Some(v0) }, v0, None),
             Decision::Ignore
         );
-        assert_eq!(delete(Local::Absent { deleted: None }, Some(v0)), Decision::Ignore);
+        assert_eq!(
+            delete(Local::Absent { deleted: None }, Some(v0)),
+            Decision::Ignore
+        );
     }
 }

@@ -85,7 +85,8 @@ pub(crate) const MAX_SEGMENT: usize = 256 * 1024 * 1024;
 
 pub(crate) fn encode(ops: &[Op]) -> Result<Zeroizing<Vec<u8>>> {
     let mut out = Zeroizing::new(Vec::new());
-    let count = u32::try_from(ops.len()).map_err(|_| Error::Corrupt("too many operations".into()))?;
+    let count =
+        u32::try_from(ops.len()).map_err(|_| Error::Corrupt("too many operations".into()))?;
     out.extend_from_slice(&count.to_be_bytes());
     for op in ops {
         let header = serde_json::to_vec(&op.header)

@@ -214,9 +214,12 @@ impl Shared {
         let aes = Aes256Gcm::new_from_slice(&key[..])
             .map_err(|_| Error::Corrupt("bad key length".into()))?;
         let (nonce, ciphertext) = sealed.split_at(12);
-        aes.decrypt(&Nonce::from(<[u8; 12]>::try_from(nonce).map_err(|_| refused())?), ciphertext)
-            .map(Zeroizing::new)
-            .map_err(|_| refused())
+        aes.decrypt(
+            &Nonce::from(<[u8; 12]>::try_from(nonce).map_err(|_| refused())?),
+            ciphertext,
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| refused())
     }
 }
 
@@ -236,7 +239,13 @@ mod tests {
             *Code::parse("1234-abcd-efgh-ijko").unwrap().display(),
             "1234-ABCD-EFGH-1JK0"
         );
-        for bad in ["", "1234", "12a4-ABCD-EFGH-JKMN", "1234-ABCD-EFGH-JKMNP", "1234-ABCD-EFGH-JKM!"] {
+        for bad in [
+            "",
+            "1234",
+            "12a4-ABCD-EFGH-JKMN",
+            "1234-ABCD-EFGH-JKMNP",
+            "1234-ABCD-EFGH-JKM!",
+        ] {
             assert!(Code::parse(bad).is_err(), "{bad}");
         }
         assert!(!format!("{code:?}").contains(&shown[5..]));
@@ -250,7 +259,10 @@ mod tests {
         let shared = inviter.finish(&msg_b).unwrap();
         let tag = joined.confirm(Role::Joiner, b"t");
         assert!(shared.check(Role::Joiner, b"t", &tag));
-        assert!(!shared.check(Role::Inviter, b"t", &tag), "a tag cannot be reflected");
+        assert!(
+            !shared.check(Role::Inviter, b"t", &tag),
+            "a tag cannot be reflected"
+        );
         assert!(!shared.check(Role::Joiner, b"u", &tag));
         let sealed = shared.seal(b"keys").unwrap();
         assert_eq!(&joined.open(&sealed).unwrap()[..], b"keys");

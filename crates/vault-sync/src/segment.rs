@@ -85,7 +85,12 @@ fn signed_message(body: &[u8]) -> Vec<u8> {
 }
 
 /// Encrypts and signs `ops` as the segment after `prev` of this device's log.
-pub fn seal(keys: &DeviceKeys, key: &SyncKey, prev: Option<&Head>, ops: &[Op]) -> Result<(Vec<u8>, Head)> {
+pub fn seal(
+    keys: &DeviceKeys,
+    key: &SyncKey,
+    prev: Option<&Head>,
+    ops: &[Op],
+) -> Result<(Vec<u8>, Head)> {
     let device = keys.id();
     let seq = prev.map_or(1, |h| h.seq + 1);
     let plain = ops::encode(ops)?;
@@ -123,7 +128,9 @@ pub fn seal(keys: &DeviceKeys, key: &SyncKey, prev: Option<&Head>, ops: &[Op]) -
 /// Reads a segment's header, unchecked.
 pub fn peek(bytes: &[u8]) -> Result<Segment> {
     if bytes.len() < HEADER_LEN + SIGNATURE_LEN || &bytes[..8] != MAGIC {
-        return Err(Error::Corrupt("an object on the remote is not a vault segment".into()));
+        return Err(Error::Corrupt(
+            "an object on the remote is not a vault segment".into(),
+        ));
     }
     let mut device = [0u8; 16];
     device.copy_from_slice(&bytes[8..24]);
@@ -148,51 +155,86 @@ pub fn open(
 ) -> Result<Opened> {
     let who = device.id;
     if bytes.len() > MAX_SEGMENT {
-        return Err(Error::refused(who, "a segment is larger than any vault writes"));
+        return Err(Error::refused(
+            who,
+            "a segment is larger than any vault writes",
+        ));
     }
     let seg = peek(bytes).map_err(|_| Error::refused(who, "a segment is damaged"))?;
     if seg.device != who {
-        return Err(Error::refused(who, format!("segment {} names another device", seg.seq)));
+        return Err(Error::refused(
+            who,
+            format!("segment {} names another device", seg.seq),
+        ));
     }
     let (body, signature) = bytes.split_at(bytes.len() - SIGNATURE_LEN);
     let mut sig = [0u8; 64];
     sig.copy_from_slice(signature);
-    device
-        .verify(&signed_message(body), &sig)
-        .map_err(|_| Error::refused(who, format!("segment {} is not signed by the device's key (forged or changed)", seg.seq)))?;
+    device.verify(&signed_message(body), &sig).map_err(|_| {
+        Error::refused(
+            who,
+            format!(
+                "segment {} is not signed by the device's key (forged or changed)",
+                seg.seq
+            ),
+        )
+    })?;
     let expected_seq = prev.map_or(1, |h| h.seq + 1);
     if seg.seq != expected_seq {
         return Err(Error::refused(
             who,
-            format!("segment {} came where segment {expected_seq} should (a segment is missing, repeated or out of order)", seg.seq),
+            format!(
+                "segment {} came where segment {expected_seq} should (a segment is missing, repeated or out of order)",
+                seg.seq
+            ),
         ));
     }
     let prev_hash = &body[36..68];
     if prev_hash != prev.map_or([0u8; 32], |h| h.hash) {
         return Err(Error::refused(
             who,
-            format!("segment {} does not follow the segment before it (the log was rewritten)", seg.seq),
+            format!(
+                "segment {} does not follow the segment before it (the log was rewritten)",
+                seg.seq
+            ),
         ));
     }
     let (header, ciphertext) = body.split_at(HEADER_LEN);
     let len = u32::from_be_bytes([header[80], header[81], header[82], header[83]]) as usize;
     if len != ciphertext.len() {
-        return Err(Error::refused(who, format!("segment {} is cut short", seg.seq)));
+        return Err(Error::refused(
+            who,
+            format!("segment {} is cut short", seg.seq),
+        ));
     }
     let key = key_for(seg.epoch).ok_or_else(|| {
-        Error::refused(who, format!("segment {} is under sync key {}, which this device does not hold", seg.seq, seg.epoch))
+        Error::refused(
+            who,
+            format!(
+                "segment {} is under sync key {}, which this device does not hold",
+                seg.seq, seg.epoch
+            ),
+        )
     })?;
     let aes = Aes256Gcm::new_from_slice(&segment_key(&key, who, seg.seq)?[..])
         .map_err(|_| Error::Corrupt("bad key length".into()))?;
     let plain = Zeroizing::new(
         aes.decrypt(
-            &Nonce::from(<[u8; 12]>::try_from(&header[68..80]).map_err(|_| Error::refused(who, "a segment is damaged"))?),
+            &Nonce::from(
+                <[u8; 12]>::try_from(&header[68..80])
+                    .map_err(|_| Error::refused(who, "a segment is damaged"))?,
+            ),
             Payload {
                 msg: ciphertext,
                 aad: header,
             },
         )
-        .map_err(|_| Error::refused(who, format!("segment {} does not decrypt under the sync key", seg.seq)))?,
+        .map_err(|_| {
+            Error::refused(
+                who,
+                format!("segment {} does not decrypt under the sync key", seg.seq),
+            )
+        })?,
     );
     let ops = ops::decode(who, &plain)?;
     Ok(Opened {
@@ -207,12 +249,17 @@ pub fn open(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
     use crate::ops::OpHeader;
 
     fn op(n: u8) -> Op {
-        Op::new(OpHeader::NewKey { epoch: u32::from(n) }, vec![n; 3])
+        Op::new(
+            OpHeader::NewKey {
+                epoch: u32::from(n),
+            },
+            vec![n; 3],
+        )
     }
 
     #[test]
@@ -262,7 +309,9 @@ mod tests {
         }
         // A sync key this device does not hold, or the wrong one.
         assert!(refused(open(&s1, &pubk, None, |_| None)).contains("does not hold"));
-        assert!(refused(open(&s1, &pubk, None, |_| Some(wrong.clone()))).contains("does not decrypt"));
+        assert!(
+            refused(open(&s1, &pubk, None, |_| Some(wrong.clone()))).contains("does not decrypt")
+        );
         // Cut short.
         assert!(open(&s1[..s1.len() - 1], &pubk, None, keys).is_err());
     }

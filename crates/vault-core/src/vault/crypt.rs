@@ -481,8 +481,9 @@ impl Crypt<'_> {
         meta.last_rotated = now;
         meta.updated = now;
         meta.secret_fields = secret.names();
-        // A refusal was the replaced value's.
+        // A refusal was the replaced value's; a new value is the user's answer to a conflict.
         meta.refused = None;
+        meta.conflict = None;
         // A restored version's secret field wins over a plain one given its name since.
         meta.fields
             .retain(|name, _| !secret.fields.contains_key(name));

@@ -92,6 +92,7 @@ impl Vault {
                                     fields: m.fields,
                                     secret_fields: secret.names(),
                                     refused: None,
+                                    conflict: None,
                                 }
                             }
                             None => ApiKeyMeta {
@@ -110,6 +111,7 @@ impl Vault {
                                 fields: Default::default(),
                                 secret_fields: Vec::new(),
                                 refused: None,
+                                conflict: None,
                             },
                         };
                         let meta = normalize(meta)?;

@@ -1,0 +1,675 @@
+//! This vault's side of sync (the `vault-sync` crate has the formats, the merge rules and the
+//! git engine; ARCHITECTURE.md has the design).
+//!
+//! A sync round is one transaction: this device's changes since the last round become
+//! operations (a put for each row whose revision moved, a delete for each row gone), the other
+//! devices' new segments are read from the fetched mirror and checked (a refused log stops the
+//! round and leaves the vault as it was), their item operations are merged in version order,
+//! and this device's segment is sealed into the outbox, all committed together: a crash leaves
+//! the round done or not done, never half. The outbox is then appended to the mirror and pushed;
+//! a segment stays in the outbox until the remote is known to have it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use vault_sync::merge::{self, Decision, Local};
+use vault_sync::{
+    DeviceId, DeviceKeys, DevicePublic, Op, OpHeader, SyncKey, Version, next_clock, segment,
+};
+use zeroize::Zeroizing;
+
+use super::Vault;
+use super::crypt::Crypt;
+use super::records::{Record, delete_record, read_record, write_record};
+use crate::error::{Error, Result};
+use crate::store::Db;
+
+mod apply;
+mod pair;
+mod state;
+
+use state::{DeviceEntry, Secrets, State, Tracked, load, outbox_record, save};
+
+/// Where a round reads the other devices' logs: the git engine's mirror, fetched.
+pub trait SyncSource {
+    fn devices(&self) -> vault_sync::Result<Vec<DeviceId>>;
+    fn seqs(&self, device: DeviceId) -> vault_sync::Result<Vec<u64>>;
+    fn read(&self, device: DeviceId, seqs: &[u64]) -> vault_sync::Result<Vec<Vec<u8>>>;
+}
+
+impl SyncSource for vault_sync::git::Remote {
+    fn devices(&self) -> vault_sync::Result<Vec<DeviceId>> {
+        vault_sync::git::Remote::devices(self)
+    }
+    fn seqs(&self, device: DeviceId) -> vault_sync::Result<Vec<u64>> {
+        self.remote_seqs(device)
+    }
+    fn read(&self, device: DeviceId, seqs: &[u64]) -> vault_sync::Result<Vec<Vec<u8>>> {
+        self.read_segments(device, seqs)
+    }
+}
+
+/// One device, as `vault sync devices` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncDevice {
+    /// The first 8 hex digits of its id.
+    pub id: String,
+    pub name: String,
+    /// This device.
+    pub this: bool,
+    pub removed: bool,
+}
+
+/// What `vault sync status` shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncStatus {
+    pub url: String,
+    pub devices: Vec<SyncDevice>,
+    #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
+    pub last_sync: Option<Timestamp>,
+    /// Items changed here since the last sync.
+    pub pending: usize,
+    /// Segments sealed here that the remote may not have yet.
+    pub unsent: usize,
+    /// Items changed on two devices at once, not looked at yet.
+    pub conflicts: Vec<String>,
+    /// What the last sync noticed and left out.
+    pub notes: Vec<String>,
+    /// Another device removed this one: it syncs no more.
+    pub removed: bool,
+}
+
+/// What one round did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SyncRound {
+    /// Item changes from other devices applied here.
+    pub received: usize,
+    /// Item changes of this device's sealed for the remote.
+    pub sent: usize,
+    /// Items that were changed on two devices at once (both values kept).
+    pub conflicts: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+fn uid_hex(id: &[u8; 16]) -> String {
+    id.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn millis(now: Timestamp) -> u64 {
+    u64::try_from(now.as_millisecond()).unwrap_or(0)
+}
+
+fn not_set_up() -> Error {
+    Error::invalid(
+        "this vault does not sync yet; run `vault sync init git URL` or `vault sync join URL`",
+    )
+}
+
+/// An item operation read from another device's log.
+struct Received {
+    author: DeviceId,
+    seq: u64,
+    op: Op,
+}
+
+impl Vault {
+    /// Makes this vault the first device of a new sync through `url`.
+    pub fn sync_init(&mut self, url: &str, name: &str, now: Timestamp) -> Result<DevicePublic> {
+        let (store, crypt) = self.parts();
+        store.write(&crypt, |db| {
+            if load(&crypt, db)?.is_some() {
+                return Err(Error::invalid(
+                    "this vault already syncs; `vault sync status` shows where",
+                ));
+            }
+            let device = DeviceKeys::generate()?;
+            let public = device.public();
+            let mut keys = BTreeMap::new();
+            keys.insert(1, SyncKey::generate(1)?);
+            let mut devices = BTreeMap::new();
+            devices.insert(
+                public.id,
+                DeviceEntry {
+                    public: public.clone(),
+                    name: name.to_owned(),
+                    removed_after: None,
+                },
+            );
+            let state = State {
+                url: url.to_owned(),
+                name: name.to_owned(),
+                devices,
+                heads: BTreeMap::new(),
+                epoch: 1,
+                items: BTreeMap::new(),
+                deleted: BTreeMap::new(),
+                outbox: Vec::new(),
+                last_sync: None,
+                exposed_before: None,
+                notes: Vec::new(),
+                removed: false,
+            };
+            let _ = now;
+            save(&crypt, db, &state, &Secrets { device, keys })?;
+            Ok(public)
+        })
+    }
+
+    /// Where this vault syncs, and how things stand; `None` when it does not sync.
+    pub fn sync_status(&self) -> Result<Option<SyncStatus>> {
+        let crypt = self.crypt_parts();
+        let db = self.store.db();
+        let Some((state, secrets)) = load(&crypt, &db)? else {
+            return Ok(None);
+        };
+        let me = secrets.device.id();
+        let pending = local_changes(&db, &state)?;
+        let mut conflicts = Vec::new();
+        for item in self.listing(None, None)? {
+            if let crate::model::ItemMeta::ApiKey(m) = &item.meta
+                && m.conflict.is_some()
+            {
+                conflicts.push(m.name.clone());
+            }
+        }
+        Ok(Some(SyncStatus {
+            url: state.url.clone(),
+            devices: state
+                .devices
+                .values()
+                .map(|d| SyncDevice {
+                    id: d.public.id.short(),
+                    name: d.name.clone(),
+                    this: d.public.id == me,
+                    removed: d.removed_after.is_some(),
+                })
+                .collect(),
+            last_sync: state.last_sync,
+            pending,
+            unsent: state.outbox.len(),
+            conflicts,
+            notes: state.notes.clone(),
+            removed: state.removed,
+        }))
+    }
+
+    /// The remote's URL and this device's public keys, when this vault syncs.
+    pub fn sync_target(&self) -> Result<Option<(String, DevicePublic)>> {
+        let crypt = self.crypt_parts();
+        Ok(load(&crypt, &self.store.db())?.map(|(s, k)| (s.url, k.device.public())))
+    }
+
+    /// Segments sealed here that the remote may not have, in order, to append to the mirror
+    /// and push.
+    pub fn sync_unsent(&self) -> Result<Vec<(u64, Vec<u8>)>> {
+        let crypt = self.crypt_parts();
+        let db = self.store.db();
+        let Some((state, _)) = load(&crypt, &db)? else {
+            return Err(not_set_up());
+        };
+        let mut out = Vec::new();
+        for seq in &state.outbox {
+            let record = read_record(&crypt, &db, &outbox_record(*seq))?
+                .ok_or_else(|| crypt.tampered("a segment waiting to be pushed".into()))?;
+            out.push((*seq, record.secret.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The remote has this device's segments up to `seq`: they leave the outbox.
+    pub fn sync_sent(&mut self, seq: u64) -> Result<()> {
+        let (store, crypt) = self.parts();
+        store.write(&crypt, |db| {
+            let (mut state, secrets) = load(&crypt, db)?.ok_or_else(not_set_up)?;
+            let (gone, kept): (Vec<u64>, Vec<u64>) = state.outbox.iter().partition(|s| **s <= seq);
+            if gone.is_empty() {
+                return Ok(());
+            }
+            for s in gone {
+                delete_record(&crypt, db, &outbox_record(s))?;
+            }
+            state.outbox = kept;
+            save(&crypt, db, &state, &secrets)
+        })
+    }
+
+    /// One sync round (see the module's comment): reads what `source` holds, merges it, seals
+    /// this device's changes. Nothing is written when a log is refused.
+    pub fn sync_round(&mut self, source: &dyn SyncSource, now: Timestamp) -> Result<SyncRound> {
+        let (store, crypt) = self.parts();
+        store.write(&crypt, |db| {
+            let (mut state, mut secrets) = load(&crypt, db)?.ok_or_else(not_set_up)?;
+            if state.removed {
+                return Err(Error::invalid(
+                    "this device was removed from sync by another device; it receives nothing new",
+                ));
+            }
+            let me = secrets.device.id();
+            let mut round = SyncRound::default();
+            let mut outgoing = Vec::new();
+            if !state.heads.contains_key(&me) {
+                outgoing.push(Op::new(
+                    OpHeader::DeviceAdded {
+                        device: secrets.device.public(),
+                        name: state.name.clone(),
+                    },
+                    Vec::new(),
+                ));
+            }
+            round.sent = own_changes(&crypt, db, &mut state, me, now, &mut outgoing)?;
+            state.notes.clear();
+            let received = read_logs(db, &mut state, &mut secrets, source, me, now)?;
+            merge_all(&crypt, db, &mut state, received, now, &mut round)?;
+            if !outgoing.is_empty() {
+                seal_segment(&crypt, db, &mut state, &secrets, &outgoing)?;
+            }
+            state.last_sync = Some(now);
+            round.notes = state.notes.clone();
+            save(&crypt, db, &state, &secrets)?;
+            Ok(round)
+        })
+    }
+}
+
+/// Rows of kinds that sync, with their revisions.
+fn synced_rows(db: &Db<'_>) -> Result<Vec<([u8; 16], i64)>> {
+    Ok(db
+        .item_revisions()?
+        .into_iter()
+        .filter(|(_, kind, _)| apply::synced(*kind))
+        .map(|(id, _, rev)| (id, rev))
+        .collect())
+}
+
+/// How many items changed here since the last round.
+fn local_changes(db: &Db<'_>, state: &State) -> Result<usize> {
+    let rows = synced_rows(db)?;
+    let live: BTreeSet<String> = rows.iter().map(|(id, _)| uid_hex(id)).collect();
+    let changed = rows
+        .iter()
+        .filter(|(id, rev)| state.items.get(&uid_hex(id)).is_none_or(|t| t.rev != *rev))
+        .count();
+    let gone = state.items.keys().filter(|k| !live.contains(*k)).count();
+    Ok(changed + gone)
+}
+
+/// This device's changes since the last round, as operations.
+fn own_changes(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    state: &mut State,
+    me: DeviceId,
+    now: Timestamp,
+    out: &mut Vec<Op>,
+) -> Result<usize> {
+    let now_ms = millis(now);
+    let rows = synced_rows(db)?;
+    let mut live = BTreeSet::new();
+    let mut count = 0;
+    for (id, rev) in rows {
+        let key = uid_hex(&id);
+        live.insert(key.clone());
+        let prior = state.items.get(&key).copied();
+        if prior.is_some_and(|t| t.rev == rev) {
+            continue;
+        }
+        let base = prior.map(|t| t.version);
+        let version = Version {
+            clock: next_clock(now_ms, base.as_ref()),
+            device: me,
+        };
+        let row = db
+            .item_by_id(&id)?
+            .ok_or_else(|| Error::invalid("an item disappeared during sync"))?;
+        out.push(Op::new(
+            OpHeader::Put {
+                item: id,
+                version,
+                base,
+            },
+            apply::export(crypt, db, &row)?,
+        ));
+        state.items.insert(key, Tracked { rev, version });
+        count += 1;
+    }
+    let gone: Vec<String> = state
+        .items
+        .keys()
+        .filter(|k| !live.contains(*k))
+        .cloned()
+        .collect();
+    for key in gone {
+        let Some(t) = state.items.remove(&key) else {
+            continue;
+        };
+        let Some(id) = unhex16(&key) else { continue };
+        let version = Version {
+            clock: next_clock(now_ms, Some(&t.version)),
+            device: me,
+        };
+        out.push(Op::new(
+            OpHeader::Delete {
+                item: id,
+                version,
+                base: Some(t.version),
+            },
+            Vec::new(),
+        ));
+        state.deleted.insert(key, t.version);
+        count += 1;
+    }
+    Ok(count)
+}
+
+fn unhex16(s: &str) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    if s.len() != 32 {
+        return None;
+    }
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Reads and checks every other device's new segments. Device and key operations take effect
+/// as they are read (a device's log can be read once a log already trusted added it); item
+/// operations are returned for the merge, less those a removed device wrote after its removal.
+fn read_logs(
+    _db: &Db<'_>,
+    state: &mut State,
+    secrets: &mut Secrets,
+    source: &dyn SyncSource,
+    me: DeviceId,
+    now: Timestamp,
+) -> Result<Vec<Received>> {
+    let on_remote: BTreeSet<DeviceId> = source.devices()?.into_iter().collect();
+    for (id, head) in &state.heads {
+        if *id != me
+            && !on_remote.contains(id)
+            && state
+                .devices
+                .get(id)
+                .is_some_and(|d| d.removed_after.is_none())
+        {
+            return Err(vault_sync::Error::Refused {
+                device: *id,
+                why: format!(
+                    "its log is gone from the remote, though {} of its segments were applied here (the remote lost it or was replaced)",
+                    head.seq
+                ),
+            }
+            .into());
+        }
+    }
+    let mut waiting: Vec<DeviceId> = on_remote.iter().copied().filter(|d| *d != me).collect();
+    let mut received = Vec::new();
+    loop {
+        let ready: Vec<DeviceId> = waiting
+            .iter()
+            .copied()
+            .filter(|d| state.devices.contains_key(d))
+            .collect();
+        if ready.is_empty() {
+            break;
+        }
+        waiting.retain(|d| !ready.contains(d));
+        for device in ready {
+            read_log(state, secrets, source, device, me, now, &mut received)?;
+        }
+    }
+    for stranger in waiting {
+        state.notes.push(format!(
+            "the remote has a log of device {stranger}, which no device of this vault added: ignored"
+        ));
+    }
+    // A removal read in this round applies to what the removed device wrote in it too.
+    received.retain(|r| {
+        let after = state.devices.get(&r.author).and_then(|d| d.removed_after);
+        after.is_none_or(|last| r.seq <= last)
+    });
+    Ok(received)
+}
+
+fn read_log(
+    state: &mut State,
+    secrets: &mut Secrets,
+    source: &dyn SyncSource,
+    device: DeviceId,
+    me: DeviceId,
+    now: Timestamp,
+    received: &mut Vec<Received>,
+) -> Result<()> {
+    let Some(entry) = state.devices.get(&device).cloned() else {
+        return Ok(());
+    };
+    let applied = state.heads.get(&device).copied();
+    let seqs = source.seqs(device)?;
+    let have = applied.map_or(0, |h| h.seq);
+    let last = seqs.last().copied().unwrap_or(0);
+    if last < have {
+        return Err(vault_sync::Error::Refused {
+            device,
+            why: format!(
+                "the remote holds {last} of its segments, fewer than the {have} already applied here (its log was cut short or replaced by an older copy)"
+            ),
+        }
+        .into());
+    }
+    let new: Vec<u64> = seqs.into_iter().filter(|s| *s > have).collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let segments = source.read(device, &new)?;
+    let mut prev = applied;
+    for bytes in segments {
+        let keys = &secrets.keys;
+        let opened = segment::open(&bytes, &entry.public, prev.as_ref(), |e| {
+            keys.get(&e).cloned()
+        })?;
+        let seq = opened.head.seq;
+        let after_removal = entry.removed_after.is_some_and(|last| seq > last);
+        if after_removal {
+            state.notes.push(format!(
+                "device {} ({device}) was removed but still wrote to the remote: its segment {seq} was not applied",
+                entry.name
+            ));
+        }
+        for op in opened.ops {
+            if after_removal {
+                continue;
+            }
+            match &op.header {
+                OpHeader::DeviceAdded {
+                    device: added,
+                    name,
+                } => {
+                    added.check()?;
+                    state
+                        .devices
+                        .entry(added.id)
+                        .or_insert_with(|| DeviceEntry {
+                            public: added.clone(),
+                            name: name.clone(),
+                            removed_after: None,
+                        });
+                }
+                OpHeader::DeviceRemoved {
+                    device: gone,
+                    last_seq,
+                } => {
+                    if *gone == me {
+                        state.removed = true;
+                    }
+                    if let Some(d) = state.devices.get_mut(gone) {
+                        d.removed_after =
+                            Some(d.removed_after.map_or(*last_seq, |l| l.min(*last_seq)));
+                    }
+                    state.exposed_before = Some(state.exposed_before.map_or(now, |t| t.max(now)));
+                }
+                OpHeader::NewKey { epoch } => {
+                    match SyncKey::open_sealed(*epoch, &op.blob, &secrets.device)? {
+                        Some(key) => {
+                            secrets.keys.insert(*epoch, key);
+                            state.epoch = state.epoch.max(*epoch);
+                        }
+                        None => state.removed = true,
+                    }
+                }
+                OpHeader::Put { .. } | OpHeader::Delete { .. } => received.push(Received {
+                    author: device,
+                    seq,
+                    op,
+                }),
+            }
+        }
+        prev = Some(opened.head);
+    }
+    if let Some(head) = prev {
+        state.heads.insert(device, head);
+    }
+    Ok(())
+}
+
+fn version_of(op: &OpHeader) -> Option<Version> {
+    match op {
+        OpHeader::Put { version, .. } | OpHeader::Delete { version, .. } => Some(*version),
+        _ => None,
+    }
+}
+
+/// Applies the item operations read, in version order (a version is always read after the
+/// one it was made from).
+fn merge_all(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    state: &mut State,
+    mut received: Vec<Received>,
+    now: Timestamp,
+    round: &mut SyncRound,
+) -> Result<()> {
+    received.sort_by_key(|r| version_of(&r.op.header));
+    for r in received {
+        let author = state
+            .devices
+            .get(&r.author)
+            .map_or_else(|| r.author.short(), |d| d.name.clone());
+        match r.op.header {
+            OpHeader::Put {
+                item,
+                version,
+                base,
+            } => {
+                let key = uid_hex(&item);
+                let local = match state.items.get(&key) {
+                    Some(t) => Local::Present { current: t.version },
+                    None => Local::Absent {
+                        deleted: state.deleted.get(&key).copied(),
+                    },
+                };
+                let decision = merge::put(local, version, base);
+                let incoming = || {
+                    apply::parse(&r.op.blob).ok_or_else(|| {
+                        Error::from(vault_sync::Error::Refused {
+                            device: r.author,
+                            why: format!("an item record of segment {} does not parse", r.seq),
+                        })
+                    })
+                };
+                let mark = || apply::Mark { with: &author, now };
+                match decision {
+                    Decision::Ignore | Decision::Delete => {}
+                    Decision::Apply { conflict } => {
+                        let rev =
+                            apply::put(crypt, db, item, incoming()?, conflict.then(mark), now)?;
+                        state.items.insert(key.clone(), Tracked { rev, version });
+                        state.deleted.remove(&key);
+                        round.received += 1;
+                        if conflict {
+                            round.conflicts.push(item_name(crypt, db, item)?);
+                        }
+                    }
+                    Decision::KeepLocalFlagged => {
+                        if let Some(rev) =
+                            apply::keep_loser(crypt, db, item, incoming()?, mark(), now)?
+                            && let Some(t) = state.items.get_mut(&key)
+                        {
+                            t.rev = rev;
+                            round.conflicts.push(item_name(crypt, db, item)?);
+                        }
+                    }
+                }
+            }
+            OpHeader::Delete {
+                item,
+                version,
+                base,
+            } => {
+                let key = uid_hex(&item);
+                let local = match state.items.get(&key) {
+                    Some(t) => Local::Present { current: t.version },
+                    None => Local::Absent { deleted: None },
+                };
+                match merge::delete(local, base) {
+                    Decision::Delete => {
+                        apply::delete(db, item)?;
+                        state.items.remove(&key);
+                        state.deleted.insert(key, base.unwrap_or(version));
+                        round.received += 1;
+                    }
+                    Decision::KeepLocalFlagged => {
+                        state.notes.push(format!(
+                            "{author} deleted {}, which was changed here meanwhile: it was kept",
+                            item_name(crypt, db, item)?
+                        ));
+                    }
+                    Decision::Ignore | Decision::Apply { .. } => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn item_name(crypt: &Crypt<'_>, db: &Db<'_>, id: [u8; 16]) -> Result<String> {
+    let Some(row) = db.item_by_id(&id)? else {
+        return Ok(String::new());
+    };
+    if row.kind == crate::model::PROVIDER_KIND_CODE {
+        return Ok(crypt.provider(&row)?.name);
+    }
+    Ok(crypt.item(&row)?.meta.name().to_owned())
+}
+
+/// Seals `ops` as this device's next segment, into the outbox.
+fn seal_segment(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    state: &mut State,
+    secrets: &Secrets,
+    ops: &[Op],
+) -> Result<()> {
+    let me = secrets.device.id();
+    let key = secrets
+        .key(state.epoch)
+        .ok_or_else(|| crypt.tampered("the vault's sync keys".into()))?;
+    let prev = state.heads.get(&me).copied();
+    let (bytes, head) = segment::seal(&secrets.device, &key, prev.as_ref(), ops)?;
+    write_record(
+        crypt,
+        db,
+        &outbox_record(head.seq),
+        &Record {
+            public: Vec::new(),
+            secret: Zeroizing::new(bytes),
+        },
+    )?;
+    state.outbox.push(head.seq);
+    state.heads.insert(me, head);
+    Ok(())
+}

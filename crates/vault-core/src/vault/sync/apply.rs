@@ -1,0 +1,317 @@
+//! An item row as it travels between devices (its record), and applying a record or a
+//! deletion to this vault's rows, with the merge's decision.
+//!
+//! A record is `kind (u8) || metadata length (u32) || metadata JSON || secret cell plaintext`:
+//! exactly what the row's two cells hold, opened, so every kind of row (API keys, grants,
+//! provider configurations) travels the same way and is sealed again under this vault's key at
+//! the same id. A conflict mark is this device's own and does not travel.
+
+use jiff::Timestamp;
+use zeroize::Zeroizing;
+
+use super::super::bundle::Bundle;
+use super::super::crypt::{
+    At, Crypt, LABEL_META, LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET, LABEL_SECRET, RowCells,
+};
+use crate::crypto::random_array;
+use crate::error::{Error, Result};
+use crate::model::{
+    ApiKeyMeta, Conflict, ItemId, ItemKind, ItemMeta, PROVIDER_KIND_CODE, ProviderMeta, Version,
+};
+use crate::store::{Db, ItemRow, cell_aad};
+
+/// The kinds of rows that sync: API keys, grants and provider configurations. Allowed project
+/// files are paths on one machine, and records are each vault's own.
+pub(super) fn synced(kind: i64) -> bool {
+    kind == ItemKind::ApiKey.code() || kind == ItemKind::Grant.code() || kind == PROVIDER_KIND_CODE
+}
+
+fn labels(kind: i64) -> (&'static str, &'static str) {
+    if kind == PROVIDER_KIND_CODE {
+        (LABEL_PROVIDER_META, LABEL_PROVIDER_SECRET)
+    } else {
+        (LABEL_META, LABEL_SECRET)
+    }
+}
+
+/// The record of row `id`, for a put.
+pub(super) fn export(crypt: &Crypt<'_>, db: &Db<'_>, row: &ItemRow) -> Result<Vec<u8>> {
+    let meta = if row.kind == PROVIDER_KIND_CODE {
+        serde_json::to_vec(&crypt.provider(row)?)
+    } else {
+        let mut item = crypt.item(row)?;
+        if let ItemMeta::ApiKey(m) = &mut item.meta {
+            m.conflict = None;
+        }
+        serde_json::to_vec(&item.meta)
+    }
+    .map_err(|e| Error::invalid(e.to_string()))?;
+    let sealed = db.secret(&row.id)?;
+    let secret = crypt.open(
+        labels(row.kind).1,
+        &cell_aad(&row.id, sealed.rev),
+        &sealed.blob,
+        || format!("the secret of item {}", ItemId(row.id)),
+    )?;
+    let kind = u8::try_from(row.kind).map_err(|_| Error::invalid("unknown row kind"))?;
+    let len = u32::try_from(meta.len()).map_err(|_| Error::invalid("metadata too large"))?;
+    let mut out = Vec::with_capacity(5 + meta.len() + secret.len());
+    out.push(kind);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&meta);
+    out.extend_from_slice(&secret);
+    Ok(out)
+}
+
+/// A record read back, checked to be one this version can store.
+pub(super) struct Incoming {
+    pub kind: i64,
+    pub meta: Parsed,
+    pub secret: Zeroizing<Vec<u8>>,
+}
+
+pub(super) enum Parsed {
+    Item(ItemMeta),
+    Provider(ProviderMeta),
+}
+
+impl Parsed {
+    fn name(&self) -> &str {
+        match self {
+            Parsed::Item(m) => m.name(),
+            Parsed::Provider(p) => &p.name,
+        }
+    }
+}
+
+pub(super) fn parse(record: &[u8]) -> Option<Incoming> {
+    let kind = i64::from(*record.first()?);
+    let len = u32::from_be_bytes(record.get(1..5)?.try_into().ok()?) as usize;
+    let meta = record.get(5..5 + len)?;
+    let secret = Zeroizing::new(record.get(5 + len..)?.to_vec());
+    let meta = if kind == PROVIDER_KIND_CODE {
+        Parsed::Provider(serde_json::from_slice(meta).ok()?)
+    } else {
+        let m: ItemMeta = serde_json::from_slice(meta).ok()?;
+        if m.kind().code() != kind {
+            return None;
+        }
+        // The secret must be one this version opens.
+        match &m {
+            ItemMeta::ApiKey(_) => {
+                Bundle::decode(&secret)?;
+            }
+            ItemMeta::Grant(_) => {
+                serde_json::from_slice::<serde_json::Value>(&secret).ok()?;
+            }
+        }
+        Parsed::Item(m)
+    };
+    crate::names::check_item_name(meta.name()).ok()?;
+    Some(Incoming { kind, meta, secret })
+}
+
+/// How an applied record is marked when it was concurrent with this device's version.
+pub(super) struct Mark<'a> {
+    pub with: &'a str,
+    pub now: Timestamp,
+}
+
+fn tag_of(crypt: &Crypt<'_>, meta: &Parsed) -> Vec<u8> {
+    match meta {
+        Parsed::Item(m) => crypt.name_tag(m.name()),
+        Parsed::Provider(p) => crypt.provider_tag(&p.name),
+    }
+}
+
+/// A name no other row of the same namespace holds: `NAME`, else `NAME (2)`, `NAME (3)`...
+fn free_name(crypt: &Crypt<'_>, db: &Db<'_>, meta: &mut Parsed, id: &[u8; 16]) -> Result<Vec<u8>> {
+    let base = meta.name().to_owned();
+    for n in 1u32.. {
+        let name = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base} ({n})")
+        };
+        match &mut *meta {
+            Parsed::Item(ItemMeta::ApiKey(m)) => m.name = name,
+            Parsed::Item(ItemMeta::Grant(g)) => g.name = name,
+            Parsed::Provider(p) => p.name = name,
+        }
+        let tag = tag_of(crypt, meta);
+        match db.item_by_tag(&tag)? {
+            Some(other) if other.id != *id => continue,
+            _ => return Ok(tag),
+        }
+    }
+    Err(Error::invalid("no free name"))
+}
+
+fn write(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    id: [u8; 16],
+    existing: Option<&ItemRow>,
+    kind: i64,
+    mut meta: Parsed,
+    secret: &[u8],
+) -> Result<i64> {
+    let tag = free_name(crypt, db, &mut meta, &id)?;
+    let json = Zeroizing::new(
+        match &meta {
+            Parsed::Item(m) => serde_json::to_vec(m),
+            Parsed::Provider(p) => serde_json::to_vec(p),
+        }
+        .map_err(|e| Error::invalid(e.to_string()))?,
+    );
+    let at = match existing {
+        Some(row) => At::of(row).next(),
+        None => At::new(ItemId(id)),
+    };
+    let (meta_label, secret_label) = labels(kind);
+    crypt.put_row(
+        db,
+        at,
+        existing.is_some(),
+        RowCells {
+            kind,
+            name_tag: tag,
+            meta: (meta_label, &json),
+            secret: (secret_label, secret),
+        },
+    )?;
+    Ok(at.rev)
+}
+
+fn current_api_key(crypt: &Crypt<'_>, db: &Db<'_>, row: &ItemRow) -> Result<(ApiKeyMeta, Bundle)> {
+    let item = crypt.item(row)?;
+    let ItemMeta::ApiKey(meta) = item.meta else {
+        return Err(Error::invalid("not an API key"));
+    };
+    let bundle = crypt.open_secret(&item.id, &db.secret(&row.id)?)?;
+    Ok((meta, bundle))
+}
+
+/// Keeps `value` as a previous value of the item, numbered `number`.
+fn keep_in_history(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    id: [u8; 16],
+    number: u32,
+    set_at: Timestamp,
+    value: &Bundle,
+    now: Timestamp,
+) -> Result<()> {
+    let version_id: [u8; 16] = random_array()?;
+    let info = Version {
+        version: number,
+        set_at,
+        replaced_at: Some(now),
+    };
+    db.insert_version(
+        &version_id,
+        &id,
+        number,
+        &crypt.seal_version(&ItemId(id), &version_id, &info, value)?,
+    )
+}
+
+/// Makes `incoming` the item's current version. The value it replaces (if different) goes to
+/// history first; `mark` flags the item when the two were concurrent. Returns the row's new
+/// revision.
+pub(super) fn put(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    id: [u8; 16],
+    incoming: Incoming,
+    mark: Option<Mark<'_>>,
+    now: Timestamp,
+) -> Result<i64> {
+    let existing = db.item_by_id(&id)?;
+    if let Some(row) = &existing
+        && row.kind != incoming.kind
+    {
+        return Err(crypt.tampered(format!("item {} changed kind in sync", ItemId(id))));
+    }
+    let Incoming {
+        kind,
+        mut meta,
+        secret,
+    } = incoming;
+    if let (Some(row), Parsed::Item(ItemMeta::ApiKey(new))) = (&existing, &mut meta) {
+        let (cur, value) = current_api_key(crypt, db, row)?;
+        let incoming_value = Bundle::decode(&secret)
+            .ok_or_else(|| Error::invalid("a synced value does not parse"))?;
+        if value.ct_eq(&incoming_value) {
+            new.version = new.version.max(cur.version);
+            new.conflict = cur.conflict;
+        } else {
+            keep_in_history(crypt, db, id, cur.version, cur.last_rotated, &value, now)?;
+            new.version = new.version.max(cur.version + 1);
+            new.conflict = match mark {
+                Some(m) => Some(Conflict {
+                    at: m.now,
+                    with: m.with.to_owned(),
+                    version: cur.version,
+                }),
+                None => None,
+            };
+        }
+    }
+    write(crypt, db, id, existing.as_ref(), kind, meta, &secret)
+}
+
+/// The incoming version lost to this device's: its value is kept in the item's history and
+/// the item flagged (API keys; other rows keep the winner only). Returns the new revision, or
+/// `None` when nothing changed.
+pub(super) fn keep_loser(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    id: [u8; 16],
+    incoming: Incoming,
+    mark: Mark<'_>,
+    now: Timestamp,
+) -> Result<Option<i64>> {
+    let Some(row) = db.item_by_id(&id)? else {
+        return Ok(None);
+    };
+    if row.kind != ItemKind::ApiKey.code() || incoming.kind != row.kind {
+        return Ok(None);
+    }
+    let (mut cur, value) = current_api_key(crypt, db, &row)?;
+    let loser = Bundle::decode(&incoming.secret)
+        .ok_or_else(|| Error::invalid("a synced value does not parse"))?;
+    if value.ct_eq(&loser) {
+        return Ok(None);
+    }
+    let set_at = match &incoming.meta {
+        Parsed::Item(ItemMeta::ApiKey(m)) => m.last_rotated,
+        _ => now,
+    };
+    keep_in_history(crypt, db, id, cur.version, set_at, &loser, now)?;
+    cur.conflict = Some(Conflict {
+        at: mark.now,
+        with: mark.with.to_owned(),
+        version: cur.version,
+    });
+    cur.version += 1;
+    let at = At::of(&row).next();
+    crypt.write_api_key_meta(
+        db,
+        &row,
+        row.name_tag.clone(),
+        &ItemMeta::ApiKey(cur),
+        &value,
+    )?;
+    Ok(Some(at.rev))
+}
+
+/// A deletion from another device.
+pub(super) fn delete(db: &Db<'_>, id: [u8; 16]) -> Result<()> {
+    if let Some(row) = db.item_by_id(&id)?
+        && synced(row.kind)
+    {
+        db.delete_item(&id)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! What a synced vault remembers of sync, sealed in two of the vault's records (so the
+//! commitment covers it like every row): `sync` holds the state below (public part) and this
+//! device's keys and the sync keys (secret part); `sync-out-<seq>` holds each segment this
+//! device sealed until the remote has it.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use vault_sync::{DeviceId, DeviceKeys, DevicePublic, Head, SyncKey, Version};
+use zeroize::Zeroizing;
+
+use super::super::crypt::Crypt;
+use super::super::records::{Record, read_record, write_record};
+use crate::error::{Error, Result};
+use crate::store::Db;
+
+pub(super) const SYNC_RECORD: &str = "sync";
+
+pub(super) fn outbox_record(seq: u64) -> String {
+    format!("sync-out-{seq:016x}")
+}
+
+/// One device as this one knows it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(super) struct DeviceEntry {
+    pub public: DevicePublic,
+    pub name: String,
+    /// Removed: nothing it wrote after this segment is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_after: Option<u64>,
+}
+
+/// An item as last synced: the row's revision then, and the item's version.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub(super) struct Tracked {
+    pub rev: i64,
+    pub version: Version,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct State {
+    pub url: String,
+    /// This device's name, as the others show it.
+    pub name: String,
+    pub devices: BTreeMap<DeviceId, DeviceEntry>,
+    /// How far each device's log has been applied (this device's: how far it was written).
+    pub heads: BTreeMap<DeviceId, Head>,
+    /// The epoch whose key seals this device's next segment.
+    pub epoch: u32,
+    /// Synced items, by id (hex).
+    pub items: BTreeMap<String, Tracked>,
+    /// Deleted items, by id (hex): the version the deletion removed.
+    pub deleted: BTreeMap<String, Version>,
+    /// Segments of this device's not yet known to be on the remote.
+    pub outbox: Vec<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync: Option<Timestamp>,
+    /// A device was removed at this time: values set before it may be in its hands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_before: Option<Timestamp>,
+    /// What the last sync noticed and did not apply (a removed device still writing, a
+    /// branch of an unknown device).
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// This device was removed by another: it syncs no more.
+    #[serde(default)]
+    pub removed: bool,
+}
+
+/// The secret part: this device's keys and every sync key it holds.
+pub(super) struct Secrets {
+    pub device: DeviceKeys,
+    pub keys: BTreeMap<u32, SyncKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSecrets {
+    device: String,
+    keys: BTreeMap<u32, String>,
+}
+
+impl Secrets {
+    pub fn key(&self, epoch: u32) -> Option<SyncKey> {
+        self.keys.get(&epoch).cloned()
+    }
+
+    fn encode(&self) -> Result<Zeroizing<Vec<u8>>> {
+        let device = Zeroizing::new(
+            String::from_utf8(self.device.to_secret().to_vec())
+                .map_err(|_| Error::invalid("device keys are not text"))?,
+        );
+        let keys: BTreeMap<u32, String> = self
+            .keys
+            .iter()
+            .map(|(e, k)| (*e, k.expose().iter().map(|b| format!("{b:02x}")).collect()))
+            .collect();
+        let stored = StoredSecrets {
+            device: device.to_string(),
+            keys,
+        };
+        let out =
+            Zeroizing::new(serde_json::to_vec(&stored).map_err(|e| Error::invalid(e.to_string()))?);
+        let StoredSecrets { device, keys } = stored;
+        drop(Zeroizing::new(device));
+        for (_, k) in keys {
+            drop(Zeroizing::new(k));
+        }
+        Ok(out)
+    }
+
+    fn decode(crypt: &Crypt<'_>, bytes: &[u8]) -> Result<Secrets> {
+        let bad = || crypt.tampered("the vault's sync keys".into());
+        let stored: StoredSecrets = serde_json::from_slice(bytes).map_err(|_| bad())?;
+        let StoredSecrets { device, keys } = stored;
+        let device = Zeroizing::new(device);
+        let device = DeviceKeys::from_secret(device.as_bytes()).map_err(|_| bad())?;
+        let mut out = BTreeMap::new();
+        for (epoch, hex) in keys {
+            let hex = Zeroizing::new(hex);
+            let bytes: Zeroizing<Vec<u8>> = Zeroizing::new(
+                (0..hex.len() / 2)
+                    .map(|i| u8::from_str_radix(hex.get(i * 2..i * 2 + 2).unwrap_or("zz"), 16))
+                    .collect::<std::result::Result<_, _>>()
+                    .map_err(|_| bad())?,
+            );
+            out.insert(
+                epoch,
+                SyncKey::from_bytes(epoch, &bytes).map_err(|_| bad())?,
+            );
+        }
+        Ok(Secrets { device, keys: out })
+    }
+}
+
+pub(super) fn load(crypt: &Crypt<'_>, db: &Db<'_>) -> Result<Option<(State, Secrets)>> {
+    let Some(record) = read_record(crypt, db, SYNC_RECORD)? else {
+        return Ok(None);
+    };
+    let state: State = serde_json::from_slice(&record.public)
+        .map_err(|_| crypt.tampered("the vault's sync state".into()))?;
+    let secrets = Secrets::decode(crypt, &record.secret)?;
+    Ok(Some((state, secrets)))
+}
+
+pub(super) fn save(crypt: &Crypt<'_>, db: &Db<'_>, state: &State, secrets: &Secrets) -> Result<()> {
+    let record = Record {
+        public: serde_json::to_vec(state).map_err(|e| Error::invalid(e.to_string()))?,
+        secret: secrets.encode()?,
+    };
+    write_record(crypt, db, SYNC_RECORD, &record)
+}
