@@ -194,3 +194,216 @@ fn three_devices_converge_and_keep_both_values_of_a_concurrent_edit() {
     assert_eq!(status.pending, 0);
     assert_eq!(status.unsent, 0);
 }
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").arg("--git-dir").arg(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// Rewrites device `id`'s branch on the bare remote with `edit` applied to the segment `seq`.
+fn rewrite_segment(remote: &Path, id: &str, seq: u64, edit: impl Fn(&mut Vec<u8>)) {
+    let branch = format!("refs/heads/devices/{id}");
+    let path = format!("log/{seq:016x}");
+    let blob = Command::new("git")
+        .arg("--git-dir")
+        .arg(remote)
+        .args(["cat-file", "blob", &format!("{branch}:{path}")])
+        .output()
+        .unwrap()
+        .stdout;
+    let mut bytes = blob;
+    edit(&mut bytes);
+    let tmp = remote.join("edited");
+    std::fs::write(&tmp, &bytes).unwrap();
+    let oid = git(remote, &["hash-object", "-w", tmp.to_str().unwrap()]);
+    let index = remote.join("edit-index");
+    let run = |args: &[&str]| {
+        let out = Command::new("git")
+            .arg("--git-dir")
+            .arg(remote)
+            .env("GIT_INDEX_FILE", &index)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    run(&["read-tree", &branch]);
+    run(&["update-index", "--cacheinfo", &format!("100644,{oid},{path}")]);
+    let tree = run(&["write-tree"]);
+    let commit = Command::new("git")
+        .arg("--git-dir")
+        .arg(remote)
+        .args(["commit-tree", &tree, "-p", &branch, "-m", "evil"])
+        .env("GIT_AUTHOR_NAME", "x")
+        .env("GIT_AUTHOR_EMAIL", "x@x")
+        .env("GIT_COMMITTER_NAME", "x")
+        .env("GIT_COMMITTER_EMAIL", "x@x")
+        .output()
+        .unwrap();
+    let commit = String::from_utf8(commit.stdout).unwrap().trim().to_owned();
+    git(remote, &["update-ref", &branch, &commit]);
+}
+
+fn device_hex(d: &Device) -> String {
+    d.vault.sync_target().unwrap().unwrap().1.id.hex()
+}
+
+fn refused(result: Result<SyncRound, Error>, name: &str) -> String {
+    match result {
+        Err(e @ Error::Sync(vault_core::vault_sync::Error::Refused { .. })) => {
+            let message = e.to_string();
+            assert!(message.contains(name), "{message}");
+            message
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// A malicious remote: a changed segment, a log set back to an older state, a deleted log.
+/// Each is refused naming the device, and the vault that refused is unchanged.
+#[test]
+fn a_tampered_replayed_or_deleted_log_is_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = bare(dir.path());
+    let remote = dir.path().join("remote.git");
+    let mut a = Device::new(dir.path(), "a");
+    let mut b = Device::new(dir.path(), "b");
+    a.vault.sync_init(&url, "laptop", at(1)).unwrap();
+    a.add("KEY", "v1", at(2));
+    a.sync(at(3));
+    pair(&mut a, &mut b, "desktop", at(4));
+    a.sync(at(5));
+    b.sync(at(6));
+    let a_id = device_hex(&a);
+    let short = &a_id[..8];
+
+    // A flipped byte in a segment b has not read yet.
+    a.vault.rotate("KEY", &SecretValue::new("v2"), at(7)).unwrap();
+    a.sync(at(8));
+    let before = git(&remote, &["rev-parse", &format!("refs/heads/devices/{a_id}")]);
+    rewrite_segment(&remote, &a_id, 3, |b| {
+        let n = b.len();
+        b[n / 2] ^= 1;
+    });
+    let message = refused(b.try_sync(at(9)), short);
+    assert!(message.contains("forged or changed"), "{message}");
+    assert_eq!(b.value("KEY"), "v1");
+
+    // The honest log back: b reads it.
+    git(&remote, &["update-ref", &format!("refs/heads/devices/{a_id}"), &before]);
+    b.sync(at(10));
+    assert_eq!(b.value("KEY"), "v2");
+
+    // The log set back to an older state (a replay of the remote from before v2).
+    let older = git(&remote, &["rev-parse", &format!("refs/heads/devices/{a_id}~1")]);
+    git(&remote, &["update-ref", &format!("refs/heads/devices/{a_id}"), &older]);
+    let message = refused(b.try_sync(at(11)), short);
+    assert!(message.contains("cut short or replaced"), "{message}");
+    assert_eq!(b.value("KEY"), "v2");
+
+    // The log deleted.
+    git(&remote, &["update-ref", "-d", &format!("refs/heads/devices/{a_id}")]);
+    let message = refused(b.try_sync(at(12)), short);
+    assert!(message.contains("gone from the remote"), "{message}");
+
+    // A segment sealed under a key b does not hold: a's log rewritten by someone who has a's
+    // signing key but another sync key is not possible without a's key; a segment from a
+    // stranger's branch is ignored with a note.
+    git(&remote, &["update-ref", &format!("refs/heads/devices/{a_id}"), &before]);
+    let stranger = Device::new(dir.path(), "s");
+    let mut s = stranger;
+    s.vault.sync_init(&url, "intruder", at(13)).unwrap();
+    s.add("EVIL", "x", at(13));
+    s.sync(at(14));
+    let round = b.sync(at(15));
+    assert!(round.notes.iter().any(|n| n.contains("no device of this vault added")), "{:?}", round.notes);
+    assert!(!b.names().contains(&"EVIL".to_owned()));
+}
+
+/// A removed device gets no new key, what it writes afterwards is not applied, and the others
+/// say what it could read.
+#[test]
+fn a_removed_device_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = bare(dir.path());
+    let mut a = Device::new(dir.path(), "a");
+    let mut b = Device::new(dir.path(), "b");
+    let mut c = Device::new(dir.path(), "c");
+    a.vault.sync_init(&url, "laptop", at(1)).unwrap();
+    a.add("KEY", "v1", at(2));
+    a.sync(at(3));
+    pair(&mut a, &mut b, "desktop", at(4));
+    pair(&mut a, &mut c, "lost-phone", at(4));
+    a.sync(at(5));
+    b.sync(at(6));
+    c.sync(at(7));
+    assert_eq!(c.value("KEY"), "v1");
+
+    // a removes the phone; the phone, not knowing yet, writes a change (a thief's, say).
+    assert_eq!(a.vault.sync_remove_device("lost-phone", at(8)).unwrap(), "lost-phone");
+    a.vault.rotate("KEY", &SecretValue::new("after-removal"), at(9)).unwrap();
+    c.vault.rotate("KEY", &SecretValue::new("stolen"), at(9)).unwrap();
+    c.sync(at(10));
+    let round = a.sync(at(11));
+    assert!(round.notes.iter().any(|n| n.contains("lost-phone")), "{:?}", round.notes);
+    let round = b.sync(at(12));
+    assert!(round.notes.iter().any(|n| n.contains("lost-phone")), "{:?}", round.notes);
+    for d in [&a, &b] {
+        assert_eq!(d.value("KEY"), "after-removal");
+        let history: Vec<String> = d
+            .vault
+            .history("KEY")
+            .unwrap()
+            .into_iter()
+            .map(|v| d.vault.version_value("KEY", v.version).unwrap().expose().to_owned())
+            .collect();
+        assert!(!history.contains(&"stolen".to_owned()), "{history:?}");
+    }
+    let status = b.vault.sync_status().unwrap().unwrap();
+    assert!(status.devices.iter().any(|d| d.name == "lost-phone" && d.removed));
+    // The phone learns it was removed, and reads nothing sealed after.
+    let round = c.sync(at(13));
+    assert!(round.notes.iter().any(|n| n.contains("removed")), "{:?}", round.notes);
+    assert!(c.vault.sync_status().unwrap().unwrap().removed);
+    assert_eq!(c.value("KEY"), "stolen");
+    assert!(c.try_sync(at(14)).is_err());
+}
+
+/// Offline: changes queue in the outbox and go out with the next sync that reaches the remote.
+#[test]
+fn changes_made_offline_go_out_on_the_next_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = bare(dir.path());
+    let mut a = Device::new(dir.path(), "a");
+    let mut b = Device::new(dir.path(), "b");
+    a.vault.sync_init(&url, "laptop", at(1)).unwrap();
+    a.sync(at(2));
+    pair(&mut a, &mut b, "desktop", at(3));
+    a.sync(at(4));
+    b.sync(at(5));
+    // The remote unreachable: the round cannot fetch, the change stays pending.
+    let remote = dir.path().join("remote.git");
+    let away = dir.path().join("away.git");
+    std::fs::rename(&remote, &away).unwrap();
+    a.add("OFFLINE", "queued", at(6));
+    assert!(matches!(a.try_sync(at(7)), Err(Error::Sync(_))));
+    assert_eq!(a.vault.sync_status().unwrap().unwrap().pending, 1);
+    std::fs::rename(&away, &remote).unwrap();
+    // Reachable but refusing pushes (the network dropped mid-push): the round is sealed into
+    // the outbox and waits there.
+    let hook = remote.join("hooks/pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    a.add("SECOND", "also queued", at(8));
+    assert!(matches!(a.try_sync(at(9)), Err(Error::Sync(_))));
+    let status = a.vault.sync_status().unwrap().unwrap();
+    assert_eq!((status.pending, status.unsent), (0, 1));
+    std::fs::remove_file(&hook).unwrap();
+    a.sync(at(10));
+    assert_eq!(a.vault.sync_status().unwrap().unwrap().unsent, 0);
+    b.sync(at(11));
+    assert_eq!(b.value("OFFLINE"), "queued");
+    assert_eq!(b.value("SECOND"), "also queued");
+}

@@ -263,7 +263,17 @@ impl Vault {
             round.sent = own_changes(&crypt, db, &mut state, me, now, &mut outgoing)?;
             state.notes.clear();
             let received = read_logs(db, &mut state, &mut secrets, source, me, now)?;
-            merge_all(&crypt, db, &mut state, received, now, &mut round)?;
+            if state.removed {
+                // Nothing more is read or sent: the others read nothing this device writes now.
+                state.notes.push(
+                    "this device was removed from sync by another device: it receives nothing new"
+                        .into(),
+                );
+                outgoing.clear();
+                round.sent = 0;
+            } else {
+                merge_all(&crypt, db, &mut state, received, now, &mut round)?;
+            }
             if !outgoing.is_empty() {
                 seal_segment(&crypt, db, &mut state, &secrets, &outgoing)?;
             }
@@ -428,10 +438,21 @@ fn read_logs(
         ));
     }
     // A removal read in this round applies to what the removed device wrote in it too.
+    let mut late = BTreeSet::new();
     received.retain(|r| {
         let after = state.devices.get(&r.author).and_then(|d| d.removed_after);
-        after.is_none_or(|last| r.seq <= last)
+        let kept = after.is_none_or(|last| r.seq <= last);
+        if !kept {
+            late.insert((r.author, r.seq));
+        }
+        kept
     });
+    for (author, seq) in late {
+        let name = state.devices.get(&author).map_or_else(String::new, |d| d.name.clone());
+        state.notes.push(format!(
+            "device {name} ({author}) was removed but still wrote to the remote: its segment {seq} was not applied"
+        ));
+    }
     Ok(received)
 }
 
@@ -447,6 +468,9 @@ fn read_log(
     let Some(entry) = state.devices.get(&device).cloned() else {
         return Ok(());
     };
+    if state.removed {
+        return Ok(());
+    }
     let applied = state.heads.get(&device).copied();
     let seqs = source.seqs(device)?;
     let have = applied.map_or(0, |h| h.seq);
@@ -528,6 +552,10 @@ fn read_log(
             }
         }
         prev = Some(opened.head);
+        if state.removed {
+            // What follows is sealed under a key this device was not given.
+            break;
+        }
     }
     if let Some(head) = prev {
         state.heads.insert(device, head);
