@@ -130,6 +130,7 @@ impl Request {
                     | Op::Get { .. }
                     | Op::History { .. }
                     | Op::Scan { .. }
+                    | Op::SyncStatus
                     | Op::Audit { .. }
                     | Op::OauthPresets
                     | Op::OauthProviders
@@ -340,12 +341,56 @@ pub enum Op {
     Scan {
         request: vault_scan::Request,
     },
+    /// `vault sync init git URL`: this vault becomes the first device of a sync through the
+    /// git remote `url`, and syncs once (answered `synced`).
+    SyncInit {
+        url: String,
+        name: String,
+    },
+    /// `vault sync`: fetch, merge and push now (answered `synced`).
+    Sync,
+    /// `vault sync status` (answered `sync_status`).
+    SyncStatus,
+    /// `vault sync remove-device NAME`, then a sync (answered `synced`).
+    SyncRemoveDevice {
+        device: String,
+    },
+    /// `vault sync invite`: publishes an invitation on the remote (answered `invitation`, with
+    /// the pairing code).
+    SyncInvite,
+    /// Waits for the device invited as `nameplate` to answer, until the invitation expires
+    /// (answered `paired`).
+    SyncInviteWait {
+        nameplate: String,
+    },
+    /// `vault sync join URL`: pairs with the device that showed `code`, then syncs (answered
+    /// `synced`).
+    SyncJoin {
+        url: String,
+        name: String,
+        code: WireSecret,
+    },
 }
 
 impl Op {
     /// Whether answering this op leaves the idle timer alone.
     pub fn is_passive(&self) -> bool {
         matches!(self, Op::Due { .. })
+    }
+
+    /// Whether the sync side of the service answers this op: it talks to the remote, so it
+    /// runs outside the service lock but for the moments it reads or writes the vault.
+    pub fn is_sync(&self) -> bool {
+        matches!(
+            self,
+            Op::SyncInit { .. }
+                | Op::Sync
+                | Op::SyncStatus
+                | Op::SyncRemoveDevice { .. }
+                | Op::SyncInvite
+                | Op::SyncInviteWait { .. }
+                | Op::SyncJoin { .. }
+        )
     }
 
     /// Whether it is about `vault run --proxy` sessions, which the proxy side of the service
@@ -733,6 +778,23 @@ pub enum Response {
     Scanned {
         report: vault_scan::Report,
     },
+    SyncStatus {
+        status: Option<vault_core::SyncStatus>,
+    },
+    Synced {
+        round: vault_core::SyncRound,
+        status: Option<vault_core::SyncStatus>,
+    },
+    /// A pairing code to show (once) on this device and type on the new one.
+    Invitation {
+        code: WireSecret,
+        nameplate: String,
+        expires: Timestamp,
+    },
+    /// The invited device joined, under this name.
+    Paired {
+        name: String,
+    },
     ProxySessions {
         sessions: Vec<ProxySessionInfo>,
     },
@@ -824,6 +886,10 @@ impl Response {
             Response::BackedUp { .. } => "backed_up",
             Response::Audit { .. } => "audit",
             Response::Scanned { .. } => "scanned",
+            Response::SyncStatus { .. } => "sync_status",
+            Response::Synced { .. } => "synced",
+            Response::Invitation { .. } => "invitation",
+            Response::Paired { .. } => "paired",
             Response::ProxySessions { .. } => "proxy_sessions",
             Response::Presets { .. } => "presets",
             Response::Providers { .. } => "providers",

@@ -22,6 +22,7 @@ use crate::grants::{Grants, VaultAccess};
 mod ops;
 mod proxy;
 mod resolve;
+mod sync;
 
 use crate::protocol::{BUILD, Op, PROTOCOL, Request, Response, VaultStatus, WireError, WireSecret};
 use ops::{done, run_op};
@@ -45,6 +46,8 @@ pub struct Service {
     defer: AtomicBool,
     /// `vault run --proxy`: the proxy (started by the first such run) and the vaults' CAs.
     proxy: proxy::ProxyHub,
+    /// Sync: invitations waiting for their device.
+    sync: sync::SyncHub,
 }
 
 struct State {
@@ -78,6 +81,7 @@ impl Service {
             deferred: Mutex::new(Vec::new()),
             defer: AtomicBool::new(false),
             proxy: proxy::ProxyHub::default(),
+            sync: sync::SyncHub::default(),
         }
     }
 
@@ -288,6 +292,7 @@ impl Service {
                 vault,
                 op: Op::Scan { request },
             } => self.scan(&vault, &request),
+            Request::Vault { vault, op } if op.is_sync() => self.sync_op(&vault, op),
             Request::Vault { vault, mut op } => {
                 // `--proxy` turns the answer's values into placeholders, after resolving.
                 let proxied = match &mut op {

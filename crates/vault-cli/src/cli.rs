@@ -10,9 +10,11 @@ mod items;
 pub use items::{EditArgs, MetaArgs, check_secret_field_args};
 mod oauth;
 mod scan;
+mod sync;
 mod transfer;
 pub use oauth::{LoginArgs, OauthCommand, TokenArgs};
 pub use scan::{ScanArgs, ScanFormat};
+pub use sync::{SyncArgs, SyncCommand, SyncEngine};
 pub use transfer::ImportArgs;
 
 const EXAMPLES: &str = "\
@@ -526,6 +528,26 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     /// The running `vault run --proxy` sessions: where their keys went, what was refused
     #[command(subcommand)]
     Proxy(ProxyCommand),
+
+    /// Keep this vault in step with your other machines, through a git remote
+    #[command(
+        long_about = "Keep this vault in step with your other machines, through a git remote \
+                      you already have (GitHub, GitLab, any bare repository).\n\n\
+                      The remote holds only ciphertext and each device's public keys: no item \
+                      name, env name, tag or count. Each device writes only its own signed, \
+                      hash-chained log, so a push never conflicts; an item changed on two \
+                      devices at once keeps both values (the other one in its history) and is \
+                      flagged. A new device pairs with a one-time code, never the master \
+                      password. Without a subcommand: sync now (the agent also syncs in the \
+                      background).",
+        after_help = "Examples:\n  \
+        vault sync init git git@github.com:me/vault-sync.git   # this vault is the first device\n  \
+        vault sync                                             # push and pull now\n  \
+        vault sync invite                                      # a pairing code for a new device\n  \
+        vault sync join git@github.com:me/vault-sync.git       # on the new device: asks for it\n  \
+        vault sync remove-device old-laptop                    # a lost laptop gets nothing new"
+    )]
+    Sync(SyncArgs),
 
     /// Make other tools ask vault for their credentials
     #[command(subcommand)]

@@ -17,6 +17,7 @@ mod rewrite;
 mod scan;
 mod setup;
 mod sources;
+mod sync;
 mod transfer;
 mod vault;
 
@@ -117,6 +118,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::GitCredential { action } => crate::git::credential(session, action),
         Command::Proxy(ProxyCommand::Ls { json }) => proxy::ls(session, json),
         Command::Proxy(ProxyCommand::End { id }) => proxy::end(session, &id),
+        Command::Sync(args) => sync::sync(session, args),
         // Handled before a session exists.
         Command::Completions { .. }
         | Command::ClipboardHold { .. }

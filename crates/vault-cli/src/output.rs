@@ -82,6 +82,12 @@ pub fn reason(reason: Reason, at: Timestamp, now: Timestamp) -> String {
         Reason::LoginExpiresSoon => format!("login runs out {when}"),
         // The date says when; "refused now" would read as a state.
         Reason::RefusedByServer => "the server refused its value (`vault rotate`)".into(),
+        Reason::ChangedOnTwoDevices => {
+            format!("changed on two devices at once {when} (`vault history`)")
+        }
+        Reason::HeldByRemovedDevice => {
+            format!("a device removed {when} held this value: rotate it")
+        }
     }
 }
 

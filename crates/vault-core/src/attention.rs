@@ -108,14 +108,29 @@ impl DueReport {
 
 /// What `item` needs on `now`, if anything.
 pub fn attention_of(item: &Item, now: Timestamp, lead_days_: u32) -> Option<Attention> {
+    attention_with(item, now, lead_days_, None)
+}
+
+/// [`attention_of`], for a vault that synced with a device removed at `exposed_before`: a
+/// value set (or a login made) before then may be in that device's hands.
+pub fn attention_with(
+    item: &Item,
+    now: Timestamp,
+    lead_days_: u32,
+    exposed_before: Option<Timestamp>,
+) -> Option<Attention> {
     let lead = lead_days(lead_days_);
+    let exposed = |set: Timestamp| exposed_before.filter(|removed| set < *removed);
     let (name, (reason, at), service, due, expires) = match &item.meta {
         ItemMeta::ApiKey(meta) => {
             let schedule = meta.schedule();
-            // A refused value does not work, whatever its schedule says.
-            let check = match &meta.refused {
-                Some(r) => (Reason::RefusedByServer, r.at),
-                None => schedule.check(now, lead)?,
+            // A refused value does not work, whatever its schedule says; one a lost device
+            // held is to be replaced before anything else.
+            let check = match (&meta.refused, exposed(meta.last_rotated), &meta.conflict) {
+                (Some(r), _, _) => (Reason::RefusedByServer, r.at),
+                (None, Some(removed), _) => (Reason::HeldByRemovedDevice, removed),
+                (None, None, Some(c)) => (Reason::ChangedOnTwoDevices, c.at),
+                (None, None, None) => schedule.check(now, lead)?,
             };
             (
                 &meta.name,
@@ -127,7 +142,10 @@ pub fn attention_of(item: &Item, now: Timestamp, lead_days_: u32) -> Option<Atte
         }
         ItemMeta::Grant(meta) => (
             &meta.name,
-            grant_check(meta, now, lead)?,
+            match exposed(meta.obtained) {
+                Some(removed) => (Reason::HeldByRemovedDevice, removed),
+                None => grant_check(meta, now, lead)?,
+            },
             Some(meta.provider.clone()),
             None,
             login_end(meta),
@@ -181,12 +199,23 @@ pub fn report<'a>(
     now: Timestamp,
     lead_days_: u32,
 ) -> DueReport {
+    report_with(items, now, lead_days_, None)
+}
+
+/// [`report`] for a vault that synced with a device removed at `exposed_before` (see
+/// [`attention_with`]).
+pub fn report_with<'a>(
+    items: impl IntoIterator<Item = &'a Item>,
+    now: Timestamp,
+    lead_days_: u32,
+    exposed_before: Option<Timestamp>,
+) -> DueReport {
     let mut out = Vec::new();
     let mut next: Option<Upcoming> = None;
     let mut checked = 0;
     for item in items {
         checked += 1;
-        if let Some(a) = attention_of(item, now, lead_days_) {
+        if let Some(a) = attention_with(item, now, lead_days_, exposed_before) {
             out.push(a);
             continue;
         }

@@ -889,6 +889,23 @@ pub enum AuditEvent {
         item: String,
         destination: String,
     },
+    /// Sync: this vault started syncing, as the first device or by joining.
+    SyncStarted {
+        device: String,
+    },
+    /// Sync: a device was paired with this one.
+    SyncDeviceAdded {
+        device: String,
+    },
+    /// Sync: a device was removed from sync (its values come due).
+    SyncDeviceRemoved {
+        device: String,
+    },
+    /// Sync: a device answered an invitation with a wrong pairing code; it was refused and
+    /// the invitation ended.
+    SyncPairingRefused {
+        device: String,
+    },
 }
 
 #[cfg(test)]

@@ -39,6 +39,11 @@ pub enum Reason {
     LoginExpiresSoon,
     /// A server refused the key's current value (git's `erase`): rotate it.
     RefusedByServer,
+    /// Sync: the item was changed on two devices at once; the other value is in its history.
+    ChangedOnTwoDevices,
+    /// Sync: a device that held this value was removed (lost, retired): rotate it (a grant:
+    /// log in again and revoke the old login).
+    HeldByRemovedDevice,
 }
 
 impl Reason {
@@ -49,10 +54,11 @@ impl Reason {
             | Reason::NeedsRelogin
             | Reason::LoginExpired
             | Reason::RefusedByServer => DueState::Expired,
-            Reason::RotationOverdue => DueState::Overdue,
-            Reason::ExpiresSoon | Reason::RotationDueSoon | Reason::LoginExpiresSoon => {
-                DueState::DueSoon
-            }
+            Reason::RotationOverdue | Reason::HeldByRemovedDevice => DueState::Overdue,
+            Reason::ExpiresSoon
+            | Reason::RotationDueSoon
+            | Reason::LoginExpiresSoon
+            | Reason::ChangedOnTwoDevices => DueState::DueSoon,
         }
     }
 }

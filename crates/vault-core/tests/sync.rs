@@ -196,8 +196,17 @@ fn three_devices_converge_and_keep_both_values_of_a_concurrent_edit() {
 }
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git").arg("--git-dir").arg(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -226,11 +235,19 @@ fn rewrite_segment(remote: &Path, id: &str, seq: u64, edit: impl Fn(&mut Vec<u8>
             .args(args)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     };
     run(&["read-tree", &branch]);
-    run(&["update-index", "--cacheinfo", &format!("100644,{oid},{path}")]);
+    run(&[
+        "update-index",
+        "--cacheinfo",
+        &format!("100644,{oid},{path}"),
+    ]);
     let tree = run(&["write-tree"]);
     let commit = Command::new("git")
         .arg("--git-dir")
@@ -280,9 +297,14 @@ fn a_tampered_replayed_or_deleted_log_is_refused_and_nothing_changes() {
     let short = &a_id[..8];
 
     // A flipped byte in a segment b has not read yet.
-    a.vault.rotate("KEY", &SecretValue::new("v2"), at(7)).unwrap();
+    a.vault
+        .rotate("KEY", &SecretValue::new("v2"), at(7))
+        .unwrap();
     a.sync(at(8));
-    let before = git(&remote, &["rev-parse", &format!("refs/heads/devices/{a_id}")]);
+    let before = git(
+        &remote,
+        &["rev-parse", &format!("refs/heads/devices/{a_id}")],
+    );
     rewrite_segment(&remote, &a_id, 3, |b| {
         let n = b.len();
         b[n / 2] ^= 1;
@@ -292,33 +314,55 @@ fn a_tampered_replayed_or_deleted_log_is_refused_and_nothing_changes() {
     assert_eq!(b.value("KEY"), "v1");
 
     // The honest log back: b reads it.
-    git(&remote, &["update-ref", &format!("refs/heads/devices/{a_id}"), &before]);
+    git(
+        &remote,
+        &["update-ref", &format!("refs/heads/devices/{a_id}"), &before],
+    );
     b.sync(at(10));
     assert_eq!(b.value("KEY"), "v2");
 
     // The log set back to an older state (a replay of the remote from before v2).
-    let older = git(&remote, &["rev-parse", &format!("refs/heads/devices/{a_id}~1")]);
-    git(&remote, &["update-ref", &format!("refs/heads/devices/{a_id}"), &older]);
+    let older = git(
+        &remote,
+        &["rev-parse", &format!("refs/heads/devices/{a_id}~1")],
+    );
+    git(
+        &remote,
+        &["update-ref", &format!("refs/heads/devices/{a_id}"), &older],
+    );
     let message = refused(b.try_sync(at(11)), short);
     assert!(message.contains("cut short or replaced"), "{message}");
     assert_eq!(b.value("KEY"), "v2");
 
     // The log deleted.
-    git(&remote, &["update-ref", "-d", &format!("refs/heads/devices/{a_id}")]);
+    git(
+        &remote,
+        &["update-ref", "-d", &format!("refs/heads/devices/{a_id}")],
+    );
     let message = refused(b.try_sync(at(12)), short);
     assert!(message.contains("gone from the remote"), "{message}");
 
     // A segment sealed under a key b does not hold: a's log rewritten by someone who has a's
     // signing key but another sync key is not possible without a's key; a segment from a
     // stranger's branch is ignored with a note.
-    git(&remote, &["update-ref", &format!("refs/heads/devices/{a_id}"), &before]);
+    git(
+        &remote,
+        &["update-ref", &format!("refs/heads/devices/{a_id}"), &before],
+    );
     let stranger = Device::new(dir.path(), "s");
     let mut s = stranger;
     s.vault.sync_init(&url, "intruder", at(13)).unwrap();
     s.add("EVIL", "x", at(13));
     s.sync(at(14));
     let round = b.sync(at(15));
-    assert!(round.notes.iter().any(|n| n.contains("no device of this vault added")), "{:?}", round.notes);
+    assert!(
+        round
+            .notes
+            .iter()
+            .any(|n| n.contains("no device of this vault added")),
+        "{:?}",
+        round.notes
+    );
     assert!(!b.names().contains(&"EVIL".to_owned()));
 }
 
@@ -342,14 +386,29 @@ fn a_removed_device_is_cut_off() {
     assert_eq!(c.value("KEY"), "v1");
 
     // a removes the phone; the phone, not knowing yet, writes a change (a thief's, say).
-    assert_eq!(a.vault.sync_remove_device("lost-phone", at(8)).unwrap(), "lost-phone");
-    a.vault.rotate("KEY", &SecretValue::new("after-removal"), at(9)).unwrap();
-    c.vault.rotate("KEY", &SecretValue::new("stolen"), at(9)).unwrap();
+    assert_eq!(
+        a.vault.sync_remove_device("lost-phone", at(8)).unwrap(),
+        "lost-phone"
+    );
+    a.vault
+        .rotate("KEY", &SecretValue::new("after-removal"), at(9))
+        .unwrap();
+    c.vault
+        .rotate("KEY", &SecretValue::new("stolen"), at(9))
+        .unwrap();
     c.sync(at(10));
     let round = a.sync(at(11));
-    assert!(round.notes.iter().any(|n| n.contains("lost-phone")), "{:?}", round.notes);
+    assert!(
+        round.notes.iter().any(|n| n.contains("lost-phone")),
+        "{:?}",
+        round.notes
+    );
     let round = b.sync(at(12));
-    assert!(round.notes.iter().any(|n| n.contains("lost-phone")), "{:?}", round.notes);
+    assert!(
+        round.notes.iter().any(|n| n.contains("lost-phone")),
+        "{:?}",
+        round.notes
+    );
     for d in [&a, &b] {
         assert_eq!(d.value("KEY"), "after-removal");
         let history: Vec<String> = d
@@ -357,15 +416,30 @@ fn a_removed_device_is_cut_off() {
             .history("KEY")
             .unwrap()
             .into_iter()
-            .map(|v| d.vault.version_value("KEY", v.version).unwrap().expose().to_owned())
+            .map(|v| {
+                d.vault
+                    .version_value("KEY", v.version)
+                    .unwrap()
+                    .expose()
+                    .to_owned()
+            })
             .collect();
         assert!(!history.contains(&"stolen".to_owned()), "{history:?}");
     }
     let status = b.vault.sync_status().unwrap().unwrap();
-    assert!(status.devices.iter().any(|d| d.name == "lost-phone" && d.removed));
+    assert!(
+        status
+            .devices
+            .iter()
+            .any(|d| d.name == "lost-phone" && d.removed)
+    );
     // The phone learns it was removed, and reads nothing sealed after.
     let round = c.sync(at(13));
-    assert!(round.notes.iter().any(|n| n.contains("removed")), "{:?}", round.notes);
+    assert!(
+        round.notes.iter().any(|n| n.contains("removed")),
+        "{:?}",
+        round.notes
+    );
     assert!(c.vault.sync_status().unwrap().unwrap().removed);
     assert_eq!(c.value("KEY"), "stolen");
     assert!(c.try_sync(at(14)).is_err());

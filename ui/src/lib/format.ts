@@ -41,6 +41,10 @@ export function attentionLabel(reason: Reason): string {
       return 'Sign-in expires soon';
     case 'refused_by_server':
       return 'Refused';
+    case 'changed_on_two_devices':
+      return 'Changed on two devices';
+    case 'held_by_removed_device':
+      return 'Rotate now';
   }
 }
 

@@ -146,7 +146,12 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         Op::Due { lead_days, tag } => {
             let items = v.listing(None, tag.as_deref())?;
             Response::Due {
-                report: attention::report(items.iter().map(|i| &**i), now, lead_days),
+                report: attention::report_with(
+                    items.iter().map(|i| &**i),
+                    now,
+                    lead_days,
+                    v.sync_exposed_before()?,
+                ),
             }
         }
         // Routed to `Service::oauth` before this point.
@@ -165,7 +170,14 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         | Op::ProxySessions
         | Op::ProxyEnd { .. }
         // Routed to `Service::scan`, outside the lock.
-        | Op::Scan { .. } => return Err(Error::Invalid("not a vault operation".into())),
+        | Op::Scan { .. }
+        | Op::SyncInit { .. }
+        | Op::Sync
+        | Op::SyncStatus
+        | Op::SyncRemoveDevice { .. }
+        | Op::SyncInvite
+        | Op::SyncInviteWait { .. }
+        | Op::SyncJoin { .. } => return Err(Error::Invalid("not a vault operation".into())),
         Op::Resolve { .. } => {
             return Err(Error::Invalid("resolve is answered by `run`".into()));
         }

@@ -251,6 +251,12 @@ pub(super) fn log(session: &mut Session, limit: usize, json: bool) -> Result<()>
                 E::ProxyRefused { item, destination } => format!(
                     "the proxy kept {item} from {destination} (not one of its hosts); nothing was sent"
                 ),
+                E::SyncStarted { device } => format!("started syncing as device {device}"),
+                E::SyncDeviceAdded { device } => format!("paired device {device}"),
+                E::SyncDeviceRemoved { device } => format!("removed device {device} from sync"),
+                E::SyncPairingRefused { device } => format!(
+                    "refused device {device}: it answered an invitation with a wrong pairing code"
+                ),
             };
             vec![output::date_time(e.at), what]
         })

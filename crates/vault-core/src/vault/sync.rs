@@ -117,6 +117,20 @@ struct Received {
 }
 
 impl Vault {
+    /// Records in the audit log that a device gave a wrong pairing code.
+    pub fn sync_note_refused_pairing(&mut self, device: &str, now: Timestamp) -> Result<()> {
+        let (store, crypt) = self.parts();
+        store.append_log(&crypt, |db| {
+            crypt.audit(
+                db,
+                crate::model::AuditEvent::SyncPairingRefused {
+                    device: device.to_owned(),
+                },
+                now,
+            )
+        })
+    }
+
     /// Makes this vault the first device of a new sync through `url`.
     pub fn sync_init(&mut self, url: &str, name: &str, now: Timestamp) -> Result<DevicePublic> {
         let (store, crypt) = self.parts();
@@ -153,8 +167,14 @@ impl Vault {
                 notes: Vec::new(),
                 removed: false,
             };
-            let _ = now;
             save(&crypt, db, &state, &Secrets { device, keys })?;
+            crypt.audit(
+                db,
+                crate::model::AuditEvent::SyncStarted {
+                    device: name.to_owned(),
+                },
+                now,
+            )?;
             Ok(public)
         })
     }
@@ -195,6 +215,13 @@ impl Vault {
             notes: state.notes.clone(),
             removed: state.removed,
         }))
+    }
+
+    /// When a device of this vault's sync was last removed: values set before then may be in
+    /// its hands (`vault due` says to rotate them).
+    pub fn sync_exposed_before(&self) -> Result<Option<Timestamp>> {
+        let crypt = self.crypt_parts();
+        Ok(load(&crypt, &self.store.db())?.and_then(|(s, _)| s.exposed_before))
     }
 
     /// The remote's URL and this device's public keys, when this vault syncs.
@@ -448,7 +475,10 @@ fn read_logs(
         kept
     });
     for (author, seq) in late {
-        let name = state.devices.get(&author).map_or_else(String::new, |d| d.name.clone());
+        let name = state
+            .devices
+            .get(&author)
+            .map_or_else(String::new, |d| d.name.clone());
         state.notes.push(format!(
             "device {name} ({author}) was removed but still wrote to the remote: its segment {seq} was not applied"
         ));

@@ -13,6 +13,7 @@ use super::super::Vault;
 use super::state::{DeviceEntry, Secrets, State, load, save};
 use super::{not_set_up, seal_segment};
 use crate::error::{Error, Result};
+use crate::model::AuditEvent;
 
 /// What the inviting device hands the new one: the remote, the devices and every sync key.
 #[derive(Serialize, Deserialize)]
@@ -35,7 +36,7 @@ impl Vault {
         &mut self,
         joiner: &DevicePublic,
         name: &str,
-        _now: Timestamp,
+        now: Timestamp,
     ) -> Result<Zeroizing<Vec<u8>>> {
         joiner.check()?;
         let (store, crypt) = self.parts();
@@ -93,6 +94,13 @@ impl Vault {
                 drop(Zeroizing::new(k));
             }
             save(&crypt, db, &state, &secrets)?;
+            crypt.audit(
+                db,
+                AuditEvent::SyncDeviceAdded {
+                    device: name.to_owned(),
+                },
+                now,
+            )?;
             Ok(out)
         })
     }
@@ -104,7 +112,7 @@ impl Vault {
         device: DeviceKeys,
         name: &str,
         welcome: &[u8],
-        _now: Timestamp,
+        now: Timestamp,
     ) -> Result<()> {
         let bad = || {
             Error::from(vault_sync::Error::Pairing(
@@ -172,7 +180,14 @@ impl Vault {
                 device: DeviceKeys::from_secret(&device.to_secret())?,
                 keys: keys.clone(),
             };
-            save(&crypt, db, &state, &secrets)
+            save(&crypt, db, &state, &secrets)?;
+            crypt.audit(
+                db,
+                AuditEvent::SyncStarted {
+                    device: name.to_owned(),
+                },
+                now,
+            )
         })
     }
 
@@ -247,6 +262,13 @@ impl Vault {
             }
             state.exposed_before = Some(now);
             save(&crypt, db, &state, &secrets)?;
+            crypt.audit(
+                db,
+                AuditEvent::SyncDeviceRemoved {
+                    device: name.clone(),
+                },
+                now,
+            )?;
             Ok(name)
         })
     }

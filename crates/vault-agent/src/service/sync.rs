@@ -1,0 +1,410 @@
+//! Sync, as the agent runs it: the network (git fetch and push, the pairing exchange) outside
+//! the service lock, the vault's round inside it (see vault-core's `vault/sync.rs`).
+//!
+//! Pairing goes through the remote itself: the inviting device publishes its SPAKE2 message on
+//! a short-lived branch, the joining device answers with its own, its public keys and a tag
+//! proving it derived the same key, and the inviting device answers with the sync keys sealed
+//! under that key (or a refusal). The code itself never leaves either machine.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use vault_core::vault_sync::git::Remote;
+use vault_core::vault_sync::pairing::{self, Code, Inviter, Role};
+use vault_core::vault_sync::{self, DeviceKeys, DevicePublic};
+use vault_core::{Error, SecretValue, SyncRound, SyncStatus};
+
+use super::Service;
+use crate::protocol::{Op, Response, WireSecret};
+
+/// How long an invitation stands.
+const INVITE_FOR: SignedDuration = SignedDuration::from_secs(600);
+/// How often a waiting side looks at the remote again.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Invitations shown and not yet answered, by nameplate.
+#[derive(Default)]
+pub(super) struct SyncHub {
+    invites: Mutex<HashMap<String, Invite>>,
+}
+
+impl std::fmt::Debug for SyncHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SyncHub")
+    }
+}
+
+struct Invite {
+    vault: PathBuf,
+    inviter: Inviter,
+    msg_a: Vec<u8>,
+    expires: Timestamp,
+}
+
+#[derive(Serialize, Deserialize)]
+struct InviteFile {
+    msg: String,
+    expires: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JoinFile {
+    msg: String,
+    device: DevicePublic,
+    name: String,
+    confirm: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WelcomeFile {
+    sealed: String,
+    confirm: String,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok())
+        .collect()
+}
+
+fn pairing_error(message: impl Into<String>) -> Error {
+    Error::Sync(vault_sync::Error::Pairing(message.into()))
+}
+
+/// Everything both sides exchanged, which each side's tag covers.
+fn transcript(nameplate: &str, msg_a: &[u8], join: &JoinFile) -> Result<Vec<u8>, Error> {
+    let msg_b =
+        unhex(&join.msg).ok_or_else(|| pairing_error("the new device's answer is malformed"))?;
+    let device = serde_json::to_vec(&join.device).map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut t = Vec::new();
+    for part in [
+        nameplate.as_bytes(),
+        msg_a,
+        &msg_b,
+        &device,
+        join.name.as_bytes(),
+    ] {
+        t.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        t.extend_from_slice(part);
+    }
+    Ok(t)
+}
+
+/// The invitations, even after a panic elsewhere poisoned the lock (they hold no vault data).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The local mirror of a vault's remote: beside the vault file, 0700.
+pub(crate) fn mirror_path(vault: &Path) -> PathBuf {
+    let mut name = vault.file_name().unwrap_or_default().to_os_string();
+    name.push(".sync.git");
+    vault.with_file_name(name)
+}
+
+fn open_remote(vault: &Path, url: &str) -> Result<Remote, Error> {
+    let mirror = mirror_path(vault);
+    if !mirror.exists() {
+        std::fs::create_dir_all(&mirror).map_err(|e| Error::Io {
+            context: format!("cannot create {}", mirror.display()),
+            source: e,
+        })?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&mirror, std::fs::Permissions::from_mode(0o700));
+        }
+    }
+    Ok(Remote::open(&mirror, url)?)
+}
+
+impl Service {
+    pub(super) fn sync_op(&self, vault: &Path, op: Op) -> Response {
+        let answer = match op {
+            Op::SyncInit { url, name } => self.sync_init(vault, &url, &name),
+            Op::Sync => self.sync_now(vault),
+            Op::SyncStatus => {
+                return match self.with_vault(vault, false, |v| v.sync_status()) {
+                    Ok(status) => Response::SyncStatus { status },
+                    Err(e) => Response::error(&e),
+                };
+            }
+            Op::SyncRemoveDevice { device } => {
+                let now = self.now();
+                self.with_vault(vault, true, |v| v.sync_remove_device(&device, now))
+                    .and_then(|_| self.sync_now(vault))
+            }
+            Op::SyncInvite => {
+                return self
+                    .sync_invite(vault)
+                    .unwrap_or_else(|e| Response::error(&e));
+            }
+            Op::SyncInviteWait { nameplate } => {
+                return self
+                    .sync_invite_wait(vault, &nameplate)
+                    .map(|name| Response::Paired { name })
+                    .unwrap_or_else(|e| Response::error(&e));
+            }
+            Op::SyncJoin { url, name, code } => {
+                self.sync_join(vault, &url, &name, code.into_inner())
+            }
+            _ => Err(Error::Invalid("not a sync operation".into())),
+        };
+        match answer {
+            Ok((round, status)) => Response::Synced { round, status },
+            Err(e) => Response::error(&e),
+        }
+    }
+
+    fn sync_init(
+        &self,
+        vault: &Path,
+        url: &str,
+        name: &str,
+    ) -> Result<(SyncRound, Option<SyncStatus>), Error> {
+        if url.trim().is_empty() {
+            return Err(Error::Invalid("give the git remote's URL".into()));
+        }
+        // Reach the remote first: a typo in the URL is said before anything is written.
+        let remote = open_remote(vault, url)?;
+        remote.fetch()?;
+        if !remote.devices()?.is_empty() {
+            return Err(Error::Invalid(format!(
+                "{url} already holds a vault's sync; to add this device, run `vault sync invite` on one of its devices and `vault sync join {url}` here"
+            )));
+        }
+        let now = self.now();
+        self.with_vault(vault, true, |v| v.sync_init(url, name, now))?;
+        self.sync_now(vault)
+    }
+
+    /// One round: fetch, merge, push.
+    pub(super) fn sync_now(&self, vault: &Path) -> Result<(SyncRound, Option<SyncStatus>), Error> {
+        let (url, me) = self
+            .with_vault(vault, true, |v| v.sync_target())?
+            .ok_or_else(|| Error::Invalid("this vault does not sync yet; run `vault sync init git URL` or `vault sync join URL`".into()))?;
+        let remote = open_remote(vault, &url)?;
+        remote.fetch()?;
+        let now = self.now();
+        let round = self.with_vault(vault, true, |v| v.sync_round(&remote, now))?;
+        self.sync_push(vault, &remote, &me)?;
+        let status = self.with_vault(vault, false, |v| v.sync_status())?;
+        Ok((round, status))
+    }
+
+    /// Appends this device's unsent segments to the mirror and pushes them.
+    fn sync_push(&self, vault: &Path, remote: &Remote, me: &DevicePublic) -> Result<(), Error> {
+        let unsent = self.with_vault(vault, true, |v| v.sync_unsent())?;
+        if unsent.is_empty() && remote.pushed(me.id)? {
+            return Ok(());
+        }
+        remote.append(me, &unsent)?;
+        remote.push(me.id)?;
+        if let Some((last, _)) = unsent.last() {
+            self.with_vault(vault, true, |v| v.sync_sent(*last))?;
+        }
+        Ok(())
+    }
+
+    fn sync_invite(&self, vault: &Path) -> Result<Response, Error> {
+        let (url, _) = self
+            .with_vault(vault, true, |v| v.sync_target())?
+            .ok_or_else(|| {
+                Error::Invalid(
+                    "this vault does not sync yet; run `vault sync init git URL` first".into(),
+                )
+            })?;
+        let remote = open_remote(vault, &url)?;
+        let mut code = Code::generate()?;
+        for _ in 0..8 {
+            remote.fetch_pairing(&code.nameplate)?;
+            if remote.pairing_files(&code.nameplate)?.is_empty() {
+                break;
+            }
+            code = Code::generate()?;
+        }
+        let (inviter, msg_a) = pairing::invite(&code);
+        let expires = self.now() + INVITE_FOR;
+        let file = InviteFile {
+            msg: hex(&msg_a),
+            expires: expires.as_second(),
+        };
+        let bytes = serde_json::to_vec(&file).map_err(|e| Error::Invalid(e.to_string()))?;
+        remote.pairing_write(&code.nameplate, "invite", &bytes)?;
+        let nameplate = code.nameplate.clone();
+        lock(&self.sync.invites).insert(
+            nameplate.clone(),
+            Invite {
+                vault: vault.to_owned(),
+                inviter,
+                msg_a,
+                expires,
+            },
+        );
+        Ok(Response::Invitation {
+            code: WireSecret::new(SecretValue::new(code.display().to_string())),
+            nameplate,
+            expires,
+        })
+    }
+
+    /// Waits for the invited device; returns its name once it is paired.
+    fn sync_invite_wait(&self, vault: &Path, nameplate: &str) -> Result<String, Error> {
+        let invite = lock(&self.sync.invites)
+            .remove(nameplate)
+            .filter(|i| i.vault == vault)
+            .ok_or_else(|| pairing_error(format!("no invitation {nameplate} is waiting here")))?;
+        let (url, _) = self
+            .with_vault(vault, false, |v| v.sync_target())?
+            .ok_or_else(|| Error::Invalid("this vault does not sync".into()))?;
+        let remote = open_remote(vault, &url)?;
+        let join = loop {
+            if self.now() > invite.expires {
+                let _ = remote.pairing_end(nameplate);
+                return Err(pairing_error(
+                    "the invitation expired before a device answered it; run `vault sync invite` again",
+                ));
+            }
+            remote.fetch_pairing(nameplate)?;
+            let files = remote.pairing_files(nameplate)?;
+            if files.is_empty() {
+                return Err(pairing_error(
+                    "the invitation disappeared from the remote; run `vault sync invite` again",
+                ));
+            }
+            if let Some(join) = files.get("join") {
+                break join.clone();
+            }
+            std::thread::sleep(POLL);
+        };
+        let join: JoinFile = serde_json::from_slice(&join)
+            .map_err(|_| pairing_error("the new device's answer is malformed"))?;
+        let transcript = transcript(nameplate, &invite.msg_a, &join)?;
+        let msg_b = unhex(&join.msg)
+            .ok_or_else(|| pairing_error("the new device's answer is malformed"))?;
+        let shared = invite.inviter.finish(&msg_b)?;
+        let confirm = unhex(&join.confirm).unwrap_or_default();
+        let now = self.now();
+        if join.device.check().is_err() || !shared.check(Role::Joiner, &transcript, &confirm) {
+            let _ = remote.pairing_write(nameplate, "refused", b"wrong code");
+            let name = join.name.clone();
+            let _ = self.with_vault(vault, false, |v| v.sync_note_refused_pairing(&name, now));
+            return Err(pairing_error(format!(
+                "the device {:?} gave a wrong pairing code: it was refused, and this invitation is over (run `vault sync invite` again)",
+                join.name
+            )));
+        }
+        let welcome =
+            self.with_vault(vault, true, |v| v.sync_admit(&join.device, &join.name, now))?;
+        let file = WelcomeFile {
+            sealed: hex(&shared.seal(&welcome)?),
+            confirm: hex(&shared.confirm(Role::Inviter, &transcript)),
+        };
+        let bytes = serde_json::to_vec(&file).map_err(|e| Error::Invalid(e.to_string()))?;
+        remote.pairing_write(nameplate, "welcome", &bytes)?;
+        // The new device's addition goes out now, so the others read its log.
+        self.sync_now(vault)?;
+        Ok(join.name)
+    }
+
+    fn sync_join(
+        &self,
+        vault: &Path,
+        url: &str,
+        name: &str,
+        code: SecretValue,
+    ) -> Result<(SyncRound, Option<SyncStatus>), Error> {
+        let code = Code::parse(code.expose())?;
+        if self
+            .with_vault(vault, false, |v| v.sync_target())?
+            .is_some()
+        {
+            return Err(Error::Invalid(
+                "this vault already syncs; `vault sync status` shows where".into(),
+            ));
+        }
+        let nameplate = code.nameplate.clone();
+        let remote = open_remote(vault, url)?;
+        remote.fetch_pairing(&nameplate)?;
+        let files = remote.pairing_files(&nameplate)?;
+        let invite = files.get("invite").ok_or_else(|| {
+            pairing_error(format!("{url} has no invitation {nameplate}: it expired or was used, or the code was made for another remote"))
+        })?;
+        if files.contains_key("join") {
+            return Err(pairing_error(
+                "that invitation was already answered; run `vault sync invite` again",
+            ));
+        }
+        let invite: InviteFile = serde_json::from_slice(invite)
+            .map_err(|_| pairing_error("the invitation on the remote is malformed"))?;
+        let expires = Timestamp::from_second(invite.expires)
+            .map_err(|_| pairing_error("the invitation on the remote is malformed"))?;
+        if self.now() > expires {
+            return Err(pairing_error(
+                "that invitation expired; run `vault sync invite` again",
+            ));
+        }
+        let msg_a = unhex(&invite.msg)
+            .ok_or_else(|| pairing_error("the invitation on the remote is malformed"))?;
+        let keys = DeviceKeys::generate()?;
+        let (shared, msg_b) = pairing::join(&code, &msg_a)?;
+        let mut join = JoinFile {
+            msg: hex(&msg_b),
+            device: keys.public(),
+            name: name.to_owned(),
+            confirm: String::new(),
+        };
+        let transcript = transcript(&nameplate, &msg_a, &join)?;
+        join.confirm = hex(&shared.confirm(Role::Joiner, &transcript));
+        let bytes = serde_json::to_vec(&join).map_err(|e| Error::Invalid(e.to_string()))?;
+        remote.pairing_write(&nameplate, "join", &bytes)?;
+        let welcome = loop {
+            if self.now() > expires {
+                return Err(pairing_error(
+                    "the other device did not answer before the invitation expired",
+                ));
+            }
+            remote.fetch_pairing(&nameplate)?;
+            let files = remote.pairing_files(&nameplate)?;
+            if files.contains_key("refused") {
+                let _ = remote.pairing_end(&nameplate);
+                return Err(pairing_error(
+                    "the other device refused the pairing code; check it, and run `vault sync invite` there again",
+                ));
+            }
+            if let Some(w) = files.get("welcome") {
+                break w.clone();
+            }
+            if files.is_empty() {
+                return Err(pairing_error("the invitation was withdrawn"));
+            }
+            std::thread::sleep(POLL);
+        };
+        let welcome: WelcomeFile = serde_json::from_slice(&welcome)
+            .map_err(|_| pairing_error("the other device's answer is malformed"))?;
+        let confirm = unhex(&welcome.confirm).unwrap_or_default();
+        if !shared.check(Role::Inviter, &transcript, &confirm) {
+            return Err(pairing_error(
+                "the answer on the remote does not come from the device that showed the code: refused",
+            ));
+        }
+        let sealed = unhex(&welcome.sealed)
+            .ok_or_else(|| pairing_error("the other device's answer is malformed"))?;
+        let payload = shared.open(&sealed)?;
+        let now = self.now();
+        self.with_vault(vault, true, |v| v.sync_accept(keys, name, &payload, now))?;
+        let _ = remote.pairing_end(&nameplate);
+        self.sync_now(vault)
+    }
+}

@@ -1,0 +1,80 @@
+//! `vault sync`'s arguments.
+
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(subcommand)]
+    pub command: Option<SyncCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Start syncing this vault through a remote, as its first device
+    #[command(
+        subcommand,
+        after_help = "Example:\n  vault sync init git git@github.com:me/vault-sync.git"
+    )]
+    Init(SyncEngine),
+    /// Where this vault syncs, when it last did, what is waiting, conflicts
+    #[command(after_help = "Example:\n  vault sync status")]
+    Status {
+        /// Print JSON (for scripts)
+        #[arg(long)]
+        json: bool,
+    },
+    /// The devices this vault syncs with
+    #[command(after_help = "Example:\n  vault sync devices")]
+    Devices {
+        /// Print JSON (for scripts)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a one-time pairing code for a new device (valid 10 minutes), and wait for it
+    #[command(after_help = "Example:\n  vault sync invite      # then, on the new device: vault sync join URL\n\n\
+                      The code goes only from your eyes to the other keyboard: the remote sees a \
+                      key exchange it cannot test guesses against. A wrong code ends the \
+                      invitation and is logged.")]
+    Invite,
+    /// Join the sync of another device: asks for the code `vault sync invite` shows there
+    #[command(after_help = "Examples:\n  \
+        vault sync join git@github.com:me/vault-sync.git\n  \
+        echo 1234-ABCD-EFGH-JKMN | vault sync join git@github.com:me/vault-sync.git --code-stdin\n\n\
+        This vault keeps its own master password; its items are merged with the others'.")]
+    Join {
+        /// The same remote the other device syncs through
+        url: String,
+        /// This device's name, as the others show it [default: the host name]
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the pairing code from stdin (for scripts)
+        #[arg(long)]
+        code_stdin: bool,
+    },
+    /// Remove a device (lost or retired): it gets nothing new, and the values it held come due
+    /// for rotation
+    #[command(after_help = "Example:\n  vault sync remove-device old-laptop --yes   # then `vault due` lists what to rotate")]
+    RemoveDevice {
+        /// Its name or the start of its id (`vault sync devices`)
+        device: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncEngine {
+    /// Through a git remote (GitHub, GitLab, any bare repository), with the system git: its
+    /// SSH agent and credential helpers apply
+    #[command(after_help = "Examples:\n  \
+        vault sync init git git@github.com:me/vault-sync.git\n  \
+        vault sync init git /srv/git/vault.git --name work-laptop")]
+    Git {
+        /// The remote, as `git clone` takes it (an empty repository)
+        url: String,
+        /// This device's name, as the others show it [default: the host name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+}

@@ -1,0 +1,257 @@
+//! `vault sync`: init, a round now, status, devices, pairing (invite and join) and removing a
+//! device. The agent does the work (the network, the keys); this renders it.
+
+use std::io::{BufRead, IsTerminal};
+
+use anyhow::{Context, Result};
+use jiff::Timestamp;
+use vault_agent::protocol::{Op, Response, WireSecret};
+use vault_core::{SecretValue, SyncRound, SyncStatus};
+
+use crate::cli::{SyncArgs, SyncCommand, SyncEngine};
+use crate::exit::{self, fail, unexpected};
+use crate::output;
+use crate::session::{Session, confirm, interactive};
+
+pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
+    match args.command {
+        None => {
+            let (round, status) = synced(session.op(Op::Sync)?)?;
+            report(&round, status.as_ref());
+            Ok(())
+        }
+        Some(SyncCommand::Init(SyncEngine::Git { url, name })) => {
+            let name = name.unwrap_or_else(host_name);
+            let (round, status) = synced(session.op(Op::SyncInit {
+                url: url.clone(),
+                name: name.clone(),
+            })?)?;
+            eprintln!(
+                "This vault now syncs through {url} as {name:?}: {} sent, as ciphertext only.",
+                output::count(round.sent, "item")
+            );
+            eprintln!(
+                "To add another machine: run `vault sync invite` here, then `vault sync join {url}` there."
+            );
+            let _ = status;
+            Ok(())
+        }
+        Some(SyncCommand::Status { json }) => {
+            let status = status(session)?;
+            if json {
+                return output::json(&status);
+            }
+            let Some(s) = status else {
+                println!(
+                    "This vault does not sync. Start with `vault sync init git URL`, or `vault sync join URL` to join another device's."
+                );
+                return Ok(());
+            };
+            print_status(&s);
+            Ok(())
+        }
+        Some(SyncCommand::Devices { json }) => {
+            let Some(s) = status(session)? else {
+                return fail(
+                    exit::OTHER,
+                    "this vault does not sync; `vault sync init git URL` starts",
+                );
+            };
+            if json {
+                return output::json(&s.devices);
+            }
+            let rows: Vec<Vec<String>> = s
+                .devices
+                .iter()
+                .map(|d| {
+                    let state = if d.this {
+                        "this device"
+                    } else if d.removed {
+                        "removed"
+                    } else {
+                        "paired"
+                    };
+                    vec![d.name.clone(), d.id.clone(), state.to_owned()]
+                })
+                .collect();
+            print!("{}", output::table(&["NAME", "ID", "STATE"], &rows));
+            Ok(())
+        }
+        Some(SyncCommand::Invite) => invite(session),
+        Some(SyncCommand::Join {
+            url,
+            name,
+            code_stdin,
+        }) => join(session, &url, name.unwrap_or_else(host_name), code_stdin),
+        Some(SyncCommand::RemoveDevice { device, yes }) => {
+            if !yes {
+                if !interactive() {
+                    return fail(
+                        exit::CANCELLED,
+                        "not removing a device without confirmation; pass --yes",
+                    );
+                }
+                if !confirm(&format!(
+                    "Remove {device} from sync? It gets nothing new, and every value it held comes due for rotation."
+                ))? {
+                    return fail(exit::CANCELLED, "cancelled; nothing was removed");
+                }
+            }
+            let (round, status) = synced(session.op(Op::SyncRemoveDevice {
+                device: device.clone(),
+            })?)?;
+            eprintln!(
+                "Removed {device}: nothing it writes from now on is read, and it does not have the new sync key."
+            );
+            eprintln!("Rotate the values it held: `vault due` lists them.");
+            report(&round, status.as_ref());
+            Ok(())
+        }
+    }
+}
+
+fn synced(response: Response) -> Result<(SyncRound, Option<SyncStatus>)> {
+    match response {
+        Response::Synced { round, status } => Ok((round, status)),
+        other => Err(unexpected(other)),
+    }
+}
+
+fn status(session: &mut Session) -> Result<Option<SyncStatus>> {
+    match session.op(Op::SyncStatus)? {
+        Response::SyncStatus { status } => Ok(status),
+        other => Err(unexpected(other)),
+    }
+}
+
+/// This machine's name, for a new device.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this device".to_owned())
+}
+
+fn report(round: &SyncRound, status: Option<&SyncStatus>) {
+    let url = status.map_or("the remote", |s| s.url.as_str());
+    eprintln!(
+        "Synced with {url}: {} received, {} sent.",
+        output::count(round.received, "change"),
+        output::count(round.sent, "change")
+    );
+    for name in &round.conflicts {
+        eprintln!(
+            "{name} was changed on two devices at once: both values are kept (see `vault history {name}`)."
+        );
+    }
+    for note in &round.notes {
+        eprintln!("Note: {note}");
+    }
+}
+
+fn print_status(s: &SyncStatus) {
+    let now = Timestamp::now();
+    let this = s.devices.iter().find(|d| d.this);
+    println!("Remote:    {}", s.url);
+    if let Some(d) = this {
+        println!("Device:    {} ({})", d.name, d.id);
+    }
+    println!(
+        "Last sync: {}",
+        s.last_sync
+            .map_or_else(|| "never".to_owned(), |t| output::relative(t, now))
+    );
+    println!(
+        "Pending:   {} here, {} not pushed yet",
+        output::count(s.pending, "change"),
+        output::count(s.unsent, "segment")
+    );
+    let others: Vec<String> = s
+        .devices
+        .iter()
+        .filter(|d| !d.this && !d.removed)
+        .map(|d| d.name.clone())
+        .collect();
+    println!(
+        "Devices:   {}",
+        if others.is_empty() {
+            "no other device yet (`vault sync invite`)".to_owned()
+        } else {
+            others.join(", ")
+        }
+    );
+    if !s.conflicts.is_empty() {
+        println!("Changed on two devices: {}", s.conflicts.join(", "));
+    }
+    for note in &s.notes {
+        println!("Note: {note}");
+    }
+    if s.removed {
+        println!("This device was removed from sync by another one: it receives nothing new.");
+    }
+}
+
+fn invite(session: &mut Session) -> Result<()> {
+    let (code, nameplate, expires) = match session.op(Op::SyncInvite)? {
+        Response::Invitation {
+            code,
+            nameplate,
+            expires,
+        } => (code.into_inner(), nameplate, expires),
+        other => return Err(unexpected(other)),
+    };
+    let url = status(session)?.map(|s| s.url).unwrap_or_default();
+    eprintln!(
+        "On the new device, run:\n\n  vault sync join {url}\n\nand type this pairing code (valid until {}, once):\n",
+        output::date_time(expires)
+    );
+    // The code alone on stdout, for scripts; never in a log.
+    println!("{}", code.expose());
+    eprintln!("\nWaiting for the new device... (Ctrl-C gives up)");
+    match session.op(Op::SyncInviteWait { nameplate })? {
+        Response::Paired { name } => {
+            eprintln!(
+                "Paired {name:?}: it has the sync keys, and receives everything on its first sync."
+            );
+            Ok(())
+        }
+        other => Err(unexpected(other)),
+    }
+}
+
+fn join(session: &mut Session, url: &str, name: String, code_stdin: bool) -> Result<()> {
+    let code = if code_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the pairing code from stdin")?;
+        SecretValue::from(line.trim().to_owned())
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return fail(
+                exit::OTHER,
+                "no terminal to type the pairing code on; pass --code-stdin",
+            );
+        }
+        eprint!("Pairing code (shown by `vault sync invite` on the other device): ");
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the pairing code")?;
+        SecretValue::from(line.trim().to_owned())
+    };
+    eprintln!("Pairing through {url}...");
+    let (round, status) = synced(session.op(Op::SyncJoin {
+        url: url.to_owned(),
+        name: name.clone(),
+        code: WireSecret::new(code),
+    })?)?;
+    eprintln!("Joined as {name:?}.");
+    report(&round, status.as_ref());
+    Ok(())
+}
