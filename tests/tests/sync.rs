@@ -277,3 +277,50 @@ fn a_wrong_pairing_code_is_refused_logged_and_ends_the_invitation() {
     );
     assert_ne!(again.code, Some(0));
 }
+
+/// The agent sends a change by itself, soon after it is made: the remote gets a new segment
+/// from the device without `vault sync` being run there.
+#[test]
+fn the_agent_pushes_a_change_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = bare_repo(dir.path());
+    let url = format!("file://{}", remote.display());
+    let a = TestVault::new();
+    let b = TestVault::new();
+    a.run(&["sync", "init", "git", &url]).ok();
+    let (invited, joined) = pair(&a, &b, &url, "desktop");
+    invited.ok();
+    joined.ok();
+    let segments = |remote: &Path| -> usize {
+        let out = Command::new("git")
+            .arg("--git-dir")
+            .arg(remote)
+            .args(["for-each-ref", "--format=%(refname)", "refs/heads/devices/"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|r| {
+                let out = Command::new("git")
+                    .arg("--git-dir")
+                    .arg(remote)
+                    .args(["ls-tree", "--name-only", &format!("{r}:log")])
+                    .output()
+                    .unwrap();
+                String::from_utf8(out.stdout).unwrap().lines().count()
+            })
+            .sum()
+    };
+    let before = segments(&remote);
+    a.add("made_later", "pushed-by-the-agent", &[]);
+    // The agent's sync thread looks every 15 s: wait for its segment (a condition, with a
+    // deadline far beyond it for a loaded machine).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while segments(&remote) == before {
+        assert!(std::time::Instant::now() < deadline, "no background push");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    b.run(&["sync"]).ok();
+    assert_eq!(value(&b, "made_later"), "pushed-by-the-agent");
+}

@@ -106,6 +106,7 @@ pub fn run(
     spawn_signal_handler(&agent)?;
     spawn_ticker(&agent);
     spawn_refresher(&agent);
+    spawn_syncer(&agent);
     spawn_audit_writer(&agent, audit_rx);
 
     let acceptors = Arc::new(Acceptors {
@@ -476,10 +477,52 @@ fn spawn_refresher(agent: &Arc<Agent>) {
     }
 }
 
+/// How often the agent looks for vaults to sync in the background, and how often it fetches
+/// when nothing changed here.
+const SYNC_TICK: Duration = Duration::from_secs(15);
+const SYNC_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(2 * 60);
+
+/// Syncs unlocked vaults in the background: soon after a change here, and every few minutes
+/// for the other devices' changes. Its own thread: a slow remote must not delay anything else.
+fn spawn_syncer(agent: &Arc<Agent>) {
+    let agent = Arc::clone(agent);
+    let spawned = std::thread::Builder::new()
+        .name("vault-agent-sync".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(SYNC_TICK);
+                if !agent.service.is_unlocked() {
+                    continue;
+                }
+                let now = agent.service.now();
+                let failed = agent.service.sync_due(now, SYNC_EVERY);
+                if !failed.is_empty() {
+                    log!(
+                        "{}",
+                        failures("sync", "vault", &failed, "`vault sync` says why")
+                    );
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        log!("cannot start the sync thread, vaults sync on `vault sync` only: {e}");
+    }
+}
+
 /// The log line for background refreshes that failed: a count and error codes only. A log is
 /// read by whoever gets the user's files or a bug report, so it names no grant, account or
 /// endpoint (the messages carry those); `vault grants` tells the user which one.
 fn refresh_failures(codes: &[ErrorCode]) -> String {
+    failures(
+        "refresh",
+        "OAuth grant",
+        codes,
+        "`vault grants` shows which",
+    )
+}
+
+/// `could not <what> N <things> (codes); <hint>`.
+fn failures(what: &str, thing: &str, codes: &[ErrorCode], hint: &str) -> String {
     let mut kinds: Vec<String> = codes
         .iter()
         .map(|c| {
@@ -492,7 +535,7 @@ fn refresh_failures(codes: &[ErrorCode]) -> String {
     kinds.sort();
     kinds.dedup();
     format!(
-        "could not refresh {} OAuth grant{} ({}); `vault grants` shows which",
+        "could not {what} {} {thing}{} ({}); {hint}",
         codes.len(),
         if codes.len() == 1 { "" } else { "s" },
         kinds.join(", ")

@@ -30,6 +30,8 @@ const POLL: Duration = Duration::from_millis(500);
 #[derive(Default)]
 pub(super) struct SyncHub {
     invites: Mutex<HashMap<String, Invite>>,
+    /// One round at a time (the background one and `vault sync`): both write the mirror.
+    rounds: Mutex<()>,
 }
 
 impl std::fmt::Debug for SyncHub {
@@ -191,30 +193,70 @@ impl Service {
 
     /// One round: fetch, merge, push.
     pub(super) fn sync_now(&self, vault: &Path) -> Result<(SyncRound, Option<SyncStatus>), Error> {
+        self.sync_with(vault, true)
+    }
+
+    /// A round; `touch`: it counts as use of the vault (a background round does not, so it
+    /// never keeps the vault unlocked).
+    fn sync_with(
+        &self,
+        vault: &Path,
+        touch: bool,
+    ) -> Result<(SyncRound, Option<SyncStatus>), Error> {
+        let _one_at_a_time = lock(&self.sync.rounds);
         let (url, me) = self
-            .with_vault(vault, true, |v| v.sync_target())?
+            .with_vault(vault, touch, |v| v.sync_target())?
             .ok_or_else(|| Error::Invalid("this vault does not sync yet; run `vault sync init git URL` or `vault sync join URL`".into()))?;
         let remote = open_remote(vault, &url)?;
         remote.fetch()?;
         let now = self.now();
-        let round = self.with_vault(vault, true, |v| v.sync_round(&remote, now))?;
-        self.sync_push(vault, &remote, &me)?;
+        let round = self.with_vault(vault, touch, |v| v.sync_round(&remote, now))?;
+        self.sync_push(vault, &remote, &me, touch)?;
         let status = self.with_vault(vault, false, |v| v.sync_status())?;
         Ok((round, status))
     }
 
     /// Appends this device's unsent segments to the mirror and pushes them.
-    fn sync_push(&self, vault: &Path, remote: &Remote, me: &DevicePublic) -> Result<(), Error> {
-        let unsent = self.with_vault(vault, true, |v| v.sync_unsent())?;
+    fn sync_push(
+        &self,
+        vault: &Path,
+        remote: &Remote,
+        me: &DevicePublic,
+        touch: bool,
+    ) -> Result<(), Error> {
+        let unsent = self.with_vault(vault, touch, |v| v.sync_unsent())?;
         if unsent.is_empty() && remote.pushed(me.id)? {
             return Ok(());
         }
         remote.append(me, &unsent)?;
         remote.push(me.id)?;
         if let Some((last, _)) = unsent.last() {
-            self.with_vault(vault, true, |v| v.sync_sent(*last))?;
+            self.with_vault(vault, touch, |v| v.sync_sent(*last))?;
         }
         Ok(())
+    }
+
+    /// The background round of every unlocked vault that syncs and has something to send, or
+    /// has not looked at its remote for `every`: what the agent's sync thread runs. Returns the
+    /// failures' codes (a log names no remote: its URL may hold a user name).
+    pub fn sync_due(&self, now: Timestamp, every: SignedDuration) -> Vec<vault_core::ErrorCode> {
+        let paths: Vec<PathBuf> = self.state().unlocked.keys().cloned().collect();
+        let mut failed = Vec::new();
+        for path in paths {
+            let due = self.with_vault(&path, false, |v| {
+                Ok(v.sync_status()?.filter(|s| !s.removed).is_some_and(|s| {
+                    s.pending > 0
+                        || s.unsent > 0
+                        || s.last_sync.is_none_or(|t| now.duration_since(t) >= every)
+                }))
+            });
+            if let Ok(true) = due
+                && let Err(e) = self.sync_with(&path, false)
+            {
+                failed.push(e.code());
+            }
+        }
+        failed
     }
 
     fn sync_invite(&self, vault: &Path) -> Result<Response, Error> {

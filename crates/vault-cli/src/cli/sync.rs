@@ -31,10 +31,12 @@ pub enum SyncCommand {
         json: bool,
     },
     /// Show a one-time pairing code for a new device (valid 10 minutes), and wait for it
-    #[command(after_help = "Example:\n  vault sync invite      # then, on the new device: vault sync join URL\n\n\
+    #[command(
+        after_help = "Example:\n  vault sync invite      # then, on the new device: vault sync join URL\n\n\
                       The code goes only from your eyes to the other keyboard: the remote sees a \
                       key exchange it cannot test guesses against. A wrong code ends the \
-                      invitation and is logged.")]
+                      invitation and is logged."
+    )]
     Invite,
     /// Join the sync of another device: asks for the code `vault sync invite` shows there
     #[command(after_help = "Examples:\n  \
@@ -53,7 +55,9 @@ pub enum SyncCommand {
     },
     /// Remove a device (lost or retired): it gets nothing new, and the values it held come due
     /// for rotation
-    #[command(after_help = "Example:\n  vault sync remove-device old-laptop --yes   # then `vault due` lists what to rotate")]
+    #[command(
+        after_help = "Example:\n  vault sync remove-device old-laptop --yes   # then `vault due` lists what to rotate"
+    )]
     RemoveDevice {
         /// Its name or the start of its id (`vault sync devices`)
         device: String,
