@@ -373,4 +373,31 @@ fn the_readme_walk_runs_as_written_on_a_fresh_vault() {
         "OPENAI_API_KEY=vault://openai\n"
     );
     assert!(p(".git/hooks/pre-commit").is_file());
+    // "Sync across your machines": the vault syncs through the bare repository, whose objects
+    // hold no name or value of it.
+    let status = output_of("vault sync status");
+    assert!(
+        status.contains("vault-sync.git") && status.contains("Last sync:"),
+        "{status}"
+    );
+    let remote = home.join("vault-sync.git");
+    let objects = Command::new("git")
+        .arg("--git-dir")
+        .arg(&remote)
+        .args(["cat-file", "--batch-all-objects", "--batch"])
+        .output()
+        .unwrap()
+        .stdout;
+    assert!(objects.len() > 1000, "the remote holds the vault's log");
+    for secret in [
+        "openai",
+        "OPENAI_API_KEY",
+        "sk-proj-readmewalk",
+        "readme-walk-value",
+    ] {
+        assert!(
+            !vault_tests::contains(&objects, secret.as_bytes()),
+            "{secret} is readable on the remote"
+        );
+    }
 }

@@ -171,6 +171,8 @@ fn three_devices_through(url: &str) {
             "{}",
             due.stdout
         );
+        let ls = v.run(&["ls"]);
+        assert!(ls.ok().contains("changed on two devices"), "{}", ls.stdout);
     }
     // The losing value is the one just before the current one: a rollback brings it back.
     b.run(&["rollback", "stripe"]).ok();

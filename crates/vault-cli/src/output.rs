@@ -52,6 +52,12 @@ pub fn relative(t: Timestamp, now: Timestamp) -> String {
 
 /// The state of an API key on `now`, warning `lead` days ahead, and a short description.
 pub fn rotation(meta: &ApiKeyMeta, now: Timestamp, lead: u32) -> (DueState, String) {
+    if let Some(c) = &meta.conflict {
+        return (
+            DueState::DueSoon,
+            format!("changed on two devices (here and {})", c.with),
+        );
+    }
     let schedule = meta.schedule();
     match schedule.check(now, lead_days(lead)) {
         Some((Reason::Expired, at)) => (DueState::Expired, reason(Reason::Expired, at, now)),
