@@ -116,7 +116,7 @@ lint: fmt-check setup deps-windows deps-front
 	  --config 'profile.dev.package.libsqlite3-sys.opt-level=0' -- -D warnings
 	$(CARGO) check --locked --target $(FRONT_TARGET) -p vault-cli --bin vault \
 	  --config 'profile.dev.package.libsqlite3-sys.opt-level=0'
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p vault-core -p vault-oauth -p vault-proxy -p vault-agent -p vault-import -p vault-cli -p vault-app
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps -p vault-core -p vault-oauth -p vault-proxy -p vault-agent -p vault-import -p vault-sync -p vault-cli -p vault-app
 	@if $(CARGO) tree --locked -p vault-cli -e normal,build --prefix none | grep -iE 'webkit|gtk|tauri|wry'; then \
 	  echo "vault-cli depends on a desktop library (above): it must build without WebKit/GTK/Tauri"; exit 1; fi
 

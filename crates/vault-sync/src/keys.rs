@@ -1,14 +1,13 @@
 //! A device's keys and the sync keys.
 //!
-//! A device has an Ed25519 key that signs its segments and an age X25519 identity that new
-//! sync keys are sealed to. Its id is the first 16 bytes of SHA-256 of its Ed25519 public key,
+//! A device has an Ed25519 key that signs its segments and a secp256k1 key that new sync keys
+//! are sealed to (ECIES). Its id is the first 16 bytes of SHA-256 of its Ed25519 public key,
 //! so an id cannot be claimed by another key. The sync key (one per epoch) encrypts every
 //! segment; removing a device starts a new epoch whose key that device never receives.
 
 use std::fmt;
 use std::str::FromStr;
 
-use age::secrecy::ExposeSecret;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -87,14 +86,14 @@ pub(crate) fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
     Some(out)
 }
 
-/// What every device knows of another: its id, its signing key and its age recipient.
+/// What every device knows of another: its id, its signing key and its sealing key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DevicePublic {
     pub id: DeviceId,
     /// Ed25519 public key, hex.
     pub sign: String,
-    /// age X25519 recipient (`age1...`).
-    pub age: String,
+    /// secp256k1 public key (compressed), hex: new sync keys are sealed to it.
+    pub seal: String,
 }
 
 impl DevicePublic {
@@ -107,7 +106,7 @@ impl DevicePublic {
                 self.id
             )));
         }
-        self.recipient()?;
+        self.sealing_key()?;
         Ok(())
     }
 
@@ -117,10 +116,10 @@ impl DevicePublic {
             .ok_or_else(|| Error::Corrupt(format!("device {} has no valid signing key", self.id)))
     }
 
-    pub fn recipient(&self) -> Result<age::x25519::Recipient> {
-        self.age
-            .parse()
-            .map_err(|_| Error::Corrupt(format!("device {} has no valid age recipient", self.id)))
+    fn sealing_key(&self) -> Result<[u8; 33]> {
+        unhex::<33>(&self.seal)
+            .filter(|k| ecies::PublicKey::parse_slice(k, None).is_ok())
+            .ok_or_else(|| Error::Corrupt(format!("device {} has no valid sealing key", self.id)))
     }
 
     pub fn verify(&self, message: &[u8], signature: &[u8; 64]) -> Result<()> {
@@ -134,7 +133,8 @@ impl DevicePublic {
 /// caller seals in the vault.
 pub struct DeviceKeys {
     signing: SigningKey,
-    age: age::x25519::Identity,
+    /// The secp256k1 secret key new sync keys are sealed to.
+    seal: Zeroizing<[u8; 32]>,
 }
 
 impl fmt::Debug for DeviceKeys {
@@ -148,15 +148,16 @@ impl fmt::Debug for DeviceKeys {
 #[derive(Serialize, Deserialize)]
 struct Stored {
     sign: String,
-    age: String,
+    seal: String,
 }
 
 impl DeviceKeys {
     pub fn generate() -> Result<DeviceKeys> {
         let seed = Zeroizing::new(random::<32>()?);
+        let (seal, _) = ecies::utils::generate_keypair();
         Ok(DeviceKeys {
             signing: SigningKey::from_bytes(&seed),
-            age: age::x25519::Identity::generate(),
+            seal: Zeroizing::new(seal.serialize()),
         })
     }
 
@@ -168,7 +169,7 @@ impl DeviceKeys {
         DevicePublic {
             id: self.id(),
             sign: hex(self.signing.verifying_key().as_bytes()),
-            age: self.age.to_public().to_string(),
+            seal: hex(&self.sealing_public()),
         }
     }
 
@@ -176,8 +177,10 @@ impl DeviceKeys {
         self.signing.sign(message).to_bytes()
     }
 
-    pub fn identity(&self) -> &age::x25519::Identity {
-        &self.age
+    fn sealing_public(&self) -> [u8; 33] {
+        ecies::SecretKey::parse_slice(&self.seal[..])
+            .map(|sk| ecies::PublicKey::from_secret_key(&sk).serialize_compressed())
+            .unwrap_or([0; 33])
     }
 
     /// The keys as text, for the caller to seal.
@@ -185,25 +188,26 @@ impl DeviceKeys {
         let seed = Zeroizing::new(hex(self.signing.as_bytes()));
         let stored = Stored {
             sign: seed.to_string(),
-            age: self.age.to_string().expose_secret().to_owned(),
+            seal: hex(&self.seal[..]),
         };
         let out = Zeroizing::new(serde_json::to_vec(&stored).unwrap_or_default());
-        let Stored { sign, age } = stored;
+        let Stored { sign, seal } = stored;
         drop(Zeroizing::new(sign));
-        drop(Zeroizing::new(age));
+        drop(Zeroizing::new(seal));
         out
     }
 
     pub fn from_secret(bytes: &[u8]) -> Result<DeviceKeys> {
         let bad = || Error::Corrupt("this device's sync keys do not parse".into());
         let stored: Stored = serde_json::from_slice(bytes).map_err(|_| bad())?;
-        let Stored { sign, age } = stored;
-        let (sign, age) = (Zeroizing::new(sign), Zeroizing::new(age));
+        let Stored { sign, seal } = stored;
+        let (sign, seal) = (Zeroizing::new(sign), Zeroizing::new(seal));
         let seed = Zeroizing::new(unhex::<32>(&sign).ok_or_else(bad)?);
-        let age = age::x25519::Identity::from_str(&age).map_err(|_| bad())?;
+        let seal = Zeroizing::new(unhex::<32>(&seal).ok_or_else(bad)?);
+        ecies::SecretKey::parse_slice(&seal[..]).map_err(|_| bad())?;
         Ok(DeviceKeys {
             signing: SigningKey::from_bytes(&seed),
-            age,
+            seal,
         })
     }
 }
@@ -244,47 +248,45 @@ impl SyncKey {
         &self.bytes
     }
 
-    /// The key sealed to each of `devices` (an age file with one stanza per device).
+    /// The key sealed to each of `devices`: `(device id (16) || length (u32) || ECIES
+    /// ciphertext)*`, one entry per device.
     pub fn seal_to(&self, devices: &[DevicePublic]) -> Result<Vec<u8>> {
-        let recipients = devices
-            .iter()
-            .map(|d| {
-                d.recipient()
-                    .map(|r| Box::new(r) as Box<dyn age::Recipient + Send>)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let encryptor = age::Encryptor::with_recipients(recipients.iter().map(|r| &**r as _))
-            .map_err(|_| Error::Corrupt("no device to seal the new sync key to".into()))?;
+        if devices.is_empty() {
+            return Err(Error::Corrupt("no device to seal the new sync key to".into()));
+        }
         let mut out = Vec::new();
-        let mut writer = encryptor.wrap_output(&mut out).map_err(|e| Error::Io {
-            what: "sealing the sync key".into(),
-            source: e,
-        })?;
-        std::io::Write::write_all(&mut writer, &self.bytes[..]).map_err(|e| Error::Io {
-            what: "sealing the sync key".into(),
-            source: e,
-        })?;
-        writer.finish().map_err(|e| Error::Io {
-            what: "sealing the sync key".into(),
-            source: e,
-        })?;
+        for device in devices {
+            let sealed = ecies::encrypt(&device.sealing_key()?, &self.bytes[..])
+                .map_err(|_| Error::Corrupt("sealing the sync key failed".into()))?;
+            let len = u32::try_from(sealed.len())
+                .map_err(|_| Error::Corrupt("a sealed sync key is too large".into()))?;
+            out.extend_from_slice(&device.id.0);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(&sealed);
+        }
         Ok(out)
     }
 
     /// Opens a key sealed by [`Self::seal_to`]; `None` when it was not sealed to `keys`.
     pub fn open_sealed(epoch: u32, sealed: &[u8], keys: &DeviceKeys) -> Result<Option<SyncKey>> {
-        let Ok(decryptor) = age::Decryptor::new(sealed) else {
-            return Err(Error::Corrupt(
-                "a sealed sync key is not an age file".into(),
-            ));
-        };
-        let Ok(mut reader) = decryptor.decrypt(std::iter::once(keys.identity() as _)) else {
-            return Ok(None);
-        };
-        let mut bytes = Zeroizing::new(Vec::new());
-        std::io::Read::read_to_end(&mut reader, &mut bytes)
-            .map_err(|_| Error::Corrupt("a sealed sync key is damaged".into()))?;
-        SyncKey::from_bytes(epoch, &bytes).map(Some)
+        let bad = || Error::Corrupt("a sealed sync key is damaged".into());
+        let me = keys.id();
+        let mut rest = sealed;
+        while !rest.is_empty() {
+            if rest.len() < 20 {
+                return Err(bad());
+            }
+            let (id, tail) = rest.split_at(16);
+            let len = u32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]) as usize;
+            let body = tail.get(4..4 + len).ok_or_else(bad)?;
+            rest = &tail[4 + len..];
+            if id != me.0 {
+                continue;
+            }
+            let bytes = Zeroizing::new(ecies::decrypt(&keys.seal[..], body).map_err(|_| bad())?);
+            return SyncKey::from_bytes(epoch, &bytes).map(Some);
+        }
+        Ok(None)
     }
 }
 

@@ -37,7 +37,7 @@ pub enum OpHeader {
     DeviceAdded { device: DevicePublic, name: String },
     /// A device leaves: nothing it writes after segment `last_seq` is read.
     DeviceRemoved { device: DeviceId, last_seq: u64 },
-    /// A new sync key: the blob is the key sealed to every remaining device (age).
+    /// A new sync key: the blob is the key sealed to every remaining device (ECIES).
     NewKey { epoch: u32 },
 }
 
