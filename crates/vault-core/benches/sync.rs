@@ -40,12 +40,18 @@ impl Device {
         let mut vault = Vault::create(&path, &pw(), KdfParams::MINIMUM, at(0)).unwrap();
         if items > 0 {
             let parsed = dotenv::parse(&env_text(items));
-            vault.import(parsed.entries, &[], OnConflict::Skip, at(0)).unwrap();
+            vault
+                .import(parsed.entries, &[], OnConflict::Skip, at(0))
+                .unwrap();
         }
         if let Some(url) = url {
             vault.sync_init(url, name, at(1)).unwrap();
         }
-        let remote = Remote::open(&dir.join(name).join("mirror.git"), url.unwrap_or("file:///nonexistent")).unwrap();
+        let remote = Remote::open(
+            &dir.join(name).join("mirror.git"),
+            url.unwrap_or("file:///nonexistent"),
+        )
+        .unwrap();
         Device { vault, remote }
     }
 
@@ -70,7 +76,14 @@ impl Device {
 
 fn bare(dir: &Path) -> String {
     let path = dir.join("remote.git");
-    assert!(Command::new("git").args(["init", "--bare", "--quiet"]).arg(&path).status().unwrap().success());
+    assert!(
+        Command::new("git")
+            .args(["init", "--bare", "--quiet"])
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success()
+    );
     format!("file://{}", path.display())
 }
 
@@ -92,7 +105,10 @@ fn first_sync(c: &mut Criterion) {
                 n += 1;
                 let sub = dir.path().join(format!("b{n}"));
                 let keys = DeviceKeys::generate().unwrap();
-                let welcome = a.vault.sync_admit(&keys.public(), &format!("b{n}"), at(3)).unwrap();
+                let welcome = a
+                    .vault
+                    .sync_admit(&keys.public(), &format!("b{n}"), at(3))
+                    .unwrap();
                 let mut b = Device::new(&sub, "b", 0, None);
                 b.vault.sync_accept(keys, "b", &welcome, at(3)).unwrap();
                 b.remote = Remote::open(&sub.join("b/mirror.git"), &url).unwrap();
@@ -137,7 +153,11 @@ fn one_change(c: &mut Criterion) {
             for _ in 0..iters {
                 i += 1;
                 a.vault
-                    .rotate("SERVICE_7_API_KEY", &SecretValue::new(format!("rotated-{i}")), at(10 + i))
+                    .rotate(
+                        "SERVICE_7_API_KEY",
+                        &SecretValue::new(format!("rotated-{i}")),
+                        at(10 + i),
+                    )
                     .unwrap();
                 let start = Instant::now();
                 a.fetch();
@@ -157,7 +177,9 @@ fn one_change(c: &mut Criterion) {
     g.bench_function("git_fetch_and_push_alone", |bench| {
         bench.iter(|| {
             a.fetch();
-            a.remote.push(a.vault.sync_target().unwrap().unwrap().1.id).unwrap();
+            a.remote
+                .push(a.vault.sync_target().unwrap().unwrap().1.id)
+                .unwrap();
             b.fetch();
         })
     });

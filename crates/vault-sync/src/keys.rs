@@ -161,6 +161,15 @@ impl DeviceKeys {
         })
     }
 
+    /// Keys from their parts (the fuzz targets' fixed devices).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn from_parts(seed: &[u8; 32], seal: Zeroizing<[u8; 32]>) -> DeviceKeys {
+        DeviceKeys {
+            signing: SigningKey::from_bytes(seed),
+            seal,
+        }
+    }
+
     pub fn id(&self) -> DeviceId {
         DeviceId::of(self.signing.verifying_key().as_bytes())
     }
@@ -252,7 +261,9 @@ impl SyncKey {
     /// ciphertext)*`, one entry per device.
     pub fn seal_to(&self, devices: &[DevicePublic]) -> Result<Vec<u8>> {
         if devices.is_empty() {
-            return Err(Error::Corrupt("no device to seal the new sync key to".into()));
+            return Err(Error::Corrupt(
+                "no device to seal the new sync key to".into(),
+            ));
         }
         let mut out = Vec::new();
         for device in devices {

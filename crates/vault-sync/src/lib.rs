@@ -14,6 +14,8 @@
 //! gives it bytes and keys and stores what it returns.
 
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod git;
 pub mod keys;
 pub mod merge;
