@@ -22,6 +22,21 @@ fn bare_repo(dir: &Path) -> PathBuf {
     path
 }
 
+/// A device whose agent syncs in the background every `every` ("never": only when asked, so
+/// a test decides when each round happens). The agent reads the setting when it starts.
+fn device(every: &str) -> TestVault {
+    let v = TestVault::new();
+    let dir = v.dir.path().join(".config/vault");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!("sync-every = \"{every}\"\n"),
+    )
+    .unwrap();
+    v.stop_agent();
+    v
+}
+
 fn value(v: &TestVault, name: &str) -> String {
     v.run(&["get", name]).ok().trim_end().to_owned()
 }
@@ -98,9 +113,9 @@ fn git_daemon(base: &Path) -> GitDaemon {
 }
 
 fn three_devices_through(url: &str) {
-    let a = TestVault::new();
-    let b = TestVault::new();
-    let c = TestVault::new();
+    let a = device("never");
+    let b = device("never");
+    let c = device("never");
     a.add("stripe", "sk_test_a1", &[]);
     a.add("openai", "sk-proj-a2", &[]);
     let init = a.run(&["sync", "init", "git", url, "--name", "laptop"]);
@@ -220,8 +235,8 @@ fn a_wrong_pairing_code_is_refused_logged_and_ends_the_invitation() {
     let dir = tempfile::tempdir().unwrap();
     let remote = bare_repo(dir.path());
     let url = format!("file://{}", remote.display());
-    let a = TestVault::new();
-    let b = TestVault::new();
+    let a = device("never");
+    let b = device("never");
     a.add("stripe", "sk_test_a1", &[]);
     a.run(&["sync", "init", "git", &url]).ok();
     // A code with no invitation behind it.
@@ -287,8 +302,8 @@ fn the_agent_pushes_a_change_in_the_background() {
     let dir = tempfile::tempdir().unwrap();
     let remote = bare_repo(dir.path());
     let url = format!("file://{}", remote.display());
-    let a = TestVault::new();
-    let b = TestVault::new();
+    let a = device("1s");
+    let b = device("never");
     a.run(&["sync", "init", "git", &url]).ok();
     let (invited, joined) = pair(&a, &b, &url, "desktop");
     invited.ok();
@@ -316,9 +331,9 @@ fn the_agent_pushes_a_change_in_the_background() {
     };
     let before = segments(&remote);
     a.add("made_later", "pushed-by-the-agent", &[]);
-    // The agent's sync thread looks every 15 s: wait for its segment (a condition, with a
-    // deadline far beyond it for a loaded machine).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    // The agent's sync thread looks every second here (`sync-every = "1s"`): wait for its
+    // segment (a condition, with a deadline far beyond it for a loaded machine).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while segments(&remote) == before {
         assert!(std::time::Instant::now() < deadline, "no background push");
         std::thread::sleep(std::time::Duration::from_millis(200));

@@ -24,6 +24,7 @@ pub struct Key {
 
 pub const LOCK_AFTER: &str = "lock-after";
 pub const DUE_LEAD: &str = "due-lead";
+pub const SYNC_EVERY: &str = "sync-every";
 
 /// Every setting.
 pub const KEYS: &[Key] = &[
@@ -38,6 +39,12 @@ pub const KEYS: &[Key] = &[
         help: "`vault due` and `vault status` warn this long before a key is due or expires (e.g. 14d, 4w)",
         default: "14d",
         check: check_days,
+    },
+    Key {
+        name: SYNC_EVERY,
+        help: "a vault that syncs does so in the background this often, and soon after a change here (e.g. 2m, 1h, never); read when the agent starts",
+        default: "2m",
+        check: check_duration_or_never,
     },
 ];
 
@@ -72,7 +79,7 @@ pub fn parse_duration_or_never(text: &str) -> Result<Option<Duration>, String> {
     let d: jiff::SignedDuration = text.parse().map_err(|_| bad())?;
     let d = Duration::try_from(d).map_err(|_| bad())?;
     if d.is_zero() {
-        return Err("use `never` to turn automatic locking off".into());
+        return Err("use `never` to turn it off".into());
     }
     if d > MAX_DURATION {
         return Err(too_long(text));
@@ -132,6 +139,13 @@ impl Config {
     pub fn lock_after(&self) -> Result<Option<Duration>, AgentError> {
         parse_duration_or_never(&self.get(LOCK_AFTER)?)
             .map_err(|e| AgentError::Config(format!("{}: {LOCK_AFTER}: {e}", self.path.display())))
+    }
+
+    /// How often the agent syncs in the background (`None`: never); a bad value in the file
+    /// is an error naming it.
+    pub fn sync_every(&self) -> Result<Option<Duration>, AgentError> {
+        parse_duration_or_never(&self.get(SYNC_EVERY)?)
+            .map_err(|e| AgentError::Config(format!("{}: {SYNC_EVERY}: {e}", self.path.display())))
     }
 
     /// How many days ahead `vault due` warns; a bad value in the file is an error naming it.

@@ -64,6 +64,7 @@ pub fn run(
     dir: AgentDir,
     mode: Mode,
     lock_after: Option<Duration>,
+    sync_every: Option<Duration>,
     clock: Clock,
 ) -> Result<(), AgentError> {
     os::detach(mode == Mode::Daemon);
@@ -106,7 +107,10 @@ pub fn run(
     spawn_signal_handler(&agent)?;
     spawn_ticker(&agent);
     spawn_refresher(&agent);
-    spawn_syncer(&agent);
+    match sync_every {
+        Some(every) => spawn_syncer(&agent, every),
+        None => log!("background sync is off (sync-every = never)"),
+    }
     spawn_audit_writer(&agent, audit_rx);
 
     let acceptors = Arc::new(Acceptors {
@@ -477,25 +481,26 @@ fn spawn_refresher(agent: &Arc<Agent>) {
     }
 }
 
-/// How often the agent looks for vaults to sync in the background, and how often it fetches
-/// when nothing changed here.
+/// How often, at most, the agent looks for vaults with changes to send.
 const SYNC_TICK: Duration = Duration::from_secs(15);
-const SYNC_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_secs(2 * 60);
 
-/// Syncs unlocked vaults in the background: soon after a change here, and every few minutes
-/// for the other devices' changes. Its own thread: a slow remote must not delay anything else.
-fn spawn_syncer(agent: &Arc<Agent>) {
+/// Syncs unlocked vaults in the background: soon after a change here, and every `every` (the
+/// `sync-every` setting) for the other devices' changes. Its own thread: a slow remote must
+/// not delay anything else.
+fn spawn_syncer(agent: &Arc<Agent>, every: Duration) {
     let agent = Arc::clone(agent);
+    let tick = SYNC_TICK.min(every);
+    let every = jiff::SignedDuration::try_from(every).unwrap_or(jiff::SignedDuration::MAX);
     let spawned = std::thread::Builder::new()
         .name("vault-agent-sync".into())
         .spawn(move || {
             loop {
-                std::thread::sleep(SYNC_TICK);
+                std::thread::sleep(tick);
                 if !agent.service.is_unlocked() {
                     continue;
                 }
                 let now = agent.service.now();
-                let failed = agent.service.sync_due(now, SYNC_EVERY);
+                let failed = agent.service.sync_due(now, every);
                 if !failed.is_empty() {
                     log!(
                         "{}",

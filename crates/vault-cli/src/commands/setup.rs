@@ -95,6 +95,7 @@ pub fn agent(foreground: bool, stop: bool, daemon: bool) -> Result<()> {
             dir,
             mode,
             config.lock_after()?,
+            config.sync_every()?,
             std::sync::Arc::new(vault_core::Timestamp::now),
         )?;
         return Ok(());
