@@ -143,3 +143,81 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
     );
     app.shutdown();
 }
+
+/// The app starts syncing, shows an invitation's code, and pairs the device the CLI joins
+/// with it: the same agent operations as `vault sync`.
+#[test]
+fn the_app_starts_syncing_and_pairs_a_device_joined_from_the_cli() {
+    let v = TestVault::new();
+    v.add("openai", "sk-from-the-app-vault", &[]);
+    let remote = v.dir.path().join("remote.git");
+    assert!(
+        std::process::Command::new("git")
+            .args(["init", "--bare", "-q"])
+            .arg(&remote)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let url = format!("file://{}", remote.display());
+    let app = App::new(
+        Recorder::default(),
+        AppConfig {
+            settings: SettingsPaths {
+                desktop: v.dir.path().join("config/desktop.toml"),
+                shared: v.dir.path().join("config/config.toml"),
+            },
+            agent: Some(AgentConfig {
+                dir: AgentDir { dir: v.agent_dir() },
+                vault_exe: bin("vault"),
+            }),
+            vault_env: Some(v.path.clone()),
+            default_vault: None,
+            clock: Arc::new(Timestamp::now),
+            watch_every: Duration::from_secs(3600),
+        },
+    );
+    app.start().unwrap();
+    app.unlock(SecretValue::new(PASSWORD)).unwrap();
+    assert!(app.sync_status().unwrap().is_none());
+    let synced = app.sync_init(&url, Some("desktop".into())).unwrap();
+    assert_eq!(synced.round.sent, 1);
+    assert_eq!(synced.status.unwrap().devices[0].name, "desktop");
+
+    let invitation = app.sync_invite().unwrap();
+    assert_eq!(invitation.code.len(), 19);
+    assert_eq!(invitation.url, url);
+    let joiner = TestVault::new();
+    let code = invitation.code.clone();
+    let join_url = url.clone();
+    let joined = std::thread::spawn(move || {
+        let out = vault_tests::pipe(
+            joiner.cmd().args([
+                "sync",
+                "join",
+                &join_url,
+                "--name",
+                "laptop",
+                "--code-stdin",
+            ]),
+            format!("{code}\n").as_bytes(),
+        );
+        (joiner, out)
+    });
+    assert_eq!(
+        app.sync_invite_wait(&invitation.nameplate).unwrap(),
+        "laptop"
+    );
+    let (joiner, out) = joined.join().unwrap();
+    out.ok();
+    assert_eq!(
+        joiner.run(&["get", "openai"]).ok().trim_end(),
+        "sk-from-the-app-vault"
+    );
+    let status = app.sync_status().unwrap().unwrap();
+    let names: Vec<&str> = status.devices.iter().map(|d| d.name.as_str()).collect();
+    assert!(
+        names.contains(&"laptop") && names.contains(&"desktop"),
+        "{names:?}"
+    );
+}

@@ -500,6 +500,69 @@ async fn a_user_session_in_the_real_window() {
     assert!(!shown.contains("grafana-gui-import"), "{shown}");
     screenshot(&c, "07e-scan.png").await;
 
+    // Sync: started from the window through a bare repository; "Add a device" shows the
+    // pairing code, a second device (its own vault and agent) types it at the CLI, and the
+    // window says it paired.
+    step("Sync: started, and a device paired with the code the window shows.");
+    let remote = home.join("sync.git");
+    assert!(
+        std::process::Command::new("git")
+            .args(["init", "--bare", "-q"])
+            .arg(&remote)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let url = format!("file://{}", remote.display());
+    click(&c, "[data-view=sync]").await;
+    type_into(&c, "#sync-url", &url).await;
+    click(&c, "form[aria-label='Start syncing'] button[type=submit]").await;
+    wait_css(&c, "[data-testid=sync-status]").await;
+    screenshot(&c, "07f-sync.png").await;
+    click_button(&c, "Add a device").await;
+    wait_css(&c, "[data-testid=invitation] .code").await;
+    let code: String = c
+        .execute(
+            "return document.querySelector('[data-testid=invitation] .code').textContent",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(code.trim().len(), 19, "{code:?}");
+    screenshot(&c, "07g-sync-invitation.png").await;
+    let joined = std::thread::spawn({
+        let (url, code) = (url.clone(), code.trim().to_owned());
+        move || {
+            let laptop = vault_tests::TestVault::new();
+            let out = vault_tests::pipe(
+                laptop
+                    .cmd()
+                    .args(["sync", "join", &url, "--name", "laptop", "--code-stdin"]),
+                format!("{code}\n").as_bytes(),
+            );
+            let grafana = laptop.run(&["get", "Grafana", "--field", "username"]);
+            (laptop, out, grafana)
+        }
+    });
+    wait_js(
+        &c,
+        "the pairing",
+        "document.body.innerText.includes('Paired laptop')",
+        Duration::from_secs(60),
+    )
+    .await;
+    let (_laptop, out, grafana) = joined.join().unwrap();
+    out.ok();
+    assert_eq!(
+        grafana.ok(),
+        "admin\n",
+        "the new device has the vault's items"
+    );
+    screenshot(&c, "07h-sync-paired.png").await;
+
     // Audit log and settings.
     step("Audit log and settings.");
     click(&c, "[data-view=audit]").await;

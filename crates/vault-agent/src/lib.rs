@@ -25,6 +25,17 @@ pub use dirs::AgentDir;
 pub use protocol::{BUILD, Op, PROTOCOL, Request, Response, WireSecret};
 pub use service::Service;
 
+/// This machine's name, for a new sync device: the host name, else "this device".
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this device".to_owned())
+}
+
 /// Entry points for the fuzz targets (`fuzz/`), compiled only for them and
 /// their replay in `make test` (`--cfg fuzzing`, or the `fuzzing` feature; never in a shipped
 /// build): the exact

@@ -8,9 +8,11 @@ mod connections;
 mod imports;
 mod proxy;
 mod scan;
+mod sync;
 mod tools;
 
 pub use imports::{ImportOutcome, ImportRequest};
+pub use sync::{Invitation, Synced};
 
 use std::collections::HashMap;
 use std::path::PathBuf;

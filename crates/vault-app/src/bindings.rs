@@ -27,6 +27,8 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     crate::ImportRequest::export_all(&cfg)?;
     AuditEntry::export_all(&cfg)?;
     vault_scan::Report::export_all(&cfg)?;
+    crate::Invitation::export_all(&cfg)?;
+    crate::Synced::export_all(&cfg)?;
     ApiKeyEdit::export_all(&cfg)?;
     ConnectRequest::export_all(&cfg)?;
     Connecting::export_all(&cfg)?;

@@ -127,6 +127,31 @@ macro_rules! window_commands {
             /// files too): places and item names, never a value.
             scan_folder(path: ::std::string::String, all: bool) -> $crate::commands::types::ScanReport =
                 |app| app.scan_folder(&path, all);
+            /// Where the vault syncs and how things stand; null: it does not sync.
+            sync_status() -> ::std::option::Option<$crate::commands::types::SyncStatus> =
+                |app| app.sync_status();
+            /// Syncs now.
+            sync_now() -> $crate::Synced = |app| app.sync_now();
+            /// Starts syncing through the git remote `url`, as the first device; `name`: this
+            /// device's (null: the host name).
+            sync_init(
+                url: ::std::string::String,
+                name: ::std::option::Option<::std::string::String>
+            ) -> $crate::Synced = |app| app.sync_init(&url, name);
+            /// A pairing code for a new device, to show.
+            sync_invite() -> $crate::Invitation = |app| app.sync_invite();
+            /// Waits for the invited device; its name once it joined.
+            sync_invite_wait(nameplate: ::std::string::String) -> ::std::string::String =
+                |app| app.sync_invite_wait(&nameplate);
+            /// Joins another device's sync with the code it shows.
+            sync_join(
+                url: ::std::string::String,
+                name: ::std::option::Option<::std::string::String>,
+                code: $crate::commands::types::WireSecret
+            ) -> $crate::Synced = |app| app.sync_join(&url, name, code);
+            /// Removes a device from sync.
+            sync_remove_device(device: ::std::string::String) -> $crate::Synced =
+                |app| app.sync_remove_device(&device);
             /// git's credential helpers, and whether vault is one.
             git_helpers() -> $crate::commands::types::GitHelpers = |app| app.git_helpers();
             /// Adds vault to git's credential helpers, or removes it.
@@ -142,6 +167,7 @@ pub mod types {
     pub use vault_agent::WireSecret;
     pub use vault_agent::git_config::GitHelpers;
     pub use vault_agent::protocol::{NewKey, NewProvider, PresetInfo, ProxySessionInfo};
+    pub use vault_core::SyncStatus;
     pub use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
     pub use vault_scan::Report as ScanReport;
 }

@@ -1,6 +1,8 @@
 //! Sync between vaults through a real bare git repository (the system `git`, `file://`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -480,4 +482,62 @@ fn changes_made_offline_go_out_on_the_next_sync() {
     b.sync(at(11));
     assert_eq!(b.value("OFFLINE"), "queued");
     assert_eq!(b.value("SECOND"), "also queued");
+}
+
+/// OAuth grants (tokens and all) and provider configurations (with their client secret) travel
+/// like API keys; two items made under one name on two devices are both kept, one renamed.
+#[test]
+fn grants_providers_and_same_name_items_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = bare(dir.path());
+    let mut a = Device::new(dir.path(), "a");
+    let mut b = Device::new(dir.path(), "b");
+    a.vault.sync_init(&url, "laptop", at(1)).unwrap();
+    a.vault
+        .save_provider(
+            common::provider("test", at(1)),
+            Some(SecretValue::new("client-secret-1")),
+            false,
+            at(1),
+        )
+        .unwrap();
+    a.vault
+        .save_grant(common::new_grant("gh", "at-1", Some("rt-1")), false, at(1))
+        .unwrap();
+    a.sync(at(2));
+    pair(&mut a, &mut b, "desktop", at(3));
+    // Both devices add an item named STRIPE before they sync.
+    a.add("STRIPE", "from-a", at(3));
+    b.add("STRIPE", "from-b", at(3));
+    a.sync(at(4));
+    b.sync(at(5));
+    a.sync(at(6));
+
+    let g = b.vault.grant("gh").unwrap();
+    assert_eq!(g.tokens.access_token.expose(), "at-1");
+    assert_eq!(g.tokens.refresh_token.unwrap().expose(), "rt-1");
+    let (provider, secret) = b.vault.provider("test").unwrap();
+    assert_eq!(provider.client_id, "vault-cli");
+    assert_eq!(secret.unwrap().expose(), "client-secret-1");
+
+    for d in [&a, &b] {
+        let mut values: Vec<String> = d
+            .names()
+            .iter()
+            .filter(|n| n.starts_with("STRIPE"))
+            .map(|n| d.value(n))
+            .collect();
+        values.sort();
+        assert_eq!(values, ["from-a", "from-b"], "both kept on {:?}", d.names());
+    }
+    // A refreshed token reaches the other device too.
+    a.vault
+        .save_grant(common::new_grant("gh", "at-2", Some("rt-2")), true, at(7))
+        .unwrap();
+    a.sync(at(8));
+    b.sync(at(9));
+    assert_eq!(
+        b.vault.grant("gh").unwrap().tokens.access_token.expose(),
+        "at-2"
+    );
 }

@@ -1,5 +1,14 @@
 // Where the user is inside the unlocked window, and transient messages.
-export type View = 'items' | 'attention' | 'connections' | 'proxy' | 'import' | 'scan' | 'audit' | 'settings';
+export type View =
+  | 'items'
+  | 'attention'
+  | 'connections'
+  | 'proxy'
+  | 'import'
+  | 'scan'
+  | 'sync'
+  | 'audit'
+  | 'settings';
 
 export interface Toast {
   id: number;

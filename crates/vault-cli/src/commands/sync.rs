@@ -21,7 +21,7 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
             Ok(())
         }
         Some(SyncCommand::Init(SyncEngine::Git { url, name })) => {
-            let name = name.unwrap_or_else(host_name);
+            let name = name.unwrap_or_else(vault_agent::host_name);
             let (round, status) = synced(session.op(Op::SyncInit {
                 url: url.clone(),
                 name: name.clone(),
@@ -82,7 +82,12 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
             url,
             name,
             code_stdin,
-        }) => join(session, &url, name.unwrap_or_else(host_name), code_stdin),
+        }) => join(
+            session,
+            &url,
+            name.unwrap_or_else(vault_agent::host_name),
+            code_stdin,
+        ),
         Some(SyncCommand::RemoveDevice { device, yes }) => {
             if !yes {
                 if !interactive() {
@@ -122,17 +127,6 @@ fn status(session: &mut Session) -> Result<Option<SyncStatus>> {
         Response::SyncStatus { status } => Ok(status),
         other => Err(unexpected(other)),
     }
-}
-
-/// This machine's name, for a new device.
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "this device".to_owned())
 }
 
 fn report(round: &SyncRound, status: Option<&SyncStatus>) {

@@ -10,6 +10,7 @@ import type { Disconnected } from './Disconnected';
 import type { GitHelpers } from './GitHelpers';
 import type { ImportOutcome } from './ImportOutcome';
 import type { ImportRequest } from './ImportRequest';
+import type { Invitation } from './Invitation';
 import type { ItemDetail } from './ItemDetail';
 import type { ItemView } from './ItemView';
 import type { KdfChoice } from './KdfChoice';
@@ -24,6 +25,8 @@ import type { ProxySessionInfo } from './ProxySessionInfo';
 import type { Revealed } from './Revealed';
 import type { ScanReport } from './ScanReport';
 import type { Settings } from './Settings';
+import type { SyncStatus } from './SyncStatus';
+import type { Synced } from './Synced';
 
 /** How a command reaches Rust: Tauri's `invoke`, or a test's stand-in. */
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -83,6 +86,20 @@ export function commands(invoke: Invoke) {
     pickScanFolder: () => invoke<string | null>('pick_scan_folder'),
     /** Finds stored values and keys in known formats in a folder (`all`: ignored files too): places and item names, never a value. */
     scanFolder: (path: string, all: boolean) => invoke<ScanReport>('scan_folder', { path, all }),
+    /** Where the vault syncs and how things stand; null: it does not sync. */
+    syncStatus: () => invoke<SyncStatus | null>('sync_status'),
+    /** Syncs now. */
+    syncNow: () => invoke<Synced>('sync_now'),
+    /** Starts syncing through the git remote `url`, as the first device; `name`: this device's (null: the host name). */
+    syncInit: (url: string, name: string | null) => invoke<Synced>('sync_init', { url, name }),
+    /** A pairing code for a new device, to show. */
+    syncInvite: () => invoke<Invitation>('sync_invite'),
+    /** Waits for the invited device; its name once it joined. */
+    syncInviteWait: (nameplate: string) => invoke<string>('sync_invite_wait', { nameplate }),
+    /** Joins another device's sync with the code it shows. */
+    syncJoin: (url: string, name: string | null, code: string) => invoke<Synced>('sync_join', { url, name, code }),
+    /** Removes a device from sync. */
+    syncRemoveDevice: (device: string) => invoke<Synced>('sync_remove_device', { device }),
     /** git's credential helpers, and whether vault is one. */
     gitHelpers: () => invoke<GitHelpers>('git_helpers'),
     /** Adds vault to git's credential helpers, or removes it. */
