@@ -11,6 +11,7 @@ fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     let core = manifest.join("../vault-core/src");
     println!("cargo:rerun-if-changed=src/protocol.rs");
+    println!("cargo:rerun-if-changed=src/protocol");
     println!("cargo:rerun-if-changed={}", core.display());
     // vault-scan's request and report travel as they are declared there.
     println!("cargo:rerun-if-changed=../vault-scan/src/report.rs");
@@ -24,6 +25,17 @@ fn main() {
             manifest.join("../vault-scan/src/report.rs"),
         ),
     ];
+    // The protocol's own modules (`src/protocol/`), by name.
+    let mut protocol_files = Vec::new();
+    rust_files(&manifest.join("src/protocol"), &mut protocol_files);
+    protocol_files.sort();
+    for path in protocol_files {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        sources.push((format!("vault-agent/src/protocol/{name}"), path));
+    }
     let mut core_files = Vec::new();
     rust_files(&core, &mut core_files);
     core_files.sort();
