@@ -108,6 +108,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Refuses a remote URL with a password or token in it (`https://user:token@host/...`): it
+/// would be stored with the vault's settings, shown by `vault sync status` and passed to git on
+/// its command line. git's credential helpers (vault is one: `vault setup git`) or an SSH key
+/// do it without.
+fn refuse_password_in(url: &str) -> Result<(), Error> {
+    let Some((_, rest)) = url.split_once("://") else {
+        return Ok(());
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    if authority
+        .rsplit_once('@')
+        .is_some_and(|(user, _)| user.contains(':'))
+    {
+        return Err(Error::Invalid(
+            "the remote's URL holds a password or token: give it without (https://host/path) and let git's credential helper or an SSH key sign in (`vault setup git` makes vault one)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// The local mirror of a vault's remote: beside the vault file, 0700.
 pub(crate) fn mirror_path(vault: &Path) -> PathBuf {
     let mut name = vault.file_name().unwrap_or_default().to_os_string();
@@ -178,6 +198,7 @@ impl Service {
         if url.trim().is_empty() {
             return Err(Error::Invalid("give the git remote's URL".into()));
         }
+        refuse_password_in(url)?;
         // Reach the remote first: a typo in the URL is said before anything is written.
         let remote = open_remote(vault, url)?;
         remote.fetch()?;
@@ -368,6 +389,7 @@ impl Service {
         code: SecretValue,
     ) -> Result<(SyncRound, Option<SyncStatus>), Error> {
         let code = Code::parse(code.expose())?;
+        refuse_password_in(url)?;
         if self
             .with_vault(vault, false, |v| v.sync_target())?
             .is_some()
@@ -448,5 +470,34 @@ impl Service {
         self.with_vault(vault, true, |v| v.sync_accept(keys, name, &payload, now))?;
         let _ = remote.pairing_end(&nameplate);
         self.sync_now(vault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_remote_with_a_password_in_its_url_is_refused() {
+        for bad in [
+            "https://me:ghp_token@github.com/me/vault-sync.git",
+            "https://x-access-token:abc@github.com/a/b",
+        ] {
+            let e = refuse_password_in(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("password or token") && !e.contains("ghp_token"),
+                "{e}"
+            );
+        }
+        for good in [
+            "https://github.com/me/vault-sync.git",
+            "git@github.com:me/vault-sync.git",
+            "ssh://git@host:2222/srv/vault.git",
+            "file:///srv/git/vault.git",
+            "/srv/git/vault.git",
+        ] {
+            refuse_password_in(good).unwrap();
+        }
     }
 }

@@ -12,8 +12,9 @@ use super::{App, unexpected};
 use crate::error::AppResult;
 use crate::host::Host;
 
-/// A pairing code to show, once, until the other device has typed it.
-#[derive(Debug, Clone, Serialize, TS)]
+/// A pairing code to show, once, until the other device has typed it. Its `Debug` leaves the
+/// code out.
+#[derive(Clone, Serialize, TS)]
 pub struct Invitation {
     /// `NNNN-XXXX-XXXX-XXXX`.
     pub code: String,
@@ -23,6 +24,15 @@ pub struct Invitation {
     pub expires: String,
     /// The remote, for the `vault sync join` line to show.
     pub url: String,
+}
+
+impl std::fmt::Debug for Invitation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invitation")
+            .field("nameplate", &self.nameplate)
+            .field("expires", &self.expires)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a sync did, and how things stand after it.
