@@ -71,20 +71,7 @@ impl<'de> Deserialize<'de> for DeviceId {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(crate) fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.len() != N * 2 || !s.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok()?;
-    }
-    Some(out)
-}
+pub(crate) use crate::hex::{decode_array as unhex, encode as hex};
 
 /// What every device knows of another: its id, its signing key and its sealing key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod git;
+pub mod hex;
 pub mod keys;
 pub mod merge;
 pub mod ops;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use vault_core::vault_sync::git::Remote;
+use vault_core::vault_sync::hex::{decode as unhex, encode as hex};
 use vault_core::vault_sync::pairing::{self, Code, Inviter, Role};
 use vault_core::vault_sync::{self, DeviceKeys, DevicePublic};
 use vault_core::{Error, SecretValue, SyncRound, SyncStatus};
@@ -65,19 +66,6 @@ struct JoinFile {
 struct WelcomeFile {
     sealed: String,
     confirm: String,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok())
-        .collect()
 }
 
 fn pairing_error(message: impl Into<String>) -> Error {

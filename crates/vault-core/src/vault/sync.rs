@@ -96,7 +96,7 @@ pub struct SyncRound {
 }
 
 fn uid_hex(id: &[u8; 16]) -> String {
-    id.iter().map(|b| format!("{b:02x}")).collect()
+    vault_sync::hex::encode(id)
 }
 
 fn millis(now: Timestamp) -> u64 {
@@ -383,7 +383,9 @@ fn own_changes(
         let Some(t) = state.items.remove(&key) else {
             continue;
         };
-        let Some(id) = unhex16(&key) else { continue };
+        let Some(id) = vault_sync::hex::decode_array::<16>(&key) else {
+            continue;
+        };
         let version = Version {
             clock: next_clock(now_ms, Some(&t.version)),
             device: me,
@@ -400,17 +402,6 @@ fn own_changes(
         count += 1;
     }
     Ok(count)
-}
-
-fn unhex16(s: &str) -> Option<[u8; 16]> {
-    let mut out = [0u8; 16];
-    if s.len() != 32 {
-        return None;
-    }
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(s.get(i * 2..i * 2 + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// Reads and checks every other device's new segments. Device and key operations take effect

@@ -24,10 +24,6 @@ struct Welcome {
     keys: BTreeMap<u32, String>,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl Vault {
     /// On the inviting device, once the pairing code checked: adds `joiner` (its log will be
     /// read from now on; the operation goes out with the next push) and returns what the new
@@ -84,7 +80,7 @@ impl Vault {
                 keys: secrets
                     .keys
                     .iter()
-                    .map(|(e, k)| (*e, hex(k.expose())))
+                    .map(|(e, k)| (*e, vault_sync::hex::encode(k.expose())))
                     .collect(),
             };
             let out = Zeroizing::new(
@@ -123,12 +119,7 @@ impl Vault {
         let mut keys = BTreeMap::new();
         for (epoch, hex) in welcome.keys {
             let hex = Zeroizing::new(hex);
-            let bytes: Zeroizing<Vec<u8>> = Zeroizing::new(
-                (0..hex.len() / 2)
-                    .map(|i| u8::from_str_radix(hex.get(i * 2..i * 2 + 2).unwrap_or("zz"), 16))
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|_| bad())?,
-            );
+            let bytes = Zeroizing::new(vault_sync::hex::decode(&hex).ok_or_else(bad)?);
             keys.insert(epoch, SyncKey::from_bytes(epoch, &bytes)?);
         }
         if !keys.contains_key(&welcome.epoch) {

@@ -93,7 +93,7 @@ impl Secrets {
         let keys: BTreeMap<u32, String> = self
             .keys
             .iter()
-            .map(|(e, k)| (*e, k.expose().iter().map(|b| format!("{b:02x}")).collect()))
+            .map(|(e, k)| (*e, vault_sync::hex::encode(k.expose())))
             .collect();
         let stored = StoredSecrets {
             device: device.to_string(),
@@ -118,12 +118,7 @@ impl Secrets {
         let mut out = BTreeMap::new();
         for (epoch, hex) in keys {
             let hex = Zeroizing::new(hex);
-            let bytes: Zeroizing<Vec<u8>> = Zeroizing::new(
-                (0..hex.len() / 2)
-                    .map(|i| u8::from_str_radix(hex.get(i * 2..i * 2 + 2).unwrap_or("zz"), 16))
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|_| bad())?,
-            );
+            let bytes = Zeroizing::new(vault_sync::hex::decode(&hex).ok_or_else(bad)?);
             out.insert(
                 epoch,
                 SyncKey::from_bytes(epoch, &bytes).map_err(|_| bad())?,
