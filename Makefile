@@ -236,9 +236,9 @@ crash: setup
 	VAULT_CRASH_KILLS=500 $(CARGO) test --locked -p vault-tests --test crash -- --nocapture
 
 # Peers measured side by side (dotenvx and secretlint from npm; hyperfine, oidc-agent,
-# keepassxc and git-secrets from Debian); see BENCHMARKS.md.
+# keepassxc, git-secrets and pass with gnupg from Debian); see BENCHMARKS.md.
 deps-bench: bench/node_modules/.package-lock.json bench/.venv/.installed
-	$(call apt_install,hyperfine oidc-agent-cli keepassxc git-secrets)
+	$(call apt_install,hyperfine oidc-agent-cli keepassxc git-secrets pass gnupg jq)
 
 # mitmproxy, kingfisher and detect-secrets from PyPI (pinned in bench/requirements.txt), in a
 # venv of its own.
@@ -260,6 +260,7 @@ bench: setup deps-bench bench-gui dist
 	bench/unlock.sh $(DIST)/vault
 	bench/import.sh $(DIST)/vault
 	bench/scan.sh $(DIST)/vault
+	bench/sync.sh $(DIST)/vault
 	$(CARGO) build --release --locked -p vault-proxy --example https_echo --example https_load
 	bench/proxy.sh $(DIST)/vault $(CARGO_TARGET_DIR)/release/examples/https_echo
 	$(CARGO) bench --locked -p vault-core

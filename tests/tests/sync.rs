@@ -9,7 +9,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use vault_tests::{Run, TestVault, pipe};
+use vault_tests::{PASSWORD, Run, TestVault, pipe};
 
 fn bare_repo(dir: &Path) -> PathBuf {
     let path = dir.join("remote.git");
@@ -25,7 +25,10 @@ fn bare_repo(dir: &Path) -> PathBuf {
 /// A device whose agent syncs in the background every `every` ("never": only when asked, so
 /// a test decides when each round happens). The agent reads the setting when it starts.
 fn device(every: &str) -> TestVault {
-    let v = TestVault::new();
+    syncing_every(TestVault::new(), every)
+}
+
+fn syncing_every(v: TestVault, every: &str) -> TestVault {
     let dir = v.dir.path().join(".config/vault");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -41,9 +44,8 @@ fn value(v: &TestVault, name: &str) -> String {
     v.run(&["get", name]).ok().trim_end().to_owned()
 }
 
-/// Pairs `joiner` with `inviter`: `vault sync invite` shows the code on its stdout, and the
-/// new device types it (here, on stdin).
-fn pair(inviter: &TestVault, joiner: &TestVault, url: &str, name: &str) -> (Run, Run) {
+/// `vault sync invite`, running, and the code it shows.
+fn invite(inviter: &TestVault) -> (Child, String) {
     let mut invite: Child = inviter
         .cmd()
         .args(["sync", "invite"])
@@ -56,6 +58,13 @@ fn pair(inviter: &TestVault, joiner: &TestVault, url: &str, name: &str) -> (Run,
     out.read_line(&mut code).unwrap();
     let code = code.trim().to_owned();
     assert_eq!(code.len(), 19, "{code:?}");
+    (invite, code)
+}
+
+/// Pairs `joiner` with `inviter`: `vault sync invite` shows the code on its stdout, and the
+/// new device types it (here, on stdin).
+fn pair(inviter: &TestVault, joiner: &TestVault, url: &str, name: &str) -> (Run, Run) {
+    let (invite, code) = invite(inviter);
     let joined = pipe(
         joiner
             .cmd()
@@ -189,12 +198,29 @@ fn three_devices_through(url: &str) {
         let ls = v.run(&["ls"]);
         assert!(ls.ok().contains("changed on two devices"), "{}", ls.stdout);
     }
-    // The losing value is the one just before the current one: a rollback brings it back.
-    b.run(&["rollback", "stripe"]).ok();
+    // Settled on one device by taking the losing value: it is current, and unflagged,
+    // everywhere after the next syncs.
+    let settled = b.run(&["sync", "resolve", "stripe", "--use-other"]);
+    assert!(
+        settled.ok().is_empty() && settled.stderr.contains("now holds"),
+        "{}",
+        settled.stderr
+    );
     assert_eq!(value(&b, "stripe"), loser);
     b.run(&["sync"]).ok();
     a.run(&["sync"]).ok();
-    assert_eq!(value(&a, "stripe"), loser);
+    c.run(&["sync"]).ok();
+    for v in [&a, &b, &c] {
+        assert_eq!(value(v, "stripe"), loser);
+        let ls = v.run(&["ls"]);
+        assert!(!ls.ok().contains("two devices"), "{}", ls.stdout);
+    }
+    let again = a.run(&["sync", "resolve", "stripe"]);
+    assert!(
+        again.fails(1).contains("not changed on two devices"),
+        "{}",
+        again.stderr
+    );
 
     // The server is retired: it gets nothing new, and the values it held come due.
     a.run(&["sync", "remove-device", "server", "--yes"]).ok();
@@ -293,6 +319,49 @@ fn a_wrong_pairing_code_is_refused_logged_and_ends_the_invitation() {
         &stdin_code,
     );
     assert_ne!(again.code, Some(0));
+}
+
+/// On a machine with no vault yet, a script is told to create one first (and nothing is
+/// created); at a terminal, `vault sync join` offers to create it, then pairs.
+#[test]
+fn joining_from_a_machine_without_a_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = bare_repo(dir.path());
+    let url = format!("file://{}", remote.display());
+    let a = device("never");
+    a.add("stripe", "sk_test_a1", &[]);
+    a.run(&["sync", "init", "git", &url]).ok();
+    let b = syncing_every(TestVault::uninitialised(), "never");
+
+    let scripted = pipe(
+        b.cmd().args(["sync", "join", &url, "--code-stdin"]),
+        b"1234-ABCD-EFGH-JKMN\n",
+    );
+    assert!(
+        scripted.fails(5).contains("`vault init` first"),
+        "{}",
+        scripted.stderr
+    );
+    assert!(!b.path.exists());
+
+    let (invite, code) = invite(&a);
+    let command = format!(
+        "{} --vault {} sync join {url} --name fresh",
+        vault_tests::bin("vault").display(),
+        b.path.display()
+    );
+    let joined = b.at_terminal(
+        &command,
+        format!("y\n{PASSWORD}\n{PASSWORD}\n{code}\n").as_bytes(),
+    );
+    assert_eq!(joined.code, Some(0), "{}", joined.stdout);
+    assert!(
+        joined.stdout.contains("Create one for this device?") && joined.stdout.contains("Joined"),
+        "{}",
+        joined.stdout
+    );
+    Run::from_output(invite.wait_with_output().unwrap()).ok();
+    assert_eq!(value(&b, "stripe"), "sk_test_a1");
 }
 
 /// The agent sends a change by itself, soon after it is made: the remote gets a new segment

@@ -199,6 +199,12 @@ pub enum Op {
         name: String,
         to: Option<u32>,
     },
+    /// `vault sync resolve NAME`: settles an item changed on two devices, keeping its current
+    /// value or taking the other one (answered `settled`).
+    SyncResolve {
+        name: String,
+        take_other: bool,
+    },
     /// A server refused the key's current value (`by`: what refused it), or, with `None`,
     /// accepted it again.
     MarkRefused {
@@ -715,6 +721,9 @@ pub enum Response {
     Denied {
         existed: bool,
     },
+    Settled {
+        settled: vault_core::model::Settled,
+    },
     Resolved {
         references: Vec<Resolution>,
         selected: Vec<Injection>,
@@ -771,6 +780,7 @@ impl Response {
             Response::ProjectFileRefused { .. } => "project_file_refused",
             Response::Allowance { .. } => "allowance",
             Response::Denied { .. } => "denied",
+            Response::Settled { .. } => "settled",
             Response::Resolved { .. } => "resolved",
         }
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use ts_rs::{Config, ExportError, TS};
 use vault_agent::protocol::{LoginPrompt, NewKey, NewProvider, PresetInfo, ProxySessionInfo};
-use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
+use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta, Settled};
 
 use crate::error::AppError;
 use crate::settings::Settings;
@@ -29,6 +29,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     vault_scan::Report::export_all(&cfg)?;
     crate::Invitation::export_all(&cfg)?;
     crate::Synced::export_all(&cfg)?;
+    Settled::export_all(&cfg)?;
     ApiKeyEdit::export_all(&cfg)?;
     ConnectRequest::export_all(&cfg)?;
     Connecting::export_all(&cfg)?;

@@ -152,6 +152,10 @@ macro_rules! window_commands {
             /// Removes a device from sync.
             sync_remove_device(device: ::std::string::String) -> $crate::Synced =
                 |app| app.sync_remove_device(&device);
+            /// Settles an item changed on two devices: keeps its value, or (`take_other`)
+            /// makes the other one (the value that lost) current.
+            sync_resolve(name: ::std::string::String, take_other: bool) -> $crate::commands::types::Settled =
+                |app| app.sync_resolve(&name, take_other);
             /// git's credential helpers, and whether vault is one.
             git_helpers() -> $crate::commands::types::GitHelpers = |app| app.git_helpers();
             /// Adds vault to git's credential helpers, or removes it.
@@ -168,7 +172,7 @@ pub mod types {
     pub use vault_agent::git_config::GitHelpers;
     pub use vault_agent::protocol::{NewKey, NewProvider, PresetInfo, ProxySessionInfo};
     pub use vault_core::SyncStatus;
-    pub use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta};
+    pub use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta, Settled};
     pub use vault_scan::Report as ScanReport;
 }
 

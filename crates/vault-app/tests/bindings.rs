@@ -32,6 +32,23 @@ fn typescript_bindings_are_current() {
         generated.keys()
     );
 
+    // Every type a generated file imports is generated too (a command's result type that is
+    // not in `bindings::export` would leave the window's build broken).
+    for (name, text) in &generated {
+        for line in text.lines() {
+            if let Some(module) = line
+                .strip_prefix("import type ")
+                .and_then(|l| l.split("from './").nth(1))
+                .and_then(|m| m.strip_suffix("';"))
+            {
+                assert!(
+                    generated.contains_key(&format!("{module}.ts")),
+                    "{name} imports ./{module}, which is not generated: add it to bindings::export"
+                );
+            }
+        }
+    }
+
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         if committed_dir.exists() {
             for name in read_dir(&committed_dir).keys() {

@@ -537,7 +537,7 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
                       name, env name, tag or count. Each device writes only its own signed, \
                       hash-chained log, so a push never conflicts; an item changed on two \
                       devices at once keeps both values (the other one in its history) and is \
-                      flagged. A new device pairs with a one-time code, never the master \
+                      flagged until `vault sync resolve` settles it. A new device pairs with a one-time code, never the master \
                       password. Without a subcommand: sync now (the agent also syncs in the \
                       background).",
         after_help = "Examples:\n  \
@@ -545,6 +545,7 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
         vault sync                                             # push and pull now\n  \
         vault sync invite                                      # a pairing code for a new device\n  \
         vault sync join git@github.com:me/vault-sync.git       # on the new device: asks for it\n  \
+        vault sync resolve STRIPE_KEY                          # keep the value a conflict left\n  \
         vault sync remove-device old-laptop                    # a lost laptop gets nothing new"
     )]
     Sync(SyncArgs),

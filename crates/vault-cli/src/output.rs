@@ -89,7 +89,7 @@ pub fn reason(reason: Reason, at: Timestamp, now: Timestamp) -> String {
         // The date says when; "refused now" would read as a state.
         Reason::RefusedByServer => "the server refused its value (`vault rotate`)".into(),
         Reason::ChangedOnTwoDevices => {
-            format!("changed on two devices at once {when} (`vault history`)")
+            format!("changed on two devices at once {when} (`vault sync resolve`)")
         }
         Reason::HeldByRemovedDevice => {
             format!("a device removed {when} held this value: rotate it")

@@ -161,6 +161,21 @@ pub struct Conflict {
     pub version: u32,
 }
 
+/// How a "changed on two devices" flag was settled ([`crate::Vault::resolve_conflict`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Settled {
+    pub name: String,
+    /// The other device of the conflict.
+    pub with: String,
+    /// Whether the value that lost became current (else the current one was kept).
+    pub took_other: bool,
+    /// The current version after settling.
+    pub version: u32,
+    /// The history version holding the value that lost.
+    pub other_version: u32,
+}
+
 /// When and by whom the current value of an item was refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

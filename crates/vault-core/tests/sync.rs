@@ -197,6 +197,88 @@ fn three_devices_converge_and_keep_both_values_of_a_concurrent_edit() {
     assert_eq!(status.unsent, 0);
 }
 
+/// `a` and `b` both change `name` before either syncs, then sync until both know.
+fn concurrent_edit(a: &mut Device, b: &mut Device, name: &str, values: [&str; 2], t: i64) {
+    a.vault
+        .rotate(name, &SecretValue::new(values[0]), at(t))
+        .unwrap();
+    b.vault
+        .rotate(name, &SecretValue::new(values[1]), at(t + 1))
+        .unwrap();
+    a.sync(at(t + 2));
+    b.sync(at(t + 3));
+    a.sync(at(t + 4));
+    assert!(conflict_of(a, name).is_some() && conflict_of(b, name).is_some());
+}
+
+#[test]
+fn a_conflict_settled_on_one_device_is_settled_on_every_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = bare(dir.path());
+    let mut a = Device::new(dir.path(), "a");
+    let mut b = Device::new(dir.path(), "b");
+    a.vault.sync_init(&url, "laptop", at(1)).unwrap();
+    a.add("KEY", "v0", at(2));
+    a.sync(at(3));
+    pair(&mut a, &mut b, "desktop", at(4));
+    b.sync(at(5));
+
+    let unflagged = a.vault.resolve_conflict("KEY", false, at(6)).unwrap_err();
+    assert!(
+        unflagged.to_string().contains("not changed on two devices"),
+        "{unflagged}"
+    );
+
+    concurrent_edit(&mut a, &mut b, "KEY", ["from-a", "from-b"], 10);
+    assert_eq!(a.value("KEY"), "from-b");
+    // A change of metadata on a flagged device does not settle the item elsewhere.
+    b.vault
+        .edit_api_key(
+            "KEY",
+            vault_core::model::ApiKeyEdit {
+                notes: Some("looked at it".into()),
+                ..Default::default()
+            },
+            at(20),
+        )
+        .unwrap();
+    b.sync(at(21));
+    a.sync(at(22));
+    assert_eq!(conflict_of(&a, "KEY").as_deref(), Some("desktop"));
+
+    // Keeping the current value on the laptop settles it on the desktop too.
+    let kept = a.vault.resolve_conflict("KEY", false, at(23)).unwrap();
+    assert!(!kept.took_other);
+    assert_eq!(kept.with, "desktop");
+    assert_eq!(conflict_of(&a, "KEY"), None);
+    a.sync(at(24));
+    b.sync(at(25));
+    assert_eq!(conflict_of(&b, "KEY"), None);
+    assert_eq!(
+        (a.value("KEY"), b.value("KEY")),
+        ("from-b".into(), "from-b".into())
+    );
+
+    // Taking the other value makes the loser current everywhere, as a new version.
+    concurrent_edit(&mut a, &mut b, "KEY", ["second-a", "second-b"], 30);
+    let before = b.vault.history("KEY").unwrap().len();
+    let took = b.vault.resolve_conflict("KEY", true, at(40)).unwrap();
+    assert!(took.took_other);
+    assert_eq!(b.value("KEY"), "second-a");
+    assert_eq!(b.vault.history("KEY").unwrap().len(), before + 1);
+    b.sync(at(41));
+    a.sync(at(42));
+    assert_eq!(a.value("KEY"), "second-a");
+    assert_eq!(conflict_of(&a, "KEY"), None);
+    assert_eq!(conflict_of(&b, "KEY"), None);
+    let log = a.vault.audit_log(100).unwrap();
+    assert!(log.iter().any(|e| matches!(
+        &e.event,
+        vault_core::model::AuditEvent::SyncConflictResolved { name, took_other: false, .. }
+            if name == "KEY"
+    )));
+}
+
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .arg("--git-dir")

@@ -198,6 +198,52 @@ describe('ItemDetail', () => {
     expect(await screen.findByText(/https:\/\/git\.example\.com refused this key/)).toBeTruthy();
   });
 
+  it('settles a key changed on two devices: keeps this value, or takes the other', async () => {
+    const base = view('stripe', { due: 'due_soon' });
+    if (base.item.kind !== 'api_key') throw new Error('an API key');
+    const flagged: Detail = {
+      ...detail,
+      view: {
+        ...base,
+        item: { ...base.item, conflict: { at: '2026-03-01T00:00:00Z', with: 'laptop', version: 3 } },
+        attention: {
+          name: 'stripe',
+          id: base.item.id,
+          kind: 'api_key',
+          state: 'due_soon',
+          reason: 'changed_on_two_devices',
+          at: '2026-03-01T00:00:00Z',
+          days_left: 0,
+          service: null,
+          due: null,
+          expires: null,
+        },
+      },
+    };
+    const calls = backend({
+      item: flagged,
+      items: [flagged.view],
+      sync_resolve: ({ takeOther }: { takeOther: boolean }) => ({
+        name: 'stripe',
+        with: 'laptop',
+        took_other: takeOther,
+        version: takeOther ? 5 : 4,
+        other_version: 3,
+      }),
+    });
+    render(ItemDetail, { name: 'stripe' });
+    expect(await screen.findByText(/changed here and on laptop at once/)).toBeTruthy();
+    await fireEvent.click(screen.getByRole('button', { name: 'Keep this value' }));
+    await waitFor(() => expect(ui.toasts.map((t) => t.text).join(' ')).toContain('Kept the current value of stripe'));
+    expect(calls.find((c) => c.cmd === 'sync_resolve')?.args).toEqual({ name: 'stripe', takeOther: false });
+    await fireEvent.click(await screen.findByRole('button', { name: 'Use the other value (version 3)' }));
+    await waitFor(() => expect(ui.toasts.map((t) => t.text).join(' ')).toContain('stripe now holds the other value (version 5)'));
+    expect(calls.filter((c) => c.cmd === 'sync_resolve').map((c) => c.args)).toEqual([
+      { name: 'stripe', takeOther: false },
+      { name: 'stripe', takeOther: true },
+    ]);
+  });
+
   it('shows a secret field hidden until its own Reveal, and sets a new one as a secret', async () => {
     const base = view('registry');
     if (base.item.kind !== 'api_key') throw new Error('an API key');

@@ -2,6 +2,8 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SyncStatus } from '../lib/bindings/SyncStatus';
 import { backend, resetBackend } from '../test/ipc';
+import { items } from '../lib/items.svelte';
+import { ui } from '../lib/ui.svelte';
 import SyncView from './SyncView.svelte';
 
 const status: SyncStatus = {
@@ -58,6 +60,11 @@ describe('SyncView', () => {
     const card = await screen.findByTestId('sync-status');
     expect(card.textContent).toContain('2 changes here, 0 segments not pushed yet');
     expect(card.textContent).toContain('Changed on two devices: stripe');
+    // The item's own page settles it.
+    await fireEvent.click(screen.getByRole('button', { name: 'stripe' }));
+    expect(items.selected).toBe('stripe');
+    expect(ui.view).toBe('items');
+    ui.view = 'sync';
     const devices = screen.getByRole('region', { name: 'Devices' });
     expect(devices.textContent).toContain('desktop');
     expect(devices.textContent).toContain('this device');

@@ -89,6 +89,9 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         Op::Rollback { name, to } => Response::Version {
             version: v.rollback(&name, to, now)?,
         },
+        Op::SyncResolve { name, take_other } => Response::Settled {
+            settled: v.resolve_conflict(&name, take_other, now)?,
+        },
         Op::MarkRefused { name, by } => Response::Item {
             item: v.mark_refused(&name, by, now)?,
         },

@@ -1,11 +1,12 @@
 //! What the window shows of sync: where the vault syncs and how things stand, its devices,
 //! and pairing (an invitation shows the code; joining asks for it). The same operations as
-//! `vault sync`, `vault sync status`, `invite`, `join` and `remove-device`.
+//! `vault sync`, `vault sync status`, `invite`, `join`, `resolve` and `remove-device`.
 
 use serde::Serialize;
 use ts_rs::TS;
 use vault_agent::WireSecret;
 use vault_agent::protocol::{Op, Response};
+use vault_core::model::Settled;
 use vault_core::{SyncRound, SyncStatus};
 
 use super::{App, unexpected};
@@ -119,6 +120,17 @@ impl<H: Host> App<H> {
                 code,
             })?,
         )
+    }
+
+    /// Settles an item changed on two devices at once (`vault sync resolve`).
+    pub fn sync_resolve(&self, name: &str, take_other: bool) -> AppResult<Settled> {
+        match self.op(Op::SyncResolve {
+            name: name.to_owned(),
+            take_other,
+        })? {
+            Response::Settled { settled } => Ok(settled),
+            other => Err(unexpected("sync resolve", &other)),
+        }
     }
 
     /// Removes a device (by name or id): it gets nothing new; what it held comes due.

@@ -1,6 +1,7 @@
 //! `vault sync`'s arguments.
 
 use clap::{Args, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
@@ -52,6 +53,21 @@ pub enum SyncCommand {
         /// Read the pairing code from stdin (for scripts)
         #[arg(long)]
         code_stdin: bool,
+    },
+    /// Settle an item changed on two devices at once: keep its current value, or take the
+    /// other one
+    #[command(after_help = "Examples:\n  \
+        vault sync resolve STRIPE_KEY               # keep the current value\n  \
+        vault sync resolve STRIPE_KEY --use-other   # the value that lost becomes current\n\n\
+        Both values are in `vault history NAME` either way. The item stops showing \
+        \"changed on two devices\" here, and on the other devices at their next sync.")]
+    Resolve {
+        /// The item (`vault sync status` lists the ones changed on two devices)
+        #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
+        name: String,
+        /// Make the other value (the one that lost) current, as a new version
+        #[arg(long)]
+        use_other: bool,
     },
     /// Remove a device (lost or retired): it gets nothing new, and the values it held come due
     /// for rotation

@@ -88,6 +88,28 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
             name.unwrap_or_else(vault_agent::host_name),
             code_stdin,
         ),
+        Some(SyncCommand::Resolve { name, use_other }) => {
+            let settled = match session.op(Op::SyncResolve {
+                name,
+                take_other: use_other,
+            })? {
+                Response::Settled { settled } => settled,
+                other => return Err(unexpected(other)),
+            };
+            if settled.took_other {
+                eprintln!(
+                    "{} now holds the other value (version {}); the one it replaced is in `vault history {}`.",
+                    settled.name, settled.version, settled.name
+                );
+            } else {
+                eprintln!(
+                    "Kept the current value of {}; the other one (the conflict with {}) stays as version {} in `vault history {}`.",
+                    settled.name, settled.with, settled.other_version, settled.name
+                );
+            }
+            eprintln!("The other devices see it settled after their next sync.");
+            Ok(())
+        }
         Some(SyncCommand::RemoveDevice { device, yes }) => {
             if !yes {
                 if !interactive() {
@@ -138,7 +160,7 @@ fn report(round: &SyncRound, status: Option<&SyncStatus>) {
     );
     for name in &round.conflicts {
         eprintln!(
-            "{name} was changed on two devices at once: both values are kept (see `vault history {name}`)."
+            "{name} was changed on two devices at once: both values are kept (`vault history {name}`; `vault sync resolve {name}` settles it)."
         );
     }
     for note in &round.notes {
@@ -178,7 +200,10 @@ fn print_status(s: &SyncStatus) {
         }
     );
     if !s.conflicts.is_empty() {
-        println!("Changed on two devices: {}", s.conflicts.join(", "));
+        println!(
+            "Changed on two devices: {} (`vault sync resolve NAME` keeps a value)",
+            s.conflicts.join(", ")
+        );
     }
     for note in &s.notes {
         println!("Note: {note}");
@@ -217,6 +242,23 @@ fn invite(session: &mut Session) -> Result<()> {
 }
 
 fn join(session: &mut Session, url: &str, name: String, code_stdin: bool) -> Result<()> {
+    if !session.vault.exists() {
+        let path = session.vault.display().to_string();
+        if !interactive() || code_stdin {
+            return fail(
+                exit::VAULT,
+                format!(
+                    "no vault at {path} to join with: create this device's with `vault init` first (its own master password; the items come from the other devices)"
+                ),
+            );
+        }
+        if !confirm(&format!(
+            "No vault at {path} yet. Create one for this device? It gets its own master password; the items come from the other devices."
+        ))? {
+            return fail(exit::CANCELLED, "cancelled; nothing was created");
+        }
+        super::vault::init(session, "standard")?;
+    }
     let code = if code_stdin {
         let mut line = String::new();
         std::io::stdin()

@@ -257,6 +257,17 @@ pub(super) fn log(session: &mut Session, limit: usize, json: bool) -> Result<()>
                 E::SyncPairingRefused { device } => format!(
                     "refused device {device}: it answered an invitation with a wrong pairing code"
                 ),
+                E::SyncConflictResolved {
+                    name,
+                    with,
+                    took_other,
+                } => {
+                    if *took_other {
+                        format!("settled {name} (changed here and on {with}) taking the other value")
+                    } else {
+                        format!("settled {name} (changed here and on {with}) keeping this value")
+                    }
+                }
             };
             vec![output::date_time(e.at), what]
         })

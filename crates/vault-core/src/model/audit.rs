@@ -125,4 +125,11 @@ pub enum AuditEvent {
     SyncPairingRefused {
         device: String,
     },
+    /// Sync: the user settled an item changed on two devices, keeping the current value or
+    /// taking the other device's.
+    SyncConflictResolved {
+        name: String,
+        with: String,
+        took_other: bool,
+    },
 }

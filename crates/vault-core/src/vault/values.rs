@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use super::bundle::Bundle;
 use super::{Vault, check_value};
 use crate::error::{Error, Result};
-use crate::model::{AuditEvent, Item, ItemMeta, Version};
+use crate::model::{AuditEvent, Item, ItemMeta, Settled, Version};
 use crate::secret::SecretValue;
 
 impl Vault {
@@ -172,6 +172,73 @@ impl Vault {
                 now,
             )?;
             Ok(meta.version)
+        })
+    }
+
+    /// Settles an item flagged "changed on two devices" (see
+    /// [`crate::model::ApiKeyMeta::conflict`]): keeps the current value, or with `take_other`
+    /// makes the value that lost current again, as a new version (history is kept either
+    /// way). The flag clears here, and on the other devices at their next sync: the settled
+    /// item travels unflagged, after the versions they flagged.
+    pub fn resolve_conflict(
+        &mut self,
+        name: &str,
+        take_other: bool,
+        now: Timestamp,
+    ) -> Result<Settled> {
+        let (store, crypt) = self.parts();
+        store.write(&crypt, |db| {
+            let (row, id, mut meta) = crypt.find_api_key(db, name)?;
+            let Some(conflict) = meta.conflict.take() else {
+                return Err(Error::invalid(format!(
+                    "{:?} was not changed on two devices; nothing to resolve",
+                    meta.name
+                )));
+            };
+            if take_other {
+                let mut other = None;
+                for (vid, blob) in db.versions(&row.id)? {
+                    let (info, secret) = crypt.open_version(&id, &vid, &blob)?;
+                    if info.version == conflict.version {
+                        other = Some(secret);
+                    }
+                }
+                let Some(secret) = other else {
+                    return Err(Error::invalid(format!(
+                        "the other value of {:?} (version {}) is no longer in its history",
+                        meta.name, conflict.version
+                    )));
+                };
+                // As a rollback: the expiry was the replaced value's.
+                meta.expires = None;
+                crypt.replace_value(db, &row, &id, &mut meta, &secret, now)?;
+            } else {
+                let secret = crypt.open_secret(&id, &db.secret(&row.id)?)?;
+                let name_tag = row.name_tag.clone();
+                crypt.write_api_key_meta(
+                    db,
+                    &row,
+                    name_tag,
+                    &ItemMeta::ApiKey(meta.clone()),
+                    &secret,
+                )?;
+            }
+            crypt.audit(
+                db,
+                AuditEvent::SyncConflictResolved {
+                    name: meta.name.clone(),
+                    with: conflict.with.clone(),
+                    took_other: take_other,
+                },
+                now,
+            )?;
+            Ok(Settled {
+                name: meta.name,
+                with: conflict.with,
+                took_other: take_other,
+                version: meta.version,
+                other_version: conflict.version,
+            })
         })
     }
 }

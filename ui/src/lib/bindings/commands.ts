@@ -25,6 +25,7 @@ import type { ProxySessionInfo } from './ProxySessionInfo';
 import type { Revealed } from './Revealed';
 import type { ScanReport } from './ScanReport';
 import type { Settings } from './Settings';
+import type { Settled } from './Settled';
 import type { SyncStatus } from './SyncStatus';
 import type { Synced } from './Synced';
 
@@ -100,6 +101,8 @@ export function commands(invoke: Invoke) {
     syncJoin: (url: string, name: string | null, code: string) => invoke<Synced>('sync_join', { url, name, code }),
     /** Removes a device from sync. */
     syncRemoveDevice: (device: string) => invoke<Synced>('sync_remove_device', { device }),
+    /** Settles an item changed on two devices: keeps its value, or (`take_other`) makes the other one (the value that lost) current. */
+    syncResolve: (name: string, takeOther: boolean) => invoke<Settled>('sync_resolve', { name, takeOther }),
     /** git's credential helpers, and whether vault is one. */
     gitHelpers: () => invoke<GitHelpers>('git_helpers'),
     /** Adds vault to git's credential helpers, or removes it. */

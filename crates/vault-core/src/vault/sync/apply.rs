@@ -4,7 +4,8 @@
 //! A record is `kind (u8) || metadata length (u32) || metadata JSON || secret cell plaintext`:
 //! exactly what the row's two cells hold, opened, so every kind of row (API keys, grants,
 //! provider configurations) travels the same way and is sealed again under this vault's key at
-//! the same id. A conflict mark is this device's own and does not travel.
+//! the same id. A conflict mark is each device's own: it travels only to say whether the
+//! sender had settled the item (see [`put`]).
 
 use jiff::Timestamp;
 use zeroize::Zeroizing;
@@ -39,11 +40,7 @@ pub(super) fn export(crypt: &Crypt<'_>, db: &Db<'_>, row: &ItemRow) -> Result<Ve
     let meta = if row.kind == PROVIDER_KIND_CODE {
         serde_json::to_vec(&crypt.provider(row)?)
     } else {
-        let mut item = crypt.item(row)?;
-        if let ItemMeta::ApiKey(m) = &mut item.meta {
-            m.conflict = None;
-        }
-        serde_json::to_vec(&item.meta)
+        serde_json::to_vec(&crypt.item(row)?.meta)
     }
     .map_err(|e| Error::invalid(e.to_string()))?;
     let sealed = db.secret(&row.id)?;
@@ -238,27 +235,62 @@ pub(super) fn put(
         mut meta,
         secret,
     } = incoming;
-    if let (Some(row), Parsed::Item(ItemMeta::ApiKey(new))) = (&existing, &mut meta) {
-        let (cur, value) = current_api_key(crypt, db, row)?;
-        let incoming_value = Bundle::decode(&secret)
-            .ok_or_else(|| Error::invalid("a synced value does not parse"))?;
-        if value.ct_eq(&incoming_value) {
-            new.version = new.version.max(cur.version);
-            new.conflict = cur.conflict;
-        } else {
-            keep_in_history(crypt, db, id, cur.version, cur.last_rotated, &value, now)?;
-            new.version = new.version.max(cur.version + 1);
-            new.conflict = match mark {
-                Some(m) => Some(Conflict {
+    if let Parsed::Item(ItemMeta::ApiKey(new)) = &mut meta {
+        // The sender's mark named its own view; only whether it had one is read here.
+        let sender_settled = new.conflict.take().is_none();
+        if let Some(row) = &existing {
+            new.conflict = match over_current(crypt, db, row, new, &secret, now)? {
+                // A change that followed this device's version, from a device that had
+                // settled the item (`vault sync resolve`), settles it here too.
+                Over::SameValue(_) if mark.is_none() && sender_settled => None,
+                Over::SameValue(flag) => flag,
+                Over::Replaced(version) => mark.map(|m| Conflict {
                     at: m.now,
                     with: m.with.to_owned(),
-                    version: cur.version,
+                    version,
                 }),
-                None => None,
             };
         }
     }
     write(crypt, db, id, existing.as_ref(), kind, meta, &secret)
+}
+
+/// What an incoming API key did to this device's current value.
+enum Over {
+    /// The values are the same; this device's conflict flag, if any.
+    SameValue(Option<Conflict>),
+    /// This device's value went to history as this version.
+    Replaced(u32),
+}
+
+/// Lays an incoming API key over this device's current version: the version number keeps
+/// counting up, and a different value goes to history.
+fn over_current(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    row: &ItemRow,
+    new: &mut ApiKeyMeta,
+    secret: &[u8],
+    now: Timestamp,
+) -> Result<Over> {
+    let (cur, value) = current_api_key(crypt, db, row)?;
+    let incoming_value =
+        Bundle::decode(secret).ok_or_else(|| Error::invalid("a synced value does not parse"))?;
+    if value.ct_eq(&incoming_value) {
+        new.version = new.version.max(cur.version);
+        return Ok(Over::SameValue(cur.conflict));
+    }
+    keep_in_history(
+        crypt,
+        db,
+        row.id,
+        cur.version,
+        cur.last_rotated,
+        &value,
+        now,
+    )?;
+    new.version = new.version.max(cur.version + 1);
+    Ok(Over::Replaced(cur.version))
 }
 
 /// The incoming version lost to this device's: its value is kept in the item's history and
