@@ -1,7 +1,10 @@
-//! What a synced vault remembers of sync, sealed in two of the vault's records (so the
-//! commitment covers it like every row): `sync` holds the state below (public part) and this
-//! device's keys and the sync keys (secret part); `sync-out-<seq>` holds each segment this
-//! device sealed until the remote has it.
+//! What a synced vault remembers of sync, sealed in the vault's records (so the commitment
+//! covers it like every row): `sync` holds this device's keys and the sync keys, `sync-state`
+//! the state below, and `sync-out-<seq>` each segment this device sealed until the remote has
+//! it. Each is in its record's secret cell, raw: a record's public part is JSON, where bytes
+//! would be an array of numbers, four times the size and a tenth of the speed to read (the
+//! state of 10,000 items is a megabyte). The first builds kept the state in `sync`'s public
+//! part; it is read from there when `sync-state` does not exist yet.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::store::Db;
 
 pub(super) const SYNC_RECORD: &str = "sync";
+const STATE_RECORD: &str = "sync-state";
 
 pub(super) fn outbox_record(seq: u64) -> String {
     format!("sync-out-{seq:016x}")
@@ -132,16 +136,27 @@ pub(super) fn load(crypt: &Crypt<'_>, db: &Db<'_>) -> Result<Option<(State, Secr
     let Some(record) = read_record(crypt, db, SYNC_RECORD)? else {
         return Ok(None);
     };
-    let state: State = serde_json::from_slice(&record.public)
+    let state_bytes = match read_record(crypt, db, STATE_RECORD)? {
+        Some(r) => r.secret,
+        None => Zeroizing::new(record.public),
+    };
+    let state: State = serde_json::from_slice(&state_bytes)
         .map_err(|_| crypt.tampered("the vault's sync state".into()))?;
     let secrets = Secrets::decode(crypt, &record.secret)?;
     Ok(Some((state, secrets)))
 }
 
 pub(super) fn save(crypt: &Crypt<'_>, db: &Db<'_>, state: &State, secrets: &Secrets) -> Result<()> {
-    let record = Record {
-        public: serde_json::to_vec(state).map_err(|e| Error::invalid(e.to_string()))?,
+    let state = Record {
+        public: Vec::new(),
+        secret: Zeroizing::new(
+            serde_json::to_vec(state).map_err(|e| Error::invalid(e.to_string()))?,
+        ),
+    };
+    write_record(crypt, db, STATE_RECORD, &state)?;
+    let keys = Record {
+        public: Vec::new(),
         secret: secrets.encode()?,
     };
-    write_record(crypt, db, SYNC_RECORD, &record)
+    write_record(crypt, db, SYNC_RECORD, &keys)
 }
