@@ -5,6 +5,7 @@
 //! [`client`] reaches it. The CLI in `--no-agent` mode runs the same service in-process, so
 //! both paths share every behaviour. Nothing here prints or logs a value.
 
+pub mod aws_config;
 pub mod client;
 pub mod config;
 pub mod dirs;

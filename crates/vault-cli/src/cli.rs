@@ -554,6 +554,20 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
     #[command(subcommand)]
     Setup(SetupCommand),
 
+    /// Print an AWS access key as the AWS CLI and SDKs ask for it (their `credential_process`:
+    /// see `vault setup aws`)
+    #[command(
+        after_help = "Example:\n  vault aws aws-prod   # {\"Version\": 1, \"AccessKeyId\": ..., \"SecretAccessKey\": ...}\n\n\
+                      The AWS CLI and SDKs run it and read the JSON on stdout. Answers come from \
+                      the unlocked agent only: a locked vault gives no key and one line on stderr, \
+                      which the AWS CLI shows."
+    )]
+    Aws {
+        /// The item holding the access key
+        #[arg(add = ArgValueCompleter::new(crate::complete::api_key_names))]
+        name: String,
+    },
+
     /// git's credential helper (git runs it: see `vault setup git`)
     #[command(
         name = "git-credential",
@@ -842,6 +856,39 @@ vault's is left alone: add `vault scan --staged` to it yourself."
         /// Remove vault's hook
         #[arg(long)]
         undo: bool,
+    },
+    /// Make an AWS profile get its access key from vault (`credential_process` in
+    /// ~/.aws/config), or move the keys of ~/.aws/credentials into vault with --migrate
+    #[command(after_help = "Examples:\n  \
+        vault setup aws aws-prod                  # the default profile uses the item aws-prod\n  \
+        vault setup aws aws-staging --profile staging\n  \
+        vault setup aws --migrate                 # every key of ~/.aws/credentials into vault\n  \
+        vault setup aws --undo --profile staging\n\n\
+The item's value is the secret access key and its field `access_key_id` the key id (`vault add \
+NAME` takes both pasted together, `AKIA... SECRET`); a `session_token` secret field and an expiry \
+are passed on. The AWS CLI and every SDK then run `vault aws NAME` for the profile's keys. \
+AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE are honoured.")]
+    Aws {
+        /// The item holding the access key
+        #[arg(
+            required_unless_present_any = ["undo", "migrate"],
+            add = ArgValueCompleter::new(crate::complete::api_key_names)
+        )]
+        name: Option<String>,
+        /// The AWS profile
+        #[arg(long, default_value = "default", conflicts_with = "migrate")]
+        profile: String,
+        /// Take vault out of the profile's `credential_process`
+        #[arg(long, conflicts_with_all = ["name", "migrate"])]
+        undo: bool,
+        /// Move every access key of ~/.aws/credentials into vault (an item per profile, `aws`
+        /// or `aws-PROFILE`), set each profile up, and leave the file without them (a copy of it
+        /// is kept beside it)
+        #[arg(long, conflicts_with = "name")]
+        migrate: bool,
+        /// Do not ask for confirmation (--migrate)
+        #[arg(long, requires = "migrate")]
+        yes: bool,
     },
 }
 

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use crate::cli::{Command, EnvFormat, ExportFormat, ProxyCommand};
+use crate::cli::{Command, EnvFormat, ExportFormat, ProxyCommand, SetupCommand};
 use crate::session::Session;
 
 mod backup;
@@ -116,6 +116,14 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Refresh { name } => oauth::refresh(session, &name),
         Command::Logout { name } => oauth::logout(session, &name),
         Command::GitCredential { action } => crate::git::credential(session, action),
+        Command::Aws { name } => crate::aws::credential_process(session, &name),
+        Command::Setup(SetupCommand::Aws {
+            name,
+            profile,
+            undo,
+            migrate,
+            yes,
+        }) => crate::aws::setup(session, name, &profile, undo, migrate, yes),
         Command::Proxy(ProxyCommand::Ls { json }) => proxy::ls(session, json),
         Command::Proxy(ProxyCommand::End { id }) => proxy::end(session, &id),
         Command::Sync(args) => sync::sync(session, args),

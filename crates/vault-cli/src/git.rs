@@ -13,6 +13,7 @@ mod setup;
 mod store;
 
 pub use hook::pre_commit;
+pub(crate) use setup::program;
 pub use setup::setup;
 
 use std::io::{Read, Write};
@@ -89,7 +90,7 @@ fn why(e: &anyhow::Error) -> String {
 
 /// Sends `op` to the running agent only: a helper never starts one, never asks for a
 /// password, and says "locked" when no agent holds the vault.
-fn ask(session: &mut Session, op: Op) -> Result<Response> {
+pub(crate) fn ask(session: &mut Session, op: Op) -> Result<Response> {
     let vault = session.vault.clone();
     let Some(agent) = session.running_agent()? else {
         return crate::exit::fail(crate::exit::LOCKED, "locked");

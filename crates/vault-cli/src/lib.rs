@@ -8,6 +8,7 @@
 //!   and hands everything else over to `vault-full` (exec, same arguments). It links none of
 //!   the vault, SQLite or OAuth code, so it starts in a fraction of the time.
 
+pub mod aws;
 pub mod cli;
 pub mod clipboard;
 pub mod commands;

@@ -81,7 +81,7 @@ pub(super) fn add(
             (value, values.collect())
         }
     };
-    let secret_fields = meta
+    let mut secret_fields: vault_agent::protocol::WireFields = meta
         .secret_field
         .into_iter()
         .zip(secrets)
@@ -89,6 +89,27 @@ pub(super) fn add(
         .collect();
     let mut env = meta.env;
     let mut service = meta.service;
+    let mut fields: std::collections::BTreeMap<String, String> = meta.field.into_iter().collect();
+    // An AWS access key pasted whole (id, secret, maybe a session token): one item that
+    // `vault aws` can answer with.
+    let value = match crate::aws::pasted(value.expose()) {
+        Some(p) => {
+            fields.insert(crate::aws::KEY_ID_FIELD.to_owned(), p.key_id);
+            if let Some(t) = p.session_token {
+                secret_fields.insert(crate::aws::TOKEN_FIELD.to_owned(), WireSecret::new(t));
+            }
+            if env.is_empty() {
+                env.push("AWS_SECRET_ACCESS_KEY".to_owned());
+            }
+            service.get_or_insert_with(|| "AWS".to_owned());
+            eprintln!(
+                "An AWS access key: the secret is the value, the key id its {} field (`vault setup aws {name}` lets the AWS CLI use it).",
+                crate::aws::KEY_ID_FIELD
+            );
+            p.secret
+        }
+        None => value,
+    };
     if let Some(format) = formats::detect(value.expose()) {
         apply_known_format(format, &mut env, &mut service, &mut rotation);
     }
@@ -103,7 +124,7 @@ pub(super) fn add(
         expires,
         last_rotated,
         hosts,
-        fields: meta.field.into_iter().collect(),
+        fields,
         secret_fields,
     };
     match session.op(Op::Add { key })? {

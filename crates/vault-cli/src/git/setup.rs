@@ -44,7 +44,7 @@ pub fn setup(vault: Option<&Path>, undo: bool) -> Result<()> {
 }
 
 /// The `vault` users run: this program, or the front next to it when this is `vault-full`.
-pub(super) fn program() -> Result<PathBuf> {
+pub(crate) fn program() -> Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find this program's path")?;
     if exe.file_name().is_some_and(|n| n == "vault-full")
         && let Some(front) = exe.parent().map(|d| d.join("vault"))
