@@ -2,7 +2,9 @@
 //! at a terminal (util-linux `script`), the way a newcomer pastes them. Skipped, and named
 //! here: what needs `make` or `cargo install` (the test runs the binaries it built), a
 //! provider to log in to over the network (the OAuth block; tests/oauth.rs covers it against a
-//! real server), and `vault agent --foreground`, which runs until stopped.
+//! real server), `vault agent --foreground`, which runs until stopped, and the `aws` and
+//! `docker` commands, which need AWS and a Docker daemon (tests/aws.rs and tests/docker.rs
+//! drive what they call).
 //!
 //! The project the walk works in holds what the README assumes a developer has: a `.env` to
 //! import, a `package.json` for `npm start`, an `app.py`, a `deploy.sh`, an `.env.staging` and
@@ -67,6 +69,12 @@ fn skipped(command: &str) -> Option<&'static str> {
         Some("cargo install: this test runs the binaries it built")
     } else if code.contains("--foreground") {
         Some("runs until stopped")
+    } else if code.starts_with("aws ") {
+        Some(
+            "the AWS CLI talks to AWS: tests/aws.rs signs with botocore against a loopback endpoint",
+        )
+    } else if code.starts_with("docker ") {
+        Some("docker needs a daemon and a registry: tests/docker.rs runs the helper's exchanges")
     } else {
         None
     }
@@ -88,6 +96,9 @@ fn typed(command: &str) -> &'static str {
             "sk-proj-readmewalk0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL",
             "T3BlbkFJreadmewalk0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKL\n"
         )
+    } else if command.starts_with("vault add aws-") {
+        // An access key pasted whole, as the README says (made up).
+        "AKIAQ3EGRJ6TLZ4RDMEW readmeWALKsecretK7MDENG/bPxRfiCYzEXAMPL1\n" // vault-scan:allow
     } else if command.starts_with("vault add ") {
         "readme-walk-value\n"
     } else if command.starts_with("vault allow") || command.starts_with("vault scan --all --fix") {

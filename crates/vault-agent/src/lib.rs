@@ -9,6 +9,7 @@ pub mod aws_config;
 pub mod client;
 pub mod config;
 pub mod dirs;
+pub mod docker_config;
 mod frame;
 pub mod git_config;
 pub mod grants;

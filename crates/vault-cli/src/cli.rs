@@ -568,6 +568,22 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
         name: String,
     },
 
+    /// Docker's credential helper (Docker runs it as `docker-credential-vault`: see `vault
+    /// setup docker`)
+    #[command(
+        name = "docker-credential",
+        after_help = "Example:\n  vault docker-credential get < request   # the registry: https://index.docker.io/v1/\n\n\
+                      Docker runs it with the request on stdin (a registry, or for `store` the \
+                      JSON `docker login` made) and reads the answer on stdout. Answers come from \
+                      the unlocked agent only: a locked vault is \"not logged in\" to Docker, \
+                      and one line on stderr says `vault unlock`."
+    )]
+    DockerCredential {
+        /// What Docker asks for
+        #[arg(value_enum)]
+        action: crate::docker::Action,
+    },
+
     /// git's credential helper (git runs it: see `vault setup git`)
     #[command(
         name = "git-credential",
@@ -854,6 +870,23 @@ vault's is left alone: add `vault scan --staged` to it yourself."
     )]
     PreCommit {
         /// Remove vault's hook
+        #[arg(long)]
+        undo: bool,
+    },
+    /// Make Docker keep registry credentials in vault (`credsStore` in ~/.docker/config.json),
+    /// or remove it with --undo
+    #[command(after_help = "Examples:\n  \
+        vault setup docker                                  # every registry\n  \
+        vault setup docker --registry registry.example.com  # this one only (credHelpers)\n  \
+        vault setup docker --undo\n\n\
+`docker login` then stores into vault instead of base64 in config.json, and pulls and pushes \
+ask vault. Docker runs `docker-credential-vault`, found on PATH: a link to vault is made in \
+~/.local/bin when none is there. DOCKER_CONFIG is honoured.")]
+    Docker {
+        /// One registry only (`credHelpers`), not every one (`credsStore`)
+        #[arg(long, value_name = "HOST")]
+        registry: Option<String>,
+        /// Take vault out of Docker's configuration
         #[arg(long)]
         undo: bool,
     },

@@ -35,6 +35,9 @@ pub fn run(session: &mut Session, command: Command) -> Result<u8> {
     if let Command::Scan(args) = command {
         return scan::scan(session, args);
     }
+    if let Command::DockerCredential { action } = command {
+        return crate::docker::credential(session, action);
+    }
     run_simple(session, command).map(|()| 0)
 }
 
@@ -124,11 +127,15 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
             migrate,
             yes,
         }) => crate::aws::setup(session, name, &profile, undo, migrate, yes),
+        Command::Setup(SetupCommand::Docker { registry, undo }) => {
+            crate::docker::setup(registry.as_deref(), undo)
+        }
         Command::Proxy(ProxyCommand::Ls { json }) => proxy::ls(session, json),
         Command::Proxy(ProxyCommand::End { id }) => proxy::end(session, &id),
         Command::Sync(args) => sync::sync(session, args),
         // Handled before a session exists.
         Command::Completions { .. }
+        | Command::DockerCredential { .. }
         | Command::ClipboardHold { .. }
         | Command::Config { .. }
         | Command::Setup(_)

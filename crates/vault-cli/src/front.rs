@@ -47,6 +47,18 @@ enum Fast {
 }
 
 fn main() -> ExitCode {
+    // Docker runs its credential helper as `docker-credential-vault ACTION` (a link to this
+    // program that `vault setup docker` makes): `vault docker-credential ACTION`.
+    let docker = std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .is_some_and(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "docker-credential-vault")
+        });
+    if docker {
+        return hand_over_as(&["docker-credential"]);
+    }
     let Ok(front) = Front::try_parse() else {
         return hand_over();
     };
@@ -87,6 +99,11 @@ fn fast(front: Front) -> Result<u8> {
 
 /// Becomes `vault-full` with the same arguments.
 fn hand_over() -> ExitCode {
+    hand_over_as(&[])
+}
+
+/// [`hand_over`], with `prefix` before this command line's arguments.
+fn hand_over_as(prefix: &[&str]) -> ExitCode {
     let Some(full) = full_program() else {
         eprintln!(
             "vault: vault-full is missing (looked beside this program and in ../lib/vault); \
@@ -96,6 +113,7 @@ fn hand_over() -> ExitCode {
     };
     let err = std::process::Command::new(&full)
         .arg0("vault")
+        .args(prefix)
         .args(std::env::args_os().skip(1))
         .exec();
     eprintln!("vault: cannot start {}: {err}", full.display());

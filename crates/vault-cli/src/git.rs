@@ -15,6 +15,7 @@ mod store;
 pub use hook::pre_commit;
 pub(crate) use setup::program;
 pub use setup::setup;
+pub(crate) use store::{free_name, unchanged};
 
 use std::io::{Read, Write};
 

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod clipboard;
 pub mod commands;
 pub mod complete;
+pub mod docker;
 pub mod exit;
 pub mod git;
 mod mask;

@@ -185,14 +185,14 @@ pub fn erase(session: &mut Session, r: &Request) -> Result<()> {
 }
 
 /// The vault's answer to a rotation to the value it already holds.
-fn unchanged(e: &anyhow::Error) -> bool {
+pub(crate) fn unchanged(e: &anyhow::Error) -> bool {
     e.downcast_ref::<crate::exit::Failure>().is_some_and(|f| {
         f.code == crate::exit::OTHER && f.message.contains("is the same as the current one")
     })
 }
 
 /// `base`, made a valid item name, with `-2`, `-3`... when taken.
-fn free_name(items: &[Item], base: &str) -> String {
+pub(crate) fn free_name(items: &[Item], base: &str) -> String {
     let clean: String = base
         .chars()
         .map(|c| {
