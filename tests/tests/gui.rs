@@ -583,6 +583,20 @@ async fn a_user_session_in_the_real_window() {
     let gitconfig = std::fs::read_to_string(desktop.vault.dir.path().join(".gitconfig")).unwrap();
     assert!(gitconfig.contains("git-credential"), "{gitconfig}");
     screenshot(&c, "09-settings.png").await;
+    // Which AWS profiles and Docker registries ask vault, read from their own files: none for
+    // AWS here, every registry for Docker once `vault setup docker` ran.
+    desktop.vault.run(&["setup", "docker"]).ok();
+    click(&c, "[data-view=items]").await;
+    click(&c, "[data-view=settings]").await;
+    wait_css(&c, "[data-tool=aws-none]").await;
+    wait_css(&c, "[data-tool=docker-all]").await;
+    c.execute(
+        "document.querySelector('[data-testid=tool-setups]').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    screenshot(&c, "09b-tool-setups.png").await;
     click_button(&c, "Dark").await;
     wait_js(
         &c,

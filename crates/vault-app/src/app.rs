@@ -13,6 +13,7 @@ mod tools;
 
 pub use imports::{ImportOutcome, ImportRequest};
 pub use sync::{Invitation, Synced};
+pub use tools::ToolSetups;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

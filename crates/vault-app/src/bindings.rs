@@ -29,6 +29,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     vault_scan::Report::export_all(&cfg)?;
     crate::Invitation::export_all(&cfg)?;
     crate::Synced::export_all(&cfg)?;
+    crate::ToolSetups::export_all(&cfg)?;
     Settled::export_all(&cfg)?;
     ApiKeyEdit::export_all(&cfg)?;
     ConnectRequest::export_all(&cfg)?;

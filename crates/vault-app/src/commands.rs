@@ -158,6 +158,8 @@ macro_rules! window_commands {
                 |app| app.sync_resolve(&name, take_other);
             /// git's credential helpers, and whether vault is one.
             git_helpers() -> $crate::commands::types::GitHelpers = |app| app.git_helpers();
+            /// Which AWS profiles and Docker registries ask vault.
+            tool_setups() -> $crate::ToolSetups = |app| app.tool_setups();
             /// Adds vault to git's credential helpers, or removes it.
             set_up_git(undo: bool) -> $crate::commands::types::GitHelpers =
                 |app| app.set_up_git(undo);

@@ -1,7 +1,12 @@
 //! What the settings screen shows of other tools asking vault: whether git's credential
 //! helpers include vault, and the button that adds or removes it, as `vault setup git
-//! [--undo]` does.
+//! [--undo]` does; which AWS profiles and Docker registries ask vault (`vault setup aws`,
+//! `vault setup docker`).
 
+use serde::Serialize;
+use ts_rs::TS;
+use vault_agent::aws_config::{self, AwsFiles, AwsProfile};
+use vault_agent::docker_config::{self, DockerSetup};
 use vault_agent::git_config::{self, GitHelpers};
 
 use super::App;
@@ -11,6 +16,22 @@ use crate::views::VaultSource;
 
 fn git_error(e: git_config::GitConfigError) -> AppError {
     AppError::app(AppErrorCode::Unexpected, e.to_string())
+}
+
+fn unexpected(e: impl std::fmt::Display) -> AppError {
+    AppError::app(AppErrorCode::Unexpected, e.to_string())
+}
+
+/// Which AWS profiles and Docker registries ask vault, and where that is written.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ToolSetups {
+    /// Profiles whose `credential_process` is vault's.
+    pub aws: Vec<AwsProfile>,
+    /// The AWS config file read.
+    pub aws_config: String,
+    pub docker: DockerSetup,
+    /// The Docker config file read.
+    pub docker_config: String,
 }
 
 impl<H: Host> App<H> {
@@ -36,5 +57,17 @@ impl<H: Host> App<H> {
             git_config::install(&agent.vault_exe, vault.as_deref()).map_err(git_error)?;
         }
         self.git_helpers()
+    }
+
+    /// Which AWS profiles and Docker registries ask vault (read from their config files).
+    pub fn tool_setups(&self) -> AppResult<ToolSetups> {
+        let aws = AwsFiles::locate().map_err(unexpected)?;
+        let docker = docker_config::config_path().map_err(unexpected)?;
+        Ok(ToolSetups {
+            aws: aws_config::profiles(&aws).map_err(unexpected)?,
+            aws_config: aws.config.display().to_string(),
+            docker: docker_config::status(&docker).map_err(unexpected)?,
+            docker_config: docker.display().to_string(),
+        })
     }
 }

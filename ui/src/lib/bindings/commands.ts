@@ -28,6 +28,7 @@ import type { Settings } from './Settings';
 import type { Settled } from './Settled';
 import type { SyncStatus } from './SyncStatus';
 import type { Synced } from './Synced';
+import type { ToolSetups } from './ToolSetups';
 
 /** How a command reaches Rust: Tauri's `invoke`, or a test's stand-in. */
 export type Invoke = <T>(command: string, args?: Record<string, unknown>) => Promise<T>;
@@ -105,6 +106,8 @@ export function commands(invoke: Invoke) {
     syncResolve: (name: string, takeOther: boolean) => invoke<Settled>('sync_resolve', { name, takeOther }),
     /** git's credential helpers, and whether vault is one. */
     gitHelpers: () => invoke<GitHelpers>('git_helpers'),
+    /** Which AWS profiles and Docker registries ask vault. */
+    toolSetups: () => invoke<ToolSetups>('tool_setups'),
     /** Adds vault to git's credential helpers, or removes it. */
     setUpGit: (undo: boolean) => invoke<GitHelpers>('set_up_git', { undo }),
   };

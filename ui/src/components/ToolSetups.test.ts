@@ -1,0 +1,45 @@
+import { render, screen } from '@testing-library/svelte';
+import { afterEach, describe, expect, it } from 'vitest';
+import { backend, resetBackend } from '../test/ipc';
+import ToolSetups from './ToolSetups.svelte';
+
+describe('ToolSetups', () => {
+  afterEach(resetBackend);
+
+  it('lists the AWS profiles and Docker registries that ask vault, and what is left in plaintext', async () => {
+    backend({
+      tool_setups: {
+        aws: [
+          { profile: 'default', process: '/usr/bin/vault aws aws-prod', shadowed: false },
+          { profile: 'staging', process: '/usr/bin/vault aws aws-staging', shadowed: true },
+        ],
+        aws_config: '/home/dev/.aws/config',
+        docker: { every_registry: true, registries: [], plaintext: ['ghcr.io'] },
+        docker_config: '/home/dev/.docker/config.json',
+      },
+    });
+    render(ToolSetups);
+    const profiles = await screen.findAllByText((_, el) => el?.getAttribute('data-tool') === 'aws-profile');
+    expect(profiles.map((p) => p.textContent)).toEqual([
+      expect.stringContaining('default'),
+      expect.stringContaining('still in ~/.aws/credentials'),
+    ]);
+    expect(screen.getByTestId('tool-setups').textContent).toContain('Every registry');
+    expect(screen.getByTestId('tool-setups').textContent).toContain('unencrypted: ghcr.io');
+  });
+
+  it('says how to set each up when none is', async () => {
+    backend({
+      tool_setups: {
+        aws: [],
+        aws_config: '/home/dev/.aws/config',
+        docker: { every_registry: false, registries: [], plaintext: [] },
+        docker_config: '/home/dev/.docker/config.json',
+      },
+    });
+    render(ToolSetups);
+    const card = await screen.findByTestId('tool-setups');
+    await screen.findByText(/No AWS profile asks vault/);
+    expect(card.textContent).toContain('vault setup docker');
+  });
+});
