@@ -278,16 +278,7 @@ fn a_wrong_pairing_code_is_refused_logged_and_ends_the_invitation() {
     );
     // The right invitation with a wrong secret: the inviting device refuses it.
     let (invited, joined) = {
-        let mut invite = a
-            .cmd()
-            .args(["sync", "invite"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(invite.stdout.take().unwrap());
-        let mut code = String::new();
-        out.read_line(&mut code).unwrap();
+        let (invite, code) = invite(&a);
         let wrong = format!("{}-2222-3333-4444", &code[..4]);
         let joined = pipe(
             b.cmd()

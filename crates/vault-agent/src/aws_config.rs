@@ -1,9 +1,8 @@
 //! vault as the AWS CLI's and SDKs' `credential_process`, in the user's AWS config files: read,
 //! set and removed for `vault setup aws` and the desktop app alike. The files are
 //! `$AWS_CONFIG_FILE` (else `~/.aws/config`) and `$AWS_SHARED_CREDENTIALS_FILE` (else
-//! `~/.aws/credentials`), as the SDKs find them; they are edited line by line ([`ini`]), and
-//! written whole to a temporary file that replaces them, so a crash leaves the old or the new
-//! file, never half of one.
+//! `~/.aws/credentials`), as the SDKs find them; they are edited line by line ([`ini`]) and
+//! replaced whole (`replace_file`).
 
 pub mod ini;
 
@@ -134,35 +133,15 @@ fn read(path: &Path) -> Result<Ini, AwsConfigError> {
     }
 }
 
-/// Replaces `path` with `ini` (0600: the credentials file holds secrets; the config file is
-/// the user's own either way), through a temporary file in the same directory.
+/// Replaces `path` with `ini` (see [`crate::replace_file`]).
 fn write(path: &Path, ini: &Ini) -> Result<(), AwsConfigError> {
-    let io = |what, source| AwsConfigError::Io {
-        what,
-        path: path.to_owned(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| io("create the folder of", e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".vault-")
-        .tempfile_in(dir)
-        .map_err(|e| io("write next to", e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o777)
-            .unwrap_or(0o600);
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-            .map_err(|e| io("write", e))?;
-    }
-    use std::io::Write;
-    tmp.write_all(ini.render().as_bytes())
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| io("write", e))?;
-    tmp.persist(path).map_err(|e| io("replace", e.error))?;
-    Ok(())
+    crate::replace_file::replace(path, ini.render().as_bytes()).map_err(|(what, source)| {
+        AwsConfigError::Io {
+            what,
+            path: path.to_owned(),
+            source,
+        }
+    })
 }
 
 /// What [`install`] did.

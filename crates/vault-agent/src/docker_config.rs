@@ -1,8 +1,9 @@
 //! vault as Docker's credential store, in the user's Docker configuration: `credsStore` (every
 //! registry) or `credHelpers` (one registry) set to `vault` in `$DOCKER_CONFIG/config.json`
 //! (else `~/.docker/config.json`), for `vault setup docker` and the desktop app alike. The
-//! file is read as JSON and written whole through a temporary file: the other settings stay
-//! (their order is the JSON library's), and a file that does not parse is left alone.
+//! file is read as JSON: the other settings stay
+//! (their order is the JSON library's), and a file that does not parse is left alone. It is
+//! replaced whole (`replace_file`).
 
 use std::path::{Path, PathBuf};
 
@@ -54,36 +55,17 @@ fn read(path: &Path) -> Result<Map<String, Value>, DockerConfigError> {
     }
 }
 
+/// Replaces `path` with `map`, pretty-printed as Docker writes it (see
+/// [`crate::replace_file`]).
 fn write(path: &Path, map: &Map<String, Value>) -> Result<(), DockerConfigError> {
-    let io = |what, source| DockerConfigError::Io {
+    let io = |(what, source)| DockerConfigError::Io {
         what,
         path: path.to_owned(),
         source,
     };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| io("create the folder of", e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".vault-")
-        .tempfile_in(dir)
-        .map_err(|e| io("write next to", e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // config.json may hold base64 credentials: 0600 unless the user chose otherwise.
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o777)
-            .unwrap_or(0o600);
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode))
-            .map_err(|e| io("write", e))?;
-    }
-    let mut text = serde_json::to_vec_pretty(map).map_err(|e| io("write", e.into()))?;
+    let mut text = serde_json::to_vec_pretty(map).map_err(|e| io(("write", e.into())))?;
     text.push(b'\n');
-    use std::io::Write;
-    tmp.write_all(&text)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| io("write", e))?;
-    tmp.persist(path).map_err(|e| io("replace", e.error))?;
-    Ok(())
+    crate::replace_file::replace(path, &text).map_err(io)
 }
 
 /// How Docker is set up to ask vault, as the desktop app shows it.

@@ -17,6 +17,7 @@ pub mod hardening;
 pub mod os;
 pub mod protocol;
 mod refresh_gate;
+mod replace_file;
 pub mod server;
 pub mod service;
 
