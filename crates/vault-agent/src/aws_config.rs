@@ -105,13 +105,23 @@ pub struct AwsProfile {
     pub shadowed: bool,
 }
 
-/// The credentials file's profiles that hold an access key (what `--migrate` moves).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The credentials file's profiles that hold an access key (what `--migrate` moves). Its
+/// `Debug` shows the profile and key id, never the secret or the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct StoredKeys {
     pub profile: String,
     pub access_key_id: String,
     pub secret_access_key: zeroize::Zeroizing<String>,
     pub session_token: Option<zeroize::Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for StoredKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKeys")
+            .field("profile", &self.profile)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The settings of the credentials file that are secrets: what `--migrate` takes out.
@@ -354,6 +364,8 @@ mod tests {
             keys[1].session_token.as_deref().map(String::as_str),
             Some("t2")
         );
+        let shown = format!("{keys:?}");
+        assert!(shown.contains("ASIA2") && !shown.contains("s2") && !shown.contains("t2"));
         let backup = dir.path().join("credentials.bak");
         remove_keys(&f, &["default".into(), "work".into()], &backup).unwrap();
         assert_eq!(std::fs::read_to_string(&backup).unwrap(), text);

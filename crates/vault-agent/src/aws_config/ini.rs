@@ -4,10 +4,19 @@
 //! without case); the user's comments, order and other settings stay exactly as they were, and
 //! only the lines vault sets or removes change.
 
-/// One file, as its lines.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// One file, as its lines. Its `Debug` shows the section names only: the credentials file's
+/// lines are secrets.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Ini {
     lines: Vec<String>,
+}
+
+impl std::fmt::Debug for Ini {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ini")
+            .field("sections", &self.sections())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A section: the index of its header line and of the line after its last one.
@@ -251,6 +260,16 @@ credential_process = x
         // A continued value is replaced whole.
         ini.set("default", "s3", "none");
         assert!(!ini.render().contains("max_concurrent_requests"));
+    }
+
+    #[test]
+    fn debug_shows_no_setting() {
+        let ini = Ini::parse("[work]\naws_secret_access_key = s3cr3t\n");
+        let shown = format!("{ini:?}");
+        assert!(
+            shown.contains("work") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
     }
 
     #[test]
