@@ -539,6 +539,27 @@ pub struct NewKey {
 /// Secret fields by name, as they cross the socket.
 pub type WireFields = std::collections::BTreeMap<String, WireSecret>;
 
+impl NewKey {
+    /// A key called `name` holding `value`, everything else as `vault add` leaves it by
+    /// default: set the rest with struct update syntax.
+    pub fn new(name: impl Into<String>, value: WireSecret) -> NewKey {
+        NewKey {
+            name: name.into(),
+            value,
+            env: Vec::new(),
+            service: None,
+            tags: Vec::new(),
+            notes: String::new(),
+            rotation: RotationPolicy::Default,
+            expires: None,
+            last_rotated: None,
+            hosts: None,
+            fields: Default::default(),
+            secret_fields: Default::default(),
+        }
+    }
+}
+
 /// Secret fields as the vault takes them.
 pub fn into_secret_fields(fields: WireFields) -> vault_core::model::SecretFields {
     fields

@@ -338,8 +338,6 @@ fn add_key(session: &mut Session, k: &StoredKeys) -> Result<()> {
         );
     }
     let key = NewKey {
-        name: item_for(&k.profile),
-        value: WireSecret::new(SecretValue::from(k.secret_access_key.to_string())),
         env: vec!["AWS_SECRET_ACCESS_KEY".to_owned()],
         service: Some("AWS".to_owned()),
         tags: vec!["aws".to_owned()],
@@ -347,14 +345,14 @@ fn add_key(session: &mut Session, k: &StoredKeys) -> Result<()> {
             "Moved from the {} profile of ~/.aws/credentials.",
             k.profile
         ),
-        rotation: Default::default(),
-        expires: None,
-        last_rotated: None,
-        hosts: None,
         fields: [(KEY_ID_FIELD.to_owned(), k.access_key_id.clone())]
             .into_iter()
             .collect(),
         secret_fields,
+        ..NewKey::new(
+            item_for(&k.profile),
+            WireSecret::new(SecretValue::from(k.secret_access_key.to_string())),
+        )
     };
     match session.op(Op::Add { key })? {
         Response::Item { item } => {

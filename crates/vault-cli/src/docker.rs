@@ -136,28 +136,37 @@ fn server_of(input: &[u8]) -> Result<String, Refusal> {
     Ok(url.to_owned())
 }
 
-/// Docker's items, read through the agent.
-fn docker_items(session: &mut Session, locked: &str) -> Result<Vec<Item>, Refusal> {
-    let items = match ask(
+/// The vault's items (those tagged `tag`, when given), read through the agent.
+fn listed(session: &mut Session, tag: Option<&str>, locked: &str) -> Result<Vec<Item>, Refusal> {
+    match ask(
         session,
         Op::List {
             query: None,
-            tag: Some(TAG.to_owned()),
+            tag: tag.map(str::to_owned),
         },
     )
     .map_err(|e| refusal(e, locked))?
     {
-        Response::Items { items } => vault_agent::protocol::owned_items(items),
-        _ => Vec::new(),
-    };
-    Ok(items
+        Response::Items { items } => Ok(vault_agent::protocol::owned_items(items)),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Docker's items, read through the agent.
+fn docker_items(session: &mut Session, locked: &str) -> Result<Vec<Item>, Refusal> {
+    Ok(docker_only(listed(session, Some(TAG), locked)?))
+}
+
+/// The items `store` made: tagged `docker`, with the server they are for.
+fn docker_only(items: Vec<Item>) -> Vec<Item> {
+    items
         .into_iter()
         .filter(|i| {
-            i.meta
-                .as_api_key()
-                .is_some_and(|m| m.fields.contains_key(SERVER_FIELD))
+            i.meta.as_api_key().is_some_and(|m| {
+                m.tags.iter().any(|t| t == TAG) && m.fields.contains_key(SERVER_FIELD)
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn for_server<'a>(items: &'a [Item], url: &str) -> Option<&'a Item> {
@@ -212,7 +221,9 @@ fn store(session: &mut Session, input: &[u8]) -> Result<(), Refusal> {
         ));
     }
     let locked = "the vault is locked: run `vault unlock`, then `docker login` again";
-    let items = docker_items(session, locked)?;
+    // Every item, once: Docker's among them, and the names a new one must not take.
+    let all = listed(session, None, locked)?;
+    let items = docker_only(all.clone());
     let value = || WireSecret::new(SecretValue::new(creds.secret.as_str()));
     if let Some(item) = for_server(&items, &creds.server_url) {
         let name = item.meta.name().to_owned();
@@ -257,18 +268,6 @@ fn store(session: &mut Session, input: &[u8]) -> Result<(), Refusal> {
     }
     let host = server_key(&creds.server_url);
     let host = host.split('/').next().unwrap_or_default().to_owned();
-    let all: Vec<Item> = match ask(
-        session,
-        Op::List {
-            query: None,
-            tag: None,
-        },
-    )
-    .map_err(|e| refusal(e, locked))?
-    {
-        Response::Items { items } => vault_agent::protocol::owned_items(items),
-        _ => Vec::new(),
-    };
     let name = crate::git::free_name(&all, &format!("docker-{host}"));
     let mut fields = BTreeMap::new();
     fields.insert(USER_FIELD.to_owned(), creds.username.clone());
@@ -278,21 +277,14 @@ fn store(session: &mut Session, input: &[u8]) -> Result<(), Refusal> {
         .ok()
         .map(|rule: vault_core::hosts::HostRule| vec![rule]);
     let key = NewKey {
-        name: name.clone(),
-        value: value(),
-        env: Vec::new(),
-        service: None,
         tags: vec![TAG.to_owned()],
         notes: format!(
             "Stored by `docker login` for {} (docker-credential-vault).",
             creds.server_url
         ),
-        rotation: vault_core::RotationPolicy::Default,
-        expires: None,
-        last_rotated: None,
         hosts,
         fields,
-        secret_fields: Default::default(),
+        ..NewKey::new(name, value())
     };
     ask(session, Op::Add { key }).map_err(|e| refusal(e, locked))?;
     Ok(())

@@ -116,18 +116,12 @@ pub fn store(session: &mut Session, r: &Request) -> Result<()> {
     fields.insert("username".to_owned(), user.to_owned());
     fields.insert(URL_FIELD.to_owned(), url.clone());
     let key = NewKey {
-        name: name.clone(),
-        value: value(),
-        env: Vec::new(),
-        service: None,
         tags: vec![TAG.to_owned()],
         notes: format!("Stored by git for {url} (vault git-credential)."),
-        rotation: vault_core::RotationPolicy::Default,
         expires,
-        last_rotated: None,
         hosts: Some(vec![host_rule.parse().map_err(|e| anyhow::anyhow!("{e}"))?]),
         fields,
-        secret_fields: Default::default(),
+        ..NewKey::new(name.clone(), value())
     };
     ask(session, Op::Add { key })?;
     eprintln!("vault: stored the credential git used for {url} as {name}.");
