@@ -71,8 +71,21 @@ tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oaut
 # versions pinned in tests/clients/requirements.txt, in a venv of their own (never the system's
 # Python); Node's undici and global-agent from npm (tests/clients/package-lock.json). The import
 # suite's writers: keepassxc-cli (Debian keepassxc) and @dotenvx/dotenvx (npm, same lockfile).
-deps-clients: tests/clients/.venv/.installed tests/clients/node_modules/.package-lock.json
+deps-clients: tests/clients/.venv/.installed tests/clients/node_modules/.package-lock.json \
+	tests/clients/kubectl/usr/bin/kubectl
 	$(call apt_install,keepassxc)
+
+# kubectl for the exec plugin's suite: Debian's kubernetes-client, unpacked beside the tests
+# rather than installed, because it conflicts with the `kubectl` package some machines carry
+# (Google's); the suite runs this one whatever else is on PATH.
+tests/clients/kubectl/usr/bin/kubectl:
+	rm -rf tests/clients/kubectl tests/clients/.kubectl-deb
+	mkdir -p tests/clients/.kubectl-deb
+	cd tests/clients/.kubectl-deb && { apt-get download kubernetes-client 2>/dev/null \
+	  || { $(SUDO) apt-get update && apt-get download kubernetes-client; }; }
+	dpkg-deb -x tests/clients/.kubectl-deb/kubernetes-client_*.deb tests/clients/kubectl
+	rm -rf tests/clients/.kubectl-deb
+	@test -x $@
 
 tests/clients/node_modules/.package-lock.json: tests/clients/package.json tests/clients/package-lock.json
 	cd tests/clients && npm ci --no-audit --no-fund

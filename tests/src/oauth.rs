@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::{Run, TestVault};
+
 /// `tests/oauth`: the node project (run `make deps-oauth` to install it).
 pub fn oauth_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("oauth");
@@ -164,3 +166,38 @@ impl Drop for OAuthServer {
 }
 
 pub use crate::wait_until;
+
+/// `vault oauth add test` for the test server.
+pub fn add_provider(v: &TestVault, server: &OAuthServer) -> Run {
+    v.run(&[
+        "oauth",
+        "add",
+        "test",
+        "--issuer",
+        &server.issuer,
+        "--client-id",
+        "vault-cli",
+    ])
+}
+
+/// `vault ARGS` with `$BROWSER` set to the test browser doing `action`.
+pub fn with_browser(v: &TestVault, action: &str, args: &[&str]) -> Run {
+    let out = v
+        .cmd()
+        .env("BROWSER", browser())
+        .env("OAUTH_BROWSER_ACTION", action)
+        .env("OAUTH_BROWSER_LOG", v.dir.path().join("browser.log"))
+        .args(args)
+        .output()
+        .expect("run vault");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `vault login test`, approved in the browser.
+pub fn login(v: &TestVault) -> Run {
+    with_browser(v, "approve", &["login", "test", "--timeout", "120s"])
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use vault_core::Timestamp;
-use vault_tests::oauth::{OAuthServer, browser, wait_until};
+use vault_tests::oauth::{OAuthServer, add_provider, browser, login, wait_until, with_browser};
 use vault_tests::{Run, TestVault};
 
 /// Generous: the machine may be loaded (2 cores shared by several builds).
@@ -19,36 +19,6 @@ fn setup(access_ttl: u64) -> (TestVault, OAuthServer) {
     let v = TestVault::new();
     add_provider(&v, &server).ok();
     (v, server)
-}
-
-/// `vault oauth add test` for the test server.
-fn add_provider(v: &TestVault, server: &OAuthServer) -> Run {
-    v.run(&[
-        "oauth",
-        "add",
-        "test",
-        "--issuer",
-        &server.issuer,
-        "--client-id",
-        "vault-cli",
-    ])
-}
-
-/// `vault ARGS` with `$BROWSER` set to the test browser doing `action`.
-fn with_browser(v: &TestVault, action: &str, args: &[&str]) -> Run {
-    let out = v
-        .cmd()
-        .env("BROWSER", browser())
-        .env("OAUTH_BROWSER_ACTION", action)
-        .env("OAUTH_BROWSER_LOG", v.dir.path().join("browser.log"))
-        .args(args)
-        .output()
-        .expect("run vault");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
 }
 
 /// Asserts a clean failure with `code`; the error is the last line (progress lines come first).
@@ -70,10 +40,6 @@ fn fails(run: &Run, code: i32) -> String {
         .unwrap_or("");
     assert!(last.starts_with("vault: "), "{}", run.stderr);
     last.to_owned()
-}
-
-fn login(v: &TestVault) -> Run {
-    with_browser(v, "approve", &["login", "test", "--timeout", "120s"])
 }
 
 fn grants(v: &TestVault) -> Vec<Value> {

@@ -14,6 +14,7 @@ mod frame;
 pub mod git_config;
 pub mod grants;
 pub mod hardening;
+pub mod kube_config;
 pub mod os;
 pub mod protocol;
 mod refresh_gate;

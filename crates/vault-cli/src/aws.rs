@@ -227,7 +227,7 @@ fn install(session: &Session, files: &AwsFiles, profile: &str, name: &str) -> Re
 }
 
 /// The vault the line names: none when it is the default one, which then follows the user.
-fn pinned_vault(session: &Session) -> Option<&Path> {
+pub(crate) fn pinned_vault(session: &Session) -> Option<&Path> {
     let default = crate::vault_path(None).ok();
     (default.as_deref() != Some(session.vault_path())).then(|| session.vault_path())
 }

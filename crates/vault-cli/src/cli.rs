@@ -568,6 +568,11 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
         name: String,
     },
 
+    /// kubectl's exec credential plugin: an OAuth grant's access token for a cluster (see
+    /// `vault setup kube`)
+    #[command(subcommand)]
+    Kube(KubeCommand),
+
     /// Docker's credential helper (Docker runs it as `docker-credential-vault`: see `vault
     /// setup docker`)
     #[command(
@@ -848,6 +853,31 @@ pub enum ConfigAction {
 
 #[derive(Debug, Subcommand)]
 pub enum SetupCommand {
+    /// Make a kubectl context get its token from an OAuth grant (an exec plugin user in
+    /// ~/.kube/config), or give it back its user with --undo
+    #[command(after_help = "Examples:\n  \
+        vault login corp-sso                                   # once, in the browser\n  \
+        vault setup kube --context prod --grant corp-sso\n  \
+        vault setup kube --context prod --undo\n\n\
+The context's user becomes `vault-GRANT`, whose exec plugin is `vault kube token GRANT`: kubectl \
+then asks vault for the grant's access token, refreshed when it runs out, for a cluster that \
+signs in with OIDC. The user the context had stays in the file and comes back with --undo. \
+KUBECONFIG is honoured; the file holding the context is the one changed.")]
+    Kube {
+        /// The context (default: the current one)
+        #[arg(long)]
+        context: Option<String>,
+        /// The OAuth grant whose access token kubectl is given
+        #[arg(
+            long,
+            required_unless_present = "undo",
+            add = ArgValueCompleter::new(crate::complete::grant_names)
+        )]
+        grant: Option<String>,
+        /// Give the context back the user it had
+        #[arg(long, conflicts_with = "grant")]
+        undo: bool,
+    },
     /// Add vault to git's credential helpers (global config), or remove it with --undo
     #[command(
         after_help = "Examples:\n  vault setup git\n  vault setup git --undo\n\n\
@@ -922,6 +952,23 @@ AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE are honoured.")]
         /// Do not ask for confirmation (--migrate)
         #[arg(long, requires = "migrate")]
         yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KubeCommand {
+    /// Print an `ExecCredential` with the grant's access token, as kubectl asks for it
+    #[command(
+        after_help = "Example:\n  vault kube token corp-sso   # {\"kind\": \"ExecCredential\", \"status\": {\"token\": ...}}\n\n\
+kubectl runs it (the user entry `vault setup kube` writes) and reads the JSON on stdout: the \
+grant's access token, refreshed first when it runs out within a minute, and its expiry, so \
+kubectl asks again only then. Answers come from the unlocked agent only: a locked vault gives no \
+token and one line on stderr, which kubectl shows."
+    )]
+    Token {
+        /// The OAuth grant (`vault grants` lists them)
+        #[arg(add = ArgValueCompleter::new(crate::complete::grant_names))]
+        grant: String,
     },
 }
 

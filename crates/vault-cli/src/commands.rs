@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 
-use crate::cli::{Command, EnvFormat, ExportFormat, ProxyCommand, SetupCommand};
+use crate::cli::{Command, EnvFormat, ExportFormat, KubeCommand, ProxyCommand, SetupCommand};
 use crate::session::Session;
 
 mod backup;
@@ -127,6 +127,12 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
             migrate,
             yes,
         }) => crate::aws::setup(session, name, &profile, undo, migrate, yes),
+        Command::Setup(SetupCommand::Kube {
+            context,
+            grant,
+            undo,
+        }) => crate::kube::setup(session, context.as_deref(), grant.as_deref(), undo),
+        Command::Kube(KubeCommand::Token { grant }) => crate::kube::token(session, &grant),
         Command::Setup(SetupCommand::Docker { registry, undo }) => {
             crate::docker::setup(registry.as_deref(), undo)
         }

@@ -16,6 +16,7 @@ pub mod complete;
 pub mod docker;
 pub mod exit;
 pub mod git;
+pub mod kube;
 mod mask;
 pub mod output;
 pub mod run;

@@ -6,7 +6,7 @@ import ToolSetups from './ToolSetups.svelte';
 describe('ToolSetups', () => {
   afterEach(resetBackend);
 
-  it('lists the AWS profiles and Docker registries that ask vault, and what is left in plaintext', async () => {
+  it('lists the AWS profiles, Docker registries and kubectl contexts that ask vault, and what is left in plaintext', async () => {
     backend({
       tool_setups: {
         aws: [
@@ -16,6 +16,8 @@ describe('ToolSetups', () => {
         aws_config: '/home/dev/.aws/config',
         docker: { every_registry: true, registries: [], plaintext: ['ghcr.io'] },
         docker_config: '/home/dev/.docker/config.json',
+        kube: [{ context: 'prod', grant: 'corp-sso', file: '/home/dev/.kube/config' }],
+        kube_config: ['/home/dev/.kube/config'],
       },
     });
     render(ToolSetups);
@@ -26,6 +28,8 @@ describe('ToolSetups', () => {
     ]);
     expect(screen.getByTestId('tool-setups').textContent).toContain('Every registry');
     expect(screen.getByTestId('tool-setups').textContent).toContain('unencrypted: ghcr.io');
+    const contexts = screen.getAllByText((_, el) => el?.getAttribute('data-tool') === 'kube-context');
+    expect(contexts.map((c) => c.textContent)).toEqual([expect.stringContaining('prod uses the grant corp-sso')]);
   });
 
   it('says how to set each up when none is', async () => {
@@ -35,11 +39,14 @@ describe('ToolSetups', () => {
         aws_config: '/home/dev/.aws/config',
         docker: { every_registry: false, registries: [], plaintext: [] },
         docker_config: '/home/dev/.docker/config.json',
+        kube: [],
+        kube_config: ['/home/dev/.kube/config'],
       },
     });
     render(ToolSetups);
     const card = await screen.findByTestId('tool-setups');
     await screen.findByText(/No AWS profile asks vault/);
     expect(card.textContent).toContain('vault setup docker');
+    expect(card.textContent).toContain('vault setup kube --context C --grant G');
   });
 });

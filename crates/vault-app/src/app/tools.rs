@@ -1,13 +1,14 @@
 //! What the settings screen shows of other tools asking vault: whether git's credential
 //! helpers include vault, and the button that adds or removes it, as `vault setup git
-//! [--undo]` does; which AWS profiles and Docker registries ask vault (`vault setup aws`,
-//! `vault setup docker`).
+//! [--undo]` does; which AWS profiles, Docker registries and kubectl contexts ask vault
+//! (`vault setup aws`, `vault setup docker`, `vault setup kube`).
 
 use serde::Serialize;
 use ts_rs::TS;
 use vault_agent::aws_config::{self, AwsFiles, AwsProfile};
 use vault_agent::docker_config::{self, DockerSetup};
 use vault_agent::git_config::{self, GitHelpers};
+use vault_agent::kube_config::{self, KubeContext};
 
 use super::App;
 use crate::error::{AppError, AppErrorCode, AppResult};
@@ -22,7 +23,8 @@ fn unexpected(e: impl std::fmt::Display) -> AppError {
     AppError::app(AppErrorCode::Unexpected, e.to_string())
 }
 
-/// Which AWS profiles and Docker registries ask vault, and where that is written.
+/// Which AWS profiles, Docker registries and kubectl contexts ask vault, and where that is
+/// written.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ToolSetups {
     /// Profiles whose `credential_process` is vault's.
@@ -32,6 +34,10 @@ pub struct ToolSetups {
     pub docker: DockerSetup,
     /// The Docker config file read.
     pub docker_config: String,
+    /// kubectl contexts whose token comes from a grant.
+    pub kube: Vec<KubeContext>,
+    /// The kubeconfig files read (`KUBECONFIG`'s list, else ~/.kube/config).
+    pub kube_config: Vec<String>,
 }
 
 impl<H: Host> App<H> {
@@ -59,15 +65,19 @@ impl<H: Host> App<H> {
         self.git_helpers()
     }
 
-    /// Which AWS profiles and Docker registries ask vault (read from their config files).
+    /// Which AWS profiles, Docker registries and kubectl contexts ask vault (read from their
+    /// config files).
     pub fn tool_setups(&self) -> AppResult<ToolSetups> {
         let aws = AwsFiles::locate().map_err(unexpected)?;
         let docker = docker_config::config_path().map_err(unexpected)?;
+        let kube = kube_config::files().map_err(unexpected)?;
         Ok(ToolSetups {
             aws: aws_config::profiles(&aws).map_err(unexpected)?,
             aws_config: aws.config.display().to_string(),
             docker: docker_config::status(&docker).map_err(unexpected)?,
             docker_config: docker.display().to_string(),
+            kube: kube_config::status(&kube).map_err(unexpected)?,
+            kube_config: kube.iter().map(|f| f.display().to_string()).collect(),
         })
     }
 }
