@@ -283,3 +283,108 @@ fn migrate_moves_every_key_out_of_the_credentials_file() {
     let again = v.run(&["setup", "aws", "--migrate", "--yes"]);
     assert!(again.stderr.contains("nothing to move"), "{}", again.stderr);
 }
+
+/// A `.env` with the three variables the SDKs read: `vault import` makes one item of them
+/// (the key id and token its fields), `--rewrite` references the fields, `vault run` gives
+/// the command all three, and the SDK signs with the item; a new pair imported with
+/// `--rotate-existing` replaces the key id with the secret.
+#[test]
+fn an_imported_env_file_key_is_one_item_the_sdk_and_vault_run_use() {
+    let v = TestVault::new();
+    let project = v.dir.path().join("app");
+    std::fs::create_dir(&project).unwrap();
+    let env = project.join(".env");
+    std::fs::write(
+        &env,
+        format!(
+            "AWS_REGION=eu-west-1\nAWS_ACCESS_KEY_ID={TEMP_ID}\n\
+             AWS_SECRET_ACCESS_KEY={TEMP_SECRET}\nAWS_SESSION_TOKEN={TEMP_TOKEN}\n"
+        ),
+    )
+    .unwrap();
+    let run = v.run(&["import", env.to_str().unwrap(), "--rewrite"]);
+    run.ok();
+    assert!(
+        run.stderr.contains(
+            "AWS_SECRET_ACCESS_KEY takes in AWS_ACCESS_KEY_ID as its access_key_id field and \
+             AWS_SESSION_TOKEN as its session_token field"
+        ),
+        "{}",
+        run.stderr
+    );
+    let names: Vec<String> =
+        serde_json::from_str::<serde_json::Value>(v.run(&["ls", "--json"]).ok())
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_owned())
+            .collect();
+    assert_eq!(names, ["AWS_REGION", "AWS_SECRET_ACCESS_KEY"]);
+    let field = |f: &str| {
+        v.run(&["get", "AWS_SECRET_ACCESS_KEY", "--field", f])
+            .ok()
+            .trim()
+            .to_owned()
+    };
+    assert_eq!(field("access_key_id"), TEMP_ID);
+    assert_eq!(field("session_token"), TEMP_TOKEN);
+    let refs = std::fs::read_to_string(project.join(".vault.env")).unwrap();
+    assert!(
+        refs.contains("AWS_ACCESS_KEY_ID=vault://AWS_SECRET_ACCESS_KEY/access_key_id\n")
+            && refs.contains("AWS_SESSION_TOKEN=vault://AWS_SECRET_ACCESS_KEY/session_token\n")
+            && refs.contains("AWS_SECRET_ACCESS_KEY=vault://AWS_SECRET_ACCESS_KEY\n"),
+        "{refs}"
+    );
+
+    // `vault run` gives the command the three variables again, from the one item.
+    v.allow_project_file(&project);
+    let out = v
+        .cmd()
+        .args(["run", "--no-mask", "--", "sh", "-c"])
+        .arg("printf '%s %s %s' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\"")
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("{TEMP_ID} {TEMP_SECRET} {TEMP_TOKEN}"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The SDK signs with it through `vault setup aws`.
+    v.run(&["setup", "aws", "AWS_SECRET_ACCESS_KEY"]).ok();
+    v.run(&["unlock"]).ok();
+    let mut sdk = Sdk::start(&v, "default");
+    sdk.knows(&[
+        (TEMP_ID, TEMP_SECRET, Some(TEMP_TOKEN)),
+        (NEXT_ID, NEXT_SECRET, None),
+    ]);
+    let seen = sdk.call();
+    assert_eq!(seen["key_id"], TEMP_ID, "{seen}");
+    assert_eq!(seen["verified"], true, "{seen}");
+
+    // A new pair over the old: the key id moves with the secret.
+    let next = v.dir.path().join("next.env");
+    std::fs::write(
+        &next,
+        format!("AWS_ACCESS_KEY_ID={NEXT_ID}\nAWS_SECRET_ACCESS_KEY={NEXT_SECRET}\n"),
+    )
+    .unwrap();
+    v.run(&["import", next.to_str().unwrap(), "--rotate-existing"])
+        .ok();
+    assert_eq!(field("access_key_id"), NEXT_ID);
+    // The old pair's session token went with it.
+    let token = v.run(&["get", "AWS_SECRET_ACCESS_KEY", "--field", "session_token"]);
+    assert!(
+        token.code != Some(0) && token.stderr.contains("has no field \"session_token\""),
+        "{}",
+        token.stderr
+    );
+    let mut sdk = Sdk::start(&v, "default");
+    sdk.knows(&[(NEXT_ID, NEXT_SECRET, None)]);
+    let seen = sdk.call();
+    assert_eq!(seen["key_id"], NEXT_ID, "{seen}");
+    assert_eq!(seen["verified"], true, "{seen}");
+}

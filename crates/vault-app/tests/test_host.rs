@@ -682,19 +682,29 @@ fn a_file_is_imported_as_the_cli_imports_it_and_a_keepass_database_asks_for_its_
     let doppler = f.vault.with_file_name("doppler.json");
     std::fs::write(
         &doppler,
-        r#"{"DOPPLER_PROJECT":"api","API_TOKEN":"doppler-token-app"}"#,
+        concat!(
+            r#"{"DOPPLER_PROJECT":"api","API_TOKEN":"doppler-token-app","#,
+            r#""AWS_ACCESS_KEY_ID":"AKIAQ3EGRJ6TLZ4APP22","#, // vault-scan:allow
+            r#""AWS_SECRET_ACCESS_KEY":"appTESTsecretK7MDENG/bPxRfiCYzEXAMPLE012"}"#, // vault-scan:allow
+        ),
     )
     .unwrap();
     match f.app.import_file(request(&doppler, None)).unwrap() {
         ImportOutcome::Imported { format, report } => {
             assert_eq!(format, "doppler");
-            assert_eq!(report.added, ["API_TOKEN"]);
+            // An AWS key's two variables are one item, the key id its field.
+            assert_eq!(report.added, ["API_TOKEN", "AWS_SECRET_ACCESS_KEY"]);
             assert_eq!(report.skipped[0].key.as_deref(), Some("DOPPLER_PROJECT"));
         }
         other => panic!("{other:?}"),
     }
     let item = f.app.item("API_TOKEN").unwrap();
     assert_eq!(item.view.item.meta.tags(), ["moved-in"]);
+    let aws = f.app.item("AWS_SECRET_ACCESS_KEY").unwrap();
+    assert_eq!(
+        aws.view.item.meta.as_api_key().unwrap().fields["access_key_id"],
+        "AKIAQ3EGRJ6TLZ4APP22" // vault-scan:allow
+    );
 
     // A KeePass database (its signature, then nothing): the password first, then the error.
     let kdbx = f.vault.with_file_name("db.kdbx");
@@ -722,5 +732,5 @@ fn a_file_is_imported_as_the_cli_imports_it_and_a_keepass_database_asks_for_its_
         .import_file(request(&f.vault.with_file_name("missing.env"), None))
         .unwrap_err();
     assert!(e.message.contains("cannot read"), "{}", e.message);
-    assert_eq!(f.app.items().unwrap().len(), 1);
+    assert_eq!(f.app.items().unwrap().len(), 2);
 }

@@ -13,16 +13,16 @@ use jiff::Timestamp;
 use serde::Serialize;
 use vault_agent::aws_config::{self, AwsFiles, StoredKeys};
 use vault_agent::protocol::{NewKey, Op, Response, WireFields, WireSecret};
-use vault_core::SecretValue;
+use vault_core::{SecretValue, formats};
 use zeroize::Zeroizing;
 
 use crate::exit::{self, fail, unexpected};
 use crate::session::{Session, confirm, interactive};
 
 /// The field holding the access key id.
-pub const KEY_ID_FIELD: &str = "access_key_id";
+pub const KEY_ID_FIELD: &str = vault_import::aws::KEY_ID_FIELD;
 /// The secret field holding a temporary key's session token.
-pub const TOKEN_FIELD: &str = "session_token";
+pub const TOKEN_FIELD: &str = vault_import::aws::TOKEN_FIELD;
 /// Who the audit log says a value went to.
 const PROGRAM: &str = "aws (credential_process)";
 
@@ -126,16 +126,7 @@ pub fn pasted(text: &str) -> Option<Pasted> {
         [id, secret, token] => (*id, *secret, Some(*token)),
         _ => return None,
     };
-    let id_ok = (id.starts_with("AKIA") || id.starts_with("ASIA"))
-        && id.len() == 20
-        && id[4..]
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b));
-    let secret_ok = secret.len() == 40
-        && secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+');
-    (id_ok && secret_ok).then(|| Pasted {
+    (formats::is_aws_key_id(id) && formats::is_aws_secret_key(secret)).then(|| Pasted {
         key_id: id.to_owned(),
         secret: SecretValue::from(secret.to_owned()),
         session_token: token.map(|t| SecretValue::from(t.to_owned())),

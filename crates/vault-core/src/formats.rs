@@ -645,6 +645,24 @@ const MAX_KEY_LEN: usize = 1100;
 static COMPILED: LazyLock<Vec<Option<Regex>>> =
     LazyLock::new(|| FORMATS.iter().map(|f| Regex::new(f.pattern).ok()).collect());
 
+/// An AWS access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 base32 characters.
+pub fn is_aws_key_id(id: &str) -> bool {
+    (id.starts_with("AKIA") || id.starts_with("ASIA"))
+        && id.len() == 20
+        && id[4..]
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+}
+
+/// An AWS secret access key: 40 characters of base64's alphabet. Not a format [`detect`]
+/// reports: alone, any 40 such characters would match.
+pub fn is_aws_secret_key(secret: &str) -> bool {
+    secret.len() == 40
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+')
+}
+
 /// The format of `value`, when it is exactly one of the known shapes.
 pub fn detect(value: &str) -> Option<&'static KeyFormat> {
     if value.len() > MAX_KEY_LEN {

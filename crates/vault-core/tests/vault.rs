@@ -181,6 +181,62 @@ fn import_is_one_transaction_with_a_report() {
     assert_eq!(v.api_key("EXISTING").unwrap().value.expose(), "new");
 }
 
+/// A source that gives a credential's fields (an AWS key joined with its id and token, an
+/// export's entry) replaces them with the value on `--rotate-existing`: a new key id never
+/// goes with an old session token.
+#[test]
+fn a_rotating_import_with_fields_replaces_the_credentials_fields() {
+    use vault_core::model::ImportedMeta;
+    let dir = tempfile::tempdir().unwrap();
+    let (_, mut v) = new_vault(dir.path());
+    let entry = |value: &str| vault_core::dotenv::parse(&format!("AWS_KEY={value}\n")).entries;
+    let meta = |id: &str, token: Option<&str>| {
+        let mut m = ImportedMeta::default();
+        m.fields.insert("access_key_id".into(), id.into());
+        if let Some(t) = token {
+            m.secret_fields.insert("session_token".into(), pw(t));
+        }
+        Some(m)
+    };
+    let first = entry("secret-one")
+        .into_iter()
+        .zip([meta("ID1", Some("token-one"))]);
+    v.import_with(first.collect(), &[], OnConflict::Skip, now())
+        .unwrap();
+    let k = v.api_key("AWS_KEY").unwrap();
+    assert_eq!(k.secret_fields["session_token"].expose(), "token-one");
+
+    // The same value and fields: unchanged.
+    let same = entry("secret-one")
+        .into_iter()
+        .zip([meta("ID1", Some("token-one"))]);
+    let report = v
+        .import_with(same.collect(), &[], OnConflict::Rotate, now())
+        .unwrap();
+    assert_eq!(report.skipped[0].reason, "unchanged");
+
+    let next = entry("secret-two").into_iter().zip([meta("ID2", None)]);
+    let report = v
+        .import_with(next.collect(), &[], OnConflict::Rotate, now())
+        .unwrap();
+    assert_eq!(report.rotated, ["AWS_KEY"]);
+    let k = v.api_key("AWS_KEY").unwrap();
+    assert_eq!(k.value.expose(), "secret-two");
+    assert_eq!(k.meta.fields["access_key_id"], "ID2");
+    assert!(
+        k.secret_fields.is_empty(),
+        "the old token went with the old key"
+    );
+
+    // A dotenv line (no fields given) keeps the item's fields.
+    let plain = vault_core::dotenv::parse("AWS_KEY=secret-three\n").entries;
+    v.import(plain, &[], OnConflict::Rotate, now()).unwrap();
+    assert_eq!(
+        v.api_key("AWS_KEY").unwrap().meta.fields["access_key_id"],
+        "ID2"
+    );
+}
+
 #[test]
 fn import_recognises_known_formats_and_sets_service_and_policy() {
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,11 @@ pub(crate) fn load(input: &Input<'_>) -> Result<Loaded, ImportError> {
     if !text.trim_start().starts_with('[') {
         let parsed = dotenv::parse(text);
         let metas = vec![None; parsed.entries.len()];
-        return Ok(Loaded { parsed, metas });
+        return Ok(Loaded {
+            parsed,
+            metas,
+            joined: None,
+        });
     }
     #[derive(serde::Deserialize)]
     struct ExportedKey {
@@ -53,5 +57,9 @@ pub(crate) fn load(input: &Input<'_>) -> Result<Loaded, ImportError> {
             .collect();
         metas.push(Some(meta));
     }
-    Ok(Loaded { parsed, metas })
+    Ok(Loaded {
+        parsed,
+        metas,
+        joined: None,
+    })
 }

@@ -18,6 +18,7 @@ use jiff::Timestamp;
 use vault_core::SecretValue;
 use vault_core::model::{ImportedMeta, SecretFields};
 
+pub mod aws;
 mod bitwarden;
 mod dotenvx;
 mod env;
@@ -239,10 +240,18 @@ impl ImportError {
 pub struct Loaded {
     pub parsed: vault_core::dotenv::Parsed,
     pub metas: Vec<Option<ImportedMeta>>,
+    /// An AWS access key's variables made one entry (see [`aws`]).
+    pub joined: Option<aws::Joined>,
 }
 
 /// Reads `input` as `format`, whichever it is, for the vault's import.
 pub fn load(format: Format, input: &Input<'_>) -> Result<Loaded, ImportError> {
+    let mut loaded = load_entries(format, input)?;
+    loaded.joined = aws::join_pair(format, &mut loaded);
+    Ok(loaded)
+}
+
+fn load_entries(format: Format, input: &Input<'_>) -> Result<Loaded, ImportError> {
     if format == Format::Env {
         return env::load(input);
     }

@@ -3,11 +3,14 @@
 //! imported `export NAME=value` lines become `export NAME='vault://NAME'` (resolved by
 //! `vault run`). The original is kept as `FILE.vault-backup`, for the user to delete.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use vault_core::refs::Reference;
 use vault_import::Format;
+
+use vault_import::aws::Joined;
 
 use crate::exit::{self, Failure};
 use crate::output;
@@ -20,14 +23,44 @@ fn backup_of(file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Offers the rewrite of `file` (read as `format`) for the items now holding its values:
-/// asked at a terminal, done at once with `--rewrite`, else one line saying how.
-/// `dotenv`: an `env` source that was a dotenv file (not `vault export`'s JSON).
+/// The references a rewritten file holds: each item now holding one of its values, under its
+/// variable, and the variables an AWS access key took in as fields (`vault://ITEM/FIELD`).
+pub(super) fn references(holding: &[String], joined: Option<&Joined>) -> Vec<(String, String)> {
+    let mut refs: Vec<(String, String)> = holding
+        .iter()
+        .map(|name| {
+            let env = if vault_core::names::check_env_name(name).is_ok() {
+                name.clone()
+            } else {
+                vault_core::names::env_name_for(name)
+            };
+            let reference = Reference {
+                item: name.clone(),
+                field: None,
+            };
+            (env, reference.to_string())
+        })
+        .collect();
+    if let Some(j) = joined.filter(|j| holding.contains(&j.item)) {
+        for (var, field) in &j.fields {
+            let reference = Reference {
+                item: j.item.clone(),
+                field: Some((*field).to_owned()),
+            };
+            refs.push((var.clone(), reference.to_string()));
+        }
+    }
+    refs
+}
+
+/// Offers the rewrite of `file` (read as `format`) as `refs` (variable, reference; see
+/// [`references`]): asked at a terminal, done at once with `--rewrite`, else one line saying
+/// how. `dotenv`: an `env` source that was a dotenv file (not `vault export`'s JSON).
 pub(super) fn offer(
     file: &Path,
     format: Format,
     dotenv: bool,
-    imported: &[String],
+    refs: &[(String, String)],
     rewrite: bool,
 ) -> Result<()> {
     let kind = match format {
@@ -35,13 +68,13 @@ pub(super) fn offer(
         Format::Shell => "export NAME='vault://NAME' lines, which `vault run` resolves",
         _ => return Ok(()),
     };
-    if imported.is_empty() || file == Path::new("-") {
+    if refs.is_empty() || file == Path::new("-") {
         return Ok(());
     }
     let question = format!(
         "{} still holds {} in plaintext. Rewrite it as {kind} (the original kept as {})?",
         file.display(),
-        output::count(imported.len(), "secret"),
+        output::count(refs.len(), "secret"),
         backup_of(file).display()
     );
     let go = if rewrite {
@@ -60,10 +93,9 @@ pub(super) fn offer(
     if !go {
         return Ok(());
     }
-    let names: HashSet<&str> = imported.iter().map(String::as_str).collect();
     match format {
-        Format::Shell => rewrite_profile(file, &names),
-        _ => rewrite_env(file, imported),
+        Format::Shell => rewrite_profile(file, refs),
+        _ => rewrite_env(file, refs),
     }
 }
 
@@ -82,18 +114,12 @@ pub(super) fn keep_backup(file: &Path) -> Result<PathBuf> {
     Ok(backup)
 }
 
-fn rewrite_env(file: &Path, imported: &[String]) -> Result<()> {
+fn rewrite_env(file: &Path, refs: &[(String, String)]) -> Result<()> {
     let backup = keep_backup(file)?;
     let target = file.with_file_name(".vault.env");
     let mut text = String::from("# Written by `vault import --rewrite`: references, not values.\n");
-    for name in imported {
-        let env = vault_core::names::env_name_for(name);
-        let env = if vault_core::names::check_env_name(name).is_ok() {
-            name.clone()
-        } else {
-            env
-        };
-        text.push_str(&format!("{env}={}{name}\n", vault_core::refs::SCHEME));
+    for (env, reference) in refs {
+        text.push_str(&format!("{env}={reference}\n"));
     }
     output::write_private(&target, text.as_bytes(), false)?;
     std::fs::rename(file, &backup)
@@ -102,13 +128,17 @@ fn rewrite_env(file: &Path, imported: &[String]) -> Result<()> {
         "Wrote {} ({} references) and moved the plaintext to {}: delete it once you no longer \
          need it. `vault allow` in that folder lets `vault run` use the new file.",
         target.display(),
-        imported.len(),
+        refs.len(),
         backup.display()
     );
     Ok(())
 }
 
-fn rewrite_profile(file: &Path, names: &HashSet<&str>) -> Result<()> {
+fn rewrite_profile(file: &Path, refs: &[(String, String)]) -> Result<()> {
+    let refs: HashMap<&str, &str> = refs
+        .iter()
+        .map(|(env, r)| (env.as_str(), r.as_str()))
+        .collect();
     let backup = keep_backup(file)?;
     let original =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -122,12 +152,9 @@ fn rewrite_profile(file: &Path, names: &HashSet<&str>) -> Result<()> {
             .strip_prefix("export ")
             .and_then(|r| r.trim_start().split_once('='))
             .map(|(n, _)| n);
-        match name {
-            Some(n) if names.contains(n) => {
-                out.push_str(&format!(
-                    "{indent}export {n}='{}{n}'",
-                    vault_core::refs::SCHEME
-                ));
+        match name.and_then(|n| Some((n, *refs.get(n)?))) {
+            Some((n, reference)) => {
+                out.push_str(&format!("{indent}export {n}='{reference}'"));
                 out.push_str(&line[body.len()..]);
                 changed += 1;
             }

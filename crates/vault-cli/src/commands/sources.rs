@@ -21,6 +21,8 @@ pub(super) struct Source {
     pub format: Format,
     pub parsed: dotenv::Parsed,
     pub metas: Vec<Option<ImportedMeta>>,
+    /// An AWS access key's variables made one entry.
+    pub joined: Option<vault_import::aws::Joined>,
 }
 
 pub(super) fn read(session: &Session, args: &ImportArgs) -> Result<Source> {
@@ -86,12 +88,16 @@ pub(super) fn read(session: &Session, args: &ImportArgs) -> Result<Source> {
         }
         other => other,
     };
-    let vault_import::Loaded { parsed, metas } =
-        loaded.map_err(|e| Failure::new(exit::OTHER, e.to_string()))?;
+    let vault_import::Loaded {
+        parsed,
+        metas,
+        joined,
+    } = loaded.map_err(|e| Failure::new(exit::OTHER, e.to_string()))?;
     Ok(Source {
         format,
         parsed,
         metas,
+        joined,
     })
 }
 

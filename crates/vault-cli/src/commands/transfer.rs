@@ -28,6 +28,16 @@ struct ImportSummary<'a> {
     rotated: &'a [String],
     skipped: &'a [vault_core::model::Skipped],
     recognised: &'a [Recognised],
+    /// Variables that became fields of another entry's item (an AWS access key's id and
+    /// session token).
+    joined: Vec<JoinedVar<'a>>,
+}
+
+#[derive(Serialize)]
+struct JoinedVar<'a> {
+    variable: &'a str,
+    item: &'a str,
+    field: &'a str,
 }
 
 pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
@@ -35,6 +45,7 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
         format,
         parsed,
         metas,
+        joined,
     } = super::sources::read(session, &args)?;
     let ImportArgs {
         file,
@@ -45,8 +56,13 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
         rewrite,
         ..
     } = args;
-    // A dotenv line carries no metadata; `vault export`'s JSON always does.
-    let dotenv = metas.iter().all(Option::is_none);
+    // A dotenv line carries no metadata (but for an AWS key's joined entry); `vault
+    // export`'s JSON always does.
+    let dotenv = parsed
+        .entries
+        .iter()
+        .zip(&metas)
+        .all(|(e, m)| m.is_none() || joined.as_ref().is_some_and(|j| j.item == e.key));
     let mut skipped = parsed.skipped;
     // A value that is itself a reference would be stored as the reference's text, not the
     // secret it names: almost always a project file imported by mistake.
@@ -128,6 +144,17 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
     skipped.sort_by_key(|s| s.line);
     // The items now holding the file's values, which a rewrite may reference.
     let holding: Vec<String> = added.iter().chain(&rotated).cloned().collect();
+    let refs = super::rewrite::references(&holding, joined.as_ref());
+    let joined_vars: Vec<JoinedVar> = joined
+        .iter()
+        .flat_map(|j| {
+            j.fields.iter().map(|(variable, field)| JoinedVar {
+                variable,
+                item: &j.item,
+                field,
+            })
+        })
+        .collect();
     if json {
         output::json(&ImportSummary {
             format: format.name(),
@@ -137,9 +164,10 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
             rotated: &rotated,
             skipped: &skipped,
             recognised: &recognised,
+            joined: joined_vars,
         })?;
         if rewrite && !dry_run {
-            super::rewrite::offer(&file, format, dotenv, &holding, true)?;
+            super::rewrite::offer(&file, format, dotenv, &refs, true)?;
         }
         return Ok(());
     }
@@ -225,8 +253,22 @@ pub(super) fn import(session: &mut Session, args: ImportArgs) -> Result<()> {
             }
         }
     }
+    if let Some(j) = &joined {
+        let vars: Vec<String> = j
+            .fields
+            .iter()
+            .map(|(var, field)| format!("{var} as its {field} field"))
+            .collect();
+        eprintln!(
+            "An AWS access key: {} {} {} (one item, which `vault setup aws {0}` lets the AWS \
+             CLI use).",
+            j.item,
+            if dry_run { "would take in" } else { "takes in" },
+            vars.join(" and ")
+        );
+    }
     if !dry_run {
-        super::rewrite::offer(&file, format, dotenv, &holding, rewrite)?;
+        super::rewrite::offer(&file, format, dotenv, &refs, rewrite)?;
     }
     Ok(())
 }

@@ -147,17 +147,24 @@ impl Vault {
                             }
                         };
                         let current = crypt.open_secret(&id, &db.secret(&row.id)?)?;
-                        // Secret fields an export carried replace the item's; else it keeps
-                        // its own.
-                        let fields = match given.map(|m| m.secret_fields) {
-                            Some(f) if !f.is_empty() => {
-                                check_secret_fields(&f)?;
-                                f
+                        // A source that says what the credential's fields are now (an
+                        // export's or another manager's entry, an AWS key joined with its
+                        // id) replaces the item's secret fields with its own and sets its
+                        // plain ones over the item's: a new key id and an old session token
+                        // would not go together. A source that says nothing (a dotenv line)
+                        // leaves the item's fields as they are.
+                        let (fields, plain) = match given {
+                            Some(m) if !(m.fields.is_empty() && m.secret_fields.is_empty()) => {
+                                check_secret_fields(&m.secret_fields)?;
+                                (m.secret_fields, m.fields)
                             }
-                            _ => current.fields.clone(),
+                            _ => (current.fields.clone(), Default::default()),
                         };
                         let new = Bundle { value, fields };
-                        if current.ct_eq(&new) {
+                        let plain_changes =
+                            plain.iter().any(|(k, v)| meta.fields.get(k) != Some(v));
+                        meta.fields.extend(plain);
+                        if current.ct_eq(&new) && !plain_changes {
                             report.skipped.push(Skipped {
                                 line,
                                 key: Some(key),
