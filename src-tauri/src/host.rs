@@ -14,6 +14,7 @@ use crate::tray;
 /// Events the window listens to.
 pub const LOCK_CHANGED: &str = "lock-changed";
 pub const ATTENTION_CHANGED: &str = "attention-changed";
+pub const ITEMS_CHANGED: &str = "items-changed";
 
 #[derive(Debug, Default)]
 pub struct DesktopHost {
@@ -40,6 +41,12 @@ impl Host for DesktopHost {
         if let Some(h) = self.handle.get() {
             let _ = h.emit(ATTENTION_CHANGED, count);
             tray::show_attention(h, count);
+        }
+    }
+
+    fn items_changed(&self, names: &[String]) {
+        if let Some(h) = self.handle.get() {
+            let _ = h.emit(ITEMS_CHANGED, names);
         }
     }
 

@@ -9,7 +9,7 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use vault_agent::protocol::{Response, WireError};
+use vault_agent::protocol::{Event, Response, WireError};
 use vault_tests::{TestVault, bin};
 
 use vault_tests::json;
@@ -105,13 +105,17 @@ fn lock_anywhere_locks_every_client_and_subscribers_hear_it_within_a_second() {
         .expect("agent runs");
     let mut events = client.subscribe().unwrap();
     events.set_timeout(Some(Duration::from_secs(5))).unwrap();
-    let first = events.next().unwrap().unwrap();
+    let lock_state = |e: Event| match e {
+        Event::LockState(vaults) => vaults,
+        other => panic!("not the lock state: {other:?}"),
+    };
+    let first = lock_state(events.next().unwrap().unwrap());
     assert_eq!(first.len(), 1, "the vault is unlocked when subscribing");
     assert_eq!(first[0].path, v.path);
 
     let started = Instant::now();
     v.bare().args(["lock"]).output().unwrap();
-    let next = events.next().unwrap().unwrap();
+    let next = lock_state(events.next().unwrap().unwrap());
     assert!(next.is_empty(), "the event says everything is locked");
     assert!(
         started.elapsed() < Duration::from_secs(1),
@@ -125,8 +129,43 @@ fn lock_anywhere_locks_every_client_and_subscribers_hear_it_within_a_second() {
 
     // Unlocking from the CLI is announced too (the desktop app leaves its lock screen).
     v.run(&["unlock"]).ok();
-    let unlocked = events.next().unwrap().unwrap();
+    let unlocked = lock_state(events.next().unwrap().unwrap());
     assert_eq!(unlocked.len(), 1);
+}
+
+/// The agent pushes which items changed, by name, whoever changed them: a CLI through the
+/// agent (at once), or a process that opened the file itself (within the agent's tick).
+#[test]
+fn subscribers_hear_which_items_changed_through_the_agent_or_not() {
+    let v = TestVault::new();
+    v.add("stripe", "v1", &[]);
+    v.add("openai", "v1", &[]);
+    let dir = vault_agent::AgentDir { dir: v.agent_dir() };
+    let client = vault_agent::Client::connect(&dir)
+        .unwrap()
+        .expect("agent runs");
+    let mut events = client.subscribe().unwrap();
+    events.set_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut next_change = || loop {
+        match events.next().unwrap().unwrap() {
+            Event::LockState(_) => continue,
+            Event::Changed { vault, items } => return (vault, items),
+        }
+    };
+    v.run_with_stdin(&["rotate", "stripe"], b"v2\n").ok();
+    assert_eq!(next_change(), (v.path.clone(), vec!["stripe".to_owned()]));
+
+    let gone = v
+        .cmd()
+        .args(["--no-agent", "rm", "openai", "--yes"])
+        .output()
+        .unwrap();
+    assert!(
+        gone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
+    assert_eq!(next_change(), (v.path.clone(), vec!["openai".to_owned()]));
 }
 
 #[test]

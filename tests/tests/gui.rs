@@ -315,6 +315,24 @@ async fn a_user_session_in_the_real_window() {
         format!("{LEGACY_NEW}\n")
     );
 
+    step("A rotation from the CLI shows in the open window at once: the agent pushes it.");
+    vault_tests::pipe(
+        desktop
+            .command(&vault_tests::bin("vault"))
+            .args(["rotate", "legacy"]),
+        b"legacy-from-the-terminal\n",
+    )
+    .ok();
+    // No focus change, no reload, no timer (the app's own is 30 s): only the pushed event.
+    wait_js(
+        &c,
+        "version 3 in the open item",
+        "document.body.innerText.includes('Version 3')",
+        Duration::from_secs(5),
+    )
+    .await;
+    screenshot(&c, "07a-rotated-from-the-cli.png").await;
+
     // A field and where --proxy may send a key: typed into the edit form, seen by the CLI.
     step("A field and where --proxy may send a key: typed into the edit form, seen by the CLI.");
     click(&c, "[data-name=openai]").await;

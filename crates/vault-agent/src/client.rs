@@ -15,9 +15,7 @@ use crate::AgentError;
 use crate::dirs::AgentDir;
 use crate::frame::{Frame, read_frame, write_frame};
 use crate::os::{self, Stream};
-use crate::protocol::{
-    BUILD, MAX_RESPONSE_BYTES, PROTOCOL, Request, Response, VaultStatus, WireError,
-};
+use crate::protocol::{BUILD, Event, MAX_RESPONSE_BYTES, PROTOCOL, Request, Response, WireError};
 use crate::server::{READY, RUNNING};
 
 /// How long a starting agent may take to say it is ready.
@@ -241,7 +239,7 @@ impl Client {
         read_response(&mut self.reader)
     }
 
-    /// Turns this connection into the stream of lock-state changes.
+    /// Turns this connection into the stream of lock-state and item changes.
     pub fn subscribe(mut self) -> Result<Events, AgentError> {
         if self.hello_pending {
             self.read_hello()?;
@@ -269,7 +267,7 @@ pub(crate) fn read_response(reader: &mut impl BufRead) -> Result<Response, Agent
     }
 }
 
-/// Lock-state changes, as the agent announces them: the vaults unlocked now.
+/// Lock-state and item changes, as the agent announces them.
 #[derive(Debug)]
 pub struct Events {
     reader: BufReader<Stream>,
@@ -288,11 +286,12 @@ impl Events {
 }
 
 impl Iterator for Events {
-    type Item = Result<Vec<VaultStatus>, AgentError>;
+    type Item = Result<Event, AgentError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         match read_response(&mut self.reader) {
-            Ok(Response::LockState { vaults }) => Some(Ok(vaults)),
+            Ok(Response::LockState { vaults }) => Some(Ok(Event::LockState(vaults))),
+            Ok(Response::Changed { vault, items }) => Some(Ok(Event::Changed { vault, items })),
             Ok(Response::Error(WireError { message, .. })) => {
                 Some(Err(AgentError::Protocol(message)))
             }

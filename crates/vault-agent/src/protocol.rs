@@ -47,6 +47,15 @@ pub const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
 /// How often a subscription repeats the lock state when nothing changes.
 pub const EVENT_HEARTBEAT_SECS: u64 = 20;
 
+/// What a subscriber hears (on the wire: [`Response::LockState`], [`Response::Changed`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The vaults unlocked now.
+    LockState(Vec<VaultStatus>),
+    /// Items of an unlocked vault changed, by name.
+    Changed { vault: PathBuf, items: Vec<String> },
+}
+
 // One request is built per round trip and moved once: boxing the large `Vault` variant would
 // only add an allocation.
 #[allow(clippy::large_enum_variant)]
@@ -59,8 +68,9 @@ pub enum Request {
     },
     /// Which vaults are unlocked, and when the agent will lock them.
     Status,
-    /// Turns the connection into a stream of [`Response::LockState`]: one now, then one on
-    /// every change (and a repeat every [`EVENT_HEARTBEAT_SECS`] as a heartbeat).
+    /// Turns the connection into a stream of events: [`Response::LockState`] now, then on
+    /// every change (and a repeat every [`EVENT_HEARTBEAT_SECS`] as a heartbeat), and
+    /// [`Response::Changed`] when items of an unlocked vault change.
     Subscribe,
     /// Changes the idle time after which the agent locks every vault (`None`: never).
     Configure {
@@ -635,6 +645,13 @@ pub enum Response {
     LockState {
         vaults: Vec<VaultStatus>,
     },
+    /// A subscription event: items of an unlocked vault were added, changed or removed (by
+    /// a request, a background refresh or sync round, or another process), by name; a
+    /// deleted or renamed item under the name it had. Names only, never a value.
+    Changed {
+        vault: PathBuf,
+        items: Vec<String>,
+    },
     Items {
         /// Shared with the agent's listing (`Vault::listing`): answering `vault ls` copies
         /// no item.
@@ -774,6 +791,7 @@ impl Response {
             Response::Error(_) => "error",
             Response::Status { .. } => "status",
             Response::LockState { .. } => "lock_state",
+            Response::Changed { .. } => "changed",
             Response::Items { .. } => "items",
             Response::Item { .. } => "item",
             Response::Secret { .. } => "secret",
@@ -929,6 +947,10 @@ mod tests {
             Response::Ok,
             Response::Denied { existed: false },
             Response::LockState { vaults: Vec::new() },
+            Response::Changed {
+                vault: PathBuf::from("/v"),
+                items: vec!["a".into()],
+            },
             Response::Error(WireError {
                 code: ErrorCode::Locked,
                 message: "m".into(),

@@ -24,7 +24,7 @@ use crate::frame::{Frame, read_frame, write_frame};
 use crate::hardening;
 use crate::os::{self, Listener, Stream};
 use crate::protocol::{
-    BUILD, EVENT_HEARTBEAT_SECS, MAX_REQUEST_BYTES, PROTOCOL, Request, Response, WireError,
+    BUILD, EVENT_HEARTBEAT_SECS, Event, MAX_REQUEST_BYTES, PROTOCOL, Request, Response, WireError,
 };
 use crate::service::{Clock, Service};
 
@@ -352,22 +352,30 @@ impl Agent {
             if reply(&mut writer, &response).is_err() {
                 return;
             }
+            // Once the client has its answer: subscribers hear what it changed.
+            self.service.announce_changes();
             // Audit entries of runs are written off the client's path, in batches.
             let _ = self.audit.lock().map(|tx| tx.send(()));
         }
     }
 
-    /// Sends the lock state now, on every change, and as a heartbeat, until the client goes.
+    /// Sends the lock state now, on every change, and as a heartbeat, and the items that
+    /// change, until the client goes.
     fn stream_events(&self, writer: &mut &Stream) {
         let events = self.service.subscribe();
-        let mut vaults = self.service.status(Instant::now()).0;
+        let mut next = Response::LockState {
+            vaults: self.service.status(Instant::now()).0,
+        };
         loop {
-            if reply(writer, &Response::LockState { vaults }).is_err() {
+            if reply(writer, &next).is_err() {
                 return;
             }
-            vaults = match events.recv_timeout(Duration::from_secs(EVENT_HEARTBEAT_SECS)) {
-                Ok(v) => v,
-                Err(RecvTimeoutError::Timeout) => self.service.status(Instant::now()).0,
+            next = match events.recv_timeout(Duration::from_secs(EVENT_HEARTBEAT_SECS)) {
+                Ok(Event::LockState(vaults)) => Response::LockState { vaults },
+                Ok(Event::Changed { vault, items }) => Response::Changed { vault, items },
+                Err(RecvTimeoutError::Timeout) => Response::LockState {
+                    vaults: self.service.status(Instant::now()).0,
+                },
                 Err(RecvTimeoutError::Disconnected) => return,
             };
         }
@@ -578,6 +586,9 @@ fn spawn_ticker(agent: &Arc<Agent>) {
                 if agent.service.lock_if_idle(Instant::now()) {
                     log!("locked after the idle time");
                 }
+                // Changes made elsewhere (a background refresh or sync round, a process
+                // that opened the file itself) reach subscribers within a tick.
+                agent.service.announce_changes();
                 if slept.suspended_since_last_call() && agent.service.is_unlocked() {
                     agent.service.lock_all();
                     log!("locked: the system was suspended");

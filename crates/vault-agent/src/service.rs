@@ -24,7 +24,9 @@ mod proxy;
 mod resolve;
 mod sync;
 
-use crate::protocol::{BUILD, Op, PROTOCOL, Request, Response, VaultStatus, WireError, WireSecret};
+use crate::protocol::{
+    BUILD, Event, Op, PROTOCOL, Request, Response, VaultStatus, WireError, WireSecret,
+};
 use ops::{done, run_op};
 use resolve::{GrantTokens, resolve};
 
@@ -37,8 +39,9 @@ pub const DEFAULT_LOCK_AFTER: Duration = Duration::from_secs(15 * 60);
 pub struct Service {
     state: Mutex<State>,
     clock: Clock,
-    /// Subscribers to lock-state changes; a closed receiver is dropped at the next change.
-    watchers: Mutex<Vec<Sender<Vec<VaultStatus>>>>,
+    /// Subscribers to lock-state and item changes; a closed receiver is dropped at the next
+    /// event.
+    watchers: Mutex<Vec<Sender<Event>>>,
     /// OAuth: logins in progress, per-grant refresh locks, back-off.
     grants: Grants,
     /// Audit entries of runs, written after the answer has gone (see [`Self::defer_writes`]).
@@ -169,22 +172,60 @@ impl Service {
         (state.statuses(now), state.lock_after.map(|d| d.as_secs()))
     }
 
-    /// Lock-state changes from now on; the current state is not sent (ask [`Self::status`]).
-    pub fn subscribe(&self) -> Receiver<Vec<VaultStatus>> {
+    /// Lock-state and item changes from now on; the current state is not sent (ask
+    /// [`Self::status`]).
+    pub fn subscribe(&self) -> Receiver<Event> {
         let (tx, rx) = channel();
-        self.watchers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(tx);
+        // Under the service lock: what changed before this point was announced to the
+        // subscribers of then (or to nobody) and is not this one's news; what changes after
+        // it is announced to it too.
+        let state = self.state();
+        for v in state.unlocked.values() {
+            let _ = v.take_changes();
+        }
+        self.watchers().push(tx);
         rx
+    }
+
+    fn watchers(&self) -> MutexGuard<'_, Vec<Sender<Event>>> {
+        self.watchers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn notify(&self) {
         let vaults = self.state().statuses(Instant::now());
-        self.watchers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|w| w.send(vaults.clone()).is_ok());
+        self.send(&Event::LockState(vaults));
+    }
+
+    fn send(&self, event: &Event) {
+        self.watchers().retain(|w| w.send(event.clone()).is_ok());
+    }
+
+    /// Tells subscribers which items changed since the last call, in every unlocked vault:
+    /// the agent calls it after each request, and on its tick for what happened elsewhere (a
+    /// background refresh or sync round, a process that opened the file itself). Without a
+    /// subscriber the changes are only forgotten, so their record never grows.
+    pub fn announce_changes(&self) {
+        let listening = !self.watchers().is_empty();
+        let mut events = Vec::new();
+        {
+            let state = self.state();
+            for (path, v) in &state.unlocked {
+                if !listening {
+                    v.forget_changes();
+                    continue;
+                }
+                match v.take_changes() {
+                    Ok(items) if !items.is_empty() => events.push(Event::Changed {
+                        vault: path.clone(),
+                        items,
+                    }),
+                    _ => {}
+                }
+            }
+        }
+        for event in &events {
+            self.send(event);
+        }
     }
 
     /// Makes `vault` unlocked, replacing an older unlocked copy.
@@ -799,7 +840,10 @@ mod tests {
             kdf: KdfParams::MINIMUM,
         });
         assert!(matches!(r, Response::Ok), "{r:?}");
-        let unlocked = events.recv().unwrap();
+        let unlocked = match events.recv().unwrap() {
+            Event::LockState(vaults) => vaults,
+            Event::Changed { .. } => Vec::new(),
+        };
         assert_eq!(unlocked.len(), 1);
         assert_eq!(unlocked[0].path, path);
         assert!(unlocked[0].locks_in_secs.unwrap() > 55);
@@ -808,7 +852,11 @@ mod tests {
         assert!(s.is_unlocked());
         assert!(s.lock_if_idle(Instant::now() + Duration::from_secs(61)));
         assert!(!s.is_unlocked());
-        assert_eq!(events.recv().unwrap(), Vec::new(), "locking is announced");
+        assert_eq!(
+            events.recv().unwrap(),
+            Event::LockState(Vec::new()),
+            "locking is announced"
+        );
 
         s.set_lock_after(None);
         let _ = events.recv().unwrap();
@@ -819,6 +867,71 @@ mod tests {
         let _ = events.recv().unwrap();
         assert!(!s.lock_if_idle(Instant::now() + Duration::from_secs(86_400 * 365)));
         assert!(s.is_unlocked(), "lock-after never: stays unlocked");
+    }
+
+    /// What a request changed is announced by name, once; a change by another process is
+    /// found at the next announcement; without subscribers nothing is kept.
+    #[test]
+    fn subscribers_hear_which_items_changed_wherever_they_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v.db");
+        let s = service();
+        s.handle(Request::Init {
+            vault: path.clone(),
+            password: pw(),
+            kdf: KdfParams::MINIMUM,
+        });
+        let op = |op: Op| {
+            let r = s.handle(Request::Vault {
+                vault: path.clone(),
+                op,
+            });
+            assert!(!matches!(r, Response::Error(_)), "{r:?}");
+        };
+        let add = |name: &str| Op::Add {
+            key: NewKey::new(name, secret(vault_core::SecretValue::new("v1"))),
+        };
+        // Before anyone listens: forgotten, never announced later.
+        op(add("EARLY"));
+        s.announce_changes();
+        let events = s.subscribe();
+        s.announce_changes();
+        assert!(
+            events.try_recv().is_err(),
+            "nothing changed since subscribing"
+        );
+
+        op(add("STRIPE_KEY"));
+        op(Op::Rotate {
+            name: "STRIPE_KEY".into(),
+            value: secret(vault_core::SecretValue::new("v2")),
+            expires: None,
+        });
+        s.announce_changes();
+        assert_eq!(
+            events.try_recv().unwrap(),
+            Event::Changed {
+                vault: path.clone(),
+                items: vec!["STRIPE_KEY".into()]
+            }
+        );
+        assert!(events.try_recv().is_err(), "once");
+
+        // Another process writes the file itself.
+        let mut other = LockedVault::open(&path).unwrap().unlock(&pw().0).unwrap();
+        let now = Timestamp::now();
+        other
+            .rotate("EARLY", &vault_core::SecretValue::new("v2"), now)
+            .unwrap();
+        other.remove("STRIPE_KEY", now).unwrap();
+        s.announce_changes();
+        assert_eq!(
+            events.try_recv().unwrap(),
+            Event::Changed {
+                vault: path,
+                items: vec!["EARLY".into(), "STRIPE_KEY".into()]
+            }
+        );
     }
 
     #[test]

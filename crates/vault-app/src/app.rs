@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use jiff::{SignedDuration, Timestamp};
 use vault_agent::WireSecret;
 use vault_agent::config::Config;
-use vault_agent::protocol::{NewKey, Op, Request, Response, VaultStatus, WireFields};
+use vault_agent::protocol::{Event, NewKey, Op, Request, Response, VaultStatus, WireFields};
 use vault_core::crypto::{MasterKey, random_array};
 use vault_core::model::{ApiKeyEdit, AuditEntry};
 use vault_core::rotation::DEFAULT_LEAD_DAYS;
@@ -694,8 +694,8 @@ impl<H: Host> App<H> {
         })
     }
 
-    /// Starts the watcher thread and, with the agent, the lock-state follower; both stop at
-    /// [`App::shutdown`].
+    /// Starts the watcher thread and, with the agent, the follower of its events (lock state,
+    /// changed items); both stop at [`App::shutdown`].
     pub fn start(&self) -> std::io::Result<()> {
         let app = self.clone();
         std::thread::Builder::new()
@@ -712,12 +712,15 @@ impl<H: Host> App<H> {
         if self.inner.backend.shared() {
             let app = self.clone();
             std::thread::Builder::new()
-                .name("vault-lock-events".into())
+                .name("vault-agent-events".into())
                 .spawn(move || {
                     app.inner
                         .backend
-                        .follow_lock_state(&|| app.running(), &|vaults| {
-                            app.lock_state_from_agent(vaults);
+                        .follow_events(&|| app.running(), &|event| match event {
+                            Event::LockState(vaults) => app.lock_state_from_agent(&vaults),
+                            Event::Changed { vault, items } => {
+                                app.items_changed_in_agent(&vault, &items);
+                            }
                         });
                 })?;
         }
@@ -740,6 +743,15 @@ impl<H: Host> App<H> {
         self.set_unlocked(unlocked);
         if unlocked && was != Some(true) {
             // Unlocked elsewhere (the CLI): counts for the tray.
+            self.refresh_attention();
+        }
+    }
+
+    /// The agent announced changed items: the window hears of those in our vault, and the
+    /// tray's count follows.
+    pub(crate) fn items_changed_in_agent(&self, vault: &std::path::Path, names: &[String]) {
+        if self.vault_path().is_ok_and(|ours| ours == vault) {
+            self.inner.host.items_changed(names);
             self.refresh_attention();
         }
     }

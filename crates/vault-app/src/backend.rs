@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use vault_agent::protocol::{EVENT_HEARTBEAT_SECS, Request, Response, VaultStatus};
+use vault_agent::protocol::{EVENT_HEARTBEAT_SECS, Event, Request, Response};
 use vault_agent::service::{Clock, Service};
 use vault_agent::{AgentDir, AgentError, Client};
 
@@ -104,14 +104,11 @@ impl Backend {
         answer(response)
     }
 
-    /// Follows the agent's lock state, calling `on_change` with the unlocked vaults on every
-    /// change, until `keep_going` says stop. Reconnects (and restarts the agent) when it goes.
-    /// In-process there is nothing to follow: the app reports its own changes.
-    pub(crate) fn follow_lock_state(
-        &self,
-        keep_going: &dyn Fn() -> bool,
-        on_change: &dyn Fn(&[VaultStatus]),
-    ) {
+    /// Follows the agent's events (the unlocked vaults on every change, the items that
+    /// change), calling `on_event`, until `keep_going` says stop. Reconnects (and restarts the
+    /// agent) when it goes. In-process there is nothing to follow: the app reports its own
+    /// changes.
+    pub(crate) fn follow_events(&self, keep_going: &dyn Fn() -> bool, on_event: &dyn Fn(Event)) {
         let Backend::Agent { config, .. } = self else {
             return;
         };
@@ -125,7 +122,7 @@ impl Backend {
                         events.set_timeout(Some(Duration::from_secs(2 * EVENT_HEARTBEAT_SECS + 5)));
                     for event in events {
                         match event {
-                            Ok(vaults) => on_change(&vaults),
+                            Ok(event) => on_event(event),
                             Err(_) => break,
                         }
                         if !keep_going() {
@@ -133,7 +130,7 @@ impl Backend {
                         }
                     }
                     // The agent is gone, so nothing is unlocked any more.
-                    on_change(&[]);
+                    on_event(Event::LockState(Vec::new()));
                 }
                 Err(_) => std::thread::sleep(Duration::from_secs(1)),
             }

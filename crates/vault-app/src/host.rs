@@ -41,6 +41,11 @@ pub trait Host: Send + Sync + 'static {
     fn attention_changed(&self, count: Option<usize>);
     /// These items got worse (due soon, overdue, expired) while the app was running.
     fn became_due(&self, items: &[DueItem]);
+    /// Items of the app's vault were added, changed or removed (by name; a deleted or renamed
+    /// one under the name it had), here or anywhere else: the CLI, a sync round, a refresh.
+    fn items_changed(&self, names: &[String]) {
+        let _ = names;
+    }
     fn clipboard(&self) -> &dyn Clipboard;
     /// Opens `url` (an OAuth login page) in the user's browser, honouring `$BROWSER`. Returns
     /// once the browser is launched, not when the page is done.

@@ -366,6 +366,27 @@ impl Vault {
     /// Like [`Self::search`], sharing the listing's copies instead of cloning each item: what
     /// a holder that only reads them (the agent answering `vault ls`) asks for.
     pub fn listing(&self, query: Option<&str>, tag: Option<&str>) -> Result<Vec<Arc<Item>>> {
+        self.with_listing(|listing| listing.search(query, tag))
+    }
+
+    /// Names of the items added, changed or removed since the last call, by this process or
+    /// another (SQLite's `data_version`), sorted: what the agent tells its subscribers. A
+    /// deleted or renamed item goes by the name it had (a renamed one by both). The first call
+    /// reads every item's metadata (the listing) and reports what changed since then only.
+    pub fn take_changes(&self) -> Result<Vec<String>> {
+        self.with_listing(Listing::take_changed)
+    }
+
+    /// Drops the record of changes [`Self::take_changes`] would report, without reading the
+    /// file (when nobody is listening).
+    pub fn forget_changes(&self) {
+        if let Some(listing) = self.cache.borrow_mut().as_mut() {
+            let _ = listing.take_changed();
+        }
+    }
+
+    /// `f` over the listing, brought up to the file's state first.
+    fn with_listing<T: Default>(&self, f: impl FnOnce(&mut Listing) -> T) -> Result<T> {
         let stamp = self.store.version_stamp()?;
         let mut cache = self.cache.borrow_mut();
         let crypt = self.crypt_parts();
@@ -380,10 +401,7 @@ impl Vault {
                 *cache = Some(Listing::fill(&crypt, &self.store.db(), stamp)?);
             }
         }
-        Ok(cache
-            .as_ref()
-            .map(|listing| listing.search(query, tag))
-            .unwrap_or_default())
+        Ok(cache.as_mut().map(f).unwrap_or_default())
     }
 
     /// One item's metadata.

@@ -1092,3 +1092,35 @@ fn the_listing_follows_every_change_as_a_fresh_unlock_sees_it() {
     assert!(!listed.iter().any(|n| n.starts_with("key 000")));
     assert_eq!(listed, fresh(&path));
 }
+
+/// What the agent announces to its subscribers: the names changed since the last call, here
+/// or by another process, a renamed item under both names; a listing in between loses none.
+#[test]
+fn take_changes_names_what_changed_since_the_last_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut v) = new_vault(dir.path());
+    v.add_api_key(key("A", "1"), now()).unwrap();
+    assert!(
+        v.take_changes().unwrap().is_empty(),
+        "the first call reads the listing"
+    );
+    let rename = ApiKeyEdit {
+        rename: Some("B".into()),
+        ..Default::default()
+    };
+    v.edit_api_key("A", rename, now()).unwrap();
+    v.add_api_key(key("C", "1"), now()).unwrap();
+    assert_eq!(v.take_changes().unwrap(), ["A", "B", "C"]);
+    assert!(v.take_changes().unwrap().is_empty());
+
+    let mut other = unlock(&path);
+    other.remove("C", now()).unwrap();
+    other.rotate("B", &pw("2"), now()).unwrap();
+    assert_eq!(v.search(None, None).unwrap().len(), 1);
+    assert_eq!(v.take_changes().unwrap(), ["B", "C"]);
+    // Forgetting drops what the listing recorded.
+    other.rotate("B", &pw("3"), now()).unwrap();
+    v.search(None, None).unwrap();
+    v.forget_changes();
+    assert!(v.take_changes().unwrap().is_empty());
+}

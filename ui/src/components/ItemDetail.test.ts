@@ -48,6 +48,25 @@ describe('ItemDetail', () => {
     expect(screen.getByLabelText('Value hidden')).toBeTruthy();
   });
 
+  it('follows a change the agent announces, and only its own item', async () => {
+    let version = 2;
+    const calls = backend({
+      item: () => ({
+        ...detail,
+        history: [{ version, set_at: '2026-03-01T00:00:00Z', replaced_at: null }],
+      }),
+      items: () => [detail.view],
+    });
+    render(ItemDetail, { name: 'openai' });
+    expect(await screen.findByText('Version 2')).toBeTruthy();
+    version = 3;
+    await items.changedElsewhere(['stripe']);
+    expect(screen.queryByText('Version 3')).toBeNull();
+    await items.changedElsewhere(['openai']);
+    expect(await screen.findByText('Version 3')).toBeTruthy();
+    expect(calls.filter((c) => c.cmd === 'item')).toHaveLength(2);
+  });
+
   it('shows the due state, env names, tags and the history', async () => {
     backend({ item: detail });
     render(ItemDetail, { name: 'openai' });

@@ -14,6 +14,9 @@ class Items {
   filter = $state<Filter>({ ...noFilter });
   /** The selected item's name. */
   selected = $state<string | null>(null);
+  /** The items the agent last said changed (the CLI, a sync round, a refresh), counted so
+   * that the same names twice are two changes. */
+  changed = $state.raw<{ names: string[]; count: number }>({ names: [], count: 0 });
 
   #index = $derived(buildIndex(this.all));
   visible = $derived(filterItems(this.#index, this.query, this.filter));
@@ -38,6 +41,12 @@ class Items {
     } finally {
       this.loading = false;
     }
+  }
+
+  /** The agent says these items changed: the list is read again, and an open item follows. */
+  async changedElsewhere(names: string[]): Promise<void> {
+    this.changed = { names, count: this.changed.count + 1 };
+    if (this.loaded) await this.load();
   }
 
   /** Locked: nothing of the vault stays in the window. */

@@ -29,6 +29,9 @@ pub(super) struct Listing {
     /// The revision each listed row was read at, and its place in the order (to find it again
     /// without a pass over all entries).
     revs: HashMap<[u8; 16], (i64, Arc<Item>)>,
+    /// Names of the items added, changed or removed by the refreshes since the last
+    /// [`Self::take_changed`] (a renamed item under both names).
+    changed: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -86,7 +89,16 @@ impl Listing {
             stamp,
             entries,
             revs,
+            changed: Vec::new(),
         })
+    }
+
+    /// The names changed since the last call, sorted, once each.
+    pub(super) fn take_changed(&mut self) -> Vec<String> {
+        let mut names = std::mem::take(&mut self.changed);
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     pub(super) fn stamp(&self) -> Stamp {
@@ -112,8 +124,22 @@ impl Listing {
             }
             _ => self.compare(db)?,
         };
+        // Their names as they were (an item deleted or renamed goes by its old one)...
+        for id in changed.iter().chain(&removed) {
+            if let Some((_, item)) = self.revs.get(id) {
+                self.changed.push(item.meta.name().to_owned());
+            }
+        }
         if changed.len() + removed.len() > self.entries.len() / 4 + 64 {
-            *self = Listing::fill(crypt, db, stamp)?;
+            let mut fresh = Listing::fill(crypt, db, stamp)?;
+            // ...and as they are now.
+            for id in &changed {
+                if let Some((_, item)) = fresh.revs.get(id) {
+                    self.changed.push(item.meta.name().to_owned());
+                }
+            }
+            fresh.changed = std::mem::take(&mut self.changed);
+            *self = fresh;
             return Ok(());
         }
         let mut fresh = Vec::with_capacity(changed.len());
@@ -147,6 +173,7 @@ impl Listing {
             }
         }
         for (id, rev, entry) in fresh {
+            self.changed.push(entry.item.meta.name().to_owned());
             let at = self.entries.partition_point(|e| e.order() < entry.order());
             self.revs.insert(id, (rev, Arc::clone(&entry.item)));
             self.entries.insert(at, entry);
