@@ -275,6 +275,7 @@ bench: setup deps-bench bench-gui dist
 	bench/scan.sh $(DIST)/vault
 	bench/sync.sh $(DIST)/vault
 	bench/aws.sh $(DIST)/vault
+	bench/watch.sh $(DIST)/vault
 	$(CARGO) build --release --locked -p vault-proxy --example https_echo --example https_load
 	bench/proxy.sh $(DIST)/vault $(CARGO_TARGET_DIR)/release/examples/https_echo
 	$(CARGO) bench --locked -p vault-core

@@ -433,6 +433,7 @@ Examples:
   vault run -- npm start
   vault run --proxy -- npm start                    # OPENAI_API_KEY holds a placeholder
   vault run --proxy --strict -v -- ./agent.sh       # nothing else leaves; each use said
+  vault run --watch -- npm run dev                  # started again when a key it uses changes
   vault run --item openai -- python3 app.py
   vault run --env-file .env.staging -- terraform apply
   vault run --no-mask -- pg_dump mydb > dump.sql     # output kept byte for byte
@@ -721,6 +722,18 @@ pub struct RunArgs {
     /// connects to (a corporate root)
     #[arg(long, value_name = "FILE", requires = "proxy")]
     pub proxy_ca_file: Vec<PathBuf>,
+    /// Start the command again when a secret it was given changes (a rotation, a rollback, a
+    /// refreshed token, an edit), or the project file it read: the agent says what changed,
+    /// several changes within --debounce make one restart, and a locked vault restarts
+    /// nothing. Output is not masked. With --proxy a rotation needs no restart at all
+    #[arg(long, conflicts_with_all = ["proxy", "mask"])]
+    pub watch: bool,
+    /// With --watch: how long the command has to end after SIGTERM before SIGKILL
+    #[arg(long, value_name = "DURATION", default_value = "10s", requires = "watch", value_parser = duration)]
+    pub grace: std::time::Duration,
+    /// With --watch: changes closer together than this make one restart
+    #[arg(long, value_name = "DURATION", default_value = "500ms", requires = "watch", value_parser = duration)]
+    pub debounce: std::time::Duration,
     /// Do not warn about injected keys that are overdue for rotation or expired
     #[arg(long)]
     pub no_rotation_warning: bool,
@@ -736,6 +749,18 @@ pub struct RunArgs {
         value_name = "COMMAND"
     )]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// `--grace`, `--debounce`: `10s`, `1m`, `500ms`, or `0`.
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    if text.trim() == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let d: jiff::SignedDuration = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (examples: 10s, 1m, 500ms)"))?;
+    std::time::Duration::try_from(d).map_err(|_| format!("{text:?} is negative"))
 }
 
 impl RunArgs {

@@ -30,6 +30,7 @@ use crate::output;
 use crate::session::{HandOver, Session};
 
 mod proxy;
+mod watch;
 
 /// Variables a `--no-inherit-env` command still gets.
 const BASE_ENV: &[&str] = &["PATH", "HOME", "USER", "TERM"];
@@ -42,6 +43,8 @@ struct Value {
     origin: String,
     /// Values from the vault are secrets (masked, audited); plain file values are not.
     secret: bool,
+    /// The item it came from (`--watch` restarts when it changes).
+    item: Option<String>,
 }
 
 /// What a selection resolved to.
@@ -63,58 +66,14 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
         ));
     };
     let inherited: Vec<(OsString, OsString)> = std::env::vars_os().collect();
-    let inherited_path = var(&inherited, "PATH");
-    let mut executable = exit::find_executable(&program, inherited_path)?;
     let proxy = match args.proxy {
         true => Some(proxy::request(&args, &inherited).map_err(|e| not_started(format!("{e:#}")))?),
         false => None,
     };
-    let resolved =
-        resolve(session, &args.selection, &inherited, Some(&program), proxy).map_err(|e| {
-            // Handed over whole, so `vault-full` can ask for the password and start the command.
-            if e.is::<HandOver>() {
-                e
-            } else {
-                not_started(format!("{e:#}"))
-            }
-        })?;
-    if !args.no_rotation_warning {
-        warn_attention(&resolved.attention);
+    let (mut cmd, resolved) = prepare(session, &args, &inherited, &program, proxy, false)?;
+    if args.watch {
+        return watch::watch(session, &args, &inherited, &program, cmd, resolved);
     }
-    if args.verbose {
-        for f in &resolved.files {
-            eprintln!("vault: read {}", f.display());
-        }
-        for v in &resolved.values {
-            eprintln!("vault: {} from {}", v.name, v.origin);
-        }
-    }
-    let mut env = child_env(
-        &inherited,
-        &resolved.values,
-        args.no_inherit_env,
-        args.override_env,
-    );
-    if let Some(session) = &resolved.proxy {
-        proxy::point_at(&mut env, session);
-        if args.verbose {
-            eprintln!(
-                "vault: the command holds placeholders; the proxy adds the keys (CA bundle {})",
-                session.ca_bundle.display()
-            );
-        }
-    }
-    // The project file may set PATH (when allowed): the command is looked up along the PATH it
-    // gets, as `env PATH=... COMMAND` would.
-    let child_path = var(&env, "PATH");
-    if child_path != inherited_path {
-        executable = exit::find_executable(&program, child_path)?;
-    }
-    let mut cmd = std::process::Command::new(&executable);
-    cmd.arg0(&program)
-        .args(&args.command[1..])
-        .env_clear()
-        .envs(env);
     // Nothing secret to hide (plain values only): exec, whatever the output.
     if args.masks() && resolved.values.iter().any(|v| v.secret) {
         // vault stays the parent and holds the secrets: its core limit stays zero, only the
@@ -137,6 +96,67 @@ pub fn run(session: &mut Session, args: RunArgs) -> Result<u8> {
     drop(resolved);
     let err = cmd.exec();
     Err(exit::exec_failure(&program, &err))
+}
+
+/// Resolves what `args` asks for and builds the command with it; nothing is started. `again`:
+/// a `--watch` restart, which does not repeat the warnings of the first start.
+fn prepare(
+    session: &mut Session,
+    args: &RunArgs,
+    inherited: &[(OsString, OsString)],
+    program: &OsStr,
+    proxy: Option<ProxyRequest>,
+    again: bool,
+) -> Result<(std::process::Command, Resolved)> {
+    let inherited_path = var(inherited, "PATH");
+    let mut executable = exit::find_executable(program, inherited_path)?;
+    let resolved =
+        resolve(session, &args.selection, inherited, Some(program), proxy).map_err(|e| {
+            // Handed over whole, so `vault-full` can ask for the password and start the command.
+            if e.is::<HandOver>() {
+                e
+            } else {
+                not_started(format!("{e:#}"))
+            }
+        })?;
+    if !args.no_rotation_warning && !again {
+        warn_attention(&resolved.attention);
+    }
+    if args.verbose {
+        for f in &resolved.files {
+            eprintln!("vault: read {}", f.display());
+        }
+        for v in &resolved.values {
+            eprintln!("vault: {} from {}", v.name, v.origin);
+        }
+    }
+    let mut env = child_env(
+        inherited,
+        &resolved.values,
+        args.no_inherit_env,
+        args.override_env,
+    );
+    if let Some(session) = &resolved.proxy {
+        proxy::point_at(&mut env, session);
+        if args.verbose {
+            eprintln!(
+                "vault: the command holds placeholders; the proxy adds the keys (CA bundle {})",
+                session.ca_bundle.display()
+            );
+        }
+    }
+    // The project file may set PATH (when allowed): the command is looked up along the PATH it
+    // gets, as `env PATH=... COMMAND` would.
+    let child_path = var(&env, "PATH");
+    if child_path != inherited_path {
+        executable = exit::find_executable(program, child_path)?;
+    }
+    let mut cmd = std::process::Command::new(&executable);
+    cmd.arg0(program)
+        .args(&args.command[1..])
+        .env_clear()
+        .envs(env);
+    Ok((cmd, resolved))
 }
 
 /// The value of `name` in an environment list.
@@ -367,6 +387,7 @@ fn resolve(
                     value,
                     origin: b.origin,
                     secret: false,
+                    item: None,
                 }),
                 Source::Reference(_) => None,
             })
@@ -426,6 +447,7 @@ fn resolve(
             secret: is_secret(&s.item),
             name: s.env,
             value: s.value.into_inner(),
+            item: Some(s.item),
         });
     }
     let mut answers = answers.into_iter();
@@ -436,6 +458,7 @@ fn resolve(
                 value,
                 origin: b.origin,
                 secret: false,
+                item: None,
             }),
             Source::Reference(_) => match answers.next() {
                 Some(Resolution::Value { value, item }) => values.push(Value {
@@ -443,6 +466,7 @@ fn resolve(
                     value: value.into_inner(),
                     origin: b.origin,
                     secret: is_secret(&item),
+                    item: Some(item),
                 }),
                 Some(Resolution::Unresolved { message }) => {
                     problems.push(format!("{} {}: {message}", b.origin, b.name));
@@ -714,12 +738,14 @@ mod tests {
                 value: SecretValue::new("vaults"),
                 origin: ".vault.env:1".into(),
                 secret: true,
+                item: Some("api".into()),
             },
             Value {
                 name: "REF".into(),
                 value: SecretValue::new("resolved"),
                 origin: "environment".into(),
                 secret: true,
+                item: Some("x".into()),
             },
         ];
         fn get<'a>(env: &'a [(OsString, OsString)], k: &str) -> Option<&'a str> {

@@ -13,8 +13,8 @@ use std::io::{Read, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -35,168 +35,280 @@ const HOLD_BACK: Duration = Duration::from_millis(300);
 /// it left behind may keep the terminal open forever).
 const DRAIN: Duration = Duration::from_secs(2);
 
-const FORWARDED: [i32; 6] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2];
+pub(crate) const FORWARDED: [i32; 6] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2];
 
 /// `core`: the user's core-dump limit, set in the child only (this process keeps holding the
 /// secrets, so its own stays zero).
 pub fn run_masked(
-    mut cmd: Command,
+    cmd: Command,
     program: &OsStr,
     secrets: Vec<(String, Zeroizing<Vec<u8>>)>,
     core: Option<rustix::process::Rlimit>,
 ) -> Result<u8> {
-    let stdout_tty = termios::isatty(std::io::stdout());
-    let stdin_tty = termios::isatty(std::io::stdin());
-    let stderr_tty = termios::isatty(std::io::stderr());
-    if let Some(limit) = core {
-        // SAFETY: runs in the forked child before exec and makes one system call (prlimit64),
-        // which is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(move || {
-                let _ = rustix::process::setrlimit(rustix::process::Resource::Core, limit);
-                Ok(())
-            });
-        }
-    }
-    // Our stdout and stderr are one destination (`2>&1`, as in CI): the child gets one pipe for
-    // both, so its output reaches one masker in the order it was written, and a secret split
-    // between the two streams is still one secret.
-    let mut merged = None;
-
-    let mut pty = None;
-    if stdout_tty {
-        let p = Pty::open()?;
-        if let Ok(size) = termios::tcgetwinsize(std::io::stdout()) {
-            let _ = termios::tcsetwinsize(&p.master, size);
-        }
-        cmd.stdout(Stdio::from(p.slave()?));
-        if stdin_tty {
-            cmd.stdin(Stdio::from(p.slave()?));
-        }
-        if stderr_tty {
-            cmd.stderr(Stdio::from(p.slave()?));
-        } else {
-            cmd.stderr(Stdio::piped());
-        }
-        // SAFETY: runs in the forked child before exec and only makes two system calls
-        // (setsid, TIOCSCTTY on fd 1, the pty), both async-signal-safe: the child gets a
-        // session of its own with the pty as its controlling terminal, as under a terminal.
-        unsafe {
-            cmd.pre_exec(|| {
-                rustix::process::setsid()?;
-                rustix::process::ioctl_tiocsctty(std::io::stdout())?;
-                Ok(())
-            });
-        }
-        pty = Some(p);
-    } else if same_destination() {
-        let (reader, writer) = std::io::pipe().context("cannot create a pipe")?;
-        cmd.stdout(writer.try_clone().context("cannot create a pipe")?)
-            .stderr(writer);
-        merged = Some(reader);
-    } else {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    }
-
+    let mut stage = Stage::new(core);
     // Handlers before the child starts, so no signal in between kills vault alone.
     let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED.iter().chain([&SIGWINCH]))
         .context("cannot install signal handlers")?;
-    let mut child = cmd.spawn().map_err(|e| exec_failure(program, &e))?;
-    // The command holds our copies of the child's ends: the pipe's write end must close here,
-    // or reading it never sees the end.
-    drop(cmd);
-    let pid = child.id();
-    // Our copies of the slave end must close, or reading the master never sees the end.
-    let raw = match (&pty, stdin_tty) {
-        (Some(_), true) => RawMode::enter(),
-        _ => None,
-    };
+    let child = stage.launch(cmd, program, Some(secrets))?;
     let handle = signals.handle();
-    let in_own_session = pty.is_some();
-    let master_for_signals = pty.as_ref().and_then(|p| p.master.try_clone().ok());
+    let (pid, own_group) = (child.pid, child.own_group);
+    let master = child.master();
     std::thread::spawn(move || {
         for info in signals.forever() {
             if info.signal == SIGWINCH {
-                if let (Some(m), Ok(size)) = (
-                    &master_for_signals,
-                    termios::tcgetwinsize(std::io::stdout()),
-                ) {
-                    let _ = termios::tcsetwinsize(m, size);
-                }
+                resize(master.as_ref());
                 continue;
             }
             // Sharing our process group, the child already got what the terminal sent
             // (Ctrl-C): pass on only what a process sent to vault itself.
-            let from_terminal = matches!(info.cause, Cause::Kernel);
-            if in_own_session || !from_terminal {
-                forward(pid, info.signal, in_own_session);
+            if own_group || !matches!(info.cause, Cause::Kernel) {
+                forward(pid, info.signal, own_group);
             }
         }
     });
-
-    let (done_tx, done_rx) = mpsc::channel::<()>();
-    let mut relays = 0;
-    let masker = || Masker::new(secrets.clone());
-    if let Some(p) = &pty {
-        let master = File::from(p.master.try_clone().context("cannot use the pty")?);
-        if stdin_tty {
-            let mut to_child = master.try_clone().context("cannot use the pty")?;
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                let mut stdin = std::io::stdin().lock();
-                while let Ok(n) = stdin.read(&mut buf) {
-                    if n == 0 || to_child.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        spawn_relay(master, Out::Stdout, masker(), done_tx.clone());
-        relays += 1;
-    }
-    if let Some(reader) = merged {
-        spawn_relay(
-            File::from(OwnedFd::from(reader)),
-            Out::Stdout,
-            masker(),
-            done_tx.clone(),
-        );
-        relays += 1;
-    }
-    if let Some(out) = child.stdout.take() {
-        spawn_relay(
-            File::from(OwnedFd::from(out)),
-            Out::Stdout,
-            masker(),
-            done_tx.clone(),
-        );
-        relays += 1;
-    }
-    if let Some(err) = child.stderr.take() {
-        spawn_relay(
-            File::from(OwnedFd::from(err)),
-            Out::Stderr,
-            masker(),
-            done_tx.clone(),
-        );
-        relays += 1;
-    }
-    drop(done_tx);
-    drop(pty.map(|p| p.master));
-
-    let status = child.wait().context("cannot wait for the command")?;
-    for _ in 0..relays {
-        if done_rx.recv_timeout(DRAIN).is_err() {
-            break;
-        }
-    }
-    drop(raw);
+    let status = child.wait()?;
+    drop(stage);
     handle.close();
-    Ok(match (status.code(), status.signal()) {
+    Ok(exit_code(status))
+}
+
+/// The terminal and output plumbing of a run, shared by the children it starts one after
+/// another (`vault run --watch`): when our stdout is a terminal each child gets a
+/// pseudo-terminal of its own (in its own session, so the whole of its job can be signalled)
+/// while our terminal stays raw and keystrokes go to the current child's.
+pub(crate) struct Stage {
+    stdout_tty: bool,
+    stdin_tty: bool,
+    stderr_tty: bool,
+    core: Option<rustix::process::Rlimit>,
+    raw: Option<RawMode>,
+    /// Where keystrokes go: the current child's pty.
+    keys_to: Arc<Mutex<Option<File>>>,
+    relaying_keys: bool,
+}
+
+/// A child started by [`Stage::launch`], with the threads copying its output.
+pub(crate) struct Launched {
+    pub pid: u32,
+    /// In a session or process group of its own: signals go to its whole job.
+    pub own_group: bool,
+    child: Child,
+    master: Option<File>,
+    relays: usize,
+    done: mpsc::Receiver<()>,
+}
+
+impl Stage {
+    pub(crate) fn new(core: Option<rustix::process::Rlimit>) -> Stage {
+        Stage {
+            stdout_tty: termios::isatty(std::io::stdout()),
+            stdin_tty: termios::isatty(std::io::stdin()),
+            stderr_tty: termios::isatty(std::io::stderr()),
+            core,
+            raw: None,
+            keys_to: Arc::new(Mutex::new(None)),
+            relaying_keys: false,
+        }
+    }
+
+    /// Starts `cmd`, its output through a masker of `secrets` (`None`: shown as it is).
+    /// `own_group_without_tty`: with no terminal to share, the child leads a process group of
+    /// its own, so that stopping it stops what it started too (a restart); a child sharing
+    /// our terminal's stdin never does (it would be stopped reading it).
+    pub(crate) fn launch(
+        &mut self,
+        mut cmd: Command,
+        program: &OsStr,
+        secrets: Option<Vec<(String, Zeroizing<Vec<u8>>)>>,
+    ) -> Result<Launched> {
+        self.launch_with(&mut cmd, program, secrets, false)
+    }
+
+    pub(crate) fn launch_with(
+        &mut self,
+        cmd: &mut Command,
+        program: &OsStr,
+        secrets: Option<Vec<(String, Zeroizing<Vec<u8>>)>>,
+        own_group_without_tty: bool,
+    ) -> Result<Launched> {
+        if let Some(limit) = self.core {
+            // SAFETY: runs in the forked child before exec and makes one system call
+            // (prlimit64), which is async-signal-safe.
+            unsafe {
+                cmd.pre_exec(move || {
+                    let _ = rustix::process::setrlimit(rustix::process::Resource::Core, limit);
+                    Ok(())
+                });
+            }
+        }
+        // Our stdout and stderr are one destination (`2>&1`, as in CI): the child gets one pipe
+        // for both, so its output reaches one masker in the order it was written, and a secret
+        // split between the two streams is still one secret.
+        let mut merged = None;
+        let mut pty = None;
+        let mut own_group = false;
+        if self.stdout_tty {
+            let p = Pty::open()?;
+            if let Ok(size) = termios::tcgetwinsize(std::io::stdout()) {
+                let _ = termios::tcsetwinsize(&p.master, size);
+            }
+            cmd.stdout(Stdio::from(p.slave()?));
+            if self.stdin_tty {
+                cmd.stdin(Stdio::from(p.slave()?));
+            }
+            if self.stderr_tty {
+                cmd.stderr(Stdio::from(p.slave()?));
+            } else {
+                cmd.stderr(Stdio::piped());
+            }
+            // SAFETY: runs in the forked child before exec and only makes two system calls
+            // (setsid, TIOCSCTTY on fd 1, the pty), both async-signal-safe: the child gets a
+            // session of its own with the pty as its controlling terminal, as under a terminal.
+            unsafe {
+                cmd.pre_exec(|| {
+                    rustix::process::setsid()?;
+                    rustix::process::ioctl_tiocsctty(std::io::stdout())?;
+                    Ok(())
+                });
+            }
+            own_group = true;
+            pty = Some(p);
+        } else {
+            if secrets.is_none() {
+                // Nothing to mask: the child writes where we do.
+            } else if same_destination() {
+                let (reader, writer) = std::io::pipe().context("cannot create a pipe")?;
+                cmd.stdout(writer.try_clone().context("cannot create a pipe")?)
+                    .stderr(writer);
+                merged = Some(reader);
+            } else {
+                cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            }
+            if own_group_without_tty && !self.stdin_tty {
+                cmd.process_group(0);
+                own_group = true;
+            }
+        }
+        let child = cmd.spawn().map_err(|e| exec_failure(program, &e));
+        // The command holds our copies of the child's ends: the pipe's write end must close
+        // here, or reading it never sees the end.
+        *cmd = Command::new("");
+        let mut child = child?;
+        if pty.is_some() && self.stdin_tty && self.raw.is_none() {
+            self.raw = RawMode::enter();
+        }
+        let (done_tx, done) = mpsc::channel::<()>();
+        let mut relays = 0;
+        let masker = || secrets.clone().and_then(Masker::new);
+        let mut master = None;
+        if let Some(p) = pty {
+            let m = File::from(p.master);
+            if self.stdin_tty {
+                *lock(&self.keys_to) = Some(m.try_clone().context("cannot use the pty")?);
+                self.relay_keys();
+            }
+            master = Some(m.try_clone().context("cannot use the pty")?);
+            spawn_relay(m, Out::Stdout, masker(), done_tx.clone());
+            relays += 1;
+        }
+        if let Some(reader) = merged {
+            spawn_relay(
+                File::from(OwnedFd::from(reader)),
+                Out::Stdout,
+                masker(),
+                done_tx.clone(),
+            );
+            relays += 1;
+        }
+        if let Some(out) = child.stdout.take() {
+            spawn_relay(
+                File::from(OwnedFd::from(out)),
+                Out::Stdout,
+                masker(),
+                done_tx.clone(),
+            );
+            relays += 1;
+        }
+        if let Some(err) = child.stderr.take() {
+            spawn_relay(
+                File::from(OwnedFd::from(err)),
+                Out::Stderr,
+                masker(),
+                done_tx.clone(),
+            );
+            relays += 1;
+        }
+        Ok(Launched {
+            pid: child.id(),
+            own_group,
+            child,
+            master,
+            relays,
+            done,
+        })
+    }
+
+    /// Copies our keystrokes to the current child's pty, for as long as we run.
+    fn relay_keys(&mut self) {
+        if self.relaying_keys {
+            return;
+        }
+        self.relaying_keys = true;
+        let keys_to = Arc::clone(&self.keys_to);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            let mut stdin = std::io::stdin().lock();
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Some(to) = lock(&keys_to).as_mut() {
+                    let _ = to.write_all(&buf[..n]);
+                }
+            }
+            buf.iter_mut().for_each(|b| *b = 0);
+        });
+    }
+}
+
+impl Launched {
+    /// The child's pty, to pass on a change of our window's size.
+    pub(crate) fn master(&self) -> Option<File> {
+        self.master.as_ref().and_then(|m| m.try_clone().ok())
+    }
+
+    /// Waits for the child, then for its output to drain (at most [`DRAIN`]: a background
+    /// process it left behind may keep the pipe open forever).
+    pub(crate) fn wait(mut self) -> Result<ExitStatus> {
+        let status = self.child.wait().context("cannot wait for the command")?;
+        drop(self.master.take());
+        for _ in 0..self.relays {
+            if self.done.recv_timeout(DRAIN).is_err() {
+                break;
+            }
+        }
+        Ok(status)
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Passes a change of our window's size on to the child's pty.
+pub(crate) fn resize(master: Option<&File>) {
+    if let (Some(m), Ok(size)) = (master, termios::tcgetwinsize(std::io::stdout())) {
+        let _ = termios::tcsetwinsize(m, size);
+    }
+}
+
+/// The status `vault run` exits with: the child's code, or 128+N when signal N killed it.
+pub(crate) fn exit_code(status: ExitStatus) -> u8 {
+    match (status.code(), status.signal()) {
         (Some(code), _) => u8::try_from(code).unwrap_or(1),
         (None, Some(sig)) => u8::try_from(128 + sig).unwrap_or(255),
         (None, None) => 1,
-    })
+    }
 }
 
 /// Whether our stdout and stderr are the same file, pipe or socket.
@@ -212,7 +324,7 @@ fn same_destination() -> bool {
     out.is_some() && out == id(std::io::stderr())
 }
 
-fn forward(pid: u32, signal: i32, to_group: bool) {
+pub(crate) fn forward(pid: u32, signal: i32, to_group: bool) {
     let Some(pid) = rustix::process::Pid::from_raw(pid as i32) else {
         return;
     };
