@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -452,7 +453,12 @@ struct CorporateProxy {
 }
 
 impl Drop for CorporateProxy {
+    /// proxy.py forks its workers: the whole process group goes, not only the parent (its
+    /// workers outlived the suite before).
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -468,6 +474,7 @@ fn corporate_proxy(dir: &std::path::Path) -> CorporateProxy {
     .args(["--hostname", "127.0.0.1", "--port", "0", "--port-file"])
     .arg(&port_file)
     .args(["--num-workers", "1", "--num-acceptors", "1"])
+    .process_group(0)
     .stdout(Stdio::null())
     .stderr(std::fs::File::create(&log).unwrap())
     .spawn()
