@@ -102,15 +102,41 @@ fn kubectl_minor(kubectl: &Path) -> Option<u32> {
         .ok()
 }
 
-#[test]
-fn kubectl_gets_the_grants_token_and_undo_gives_the_context_its_user_back() {
-    let server = OAuthServer::start(3600);
+/// A vault logged in to the OAuth server (access tokens living `access_ttl` seconds), the
+/// cluster's endpoint, its kubeconfig, and Debian's kubectl.
+struct Cluster {
+    server: OAuthServer,
+    v: TestVault,
+    up: upstream::Upstream,
+    config: PathBuf,
+    kubectl: PathBuf,
+}
+
+fn cluster(access_ttl: u64) -> Cluster {
+    let server = OAuthServer::start(access_ttl);
     let v = TestVault::new();
     add_provider(&v, &server).ok();
     login(&v).ok();
     let up = upstream::upstream();
     let config = kubeconfig(&v, &up);
-    let kubectl = Path::new(KUBECTL_DIR).join("kubectl");
+    Cluster {
+        server,
+        v,
+        up,
+        config,
+        kubectl: Path::new(KUBECTL_DIR).join("kubectl"),
+    }
+}
+
+#[test]
+fn kubectl_gets_the_grants_token_and_undo_gives_the_context_its_user_back() {
+    let Cluster {
+        server,
+        v,
+        up,
+        config,
+        kubectl,
+    } = cluster(3600);
     let debian = path_with(Some(KUBECTL_DIR));
 
     // Before: the static token of the file.
@@ -208,13 +234,13 @@ fn expires(v: &TestVault) -> Timestamp {
 /// refreshes in the last 10 (half the lifetime, when that is under a minute).
 #[test]
 fn a_token_near_expiry_is_refreshed_before_kubectl_gets_it() {
-    let server = OAuthServer::start(20);
-    let v = TestVault::new();
-    add_provider(&v, &server).ok();
-    login(&v).ok();
-    let up = upstream::upstream();
-    let config = kubeconfig(&v, &up);
-    let kubectl = Path::new(KUBECTL_DIR).join("kubectl");
+    let Cluster {
+        server,
+        v,
+        up: _up,
+        config,
+        kubectl,
+    } = cluster(20);
     vault(
         &v,
         &config,

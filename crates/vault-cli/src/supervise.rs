@@ -197,9 +197,8 @@ impl Stage {
         if pty.is_some() && self.stdin_tty && self.raw.is_none() {
             self.raw = RawMode::enter();
         }
-        let (done_tx, done) = mpsc::channel::<()>();
-        let mut relays = 0;
-        let masker = || secrets.clone().and_then(Masker::new);
+        // Every stream the child writes to that we read: through a masker to ours.
+        let mut sources: Vec<(File, Out)> = Vec::new();
         let mut master = None;
         if let Some(p) = pty {
             let m = File::from(p.master);
@@ -208,35 +207,22 @@ impl Stage {
                 self.relay_keys();
             }
             master = Some(m.try_clone().context("cannot use the pty")?);
-            spawn_relay(m, Out::Stdout, masker(), done_tx.clone());
-            relays += 1;
+            sources.push((m, Out::Stdout));
         }
         if let Some(reader) = merged {
-            spawn_relay(
-                File::from(OwnedFd::from(reader)),
-                Out::Stdout,
-                masker(),
-                done_tx.clone(),
-            );
-            relays += 1;
+            sources.push((File::from(OwnedFd::from(reader)), Out::Stdout));
         }
         if let Some(out) = child.stdout.take() {
-            spawn_relay(
-                File::from(OwnedFd::from(out)),
-                Out::Stdout,
-                masker(),
-                done_tx.clone(),
-            );
-            relays += 1;
+            sources.push((File::from(OwnedFd::from(out)), Out::Stdout));
         }
         if let Some(err) = child.stderr.take() {
-            spawn_relay(
-                File::from(OwnedFd::from(err)),
-                Out::Stderr,
-                masker(),
-                done_tx.clone(),
-            );
-            relays += 1;
+            sources.push((File::from(OwnedFd::from(err)), Out::Stderr));
+        }
+        let (done_tx, done) = mpsc::channel::<()>();
+        let relays = sources.len();
+        for (from, to) in sources {
+            let masker = secrets.clone().and_then(Masker::new);
+            spawn_relay(from, to, masker, done_tx.clone());
         }
         Ok(Launched {
             pid: child.id(),
