@@ -70,10 +70,8 @@ pub fn token(session: &mut Session, grant: &str) -> Result<()> {
         Response::Token { item, value, .. } => (item, value.into_inner()),
         other => return Err(unexpected(other)),
     };
-    let expires = match &item.meta {
-        ItemMeta::Grant(g) => g.expires,
-        ItemMeta::ApiKey(m) => m.expires,
-    };
+    // Only a grant has a token (`Op::Token`); its expiry is the access token's.
+    let expires = item.meta.as_grant().and_then(|g| g.expires);
     let out = ExecCredential {
         api_version: api_version(),
         kind: "ExecCredential",

@@ -28,7 +28,6 @@ use vault_agent::protocol::{EVENT_HEARTBEAT_SECS, Event};
 use vault_agent::{AgentDir, Client};
 use vault_core::SecretValue;
 use vault_core::names::fold;
-use zeroize::Zeroizing;
 
 use super::{Resolved, prepare};
 use crate::cli::RunArgs;
@@ -248,8 +247,8 @@ fn start(
     generation: u64,
     tx: &Sender<Msg>,
 ) -> Result<Running> {
-    let secrets: Option<Vec<(String, Zeroizing<Vec<u8>>)>> = None;
-    let launched = stage.launch_with(&mut cmd, program, secrets, true)?;
+    // Output is not masked under --watch: no secrets to look for.
+    let launched = stage.launch_with(&mut cmd, program, None, true)?;
     let running = Running {
         pid: launched.pid,
         own_group: launched.own_group,
