@@ -72,8 +72,15 @@ tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oaut
 # Python); Node's undici and global-agent from npm (tests/clients/package-lock.json). The import
 # suite's writers: keepassxc-cli (Debian keepassxc) and @dotenvx/dotenvx (npm, same lockfile).
 deps-clients: tests/clients/.venv/.installed tests/clients/node_modules/.package-lock.json \
-	tests/clients/kubectl/usr/bin/kubectl
+	tests/clients/kubectl/usr/bin/kubectl tests/clients/s3s-fs/bin/s3s-fs
 	$(call apt_install,keepassxc)
+
+# The S3 sync suite's storage: s3s-fs from crates.io, a real S3 server (SigV4, conditional
+# PUTs) over a directory, built once (its own lockfile; its build cache beside ours).
+S3S_FS_VERSION := 0.14.1
+tests/clients/s3s-fs/bin/s3s-fs:
+	CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)/s3s-fs $(CARGO) install --locked --quiet s3s-fs \
+		--version $(S3S_FS_VERSION) --features binary --root tests/clients/s3s-fs
 
 # kubectl for the exec plugin's suite: Debian's kubernetes-client, unpacked beside the tests
 # rather than installed, because it conflicts with the `kubectl` package some machines carry

@@ -6,6 +6,7 @@
 
 pub mod git_http;
 pub mod oauth;
+pub mod s3;
 pub mod sources;
 
 use std::io::Write;

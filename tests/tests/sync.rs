@@ -1,7 +1,8 @@
 //! `vault sync` through the real CLI and agents, three devices in separate homes, against a
-//! bare repository over `file://` and over `git daemon` (started here on a loopback port the
-//! system chose): pairing with the one-time code (and a wrong one refused and logged), edits,
-//! deletions and a concurrent edit kept on both sides, a removed device, and a tampered remote.
+//! bare repository over `file://`, over `git daemon` (started here on a loopback port the
+//! system chose) and against a real S3 server (`s3s-fs`, SigV4): pairing with the one-time
+//! code (and a wrong one refused and logged), edits, deletions and a concurrent edit kept on
+//! both sides, a removed device, and a tampered remote or storage.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Write};
@@ -9,7 +10,59 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use vault_tests::s3::S3Server;
 use vault_tests::{PASSWORD, Run, TestVault, pipe};
+
+/// How devices reach the remote: the arguments of `vault sync init` and `vault sync join`, and
+/// for S3 the access key each device holds as an item before it syncs.
+struct Via {
+    init: Vec<String>,
+    join: Vec<String>,
+    key: Option<String>,
+}
+
+impl Via {
+    fn git(url: &str) -> Via {
+        Via {
+            init: ["sync", "init", "git", url].map(str::to_owned).to_vec(),
+            join: ["sync", "join", url].map(str::to_owned).to_vec(),
+            key: None,
+        }
+    }
+
+    fn s3(server: &S3Server, prefix: &str) -> Via {
+        let url = format!("s3://{}/{prefix}", server.bucket);
+        let storage = ["--endpoint", &server.endpoint, "--key", "S3_KEY"].map(str::to_owned);
+        Via {
+            init: [
+                ["sync", "init", "s3", &url].map(str::to_owned).as_slice(),
+                &storage,
+            ]
+            .concat(),
+            join: [
+                ["sync", "join", &url].map(str::to_owned).as_slice(),
+                &storage,
+            ]
+            .concat(),
+            key: Some(server.pasted_key()),
+        }
+    }
+
+    /// A device ready to sync this way (`every`: see `device`).
+    fn device(&self, every: &str) -> TestVault {
+        let v = device(every);
+        if let Some(key) = &self.key {
+            v.run_with_stdin(&["add", "S3_KEY"], key.as_bytes()).ok();
+        }
+        v
+    }
+
+    fn init(&self, v: &TestVault, name: &str) -> Run {
+        let mut args: Vec<&str> = self.init.iter().map(String::as_str).collect();
+        args.extend(["--name", name]);
+        v.run(&args)
+    }
+}
 
 fn bare_repo(dir: &Path) -> PathBuf {
     let path = dir.join("remote.git");
@@ -63,12 +116,13 @@ fn invite(inviter: &TestVault) -> (Child, String) {
 
 /// Pairs `joiner` with `inviter`: `vault sync invite` shows the code on its stdout, and the
 /// new device types it (here, on stdin).
-fn pair(inviter: &TestVault, joiner: &TestVault, url: &str, name: &str) -> (Run, Run) {
+fn pair(inviter: &TestVault, joiner: &TestVault, via: &Via, name: &str) -> (Run, Run) {
     let (invite, code) = invite(inviter);
     let joined = pipe(
         joiner
             .cmd()
-            .args(["sync", "join", url, "--name", name, "--code-stdin"]),
+            .args(&via.join)
+            .args(["--name", name, "--code-stdin"]),
         format!("{code}\n").as_bytes(),
     );
     let done = invite.wait_with_output().unwrap();
@@ -121,17 +175,17 @@ fn git_daemon(base: &Path) -> GitDaemon {
     }
 }
 
-fn three_devices_through(url: &str) {
-    let a = device("never");
-    let b = device("never");
-    let c = device("never");
+fn three_devices_through(via: &Via) {
+    let a = via.device("never");
+    let b = via.device("never");
+    let c = via.device("never");
     a.add("stripe", "sk_test_a1", &[]);
     a.add("openai", "sk-proj-a2", &[]);
-    let init = a.run(&["sync", "init", "git", url, "--name", "laptop"]);
+    let init = via.init(&a, "laptop");
     init.ok();
     assert!(init.stderr.contains("now syncs through"), "{}", init.stderr);
 
-    let (invited, joined) = pair(&a, &b, url, "desktop");
+    let (invited, joined) = pair(&a, &b, via, "desktop");
     invited.ok();
     joined.ok();
     assert!(
@@ -147,17 +201,19 @@ fn three_devices_through(url: &str) {
     b.run(&["sync"]).ok();
     a.run(&["rm", "openai", "--yes"]).ok();
     let synced = a.run(&["sync"]);
-    assert!(
-        synced.stderr.contains("1 change received"),
-        "{}",
-        synced.stderr
-    );
+    // Through S3, b's own copy of the storage's key comes too.
+    let received = if via.key.is_some() {
+        "2 changes received"
+    } else {
+        "1 change received"
+    };
+    assert!(synced.stderr.contains(received), "{}", synced.stderr);
     b.run(&["sync"]).ok();
     assert_eq!(value(&a, "github"), "ghp_from_b");
     b.run(&["get", "openai"]).fails(4);
 
     // A third device joins through b.
-    let (invited, joined) = pair(&b, &c, url, "server");
+    let (invited, joined) = pair(&b, &c, via, "server");
     invited.ok();
     joined.ok();
     assert_eq!(value(&c, "github"), "ghp_from_b");
@@ -245,7 +301,7 @@ fn three_devices_through(url: &str) {
 fn three_devices_through_a_bare_repository() {
     let dir = tempfile::tempdir().unwrap();
     let remote = bare_repo(dir.path());
-    three_devices_through(&format!("file://{}", remote.display()));
+    three_devices_through(&Via::git(&format!("file://{}", remote.display())));
 }
 
 #[test]
@@ -253,7 +309,31 @@ fn three_devices_through_git_daemon() {
     let dir = tempfile::tempdir().unwrap();
     bare_repo(dir.path());
     let daemon = git_daemon(dir.path());
-    three_devices_through(&daemon.url);
+    three_devices_through(&Via::git(&daemon.url));
+}
+
+#[test]
+fn three_devices_through_s3_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path());
+    three_devices_through(&Via::s3(&server, "sync/vault"));
+    // What the storage holds: each device's public keys and log, nothing in plain text.
+    let devices = std::fs::read_dir(server.object("sync/vault/devices"))
+        .unwrap()
+        .count();
+    assert_eq!(devices, 3);
+    let plain = holding(
+        &server.root,
+        &[
+            "sk_test_a1",
+            "sk-proj-a2",
+            "ghp_from_b",
+            "sk_test_from_a",
+            "ghp_after_removal",
+            &server.secret,
+        ],
+    );
+    assert!(plain.is_empty(), "values in plain text: {plain:?}");
 }
 
 #[test]
@@ -365,7 +445,7 @@ fn the_agent_pushes_a_change_in_the_background() {
     let a = device("1s");
     let b = device("never");
     a.run(&["sync", "init", "git", &url]).ok();
-    let (invited, joined) = pair(&a, &b, &url, "desktop");
+    let (invited, joined) = pair(&a, &b, &Via::git(&url), "desktop");
     invited.ok();
     joined.ok();
     let segments = |remote: &Path| -> usize {
@@ -400,4 +480,183 @@ fn the_agent_pushes_a_change_in_the_background() {
     }
     b.run(&["sync"]).ok();
     assert_eq!(value(&b, "made_later"), "pushed-by-the-agent");
+}
+
+/// The files under `root` that hold any of `values` in plain text.
+fn holding(root: &Path, values: &[&str]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![root.to_owned()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                if values
+                    .iter()
+                    .any(|v| bytes.windows(v.len()).any(|w| w == v.as_bytes()))
+                {
+                    found.push(path);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// This device's full id, as its folder on the storage is named.
+fn storage_id(server: &S3Server, prefix: &str, v: &TestVault) -> String {
+    let status: serde_json::Value =
+        serde_json::from_str(v.run(&["sync", "status", "--json"]).ok()).unwrap();
+    let short = status["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["this"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::fs::read_dir(server.object(&format!("{prefix}/devices")))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|id| id.starts_with(&short))
+        .unwrap()
+}
+
+/// The S3 storage's fault cases, through the real CLI and s3s-fs: a changed segment, a log set
+/// back or deleted, a wrong access key and the storage down. Each is a clear error, and the
+/// vault that met it keeps every value; once the storage is honest and up, sync resumes.
+#[test]
+fn a_tampered_or_unreachable_s3_storage_is_refused_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = S3Server::start(dir.path());
+    let via = Via::s3(&server, "vault");
+    let a = via.device("never");
+    let b = via.device("never");
+    a.add("KEY", "v1-of-the-key", &[]);
+    // A bucket the storage does not have: said before anything is written.
+    let typo = a.run(&[
+        "sync",
+        "init",
+        "s3",
+        "s3://no-such-bucket/vault",
+        "--endpoint",
+        &server.endpoint,
+        "--key",
+        "S3_KEY",
+    ]);
+    assert!(
+        typo.fails(1).contains("bucket does not exist"),
+        "{}",
+        typo.stderr
+    );
+    assert!(a.run(&["sync", "status"]).ok().contains("does not sync"));
+    via.init(&a, "laptop").ok();
+    let (invited, joined) = pair(&a, &b, &via, "desktop");
+    invited.ok();
+    joined.ok();
+    assert_eq!(value(&b, "KEY"), "v1-of-the-key");
+    let status = b.run(&["sync", "status"]);
+    assert!(
+        status.ok().contains(&format!(
+            "s3://team-vault/vault (endpoint {}, key S3_KEY)",
+            server.endpoint
+        )),
+        "{}",
+        status.stdout
+    );
+
+    let a_id = storage_id(&server, "vault", &a);
+    let log = server.object(&format!("vault/devices/{a_id}/log"));
+    a.run_with_stdin(&["rotate", "KEY"], b"v2-of-the-key").ok();
+    a.run(&["sync"]).ok();
+    let newest = std::fs::read_dir(&log)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let honest = std::fs::read(&newest).unwrap();
+
+    // A flipped byte in a segment b has not read.
+    let mut flipped = honest.clone();
+    let n = flipped.len();
+    flipped[n / 2] ^= 1;
+    std::fs::write(&newest, &flipped).unwrap();
+    let r = b.run(&["sync"]);
+    assert!(r.fails(5).contains("forged or changed"), "{}", r.stderr);
+    assert!(r.stderr.contains(&a_id[..8]), "{}", r.stderr);
+    assert_eq!(value(&b, "KEY"), "v1-of-the-key");
+
+    // The log set back (its newest segment gone), then deleted.
+    std::fs::remove_file(&newest).unwrap();
+    b.run(&["sync"]).ok();
+    std::fs::write(&newest, &honest).unwrap();
+    b.run(&["sync"]).ok();
+    assert_eq!(value(&b, "KEY"), "v2-of-the-key");
+    std::fs::remove_file(&newest).unwrap();
+    let r = b.run(&["sync"]);
+    assert!(r.fails(5).contains("cut short or replaced"), "{}", r.stderr);
+    std::fs::write(&newest, &honest).unwrap();
+    let a_dir = server.object(&format!("vault/devices/{a_id}"));
+    let aside = dir.path().join("a-log-aside");
+    std::fs::rename(&a_dir, &aside).unwrap();
+    let r = b.run(&["sync"]);
+    assert!(r.fails(5).contains("gone from the remote"), "{}", r.stderr);
+    std::fs::rename(&aside, &a_dir).unwrap();
+    b.run(&["sync"]).ok();
+    assert_eq!(value(&b, "KEY"), "v2-of-the-key");
+
+    // A wrong secret for the storage: refused by the storage, said, nothing lost.
+    let good = server.secret.clone();
+    b.run_with_stdin(
+        &["rotate", "S3_KEY"],
+        b"0000000000000000000000000000000000000000",
+    )
+    .ok();
+    b.run_with_stdin(&["rotate", "KEY"], b"v3-from-b").ok();
+    let r = b.run(&["sync"]);
+    assert_ne!(r.code, Some(0));
+    assert!(r.stderr.contains("refused the access key"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains(&good) && !r.stderr.contains("0000000000"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(value(&b, "KEY"), "v3-from-b");
+    b.run_with_stdin(&["rotate", "S3_KEY"], good.as_bytes())
+        .ok();
+    b.run(&["sync"]).ok();
+    a.run(&["sync"]).ok();
+    assert_eq!(value(&a, "KEY"), "v3-from-b");
+
+    // The storage down: a says so and keeps its change for the next sync.
+    server.stop();
+    a.run_with_stdin(&["rotate", "KEY"], b"v4-while-offline")
+        .ok();
+    let r = a.run(&["sync"]);
+    assert_ne!(r.code, Some(0));
+    assert!(
+        r.stderr.contains("cannot reach http://127.0.0.1:"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(value(&a, "KEY"), "v4-while-offline");
+    server.restart();
+    a.run(&["sync"]).ok();
+    b.run(&["sync"]).ok();
+    assert_eq!(value(&b, "KEY"), "v4-while-offline");
+
+    let plain = holding(
+        &server.root,
+        &[
+            "v1-of-the-key",
+            "v2-of-the-key",
+            "v3-from-b",
+            "v4-while-offline",
+            &good,
+        ],
+    );
+    assert!(plain.is_empty(), "values in plain text: {plain:?}");
 }

@@ -16,7 +16,7 @@ mod transfer;
 pub use oauth::{LoginArgs, OauthCommand, TokenArgs};
 pub use scan::{ScanArgs, ScanFormat};
 pub use setup::{KubeCommand, SetupCommand};
-pub use sync::{SyncArgs, SyncCommand, SyncEngine};
+pub use sync::{StorageArgs, SyncArgs, SyncCommand, SyncEngine};
 pub use transfer::ImportArgs;
 
 const EXAMPLES: &str = "\

@@ -150,8 +150,12 @@ impl Error {
             Error::Database { .. } | Error::Random => ErrorCode::Internal,
             Error::Sync(e) => match e {
                 vault_sync::Error::Refused { .. } => ErrorCode::Tampered,
-                vault_sync::Error::Git { .. } | vault_sync::Error::Io { .. } => ErrorCode::Io,
-                vault_sync::Error::Pairing(_) => ErrorCode::Invalid,
+                vault_sync::Error::Git { .. }
+                | vault_sync::Error::Storage { .. }
+                | vault_sync::Error::Io { .. } => ErrorCode::Io,
+                vault_sync::Error::Pairing(_) | vault_sync::Error::Location(_) => {
+                    ErrorCode::Invalid
+                }
                 vault_sync::Error::Corrupt(_) => ErrorCode::Damaged,
                 vault_sync::Error::Random => ErrorCode::Internal,
             },

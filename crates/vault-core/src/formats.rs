@@ -645,6 +645,12 @@ const MAX_KEY_LEN: usize = 1100;
 static COMPILED: LazyLock<Vec<Option<Regex>>> =
     LazyLock::new(|| FORMATS.iter().map(|f| Regex::new(f.pattern).ok()).collect());
 
+/// The field of an AWS access key item holding the key id (its value is the secret access
+/// key): what `vault aws`, the import's join and the S3 sync engine read.
+pub const AWS_KEY_ID_FIELD: &str = "access_key_id";
+/// The secret field of an AWS access key item holding a temporary key's session token.
+pub const AWS_TOKEN_FIELD: &str = "session_token";
+
 /// An AWS access key id: `AKIA` (long-term) or `ASIA` (temporary) and 16 base32 characters.
 pub fn is_aws_key_id(id: &str) -> bool {
     (id.starts_with("AKIA") || id.starts_with("ASIA"))

@@ -7,10 +7,7 @@ use vault_core::formats;
 
 use crate::{Format, Loaded};
 
-/// The field holding an access key's id (its value is the secret access key).
-pub const KEY_ID_FIELD: &str = "access_key_id";
-/// The secret field holding a temporary key's session token.
-pub const TOKEN_FIELD: &str = "session_token";
+pub use vault_core::formats::{AWS_KEY_ID_FIELD as KEY_ID_FIELD, AWS_TOKEN_FIELD as TOKEN_FIELD};
 
 const ID_VAR: &str = "AWS_ACCESS_KEY_ID";
 const SECRET_VAR: &str = "AWS_SECRET_ACCESS_KEY";

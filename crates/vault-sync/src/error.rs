@@ -15,6 +15,11 @@ pub enum Error {
     Pairing(String),
     #[error("git {what} failed: {message}")]
     Git { what: String, message: String },
+    /// An `s3://` URL that does not say where to sync.
+    #[error("{0}")]
+    Location(String),
+    #[error("the storage's {what} failed: {message}")]
+    Storage { what: String, message: String },
     #[error("{what}: {source}")]
     Io {
         what: String,

@@ -557,6 +557,45 @@ impl Remote {
     }
 }
 
+impl crate::Source for Remote {
+    fn devices(&self) -> Result<Vec<DeviceId>> {
+        Remote::devices(self)
+    }
+    fn seqs(&self, device: DeviceId) -> Result<Vec<u64>> {
+        self.remote_seqs(device)
+    }
+    fn read(&self, device: DeviceId, seqs: &[u64]) -> Result<Vec<Vec<u8>>> {
+        self.read_segments(device, seqs)
+    }
+}
+
+impl crate::Engine for Remote {
+    fn fetch(&self) -> Result<()> {
+        Remote::fetch(self)
+    }
+    fn append(&self, me: &DevicePublic, segments: &[(u64, Vec<u8>)]) -> Result<()> {
+        Remote::append(self, me, segments)
+    }
+    fn push(&self, me: DeviceId) -> Result<()> {
+        Remote::push(self, me)
+    }
+    fn pushed(&self, me: DeviceId) -> Result<bool> {
+        Remote::pushed(self, me)
+    }
+    fn fetch_pairing(&self, nameplate: &str) -> Result<()> {
+        Remote::fetch_pairing(self, nameplate)
+    }
+    fn pairing_files(&self, nameplate: &str) -> Result<BTreeMap<String, Vec<u8>>> {
+        Remote::pairing_files(self, nameplate)
+    }
+    fn pairing_write(&self, nameplate: &str, name: &str, bytes: &[u8]) -> Result<()> {
+        Remote::pairing_write(self, nameplate, name, bytes)
+    }
+    fn pairing_end(&self, nameplate: &str) -> Result<()> {
+        Remote::pairing_end(self, nameplate)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -1,4 +1,4 @@
-//! Sync between one user's devices, on an engine the user already runs (a git remote).
+//! Sync between one user's devices, on an engine the user already runs (a git remote, S3-compatible storage).
 //!
 //! Each device appends only to its own log: a chain of **segments** (`segment`), each holding
 //! the operations of one sync (`ops`: an item version put, an item deleted, a device added or
@@ -7,12 +7,14 @@
 //! the same file or ref, so a push never conflicts. Merging is per item and deterministic
 //! (`merge`: a hybrid logical clock, last writer wins, a concurrent loser kept in history and
 //! flagged). Pairing (`pairing`) hands a new device the sync keys over a key exchange that the
-//! pairing code authenticates (SPAKE2), never the master password. The git engine (`git`)
-//! moves segments through the system `git`.
+//! pairing code authenticates (SPAKE2), never the master password. An engine (`Engine`) moves
+//! segments: the git engine (`git`) through the system `git`, the S3 engine (`s3`, feature
+//! `s3`) through any S3-compatible object storage.
 //!
 //! This crate knows nothing of the vault file: the caller (vault-core's sync state, the agent)
 //! gives it bytes and keys and stores what it returns.
 
+mod engine;
 mod error;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -22,8 +24,11 @@ pub mod keys;
 pub mod merge;
 pub mod ops;
 pub mod pairing;
+#[cfg(feature = "s3")]
+pub mod s3;
 pub mod segment;
 
+pub use engine::{Engine, Source};
 pub use error::{Error, Result};
 pub use keys::{DeviceId, DeviceKeys, DevicePublic, SyncKey};
 pub use merge::{Version, next_clock};

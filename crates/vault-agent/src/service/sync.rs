@@ -1,5 +1,6 @@
-//! Sync, as the agent runs it: the network (git fetch and push, the pairing exchange) outside
-//! the service lock, the vault's round inside it (see vault-core's `vault/sync.rs`).
+//! Sync, as the agent runs it: the network (fetch and push through the engine, git or S3, and
+//! the pairing exchange) outside the service lock, the vault's round inside it (see
+//! vault-core's `vault/sync.rs`).
 //!
 //! Pairing goes through the remote itself: the inviting device publishes its SPAKE2 message on
 //! a short-lived branch, the joining device answers with its own, its public keys and a tag
@@ -13,11 +14,15 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use vault_core::formats::{AWS_KEY_ID_FIELD as KEY_ID_FIELD, AWS_TOKEN_FIELD as TOKEN_FIELD};
 use vault_core::vault_sync::git::Remote;
 use vault_core::vault_sync::hex::{decode as unhex, encode as hex};
 use vault_core::vault_sync::pairing::{self, Code, Inviter, Role};
+use vault_core::vault_sync::s3::{self, Location};
 use vault_core::vault_sync::{self, DeviceKeys, DevicePublic};
+use vault_core::vault_sync::{Engine, Source};
 use vault_core::{Error, SecretValue, SyncRound, SyncStatus};
+use zeroize::Zeroizing;
 
 use super::Service;
 use crate::protocol::{Op, Response, WireSecret};
@@ -116,14 +121,23 @@ fn refuse_password_in(url: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// The local mirror of a vault's remote: beside the vault file, 0700.
+/// The local mirror of a vault's git remote: beside the vault file, 0700.
 pub(crate) fn mirror_path(vault: &Path) -> PathBuf {
+    beside(vault, ".sync.git")
+}
+
+/// The local cache of a vault's S3 location: beside the vault file, 0700.
+pub(crate) fn cache_path(vault: &Path) -> PathBuf {
+    beside(vault, ".sync.s3")
+}
+
+fn beside(vault: &Path, suffix: &str) -> PathBuf {
     let mut name = vault.file_name().unwrap_or_default().to_os_string();
-    name.push(".sync.git");
+    name.push(suffix);
     vault.with_file_name(name)
 }
 
-fn open_remote(vault: &Path, url: &str) -> Result<Remote, Error> {
+fn open_git(vault: &Path, url: &str) -> Result<Remote, Error> {
     let mirror = mirror_path(vault);
     if !mirror.exists() {
         std::fs::create_dir_all(&mirror).map_err(|e| Error::Io {
@@ -139,7 +153,50 @@ fn open_remote(vault: &Path, url: &str) -> Result<Remote, Error> {
     Ok(Remote::open(&mirror, url)?)
 }
 
+/// The S3 access key an item of the vault holds, as `vault aws` reads it: the value is the
+/// secret access key, field `access_key_id` the key id, secret field `session_token`.
+fn credentials_from(v: &vault_core::Vault, item: &str) -> Result<s3::Credentials, Error> {
+    let key = v.api_key(item).map_err(|e| match e {
+        Error::NotFound { .. } => Error::Invalid(format!(
+            "the storage's access key is to come from the item {item:?}, which this vault does not hold: add it (`vault add {item}`, paste the key id and secret), or leave out --key to use AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )),
+        e => e,
+    })?;
+    let Some(id) = key.meta.fields.get(KEY_ID_FIELD) else {
+        return Err(Error::Invalid(format!(
+            "{item} has no {KEY_ID_FIELD} field, so it cannot sign in to the storage: `vault edit {item} --field {KEY_ID_FIELD}=AKIA...`"
+        )));
+    };
+    let token = key
+        .secret_fields
+        .get(TOKEN_FIELD)
+        .map(|v| Zeroizing::new(v.expose().to_owned()));
+    Ok(s3::Credentials {
+        access_key_id: id.clone(),
+        secret_access_key: Zeroizing::new(key.value.expose().to_owned()),
+        session_token: token,
+    })
+}
+
 impl Service {
+    /// The engine `url` names: S3 storage (`s3://...`, signed with the access key its `key`
+    /// item holds, else the AWS environment), or a git remote.
+    fn open_remote(&self, vault: &Path, url: &str) -> Result<Box<dyn Engine>, Error> {
+        if !Location::is_s3(url) {
+            return Ok(Box::new(open_git(vault, url)?));
+        }
+        let location = Location::parse(url)?;
+        let credentials = match &location.key {
+            Some(item) => Some(self.with_vault(vault, false, |v| credentials_from(v, item))?),
+            None => None,
+        };
+        Ok(Box::new(s3::Remote::open(
+            &cache_path(vault),
+            location,
+            credentials,
+        )?))
+    }
+
     pub(super) fn sync_op(&self, vault: &Path, op: Op) -> Response {
         let answer = match op {
             Op::SyncInit { url, name } => self.sync_init(vault, &url, &name),
@@ -188,7 +245,7 @@ impl Service {
         }
         refuse_password_in(url)?;
         // Reach the remote first: a typo in the URL is said before anything is written.
-        let remote = open_remote(vault, url)?;
+        let remote = self.open_remote(vault, url)?;
         remote.fetch()?;
         if !remote.devices()?.is_empty() {
             return Err(Error::Invalid(format!(
@@ -216,11 +273,13 @@ impl Service {
         let (url, me) = self
             .with_vault(vault, touch, |v| v.sync_target())?
             .ok_or_else(|| Error::Invalid("this vault does not sync yet; run `vault sync init git URL` or `vault sync join URL`".into()))?;
-        let remote = open_remote(vault, &url)?;
+        let remote = self.open_remote(vault, &url)?;
         remote.fetch()?;
         let now = self.now();
-        let round = self.with_vault(vault, touch, |v| v.sync_round(&remote, now))?;
-        self.sync_push(vault, &remote, &me, touch)?;
+        let round = self.with_vault(vault, touch, |v| {
+            v.sync_round(remote.as_ref() as &dyn Source, now)
+        })?;
+        self.sync_push(vault, remote.as_ref(), &me, touch)?;
         let status = self.with_vault(vault, false, |v| v.sync_status())?;
         Ok((round, status))
     }
@@ -229,7 +288,7 @@ impl Service {
     fn sync_push(
         &self,
         vault: &Path,
-        remote: &Remote,
+        remote: &dyn Engine,
         me: &DevicePublic,
         touch: bool,
     ) -> Result<(), Error> {
@@ -276,7 +335,7 @@ impl Service {
                     "this vault does not sync yet; run `vault sync init git URL` first".into(),
                 )
             })?;
-        let remote = open_remote(vault, &url)?;
+        let remote = self.open_remote(vault, &url)?;
         let mut code = Code::generate()?;
         for _ in 0..8 {
             remote.fetch_pairing(&code.nameplate)?;
@@ -319,7 +378,7 @@ impl Service {
         let (url, _) = self
             .with_vault(vault, false, |v| v.sync_target())?
             .ok_or_else(|| Error::Invalid("this vault does not sync".into()))?;
-        let remote = open_remote(vault, &url)?;
+        let remote = self.open_remote(vault, &url)?;
         let join = loop {
             if self.now() > invite.expires {
                 let _ = remote.pairing_end(nameplate);
@@ -387,7 +446,7 @@ impl Service {
             ));
         }
         let nameplate = code.nameplate.clone();
-        let remote = open_remote(vault, url)?;
+        let remote = self.open_remote(vault, url)?;
         remote.fetch_pairing(&nameplate)?;
         let files = remote.pairing_files(&nameplate)?;
         let invite = files.get("invite").ok_or_else(|| {

@@ -42,11 +42,14 @@ pub enum SyncCommand {
     /// Join the sync of another device: asks for the code `vault sync invite` shows there
     #[command(after_help = "Examples:\n  \
         vault sync join git@github.com:me/vault-sync.git\n  \
+        vault sync join s3://team-vault/sync --endpoint http://nas.local:9000 --key S3_KEY\n  \
         echo 1234-ABCD-EFGH-JKMN | vault sync join git@github.com:me/vault-sync.git --code-stdin\n\n\
         This vault keeps its own master password; its items are merged with the others'.")]
     Join {
-        /// The same remote the other device syncs through
+        /// The same remote the other device syncs through (a git remote, or s3://bucket/prefix)
         url: String,
+        #[command(flatten)]
+        storage: StorageArgs,
         /// This device's name, as the others show it [default: the host name]
         #[arg(long)]
         name: Option<String>,
@@ -97,4 +100,37 @@ pub enum SyncEngine {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Through S3-compatible object storage (AWS S3, MinIO, Garage, R2...): each sync adds new
+    /// objects and never overwrites one, so no lock is needed
+    #[command(after_help = "Examples:\n  \
+        vault sync init s3 s3://my-bucket/vault --key S3_KEY\n  \
+        vault sync init s3 s3://team-vault/sync --endpoint http://nas.local:9000 --key S3_KEY\n\n\
+        The access key is an item of this vault: `vault add S3_KEY` and paste the key id and \
+        secret (AKIA... and 40 characters). Without --key, the agent signs with \
+        AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from its environment. The storage sees \
+        ciphertext only: every segment is encrypted and signed by the device that wrote it.")]
+    S3 {
+        /// s3://bucket/prefix (an empty prefix, or one no other vault uses)
+        url: String,
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// This device's name, as the others show it [default: the host name]
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+/// Where S3-compatible storage is and how to sign in to it (`s3://` URLs only).
+#[derive(Debug, Default, clap::Args)]
+pub struct StorageArgs {
+    /// The storage's address, for S3-compatible storage other than AWS (MinIO, Garage...)
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The storage's region [default: AWS_REGION, else us-east-1]
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The item of this vault holding the storage's access key, as `vault add` stores a pasted
+    /// AWS key [default: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the agent's environment]
+    #[arg(long, value_name = "ITEM")]
+    pub key: Option<String>,
 }

@@ -8,7 +8,9 @@ use jiff::Timestamp;
 use vault_agent::protocol::{Op, Response, WireSecret};
 use vault_core::{SecretValue, SyncRound, SyncStatus};
 
-use crate::cli::{SyncArgs, SyncCommand, SyncEngine};
+use vault_core::vault_sync::s3::Location;
+
+use crate::cli::{StorageArgs, SyncArgs, SyncCommand, SyncEngine};
 use crate::exit::{self, fail, unexpected};
 use crate::output;
 use crate::session::{Session, confirm, interactive};
@@ -20,20 +22,32 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
             report(&round, status.as_ref());
             Ok(())
         }
-        Some(SyncCommand::Init(SyncEngine::Git { url, name })) => {
+        Some(SyncCommand::Init(engine)) => {
+            let (url, name) = match engine {
+                SyncEngine::Git { url, name } => (url, name),
+                SyncEngine::S3 { url, storage, name } => (s3_url(&url, &storage)?, name),
+            };
             let name = name.unwrap_or_else(vault_agent::host_name);
-            let (round, status) = synced(session.op(Op::SyncInit {
+            let (round, _) = synced(session.op(Op::SyncInit {
                 url: url.clone(),
                 name: name.clone(),
             })?)?;
             eprintln!(
-                "This vault now syncs through {url} as {name:?}: {} sent, as ciphertext only.",
+                "This vault now syncs through {} as {name:?}: {} sent, as ciphertext only.",
+                shown(&url),
                 output::count(round.sent, "item")
             );
-            eprintln!(
-                "To add another machine: run `vault sync invite` here, then `vault sync join {url}` there."
-            );
-            let _ = status;
+            let key = Location::parse(&url).ok().and_then(|l| l.key);
+            match key {
+                Some(key) => eprintln!(
+                    "To add another machine: add the storage's key there too (`vault add {key}`), run `vault sync invite` here, then `{}` there.",
+                    join_command(&url)
+                ),
+                None => eprintln!(
+                    "To add another machine: run `vault sync invite` here, then `{}` there.",
+                    join_command(&url)
+                ),
+            }
             Ok(())
         }
         Some(SyncCommand::Status { json }) => {
@@ -80,11 +94,24 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
         Some(SyncCommand::Invite) => invite(session),
         Some(SyncCommand::Join {
             url,
+            storage,
             name,
             code_stdin,
         }) => join(
             session,
-            &url,
+            &if Location::is_s3(&url) {
+                s3_url(&url, &storage)?
+            } else if storage.endpoint.is_some()
+                || storage.region.is_some()
+                || storage.key.is_some()
+            {
+                return fail(
+                    exit::OTHER,
+                    "--endpoint, --region and --key are for s3:// URLs; a git remote signs in through git's own credential helpers or SSH key",
+                );
+            } else {
+                url
+            },
             name.unwrap_or_else(vault_agent::host_name),
             code_stdin,
         ),
@@ -137,6 +164,73 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
     }
 }
 
+/// The `s3://` URL the agent stores: the one typed, with the flags' settings in it.
+fn s3_url(url: &str, storage: &StorageArgs) -> Result<String> {
+    let mut location =
+        Location::parse(url).map_err(|e| exit::Failure::new(exit::OTHER, e.to_string()))?;
+    for (flag, value) in [
+        (&mut location.endpoint, &storage.endpoint),
+        (&mut location.region, &storage.region),
+        (&mut location.key, &storage.key),
+    ] {
+        if let Some(v) = value {
+            *flag = Some(v.trim().to_owned());
+        }
+    }
+    // Parsed again: the flags' values get the URL's checks (an endpoint with a password...).
+    let checked = Location::parse(&location.url())
+        .map_err(|e| exit::Failure::new(exit::OTHER, e.to_string()))?;
+    Ok(checked.url())
+}
+
+/// A remote as people read it: an `s3://` URL with its settings spelled out.
+fn shown(url: &str) -> String {
+    let Ok(l) = Location::parse(url) else {
+        return url.to_owned();
+    };
+    let mut plain = l.clone();
+    plain.endpoint = None;
+    plain.region = None;
+    plain.key = None;
+    let mut settings = Vec::new();
+    if let Some(e) = &l.endpoint {
+        settings.push(format!("endpoint {e}"));
+    }
+    if let Some(r) = &l.region {
+        settings.push(format!("region {r}"));
+    }
+    if let Some(k) = &l.key {
+        settings.push(format!("key {k}"));
+    }
+    if settings.is_empty() {
+        plain.url()
+    } else {
+        format!("{} ({})", plain.url(), settings.join(", "))
+    }
+}
+
+/// The `vault sync join` command another device runs for this remote.
+fn join_command(url: &str) -> String {
+    let Ok(l) = Location::parse(url) else {
+        return format!("vault sync join {url}");
+    };
+    let mut plain = l.clone();
+    plain.endpoint = None;
+    plain.region = None;
+    plain.key = None;
+    let mut command = format!("vault sync join {}", plain.url());
+    for (flag, value) in [
+        ("--endpoint", &l.endpoint),
+        ("--region", &l.region),
+        ("--key", &l.key),
+    ] {
+        if let Some(v) = value {
+            command.push_str(&format!(" {flag} {v}"));
+        }
+    }
+    command
+}
+
 fn synced(response: Response) -> Result<(SyncRound, Option<SyncStatus>)> {
     match response {
         Response::Synced { round, status } => Ok((round, status)),
@@ -152,7 +246,7 @@ fn status(session: &mut Session) -> Result<Option<SyncStatus>> {
 }
 
 fn report(round: &SyncRound, status: Option<&SyncStatus>) {
-    let url = status.map_or("the remote", |s| s.url.as_str());
+    let url = status.map_or_else(|| "the remote".to_owned(), |s| shown(&s.url));
     eprintln!(
         "Synced with {url}: {} received, {} sent.",
         output::count(round.received, "change"),
@@ -171,7 +265,7 @@ fn report(round: &SyncRound, status: Option<&SyncStatus>) {
 fn print_status(s: &SyncStatus) {
     let now = Timestamp::now();
     let this = s.devices.iter().find(|d| d.this);
-    println!("Remote:    {}", s.url);
+    println!("Remote:    {}", shown(&s.url));
     if let Some(d) = this {
         println!("Device:    {} ({})", d.name, d.id);
     }
@@ -224,7 +318,8 @@ fn invite(session: &mut Session) -> Result<()> {
     };
     let url = status(session)?.map(|s| s.url).unwrap_or_default();
     eprintln!(
-        "On the new device, run:\n\n  vault sync join {url}\n\nand type this pairing code (valid until {}, once):\n",
+        "On the new device, run:\n\n  {}\n\nand type this pairing code (valid until {}, once):\n",
+        join_command(&url),
         output::date_time(expires)
     );
     // The code alone on stdout, for scripts; never in a log.
@@ -281,7 +376,7 @@ fn join(session: &mut Session, url: &str, name: String, code_stdin: bool) -> Res
             .context("cannot read the pairing code")?;
         SecretValue::from(line.trim().to_owned())
     };
-    eprintln!("Pairing through {url}...");
+    eprintln!("Pairing through {}...", shown(url));
     let (round, status) = synced(session.op(Op::SyncJoin {
         url: url.to_owned(),
         name: name.clone(),

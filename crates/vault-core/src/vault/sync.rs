@@ -31,24 +31,9 @@ mod state;
 
 use state::{DeviceEntry, Secrets, State, Tracked, load, outbox_record, save};
 
-/// Where a round reads the other devices' logs: the git engine's mirror, fetched.
-pub trait SyncSource {
-    fn devices(&self) -> vault_sync::Result<Vec<DeviceId>>;
-    fn seqs(&self, device: DeviceId) -> vault_sync::Result<Vec<u64>>;
-    fn read(&self, device: DeviceId, seqs: &[u64]) -> vault_sync::Result<Vec<Vec<u8>>>;
-}
-
-impl SyncSource for vault_sync::git::Remote {
-    fn devices(&self) -> vault_sync::Result<Vec<DeviceId>> {
-        vault_sync::git::Remote::devices(self)
-    }
-    fn seqs(&self, device: DeviceId) -> vault_sync::Result<Vec<u64>> {
-        self.remote_seqs(device)
-    }
-    fn read(&self, device: DeviceId, seqs: &[u64]) -> vault_sync::Result<Vec<Vec<u8>>> {
-        self.read_segments(device, seqs)
-    }
-}
+/// Where a round reads the other devices' logs: an engine's local copy, fetched (vault-sync's
+/// `Source`, which every engine implements).
+pub use vault_sync::Source as SyncSource;
 
 /// One device, as `vault sync devices` shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
