@@ -660,3 +660,57 @@ fn a_tampered_or_unreachable_s3_storage_is_refused_and_loses_nothing() {
     );
     assert!(plain.is_empty(), "values in plain text: {plain:?}");
 }
+
+/// The S3 engine on its own against s3s-fs: a segment is a new object and is never written
+/// over: the same bytes again (what a crash between the upload and its record leaves) are
+/// fine, other bytes under the same number are refused and the stored object stays.
+#[test]
+fn the_s3_engine_never_overwrites_an_object() {
+    use vault_core::vault_sync::s3::{Credentials, Location, Remote};
+    use vault_core::vault_sync::{DeviceKeys, Engine, Source};
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path());
+    let open = |cache: &str| {
+        let location = Location::parse(&format!(
+            "s3://{}/x?endpoint={}",
+            server.bucket, server.endpoint
+        ))
+        .unwrap();
+        let credentials = Credentials {
+            access_key_id: server.access_key_id.clone(),
+            secret_access_key: server.secret.clone().into(),
+            session_token: None,
+        };
+        Remote::open(&dir.path().join(cache), location, Some(credentials)).unwrap()
+    };
+    let me = DeviceKeys::generate().unwrap().public();
+    let object = server.object(&format!("x/devices/{}/log/{:016x}", me.id.hex(), 1));
+
+    let first = open("a");
+    first.fetch().unwrap();
+    first.append(&me, &[(1, b"segment one".to_vec())]).unwrap();
+    first.push(me.id).unwrap();
+    assert!(first.pushed(me.id).unwrap());
+
+    // Not fetched first, so the upload is tried again: the same bytes are no conflict.
+    let retry = open("a");
+    retry.append(&me, &[(1, b"segment one".to_vec())]).unwrap();
+    retry.push(me.id).unwrap();
+
+    let other_bytes = open("a");
+    other_bytes
+        .append(&me, &[(1, b"something else".to_vec())])
+        .unwrap();
+    let e = other_bytes.push(me.id).unwrap_err().to_string();
+    assert!(e.contains("already holds a different"), "{e}");
+    assert_eq!(std::fs::read(&object).unwrap(), b"segment one");
+
+    let reader = open("b");
+    reader.fetch().unwrap();
+    assert_eq!(reader.devices().unwrap(), vec![me.id]);
+    assert_eq!(reader.seqs(me.id).unwrap(), vec![1]);
+    assert_eq!(
+        reader.read(me.id, &[1]).unwrap(),
+        vec![b"segment one".to_vec()]
+    );
+}
