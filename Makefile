@@ -71,9 +71,10 @@ tests/oauth/node_modules/.package-lock.json: tests/oauth/package.json tests/oaut
 # versions pinned in tests/clients/requirements.txt, in a venv of their own (never the system's
 # Python); Node's undici and global-agent from npm (tests/clients/package-lock.json). The import
 # suite's writers: keepassxc-cli (Debian keepassxc) and @dotenvx/dotenvx (npm, same lockfile).
+# The sync suite's reference for members' keys and files: Debian's age (age, age-keygen).
 deps-clients: tests/clients/.venv/.installed tests/clients/node_modules/.package-lock.json \
 	tests/clients/kubectl/usr/bin/kubectl tests/clients/s3s-fs/bin/s3s-fs
-	$(call apt_install,keepassxc)
+	$(call apt_install,keepassxc age)
 
 # The S3 sync suite's storage: s3s-fs from crates.io, a real S3 server (SigV4, conditional
 # PUTs) over a directory, built once (its own lockfile; its build cache beside ours).

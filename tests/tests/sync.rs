@@ -714,3 +714,90 @@ fn the_s3_engine_never_overwrites_an_object() {
         vec![b"segment one".to_vec()]
     );
 }
+
+/// Members' keys and files are age's own: what vault seals to a key opens with Debian's `age
+/// -d`, a key `age-keygen` made is one vault seals to and opens with, and a file `age -r`
+/// wrote opens in vault.
+#[test]
+fn members_keys_and_files_are_ages_own() {
+    use vault_core::vault_sync::recipient::{self, Identity, Recipient};
+    let dir = tempfile::tempdir().unwrap();
+    let age = |args: &[&str], input: &[u8]| -> Vec<u8> {
+        let mut child = Command::new("age")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("Debian's age; run `make deps-clients` (make test does)");
+        // Written from a thread: age writes while it reads, and a full pipe would stall both.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        let writer = std::thread::spawn(move || stdin.write_all(&input));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(
+            out.status.success(),
+            "age {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let plain: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+
+    // vault's key and file, age's reading.
+    let ours = Identity::generate().unwrap();
+    let key_file = dir.path().join("ours.txt");
+    std::fs::write(
+        &key_file,
+        format!("{}\n", ours.to_secret_string().unwrap().as_str()),
+    )
+    .unwrap();
+    let other = Identity::generate().unwrap();
+    let sealed = recipient::seal(&plain, &[other.recipient(), ours.recipient()]).unwrap();
+    assert_eq!(
+        age(&["-d", "-i", key_file.to_str().unwrap()], &sealed),
+        plain
+    );
+
+    // age-keygen's key: vault seals to its recipient and opens with its identity.
+    let made = Command::new("age-keygen").output().unwrap();
+    let text = String::from_utf8(made.stdout).unwrap();
+    let secret = text
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap();
+    let theirs = Identity::parse(secret).unwrap();
+    let public = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap();
+    assert_eq!(theirs.recipient().to_string(), public);
+    let to_them = recipient::seal(
+        b"for age-keygen's key",
+        &[public.parse::<Recipient>().unwrap()],
+    )
+    .unwrap();
+    assert_eq!(
+        recipient::open(&to_them, &theirs)
+            .unwrap()
+            .unwrap()
+            .as_slice(),
+        b"for age-keygen's key"
+    );
+
+    // age's file to vault's key (and to another): vault opens it; a stranger's key does not.
+    let from_age = age(&["-r", &ours.recipient().to_string(), "-r", public], &plain);
+    assert_eq!(
+        recipient::open(&from_age, &ours)
+            .unwrap()
+            .unwrap()
+            .as_slice(),
+        plain
+    );
+    assert!(
+        recipient::open(&from_age, &Identity::generate().unwrap())
+            .unwrap()
+            .is_none()
+    );
+}

@@ -24,6 +24,7 @@ pub mod keys;
 pub mod merge;
 pub mod ops;
 pub mod pairing;
+pub mod recipient;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod segment;
