@@ -130,22 +130,32 @@ impl Location {
         Ok(location)
     }
 
-    /// The URL this location is stored and shown as (settings in a fixed order).
-    pub fn url(&self) -> String {
-        let mut url = format!("s3://{}", self.bucket);
-        if !self.prefix.is_empty() {
-            url.push('/');
-            url.push_str(&self.prefix);
+    /// `s3://bucket/prefix`, without the settings.
+    pub fn base_url(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
         }
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in [
+    }
+
+    /// The settings people pass as flags: `("endpoint", value)`..., in a fixed order.
+    pub fn settings(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
             ("endpoint", &self.endpoint),
             ("region", &self.region),
             ("key", &self.key),
-        ] {
-            if let Some(v) = v {
-                query.append_pair(k, v);
-            }
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+    }
+
+    /// The URL this location is stored and shown as (settings in a fixed order).
+    pub fn url(&self) -> String {
+        let mut url = self.base_url();
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self.settings() {
+            query.append_pair(k, v);
         }
         let query = query.finish();
         if !query.is_empty() {

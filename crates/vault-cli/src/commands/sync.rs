@@ -188,24 +188,11 @@ fn shown(url: &str) -> String {
     let Ok(l) = Location::parse(url) else {
         return url.to_owned();
     };
-    let mut plain = l.clone();
-    plain.endpoint = None;
-    plain.region = None;
-    plain.key = None;
-    let mut settings = Vec::new();
-    if let Some(e) = &l.endpoint {
-        settings.push(format!("endpoint {e}"));
-    }
-    if let Some(r) = &l.region {
-        settings.push(format!("region {r}"));
-    }
-    if let Some(k) = &l.key {
-        settings.push(format!("key {k}"));
-    }
+    let settings: Vec<String> = l.settings().map(|(k, v)| format!("{k} {v}")).collect();
     if settings.is_empty() {
-        plain.url()
+        l.base_url()
     } else {
-        format!("{} ({})", plain.url(), settings.join(", "))
+        format!("{} ({})", l.base_url(), settings.join(", "))
     }
 }
 
@@ -214,19 +201,9 @@ fn join_command(url: &str) -> String {
     let Ok(l) = Location::parse(url) else {
         return format!("vault sync join {url}");
     };
-    let mut plain = l.clone();
-    plain.endpoint = None;
-    plain.region = None;
-    plain.key = None;
-    let mut command = format!("vault sync join {}", plain.url());
-    for (flag, value) in [
-        ("--endpoint", &l.endpoint),
-        ("--region", &l.region),
-        ("--key", &l.key),
-    ] {
-        if let Some(v) = value {
-            command.push_str(&format!(" {flag} {v}"));
-        }
+    let mut command = format!("vault sync join {}", l.base_url());
+    for (flag, value) in l.settings() {
+        command.push_str(&format!(" --{flag} {value}"));
     }
     command
 }
