@@ -10,6 +10,7 @@ use vault_agent::AgentDir;
 use vault_app::views::{DueItem, LockState};
 use vault_app::{
     AgentConfig, App, AppConfig, BrowserError, Clipboard, ClipboardError, Host, SettingsPaths,
+    SyncStorage,
 };
 use vault_core::{ErrorCode, SecretValue, Timestamp};
 use vault_tests::{PASSWORD, TestVault, bin};
@@ -149,7 +150,6 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
 #[test]
 fn the_app_starts_syncing_and_pairs_a_device_joined_from_the_cli() {
     let v = TestVault::new();
-    v.add("openai", "sk-from-the-app-vault", &[]);
     let remote = v.dir.path().join("remote.git");
     assert!(
         std::process::Command::new("git")
@@ -160,6 +160,34 @@ fn the_app_starts_syncing_and_pairs_a_device_joined_from_the_cli() {
             .success()
     );
     let url = format!("file://{}", remote.display());
+    app_pairs_through(v, &url, None, &url);
+}
+
+/// The same through S3 storage (s3s-fs): the app's storage fields make the location, the page
+/// shows it spelled out, and the `vault sync join` line it shows is the one that works.
+#[test]
+fn the_app_syncs_through_s3_storage_and_shows_the_join_line() {
+    let v = TestVault::new();
+    let server = vault_tests::s3::S3Server::start(v.dir.path());
+    v.run_with_stdin(&["add", "S3_KEY"], server.pasted_key().as_bytes())
+        .ok();
+    let storage = SyncStorage {
+        endpoint: Some(server.endpoint.clone()),
+        region: None,
+        key: Some("S3_KEY".into()),
+    };
+    let shown = format!(
+        "s3://team-vault/app (endpoint {}, key S3_KEY)",
+        server.endpoint
+    );
+    let pasted = server.pasted_key();
+    app_pairs_through(v, "s3://team-vault/app", Some((storage, pasted)), &shown);
+}
+
+/// `s3`: the storage's settings, and the access key as pasted into each vault.
+fn app_pairs_through(v: TestVault, url: &str, s3: Option<(SyncStorage, String)>, shown: &str) {
+    v.add("openai", "sk-from-the-app-vault", &[]);
+    let (storage, key) = s3.unzip();
     let app = App::new(
         Recorder::default(),
         AppConfig {
@@ -180,26 +208,39 @@ fn the_app_starts_syncing_and_pairs_a_device_joined_from_the_cli() {
     app.start().unwrap();
     app.unlock(SecretValue::new(PASSWORD)).unwrap();
     assert!(app.sync_status().unwrap().is_none());
-    let synced = app.sync_init(&url, Some("desktop".into())).unwrap();
-    assert_eq!(synced.round.sent, 1);
-    assert_eq!(synced.status.unwrap().devices[0].name, "desktop");
+    let synced = app
+        .sync_init(url, Some("desktop".into()), storage.clone())
+        .unwrap();
+    let status = synced.status.unwrap();
+    assert_eq!(synced.round.sent, if key.is_some() { 2 } else { 1 });
+    assert_eq!(status.devices[0].name, "desktop");
+    assert_eq!(status.remote, shown);
 
     let invitation = app.sync_invite().unwrap();
     assert_eq!(invitation.code.len(), 19);
-    assert_eq!(invitation.url, url);
+    assert_eq!(invitation.url, shown);
     let joiner = TestVault::new();
+    if let Some(key) = &key {
+        // The storage's key goes in first, as the init's message says.
+        joiner
+            .run_with_stdin(&["add", "S3_KEY"], key.as_bytes())
+            .ok();
+    }
     let code = invitation.code.clone();
-    let join_url = url.clone();
+    // The very line the page shows, run by the other device.
+    let line: Vec<String> = invitation
+        .join
+        .strip_prefix("vault ")
+        .unwrap()
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
     let joined = std::thread::spawn(move || {
         let out = vault_tests::pipe(
-            joiner.cmd().args([
-                "sync",
-                "join",
-                &join_url,
-                "--name",
-                "laptop",
-                "--code-stdin",
-            ]),
+            joiner
+                .cmd()
+                .args(&line)
+                .args(["--name", "laptop", "--code-stdin"]),
             format!("{code}\n").as_bytes(),
         );
         (joiner, out)

@@ -12,7 +12,7 @@ mod sync;
 mod tools;
 
 pub use imports::{ImportOutcome, ImportRequest};
-pub use sync::{Invitation, Synced};
+pub use sync::{Invitation, SyncStorage, Synced};
 pub use tools::ToolSetups;
 
 use std::collections::HashMap;

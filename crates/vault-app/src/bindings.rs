@@ -28,6 +28,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     AuditEntry::export_all(&cfg)?;
     vault_scan::Report::export_all(&cfg)?;
     crate::Invitation::export_all(&cfg)?;
+    crate::SyncStorage::export_all(&cfg)?;
     crate::Synced::export_all(&cfg)?;
     crate::ToolSetups::export_all(&cfg)?;
     vault_agent::kube_config::KubeContext::export_all(&cfg)?;

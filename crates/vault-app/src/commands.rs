@@ -136,8 +136,9 @@ macro_rules! window_commands {
             /// device's (null: the host name).
             sync_init(
                 url: ::std::string::String,
-                name: ::std::option::Option<::std::string::String>
-            ) -> $crate::Synced = |app| app.sync_init(&url, name);
+                name: ::std::option::Option<::std::string::String>,
+                storage: ::std::option::Option<$crate::SyncStorage>
+            ) -> $crate::Synced = |app| app.sync_init(&url, name, storage);
             /// A pairing code for a new device, to show.
             sync_invite() -> $crate::Invitation = |app| app.sync_invite();
             /// Waits for the invited device; its name once it joined.
@@ -147,8 +148,9 @@ macro_rules! window_commands {
             sync_join(
                 url: ::std::string::String,
                 name: ::std::option::Option<::std::string::String>,
-                code: $crate::commands::types::WireSecret
-            ) -> $crate::Synced = |app| app.sync_join(&url, name, code);
+                code: $crate::commands::types::WireSecret,
+                storage: ::std::option::Option<$crate::SyncStorage>
+            ) -> $crate::Synced = |app| app.sync_join(&url, name, code, storage);
             /// Removes a device from sync.
             sync_remove_device(device: ::std::string::String) -> $crate::Synced =
                 |app| app.sync_remove_device(&device);

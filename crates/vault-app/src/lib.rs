@@ -17,8 +17,8 @@ pub mod settings;
 pub mod views;
 
 pub use app::{
-    App, AppConfig, Clock, ImportOutcome, ImportRequest, Invitation, MIN_PASSWORD_CHARS, Synced,
-    ToolSetups, find_vault_exe,
+    App, AppConfig, Clock, ImportOutcome, ImportRequest, Invitation, MIN_PASSWORD_CHARS,
+    SyncStorage, Synced, ToolSetups, find_vault_exe,
 };
 pub use backend::AgentConfig;
 pub use error::{AppError, AppErrorCode, AppResult, ErrorKind};

@@ -21,6 +21,7 @@ pub mod fuzzing;
 pub mod git;
 pub mod hex;
 pub mod keys;
+pub mod location;
 pub mod merge;
 pub mod ops;
 pub mod pairing;

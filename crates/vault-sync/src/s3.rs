@@ -31,140 +31,11 @@ use zeroize::Zeroizing;
 
 use crate::engine::{Engine, Source};
 use crate::keys::{DeviceId, DevicePublic};
+pub use crate::location::Location;
 use crate::{Error, Result};
 
 /// Downloads in flight at once during a fetch.
 const PARALLEL: usize = 16;
-
-/// Where a vault syncs: `s3://bucket/prefix`, and for storage other than AWS its endpoint;
-/// optionally the vault item holding the access key (else the AWS environment variables).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Location {
-    pub bucket: String,
-    /// Without leading or trailing slashes; may be empty.
-    pub prefix: String,
-    /// `http(s)://host[:port]` of S3-compatible storage; none for AWS.
-    pub endpoint: Option<String>,
-    pub region: Option<String>,
-    /// The item of this vault holding the access key (value: the secret access key, field
-    /// `access_key_id`, secret field `session_token`), as `vault aws` reads it.
-    pub key: Option<String>,
-}
-
-fn invalid(message: impl Into<String>) -> Error {
-    Error::Location(message.into())
-}
-
-impl Location {
-    /// Whether `url` names S3 storage (else it is a git remote).
-    pub fn is_s3(url: &str) -> bool {
-        url.starts_with("s3://")
-    }
-
-    /// Parses `s3://bucket[/prefix][?endpoint=URL&region=R&key=ITEM]`.
-    pub fn parse(text: &str) -> Result<Location> {
-        let url = url::Url::parse(text.trim())
-            .map_err(|e| invalid(format!("{text:?} is not an s3:// URL: {e}")))?;
-        if url.scheme() != "s3" {
-            return Err(invalid(format!(
-                "{text:?} is not an s3://bucket/prefix URL"
-            )));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid(
-                "the s3:// URL holds a user or key: name the vault item that holds the access key with --key instead",
-            ));
-        }
-        let bucket = url.host_str().unwrap_or_default().to_owned();
-        let valid_bucket = (3..=63).contains(&bucket.len())
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        if !valid_bucket {
-            return Err(invalid(format!(
-                "{bucket:?} is not a bucket name (3 to 63 lowercase letters, digits, dots and dashes)"
-            )));
-        }
-        let prefix = url.path().trim_matches('/').to_owned();
-        if prefix.split('/').any(|p| p == "." || p == "..")
-            || prefix.contains("//")
-            || Path::parse(&prefix).is_err()
-        {
-            return Err(invalid(format!("{prefix:?} is not a usable prefix")));
-        }
-        let mut location = Location {
-            bucket,
-            prefix,
-            endpoint: None,
-            region: None,
-            key: None,
-        };
-        for (k, v) in url.query_pairs() {
-            let v = v.trim().to_owned();
-            match &*k {
-                "endpoint" => location.endpoint = Some(v),
-                "region" => location.region = Some(v),
-                "key" => location.key = Some(v),
-                other => {
-                    return Err(invalid(format!(
-                        "unknown setting {other:?} in the s3:// URL (endpoint, region and key are known)"
-                    )));
-                }
-            }
-        }
-        if let Some(endpoint) = &location.endpoint {
-            let parsed = url::Url::parse(endpoint)
-                .map_err(|_| invalid(format!("the endpoint {endpoint:?} is not a URL")))?;
-            if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-                return Err(invalid(format!(
-                    "the endpoint {endpoint:?} is not an http:// or https:// URL"
-                )));
-            }
-            if !parsed.username().is_empty() || parsed.password().is_some() {
-                return Err(invalid(
-                    "the endpoint holds a user or key: name the vault item that holds the access key with --key instead",
-                ));
-            }
-            location.endpoint = Some(endpoint.trim_end_matches('/').to_owned());
-        }
-        Ok(location)
-    }
-
-    /// `s3://bucket/prefix`, without the settings.
-    pub fn base_url(&self) -> String {
-        if self.prefix.is_empty() {
-            format!("s3://{}", self.bucket)
-        } else {
-            format!("s3://{}/{}", self.bucket, self.prefix)
-        }
-    }
-
-    /// The settings people pass as flags: `("endpoint", value)`..., in a fixed order.
-    pub fn settings(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        [
-            ("endpoint", &self.endpoint),
-            ("region", &self.region),
-            ("key", &self.key),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-    }
-
-    /// The URL this location is stored and shown as (settings in a fixed order).
-    pub fn url(&self) -> String {
-        let mut url = self.base_url();
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in self.settings() {
-            query.append_pair(k, v);
-        }
-        let query = query.finish();
-        if !query.is_empty() {
-            url.push('?');
-            url.push_str(&query);
-        }
-        url
-    }
-}
 
 /// An access key for the storage. Never printed.
 pub struct Credentials {
@@ -664,39 +535,6 @@ impl Engine for Remote {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn locations_read_back_and_bad_ones_are_refused() {
-        let l = Location::parse(
-            "s3://team-vault/sync/alice?endpoint=http://127.0.0.1:9000/&key=S3_KEY",
-        )
-        .unwrap();
-        assert_eq!(l.bucket, "team-vault");
-        assert_eq!(l.prefix, "sync/alice");
-        assert_eq!(l.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
-        assert_eq!(l.key.as_deref(), Some("S3_KEY"));
-        assert_eq!(Location::parse(&l.url()).unwrap(), l);
-        assert_eq!(
-            l.url(),
-            "s3://team-vault/sync/alice?endpoint=http%3A%2F%2F127.0.0.1%3A9000&key=S3_KEY"
-        );
-        let plain = Location::parse("s3://bucket").unwrap();
-        assert_eq!(plain.prefix, "");
-        assert_eq!(plain.url(), "s3://bucket");
-        for (bad, says) in [
-            ("s3://AKIA:secret@bucket/p", "user or key"),
-            ("s3://Bucket_Name/p", "bucket name"),
-            ("s3://bucket/a//b", "prefix"),
-            ("s3://bucket/p?endpoint=ftp://x", "http://"),
-            ("s3://bucket/p?endpoint=http://me:pw@host", "user or key"),
-            ("s3://bucket/p?secret=x", "unknown setting"),
-            ("https://bucket/p", "s3://"),
-        ] {
-            let e = Location::parse(bad).unwrap_err().to_string();
-            assert!(e.contains(says), "{bad}: {e}");
-            assert!(!e.contains("secret") || bad.contains("?secret"), "{e}");
-        }
-    }
 
     #[test]
     fn only_vaults_objects_are_read_from_a_listing() {

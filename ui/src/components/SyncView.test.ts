@@ -8,6 +8,7 @@ import SyncView from './SyncView.svelte';
 
 const status: SyncStatus = {
   url: 'git@github.com:me/vault-sync.git',
+  remote: 'git@github.com:me/vault-sync.git',
   devices: [
     { id: 'a1b2c3d4', name: 'desktop', this: true, removed: false },
     { id: 'e5f6a7b8', name: 'laptop', this: false, removed: false },
@@ -36,7 +37,7 @@ describe('SyncView', () => {
     await fireEvent.input(start.querySelector('#sync-url')!, { target: { value: ' /srv/git/vault.git ' } });
     await fireEvent.click(screen.getByRole('button', { name: 'Start syncing' }));
     expect((await screen.findByRole('status')).textContent).toContain('Synced: 0 changes received, 3 changes sent.');
-    expect(calls.find((c) => c.cmd === 'sync_init')?.args).toEqual({ url: '/srv/git/vault.git', name: null });
+    expect(calls.find((c) => c.cmd === 'sync_init')?.args).toEqual({ url: '/srv/git/vault.git', name: null, storage: null });
     // Once it syncs, the page shows where and the devices.
     await screen.findByTestId('sync-status');
     expect(screen.getByTestId('sync-status').textContent).toContain('git@github.com:me/vault-sync.git');
@@ -51,6 +52,7 @@ describe('SyncView', () => {
         nameplate: '4821',
         expires: '2026-12-06T14:32:00Z',
         url: status.url,
+        join: `vault sync join ${status.url}`,
       },
       sync_invite_wait: () => new Promise<string>((resolve) => (paired = resolve)),
       sync_now: { round: { received: 1, sent: 2, conflicts: [], notes: [] }, status: { ...status, pending: 0 } },
@@ -82,6 +84,32 @@ describe('SyncView', () => {
 
     await fireEvent.click(screen.getByRole('button', { name: 'Sync now' }));
     await waitFor(() => expect(screen.getByRole('status').textContent).toContain('1 change received, 2 changes sent'));
+  });
+
+  it('asks where S3 storage is and which item holds its key, only for an s3:// remote', async () => {
+    const remote = 's3://team-vault/sync (endpoint http://nas.local:9000, key S3_KEY)';
+    const calls = backend({
+      sync_status: null,
+      sync_init: {
+        round: { received: 0, sent: 1, conflicts: [], notes: [] },
+        status: { ...status, url: 's3://team-vault/sync?endpoint=http%3A%2F%2Fnas.local%3A9000&key=S3_KEY', remote },
+      },
+      items: [],
+    });
+    render(SyncView);
+    const start = await screen.findByRole('form', { name: 'Start syncing' });
+    expect(start.querySelector('#sync-endpoint')).toBeNull();
+    await fireEvent.input(start.querySelector('#sync-url')!, { target: { value: 's3://team-vault/sync' } });
+    await fireEvent.input(start.querySelector('#sync-endpoint')!, { target: { value: 'http://nas.local:9000' } });
+    await fireEvent.input(start.querySelector('#sync-key')!, { target: { value: 'S3_KEY' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Start syncing' }));
+    await screen.findByTestId('sync-status');
+    expect(calls.find((c) => c.cmd === 'sync_init')?.args).toEqual({
+      url: 's3://team-vault/sync',
+      name: null,
+      storage: { endpoint: 'http://nas.local:9000', region: null, key: 'S3_KEY' },
+    });
+    expect(screen.getByTestId('sync-status').textContent).toContain(remote);
   });
 
   it('shows a refused pairing as a message', async () => {

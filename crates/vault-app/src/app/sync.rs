@@ -2,11 +2,12 @@
 //! and pairing (an invitation shows the code; joining asks for it). The same operations as
 //! `vault sync`, `vault sync status`, `invite`, `join`, `resolve` and `remove-device`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use vault_agent::WireSecret;
 use vault_agent::protocol::{Op, Response};
 use vault_core::model::Settled;
+use vault_core::vault_sync::location::{self, Location};
 use vault_core::{SyncRound, SyncStatus};
 
 use super::{App, unexpected};
@@ -23,8 +24,35 @@ pub struct Invitation {
     pub nameplate: String,
     /// RFC 3339.
     pub expires: String,
-    /// The remote, for the `vault sync join` line to show.
+    /// The remote, as people read it.
     pub url: String,
+    /// The `vault sync join ...` line the other device runs.
+    pub join: String,
+}
+
+/// Where S3-compatible storage is and which item signs in to it, for an `s3://` remote (the
+/// CLI's `--endpoint`, `--region`, `--key`). Empty fields are left out.
+#[derive(Clone, Debug, Default, Deserialize, TS)]
+pub struct SyncStorage {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    /// The item holding the access key (value the secret, field `access_key_id`).
+    pub key: Option<String>,
+}
+
+/// The remote to store: `url`, with the storage's settings put in for an `s3://` one.
+fn remote(url: &str, storage: Option<SyncStorage>) -> AppResult<String> {
+    let url = url.trim();
+    match storage {
+        Some(s) if Location::is_s3(url) => Location::with_settings(
+            url,
+            s.endpoint.as_deref(),
+            s.region.as_deref(),
+            s.key.as_deref(),
+        )
+        .map_err(|e| vault_core::Error::Sync(e).into()),
+        _ => Ok(url.to_owned()),
+    }
 }
 
 impl std::fmt::Debug for Invitation {
@@ -65,10 +93,15 @@ impl<H: Host> App<H> {
     }
 
     /// Makes this vault the first device of a sync through the git remote `url`.
-    pub fn sync_init(&self, url: &str, name: Option<String>) -> AppResult<Synced> {
+    pub fn sync_init(
+        &self,
+        url: &str,
+        name: Option<String>,
+        storage: Option<SyncStorage>,
+    ) -> AppResult<Synced> {
         synced(
             self.op(Op::SyncInit {
-                url: url.trim().to_owned(),
+                url: remote(url, storage)?,
                 name: name
                     .filter(|n| !n.trim().is_empty())
                     .unwrap_or_else(vault_agent::host_name),
@@ -78,7 +111,10 @@ impl<H: Host> App<H> {
 
     /// Publishes an invitation and returns its code, to show.
     pub fn sync_invite(&self) -> AppResult<Invitation> {
-        let url = self.sync_status()?.map(|s| s.url).unwrap_or_default();
+        let (url, join) = self
+            .sync_status()?
+            .map(|s| (s.remote, location::join_command(&s.url)))
+            .unwrap_or_default();
         match self.op(Op::SyncInvite)? {
             Response::Invitation {
                 code,
@@ -89,6 +125,7 @@ impl<H: Host> App<H> {
                 nameplate,
                 expires: expires.to_string(),
                 url,
+                join,
             }),
             other => Err(unexpected("sync invite", &other)),
         }
@@ -110,10 +147,11 @@ impl<H: Host> App<H> {
         url: &str,
         name: Option<String>,
         code: WireSecret,
+        storage: Option<SyncStorage>,
     ) -> AppResult<Synced> {
         synced(
             self.op(Op::SyncJoin {
-                url: url.trim().to_owned(),
+                url: remote(url, storage)?,
                 name: name
                     .filter(|n| !n.trim().is_empty())
                     .unwrap_or_else(vault_agent::host_name),

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use vault_agent::protocol::{Op, Response, WireSecret};
 use vault_core::{SecretValue, SyncRound, SyncStatus};
 
-use vault_core::vault_sync::s3::Location;
+use vault_core::vault_sync::location::{Location, join_command, shown};
 
 use crate::cli::{StorageArgs, SyncArgs, SyncCommand, SyncEngine};
 use crate::exit::{self, fail, unexpected};
@@ -166,46 +166,13 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
 
 /// The `s3://` URL the agent stores: the one typed, with the flags' settings in it.
 fn s3_url(url: &str, storage: &StorageArgs) -> Result<String> {
-    let mut location =
-        Location::parse(url).map_err(|e| exit::Failure::new(exit::OTHER, e.to_string()))?;
-    for (flag, value) in [
-        (&mut location.endpoint, &storage.endpoint),
-        (&mut location.region, &storage.region),
-        (&mut location.key, &storage.key),
-    ] {
-        if let Some(v) = value {
-            *flag = Some(v.trim().to_owned());
-        }
-    }
-    // Parsed again: the flags' values get the URL's checks (an endpoint with a password...).
-    let checked = Location::parse(&location.url())
-        .map_err(|e| exit::Failure::new(exit::OTHER, e.to_string()))?;
-    Ok(checked.url())
-}
-
-/// A remote as people read it: an `s3://` URL with its settings spelled out.
-fn shown(url: &str) -> String {
-    let Ok(l) = Location::parse(url) else {
-        return url.to_owned();
-    };
-    let settings: Vec<String> = l.settings().map(|(k, v)| format!("{k} {v}")).collect();
-    if settings.is_empty() {
-        l.base_url()
-    } else {
-        format!("{} ({})", l.base_url(), settings.join(", "))
-    }
-}
-
-/// The `vault sync join` command another device runs for this remote.
-fn join_command(url: &str) -> String {
-    let Ok(l) = Location::parse(url) else {
-        return format!("vault sync join {url}");
-    };
-    let mut command = format!("vault sync join {}", l.base_url());
-    for (flag, value) in l.settings() {
-        command.push_str(&format!(" --{flag} {value}"));
-    }
-    command
+    Location::with_settings(
+        url,
+        storage.endpoint.as_deref(),
+        storage.region.as_deref(),
+        storage.key.as_deref(),
+    )
+    .map_err(|e| exit::Failure::new(exit::OTHER, e.to_string()).into())
 }
 
 fn synced(response: Response) -> Result<(SyncRound, Option<SyncStatus>)> {
@@ -223,7 +190,7 @@ fn status(session: &mut Session) -> Result<Option<SyncStatus>> {
 }
 
 fn report(round: &SyncRound, status: Option<&SyncStatus>) {
-    let url = status.map_or_else(|| "the remote".to_owned(), |s| shown(&s.url));
+    let url = status.map_or("the remote", |s| s.remote.as_str());
     eprintln!(
         "Synced with {url}: {} received, {} sent.",
         output::count(round.received, "change"),
@@ -242,7 +209,7 @@ fn report(round: &SyncRound, status: Option<&SyncStatus>) {
 fn print_status(s: &SyncStatus) {
     let now = Timestamp::now();
     let this = s.devices.iter().find(|d| d.this);
-    println!("Remote:    {}", shown(&s.url));
+    println!("Remote:    {}", s.remote);
     if let Some(d) = this {
         println!("Device:    {} ({})", d.name, d.id);
     }

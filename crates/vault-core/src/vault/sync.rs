@@ -51,7 +51,11 @@ pub struct SyncDevice {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
+    /// The remote as stored (an `s3://` URL holds its settings in its query).
     pub url: String,
+    /// The remote as people read it (`s3://bucket/prefix (endpoint ..., key ...)`).
+    #[serde(default)]
+    pub remote: String,
     pub devices: Vec<SyncDevice>,
     #[cfg_attr(feature = "ts", ts(as = "Option<String>"))]
     pub last_sync: Option<Timestamp>,
@@ -183,6 +187,7 @@ impl Vault {
         }
         Ok(Some(SyncStatus {
             url: state.url.clone(),
+            remote: vault_sync::location::shown(&state.url),
             devices: state
                 .devices
                 .values()

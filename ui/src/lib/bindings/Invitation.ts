@@ -18,6 +18,10 @@ nameplate: string,
  */
 expires: string, 
 /**
- * The remote, for the `vault sync join` line to show.
+ * The remote, as people read it.
  */
-url: string, };
+url: string, 
+/**
+ * The `vault sync join ...` line the other device runs.
+ */
+join: string, };

@@ -4,7 +4,15 @@ import type { SyncDevice } from "./SyncDevice";
 /**
  * What `vault sync status` shows.
  */
-export type SyncStatus = { url: string, devices: Array<SyncDevice>, last_sync: string | null, 
+export type SyncStatus = { 
+/**
+ * The remote as stored (an `s3://` URL holds its settings in its query).
+ */
+url: string, 
+/**
+ * The remote as people read it (`s3://bucket/prefix (endpoint ..., key ...)`).
+ */
+remote: string, devices: Array<SyncDevice>, last_sync: string | null, 
 /**
  * Items changed here since the last sync.
  */

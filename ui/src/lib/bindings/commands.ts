@@ -27,6 +27,7 @@ import type { ScanReport } from './ScanReport';
 import type { Settings } from './Settings';
 import type { Settled } from './Settled';
 import type { SyncStatus } from './SyncStatus';
+import type { SyncStorage } from './SyncStorage';
 import type { Synced } from './Synced';
 import type { ToolSetups } from './ToolSetups';
 
@@ -93,13 +94,13 @@ export function commands(invoke: Invoke) {
     /** Syncs now. */
     syncNow: () => invoke<Synced>('sync_now'),
     /** Starts syncing through the git remote `url`, as the first device; `name`: this device's (null: the host name). */
-    syncInit: (url: string, name: string | null) => invoke<Synced>('sync_init', { url, name }),
+    syncInit: (url: string, name: string | null, storage: SyncStorage | null) => invoke<Synced>('sync_init', { url, name, storage }),
     /** A pairing code for a new device, to show. */
     syncInvite: () => invoke<Invitation>('sync_invite'),
     /** Waits for the invited device; its name once it joined. */
     syncInviteWait: (nameplate: string) => invoke<string>('sync_invite_wait', { nameplate }),
     /** Joins another device's sync with the code it shows. */
-    syncJoin: (url: string, name: string | null, code: string) => invoke<Synced>('sync_join', { url, name, code }),
+    syncJoin: (url: string, name: string | null, code: string, storage: SyncStorage | null) => invoke<Synced>('sync_join', { url, name, code, storage }),
     /** Removes a device from sync. */
     syncRemoveDevice: (device: string) => invoke<Synced>('sync_remove_device', { device }),
     /** Settles an item changed on two devices: keeps its value, or (`take_other`) makes the other one (the value that lost) current. */
