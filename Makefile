@@ -220,7 +220,7 @@ deps-cargo-deny:
 # (AddressSanitizer would, and finds nothing more in safe Rust). Release code with debug
 # assertions, so overflows panic. The build and the corpus live in the target dir, outside
 # the clone, so warm runs start where the last one stopped.
-FUZZ_TARGETS := dotenv references agent_frames envelope oauth_callback token_response mask host_rule scan sync_segment
+FUZZ_TARGETS := dotenv references agent_frames envelope oauth_callback token_response mask host_rule scan sync_segment age_file
 FUZZ_DIR := $(CARGO_TARGET_DIR)/fuzz
 FUZZ_FLAGS := --sanitizer none --release --debug-assertions --target-dir $(FUZZ_DIR)
 FUZZ_SECONDS ?= 600
