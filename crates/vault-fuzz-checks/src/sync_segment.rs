@@ -1,0 +1,130 @@
+use std::sync::OnceLock;
+
+use super::decode;
+use arbitrary::Arbitrary;
+use vault_sync::fuzzing::{decode_ops, device, encode_ops};
+use vault_sync::segment::{Head, open, seal};
+use vault_sync::{DeviceKeys, Op, OpHeader, SyncKey, Version};
+
+#[derive(Arbitrary, Debug)]
+enum Change {
+    FlipBit { at: usize, bit: u8 },
+    Truncate { to: usize },
+    Append { bytes: Vec<u8> },
+    Replace { at: usize, bytes: Vec<u8> },
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    key: [u8; 32],
+    ops: Vec<(bool, [u8; 16], u64, Vec<u8>)>,
+    prev: Option<(u64, [u8; 32])>,
+    other_prev: (u64, [u8; 32]),
+    changes: Vec<Change>,
+    forged: Vec<u8>,
+    plain: Vec<u8>,
+}
+
+/// One device for every input: its keys come from a fixed seed.
+fn me() -> &'static DeviceKeys {
+    static ME: OnceLock<DeviceKeys> = OnceLock::new();
+    ME.get_or_init(|| device(&[7; 32]))
+}
+
+/// The target's check on one input.
+pub fn check(data: &[u8]) {
+    let Some(input) = decode::<Input>(data) else {
+        return;
+    };
+    if let Ok(ops) = decode_ops(&input.plain) {
+        let again = encode_ops(&ops).expect("decoded operations encode");
+        assert_eq!(
+            decode_ops(&again).expect("re-encoded operations decode"),
+            ops
+        );
+    }
+    let dev = me();
+    let key = SyncKey::from_bytes(1, &input.key).expect("32 bytes");
+    let keys = |epoch: u32| (epoch == 1).then(|| key.clone());
+    let ops: Vec<Op> = input
+        .ops
+        .iter()
+        .map(|(delete, item, clock, blob)| {
+            let version = Version {
+                clock: *clock,
+                device: dev.id(),
+            };
+            let header = if *delete {
+                OpHeader::Delete {
+                    item: *item,
+                    version,
+                    base: None,
+                }
+            } else {
+                OpHeader::Put {
+                    item: *item,
+                    version,
+                    base: Some(version),
+                }
+            };
+            Op::new(header, blob.clone())
+        })
+        .collect();
+    let prev = input.prev.map(|(seq, hash)| Head {
+        seq: seq % (u64::MAX - 1),
+        hash,
+    });
+    let public = dev.public();
+    assert!(
+        open(&input.forged, &public, prev.as_ref(), keys).is_err(),
+        "bytes nobody sealed opened"
+    );
+    let (bytes, head) = seal(dev, &key, prev.as_ref(), &ops).expect("seals");
+    let opened = open(&bytes, &public, prev.as_ref(), keys).expect("opens");
+    assert_eq!(opened.ops, ops);
+    assert_eq!(opened.head, head);
+    // Read after another segment, or under another key: refused.
+    let other = Head {
+        seq: input.other_prev.0 % (u64::MAX - 1),
+        hash: input.other_prev.1,
+    };
+    // (No head and a head of segment 0 with a zero hash are the same place: the start.)
+    let place = |h: Option<Head>| h.map_or((0, [0; 32]), |h| (h.seq, h.hash));
+    if place(Some(other)) != place(prev) {
+        assert!(
+            open(&bytes, &public, Some(&other), keys).is_err(),
+            "opened out of its place"
+        );
+    }
+    let mut wrong = input.key;
+    wrong[0] ^= 1;
+    let wrong = SyncKey::from_bytes(1, &wrong).expect("32 bytes");
+    assert!(open(&bytes, &public, prev.as_ref(), |_| Some(wrong.clone())).is_err());
+    // Any change to the bytes: refused.
+    let mut changed = bytes.clone();
+    for change in input.changes {
+        match change {
+            Change::FlipBit { at, bit } => {
+                if !changed.is_empty() {
+                    let at = at % changed.len();
+                    changed[at] ^= 1 << (bit % 8);
+                }
+            }
+            Change::Truncate { to } => changed.truncate(to),
+            Change::Append { bytes } => changed.extend(bytes),
+            Change::Replace { at, bytes } => {
+                for (i, b) in bytes.into_iter().enumerate() {
+                    if let Some(slot) = changed.get_mut(at.wrapping_add(i)) {
+                        *slot = b;
+                    }
+                }
+            }
+        }
+    }
+    if changed != bytes {
+        assert!(
+            open(&changed, &public, prev.as_ref(), keys).is_err(),
+            "a changed segment opened"
+        );
+    }
+}
