@@ -1,22 +1,14 @@
 use std::sync::OnceLock;
 
-use super::decode;
+use super::{ByteChange, changed, decode};
 use arbitrary::Arbitrary;
 use vault_sync::recipient::{Identity, open, seal};
-
-#[derive(Arbitrary, Debug)]
-enum Change {
-    FlipBit { at: usize, bit: u8 },
-    Truncate { to: usize },
-    Append { bytes: Vec<u8> },
-    Replace { at: usize, bytes: Vec<u8> },
-}
 
 #[derive(Arbitrary, Debug)]
 struct Input {
     forged: Vec<u8>,
     plain: Vec<u8>,
-    changes: Vec<Change>,
+    changes: Vec<ByteChange>,
 }
 
 /// One identity for every input.
@@ -38,26 +30,7 @@ pub fn check(data: &[u8]) {
     let sealed = seal(&input.plain, &[me.recipient()]).expect("seals");
     let opened = open(&sealed, me).expect("opens").expect("sealed to me");
     assert_eq!(opened.as_slice(), input.plain.as_slice());
-    let mut changed = sealed.clone();
-    for change in input.changes {
-        match change {
-            Change::FlipBit { at, bit } => {
-                if !changed.is_empty() {
-                    let at = at % changed.len();
-                    changed[at] ^= 1 << (bit % 8);
-                }
-            }
-            Change::Truncate { to } => changed.truncate(to),
-            Change::Append { bytes } => changed.extend(bytes),
-            Change::Replace { at, bytes } => {
-                for (i, b) in bytes.into_iter().enumerate() {
-                    if let Some(slot) = changed.get_mut(at.wrapping_add(i)) {
-                        *slot = b;
-                    }
-                }
-            }
-        }
-    }
+    let changed = changed(&sealed, input.changes);
     if changed != sealed {
         assert!(
             !matches!(open(&changed, me), Ok(Some(_))),

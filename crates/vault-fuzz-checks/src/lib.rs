@@ -15,6 +15,40 @@ fn decode<'a, T: Arbitrary<'a>>(data: &'a [u8]) -> Option<T> {
     T::arbitrary_take_rest(Unstructured::new(data)).ok()
 }
 
+/// An edit of sealed bytes (a segment, an age file), as a tampering remote would make it.
+#[derive(Arbitrary, Debug)]
+enum ByteChange {
+    FlipBit { at: usize, bit: u8 },
+    Truncate { to: usize },
+    Append { bytes: Vec<u8> },
+    Replace { at: usize, bytes: Vec<u8> },
+}
+
+/// `bytes` with every change made, in order.
+fn changed(bytes: &[u8], changes: Vec<ByteChange>) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for change in changes {
+        match change {
+            ByteChange::FlipBit { at, bit } => {
+                if !out.is_empty() {
+                    let at = at % out.len();
+                    out[at] ^= 1 << (bit % 8);
+                }
+            }
+            ByteChange::Truncate { to } => out.truncate(to),
+            ByteChange::Append { bytes } => out.extend(bytes),
+            ByteChange::Replace { at, bytes } => {
+                for (i, b) in bytes.into_iter().enumerate() {
+                    if let Some(slot) = out.get_mut(at.wrapping_add(i)) {
+                        *slot = b;
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// A target's check: panics when the property fails on the input.
 pub type Check = fn(&[u8]);
 

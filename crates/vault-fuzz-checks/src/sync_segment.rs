@@ -1,18 +1,10 @@
 use std::sync::OnceLock;
 
-use super::decode;
+use super::{ByteChange, changed, decode};
 use arbitrary::Arbitrary;
 use vault_sync::fuzzing::{decode_ops, device, encode_ops};
 use vault_sync::segment::{Head, open, seal};
 use vault_sync::{DeviceKeys, Op, OpHeader, SyncKey, Version};
-
-#[derive(Arbitrary, Debug)]
-enum Change {
-    FlipBit { at: usize, bit: u8 },
-    Truncate { to: usize },
-    Append { bytes: Vec<u8> },
-    Replace { at: usize, bytes: Vec<u8> },
-}
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -20,7 +12,7 @@ struct Input {
     ops: Vec<(bool, [u8; 16], u64, Vec<u8>)>,
     prev: Option<(u64, [u8; 32])>,
     other_prev: (u64, [u8; 32]),
-    changes: Vec<Change>,
+    changes: Vec<ByteChange>,
     forged: Vec<u8>,
     plain: Vec<u8>,
 }
@@ -101,26 +93,7 @@ pub fn check(data: &[u8]) {
     let wrong = SyncKey::from_bytes(1, &wrong).expect("32 bytes");
     assert!(open(&bytes, &public, prev.as_ref(), |_| Some(wrong.clone())).is_err());
     // Any change to the bytes: refused.
-    let mut changed = bytes.clone();
-    for change in input.changes {
-        match change {
-            Change::FlipBit { at, bit } => {
-                if !changed.is_empty() {
-                    let at = at % changed.len();
-                    changed[at] ^= 1 << (bit % 8);
-                }
-            }
-            Change::Truncate { to } => changed.truncate(to),
-            Change::Append { bytes } => changed.extend(bytes),
-            Change::Replace { at, bytes } => {
-                for (i, b) in bytes.into_iter().enumerate() {
-                    if let Some(slot) = changed.get_mut(at.wrapping_add(i)) {
-                        *slot = b;
-                    }
-                }
-            }
-        }
-    }
+    let changed = changed(&bytes, input.changes);
     if changed != bytes {
         assert!(
             open(&changed, &public, prev.as_ref(), keys).is_err(),
