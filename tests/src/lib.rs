@@ -8,6 +8,7 @@ pub mod git_http;
 pub mod oauth;
 pub mod s3;
 pub mod sources;
+pub mod sync;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -7,95 +7,12 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use vault_tests::s3::S3Server;
+use vault_tests::sync::{Via, bare_repo, device, holding, syncing_every, value};
 use vault_tests::{PASSWORD, Run, TestVault, pipe};
-
-/// How devices reach the remote: the arguments of `vault sync init` and `vault sync join`, and
-/// for S3 the access key each device holds as an item before it syncs.
-struct Via {
-    init: Vec<String>,
-    join: Vec<String>,
-    key: Option<String>,
-}
-
-impl Via {
-    fn git(url: &str) -> Via {
-        Via {
-            init: ["sync", "init", "git", url].map(str::to_owned).to_vec(),
-            join: ["sync", "join", url].map(str::to_owned).to_vec(),
-            key: None,
-        }
-    }
-
-    fn s3(server: &S3Server, prefix: &str) -> Via {
-        let url = format!("s3://{}/{prefix}", server.bucket);
-        let storage = ["--endpoint", &server.endpoint, "--key", "S3_KEY"].map(str::to_owned);
-        Via {
-            init: [
-                ["sync", "init", "s3", &url].map(str::to_owned).as_slice(),
-                &storage,
-            ]
-            .concat(),
-            join: [
-                ["sync", "join", &url].map(str::to_owned).as_slice(),
-                &storage,
-            ]
-            .concat(),
-            key: Some(server.pasted_key()),
-        }
-    }
-
-    /// A device ready to sync this way (`every`: see `device`).
-    fn device(&self, every: &str) -> TestVault {
-        let v = device(every);
-        if let Some(key) = &self.key {
-            v.run_with_stdin(&["add", "S3_KEY"], key.as_bytes()).ok();
-        }
-        v
-    }
-
-    fn init(&self, v: &TestVault, name: &str) -> Run {
-        let mut args: Vec<&str> = self.init.iter().map(String::as_str).collect();
-        args.extend(["--name", name]);
-        v.run(&args)
-    }
-}
-
-fn bare_repo(dir: &Path) -> PathBuf {
-    let path = dir.join("remote.git");
-    let ok = Command::new("git")
-        .args(["init", "--bare", "--quiet"])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    path
-}
-
-/// A device whose agent syncs in the background every `every` ("never": only when asked, so
-/// a test decides when each round happens). The agent reads the setting when it starts.
-fn device(every: &str) -> TestVault {
-    syncing_every(TestVault::new(), every)
-}
-
-fn syncing_every(v: TestVault, every: &str) -> TestVault {
-    let dir = v.dir.path().join(".config/vault");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!("sync-every = \"{every}\"\n"),
-    )
-    .unwrap();
-    v.stop_agent();
-    v
-}
-
-fn value(v: &TestVault, name: &str) -> String {
-    v.run(&["get", name]).ok().trim_end().to_owned()
-}
 
 /// `vault sync invite`, running, and the code it shows.
 fn invite(inviter: &TestVault) -> (Child, String) {
@@ -480,29 +397,6 @@ fn the_agent_pushes_a_change_in_the_background() {
     }
     b.run(&["sync"]).ok();
     assert_eq!(value(&b, "made_later"), "pushed-by-the-agent");
-}
-
-/// The files under `root` that hold any of `values` in plain text.
-fn holding(root: &Path, values: &[&str]) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![root.to_owned()];
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                if values
-                    .iter()
-                    .any(|v| bytes.windows(v.len()).any(|w| w == v.as_bytes()))
-                {
-                    found.push(path);
-                }
-            }
-        }
-    }
-    found
 }
 
 /// This device's full id, as its folder on the storage is named.

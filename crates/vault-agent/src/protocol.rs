@@ -146,6 +146,7 @@ impl Request {
                     | Op::History { .. }
                     | Op::Scan { .. }
                     | Op::SyncStatus
+                    | Op::ShareList
                     | Op::Audit { .. }
                     | Op::OauthPresets
                     | Op::OauthProviders
@@ -391,6 +392,28 @@ pub enum Op {
         name: String,
         code: WireSecret,
     },
+    /// `vault share whoami`: this user's age public key, made on first use (answered
+    /// `share_key`).
+    ShareWhoami,
+    /// `vault share ls` (answered `shares`).
+    ShareList,
+    /// `vault share add NAME age1... --items SELECTOR`: shares what the selector names with a
+    /// member, through the vault's remote (answered `share_added`).
+    ShareAdd {
+        member: String,
+        recipient: String,
+        items: Vec<String>,
+    },
+    /// `vault share accept URL ID`: receives a share sealed to this user's key (answered
+    /// `synced`).
+    ShareAccept {
+        url: String,
+        id: String,
+    },
+    /// `vault share rm NAME` (answered `shares`).
+    ShareRemove {
+        member: String,
+    },
 }
 
 impl Op {
@@ -411,6 +434,19 @@ impl Op {
                 | Op::SyncInvite
                 | Op::SyncInviteWait { .. }
                 | Op::SyncJoin { .. }
+        )
+    }
+
+    /// Whether it is about sharing, which talks to the remote as sync does (outside the
+    /// service lock).
+    pub fn is_share(&self) -> bool {
+        matches!(
+            self,
+            Op::ShareWhoami
+                | Op::ShareList
+                | Op::ShareAdd { .. }
+                | Op::ShareAccept { .. }
+                | Op::ShareRemove { .. }
         )
     }
 
@@ -708,6 +744,18 @@ pub enum Response {
     Paired {
         name: String,
     },
+    /// This user's age public key.
+    ShareKey {
+        recipient: String,
+    },
+    Shares {
+        shares: Vec<vault_core::ShareInfo>,
+    },
+    /// A member added: the share, and the line the member runs to accept it.
+    ShareAdded {
+        share: vault_core::ShareInfo,
+        accept: String,
+    },
     ProxySessions {
         sessions: Vec<ProxySessionInfo>,
     },
@@ -807,6 +855,9 @@ impl Response {
             Response::Synced { .. } => "synced",
             Response::Invitation { .. } => "invitation",
             Response::Paired { .. } => "paired",
+            Response::ShareKey { .. } => "share_key",
+            Response::Shares { .. } => "shares",
+            Response::ShareAdded { .. } => "share_added",
             Response::ProxySessions { .. } => "proxy_sessions",
             Response::Presets { .. } => "presets",
             Response::Providers { .. } => "providers",

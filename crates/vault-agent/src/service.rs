@@ -22,6 +22,7 @@ use crate::grants::{Grants, VaultAccess};
 mod ops;
 mod proxy;
 mod resolve;
+mod share;
 mod sync;
 
 use crate::protocol::{
@@ -334,6 +335,7 @@ impl Service {
                 op: Op::Scan { request },
             } => self.scan(&vault, &request),
             Request::Vault { vault, op } if op.is_sync() => self.sync_op(&vault, op),
+            Request::Vault { vault, op } if op.is_share() => self.share_op(&vault, op),
             Request::Vault { vault, mut op } => {
                 // `--proxy` turns the answer's values into placeholders, after resolving.
                 let proxied = match &mut op {

@@ -11,11 +11,13 @@ pub use items::{EditArgs, MetaArgs, check_secret_field_args};
 mod oauth;
 mod scan;
 mod setup;
+mod share;
 mod sync;
 mod transfer;
 pub use oauth::{LoginArgs, OauthCommand, TokenArgs};
 pub use scan::{ScanArgs, ScanFormat};
 pub use setup::{KubeCommand, SetupCommand};
+pub use share::ShareCommand;
 pub use sync::{StorageArgs, SyncArgs, SyncCommand, SyncEngine};
 pub use transfer::ImportArgs;
 
@@ -552,6 +554,23 @@ Scripts and CI: `vault run --env-file FILE` is an explicit choice and needs no a
         vault sync remove-device old-laptop                    # a lost laptop gets nothing new"
     )]
     Sync(SyncArgs),
+
+    /// Share items with your team: each member gets what you choose, encrypted to them alone
+    #[command(
+        subcommand,
+        long_about = "Share items with your team, through this vault's sync remote (git or S3).\n\n\
+                      A member is known by a public key (`vault share whoami` on their side). \
+                      What they get is encrypted to that key alone; their edits come back \
+                      through their own signed log. Removing a member stops everything new \
+                      and marks what they could read \"rotate now\".",
+        after_help = "Examples:\n  \
+        vault share whoami                                   # your key, to send to the owner\n  \
+        vault share add alice age1... --items tag:staging    # alice gets the staging keys\n  \
+        vault share accept URL ID                            # on alice's side\n  \
+        vault share ls                                       # members, what each gets\n  \
+        vault share rm alice                                 # then rotate what `vault due` lists"
+    )]
+    Share(ShareCommand),
 
     /// Make other tools ask vault for their credentials
     #[command(subcommand)]

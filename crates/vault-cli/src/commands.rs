@@ -16,6 +16,7 @@ mod proxy;
 mod rewrite;
 mod scan;
 mod setup;
+mod share;
 mod sources;
 mod sync;
 mod transfer;
@@ -139,6 +140,7 @@ fn run_simple(session: &mut Session, command: Command) -> Result<()> {
         Command::Proxy(ProxyCommand::Ls { json }) => proxy::ls(session, json),
         Command::Proxy(ProxyCommand::End { id }) => proxy::end(session, &id),
         Command::Sync(args) => sync::sync(session, args),
+        Command::Share(command) => share::share(session, command),
         // Handled before a session exists.
         Command::Completions { .. }
         | Command::DockerCredential { .. }

@@ -94,6 +94,9 @@ pub fn reason(reason: Reason, at: Timestamp, now: Timestamp) -> String {
         Reason::HeldByRemovedDevice => {
             format!("a device removed {when} held this value: rotate it")
         }
+        Reason::SharedWithRemovedMember => {
+            format!("shared with a member removed {when}: rotate it")
+        }
     }
 }
 

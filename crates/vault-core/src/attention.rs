@@ -108,29 +108,49 @@ impl DueReport {
 
 /// What `item` needs on `now`, if anything.
 pub fn attention_of(item: &Item, now: Timestamp, lead_days_: u32) -> Option<Attention> {
-    attention_with(item, now, lead_days_, None)
+    attention_with(item, now, lead_days_, &Exposure::default())
 }
 
-/// [`attention_of`], for a vault that synced with a device removed at `exposed_before`: a
-/// value set (or a login made) before then may be in that device's hands.
+/// Who may hold values this vault no longer trusts them with: a device removed from its sync
+/// (every value set before then), members removed from a share (the items they could read).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// A device of this vault's sync was removed at this time.
+    pub devices_before: Option<Timestamp>,
+    /// Items a removed member could read, by id, and when the member was removed.
+    pub members: std::collections::BTreeMap<[u8; 16], Timestamp>,
+}
+
+/// [`attention_of`], for a vault whose values may be in other hands (`exposure`): a value set
+/// (or a login made) before a device's removal may be in that device's hands, and an item a
+/// removed member could read is to be rotated if its value is older than the removal.
 pub fn attention_with(
     item: &Item,
     now: Timestamp,
     lead_days_: u32,
-    exposed_before: Option<Timestamp>,
+    exposure: &Exposure,
 ) -> Option<Attention> {
     let lead = lead_days(lead_days_);
-    let exposed = |set: Timestamp| exposed_before.filter(|removed| set < *removed);
+    let exposed = |set: Timestamp| exposure.devices_before.filter(|removed| set < *removed);
+    let shared = |set: Timestamp| {
+        exposure
+            .members
+            .get(&item.id.0)
+            .copied()
+            .filter(|removed| set < *removed)
+    };
     let (name, (reason, at), service, due, expires) = match &item.meta {
         ItemMeta::ApiKey(meta) => {
             let schedule = meta.schedule();
             // A refused value does not work, whatever its schedule says; one a lost device
             // held is to be replaced before anything else.
-            let check = match (&meta.refused, exposed(meta.last_rotated), &meta.conflict) {
-                (Some(r), _, _) => (Reason::RefusedByServer, r.at),
-                (None, Some(removed), _) => (Reason::HeldByRemovedDevice, removed),
-                (None, None, Some(c)) => (Reason::ChangedOnTwoDevices, c.at),
-                (None, None, None) => schedule.check(now, lead)?,
+            let set = meta.last_rotated;
+            let check = match (&meta.refused, exposed(set), shared(set), &meta.conflict) {
+                (Some(r), ..) => (Reason::RefusedByServer, r.at),
+                (None, Some(removed), ..) => (Reason::HeldByRemovedDevice, removed),
+                (None, None, Some(removed), _) => (Reason::SharedWithRemovedMember, removed),
+                (None, None, None, Some(c)) => (Reason::ChangedOnTwoDevices, c.at),
+                (None, None, None, None) => schedule.check(now, lead)?,
             };
             (
                 &meta.name,
@@ -199,23 +219,22 @@ pub fn report<'a>(
     now: Timestamp,
     lead_days_: u32,
 ) -> DueReport {
-    report_with(items, now, lead_days_, None)
+    report_with(items, now, lead_days_, &Exposure::default())
 }
 
-/// [`report`] for a vault that synced with a device removed at `exposed_before` (see
-/// [`attention_with`]).
+/// [`report`] for a vault whose values may be in other hands (see [`attention_with`]).
 pub fn report_with<'a>(
     items: impl IntoIterator<Item = &'a Item>,
     now: Timestamp,
     lead_days_: u32,
-    exposed_before: Option<Timestamp>,
+    exposure: &Exposure,
 ) -> DueReport {
     let mut out = Vec::new();
     let mut next: Option<Upcoming> = None;
     let mut checked = 0;
     for item in items {
         checked += 1;
-        if let Some(a) = attention_with(item, now, lead_days_, exposed_before) {
+        if let Some(a) = attention_with(item, now, lead_days_, exposure) {
             out.push(a);
             continue;
         }

@@ -32,7 +32,10 @@ pub use model::{
 pub use rotation::{DueState, RotationPolicy};
 pub use secret::SecretValue;
 pub use store::{Erased, FORMAT_VERSION};
-pub use vault::{LockedVault, SyncDevice, SyncRound, SyncSource, SyncStatus, Vault};
+pub use vault::{
+    LockedVault, ShareInfo, ShareState, Shared, SyncDevice, SyncRound, SyncSource, SyncStatus,
+    Vault, share,
+};
 pub use vault_sync;
 
 /// The clock type every time-dependent function takes.

@@ -44,6 +44,8 @@ pub enum Reason {
     /// Sync: a device that held this value was removed (lost, retired): rotate it (a grant:
     /// log in again and revoke the old login).
     HeldByRemovedDevice,
+    /// Sharing: a member who could read this value was removed: rotate it.
+    SharedWithRemovedMember,
 }
 
 impl Reason {
@@ -54,7 +56,9 @@ impl Reason {
             | Reason::NeedsRelogin
             | Reason::LoginExpired
             | Reason::RefusedByServer => DueState::Expired,
-            Reason::RotationOverdue | Reason::HeldByRemovedDevice => DueState::Overdue,
+            Reason::RotationOverdue
+            | Reason::HeldByRemovedDevice
+            | Reason::SharedWithRemovedMember => DueState::Overdue,
             Reason::ExpiresSoon
             | Reason::RotationDueSoon
             | Reason::LoginExpiresSoon

@@ -31,7 +31,9 @@ mod records;
 pub use records::{PROXY_CA, Record};
 mod rekey;
 mod sync;
-pub use sync::{SyncDevice, SyncRound, SyncSource, SyncStatus};
+pub use sync::{
+    ShareInfo, ShareState, Shared, SyncDevice, SyncRound, SyncSource, SyncStatus, share,
+};
 mod transfer;
 mod trust;
 mod values;

@@ -18,8 +18,6 @@ use std::process::{Command, Output, Stdio};
 use crate::keys::{DeviceId, DevicePublic};
 use crate::{Error, Result};
 
-const DEVICES: &str = "devices/";
-const PAIRING: &str = "pairing/";
 /// Every commit's author, committer and date: nothing about the user or the time.
 const IDENTITY: [(&str, &str); 6] = [
     ("GIT_AUTHOR_NAME", "vault"),
@@ -34,6 +32,9 @@ const IDENTITY: [(&str, &str); 6] = [
 #[derive(Debug, Clone)]
 pub struct Remote {
     mirror: PathBuf,
+    /// Where this remote's branches live: `""` for a vault's own sync, `shares/<id>/` for a
+    /// share (its branches are `shares/<id>/devices/...`, beside the vault's own).
+    space: String,
 }
 
 fn io(what: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -61,8 +62,15 @@ fn first_line(stderr: &[u8]) -> String {
 impl Remote {
     /// The mirror at `mirror`, made if missing, pointing at `url`.
     pub fn open(mirror: &Path, url: &str) -> Result<Remote> {
+        Remote::open_space(mirror, url, "")
+    }
+
+    /// [`Self::open`], for the branches under `space` (`shares/<id>/`): one mirror serves a
+    /// vault's own sync and its shares, each in its own refs.
+    pub fn open_space(mirror: &Path, url: &str, space: &str) -> Result<Remote> {
         let remote = Remote {
             mirror: mirror.to_owned(),
+            space: space.to_owned(),
         };
         if !mirror.join("HEAD").exists() {
             std::fs::create_dir_all(mirror).map_err(io("creating the sync mirror"))?;
@@ -135,6 +143,9 @@ impl Remote {
     /// remote-tracking refs follow the remote even when it rewrote a branch: the logs' own
     /// chains tell a rewrite, not git.
     pub fn fetch(&self) -> Result<()> {
+        let space = &self.space;
+        let devices = format!("+refs/heads/{space}devices/*:refs/remotes/origin/{space}devices/*");
+        let pairing = format!("+refs/heads/{space}pairing/*:refs/remotes/origin/{space}pairing/*");
         self.run(
             "fetch",
             &[
@@ -143,8 +154,8 @@ impl Remote {
                 "--prune",
                 "--no-tags",
                 "origin",
-                "+refs/heads/devices/*:refs/remotes/origin/devices/*",
-                "+refs/heads/pairing/*:refs/remotes/origin/pairing/*",
+                &devices,
+                &pairing,
             ],
             None,
         )?;
@@ -158,13 +169,17 @@ impl Remote {
             &[
                 "for-each-ref",
                 "--format=%(refname)",
-                "refs/remotes/origin/devices/",
+                &format!("refs/remotes/origin/{}devices/", self.space),
             ],
             None,
         )?;
         let mut ids = Vec::new();
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            let Some(hex) = line.strip_prefix("refs/remotes/origin/devices/") else {
+            let Some(hex) = line
+                .strip_prefix("refs/remotes/origin/")
+                .and_then(|l| l.strip_prefix(self.space.as_str()))
+                .and_then(|l| l.strip_prefix("devices/"))
+            else {
                 continue;
             };
             // A branch that does not name a device is none of vault's: left alone.
@@ -175,18 +190,18 @@ impl Remote {
         Ok(ids)
     }
 
-    fn remote_ref(device: DeviceId) -> String {
-        format!("refs/remotes/origin/{DEVICES}{}", device.hex())
+    fn remote_ref(&self, device: DeviceId) -> String {
+        format!("refs/remotes/origin/{}devices/{}", self.space, device.hex())
     }
 
-    fn local_ref(device: DeviceId) -> String {
-        format!("refs/heads/{DEVICES}{}", device.hex())
+    fn local_ref(&self, device: DeviceId) -> String {
+        format!("refs/heads/{}devices/{}", self.space, device.hex())
     }
 
     /// The public keys a device's branch on the remote declares (unchecked: the log that
     /// added the device says which keys it has).
     pub fn declared_public(&self, device: DeviceId) -> Result<Option<DevicePublic>> {
-        let Some(bytes) = self.read_file(&Self::remote_ref(device), "device.json")? else {
+        let Some(bytes) = self.read_file(&self.remote_ref(device), "device.json")? else {
             return Ok(None);
         };
         serde_json::from_slice(&bytes)
@@ -223,18 +238,18 @@ impl Remote {
 
     /// The segment numbers on the remote's branch of `device`.
     pub fn remote_seqs(&self, device: DeviceId) -> Result<Vec<u64>> {
-        self.seqs(&Self::remote_ref(device))
+        self.seqs(&self.remote_ref(device))
     }
 
     /// The segment numbers on this device's own branch in the mirror.
     pub fn local_seqs(&self, device: DeviceId) -> Result<Vec<u64>> {
-        self.seqs(&Self::local_ref(device))
+        self.seqs(&self.local_ref(device))
     }
 
     /// Segments `seqs` of `device`'s branch on the remote, in that order, through one
     /// `git cat-file --batch`.
     pub fn read_segments(&self, device: DeviceId, seqs: &[u64]) -> Result<Vec<Vec<u8>>> {
-        let refname = Self::remote_ref(device);
+        let refname = self.remote_ref(device);
         let names: Vec<String> = seqs
             .iter()
             .map(|s| format!("{refname}:log/{s:016x}"))
@@ -402,7 +417,7 @@ impl Remote {
             .filter(|(seq, _)| have.binary_search(seq).is_err())
             .map(|(seq, bytes)| (format!("log/{seq:016x}"), bytes.as_slice()))
             .collect();
-        let refname = Self::local_ref(me.id);
+        let refname = self.local_ref(me.id);
         let public = serde_json::to_vec_pretty(me)
             .map_err(|e| Error::Corrupt(format!("device keys do not encode: {e}")))?;
         let declared = self.read_file(&refname, "device.json")?;
@@ -418,11 +433,11 @@ impl Remote {
     /// Pushes this device's branch. Refused when the remote's copy is not an ancestor of ours
     /// (someone else wrote to it): never forced.
     pub fn push(&self, me: DeviceId) -> Result<()> {
-        let refname = Self::local_ref(me);
+        let refname = self.local_ref(me);
         if !self.has_ref(&refname)? {
             return Ok(());
         }
-        let spec = format!("{refname}:refs/heads/{DEVICES}{}", me.hex());
+        let spec = format!("{refname}:refs/heads/{}devices/{}", self.space, me.hex());
         self.run(
             "push",
             &["push", "--quiet", "--no-verify", "origin", &spec],
@@ -431,7 +446,7 @@ impl Remote {
         // What the remote now holds, without another fetch.
         self.run(
             "update-ref",
-            &["update-ref", &Self::remote_ref(me), &refname],
+            &["update-ref", &self.remote_ref(me), &refname],
             None,
         )?;
         Ok(())
@@ -439,11 +454,11 @@ impl Remote {
 
     /// Whether the remote's branch of this device holds everything the local one does.
     pub fn pushed(&self, me: DeviceId) -> Result<bool> {
-        let local = Self::local_ref(me);
+        let local = self.local_ref(me);
         if !self.has_ref(&local)? {
             return Ok(true);
         }
-        let remote = Self::remote_ref(me);
+        let remote = self.remote_ref(me);
         if !self.has_ref(&remote)? {
             return Ok(false);
         }
@@ -458,13 +473,17 @@ impl Remote {
 
     // --- pairing ---
 
-    fn pairing_remote(nameplate: &str) -> String {
-        format!("refs/remotes/origin/{PAIRING}{nameplate}")
+    fn pairing_remote(&self, nameplate: &str) -> String {
+        format!("refs/remotes/origin/{}pairing/{nameplate}", self.space)
+    }
+
+    fn pairing_local(&self, nameplate: &str) -> String {
+        format!("refs/heads/{}pairing/{nameplate}", self.space)
     }
 
     /// The files of the pairing branch `nameplate`, as last fetched (fetch first).
     pub fn pairing_files(&self, nameplate: &str) -> Result<BTreeMap<String, Vec<u8>>> {
-        let refname = Self::pairing_remote(nameplate);
+        let refname = self.pairing_remote(nameplate);
         let mut out = BTreeMap::new();
         if !self.has_ref(&refname)? {
             return Ok(out);
@@ -480,8 +499,9 @@ impl Remote {
     /// Fetches only the pairing branch `nameplate` (cheap: polled while waiting).
     pub fn fetch_pairing(&self, nameplate: &str) -> Result<()> {
         let spec = format!(
-            "+refs/heads/{PAIRING}{nameplate}:{}",
-            Self::pairing_remote(nameplate)
+            "+{}:{}",
+            self.pairing_local(nameplate),
+            self.pairing_remote(nameplate)
         );
         match self.run(
             "fetch",
@@ -493,7 +513,7 @@ impl Remote {
             Err(Error::Git { message, .. }) if message.contains("couldn't find remote ref") => {
                 let _ = self.run(
                     "update-ref",
-                    &["update-ref", "-d", &Self::pairing_remote(nameplate)],
+                    &["update-ref", "-d", &self.pairing_remote(nameplate)],
                     None,
                 );
                 Ok(())
@@ -505,8 +525,8 @@ impl Remote {
     /// Adds a file to the pairing branch and pushes it; fails if the remote's branch moved
     /// since it was fetched (the other side wrote first: fetch and look again).
     pub fn pairing_write(&self, nameplate: &str, name: &str, bytes: &[u8]) -> Result<()> {
-        let remote = Self::pairing_remote(nameplate);
-        let local = format!("refs/heads/{PAIRING}{nameplate}");
+        let remote = self.pairing_remote(nameplate);
+        let local = self.pairing_local(nameplate);
         let expected = if self.has_ref(&remote)? {
             let out = self.run("rev-parse", &["rev-parse", &remote], None)?;
             self.run("update-ref", &["update-ref", &local, &remote], None)?;
@@ -516,8 +536,8 @@ impl Remote {
             String::new()
         };
         self.commit_files(&local, &[(name.to_owned(), bytes)])?;
-        let lease = format!("--force-with-lease=refs/heads/{PAIRING}{nameplate}:{expected}");
-        let spec = format!("{local}:refs/heads/{PAIRING}{nameplate}");
+        let lease = format!("--force-with-lease={local}:{expected}");
+        let spec = format!("{local}:{local}");
         self.run(
             "push",
             &["push", "--quiet", "--no-verify", &lease, "origin", &spec],
@@ -529,7 +549,7 @@ impl Remote {
 
     /// Deletes the pairing branch on the remote and here.
     pub fn pairing_end(&self, nameplate: &str) -> Result<()> {
-        let spec = format!(":refs/heads/{PAIRING}{nameplate}");
+        let spec = format!(":{}", self.pairing_local(nameplate));
         let pushed = self.run(
             "push",
             &["push", "--quiet", "--no-verify", "origin", &spec],
@@ -537,16 +557,12 @@ impl Remote {
         );
         let _ = self.run(
             "update-ref",
-            &["update-ref", "-d", &Self::pairing_remote(nameplate)],
+            &["update-ref", "-d", &self.pairing_remote(nameplate)],
             None,
         );
         let _ = self.run(
             "update-ref",
-            &[
-                "update-ref",
-                "-d",
-                &format!("refs/heads/{PAIRING}{nameplate}"),
-            ],
+            &["update-ref", "-d", &self.pairing_local(nameplate)],
             None,
         );
         match pushed {

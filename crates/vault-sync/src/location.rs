@@ -172,10 +172,16 @@ pub fn shown(url: &str) -> String {
 
 /// The `vault sync join` command another device runs for this remote.
 pub fn join_command(url: &str) -> String {
+    command_for("vault sync join", url)
+}
+
+/// `command` followed by the location `url` spelled as the CLI takes it (its settings as
+/// flags): what another machine types to reach the same place.
+pub fn command_for(command: &str, url: &str) -> String {
     let Ok(l) = Location::parse(url) else {
-        return format!("vault sync join {url}");
+        return format!("{command} {url}");
     };
-    let mut command = format!("vault sync join {}", l.base_url());
+    let mut command = format!("{command} {}", l.base_url());
     for (flag, value) in l.settings() {
         command.push_str(&format!(" --{flag} {value}"));
     }

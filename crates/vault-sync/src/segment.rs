@@ -145,6 +145,41 @@ pub fn peek(bytes: &[u8]) -> Result<Segment> {
     })
 }
 
+/// The keys a device's first segment declares for itself, from its sealed content: its first
+/// operation adds the segment's own device, with keys whose id is that device's. Only a
+/// holder of the sync key can write that (AES-GCM), so in a share, where the key is sealed to
+/// one member, it names the member's device; [`open`] then checks the signature as for any
+/// segment. `None` when the segment is not such a first segment.
+pub fn claimed_device(bytes: &[u8], key: &SyncKey) -> Option<(DevicePublic, String)> {
+    let seg = peek(bytes).ok()?;
+    if seg.seq != 1 || seg.epoch != key.epoch || bytes.len() > MAX_SEGMENT {
+        return None;
+    }
+    let body = &bytes[..bytes.len() - SIGNATURE_LEN];
+    let (header, ciphertext) = body.split_at(HEADER_LEN);
+    let aes = Aes256Gcm::new_from_slice(&segment_key(key, seg.device, seg.seq).ok()?[..]).ok()?;
+    let nonce = <[u8; 12]>::try_from(&header[68..80]).ok()?;
+    let plain = Zeroizing::new(
+        aes.decrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: header,
+            },
+        )
+        .ok()?,
+    );
+    let ops = ops::decode(seg.device, &plain).ok()?;
+    match &ops.first()?.header {
+        crate::ops::OpHeader::DeviceAdded { device, name }
+            if device.id == seg.device && device.check().is_ok() =>
+        {
+            Some((device.clone(), name.clone()))
+        }
+        _ => None,
+    }
+}
+
 /// Checks a segment of `device`'s log that should follow `prev` (`None`: the first), and
 /// decrypts it with the sync key of its epoch, which `key_for` gives.
 pub fn open(
@@ -314,5 +349,40 @@ mod tests {
         );
         // Cut short.
         assert!(open(&s1[..s1.len() - 1], &pubk, None, keys).is_err());
+        // A first segment that does not add its own device claims nothing.
+        assert!(claimed_device(&s1, &key).is_none());
+    }
+
+    #[test]
+    fn a_first_segment_claims_its_device_only_under_the_right_key() {
+        let dev = DeviceKeys::generate().unwrap();
+        let key = SyncKey::generate(1).unwrap();
+        let add = Op::new(
+            OpHeader::DeviceAdded {
+                device: dev.public(),
+                name: "alice".into(),
+            },
+            Vec::new(),
+        );
+        let (s1, h1) = seal(&dev, &key, None, std::slice::from_ref(&add)).unwrap();
+        let (public, name) = claimed_device(&s1, &key).unwrap();
+        assert_eq!((public, name.as_str()), (dev.public(), "alice"));
+        assert!(claimed_device(&s1, &SyncKey::generate(1).unwrap()).is_none());
+        let (s2, _) = seal(&dev, &key, Some(&h1), std::slice::from_ref(&add)).unwrap();
+        assert!(claimed_device(&s2, &key).is_none(), "not a first segment");
+        // Another device's keys in the op: claims nothing.
+        let other = DeviceKeys::generate().unwrap();
+        let lie = Op::new(
+            OpHeader::DeviceAdded {
+                device: other.public(),
+                name: "mallory".into(),
+            },
+            Vec::new(),
+        );
+        let (s3, _) = seal(&dev, &key, None, &[lie]).unwrap();
+        assert!(claimed_device(&s3, &key).is_none());
+        let mut bad = s1.clone();
+        bad[100] ^= 1;
+        assert!(claimed_device(&bad, &key).is_none());
     }
 }

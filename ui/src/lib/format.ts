@@ -44,6 +44,7 @@ export function attentionLabel(reason: Reason): string {
     case 'changed_on_two_devices':
       return 'Changed on two devices';
     case 'held_by_removed_device':
+    case 'shared_with_removed_member':
       return 'Rotate now';
   }
 }

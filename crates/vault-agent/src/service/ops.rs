@@ -153,7 +153,10 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
                     items.iter().map(|i| &**i),
                     now,
                     lead_days,
-                    v.sync_exposed_before()?,
+                    &attention::Exposure {
+                        devices_before: v.sync_exposed_before()?,
+                        members: v.share_exposures()?,
+                    },
                 ),
             }
         }
@@ -180,7 +183,12 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         | Op::SyncRemoveDevice { .. }
         | Op::SyncInvite
         | Op::SyncInviteWait { .. }
-        | Op::SyncJoin { .. } => return Err(Error::Invalid("not a vault operation".into())),
+        | Op::SyncJoin { .. }
+        | Op::ShareWhoami
+        | Op::ShareList
+        | Op::ShareAdd { .. }
+        | Op::ShareAccept { .. }
+        | Op::ShareRemove { .. } => return Err(Error::Invalid("not a vault operation".into())),
         Op::Resolve { .. } => {
             return Err(Error::Invalid("resolve is answered by `run`".into()));
         }

@@ -105,7 +105,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// would be stored with the vault's settings, shown by `vault sync status` and passed to git on
 /// its command line. git's credential helpers (vault is one: `vault setup git`) or an SSH key
 /// do it without.
-fn refuse_password_in(url: &str) -> Result<(), Error> {
+pub(super) fn refuse_password_in(url: &str) -> Result<(), Error> {
     let Some((_, rest)) = url.split_once("://") else {
         return Ok(());
     };
@@ -137,20 +137,26 @@ fn beside(vault: &Path, suffix: &str) -> PathBuf {
     vault.with_file_name(name)
 }
 
-fn open_git(vault: &Path, url: &str) -> Result<Remote, Error> {
-    let mirror = mirror_path(vault);
-    if !mirror.exists() {
-        std::fs::create_dir_all(&mirror).map_err(|e| Error::Io {
-            context: format!("cannot create {}", mirror.display()),
+/// Makes `dir` (0700) if missing.
+fn private_dir(dir: &Path) -> Result<(), Error> {
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Io {
+            context: format!("cannot create {}", dir.display()),
             source: e,
         })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(&mirror, std::fs::Permissions::from_mode(0o700));
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
     }
-    Ok(Remote::open(&mirror, url)?)
+    Ok(())
+}
+
+fn open_git(vault: &Path, url: &str, space: &str) -> Result<Remote, Error> {
+    let mirror = mirror_path(vault);
+    private_dir(&mirror)?;
+    Ok(Remote::open_space(&mirror, url, space)?)
 }
 
 /// The S3 access key an item of the vault holds, as `vault aws` reads it: the value is the
@@ -182,16 +188,34 @@ impl Service {
     /// The engine `url` names: S3 storage (`s3://...`, signed with the access key its `key`
     /// item holds, else the AWS environment), or a git remote.
     fn open_remote(&self, vault: &Path, url: &str) -> Result<Box<dyn Engine>, Error> {
+        self.open_remote_in(vault, url, "")
+    }
+
+    /// [`Self::open_remote`], for the logs under `space` (a share's `shares/<id>/`).
+    pub(super) fn open_remote_in(
+        &self,
+        vault: &Path,
+        url: &str,
+        space: &str,
+    ) -> Result<Box<dyn Engine>, Error> {
         if !Location::is_s3(url) {
-            return Ok(Box::new(open_git(vault, url)?));
+            return Ok(Box::new(open_git(vault, url, space)?));
         }
-        let location = Location::parse(url)?;
+        let mut location = Location::parse(url)?;
+        let sub = space.trim_end_matches('/');
+        if !sub.is_empty() {
+            location.prefix = match location.prefix.as_str() {
+                "" => sub.to_owned(),
+                p => format!("{p}/{sub}"),
+            };
+        }
+        private_dir(&cache_path(vault))?;
         let credentials = match &location.key {
             Some(item) => Some(self.with_vault(vault, false, |v| credentials_from(v, item))?),
             None => None,
         };
         Ok(Box::new(s3::Remote::open(
-            &cache_path(vault),
+            &cache_path(vault).join(sub),
             location,
             credentials,
         )?))
@@ -270,22 +294,37 @@ impl Service {
         touch: bool,
     ) -> Result<(SyncRound, Option<SyncStatus>), Error> {
         let _one_at_a_time = lock(&self.sync.rounds);
-        let (url, me) = self
-            .with_vault(vault, touch, |v| v.sync_target())?
-            .ok_or_else(|| Error::Invalid("this vault does not sync yet; run `vault sync init git URL` or `vault sync join URL`".into()))?;
-        let remote = self.open_remote(vault, &url)?;
-        remote.fetch()?;
-        let now = self.now();
-        let round = self.with_vault(vault, touch, |v| {
-            v.sync_round(remote.as_ref() as &dyn Source, now)
-        })?;
-        self.sync_push(vault, remote.as_ref(), &me, touch)?;
+        let target = self.with_vault(vault, touch, |v| v.sync_target())?;
+        let shares = self.with_vault(vault, touch, |v| v.share_targets())?;
+        if target.is_none() && shares.is_empty() {
+            if !self
+                .with_vault(vault, false, |v| v.share_list())?
+                .is_empty()
+            {
+                return Err(Error::Invalid(
+                    "the shares this vault received were ended by their owners, and it does not sync otherwise (`vault share ls`)".into(),
+                ));
+            }
+            return Err(Error::Invalid("this vault does not sync yet; run `vault sync init git URL` or `vault sync join URL`".into()));
+        }
+        let mut round = SyncRound::default();
+        let own = target.is_some();
+        if let Some((url, me)) = target {
+            let remote = self.open_remote(vault, &url)?;
+            remote.fetch()?;
+            let now = self.now();
+            round = self.with_vault(vault, touch, |v| {
+                v.sync_round(remote.as_ref() as &dyn Source, now)
+            })?;
+            self.sync_push(vault, remote.as_ref(), &me, touch)?;
+        }
+        self.share_rounds(vault, touch, shares, own, &mut round)?;
         let status = self.with_vault(vault, false, |v| v.sync_status())?;
         Ok((round, status))
     }
 
     /// Appends this device's unsent segments to the mirror and pushes them.
-    fn sync_push(
+    pub(super) fn sync_push(
         &self,
         vault: &Path,
         remote: &dyn Engine,
@@ -311,12 +350,17 @@ impl Service {
         let paths: Vec<PathBuf> = self.state().unlocked.keys().cloned().collect();
         let mut failed = Vec::new();
         for path in paths {
+            let stale = |t: Option<Timestamp>| t.is_none_or(|t| now.duration_since(t) >= every);
             let due = self.with_vault(&path, false, |v| {
-                Ok(v.sync_status()?.filter(|s| !s.removed).is_some_and(|s| {
-                    s.pending > 0
-                        || s.unsent > 0
-                        || s.last_sync.is_none_or(|t| now.duration_since(t) >= every)
-                }))
+                let own = v
+                    .sync_status()?
+                    .filter(|s| !s.removed)
+                    .is_some_and(|s| s.pending > 0 || s.unsent > 0 || stale(s.last_sync));
+                let shares = v
+                    .share_list()?
+                    .iter()
+                    .any(|s| s.state != vault_core::ShareState::Removed && stale(s.last_sync));
+                Ok(own || shares)
             });
             if let Ok(true) = due
                 && let Err(e) = self.sync_with(&path, false)

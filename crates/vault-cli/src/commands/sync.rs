@@ -99,19 +99,7 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
             code_stdin,
         }) => join(
             session,
-            &if Location::is_s3(&url) {
-                s3_url(&url, &storage)?
-            } else if storage.endpoint.is_some()
-                || storage.region.is_some()
-                || storage.key.is_some()
-            {
-                return fail(
-                    exit::OTHER,
-                    "--endpoint, --region and --key are for s3:// URLs; a git remote signs in through git's own credential helpers or SSH key",
-                );
-            } else {
-                url
-            },
+            &remote_url(url, &storage)?,
             name.unwrap_or_else(vault_agent::host_name),
             code_stdin,
         ),
@@ -165,6 +153,20 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
 }
 
 /// The `s3://` URL the agent stores: the one typed, with the flags' settings in it.
+/// The remote a user typed, with the S3 flags folded into an `s3://` URL (refused for git).
+pub(super) fn remote_url(url: String, storage: &StorageArgs) -> Result<String> {
+    if Location::is_s3(&url) {
+        s3_url(&url, storage)
+    } else if storage.endpoint.is_some() || storage.region.is_some() || storage.key.is_some() {
+        fail(
+            exit::OTHER,
+            "--endpoint, --region and --key are for s3:// URLs; a git remote signs in through git's own credential helpers or SSH key",
+        )
+    } else {
+        Ok(url)
+    }
+}
+
 fn s3_url(url: &str, storage: &StorageArgs) -> Result<String> {
     Location::with_settings(
         url,
@@ -175,7 +177,7 @@ fn s3_url(url: &str, storage: &StorageArgs) -> Result<String> {
     .map_err(|e| exit::Failure::new(exit::OTHER, e.to_string()).into())
 }
 
-fn synced(response: Response) -> Result<(SyncRound, Option<SyncStatus>)> {
+pub(super) fn synced(response: Response) -> Result<(SyncRound, Option<SyncStatus>)> {
     match response {
         Response::Synced { round, status } => Ok((round, status)),
         other => Err(unexpected(other)),
@@ -189,7 +191,7 @@ fn status(session: &mut Session) -> Result<Option<SyncStatus>> {
     }
 }
 
-fn report(round: &SyncRound, status: Option<&SyncStatus>) {
+pub(super) fn report(round: &SyncRound, status: Option<&SyncStatus>) {
     let url = status.map_or("the remote", |s| s.remote.as_str());
     eprintln!(
         "Synced with {url}: {} received, {} sent.",

@@ -257,6 +257,11 @@ pub(super) fn log(session: &mut Session, limit: usize, json: bool) -> Result<()>
                 E::SyncPairingRefused { device } => format!(
                     "refused device {device}: it answered an invitation with a wrong pairing code"
                 ),
+                E::ShareAdded { member, items } => format!("shared {items} with {member}"),
+                E::ShareRemoved { member } => format!(
+                    "removed {member} from sharing (what they could read is due for rotation)"
+                ),
+                E::ShareAccepted { share } => format!("accepted share {share}"),
                 E::SyncConflictResolved {
                     name,
                     with,

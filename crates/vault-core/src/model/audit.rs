@@ -132,4 +132,17 @@ pub enum AuditEvent {
         with: String,
         took_other: bool,
     },
+    /// Sharing: a member was added, with what they get.
+    ShareAdded {
+        member: String,
+        items: String,
+    },
+    /// Sharing: a member was removed; what they could read is due for rotation.
+    ShareRemoved {
+        member: String,
+    },
+    /// Sharing: this vault accepted a share (by its id).
+    ShareAccepted {
+        share: String,
+    },
 }

@@ -26,10 +26,13 @@ use crate::error::{Error, Result};
 use crate::store::Db;
 
 mod apply;
+mod logs;
 mod pair;
+pub mod share;
 mod state;
 
-use state::{DeviceEntry, Secrets, State, Tracked, load, outbox_record, save};
+pub use share::{ShareInfo, ShareState, Shared};
+use state::{DeviceEntry, Secrets, Space, State, Tracked, load, load_in, save, save_in};
 
 /// Where a round reads the other devices' logs: an engine's local copy, fetched (vault-sync's
 /// `Source`, which every engine implements).
@@ -155,6 +158,7 @@ impl Vault {
                 exposed_before: None,
                 notes: Vec::new(),
                 removed: false,
+                share: None,
             };
             save(&crypt, db, &state, &Secrets { device, keys })?;
             crypt.audit(
@@ -223,14 +227,18 @@ impl Vault {
     /// Segments sealed here that the remote may not have, in order, to append to the mirror
     /// and push.
     pub fn sync_unsent(&self) -> Result<Vec<(u64, Vec<u8>)>> {
+        self.unsent_in(Space::Own)
+    }
+
+    fn unsent_in(&self, space: Space<'_>) -> Result<Vec<(u64, Vec<u8>)>> {
         let crypt = self.crypt_parts();
         let db = self.store.db();
-        let Some((state, _)) = load(&crypt, &db)? else {
+        let Some((state, _)) = load_in(&crypt, &db, space)? else {
             return Err(not_set_up());
         };
         let mut out = Vec::new();
         for seq in &state.outbox {
-            let record = read_record(&crypt, &db, &outbox_record(*seq))?
+            let record = read_record(&crypt, &db, &space.outbox_record(*seq))?
                 .ok_or_else(|| crypt.tampered("a segment waiting to be pushed".into()))?;
             out.push((*seq, record.secret.to_vec()));
         }
@@ -239,18 +247,22 @@ impl Vault {
 
     /// The remote has this device's segments up to `seq`: they leave the outbox.
     pub fn sync_sent(&mut self, seq: u64) -> Result<()> {
+        self.sent_in(Space::Own, seq)
+    }
+
+    fn sent_in(&mut self, space: Space<'_>, seq: u64) -> Result<()> {
         let (store, crypt) = self.parts();
         store.write(&crypt, |db| {
-            let (mut state, secrets) = load(&crypt, db)?.ok_or_else(not_set_up)?;
+            let (mut state, secrets) = load_in(&crypt, db, space)?.ok_or_else(not_set_up)?;
             let (gone, kept): (Vec<u64>, Vec<u64>) = state.outbox.iter().partition(|s| **s <= seq);
             if gone.is_empty() {
                 return Ok(());
             }
             for s in gone {
-                delete_record(&crypt, db, &outbox_record(s))?;
+                delete_record(&crypt, db, &space.outbox_record(s))?;
             }
             state.outbox = kept;
-            save(&crypt, db, &state, &secrets)
+            save_in(&crypt, db, space, &state, &secrets)
         })
     }
 
@@ -258,48 +270,52 @@ impl Vault {
     /// this device's changes. Nothing is written when a log is refused.
     pub fn sync_round(&mut self, source: &dyn SyncSource, now: Timestamp) -> Result<SyncRound> {
         let (store, crypt) = self.parts();
-        store.write(&crypt, |db| {
-            let (mut state, mut secrets) = load(&crypt, db)?.ok_or_else(not_set_up)?;
-            if state.removed {
-                return Err(Error::invalid(
-                    "this device was removed from sync by another device; it receives nothing new",
-                ));
-            }
-            let me = secrets.device.id();
-            let mut round = SyncRound::default();
-            let mut outgoing = Vec::new();
-            if !state.heads.contains_key(&me) {
-                outgoing.push(Op::new(
-                    OpHeader::DeviceAdded {
-                        device: secrets.device.public(),
-                        name: state.name.clone(),
-                    },
-                    Vec::new(),
-                ));
-            }
-            round.sent = own_changes(&crypt, db, &mut state, me, now, &mut outgoing)?;
-            state.notes.clear();
-            let received = read_logs(db, &mut state, &mut secrets, source, me, now)?;
-            if state.removed {
-                // Nothing more is read or sent: the others read nothing this device writes now.
-                state.notes.push(
-                    "this device was removed from sync by another device: it receives nothing new"
-                        .into(),
-                );
-                outgoing.clear();
-                round.sent = 0;
-            } else {
-                merge_all(&crypt, db, &mut state, received, now, &mut round)?;
-            }
-            if !outgoing.is_empty() {
-                seal_segment(&crypt, db, &mut state, &secrets, &outgoing)?;
-            }
-            state.last_sync = Some(now);
-            round.notes = state.notes.clone();
-            save(&crypt, db, &state, &secrets)?;
-            Ok(round)
-        })
+        store.write(&crypt, |db| round(&crypt, db, Space::Own, source, now))
     }
+}
+
+/// One round of `space`'s sync, inside the caller's transaction.
+fn round(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    space: Space<'_>,
+    source: &dyn SyncSource,
+    now: Timestamp,
+) -> Result<SyncRound> {
+    let (mut state, mut secrets) = load_in(crypt, db, space)?.ok_or_else(not_set_up)?;
+    if state.removed {
+        return Err(Error::invalid(share::removed_message(&state)));
+    }
+    let me = secrets.device.id();
+    let mut round = SyncRound::default();
+    let mut outgoing = Vec::new();
+    if !state.heads.contains_key(&me) {
+        outgoing.push(Op::new(
+            OpHeader::DeviceAdded {
+                device: secrets.device.public(),
+                name: state.name.clone(),
+            },
+            Vec::new(),
+        ));
+    }
+    round.sent = own_changes(crypt, db, &mut state, me, now, &mut outgoing)?;
+    state.notes.clear();
+    let received = logs::read_logs(&mut state, &mut secrets, source, me, now)?;
+    if state.removed {
+        // Nothing more is read or sent: the others read nothing this device writes now.
+        state.notes.push(share::removed_message(&state));
+        outgoing.clear();
+        round.sent = 0;
+    } else {
+        merge_all(crypt, db, &mut state, received, now, &mut round)?;
+    }
+    if !outgoing.is_empty() {
+        seal_segment(crypt, db, space, &mut state, &secrets, &outgoing)?;
+    }
+    state.last_sync = Some(now);
+    round.notes = state.notes.clone();
+    save_in(crypt, db, space, &state, &secrets)?;
+    Ok(round)
 }
 
 /// Rows of kinds that sync, with their revisions.
@@ -334,7 +350,7 @@ fn own_changes(
     out: &mut Vec<Op>,
 ) -> Result<usize> {
     let now_ms = millis(now);
-    let rows = synced_rows(db)?;
+    let rows = share::rows(crypt, db, state)?;
     let mut live = BTreeSet::new();
     let mut count = 0;
     for (id, rev) in rows {
@@ -394,186 +410,6 @@ fn own_changes(
     Ok(count)
 }
 
-/// Reads and checks every other device's new segments. Device and key operations take effect
-/// as they are read (a device's log can be read once a log already trusted added it); item
-/// operations are returned for the merge, less those a removed device wrote after its removal.
-fn read_logs(
-    _db: &Db<'_>,
-    state: &mut State,
-    secrets: &mut Secrets,
-    source: &dyn SyncSource,
-    me: DeviceId,
-    now: Timestamp,
-) -> Result<Vec<Received>> {
-    let on_remote: BTreeSet<DeviceId> = source.devices()?.into_iter().collect();
-    for (id, head) in &state.heads {
-        if *id != me
-            && !on_remote.contains(id)
-            && state
-                .devices
-                .get(id)
-                .is_some_and(|d| d.removed_after.is_none())
-        {
-            return Err(vault_sync::Error::Refused {
-                device: *id,
-                why: format!(
-                    "its log is gone from the remote, though {} of its segments were applied here (the remote lost it or was replaced)",
-                    head.seq
-                ),
-            }
-            .into());
-        }
-    }
-    let mut waiting: Vec<DeviceId> = on_remote.iter().copied().filter(|d| *d != me).collect();
-    let mut received = Vec::new();
-    loop {
-        let ready: Vec<DeviceId> = waiting
-            .iter()
-            .copied()
-            .filter(|d| state.devices.contains_key(d))
-            .collect();
-        if ready.is_empty() {
-            break;
-        }
-        waiting.retain(|d| !ready.contains(d));
-        for device in ready {
-            read_log(state, secrets, source, device, me, now, &mut received)?;
-        }
-    }
-    for stranger in waiting {
-        state.notes.push(format!(
-            "the remote has a log of device {stranger}, which no device of this vault added: ignored"
-        ));
-    }
-    // A removal read in this round applies to what the removed device wrote in it too.
-    let mut late = BTreeSet::new();
-    received.retain(|r| {
-        let after = state.devices.get(&r.author).and_then(|d| d.removed_after);
-        let kept = after.is_none_or(|last| r.seq <= last);
-        if !kept {
-            late.insert((r.author, r.seq));
-        }
-        kept
-    });
-    for (author, seq) in late {
-        let name = state
-            .devices
-            .get(&author)
-            .map_or_else(String::new, |d| d.name.clone());
-        state.notes.push(format!(
-            "device {name} ({author}) was removed but still wrote to the remote: its segment {seq} was not applied"
-        ));
-    }
-    Ok(received)
-}
-
-fn read_log(
-    state: &mut State,
-    secrets: &mut Secrets,
-    source: &dyn SyncSource,
-    device: DeviceId,
-    me: DeviceId,
-    now: Timestamp,
-    received: &mut Vec<Received>,
-) -> Result<()> {
-    let Some(entry) = state.devices.get(&device).cloned() else {
-        return Ok(());
-    };
-    if state.removed {
-        return Ok(());
-    }
-    let applied = state.heads.get(&device).copied();
-    let seqs = source.seqs(device)?;
-    let have = applied.map_or(0, |h| h.seq);
-    let last = seqs.last().copied().unwrap_or(0);
-    if last < have {
-        return Err(vault_sync::Error::Refused {
-            device,
-            why: format!(
-                "the remote holds {last} of its segments, fewer than the {have} already applied here (its log was cut short or replaced by an older copy)"
-            ),
-        }
-        .into());
-    }
-    let new: Vec<u64> = seqs.into_iter().filter(|s| *s > have).collect();
-    if new.is_empty() {
-        return Ok(());
-    }
-    let segments = source.read(device, &new)?;
-    let mut prev = applied;
-    for bytes in segments {
-        let keys = &secrets.keys;
-        let opened = segment::open(&bytes, &entry.public, prev.as_ref(), |e| {
-            keys.get(&e).cloned()
-        })?;
-        let seq = opened.head.seq;
-        let after_removal = entry.removed_after.is_some_and(|last| seq > last);
-        if after_removal {
-            state.notes.push(format!(
-                "device {} ({device}) was removed but still wrote to the remote: its segment {seq} was not applied",
-                entry.name
-            ));
-        }
-        for op in opened.ops {
-            if after_removal {
-                continue;
-            }
-            match &op.header {
-                OpHeader::DeviceAdded {
-                    device: added,
-                    name,
-                } => {
-                    added.check()?;
-                    state
-                        .devices
-                        .entry(added.id)
-                        .or_insert_with(|| DeviceEntry {
-                            public: added.clone(),
-                            name: name.clone(),
-                            removed_after: None,
-                        });
-                }
-                OpHeader::DeviceRemoved {
-                    device: gone,
-                    last_seq,
-                } => {
-                    if *gone == me {
-                        state.removed = true;
-                    }
-                    if let Some(d) = state.devices.get_mut(gone) {
-                        d.removed_after =
-                            Some(d.removed_after.map_or(*last_seq, |l| l.min(*last_seq)));
-                    }
-                    state.exposed_before = Some(state.exposed_before.map_or(now, |t| t.max(now)));
-                }
-                OpHeader::NewKey { epoch } => {
-                    match SyncKey::open_sealed(*epoch, &op.blob, &secrets.device)? {
-                        Some(key) => {
-                            secrets.keys.insert(*epoch, key);
-                            state.epoch = state.epoch.max(*epoch);
-                        }
-                        None => state.removed = true,
-                    }
-                }
-                OpHeader::Put { .. } | OpHeader::Delete { .. } => received.push(Received {
-                    author: device,
-                    seq,
-                    op,
-                }),
-            }
-        }
-        prev = Some(opened.head);
-        if state.removed {
-            // What follows is sealed under a key this device was not given.
-            break;
-        }
-    }
-    if let Some(head) = prev {
-        state.heads.insert(device, head);
-    }
-    Ok(())
-}
-
 fn version_of(op: &OpHeader) -> Option<Version> {
     match op {
         OpHeader::Put { version, .. } | OpHeader::Delete { version, .. } => Some(*version),
@@ -597,6 +433,9 @@ fn merge_all(
             .devices
             .get(&r.author)
             .map_or_else(|| r.author.short(), |d| d.name.clone());
+        if !share::admits(crypt, db, state, &r.op.header, &author)? {
+            continue;
+        }
         match r.op.header {
             OpHeader::Put {
                 item,
@@ -689,6 +528,7 @@ fn item_name(crypt: &Crypt<'_>, db: &Db<'_>, id: [u8; 16]) -> Result<String> {
 fn seal_segment(
     crypt: &Crypt<'_>,
     db: &Db<'_>,
+    space: Space<'_>,
     state: &mut State,
     secrets: &Secrets,
     ops: &[Op],
@@ -702,7 +542,7 @@ fn seal_segment(
     write_record(
         crypt,
         db,
-        &outbox_record(head.seq),
+        &space.outbox_record(head.seq),
         &Record {
             public: Vec::new(),
             secret: Zeroizing::new(bytes),

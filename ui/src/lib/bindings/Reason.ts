@@ -3,4 +3,4 @@
 /**
  * Why an item needs attention.
  */
-export type Reason = "expired" | "rotation_overdue" | "expires_soon" | "rotation_due_soon" | "needs_relogin" | "login_expired" | "login_expires_soon" | "refused_by_server" | "changed_on_two_devices" | "held_by_removed_device";
+export type Reason = "expired" | "rotation_overdue" | "expires_soon" | "rotation_due_soon" | "needs_relogin" | "login_expired" | "login_expires_soon" | "refused_by_server" | "changed_on_two_devices" | "held_by_removed_device" | "shared_with_removed_member";

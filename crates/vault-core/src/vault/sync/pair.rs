@@ -10,7 +10,7 @@ use vault_sync::{DeviceId, DeviceKeys, DevicePublic, Op, OpHeader, SyncKey};
 use zeroize::Zeroizing;
 
 use super::super::Vault;
-use super::state::{DeviceEntry, Secrets, State, load, save};
+use super::state::{DeviceEntry, Secrets, Space, State, load, save};
 use super::{not_set_up, seal_segment};
 use crate::error::{Error, Result};
 use crate::model::AuditEvent;
@@ -59,7 +59,7 @@ impl Vault {
                 },
                 Vec::new(),
             ));
-            seal_segment(&crypt, db, &mut state, &secrets, &ops)?;
+            seal_segment(&crypt, db, Space::Own, &mut state, &secrets, &ops)?;
             state.devices.insert(
                 joiner.id,
                 DeviceEntry {
@@ -166,6 +166,7 @@ impl Vault {
                 exposed_before: None,
                 notes: Vec::new(),
                 removed: false,
+                share: None,
             };
             let secrets = Secrets {
                 device: DeviceKeys::from_secret(&device.to_secret())?,
@@ -245,7 +246,7 @@ impl Vault {
                 Op::new(OpHeader::NewKey { epoch }, sealed),
             ];
             // The removal is sealed under the old key: every device still holds it.
-            seal_segment(&crypt, db, &mut state, &secrets, &ops)?;
+            seal_segment(&crypt, db, Space::Own, &mut state, &secrets, &ops)?;
             secrets.keys.insert(epoch, key);
             state.epoch = epoch;
             if let Some(d) = state.devices.get_mut(&id) {

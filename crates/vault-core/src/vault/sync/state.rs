@@ -14,15 +14,78 @@ use vault_sync::{DeviceId, DeviceKeys, DevicePublic, Head, SyncKey, Version};
 use zeroize::Zeroizing;
 
 use super::super::crypt::Crypt;
-use super::super::records::{Record, read_record, write_record};
+use super::super::records::{Record, delete_record, read_record, write_record};
 use crate::error::{Error, Result};
 use crate::store::Db;
 
 pub(super) const SYNC_RECORD: &str = "sync";
 const STATE_RECORD: &str = "sync-state";
+/// A share's records: `share-<id>` (keys), `share-<id>-state`, `share-<id>-out-<seq>`.
+const SHARE_PREFIX: &str = "share-";
 
-pub(super) fn outbox_record(seq: u64) -> String {
-    format!("sync-out-{seq:016x}")
+/// Whose sync a state is: the vault's own (between its devices), or one share (between the
+/// device that shares and one member's device), each with its own keys, logs and records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Space<'a> {
+    Own,
+    /// A share, by id (its owner's device id in it, hex).
+    Share(&'a str),
+}
+
+impl Space<'_> {
+    fn keys_record(self) -> String {
+        match self {
+            Space::Own => SYNC_RECORD.to_owned(),
+            Space::Share(id) => format!("{SHARE_PREFIX}{id}"),
+        }
+    }
+
+    fn state_record(self) -> String {
+        match self {
+            Space::Own => STATE_RECORD.to_owned(),
+            Space::Share(id) => format!("{SHARE_PREFIX}{id}-state"),
+        }
+    }
+
+    pub fn outbox_record(self, seq: u64) -> String {
+        match self {
+            Space::Own => format!("sync-out-{seq:016x}"),
+            Space::Share(id) => format!("{SHARE_PREFIX}{id}-out-{seq:016x}"),
+        }
+    }
+}
+
+/// What a share is to this vault.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub(super) enum ShareRole {
+    /// This device shares items with a member.
+    Host {
+        member: String,
+        /// The member's age recipient (`age1...`) the share's key was sealed to.
+        recipient: String,
+        /// What the member gets (`tag:staging`, `name:STRIPE_*`...).
+        selector: Vec<String>,
+        /// The member's device, once it has accepted (its first segment opened under the key).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member_device: Option<DeviceId>,
+        /// When the member's log last brought something.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member_seen: Option<Timestamp>,
+        /// Removed: nothing more is sent, and what it held is due for rotation.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ended: Option<Timestamp>,
+        /// The items the member could read when removed, by id (hex).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        exposed: Vec<String>,
+    },
+    /// This vault receives a share.
+    Member {
+        /// The sharing device's name, as its first segment gives it.
+        owner: String,
+        /// The share's id: the sharing device's id in it.
+        id: String,
+    },
 }
 
 /// One device as this one knows it.
@@ -70,6 +133,9 @@ pub(super) struct State {
     /// This device was removed by another: it syncs no more.
     #[serde(default)]
     pub removed: bool,
+    /// A share's state: what the share is to this vault (`None`: the vault's own sync).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<ShareRole>,
 }
 
 /// The secret part: this device's keys and every sync key it holds.
@@ -133,10 +199,18 @@ impl Secrets {
 }
 
 pub(super) fn load(crypt: &Crypt<'_>, db: &Db<'_>) -> Result<Option<(State, Secrets)>> {
-    let Some(record) = read_record(crypt, db, SYNC_RECORD)? else {
+    load_in(crypt, db, Space::Own)
+}
+
+pub(super) fn load_in(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    space: Space<'_>,
+) -> Result<Option<(State, Secrets)>> {
+    let Some(record) = read_record(crypt, db, &space.keys_record())? else {
         return Ok(None);
     };
-    let state_bytes = match read_record(crypt, db, STATE_RECORD)? {
+    let state_bytes = match read_record(crypt, db, &space.state_record())? {
         Some(r) => r.secret,
         None => Zeroizing::new(record.public),
     };
@@ -147,16 +221,32 @@ pub(super) fn load(crypt: &Crypt<'_>, db: &Db<'_>) -> Result<Option<(State, Secr
 }
 
 pub(super) fn save(crypt: &Crypt<'_>, db: &Db<'_>, state: &State, secrets: &Secrets) -> Result<()> {
+    save_in(crypt, db, Space::Own, state, secrets)
+}
+
+/// Deletes `space`'s state and keys (its outbox is the caller's).
+pub(super) fn delete_space(crypt: &Crypt<'_>, db: &Db<'_>, space: Space<'_>) -> Result<()> {
+    delete_record(crypt, db, &space.state_record())?;
+    delete_record(crypt, db, &space.keys_record())
+}
+
+pub(super) fn save_in(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    space: Space<'_>,
+    state: &State,
+    secrets: &Secrets,
+) -> Result<()> {
     let state = Record {
         public: Vec::new(),
         secret: Zeroizing::new(
             serde_json::to_vec(state).map_err(|e| Error::invalid(e.to_string()))?,
         ),
     };
-    write_record(crypt, db, STATE_RECORD, &state)?;
+    write_record(crypt, db, &space.state_record(), &state)?;
     let keys = Record {
         public: Vec::new(),
         secret: secrets.encode()?,
     };
-    write_record(crypt, db, SYNC_RECORD, &keys)
+    write_record(crypt, db, &space.keys_record(), &keys)
 }
