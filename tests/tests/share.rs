@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use vault_core::vault_sync::recipient::{self, Identity};
-use vault_core::vault_sync::{DevicePublic, Head, OpHeader, SyncKey, segment};
+use vault_core::vault_sync::{DeviceKeys, DevicePublic, Head, Op, OpHeader, SyncKey, hex, segment};
 use vault_core::{LockedVault, SecretValue};
 use vault_tests::s3::S3Server;
-use vault_tests::sync::{Via, bare_repo, device, value};
+use vault_tests::sync::{Via, bare_repo, value};
 use vault_tests::{PASSWORD, TestVault};
 
 /// Where the remote's bytes are, to read them as an outsider (or a member) would.
@@ -449,7 +449,102 @@ fn five_users_share_through_s3_storage() {
     five_users_through(&Via::s3(&server, "team"), &Store::S3(&server, "team"));
 }
 
+/// A member's device tries to bring in another device (a forged "add member"): the owner
+/// refuses the member's log, applies nothing of it, and never reads the stranger's.
 #[test]
 fn a_share_refuses_a_member_adding_a_device() {
-    let _ = device;
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path());
+    let via = Via::s3(&server, "team");
+    let owner = via.device("never");
+    owner
+        .run_with_stdin(
+            &["add", "STAGING_DB", "--tag", "staging"],
+            b"postgres://staging-1",
+        )
+        .ok();
+    via.init(&owner, "owner-laptop").ok();
+    let alice = via.device("never");
+    let key = alice.run(&["share", "whoami"]).ok().trim().to_owned();
+    let line = owner
+        .run(&["share", "add", "alice", &key, "--items", "tag:staging"])
+        .ok()
+        .trim()
+        .to_owned();
+    accept(&alice, &line).ok();
+    let share = share_id(&line);
+    owner.run(&["sync"]).ok();
+    assert!(owner.run(&["share", "ls"]).ok().contains("active"));
+
+    // Alice's device keys in the share, as her vault holds them.
+    alice.stop_agent();
+    let vault = LockedVault::open(&alice.path)
+        .unwrap()
+        .unlock(&SecretValue::new(PASSWORD))
+        .unwrap();
+    let record = vault
+        .own_record(&format!("share-{share}"))
+        .unwrap()
+        .unwrap();
+    drop(vault);
+    let stored: serde_json::Value = serde_json::from_slice(&record.secret).unwrap();
+    let device = DeviceKeys::from_secret(stored["device"].as_str().unwrap().as_bytes()).unwrap();
+    let sync_key = SyncKey::from_bytes(
+        1,
+        &hex::decode(stored["keys"]["1"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let log = server.object(&format!(
+        "team/shares/{share}/devices/{}/log",
+        device.id().hex()
+    ));
+    let first = std::fs::read(log.join(format!("{:016x}", 1))).unwrap();
+    let head = segment::open(&first, &device.public(), None, |_| Some(sync_key.clone()))
+        .unwrap()
+        .head;
+
+    // Her second segment adds mallory, whose own log (under the share's key) follows.
+    let mallory = DeviceKeys::generate().unwrap();
+    let add = |d: &DeviceKeys, name: &str| {
+        Op::new(
+            OpHeader::DeviceAdded {
+                device: d.public(),
+                name: name.into(),
+            },
+            Vec::new(),
+        )
+    };
+    let (forged, _) =
+        segment::seal(&device, &sync_key, Some(&head), &[add(&mallory, "mallory")]).unwrap();
+    std::fs::write(log.join(format!("{:016x}", 2)), &forged).unwrap();
+    let (theirs, _) =
+        segment::seal(&mallory, &sync_key, None, &[add(&mallory, "mallory")]).unwrap();
+    let mallory_dir = server.object(&format!(
+        "team/shares/{share}/devices/{}",
+        mallory.id().hex()
+    ));
+    std::fs::create_dir_all(mallory_dir.join("log")).unwrap();
+    std::fs::write(
+        mallory_dir.join("device.json"),
+        serde_json::to_vec(&mallory.public()).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(mallory_dir.join("log").join(format!("{:016x}", 1)), &theirs).unwrap();
+
+    let r = owner.run(&["sync"]);
+    assert!(
+        r.stderr.contains("share alice") && r.stderr.contains("neither side of a share may do"),
+        "{}",
+        r.stderr
+    );
+    // Refused every time, and the share carries on for nobody else: mallory was never read.
+    let again = owner.run(&["sync"]);
+    assert!(
+        again.stderr.contains("neither side of a share may do"),
+        "{}",
+        again.stderr
+    );
+    assert!(!again.stderr.contains("mallory"), "{}", again.stderr);
+    let ls = owner.run(&["share", "ls"]);
+    assert!(!ls.ok().contains("mallory"), "{}", ls.stdout);
 }

@@ -251,6 +251,7 @@ pub(super) fn adopt(
     let Some(key) = secrets.key(1) else {
         return Ok(());
     };
+    let mut claims = Vec::new();
     for stranger in strangers.iter().copied().filter(|d| wanted(*d)) {
         if state.devices.contains_key(&stranger) || !source.seqs(stranger)?.contains(&1) {
             continue;
@@ -258,23 +259,37 @@ pub(super) fn adopt(
         let Some(first) = source.read(stranger, &[1])?.pop() else {
             continue;
         };
-        let Some((public, name)) = segment::claimed_device(&first, &key) else {
-            continue;
-        };
-        state.devices.insert(
-            stranger,
-            DeviceEntry {
-                public,
-                name: name.clone(),
-                removed_after: None,
-            },
-        );
-        match &mut state.share {
-            Some(ShareRole::Host { member_device, .. }) => *member_device = Some(stranger),
-            Some(ShareRole::Member { owner, .. }) => *owner = name,
-            None => {}
+        if let Some(claim) = segment::claimed_device(&first, &key) {
+            claims.push((stranger, claim));
         }
-        break;
+    }
+    // Only a holder of the share's key writes a claim. Two at once: the key went beyond the
+    // member, and neither is taken.
+    if claims.len() > 1 {
+        return Err(vault_sync::Error::Refused {
+            device: claims[1].0,
+            why: format!(
+                "{} devices claim to be the share's member at once (its key went beyond them): none is taken; remove the member and add them again",
+                claims.len()
+            ),
+        }
+        .into());
+    }
+    let Some((stranger, (public, name))) = claims.pop() else {
+        return Ok(());
+    };
+    state.devices.insert(
+        stranger,
+        DeviceEntry {
+            public,
+            name: name.clone(),
+            removed_after: None,
+        },
+    );
+    match &mut state.share {
+        Some(ShareRole::Host { member_device, .. }) => *member_device = Some(stranger),
+        Some(ShareRole::Member { owner, .. }) => *owner = name,
+        None => {}
     }
     Ok(())
 }
@@ -297,7 +312,7 @@ pub(super) fn check_op(state: &State, author: DeviceId, seq: u64, op: &OpHeader)
     Err(vault_sync::Error::Refused {
         device: author,
         why: format!(
-            "its segment {seq} adds or removes a device or a key of a share, which only the share's owner may do, and only its member"
+            "its segment {seq} adds or removes a device or a key, which neither side of a share may do (a forged member?)"
         ),
     }
     .into())
