@@ -293,3 +293,43 @@ pub fn kill9(pid: u32) {
         .expect("run kill");
     assert!(status.success(), "kill -KILL {pid} failed");
 }
+
+/// The ```sh blocks of a Markdown text (the README), each as its commands (a heredoc or a `\` continuation
+/// stays with the line that starts it).
+pub fn shell_blocks(readme: &str) -> Vec<Vec<String>> {
+    let mut blocks = Vec::new();
+    let mut lines = readme.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "```sh" {
+            continue;
+        }
+        let mut commands = Vec::new();
+        let mut current = String::new();
+        let mut heredoc: Option<String> = None;
+        for line in lines.by_ref() {
+            if line.trim() == "```" {
+                break;
+            }
+            current.push_str(line);
+            current.push('\n');
+            if let Some(end) = &heredoc {
+                if line.trim() == end {
+                    heredoc = None;
+                    commands.push(std::mem::take(&mut current));
+                }
+                continue;
+            }
+            if let Some(at) = line.find("<<'") {
+                let rest = &line[at + 3..];
+                heredoc = rest.split('\'').next().map(str::to_owned);
+                continue;
+            }
+            if line.trim_end().ends_with('\\') {
+                continue;
+            }
+            commands.push(std::mem::take(&mut current));
+        }
+        blocks.push(commands);
+    }
+    blocks
+}

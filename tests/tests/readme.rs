@@ -16,47 +16,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use vault_tests::{PASSWORD, pipe};
-
-/// The ```sh blocks of the README, each as its commands (a heredoc or a `\` continuation
-/// stays with the line that starts it).
-fn shell_blocks(readme: &str) -> Vec<Vec<String>> {
-    let mut blocks = Vec::new();
-    let mut lines = readme.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() != "```sh" {
-            continue;
-        }
-        let mut commands = Vec::new();
-        let mut current = String::new();
-        let mut heredoc: Option<String> = None;
-        for line in lines.by_ref() {
-            if line.trim() == "```" {
-                break;
-            }
-            current.push_str(line);
-            current.push('\n');
-            if let Some(end) = &heredoc {
-                if line.trim() == end {
-                    heredoc = None;
-                    commands.push(std::mem::take(&mut current));
-                }
-                continue;
-            }
-            if let Some(at) = line.find("<<'") {
-                let rest = &line[at + 3..];
-                heredoc = rest.split('\'').next().map(str::to_owned);
-                continue;
-            }
-            if line.trim_end().ends_with('\\') {
-                continue;
-            }
-            commands.push(std::mem::take(&mut current));
-        }
-        blocks.push(commands);
-    }
-    blocks
-}
+use vault_tests::{PASSWORD, pipe, shell_blocks};
 
 /// Why a command is not run, if it is not.
 fn skipped(command: &str) -> Option<&'static str> {
@@ -272,6 +232,9 @@ fn the_readme_walk_runs_as_written_on_a_fresh_vault() {
     std::fs::write(p(".env.staging"), "STRIPE_KEY=vault://stripe\n").unwrap();
     // What "Moving in" imports, as each store writes it.
     moving_in(&project, &home);
+    // "Sharing with your team": the key a teammate sent.
+    let alice = vault_core::vault_sync::recipient::Identity::generate().unwrap();
+    std::fs::write(p("alice.age"), format!("{}\n", alice.recipient())).unwrap();
     leaks(&project);
     std::fs::write(p("config.yml.tpl"), "openai: {{ vault://openai }}\n").unwrap();
 

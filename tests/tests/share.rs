@@ -548,3 +548,124 @@ fn a_share_refuses_a_member_adding_a_device() {
     let ls = owner.run(&["share", "ls"]);
     assert!(!ls.ok().contains("mallory"), "{}", ls.stdout);
 }
+
+/// Runs `command` in bash as `v`'s user would type it, in `cwd`, `vault` on the PATH meaning
+/// their vault.
+fn shell(v: &TestVault, cwd: &Path, command: &str) -> vault_tests::Run {
+    let bin = v.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let wrapper = bin.join("vault");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexec {} --vault {} --password-file {} \"$@\"\n",
+            vault_tests::bin("vault").display(),
+            v.path.display(),
+            v.password_file.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-o", "pipefail", "-c", command])
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", v.dir.path())
+        .env("XDG_RUNTIME_DIR", &v.runtime_dir)
+        .env("XDG_DATA_HOME", v.dir.path().join("xdg-data"))
+        .env("TZ", "UTC")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    vault_tests::Run::from_output(out)
+}
+
+/// README "Sharing with your team", as written, against a local S3 server: the owner's
+/// commands run in a shell, alice runs the line `vault share add` printed.
+#[test]
+fn the_readme_sharing_section_works_against_s3_storage() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let start = readme
+        .find("### Sharing with your team")
+        .expect("the section");
+    let end = readme[start..]
+        .find("\n## ")
+        .map_or(readme.len(), |e| start + e);
+    let blocks = vault_tests::shell_blocks(&readme[start..end]);
+    assert_eq!(blocks.len(), 1, "one block of commands");
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path());
+    let via = Via::s3(&server, "sync");
+    let owner = via.device("never");
+    for (name, value) in [
+        ("DATABASE_URL", "postgres://readme-share-1"),
+        ("SENTRY_DSN", "https://readme-share-2@o1.ingest.sentry.io/1"),
+    ] {
+        owner
+            .run_with_stdin(&["add", name, "--tag", "myapp"], value.as_bytes())
+            .ok();
+    }
+    owner
+        .run_with_stdin(
+            &["add", "stripe", "--tag", "billing"],
+            b"sk_test_not_shared",
+        )
+        .ok();
+    via.init(&owner, "laptop").ok();
+    let alice = via.device("never");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(
+        project.join("alice.age"),
+        alice.run(&["share", "whoami"]).ok(),
+    )
+    .unwrap();
+
+    let mut accept_line = None;
+    for command in &blocks[0] {
+        let r = shell(&owner, &project, command);
+        assert_eq!(r.code, Some(0), "{command}\n{}{}", r.stdout, r.stderr);
+        let code = command.split(" #").next().unwrap().trim();
+        if code.starts_with("vault share whoami") {
+            assert!(r.stdout.starts_with("age1"), "{}", r.stdout);
+        }
+        if code.starts_with("vault share add") {
+            accept_line = Some(r.stdout.trim().to_owned());
+            assert!(r.stderr.contains("alice gets 2 items"), "{}", r.stderr);
+            // Alice accepts before she is removed, as she would.
+            let got = accept(&alice, accept_line.as_deref().unwrap());
+            assert!(got.stderr.contains("2 changes received"), "{}", got.stderr);
+            assert_eq!(value(&alice, "DATABASE_URL"), "postgres://readme-share-1");
+            assert!(!alice.run(&["ls"]).ok().contains("stripe"));
+        }
+        if code.starts_with("vault share ls") {
+            assert!(
+                r.stdout.contains("alice") && r.stdout.contains("tag:myapp"),
+                "{}",
+                r.stdout
+            );
+        }
+        if code.starts_with("vault due") {
+            for name in ["DATABASE_URL", "SENTRY_DSN"] {
+                assert!(r.stdout.contains(name), "{}", r.stdout);
+            }
+            assert!(!r.stdout.contains("stripe"), "{}", r.stdout);
+        }
+    }
+    assert!(accept_line.unwrap().contains("--endpoint"));
+    let r = alice.run(&["sync"]);
+    assert!(
+        r.stderr.contains("removed this vault from the share"),
+        "{}",
+        r.stderr
+    );
+}

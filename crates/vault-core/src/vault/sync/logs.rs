@@ -156,7 +156,9 @@ fn read_log(
                     device: gone,
                     last_seq,
                 } => {
-                    if *gone == me {
+                    // In a share, the owner's only removal is the share's end, whoever it names
+                    // (the member's device, or none when it was never seen).
+                    if *gone == me || state.share.is_some() {
                         state.removed = true;
                     }
                     if let Some(d) = state.devices.get_mut(gone) {

@@ -707,24 +707,22 @@ impl Vault {
                     continue;
                 }
                 let m = m.clone();
-                if let Some(device) = *member_device {
-                    let last_seq = state.heads.get(&device).map_or(0, |h| h.seq);
-                    let mut ops = Vec::new();
-                    if !state.heads.contains_key(&secrets.device.id()) {
-                        ops.push(Op::new(
-                            OpHeader::DeviceAdded {
-                                device: secrets.device.public(),
-                                name: state.name.clone(),
-                            },
-                            Vec::new(),
-                        ));
-                    }
+                // The last segment ends the share for its member, even one whose device was
+                // never seen here (it may have read the key and not written yet).
+                let device = member_device.unwrap_or(DeviceId([0; 16]));
+                let last_seq = state.heads.get(&device).map_or(0, |h| h.seq);
+                let mut ops = Vec::new();
+                if !state.heads.contains_key(&secrets.device.id()) {
                     ops.push(Op::new(
-                        OpHeader::DeviceRemoved { device, last_seq },
+                        OpHeader::DeviceAdded {
+                            device: secrets.device.public(),
+                            name: state.name.clone(),
+                        },
                         Vec::new(),
                     ));
-                    seal_segment(&crypt, db, space, &mut state, &secrets, &ops)?;
                 }
+                ops.push(Op::new(OpHeader::DeviceRemoved { device, last_seq }, Vec::new()));
+                seal_segment(&crypt, db, space, &mut state, &secrets, &ops)?;
                 let held: Vec<String> = state.items.keys().cloned().collect();
                 if let Some(ShareRole::Host { ended, exposed, .. }) = &mut state.share {
                     *ended = Some(now);
