@@ -184,10 +184,8 @@ fn the_app_syncs_through_s3_storage_and_shows_the_join_line() {
     app_pairs_through(v, "s3://team-vault/app", Some((storage, pasted)), &shown);
 }
 
-/// `s3`: the storage's settings, and the access key as pasted into each vault.
-fn app_pairs_through(v: TestVault, url: &str, s3: Option<(SyncStorage, String)>, shown: &str) {
-    v.add("openai", "sk-from-the-app-vault", &[]);
-    let (storage, key) = s3.unzip();
+/// The app on `v`'s vault through the real agent, unlocked.
+fn app_on(v: &TestVault) -> App<Recorder> {
     let app = App::new(
         Recorder::default(),
         AppConfig {
@@ -207,6 +205,86 @@ fn app_pairs_through(v: TestVault, url: &str, s3: Option<(SyncStorage, String)>,
     );
     app.start().unwrap();
     app.unlock(SecretValue::new(PASSWORD)).unwrap();
+    app
+}
+
+/// Sharing from the app: the member gets what the selector names through the very line the
+/// page shows, the members list says how each stands, and once removed, what they could read
+/// says "rotate now" in the item list.
+#[test]
+fn the_app_shares_with_a_member_and_marks_what_they_could_read_once_removed() {
+    let v = TestVault::new();
+    v.add(
+        "staging-db",
+        "postgres://staging-from-the-app",
+        &["--tag", "staging"],
+    );
+    v.add(
+        "prod-db",
+        "postgres://prod-from-the-app",
+        &["--tag", "prod"],
+    );
+    let remote = v.dir.path().join("remote.git");
+    assert!(
+        std::process::Command::new("git")
+            .args(["init", "--bare", "-q"])
+            .arg(&remote)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let app = app_on(&v);
+    app.sync_init(
+        &format!("file://{}", remote.display()),
+        Some("desktop".into()),
+        None,
+    )
+    .unwrap();
+    assert!(app.shares().unwrap().is_empty());
+    assert!(app.share_key().unwrap().starts_with("age1"));
+
+    let alice = TestVault::new();
+    let key = alice.run(&["share", "whoami"]).ok().trim().to_owned();
+    let added = app.share_add(" alice ", &key, "tag:staging").unwrap();
+    assert_eq!((added.share.name.as_str(), added.share.items), ("alice", 1));
+    let line: Vec<&str> = added
+        .accept
+        .strip_prefix("vault ")
+        .unwrap()
+        .split(' ')
+        .collect();
+    alice.run(&line).ok();
+    assert_eq!(
+        alice.run(&["get", "staging-db"]).ok().trim_end(),
+        "postgres://staging-from-the-app"
+    );
+    assert_ne!(alice.run(&["get", "prod-db"]).code, Some(0));
+    app.sync_now().unwrap();
+    let shares = app.shares().unwrap();
+    assert_eq!(shares.len(), 1);
+    assert_eq!(shares[0].state, vault_core::ShareState::Active);
+    assert_eq!(shares[0].selector, ["tag:staging"]);
+
+    let after = app.share_remove("alice").unwrap();
+    assert_eq!(after[0].state, vault_core::ShareState::Removed);
+    let views = app.items().unwrap();
+    let view = |name: &str| views.iter().find(|i| i.name() == name).unwrap();
+    let attention = view("staging-db").attention.as_ref().unwrap();
+    assert_eq!(
+        attention.reason,
+        vault_core::rotation::Reason::SharedWithRemovedMember
+    );
+    assert_eq!(view("staging-db").due, vault_core::DueState::Overdue);
+    assert!(view("prod-db").attention.is_none());
+    let detail = app.item("staging-db").unwrap();
+    assert_eq!(detail.view.due, vault_core::DueState::Overdue);
+}
+
+/// `s3`: the storage's settings, and the access key as pasted into each vault.
+fn app_pairs_through(v: TestVault, url: &str, s3: Option<(SyncStorage, String)>, shown: &str) {
+    v.add("openai", "sk-from-the-app-vault", &[]);
+    let (storage, key) = s3.unzip();
+    let app = app_on(&v);
     assert!(app.sync_status().unwrap().is_none());
     let synced = app
         .sync_init(url, Some("desktop".into()), storage.clone())

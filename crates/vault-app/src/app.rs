@@ -8,10 +8,12 @@ mod connections;
 mod imports;
 mod proxy;
 mod scan;
+mod share;
 mod sync;
 mod tools;
 
 pub use imports::{ImportOutcome, ImportRequest};
+pub use share::MemberAdded;
 pub use sync::{Invitation, SyncStorage, Synced};
 pub use tools::ToolSetups;
 
@@ -27,7 +29,7 @@ use vault_agent::config::Config;
 use vault_agent::protocol::{Event, NewKey, Op, Request, Response, VaultStatus, WireFields};
 use vault_core::crypto::{MasterKey, random_array};
 use vault_core::model::{ApiKeyEdit, AuditEntry};
-use vault_core::rotation::DEFAULT_LEAD_DAYS;
+use vault_core::rotation::{DEFAULT_LEAD_DAYS, Reason};
 use vault_core::{DueState, ErrorCode, ItemId, SecretValue};
 
 use crate::attention::Tracker;
@@ -377,12 +379,36 @@ impl<H: Host> App<H> {
         };
         let now = self.now();
         let lead = self.lead_days();
-        let views: Vec<ItemView> = items
+        let mut views: Vec<ItemView> = items
             .into_iter()
             .map(|item| ItemView::new(Arc::unwrap_or_clone(item), now, lead))
             .collect();
+        self.mark_exposed(&mut views, lead);
         self.observe(&views);
         Ok(views)
+    }
+
+    /// What only the vault knows of items (the agent's `due` report): values a removed device
+    /// held, items a removed member could read. They say "rotate now" here as in `vault due`.
+    fn mark_exposed(&self, views: &mut [ItemView], lead_days: u32) {
+        let Ok(Response::Due { report }) = self.op(Op::Due {
+            lead_days,
+            tag: None,
+        }) else {
+            return;
+        };
+        for a in report.items {
+            if !matches!(
+                a.reason,
+                Reason::HeldByRemovedDevice | Reason::SharedWithRemovedMember
+            ) {
+                continue;
+            }
+            if let Some(v) = views.iter_mut().find(|v| v.item.id == a.id) {
+                v.due = a.state;
+                v.attention = Some(a);
+            }
+        }
     }
 
     /// The `due-lead` setting shared with `vault due`: how many days ahead "due soon" starts.
@@ -428,9 +454,13 @@ impl<H: Host> App<H> {
             Vec::new()
         };
         history.reverse();
+        let lead = self.lead_days();
+        let mut view = [ItemView::new(item, self.now(), lead)];
+        self.mark_exposed(&mut view, lead);
+        let [view] = view;
         Ok(ItemDetail {
-            hosts: self.item_hosts(&item.meta)?,
-            view: ItemView::new(item, self.now(), self.lead_days()),
+            hosts: self.item_hosts(&view.item.meta)?,
+            view,
             history,
         })
     }

@@ -30,6 +30,7 @@ pub fn export(dir: &Path) -> Result<(), ExportError> {
     crate::Invitation::export_all(&cfg)?;
     crate::SyncStorage::export_all(&cfg)?;
     crate::Synced::export_all(&cfg)?;
+    crate::MemberAdded::export_all(&cfg)?;
     crate::ToolSetups::export_all(&cfg)?;
     vault_agent::kube_config::KubeContext::export_all(&cfg)?;
     Settled::export_all(&cfg)?;

@@ -158,6 +158,19 @@ macro_rules! window_commands {
             /// makes the other one (the value that lost) current.
             sync_resolve(name: ::std::string::String, take_other: bool) -> $crate::commands::types::Settled =
                 |app| app.sync_resolve(&name, take_other);
+            /// The members this vault shares with, and the shares it receives.
+            shares() -> ::std::vec::Vec<$crate::commands::types::ShareInfo> = |app| app.shares();
+            /// This user's public key for sharing (age1...).
+            share_key() -> ::std::string::String = |app| app.share_key();
+            /// Shares what `items` names (selectors, comma-separated) with a member.
+            share_add(
+                member: ::std::string::String,
+                recipient: ::std::string::String,
+                items: ::std::string::String
+            ) -> $crate::MemberAdded = |app| app.share_add(&member, &recipient, &items);
+            /// Removes a member: nothing new reaches them; what they could read comes due.
+            share_remove(member: ::std::string::String) -> ::std::vec::Vec<$crate::commands::types::ShareInfo> =
+                |app| app.share_remove(&member);
             /// git's credential helpers, and whether vault is one.
             git_helpers() -> $crate::commands::types::GitHelpers = |app| app.git_helpers();
             /// Which AWS profiles and Docker registries ask vault.
@@ -175,8 +188,8 @@ pub mod types {
     pub use vault_agent::WireSecret;
     pub use vault_agent::git_config::GitHelpers;
     pub use vault_agent::protocol::{NewKey, NewProvider, PresetInfo, ProxySessionInfo};
-    pub use vault_core::SyncStatus;
     pub use vault_core::model::{ApiKeyEdit, AuditEntry, ProviderMeta, Settled};
+    pub use vault_core::{ShareInfo, SyncStatus};
     pub use vault_scan::Report as ScanReport;
 }
 

@@ -18,7 +18,7 @@ pub mod views;
 
 pub use app::{
     App, AppConfig, Clock, ImportOutcome, ImportRequest, Invitation, MIN_PASSWORD_CHARS,
-    SyncStorage, Synced, ToolSetups, find_vault_exe,
+    MemberAdded, SyncStorage, Synced, ToolSetups, find_vault_exe,
 };
 pub use backend::AgentConfig;
 pub use error::{AppError, AppErrorCode, AppResult, ErrorKind};

@@ -27,6 +27,7 @@ describe('SyncView', () => {
 
   it('starts syncing through a remote, then shows where it syncs', async () => {
     const calls = backend({
+      shares: [],
       sync_status: null,
       sync_init: { round: { received: 0, sent: 3, conflicts: [], notes: [] }, status },
       sync_join: { round: { received: 5, sent: 0, conflicts: [], notes: [] }, status },
@@ -46,6 +47,7 @@ describe('SyncView', () => {
   it("shows the status, the devices and conflicts, and an invitation's code until the device joins", async () => {
     let paired: (name: string) => void = () => {};
     const calls = backend({
+      shares: [],
       sync_status: status,
       sync_invite: {
         code: '4821-HX7Q-K2MP-9TRD',
@@ -89,6 +91,7 @@ describe('SyncView', () => {
   it('asks where S3 storage is and which item holds its key, only for an s3:// remote', async () => {
     const remote = 's3://team-vault/sync (endpoint http://nas.local:9000, key S3_KEY)';
     const calls = backend({
+      shares: [],
       sync_status: null,
       sync_init: {
         round: { received: 0, sent: 1, conflicts: [], notes: [] },
@@ -114,6 +117,7 @@ describe('SyncView', () => {
 
   it('shows a refused pairing as a message', async () => {
     backend({
+      shares: [],
       sync_status: null,
       sync_join: () => {
         throw { code: 'invalid', message: 'the other device refused the pairing code' };

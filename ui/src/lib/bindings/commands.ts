@@ -17,6 +17,7 @@ import type { KdfChoice } from './KdfChoice';
 import type { KdfMeasurement } from './KdfMeasurement';
 import type { KdfStrength } from './KdfStrength';
 import type { KeySuggestion } from './KeySuggestion';
+import type { MemberAdded } from './MemberAdded';
 import type { NewKey } from './NewKey';
 import type { NewProvider } from './NewProvider';
 import type { PresetInfo } from './PresetInfo';
@@ -26,6 +27,7 @@ import type { Revealed } from './Revealed';
 import type { ScanReport } from './ScanReport';
 import type { Settings } from './Settings';
 import type { Settled } from './Settled';
+import type { ShareInfo } from './ShareInfo';
 import type { SyncStatus } from './SyncStatus';
 import type { SyncStorage } from './SyncStorage';
 import type { Synced } from './Synced';
@@ -105,6 +107,14 @@ export function commands(invoke: Invoke) {
     syncRemoveDevice: (device: string) => invoke<Synced>('sync_remove_device', { device }),
     /** Settles an item changed on two devices: keeps its value, or (`take_other`) makes the other one (the value that lost) current. */
     syncResolve: (name: string, takeOther: boolean) => invoke<Settled>('sync_resolve', { name, takeOther }),
+    /** The members this vault shares with, and the shares it receives. */
+    shares: () => invoke<Array<ShareInfo>>('shares'),
+    /** This user's public key for sharing (age1...). */
+    shareKey: () => invoke<string>('share_key'),
+    /** Shares what `items` names (selectors, comma-separated) with a member. */
+    shareAdd: (member: string, recipient: string, items: string) => invoke<MemberAdded>('share_add', { member, recipient, items }),
+    /** Removes a member: nothing new reaches them; what they could read comes due. */
+    shareRemove: (member: string) => invoke<Array<ShareInfo>>('share_remove', { member }),
     /** git's credential helpers, and whether vault is one. */
     gitHelpers: () => invoke<GitHelpers>('git_helpers'),
     /** Which AWS profiles and Docker registries ask vault. */

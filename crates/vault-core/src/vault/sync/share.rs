@@ -721,7 +721,10 @@ impl Vault {
                         Vec::new(),
                     ));
                 }
-                ops.push(Op::new(OpHeader::DeviceRemoved { device, last_seq }, Vec::new()));
+                ops.push(Op::new(
+                    OpHeader::DeviceRemoved { device, last_seq },
+                    Vec::new(),
+                ));
                 seal_segment(&crypt, db, space, &mut state, &secrets, &ops)?;
                 let held: Vec<String> = state.items.keys().cloned().collect();
                 if let Some(ShareRole::Host { ended, exposed, .. }) = &mut state.share {
