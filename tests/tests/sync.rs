@@ -7,7 +7,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use vault_tests::s3::S3Server;
@@ -694,4 +694,164 @@ fn members_keys_and_files_are_ages_own() {
             .unwrap()
             .is_none()
     );
+}
+
+/// Compaction: after many syncs, `vault sync compact` writes a signed snapshot; a new device
+/// joins from it with every value, though the segments it covers are gone from the storage
+/// (so it cannot have replayed them), reads what came after it, and refuses a snapshot that
+/// was changed. A device that synced before goes on as before.
+#[test]
+fn a_new_device_starts_from_a_snapshot_and_refuses_a_changed_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = S3Server::start(dir.path());
+    let via = Via::s3(&server, "vault");
+    let a = via.device("never");
+    for i in 0..10 {
+        a.add(&format!("KEY_{i}"), &format!("first-value-{i}"), &[]);
+    }
+    via.init(&a, "laptop").ok();
+    let b = via.device("never");
+    let (invited, joined) = pair(&a, &b, &via, "desktop");
+    invited.ok();
+    joined.ok();
+    for round in 0..12 {
+        a.run_with_stdin(
+            &["rotate", &format!("KEY_{}", round % 10)],
+            format!("rotated-{round}").as_bytes(),
+        )
+        .ok();
+        a.run(&["sync"]).ok();
+    }
+    a.run(&["rm", "KEY_9", "--yes"]).ok();
+    a.run(&["sync"]).ok();
+    let compact = a.run(&["sync", "compact"]);
+    assert!(
+        compact
+            .stderr
+            .contains("wrote a snapshot after this device's segment"),
+        "{}",
+        compact.stderr
+    );
+    let again = a.run(&["sync", "compact"]);
+    assert!(
+        again.stderr.contains("nothing to write"),
+        "{}",
+        again.stderr
+    );
+
+    // Every segment the snapshot covers but the last leaves the storage (b has read them).
+    b.run(&["sync"]).ok();
+    let a_id = storage_id(&server, "vault", &a);
+    let log = server.object(&format!("vault/devices/{a_id}/log"));
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(&log)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_none())
+        .collect();
+    segments.sort();
+    assert!(segments.len() >= 14, "{}", segments.len());
+    for old in &segments[..segments.len() - 1] {
+        std::fs::remove_file(old).unwrap();
+    }
+
+    // A changed snapshot is refused, naming the device; the honest one is read.
+    let snapshot_dir = server.object(&format!("vault/devices/{a_id}/snapshot"));
+    let snapshot = std::fs::read_dir(&snapshot_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let honest = std::fs::read(&snapshot).unwrap();
+    let mut flipped = honest.clone();
+    let n = flipped.len();
+    flipped[n / 2] ^= 1;
+    std::fs::write(&snapshot, &flipped).unwrap();
+    let c = via.device("never");
+    let (invited, joined) = pair(&a, &c, &via, "server");
+    invited.ok();
+    assert_ne!(joined.code, Some(0));
+    assert!(
+        joined.stderr.contains("snapshot") && joined.stderr.contains(&a_id[..8]),
+        "{}",
+        joined.stderr
+    );
+    assert!(
+        c.run(&["ls"]).ok().lines().all(|l| !l.contains("KEY_")),
+        "nothing applied"
+    );
+    std::fs::write(&snapshot, &honest).unwrap();
+    c.run(&["sync"]).ok();
+    for i in 0..9 {
+        assert_eq!(
+            value(&c, &format!("KEY_{i}")),
+            value(&a, &format!("KEY_{i}")),
+            "KEY_{i}"
+        );
+    }
+    assert_eq!(value(&c, "KEY_1"), "rotated-11");
+    assert_ne!(
+        c.run(&["get", "KEY_9"]).code,
+        Some(0),
+        "deleted before the snapshot"
+    );
+
+    // What comes after the snapshot reaches the new device, and the old one goes on.
+    a.run_with_stdin(&["rotate", "KEY_0"], b"after-the-snapshot")
+        .ok();
+    a.run(&["sync"]).ok();
+    c.run(&["sync"]).ok();
+    b.run(&["sync"]).ok();
+    assert_eq!(value(&c, "KEY_0"), "after-the-snapshot");
+    assert_eq!(value(&b, "KEY_0"), "after-the-snapshot");
+    c.run_with_stdin(&["rotate", "KEY_2"], b"from-the-new-device")
+        .ok();
+    c.run(&["sync"]).ok();
+    a.run(&["sync"]).ok();
+    assert_eq!(value(&a, "KEY_2"), "from-the-new-device");
+}
+
+/// The same through git: the snapshot is a file of the device's own branch, and a new device
+/// joined after it holds every value.
+#[test]
+fn a_snapshot_travels_through_git_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = bare_repo(dir.path());
+    let via = Via::git(&format!("file://{}", remote.display()));
+    let a = via.device("never");
+    for i in 0..5 {
+        a.add(&format!("KEY_{i}"), &format!("value-{i}"), &[]);
+    }
+    via.init(&a, "laptop").ok();
+    for round in 0..4 {
+        a.run_with_stdin(&["rotate", "KEY_0"], format!("rotated-{round}").as_bytes())
+            .ok();
+        a.run(&["sync"]).ok();
+    }
+    let compact = a.run(&["sync", "compact"]);
+    assert!(
+        compact.stderr.contains("wrote a snapshot"),
+        "{}",
+        compact.stderr
+    );
+    let refs = Command::new("git")
+        .arg("--git-dir")
+        .arg(&remote)
+        .args(["for-each-ref", "--format=%(refname)", "refs/heads/devices/"])
+        .output()
+        .unwrap();
+    let branch = String::from_utf8(refs.stdout).unwrap().trim().to_owned();
+    let tree = Command::new("git")
+        .arg("--git-dir")
+        .arg(&remote)
+        .args(["ls-tree", "--name-only", &format!("{branch}:snapshot")])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(tree.stdout).unwrap().lines().count(), 1);
+    let b = via.device("never");
+    let (invited, joined) = pair(&a, &b, &via, "desktop");
+    invited.ok();
+    joined.ok();
+    assert_eq!(value(&b, "KEY_0"), "rotated-3");
+    assert_eq!(value(&b, "KEY_4"), "value-4");
 }

@@ -373,6 +373,9 @@ pub enum Op {
     Sync,
     /// `vault sync status` (answered `sync_status`).
     SyncStatus,
+    /// `vault sync compact`: a sync, then a snapshot of this device's state on the remote, so
+    /// a new device starts from it (answered `synced`, the snapshot in its notes).
+    SyncCompact,
     /// `vault sync remove-device NAME`, then a sync (answered `synced`).
     SyncRemoveDevice {
         device: String,
@@ -430,6 +433,7 @@ impl Op {
             Op::SyncInit { .. }
                 | Op::Sync
                 | Op::SyncStatus
+                | Op::SyncCompact
                 | Op::SyncRemoveDevice { .. }
                 | Op::SyncInvite
                 | Op::SyncInviteWait { .. }

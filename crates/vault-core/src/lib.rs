@@ -33,8 +33,8 @@ pub use rotation::{DueState, RotationPolicy};
 pub use secret::SecretValue;
 pub use store::{Erased, FORMAT_VERSION};
 pub use vault::{
-    LockedVault, ShareInfo, ShareState, Shared, SyncDevice, SyncRound, SyncSource, SyncStatus,
-    Vault, share,
+    LockedVault, SNAPSHOT_EVERY, ShareInfo, ShareState, Shared, SyncDevice, SyncRound, SyncSource,
+    SyncStatus, Vault, share,
 };
 pub use vault_sync;
 

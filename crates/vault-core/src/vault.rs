@@ -32,7 +32,8 @@ pub use records::{PROXY_CA, Record};
 mod rekey;
 mod sync;
 pub use sync::{
-    ShareInfo, ShareState, Shared, SyncDevice, SyncRound, SyncSource, SyncStatus, share,
+    SNAPSHOT_EVERY, ShareInfo, ShareState, Shared, SyncDevice, SyncRound, SyncSource, SyncStatus,
+    share,
 };
 mod transfer;
 mod trust;

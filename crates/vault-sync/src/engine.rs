@@ -21,6 +21,10 @@ pub trait Source {
     fn seqs(&self, device: DeviceId) -> Result<Vec<u64>>;
     /// Segments `seqs` of `device`'s log, in that order (a missing one is refused).
     fn read(&self, device: DeviceId, seqs: &[u64]) -> Result<Vec<Vec<u8>>>;
+    /// The newest snapshot of each device that wrote one (`snapshot`), by the head it follows.
+    fn snapshots(&self) -> Result<Vec<(DeviceId, u64)>>;
+    /// `device`'s snapshot following its segment `seq`.
+    fn read_snapshot(&self, device: DeviceId, seq: u64) -> Result<Vec<u8>>;
 }
 
 /// A remote the agent syncs through.
@@ -35,6 +39,9 @@ pub trait Engine: Source {
     fn push(&self, me: DeviceId) -> Result<()>;
     /// Whether the remote holds this device's log as the local copy does (nothing to push).
     fn pushed(&self, me: DeviceId) -> Result<bool>;
+    /// Writes this device's snapshot following its segment `seq` to the remote (after its
+    /// segments up to `seq` were pushed).
+    fn put_snapshot(&self, me: DeviceId, seq: u64, bytes: &[u8]) -> Result<()>;
     /// Brings the files of the pairing place `nameplate` to the local copy.
     fn fetch_pairing(&self, nameplate: &str) -> Result<()>;
     /// The files of the pairing place `nameplate`, as last fetched.

@@ -211,12 +211,18 @@ impl Remote {
 
     /// The segment numbers on a ref, in order.
     fn seqs(&self, refname: &str) -> Result<Vec<u64>> {
+        self.numbered(refname, "log")
+    }
+
+    /// The numbers of the files under `dir` of a ref (`log/<seq>`, `snapshot/<seq>`), in
+    /// order.
+    fn numbered(&self, refname: &str, dir: &str) -> Result<Vec<u64>> {
         if !self.has_ref(refname)? {
             return Ok(Vec::new());
         }
         let out = self.run(
             "ls-tree",
-            &["ls-tree", "--name-only", "-z", &format!("{refname}:log")],
+            &["ls-tree", "--name-only", "-z", &format!("{refname}:{dir}")],
             None,
         );
         let out = match out {
@@ -574,6 +580,24 @@ impl Remote {
 }
 
 impl crate::Source for Remote {
+    fn snapshots(&self) -> Result<Vec<(DeviceId, u64)>> {
+        let mut out = Vec::new();
+        for device in Remote::devices(self)? {
+            if let Some(seq) = self.numbered(&self.remote_ref(device), "snapshot")?.pop() {
+                out.push((device, seq));
+            }
+        }
+        Ok(out)
+    }
+    fn read_snapshot(&self, device: DeviceId, seq: u64) -> Result<Vec<u8>> {
+        self.read_file(&self.remote_ref(device), &format!("snapshot/{seq:016x}"))?
+            .ok_or_else(|| {
+                Error::refused(
+                    device,
+                    format!("its snapshot {seq} is missing from the remote"),
+                )
+            })
+    }
     fn devices(&self) -> Result<Vec<DeviceId>> {
         Remote::devices(self)
     }
@@ -597,6 +621,14 @@ impl crate::Engine for Remote {
     }
     fn pushed(&self, me: DeviceId) -> Result<bool> {
         Remote::pushed(self, me)
+    }
+    fn put_snapshot(&self, me: DeviceId, seq: u64, bytes: &[u8]) -> Result<()> {
+        // On the device's own branch, beside its log: pushed as any of its commits.
+        self.commit_files(
+            &self.local_ref(me),
+            &[(format!("snapshot/{seq:016x}"), bytes)],
+        )?;
+        Remote::push(self, me)
     }
     fn fetch_pairing(&self, nameplate: &str) -> Result<()> {
         Remote::fetch_pairing(self, nameplate)

@@ -29,6 +29,7 @@ pub mod recipient;
 #[cfg(feature = "s3")]
 pub mod s3;
 pub mod segment;
+pub mod snapshot;
 
 pub use engine::{Engine, Source};
 pub use error::{Error, Result};

@@ -83,7 +83,7 @@ impl HttpConnector for Connector {
 }
 
 /// What a listing says of one object: a change means the object was written again.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Stamp(String);
 
 impl Stamp {
@@ -102,6 +102,16 @@ struct Listing {
     /// Every device with an object under `devices/<id>/`, with its segments.
     logs: BTreeMap<DeviceId, BTreeMap<u64, Stamp>>,
     declared: BTreeMap<DeviceId, bool>,
+    /// The newest snapshot of each device that wrote one, with its stamp.
+    snapshots: BTreeMap<DeviceId, (u64, Stamp)>,
+}
+
+/// What one object of a device is.
+#[derive(Debug, PartialEq, Eq)]
+enum Object {
+    Declared,
+    Segment(u64),
+    Snapshot(u64),
 }
 
 struct Pending {
@@ -365,73 +375,36 @@ impl Remote {
         write(FsPath::new(&stamp_file), stamp.0.as_bytes())
     }
 
-    /// Parses `devices/<id>/log/<seq>` or `devices/<id>/device.json`; anything else under
-    /// the prefix is none of vault's and is left alone.
-    fn parse_device_object(name: &str) -> Option<(DeviceId, Option<u64>)> {
+    /// Parses `devices/<id>/log/<seq>`, `devices/<id>/snapshot/<seq>` or
+    /// `devices/<id>/device.json`; anything else under the prefix is none of vault's and is
+    /// left alone.
+    fn parse_device_object(name: &str) -> Option<(DeviceId, Object)> {
         let rest = name.strip_prefix("devices/")?;
         let (id, file) = rest.split_once('/')?;
         let id: DeviceId = id.parse().ok()?;
         if file == "device.json" {
-            return Some((id, None));
+            return Some((id, Object::Declared));
         }
-        let seq = file.strip_prefix("log/")?;
-        if seq.len() != 16 {
-            return None;
+        let number = |n: &str| {
+            (n.len() == 16)
+                .then(|| u64::from_str_radix(n, 16).ok())
+                .flatten()
+        };
+        if let Some(seq) = file.strip_prefix("log/") {
+            return number(seq).map(|s| (id, Object::Segment(s)));
         }
-        u64::from_str_radix(seq, 16).ok().map(|s| (id, Some(s)))
-    }
-}
-
-impl Source for Remote {
-    fn devices(&self) -> Result<Vec<DeviceId>> {
-        Ok(lock(&self.listing).logs.keys().copied().collect())
+        let seq = file.strip_prefix("snapshot/")?;
+        number(seq).map(|s| (id, Object::Snapshot(s)))
     }
 
-    fn seqs(&self, device: DeviceId) -> Result<Vec<u64>> {
-        Ok(lock(&self.listing)
-            .logs
-            .get(&device)
-            .map(|l| l.keys().copied().collect())
-            .unwrap_or_default())
+    fn snapshot_file(&self, device: DeviceId, seq: u64) -> PathBuf {
+        self.cache
+            .join(device.hex())
+            .join(format!("snapshot-{seq:016x}"))
     }
 
-    fn read(&self, device: DeviceId, seqs: &[u64]) -> Result<Vec<Vec<u8>>> {
-        seqs.iter()
-            .map(|s| {
-                std::fs::read(self.cache_file(device, *s)).map_err(|_| {
-                    Error::refused(device, format!("segment {s} is missing from the remote"))
-                })
-            })
-            .collect()
-    }
-}
-
-impl Engine for Remote {
-    fn fetch(&self) -> Result<()> {
-        let mut listing = Listing::default();
-        for meta in self.list("devices/")? {
-            let Some((device, seq)) = self
-                .relative(&meta.location)
-                .and_then(Self::parse_device_object)
-            else {
-                continue;
-            };
-            let log = listing.logs.entry(device).or_default();
-            match seq {
-                Some(seq) => {
-                    log.insert(seq, Stamp::of(&meta));
-                }
-                None => {
-                    listing.declared.insert(device, true);
-                }
-            }
-        }
-        let wanted: Vec<(DeviceId, u64, Stamp)> = listing
-            .logs
-            .iter()
-            .flat_map(|(d, log)| log.iter().map(|(s, st)| (*d, *s, st.clone())))
-            .filter(|(d, s, st)| self.cached_stamp(*d, *s).as_ref() != Some(st))
-            .collect();
+    /// Downloads `wanted` segments (16 at a time) into the cache.
+    fn download(&self, wanted: Vec<(DeviceId, u64, Stamp)>) -> Result<()> {
         let fetched: Vec<(DeviceId, u64, Stamp, Vec<u8>)> = self
             .runtime
             .block_on(
@@ -447,6 +420,144 @@ impl Engine for Remote {
             .map_err(|e| storage("download", e))?;
         for (d, s, st, bytes) in fetched {
             self.store_cached(d, s, &bytes, &st)?;
+        }
+        Ok(())
+    }
+}
+
+impl Source for Remote {
+    fn snapshots(&self) -> Result<Vec<(DeviceId, u64)>> {
+        Ok(lock(&self.listing)
+            .snapshots
+            .iter()
+            .map(|(d, (s, _))| (*d, *s))
+            .collect())
+    }
+
+    fn read_snapshot(&self, device: DeviceId, seq: u64) -> Result<Vec<u8>> {
+        std::fs::read(self.snapshot_file(device, seq)).map_err(|_| {
+            Error::refused(
+                device,
+                format!("its snapshot {seq} is missing from the remote"),
+            )
+        })
+    }
+
+    fn devices(&self) -> Result<Vec<DeviceId>> {
+        Ok(lock(&self.listing).logs.keys().copied().collect())
+    }
+
+    fn seqs(&self, device: DeviceId) -> Result<Vec<u64>> {
+        Ok(lock(&self.listing)
+            .logs
+            .get(&device)
+            .map(|l| l.keys().copied().collect())
+            .unwrap_or_default())
+    }
+
+    fn read(&self, device: DeviceId, seqs: &[u64]) -> Result<Vec<Vec<u8>>> {
+        // Segments a snapshot covers are not fetched ahead; a device behind it reads them now.
+        let missing: Vec<(DeviceId, u64, Stamp)> = {
+            let listing = lock(&self.listing);
+            seqs.iter()
+                .filter(|s| !self.cache_file(device, **s).exists())
+                .filter_map(|s| {
+                    let stamp = listing.logs.get(&device)?.get(s)?.clone();
+                    Some((device, *s, stamp))
+                })
+                .collect()
+        };
+        if !missing.is_empty() {
+            self.download(missing)?;
+        }
+        seqs.iter()
+            .map(|s| {
+                std::fs::read(self.cache_file(device, *s)).map_err(|_| {
+                    Error::refused(device, format!("segment {s} is missing from the remote"))
+                })
+            })
+            .collect()
+    }
+}
+
+impl Engine for Remote {
+    fn fetch(&self) -> Result<()> {
+        let mut listing = Listing::default();
+        for meta in self.list("devices/")? {
+            let Some((device, object)) = self
+                .relative(&meta.location)
+                .and_then(Self::parse_device_object)
+            else {
+                continue;
+            };
+            let log = listing.logs.entry(device).or_default();
+            match object {
+                Object::Segment(seq) => {
+                    log.insert(seq, Stamp::of(&meta));
+                }
+                Object::Declared => {
+                    listing.declared.insert(device, true);
+                }
+                Object::Snapshot(seq) => {
+                    let stamp = Stamp::of(&meta);
+                    let newest = listing
+                        .snapshots
+                        .entry(device)
+                        .or_insert((seq, stamp.clone()));
+                    if seq > newest.0 {
+                        *newest = (seq, stamp);
+                    }
+                }
+            }
+        }
+        // Segments a snapshot covers are left for `read`: a new device starts from the
+        // snapshot and never needs them; one that is behind reads them then. A segment
+        // cached before is fetched again when its stamp changed.
+        let wanted: Vec<(DeviceId, u64, Stamp)> = listing
+            .logs
+            .iter()
+            .flat_map(|(d, log)| {
+                let covered = listing.snapshots.get(d).map_or(0, |(s, _)| *s);
+                log.iter()
+                    .filter(move |(s, _)| **s > covered)
+                    .map(|(s, st)| (*d, *s, st.clone()))
+            })
+            .chain(listing.logs.iter().flat_map(|(d, log)| {
+                log.iter()
+                    .filter(|(s, _)| self.cache_file(*d, **s).exists())
+                    .map(|(s, st)| (*d, *s, st.clone()))
+            }))
+            .filter(|(d, s, st)| self.cached_stamp(*d, *s).as_ref() != Some(st))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        self.download(wanted)?;
+        for (device, (seq, stamp)) in &listing.snapshots {
+            // Fetched again when the storage's copy changed, as segments are.
+            let file = self.snapshot_file(*device, *seq);
+            let mut stamp_file = file.clone().into_os_string();
+            stamp_file.push(".stamp");
+            let cached = std::fs::read_to_string(&stamp_file).ok();
+            if !file.exists() || cached.as_deref() != Some(stamp.0.as_str()) {
+                let path = self.key(&format!("devices/{}/snapshot/{seq:016x}", device.hex()));
+                let bytes = self.get(&path)?;
+                let dir = self.cache.join(device.hex());
+                std::fs::create_dir_all(&dir).map_err(io("writing the sync cache"))?;
+                // Whole or not at all, the stamp last (a crash fetches it again).
+                for (to, what) in [
+                    (file.as_os_str(), bytes.as_slice()),
+                    (stamp_file.as_os_str(), stamp.0.as_bytes()),
+                ] {
+                    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
+                        .map_err(io("writing the sync cache"))?;
+                    std::io::Write::write_all(&mut tmp, what)
+                        .map_err(io("writing the sync cache"))?;
+                    tmp.persist(to).map_err(|e| Error::Io {
+                        what: "writing the sync cache".into(),
+                        source: e.error,
+                    })?;
+                }
+            }
         }
         *lock(&self.listing) = listing;
         Ok(())
@@ -490,6 +601,21 @@ impl Engine for Remote {
 
     fn pushed(&self, me: DeviceId) -> Result<bool> {
         Ok(lock(&self.listing).declared.contains_key(&me))
+    }
+
+    fn put_snapshot(&self, me: DeviceId, seq: u64, bytes: &[u8]) -> Result<()> {
+        let path = self.key(&format!("devices/{}/snapshot/{seq:016x}", me.hex()));
+        self.create(&path, bytes, me)?;
+        // Its stamp is unknown until the next listing: the cache takes it then.
+        let mut listing = lock(&self.listing);
+        let newest = listing
+            .snapshots
+            .entry(me)
+            .or_insert((seq, Stamp(String::new())));
+        if seq > newest.0 {
+            *newest = (seq, Stamp(String::new()));
+        }
+        Ok(())
     }
 
     fn fetch_pairing(&self, nameplate: &str) -> Result<()> {
@@ -542,11 +668,15 @@ mod tests {
         let hex = id.hex();
         assert_eq!(
             Remote::parse_device_object(&format!("devices/{hex}/log/000000000000000a")),
-            Some((id, Some(10)))
+            Some((id, Object::Segment(10)))
+        );
+        assert_eq!(
+            Remote::parse_device_object(&format!("devices/{hex}/snapshot/000000000000000b")),
+            Some((id, Object::Snapshot(11)))
         );
         assert_eq!(
             Remote::parse_device_object(&format!("devices/{hex}/device.json")),
-            Some((id, None))
+            Some((id, Object::Declared))
         );
         for other in [
             format!("devices/{hex}/log/a"),

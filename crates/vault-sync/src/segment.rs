@@ -66,8 +66,19 @@ pub struct Opened {
 }
 
 fn segment_key(key: &SyncKey, device: DeviceId, seq: u64) -> Result<Zeroizing<[u8; 32]>> {
+    derived_key(b"vault-sync segment key v1", key, device, seq)
+}
+
+/// A key of its own for each object (segment or snapshot) of each device: HKDF-SHA256 of the
+/// sync key, for `label`, the device and the number.
+pub(crate) fn derived_key(
+    label: &[u8],
+    key: &SyncKey,
+    device: DeviceId,
+    seq: u64,
+) -> Result<Zeroizing<[u8; 32]>> {
     let mut info = Vec::with_capacity(64);
-    info.extend_from_slice(b"vault-sync segment key v1");
+    info.extend_from_slice(label);
     info.extend_from_slice(&device.0);
     info.extend_from_slice(&seq.to_be_bytes());
     let mut out = Zeroizing::new([0u8; 32]);

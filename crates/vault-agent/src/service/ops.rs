@@ -184,6 +184,7 @@ pub(super) fn run_op(v: &mut Vault, op: Op, now: Timestamp) -> Result<Response, 
         | Op::SyncInvite
         | Op::SyncInviteWait { .. }
         | Op::SyncJoin { .. }
+        | Op::SyncCompact
         | Op::ShareWhoami
         | Op::ShareList
         | Op::ShareAdd { .. }

@@ -21,7 +21,7 @@ use vault_core::vault_sync::pairing::{self, Code, Inviter, Role};
 use vault_core::vault_sync::s3::{self, Location};
 use vault_core::vault_sync::{self, DeviceKeys, DevicePublic};
 use vault_core::vault_sync::{Engine, Source};
-use vault_core::{Error, SecretValue, SyncRound, SyncStatus};
+use vault_core::{Error, SNAPSHOT_EVERY, SecretValue, SyncRound, SyncStatus};
 use zeroize::Zeroizing;
 
 use super::Service;
@@ -225,6 +225,7 @@ impl Service {
         let answer = match op {
             Op::SyncInit { url, name } => self.sync_init(vault, &url, &name),
             Op::Sync => self.sync_now(vault),
+            Op::SyncCompact => self.sync_compact(vault),
             Op::SyncStatus => {
                 return match self.with_vault(vault, false, |v| v.sync_status()) {
                     Ok(status) => Response::SyncStatus { status },
@@ -317,10 +318,57 @@ impl Service {
                 v.sync_round(remote.as_ref() as &dyn Source, now)
             })?;
             self.sync_push(vault, remote.as_ref(), &me, touch)?;
+            self.snapshot_if_due(vault, remote.as_ref(), &me, SNAPSHOT_EVERY, &mut round)?;
         }
         self.share_rounds(vault, touch, shares, own, &mut round)?;
         let status = self.with_vault(vault, false, |v| v.sync_status())?;
         Ok((round, status))
+    }
+
+    /// `vault sync compact`: a round, then a snapshot now (unless the newest one already
+    /// follows this device's last segment).
+    fn sync_compact(&self, vault: &Path) -> Result<(SyncRound, Option<SyncStatus>), Error> {
+        let (mut round, status) = self.sync_now(vault)?;
+        let _one_at_a_time = lock(&self.sync.rounds);
+        let (url, me) = self
+            .with_vault(vault, true, |v| v.sync_target())?
+            .ok_or_else(|| Error::Invalid("this vault does not sync yet".into()))?;
+        let remote = self.open_remote(vault, &url)?;
+        remote.fetch()?;
+        if !self.snapshot_if_due(vault, remote.as_ref(), &me, 1, &mut round)? {
+            round
+                .notes
+                .push("the newest snapshot already holds everything: nothing to write".into());
+        }
+        Ok((round, status))
+    }
+
+    /// Writes a snapshot when this device's log is `every` segments past its newest one on
+    /// the remote (and all is pushed). Whether one was written.
+    fn snapshot_if_due(
+        &self,
+        vault: &Path,
+        remote: &dyn Engine,
+        me: &DevicePublic,
+        every: u64,
+        round: &mut SyncRound,
+    ) -> Result<bool, Error> {
+        let newest = remote
+            .snapshots()?
+            .into_iter()
+            .filter(|(d, _)| *d == me.id)
+            .map(|(_, s)| s)
+            .max();
+        let Some((seq, bytes)) =
+            self.with_vault(vault, false, |v| v.sync_snapshot(newest, every))?
+        else {
+            return Ok(false);
+        };
+        remote.put_snapshot(me.id, seq, &bytes)?;
+        round.notes.push(format!(
+            "wrote a snapshot after this device's segment {seq}: a new device starts from it"
+        ));
+        Ok(true)
     }
 
     /// Appends this device's unsent segments to the mirror and pushes them.

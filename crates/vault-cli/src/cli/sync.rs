@@ -24,6 +24,13 @@ pub enum SyncCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write a snapshot of this device's state on the remote, so a new device starts from it
+    /// instead of replaying every sync since the first
+    #[command(after_help = "Example:\n  vault sync compact\n\n\
+                      The agent also writes one by itself every 256 syncs of this device. A \
+                      snapshot is sealed and signed like the logs; a new device takes one only \
+                      from a device it already trusts, then reads what came after it.")]
+    Compact,
     /// The devices this vault syncs with
     #[command(after_help = "Example:\n  vault sync devices")]
     Devices {

@@ -50,6 +50,11 @@ pub fn sync(session: &mut Session, args: SyncArgs) -> Result<()> {
             }
             Ok(())
         }
+        Some(SyncCommand::Compact) => {
+            let (round, status) = synced(session.op(Op::SyncCompact)?)?;
+            report(&round, status.as_ref());
+            Ok(())
+        }
         Some(SyncCommand::Status { json }) => {
             let status = status(session)?;
             if json {

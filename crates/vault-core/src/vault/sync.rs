@@ -26,11 +26,13 @@ use crate::error::{Error, Result};
 use crate::store::Db;
 
 mod apply;
+mod compact;
 mod logs;
 mod pair;
 pub mod share;
 mod state;
 
+pub use compact::SNAPSHOT_EVERY;
 pub use share::{ShareInfo, ShareState, Shared};
 use state::{DeviceEntry, Secrets, Space, State, Tracked, load, load_in, save, save_in};
 
@@ -300,7 +302,8 @@ fn round(
     }
     round.sent = own_changes(crypt, db, &mut state, me, now, &mut outgoing)?;
     state.notes.clear();
-    let received = logs::read_logs(&mut state, &mut secrets, source, me, now)?;
+    let mut received = compact::start_from_snapshot(crypt, db, &mut state, &secrets, source, me)?;
+    received.extend(logs::read_logs(&mut state, &mut secrets, source, me, now)?);
     if state.removed {
         // Nothing more is read or sent: the others read nothing this device writes now.
         state.notes.push(share::removed_message(&state));
