@@ -430,6 +430,21 @@ fn five_users_through(via: &Via, store: &Store<'_>) {
     assert_ne!(r.code, Some(0));
     assert!(alice.run(&["share", "ls"]).ok().contains("removed"));
     assert!(owner.run(&["share", "ls"]).ok().contains("removed"));
+
+    // A compaction, then a new member: erin gets the staging items as they stand now, from
+    // the share's first segment (a share starts from the present, never from its history).
+    let compact = owner.run(&["sync", "compact"]);
+    assert!(compact.stderr.contains("snapshot"), "{}", compact.stderr);
+    let erin = via.device("never");
+    let key = key_of(&erin);
+    let line = owner.run(&["share", "add", "erin", &key, "--items", "tag:staging"]);
+    accept(&erin, line.ok().trim()).ok();
+    assert_eq!(
+        value(&erin, "STAGING_DB"),
+        "postgres://staging-after-removal"
+    );
+    assert_eq!(value(&erin, "STAGING_API"), "sk_staging_from_dave");
+    assert!(!erin.run(&["ls"]).ok().contains("PROD_DB"));
 }
 
 #[test]
@@ -449,10 +464,12 @@ fn five_users_share_through_s3_storage() {
     five_users_through(&Via::s3(&server, "team"), &Store::S3(&server, "team"));
 }
 
-/// A member's device tries to bring in another device (a forged "add member"): the owner
-/// refuses the member's log, applies nothing of it, and never reads the stranger's.
+/// A share's fault cases against s3s-fs: a changed segment of the owner's is refused on the
+/// member's side, naming it, and read once restored; a member's device trying to bring in
+/// another (a forged "add member") has its log refused by the owner, nothing of it applied,
+/// and the stranger's never read.
 #[test]
-fn a_share_refuses_a_member_adding_a_device() {
+fn a_share_refuses_a_changed_segment_and_a_member_adding_a_device() {
     let dir = tempfile::tempdir().unwrap();
     let server = S3Server::start(dir.path());
     let via = Via::s3(&server, "team");
@@ -475,6 +492,37 @@ fn a_share_refuses_a_member_adding_a_device() {
     let share = share_id(&line);
     owner.run(&["sync"]).ok();
     assert!(owner.run(&["share", "ls"]).ok().contains("active"));
+
+    // A changed segment of the owner's in her share: refused, naming the owner's device in
+    // it, her value unchanged; restored, it is read.
+    owner
+        .run_with_stdin(&["rotate", "STAGING_DB"], b"postgres://staging-2")
+        .ok();
+    owner.run(&["sync"]).ok();
+    let host_log = server.object(&format!("team/shares/{share}/devices/{share}/log"));
+    let mut segs: Vec<PathBuf> = std::fs::read_dir(&host_log)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_none())
+        .collect();
+    segs.sort();
+    let newest = segs.last().unwrap().clone();
+    let honest = std::fs::read(&newest).unwrap();
+    let mut flipped = honest.clone();
+    let n = flipped.len();
+    flipped[n / 2] ^= 1;
+    std::fs::write(&newest, &flipped).unwrap();
+    let r = alice.run(&["sync"]);
+    assert_ne!(r.code, Some(0));
+    assert!(
+        r.stderr.contains("forged or changed") && r.stderr.contains(&share[..8]),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(value(&alice, "STAGING_DB"), "postgres://staging-1");
+    std::fs::write(&newest, &honest).unwrap();
+    alice.run(&["sync"]).ok();
+    assert_eq!(value(&alice, "STAGING_DB"), "postgres://staging-2");
 
     // Alice's device keys in the share, as her vault holds them.
     alice.stop_agent();

@@ -1,6 +1,8 @@
 //! Sync through a real bare repository (the system `git`, `file://`): the first sync of a new
-//! device when the vault holds 10,000 items, and one changed item going from one device to
-//! another (the round on each side, and git's own fetch and push, measured apart).
+//! device when the vault holds 10,000 items (one segment; after 200 syncs replayed; from a
+//! snapshot), one changed item going from one device to another (the round on each side, and
+//! git's own fetch and push, measured apart), and sharing: adding a member to a vault of
+//! 10,000 items of which 500 are shared, and that member's first sync.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -11,8 +13,9 @@ use std::time::{Duration, Instant};
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use vault_core::crypto::KdfParams;
 use vault_core::model::OnConflict;
-use vault_core::vault_sync::DeviceKeys;
+use vault_core::share::{WELCOME_FILE, WELCOME_PLACE, space_of};
 use vault_core::vault_sync::git::Remote;
+use vault_core::vault_sync::{DeviceKeys, Engine};
 use vault_core::{SecretValue, Timestamp, Vault, dotenv};
 
 fn at(secs: i64) -> Timestamp {
@@ -32,9 +35,15 @@ fn env_text(n: usize) -> String {
 struct Device {
     vault: Vault,
     remote: Remote,
+    dir: std::path::PathBuf,
 }
 
 impl Device {
+    /// The device's git mirror (its shares use it too, in their own refs).
+    fn remote_dir(&self) -> std::path::PathBuf {
+        self.dir.join("mirror.git")
+    }
+
     fn new(dir: &Path, name: &str, items: usize, url: Option<&str>) -> Device {
         let path = dir.join(name).join("vault.db");
         let mut vault = Vault::create(&path, &pw(), KdfParams::MINIMUM, at(0)).unwrap();
@@ -52,7 +61,11 @@ impl Device {
             url.unwrap_or("file:///nonexistent"),
         )
         .unwrap();
-        Device { vault, remote }
+        Device {
+            vault,
+            remote,
+            dir: dir.join(name),
+        }
     }
 
     fn fetch(&self) {
@@ -186,5 +199,192 @@ fn one_change(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, first_sync, one_change);
+/// A device that made 200 syncs of one rotated item each after the first of 10,000 items,
+/// its log pushed; with a snapshot after them when `snapshot`.
+fn long_history(dir: &Path, url: &str, snapshot: bool) -> Device {
+    let mut a = Device::new(dir, "a", 10_000, Some(url));
+    a.fetch();
+    a.round(at(2));
+    a.push();
+    for i in 0..200 {
+        a.vault
+            .rotate(
+                &format!("SERVICE_{}_API_KEY", i % 50),
+                &SecretValue::new(format!("rotated-{i}")),
+                at(10 + i),
+            )
+            .unwrap();
+        a.round(at(10 + i));
+        a.push();
+    }
+    if snapshot {
+        let (seq, bytes) = a.vault.sync_snapshot(None, 1).unwrap().unwrap();
+        let me = a.vault.sync_target().unwrap().unwrap().1;
+        a.remote.put_snapshot(me.id, seq, &bytes).unwrap();
+    }
+    a
+}
+
+/// A new device's first sync (fetch and round) after 200 syncs of another: every segment
+/// replayed, or from the snapshot written after them.
+fn first_sync_after_history(c: &mut Criterion) {
+    let mut g = c.benchmark_group("sync");
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    for snapshot in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = bare(dir.path());
+        let mut a = long_history(dir.path(), &url, snapshot);
+        let name = if snapshot {
+            "first_sync_of_a_new_device_10k_items_200_syncs_from_a_snapshot"
+        } else {
+            "first_sync_of_a_new_device_10k_items_200_syncs_replayed"
+        };
+        let mut n = 0;
+        g.bench_function(name, |bench| {
+            bench.iter_batched(
+                || {
+                    n += 1;
+                    let sub = dir.path().join(format!("b{n}"));
+                    let keys = DeviceKeys::generate().unwrap();
+                    let welcome = a
+                        .vault
+                        .sync_admit(&keys.public(), &format!("b{n}"), at(300))
+                        .unwrap();
+                    let mut b = Device::new(&sub, "b", 0, None);
+                    b.vault.sync_accept(keys, "b", &welcome, at(300)).unwrap();
+                    b.remote = Remote::open(&sub.join("b/mirror.git"), &url).unwrap();
+                    b
+                },
+                |mut b| {
+                    b.fetch();
+                    b.round(at(301));
+                    assert_eq!(
+                        b.vault
+                            .api_key("SERVICE_49_API_KEY")
+                            .unwrap()
+                            .value
+                            .expose(),
+                        "rotated-199"
+                    );
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
+    g.finish();
+}
+
+/// What `vault share add` does, in-process: the share made, its key file published, its
+/// first round (the items the selector names sealed for the member) and push.
+fn add_member(
+    a: &mut Device,
+    url: &str,
+    name: &str,
+    recipient: &str,
+    now: Timestamp,
+) -> (String, usize) {
+    let shared = a
+        .vault
+        .share_add(name, recipient, &["tag:staging".to_owned()], now)
+        .unwrap();
+    let remote = Remote::open_space(&a.remote_dir(), url, &space_of(&shared.id)).unwrap();
+    remote.fetch_pairing(WELCOME_PLACE).unwrap();
+    remote
+        .pairing_write(WELCOME_PLACE, WELCOME_FILE, &shared.welcome)
+        .unwrap();
+    remote.fetch().unwrap();
+    let round = a.vault.share_round(&shared.id, &remote, now).unwrap();
+    let unsent = a.vault.share_unsent(&shared.id).unwrap();
+    let (_, _, me) = a
+        .vault
+        .share_targets()
+        .unwrap()
+        .into_iter()
+        .find(|(id, _, _)| *id == shared.id)
+        .unwrap();
+    remote.append(&me, &unsent).unwrap();
+    remote.push(me.id).unwrap();
+    a.vault
+        .share_sent(&shared.id, unsent.last().unwrap().0)
+        .unwrap();
+    (shared.id, round.sent)
+}
+
+/// A vault of 10,000 items, 500 of them tagged `staging`, syncing through a bare repository.
+fn team_vault(dir: &Path, url: &str) -> Device {
+    let mut a = Device::new(dir, "a", 9_500, Some(url));
+    let staging: String = (0..500)
+        .map(|i| format!("STAGING_{i}_API_KEY=sk-staging-{i:08}-abcdefghijklmnopqrstuvwxyz\n"))
+        .collect();
+    a.vault
+        .import(
+            dotenv::parse(&staging).entries,
+            &["staging".to_owned()],
+            OnConflict::Skip,
+            at(0),
+        )
+        .unwrap();
+    a.fetch();
+    a.round(at(2));
+    a.push();
+    a
+}
+
+/// Adding a member to a vault of 10,000 items of which 500 are shared: only those 500 are
+/// sealed (asserted), and a member's first sync of them (accept: the key file opened, the
+/// share's segment read and its items sealed into the member's vault).
+fn sharing(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = bare(dir.path());
+    let mut a = team_vault(dir.path(), &url);
+    let mut g = c.benchmark_group("share");
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    let mut n = 0;
+    let recipient = vault_core::vault_sync::recipient::Identity::generate()
+        .unwrap()
+        .recipient()
+        .to_string();
+    g.bench_function("add_member_10k_items_500_shared", |bench| {
+        bench.iter(|| {
+            n += 1;
+            let (_, sent) = add_member(&mut a, &url, &format!("m{n}"), &recipient, at(5));
+            assert_eq!(sent, 500, "only the shared items are sealed");
+        })
+    });
+    g.bench_function("first_sync_of_a_new_member_500_items", |bench| {
+        bench.iter_batched(
+            || {
+                n += 1;
+                let mut m = Device::new(&dir.path().join(format!("m{n}")), "m", 0, None);
+                let key = m.vault.share_whoami().unwrap();
+                let (id, _) = add_member(&mut a, &url, &format!("m{n}"), &key, at(6));
+                (m, id)
+            },
+            |(mut m, id)| {
+                let remote = Remote::open_space(&m.remote_dir(), &url, &space_of(&id)).unwrap();
+                remote.fetch_pairing(WELCOME_PLACE).unwrap();
+                let welcome = remote
+                    .pairing_files(WELCOME_PLACE)
+                    .unwrap()
+                    .remove(WELCOME_FILE);
+                m.vault
+                    .share_accept(&url, &id, welcome.as_deref(), at(7))
+                    .unwrap();
+                remote.fetch().unwrap();
+                let round = m.vault.share_round(&id, &remote, at(7)).unwrap();
+                assert_eq!(round.received, 500);
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    first_sync,
+    one_change,
+    first_sync_after_history,
+    sharing
+);
 criterion_main!(benches);

@@ -29,7 +29,9 @@ mod apply;
 mod compact;
 mod logs;
 mod pair;
+mod selector;
 pub mod share;
+mod share_policy;
 mod state;
 
 pub use compact::SNAPSHOT_EVERY;
@@ -286,7 +288,7 @@ fn round(
 ) -> Result<SyncRound> {
     let (mut state, mut secrets) = load_in(crypt, db, space)?.ok_or_else(not_set_up)?;
     if state.removed {
-        return Err(Error::invalid(share::removed_message(&state)));
+        return Err(Error::invalid(share_policy::removed_message(&state)));
     }
     let me = secrets.device.id();
     let mut round = SyncRound::default();
@@ -306,7 +308,7 @@ fn round(
     received.extend(logs::read_logs(&mut state, &mut secrets, source, me, now)?);
     if state.removed {
         // Nothing more is read or sent: the others read nothing this device writes now.
-        state.notes.push(share::removed_message(&state));
+        state.notes.push(share_policy::removed_message(&state));
         outgoing.clear();
         round.sent = 0;
     } else {
@@ -353,7 +355,7 @@ fn own_changes(
     out: &mut Vec<Op>,
 ) -> Result<usize> {
     let now_ms = millis(now);
-    let rows = share::rows(crypt, db, state)?;
+    let rows = share_policy::rows(crypt, db, state)?;
     let mut live = BTreeSet::new();
     let mut count = 0;
     for (id, rev) in rows {
@@ -436,7 +438,7 @@ fn merge_all(
             .devices
             .get(&r.author)
             .map_or_else(|| r.author.short(), |d| d.name.clone());
-        if !share::admits(crypt, db, state, &r.op.header, &author)? {
+        if !share_policy::admits(crypt, db, state, &r.op.header, &author)? {
             continue;
         }
         match r.op.header {

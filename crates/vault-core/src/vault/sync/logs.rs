@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use vault_sync::{DeviceId, OpHeader, SyncKey, segment};
 
-use super::share;
+use super::share_policy as share;
 use super::state::{DeviceEntry, Secrets, State};
 use super::{Received, SyncSource};
 use crate::error::Result;
