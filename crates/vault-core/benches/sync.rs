@@ -199,21 +199,25 @@ fn one_change(c: &mut Criterion) {
     g.finish();
 }
 
-/// A device that made 200 syncs of one rotated item each after the first of 10,000 items,
-/// its log pushed; with a snapshot after them when `snapshot`.
+/// A device that made 200 syncs after the first of 10,000 items, each with 100 rotated
+/// items (20,000 item versions in its log besides the first 10,000), its log pushed; with a
+/// snapshot after them when `snapshot`.
 fn long_history(dir: &Path, url: &str, snapshot: bool) -> Device {
     let mut a = Device::new(dir, "a", 10_000, Some(url));
     a.fetch();
     a.round(at(2));
     a.push();
-    for i in 0..200 {
-        a.vault
-            .rotate(
-                &format!("SERVICE_{}_API_KEY", i % 50),
-                &SecretValue::new(format!("rotated-{i}")),
-                at(10 + i),
-            )
-            .unwrap();
+    for i in 0..200i64 {
+        for j in 0..100 {
+            let item = (i * 100 + j) % 10_000;
+            a.vault
+                .rotate(
+                    &format!("SERVICE_{item}_API_KEY"),
+                    &SecretValue::new(format!("rotated-{i}")),
+                    at(10 + i),
+                )
+                .unwrap();
+        }
         a.round(at(10 + i));
         a.push();
     }
@@ -235,9 +239,9 @@ fn first_sync_after_history(c: &mut Criterion) {
         let url = bare(dir.path());
         let mut a = long_history(dir.path(), &url, snapshot);
         let name = if snapshot {
-            "first_sync_of_a_new_device_10k_items_200_syncs_from_a_snapshot"
+            "first_sync_of_a_new_device_10k_items_200_syncs_of_100_from_a_snapshot"
         } else {
-            "first_sync_of_a_new_device_10k_items_200_syncs_replayed"
+            "first_sync_of_a_new_device_10k_items_200_syncs_of_100_replayed"
         };
         let mut n = 0;
         g.bench_function(name, |bench| {
@@ -260,7 +264,7 @@ fn first_sync_after_history(c: &mut Criterion) {
                     b.round(at(301));
                     assert_eq!(
                         b.vault
-                            .api_key("SERVICE_49_API_KEY")
+                            .api_key("SERVICE_9999_API_KEY")
                             .unwrap()
                             .value
                             .expose(),

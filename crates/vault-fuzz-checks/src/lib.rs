@@ -16,7 +16,7 @@ fn decode<'a, T: Arbitrary<'a>>(data: &'a [u8]) -> Option<T> {
 }
 
 /// An edit of sealed bytes (a segment, an age file), as a tampering remote would make it.
-#[derive(Arbitrary, Debug)]
+#[derive(Arbitrary, Clone, Debug)]
 enum ByteChange {
     FlipBit { at: usize, bit: u8 },
     Truncate { to: usize },

@@ -4,6 +4,7 @@ use super::{ByteChange, changed, decode};
 use arbitrary::Arbitrary;
 use vault_sync::fuzzing::{decode_ops, device, encode_ops};
 use vault_sync::segment::{Head, open, seal};
+use vault_sync::snapshot::{self, SnapshotHeader};
 use vault_sync::{DeviceKeys, Op, OpHeader, SyncKey, Version};
 
 #[derive(Arbitrary, Debug)]
@@ -92,6 +93,41 @@ pub fn check(data: &[u8]) {
     wrong[0] ^= 1;
     let wrong = SyncKey::from_bytes(1, &wrong).expect("32 bytes");
     assert!(open(&bytes, &public, prev.as_ref(), |_| Some(wrong.clone())).is_err());
+    // The same device's snapshot of those items after that segment: never opened from bytes
+    // nobody sealed, nor as a segment; opened back whole; changed, never opened.
+    assert!(
+        snapshot::open(&input.forged, &public, keys).is_err(),
+        "bytes nobody sealed opened as a snapshot"
+    );
+    let header = SnapshotHeader {
+        heads: vec![(dev.id(), head)],
+        devices: Vec::new(),
+        deleted: Vec::new(),
+        epoch: 1,
+    };
+    let puts: Vec<Op> = ops
+        .iter()
+        .filter(|op| matches!(op.header, OpHeader::Put { .. }))
+        .cloned()
+        .collect();
+    let snap = snapshot::seal(dev, &key, &head, &header, &puts).expect("seals");
+    let back = snapshot::open(&snap, &public, keys).expect("a snapshot opens");
+    assert_eq!((back.head, back.header, back.items), (head, header, puts));
+    assert!(
+        open(&snap, &public, prev.as_ref(), keys).is_err(),
+        "a snapshot opened as a segment"
+    );
+    assert!(
+        snapshot::open(&bytes, &public, keys).is_err(),
+        "a segment opened as a snapshot"
+    );
+    let changed_snap = changed(&snap, input.changes.clone());
+    if changed_snap != snap {
+        assert!(
+            snapshot::open(&changed_snap, &public, keys).is_err(),
+            "a changed snapshot opened"
+        );
+    }
     // Any change to the bytes: refused.
     let changed = changed(&bytes, input.changes);
     if changed != bytes {
