@@ -581,6 +581,32 @@ async fn a_user_session_in_the_real_window() {
     );
     screenshot(&c, "07h-sync-paired.png").await;
 
+    // A member: the key they sent, what they get; the page shows the line they run.
+    step("Sharing with a member.");
+    let member_key = vault_core::vault_sync::recipient::Identity::generate()
+        .unwrap()
+        .recipient()
+        .to_string();
+    type_into(&c, "#member-name", "alice").await;
+    type_into(&c, "#member-key", &member_key).await;
+    type_into(&c, "#member-items", "name:Grafana").await;
+    click_button(&c, "Add member").await;
+    wait_js(
+        &c,
+        "the member added",
+        "(document.querySelector('[data-testid=member-added]')?.innerText ?? '').includes('vault share accept')",
+        Duration::from_secs(60),
+    )
+    .await;
+    wait_js(
+        &c,
+        "the members list",
+        "(document.querySelector('table[aria-label=Members]')?.innerText ?? '').includes('name:Grafana')",
+        Duration::from_secs(10),
+    )
+    .await;
+    screenshot(&c, "07i-sync-members.png").await;
+
     // Audit log and settings.
     step("Audit log and settings.");
     click(&c, "[data-view=audit]").await;
