@@ -112,14 +112,24 @@ tests/clients/.venv/.installed: tests/clients/requirements.txt
 	@touch $@
 
 # The desktop crate embeds ui/dist at compile time, so it is built before any workspace build.
-# Built again only when a source changed: a new ui/dist makes cargo compile the desktop app
-# again (it embeds the files).
+# Built again only when a source changed, and then into ui/.dist-next, from which only the files
+# whose bytes changed are copied into ui/dist (files gone are removed): a source saved without a
+# change, or a checkout that touched it, leaves ui/dist as it was, so cargo does not compile the
+# desktop app (which embeds the files) again.
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/package.json ui/package-lock.json \
 	ui/vite.config.ts ui/tsconfig.json ui/svelte.config.js
-ui: deps-ui ui/dist/index.html
+ui: deps-ui ui/.dist-stamp
 
-ui/dist/index.html: $(UI_SOURCES) ui/node_modules/.package-lock.json
-	cd ui && npm run build
+ui/.dist-stamp: $(UI_SOURCES) ui/node_modules/.package-lock.json
+	cd ui && rm -rf .dist-next && npx vite build --outDir .dist-next --emptyOutDir --logLevel warn
+	cd ui && mkdir -p dist && find .dist-next -type f | while read -r f; do \
+		to="dist/$${f#.dist-next/}"; \
+		cmp -s "$$f" "$$to" || { mkdir -p "$$(dirname "$$to")" && cp "$$f" "$$to"; }; \
+	done
+	cd ui && find dist -type f | while read -r f; do \
+		[ -e ".dist-next/$${f#dist/}" ] || rm "$$f"; \
+	done
+	rm -rf ui/.dist-next
 	@touch $@
 
 setup: deps-apt deps-ui deps-oauth ui
@@ -289,6 +299,7 @@ bench: setup deps-bench bench-gui dist
 	bench/sync.sh $(DIST)/vault
 	bench/aws.sh $(DIST)/vault
 	bench/watch.sh $(DIST)/vault
+	bench/make-run.sh
 	$(CARGO) build --release --locked -p vault-proxy --example https_echo --example https_load
 	bench/proxy.sh $(DIST)/vault $(CARGO_TARGET_DIR)/release/examples/https_echo
 	$(CARGO) bench --locked -p vault-core
@@ -335,4 +346,4 @@ deb: deps-apt deps-ui deps-tauri-cli dist
 
 clean:
 	$(CARGO) clean
-	rm -rf ui/dist ui/node_modules bench/node_modules
+	rm -rf ui/dist ui/.dist-next ui/.dist-stamp ui/node_modules bench/node_modules

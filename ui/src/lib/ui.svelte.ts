@@ -27,13 +27,18 @@ class Ui {
 
   toast(text: string, tone: Toast['tone'] = 'info', millis = 4000): void {
     const id = this.#next++;
-    // The newest few: a burst of actions must not bury the window.
-    this.toasts = [...this.toasts, { id, text, tone }].slice(-3);
+    // Kept in order, oldest first; the window shows the newest two (`Toasts.svelte`).
+    this.toasts = [...this.toasts, { id, text, tone }].slice(-10);
     setTimeout(() => this.dismiss(id), millis);
   }
 
   dismiss(id: number): void {
     this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  /** Dismisses every message but the newest `keep`. */
+  dismissOlder(keep: number): void {
+    this.toasts = this.toasts.slice(-keep);
   }
 
   focusSearch(): void {
