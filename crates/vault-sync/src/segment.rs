@@ -89,8 +89,14 @@ pub(crate) fn derived_key(
 }
 
 fn signed_message(body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(SIGNED_CONTEXT.len() + body.len());
-    m.extend_from_slice(SIGNED_CONTEXT);
+    in_context(SIGNED_CONTEXT, body)
+}
+
+/// What a device signs: `body` after a context naming what it is (a segment, a snapshot), so a
+/// signature over one never stands for the other.
+pub(crate) fn in_context(context: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(context.len() + body.len());
+    m.extend_from_slice(context);
     m.extend_from_slice(body);
     m
 }

@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 use crate::keys::{DeviceId, DeviceKeys, DevicePublic, SyncKey};
 use crate::merge::Version;
 use crate::ops::{self, MAX_SEGMENT, Op};
-use crate::segment::{Head, derived_key};
+use crate::segment::{Head, derived_key, in_context};
 use crate::{Error, Result, random};
 
 const MAGIC: &[u8; 8] = b"vaultsn1";
@@ -63,10 +63,7 @@ pub struct Snapshot {
 }
 
 fn signed(body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(SIGNED_CONTEXT.len() + body.len());
-    m.extend_from_slice(SIGNED_CONTEXT);
-    m.extend_from_slice(body);
-    m
+    in_context(SIGNED_CONTEXT, body)
 }
 
 /// Seals and signs a snapshot of `keys`'s device, following its own head `head`.

@@ -293,15 +293,7 @@ fn round(
     let me = secrets.device.id();
     let mut round = SyncRound::default();
     let mut outgoing = Vec::new();
-    if !state.heads.contains_key(&me) {
-        outgoing.push(Op::new(
-            OpHeader::DeviceAdded {
-                device: secrets.device.public(),
-                name: state.name.clone(),
-            },
-            Vec::new(),
-        ));
-    }
+    announce_if_first(&state, &secrets, &mut outgoing);
     round.sent = own_changes(crypt, db, &mut state, me, now, &mut outgoing)?;
     state.notes.clear();
     let mut received = compact::start_from_snapshot(crypt, db, &mut state, &secrets, source, me)?;
@@ -321,6 +313,20 @@ fn round(
     round.notes = state.notes.clone();
     save_in(crypt, db, space, &state, &secrets)?;
     Ok(round)
+}
+
+/// A device's first segment announces the device itself (its keys and name): a log is read
+/// only once a log already trusted added its device, and this is how the first one is.
+fn announce_if_first(state: &State, secrets: &Secrets, ops: &mut Vec<Op>) {
+    if !state.heads.contains_key(&secrets.device.id()) {
+        ops.push(Op::new(
+            OpHeader::DeviceAdded {
+                device: secrets.device.public(),
+                name: state.name.clone(),
+            },
+            Vec::new(),
+        ));
+    }
 }
 
 /// Rows of kinds that sync, with their revisions.

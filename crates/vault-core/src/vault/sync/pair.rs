@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use super::super::Vault;
 use super::state::{DeviceEntry, Secrets, Space, State, load, save};
-use super::{not_set_up, seal_segment};
+use super::{announce_if_first, not_set_up, seal_segment};
 use crate::error::{Error, Result};
 use crate::model::AuditEvent;
 
@@ -42,16 +42,7 @@ impl Vault {
                 return Err(Error::invalid("that device is already paired"));
             }
             let mut ops = Vec::new();
-            if !state.heads.contains_key(&secrets.device.id()) {
-                // The first segment announces its own device.
-                ops.push(Op::new(
-                    OpHeader::DeviceAdded {
-                        device: secrets.device.public(),
-                        name: state.name.clone(),
-                    },
-                    Vec::new(),
-                ));
-            }
+            announce_if_first(&state, &secrets, &mut ops);
             ops.push(Op::new(
                 OpHeader::DeviceAdded {
                     device: joiner.clone(),

@@ -32,7 +32,7 @@ use super::selector::parse_selector;
 use super::state::{
     DeviceEntry, Secrets, ShareRole, Space, State, Tracked, delete_space, load, load_in, save_in,
 };
-use super::{SyncRound, SyncSource, round, seal_segment};
+use super::{SyncRound, SyncSource, announce_if_first, round, seal_segment};
 use crate::error::{Error, Result};
 use crate::store::Db;
 
@@ -299,11 +299,7 @@ impl Vault {
                 ended: None,
                 exposed: Vec::new(),
             }));
-            let mut keys = BTreeMap::new();
-            keys.insert(1, key);
-            save_in(&crypt, db, Space::Share(&id), &state, &Secrets { device, keys })?;
-            ids.push(id.clone());
-            save_index(&crypt, db, &ids)?;
+            store_new(&crypt, db, &id, &state, device, key, &mut ids)?;
             crypt.audit(
                 db,
                 crate::model::AuditEvent::ShareAdded {
@@ -379,11 +375,7 @@ impl Vault {
                 owner: String::new(),
                 id: id.clone(),
             }));
-            let mut keys = BTreeMap::new();
-            keys.insert(1, key);
-            save_in(&crypt, db, Space::Share(&id), &state, &Secrets { device, keys })?;
-            ids.push(id.clone());
-            save_index(&crypt, db, &ids)?;
+            store_new(&crypt, db, &id, &state, device, key, &mut ids)?;
             crypt.audit(
                 db,
                 crate::model::AuditEvent::ShareAccepted { share: id.clone() },
@@ -458,15 +450,7 @@ impl Vault {
                 let device = member_device.unwrap_or(DeviceId([0; 16]));
                 let last_seq = state.heads.get(&device).map_or(0, |h| h.seq);
                 let mut ops = Vec::new();
-                if !state.heads.contains_key(&secrets.device.id()) {
-                    ops.push(Op::new(
-                        OpHeader::DeviceAdded {
-                            device: secrets.device.public(),
-                            name: state.name.clone(),
-                        },
-                        Vec::new(),
-                    ));
-                }
+                announce_if_first(&state, &secrets, &mut ops);
                 ops.push(Op::new(
                     OpHeader::DeviceRemoved { device, last_seq },
                     Vec::new(),
@@ -535,6 +519,29 @@ impl Vault {
         }
         Ok(out)
     }
+}
+
+/// Stores a new share's state and keys (its key is epoch 1's), and lists it.
+fn store_new(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    id: &str,
+    state: &State,
+    device: DeviceKeys,
+    key: SyncKey,
+    ids: &mut Vec<String>,
+) -> Result<()> {
+    let mut keys = BTreeMap::new();
+    keys.insert(1, key);
+    save_in(
+        crypt,
+        db,
+        Space::Share(id),
+        state,
+        &Secrets { device, keys },
+    )?;
+    ids.push(id.to_owned());
+    save_index(crypt, db, ids)
 }
 
 fn own_name(crypt: &Crypt<'_>, db: &Db<'_>) -> Result<String> {
