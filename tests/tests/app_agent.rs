@@ -150,15 +150,7 @@ fn the_app_and_the_cli_share_one_unlock_and_one_lock() {
 #[test]
 fn the_app_starts_syncing_and_pairs_a_device_joined_from_the_cli() {
     let v = TestVault::new();
-    let remote = v.dir.path().join("remote.git");
-    assert!(
-        std::process::Command::new("git")
-            .args(["init", "--bare", "-q"])
-            .arg(&remote)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let remote = vault_tests::sync::bare_repo(v.dir.path());
     let url = format!("file://{}", remote.display());
     app_pairs_through(v, &url, None, &url);
 }
@@ -224,15 +216,7 @@ fn the_app_shares_with_a_member_and_marks_what_they_could_read_once_removed() {
         "postgres://prod-from-the-app",
         &["--tag", "prod"],
     );
-    let remote = v.dir.path().join("remote.git");
-    assert!(
-        std::process::Command::new("git")
-            .args(["init", "--bare", "-q"])
-            .arg(&remote)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let remote = vault_tests::sync::bare_repo(v.dir.path());
     let app = app_on(&v);
     app.sync_init(
         &format!("file://{}", remote.display()),

@@ -522,15 +522,7 @@ async fn a_user_session_in_the_real_window() {
     // pairing code, a second device (its own vault and agent) types it at the CLI, and the
     // window says it paired.
     step("Sync: started, and a device paired with the code the window shows.");
-    let remote = home.join("sync.git");
-    assert!(
-        std::process::Command::new("git")
-            .args(["init", "--bare", "-q"])
-            .arg(&remote)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let remote = vault_tests::sync::bare_repo(home);
     let url = format!("file://{}", remote.display());
     click(&c, "[data-view=sync]").await;
     type_into(&c, "#sync-url", &url).await;

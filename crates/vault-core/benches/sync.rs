@@ -87,6 +87,18 @@ impl Device {
     }
 }
 
+/// A new device paired with `a` (admitted there, its keys taken here), its mirror under `dir`,
+/// before its first sync.
+fn paired(a: &mut Device, dir: &Path, url: &str, now: Timestamp) -> Device {
+    let keys = DeviceKeys::generate().unwrap();
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let welcome = a.vault.sync_admit(&keys.public(), &name, now).unwrap();
+    let mut b = Device::new(dir, "b", 0, None);
+    b.vault.sync_accept(keys, "b", &welcome, now).unwrap();
+    b.remote = Remote::open(&dir.join("b/mirror.git"), url).unwrap();
+    b
+}
+
 fn bare(dir: &Path) -> String {
     let path = dir.join("remote.git");
     assert!(
@@ -116,16 +128,7 @@ fn first_sync(c: &mut Criterion) {
         bench.iter_batched(
             || {
                 n += 1;
-                let sub = dir.path().join(format!("b{n}"));
-                let keys = DeviceKeys::generate().unwrap();
-                let welcome = a
-                    .vault
-                    .sync_admit(&keys.public(), &format!("b{n}"), at(3))
-                    .unwrap();
-                let mut b = Device::new(&sub, "b", 0, None);
-                b.vault.sync_accept(keys, "b", &welcome, at(3)).unwrap();
-                b.remote = Remote::open(&sub.join("b/mirror.git"), &url).unwrap();
-                b
+                paired(&mut a, &dir.path().join(format!("b{n}")), &url, at(3))
             },
             |mut b| {
                 b.fetch();
@@ -248,16 +251,7 @@ fn first_sync_after_history(c: &mut Criterion) {
             bench.iter_batched(
                 || {
                     n += 1;
-                    let sub = dir.path().join(format!("b{n}"));
-                    let keys = DeviceKeys::generate().unwrap();
-                    let welcome = a
-                        .vault
-                        .sync_admit(&keys.public(), &format!("b{n}"), at(300))
-                        .unwrap();
-                    let mut b = Device::new(&sub, "b", 0, None);
-                    b.vault.sync_accept(keys, "b", &welcome, at(300)).unwrap();
-                    b.remote = Remote::open(&sub.join("b/mirror.git"), &url).unwrap();
-                    b
+                    paired(&mut a, &dir.path().join(format!("b{n}")), &url, at(300))
                 },
                 |mut b| {
                     b.fetch();
