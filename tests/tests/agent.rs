@@ -148,7 +148,7 @@ fn subscribers_hear_which_items_changed_through_the_agent_or_not() {
     events.set_timeout(Some(Duration::from_secs(60))).unwrap();
     let mut next_change = || loop {
         match events.next().unwrap().unwrap() {
-            Event::LockState(_) => continue,
+            Event::LockState(_) | Event::ProjectFile { .. } => continue,
             Event::Changed { vault, items } => return (vault, items),
         }
     };

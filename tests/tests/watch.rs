@@ -185,7 +185,7 @@ fn a_command_that_ignores_sigterm_is_killed_after_the_grace() {
 }
 
 #[test]
-fn a_project_file_edited_without_vault_allow_does_not_start() {
+fn a_project_file_edited_starts_only_once_allowed() {
     let v = TestVault::new();
     let dir = project(&v);
     v.add("other", "not-allowed-yet", &[]);
@@ -195,6 +195,9 @@ fn a_project_file_edited_without_vault_allow_does_not_start() {
     w.wait_stderr("keeps running with what it has");
     assert!(w.stderr().contains("vault allow"), "{}", w.stderr());
     assert_eq!(w.seen(), ["one"]);
+    // Allowed as it is now, the new content starts.
+    v.allow_project_file(&dir);
+    assert_eq!(w.wait_seen(2), ["one", "not-allowed-yet"]);
     let (_, stderr) = w.stop();
     assert!(!stderr.contains("not-allowed-yet"), "{stderr}");
 }

@@ -292,6 +292,9 @@ impl Iterator for Events {
         match read_response(&mut self.reader) {
             Ok(Response::LockState { vaults }) => Some(Ok(Event::LockState(vaults))),
             Ok(Response::Changed { vault, items }) => Some(Ok(Event::Changed { vault, items })),
+            Ok(Response::ProjectFile { vault, path }) => {
+                Some(Ok(Event::ProjectFile { vault, path }))
+            }
             Ok(Response::Error(WireError { message, .. })) => {
                 Some(Err(AgentError::Protocol(message)))
             }

@@ -55,6 +55,9 @@ pub enum Event {
     LockState(Vec<VaultStatus>),
     /// Items of an unlocked vault changed, by name.
     Changed { vault: PathBuf, items: Vec<String> },
+    /// A project file's allowance was recorded (`vault allow`) or forgotten (`vault deny`):
+    /// a `vault run --watch` that read it looks at the file again.
+    ProjectFile { vault: PathBuf, path: String },
 }
 
 // One request is built per round trip and moved once: boxing the large `Vault` variant would
@@ -632,6 +635,12 @@ pub enum Response {
         vault: PathBuf,
         items: Vec<String>,
     },
+    /// A subscription event: the allowance of the project file at `path` (canonical) was
+    /// recorded or forgotten.
+    ProjectFile {
+        vault: PathBuf,
+        path: String,
+    },
     Items {
         /// Shared with the agent's listing (`Vault::listing`): answering `vault ls` copies
         /// no item.
@@ -784,6 +793,7 @@ impl Response {
             Response::Status { .. } => "status",
             Response::LockState { .. } => "lock_state",
             Response::Changed { .. } => "changed",
+            Response::ProjectFile { .. } => "project_file",
             Response::Items { .. } => "items",
             Response::Item { .. } => "item",
             Response::Secret { .. } => "secret",
@@ -945,6 +955,10 @@ mod tests {
             Response::Changed {
                 vault: PathBuf::from("/v"),
                 items: vec!["a".into()],
+            },
+            Response::ProjectFile {
+                vault: PathBuf::from("/v"),
+                path: "/p/.vault.env".into(),
             },
             Response::Error(WireError {
                 code: ErrorCode::Locked,

@@ -373,6 +373,7 @@ impl Agent {
             next = match events.recv_timeout(Duration::from_secs(EVENT_HEARTBEAT_SECS)) {
                 Ok(Event::LockState(vaults)) => Response::LockState { vaults },
                 Ok(Event::Changed { vault, items }) => Response::Changed { vault, items },
+                Ok(Event::ProjectFile { vault, path }) => Response::ProjectFile { vault, path },
                 Err(RecvTimeoutError::Timeout) => Response::LockState {
                     vaults: self.service.status(Instant::now()).0,
                 },

@@ -379,6 +379,10 @@ impl Service {
                     Some(Ok(true)) => {
                         if let Some(v) = state.unlocked.get_mut(&vault) {
                             let passive = op.is_passive();
+                            let allowance = match &op {
+                                Op::Allow { path, .. } | Op::Deny { path } => Some(path.clone()),
+                                _ => None,
+                            };
                             let (mut response, audit) = match run(v, op, now, &tokens) {
                                 Ok(r) => r,
                                 Err(e) => (Response::error(&e), None),
@@ -397,6 +401,14 @@ impl Service {
                                 state.last_used = Instant::now();
                             }
                             drop(state);
+                            if let Some(path) = allowance
+                                && !matches!(response, Response::Error(_))
+                            {
+                                self.send(&Event::ProjectFile {
+                                    vault: vault.clone(),
+                                    path,
+                                });
+                            }
                             if let Some(event) = audit {
                                 self.deferred
                                     .lock()
@@ -844,7 +856,7 @@ mod tests {
         assert!(matches!(r, Response::Ok), "{r:?}");
         let unlocked = match events.recv().unwrap() {
             Event::LockState(vaults) => vaults,
-            Event::Changed { .. } => Vec::new(),
+            Event::Changed { .. } | Event::ProjectFile { .. } => Vec::new(),
         };
         assert_eq!(unlocked.len(), 1);
         assert_eq!(unlocked[0].path, path);

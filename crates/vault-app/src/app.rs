@@ -751,6 +751,8 @@ impl<H: Host> App<H> {
                             Event::Changed { vault, items } => {
                                 app.items_changed_in_agent(&vault, &items);
                             }
+                            // The app runs no project's command.
+                            Event::ProjectFile { .. } => {}
                         });
                 })?;
         }

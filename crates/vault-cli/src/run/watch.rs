@@ -7,7 +7,8 @@
 //! change by this run's own resolving), nothing happens. Otherwise the command's job gets
 //! SIGTERM, `--grace` to end, then SIGKILL, and the command starts again with the new values;
 //! one line on stderr names what changed, never a value. A new value that does not resolve, or
-//! a project file not allowed as it is now, leaves the command running with what it has.
+//! a project file not allowed as it is now, leaves the command running with what it has,
+//! until `vault allow` records it (the agent announces allowances as it does items).
 //! While the vault is locked nothing restarts. The command's own exit ends `vault run` with
 //! its status (128+N for signal N); a signal for vault reaches the command as without --watch,
 //! and no restart follows it.
@@ -116,7 +117,7 @@ pub(super) fn watch(
         .context("cannot install signal handlers")?;
     let signal_handle = signals.handle();
     let resized = spawn_signals(signals, tx.clone());
-    follow_agent(session.vault_path(), tx.clone())?;
+    follow_agent(session.vault_path(), &resolved.files, tx.clone())?;
     #[cfg(target_os = "linux")]
     files::follow(&resolved.files, tx.clone());
 
@@ -342,8 +343,14 @@ fn spawn_signals(
     master
 }
 
-/// Subscribes to the agent's events and passes on those about `vault`.
-fn follow_agent(vault: &Path, tx: Sender<Msg>) -> Result<()> {
+/// Subscribes to the agent's events and passes on those about `vault` and the project `files`
+/// read (an allowance recorded or forgotten: the file is looked at again).
+fn follow_agent(vault: &Path, files: &[PathBuf], tx: Sender<Msg>) -> Result<()> {
+    let canonical: BTreeSet<String> = files
+        .iter()
+        .filter_map(|f| std::fs::canonicalize(f).ok())
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
     let client = Client::connect(&AgentDir::for_current_user())
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .ok_or_else(|| anyhow::anyhow!("the agent stopped before --watch could follow it"))?;
@@ -355,7 +362,12 @@ fn follow_agent(vault: &Path, tx: Sender<Msg>) -> Result<()> {
         for event in events {
             let msg = match event {
                 Ok(Event::Changed { vault: v, items }) if v == vault => Msg::Changed(items),
-                Ok(Event::Changed { .. }) => continue,
+                Ok(Event::ProjectFile { vault: v, path })
+                    if v == vault && canonical.contains(&path) =>
+                {
+                    Msg::FileChanged(PathBuf::from(path))
+                }
+                Ok(Event::Changed { .. } | Event::ProjectFile { .. }) => continue,
                 Ok(Event::LockState(vaults)) => {
                     Msg::Unlocked(vaults.iter().any(|s| s.unlocked && s.path == vault))
                 }
