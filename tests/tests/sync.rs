@@ -452,6 +452,13 @@ fn a_tampered_or_unreachable_s3_storage_is_refused_and_loses_nothing() {
     invited.ok();
     joined.ok();
     assert_eq!(value(&b, "KEY"), "v1-of-the-key");
+    // The storage's key, added on both machines before the join, is one item on each.
+    a.run(&["sync"]).ok();
+    for d in [&a, &b] {
+        let ls = d.run(&["ls"]);
+        let ls = ls.ok();
+        assert!(ls.contains("S3_KEY") && !ls.contains("S3_KEY (2)"), "{ls}");
+    }
     let status = b.run(&["sync", "status"]);
     assert!(
         status.ok().contains(&format!(

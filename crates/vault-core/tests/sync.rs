@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -622,4 +623,99 @@ fn grants_providers_and_same_name_items_sync() {
         b.vault.grant("gh").unwrap().tokens.access_token.expose(),
         "at-2"
     );
+}
+
+/// One run of "the same key added on two machines before they synced": (which device's
+/// item was kept, whether `a`'s item had the smaller id).
+fn same_key_on_two_devices(dir: &Path) -> (String, bool) {
+    let url = bare(dir);
+    let mut a = Device::new(dir, "a");
+    let mut b = Device::new(dir, "b");
+    a.add("S3_KEY", "the-storage-secret", at(1));
+    b.add("S3_KEY", "the-storage-secret", at(1));
+    // A key of the same name with another value stays two items, as before.
+    a.add("OTHER", "from-a", at(1));
+    b.add("OTHER", "from-b", at(1));
+    let id_a = a.vault.item("S3_KEY").unwrap().id;
+    let id_b = b.vault.item("S3_KEY").unwrap().id;
+    a.vault.sync_init(&url, "laptop", at(2)).unwrap();
+    a.sync(at(2));
+    pair(&mut a, &mut b, "desktop", at(3));
+    let joined = b.sync(at(4));
+    a.sync(at(5));
+    b.sync(at(6));
+    a.sync(at(7));
+    for d in [&a, &b] {
+        let names = d.names();
+        assert_eq!(
+            names.iter().filter(|n| n.starts_with("S3_KEY")).count(),
+            1,
+            "one S3_KEY: {names:?}"
+        );
+        assert_eq!(d.value("S3_KEY"), "the-storage-secret");
+        assert_eq!(
+            names.iter().filter(|n| n.starts_with("OTHER")).count(),
+            2,
+            "{names:?}"
+        );
+    }
+    let kept = a.vault.item("S3_KEY").unwrap().id;
+    assert_eq!(kept, b.vault.item("S3_KEY").unwrap().id, "the same item");
+    assert_eq!(kept, id_a.min(id_b), "the smaller id is kept");
+    assert!(
+        joined
+            .notes
+            .iter()
+            .any(|n| n.contains("S3_KEY from laptop is the same key")),
+        "{:?}",
+        joined.notes
+    );
+    // Nothing more moves.
+    assert_eq!(b.sync(at(8)).received, 0);
+    let who = if kept == id_a { "a" } else { "b" };
+    (who.to_owned(), id_a < id_b)
+}
+
+#[test]
+fn the_same_key_added_on_two_devices_before_they_synced_is_one_item() {
+    // The ids are random: runs until each device has once held the kept item.
+    let mut seen = BTreeSet::new();
+    for _ in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let (kept, _) = same_key_on_two_devices(dir.path());
+        seen.insert(kept);
+        if seen.len() == 2 {
+            return;
+        }
+    }
+    panic!("only {seen:?} kept in 40 runs");
+}
+
+#[test]
+fn a_same_name_key_with_history_here_is_not_given_up_for_a_twin() {
+    // The ids are random: until b's item is the one that would be given up (the larger id).
+    for _ in 0..40 {
+        let dir = tempfile::tempdir().unwrap();
+        let url = bare(dir.path());
+        let mut a = Device::new(dir.path(), "a");
+        let mut b = Device::new(dir.path(), "b");
+        a.add("KEY", "current", at(1));
+        b.add("KEY", "old", at(1));
+        b.vault
+            .rotate("KEY", &SecretValue::new("current"), at(2))
+            .unwrap();
+        if b.vault.item("KEY").unwrap().id < a.vault.item("KEY").unwrap().id {
+            continue;
+        }
+        a.vault.sync_init(&url, "laptop", at(3)).unwrap();
+        a.sync(at(3));
+        pair(&mut a, &mut b, "desktop", at(4));
+        b.sync(at(5));
+        let names = b.names();
+        assert_eq!(names, ["KEY", "KEY (2)"], "both kept");
+        // Its history (the current value and the old one) is still there.
+        assert_eq!(b.vault.history("KEY").unwrap().len(), 2);
+        return;
+    }
+    panic!("b's item never had the larger id in 40 runs");
 }

@@ -304,7 +304,12 @@ fn round(
         outgoing.clear();
         round.sent = 0;
     } else {
-        merge_all(crypt, db, &mut state, received, now, &mut round)?;
+        let folded = merge_all(crypt, db, &mut state, received, now, &mut round)?;
+        if folded {
+            // A local item given up for its twin from another device: its deletion goes out
+            // in this round's segment, so the others drop it too.
+            round.sent += own_changes(crypt, db, &mut state, me, now, &mut outgoing)?;
+        }
     }
     if !outgoing.is_empty() {
         seal_segment(crypt, db, space, &mut state, &secrets, &outgoing)?;
@@ -429,7 +434,8 @@ fn version_of(op: &OpHeader) -> Option<Version> {
 }
 
 /// Applies the item operations read, in version order (a version is always read after the
-/// one it was made from).
+/// one it was made from). True when a local item was deleted for its twin (see
+/// [`apply::twin`]), a change of this device's to send.
 fn merge_all(
     crypt: &Crypt<'_>,
     db: &Db<'_>,
@@ -437,7 +443,8 @@ fn merge_all(
     mut received: Vec<Received>,
     now: Timestamp,
     round: &mut SyncRound,
-) -> Result<()> {
+) -> Result<bool> {
+    let mut folded = false;
     received.sort_by_key(|r| version_of(&r.op.header));
     for r in received {
         let author = state
@@ -473,8 +480,34 @@ fn merge_all(
                 match decision {
                     Decision::Ignore | Decision::Delete => {}
                     Decision::Apply { conflict } => {
-                        let rev =
-                            apply::put(crypt, db, item, incoming()?, conflict.then(mark), now)?;
+                        let incoming = incoming()?;
+                        // Twins are only looked for in the vault's own sync: a share carries
+                        // what its selector names, and a member's deletions stay theirs.
+                        let twin = if state.share.is_none() && !state.items.contains_key(&key) {
+                            apply::twin(crypt, db, item, &incoming)?
+                        } else {
+                            apply::Twin::No
+                        };
+                        match twin {
+                            apply::Twin::No => {}
+                            apply::Twin::KeepLocal => {
+                                state.deleted.insert(key, version);
+                                state.notes.push(format!(
+                                    "{} from {author} is the same key as the one here: kept as one item",
+                                    incoming.name()
+                                ));
+                                continue;
+                            }
+                            apply::Twin::KeepIncoming(local) => {
+                                apply::delete(db, local)?;
+                                folded = true;
+                                state.notes.push(format!(
+                                    "{} from {author} is the same key as the one here: kept as one item",
+                                    incoming.name()
+                                ));
+                            }
+                        }
+                        let rev = apply::put(crypt, db, item, incoming, conflict.then(mark), now)?;
                         state.items.insert(key.clone(), Tracked { rev, version });
                         state.deleted.remove(&key);
                         round.received += 1;
@@ -522,7 +555,7 @@ fn merge_all(
             _ => {}
         }
     }
-    Ok(())
+    Ok(folded)
 }
 
 fn item_name(crypt: &Crypt<'_>, db: &Db<'_>, id: [u8; 16]) -> Result<String> {

@@ -72,6 +72,12 @@ pub(super) enum Parsed {
     Provider(ProviderMeta),
 }
 
+impl Incoming {
+    pub(super) fn name(&self) -> &str {
+        self.meta.name()
+    }
+}
+
 impl Parsed {
     fn name(&self) -> &str {
         match self {
@@ -336,6 +342,65 @@ pub(super) fn keep_loser(
         &value,
     )?;
     Ok(Some(at.rev))
+}
+
+/// What becomes of an item new to this device whose name a local item holds.
+pub(super) enum Twin {
+    /// A different item: both are kept, the incoming one renamed (`NAME (2)`).
+    No,
+    /// The same key, and the local item is the one kept: the incoming one is not stored.
+    KeepLocal,
+    /// The same key, and the incoming item is the one kept: the local one (this id) goes.
+    KeepIncoming([u8; 16]),
+}
+
+/// Whether `incoming`, an API key this device has never held under `id`, is the key of a
+/// local item of the same name: the same value and secret fields, and the same settings
+/// (variables, service, tags, notes, fields, hosts, rotation, expiry). That is the same key
+/// added on two machines before they synced (the storage's key a machine needs before it can
+/// join through S3, above all); without this both would be kept and one called `NAME (2)` on
+/// every device. Every device keeps the one with the smaller id, so they all end with the same
+/// item whichever saw the other first. A local item with earlier values in its history is not
+/// given up (its history is this device's own and would go with it): both are kept then.
+pub(super) fn twin(
+    crypt: &Crypt<'_>,
+    db: &Db<'_>,
+    id: [u8; 16],
+    incoming: &Incoming,
+) -> Result<Twin> {
+    let Parsed::Item(ItemMeta::ApiKey(new)) = &incoming.meta else {
+        return Ok(Twin::No);
+    };
+    if db.item_by_id(&id)?.is_some() {
+        return Ok(Twin::No);
+    }
+    let Some(row) = db.item_by_tag(&crypt.name_tag(&new.name))? else {
+        return Ok(Twin::No);
+    };
+    if row.kind != ItemKind::ApiKey.code() {
+        return Ok(Twin::No);
+    }
+    let (local, value) = current_api_key(crypt, db, &row)?;
+    let same_settings = local.env == new.env
+        && local.service == new.service
+        && local.tags == new.tags
+        && local.notes == new.notes
+        && local.fields == new.fields
+        && local.secret_fields == new.secret_fields
+        && local.hosts == new.hosts
+        && local.rotation == new.rotation
+        && local.expires == new.expires;
+    let same_value = Bundle::decode(&incoming.secret).is_some_and(|v| v.ct_eq(&value));
+    if !(same_settings && same_value) {
+        return Ok(Twin::No);
+    }
+    if row.id < id {
+        Ok(Twin::KeepLocal)
+    } else if db.versions(&row.id)?.is_empty() {
+        Ok(Twin::KeepIncoming(row.id))
+    } else {
+        Ok(Twin::No)
+    }
 }
 
 /// A deletion from another device.
