@@ -10,6 +10,7 @@ use std::process::Command;
 use vault_core::crypto::KdfParams;
 use vault_core::model::ItemMeta;
 use vault_core::vault_sync::DeviceKeys;
+use vault_core::vault_sync::Engine;
 use vault_core::vault_sync::git::Remote;
 use vault_core::{Error, NewApiKey, SecretValue, SyncRound, Timestamp, Vault};
 
@@ -528,6 +529,20 @@ fn a_removed_device_is_cut_off() {
     assert!(c.vault.sync_status().unwrap().unwrap().removed);
     assert_eq!(c.value("KEY"), "stolen");
     assert!(c.try_sync(at(14)).is_err());
+
+    // A device that joins later, starting from a's snapshot, never reads the removal: it
+    // learns from the snapshot since when values may be in the phone's hands.
+    let exposed = a.vault.sync_exposed_before().unwrap();
+    assert_eq!(exposed, Some(at(8)));
+    let (seq, bytes) = a.vault.sync_snapshot(None, 1).unwrap().unwrap();
+    let (_, me) = a.vault.sync_target().unwrap().unwrap();
+    a.remote().put_snapshot(me.id, seq, &bytes).unwrap();
+    let mut d = Device::new(dir.path(), "d");
+    pair(&mut a, &mut d, "new-phone", at(15));
+    a.sync(at(15));
+    d.sync(at(16));
+    assert_eq!(d.value("KEY"), "after-removal");
+    assert_eq!(d.vault.sync_exposed_before().unwrap(), exposed);
 }
 
 /// Offline: changes queue in the outbox and go out with the next sync that reaches the remote.

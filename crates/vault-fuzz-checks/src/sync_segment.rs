@@ -104,6 +104,7 @@ pub fn check(data: &[u8]) {
         devices: Vec::new(),
         deleted: Vec::new(),
         epoch: 1,
+        exposed_before_ms: None,
     };
     let puts: Vec<Op> = ops
         .iter()

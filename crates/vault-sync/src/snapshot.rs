@@ -50,6 +50,12 @@ pub struct SnapshotHeader {
     pub deleted: Vec<(String, Version)>,
     /// The epoch whose key the writer sealed its next segment with.
     pub epoch: u32,
+    /// When the writer last learned that a device was removed (Unix milliseconds): values
+    /// set before then may be in that device's hands. A device starting from the snapshot
+    /// never reads the removal itself, so it takes this instead (absent in the first
+    /// snapshots, and when no device was ever removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_before_ms: Option<i64>,
 }
 
 /// A checked snapshot.
@@ -215,6 +221,7 @@ mod tests {
             }],
             deleted: Vec::new(),
             epoch: 1,
+            exposed_before_ms: Some(1_700_000_000_000),
         };
         let put = Op::new(
             OpHeader::Put {

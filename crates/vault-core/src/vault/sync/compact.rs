@@ -54,6 +54,7 @@ impl Vault {
                 .collect(),
             deleted: state.deleted.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             epoch: state.epoch,
+            exposed_before_ms: state.exposed_before.map(|t| t.as_millisecond()),
         };
         let mut items = Vec::with_capacity(state.items.len());
         for (id, tracked) in &state.items {
@@ -126,6 +127,15 @@ pub(super) fn start_from_snapshot(
         }
     }
     state.deleted.extend(snap.header.deleted);
+    // A removal the snapshot covers: what `vault due` lists as held by a removed device is
+    // the same here as on the device that read it.
+    if let Some(t) = snap
+        .header
+        .exposed_before_ms
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+    {
+        state.exposed_before = Some(state.exposed_before.map_or(t, |e| e.max(t)));
+    }
     if secrets.key(snap.header.epoch).is_some() {
         state.epoch = state.epoch.max(snap.header.epoch);
     }
