@@ -149,3 +149,75 @@ fn docker_logs_in_pulls_and_logs_out_through_vault() {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
     assert!(json.get("credsStore").is_none());
 }
+
+#[test]
+fn setup_status_names_what_asks_vault_and_what_is_still_in_plain() {
+    let v = TestVault::new();
+    let home = v.dir.path();
+    std::fs::create_dir_all(home.join(".docker")).unwrap();
+    std::fs::write(
+        home.join(".docker/config.json"),
+        r#"{"auths":{"ghcr.io":{"auth":"dXNlcjpwYXNz"}}}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.join(".aws")).unwrap();
+    std::fs::write(
+        home.join(".aws/credentials"),
+        "[staging]\naws_access_key_id = AKIA2OGYBAH6QVYUNJ5Q\naws_secret_access_key = plain\n",
+    )
+    .unwrap();
+    let before = v.run(&["setup", "status"]);
+    let out = before.ok();
+    for expected in [
+        "git         no: `vault setup git`",
+        "docker      no: `vault setup docker`",
+        "aws         no: `vault setup aws --migrate`",
+        "kubectl     no: `vault setup kube --grant GRANT`",
+        "the login to ghcr.io is still in",
+        "holds the keys of profile staging in plain text",
+    ] {
+        assert!(out.contains(expected), "{expected:?} in:\n{out}");
+    }
+    assert!(
+        !out.contains("plain\n") && !out.contains("dXNlcjpwYXNz"),
+        "{out}"
+    );
+
+    v.run(&["setup", "git"]).ok();
+    v.run(&["setup", "docker", "--registry", "ghcr.io"]).ok();
+    v.run_with_stdin(
+        &["add", "S3_KEY"],
+        b"AKIA2OGYBAH6QVYUNJ5Q wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEK1\n",
+    )
+    .ok();
+    v.run(&["setup", "aws", "S3_KEY", "--profile", "staging"])
+        .ok();
+    std::fs::create_dir_all(home.join(".kube")).unwrap();
+    std::fs::write(
+        home.join(".kube/config"),
+        "apiVersion: v1\nkind: Config\ncontexts:\n- name: prod\n  context:\n    cluster: prod\n    user: vault-corp-sso\n",
+    )
+    .unwrap();
+    let after = v.run(&["setup", "status", "--json"]);
+    let report: serde_json::Value = serde_json::from_str(after.ok()).unwrap();
+    let asks: Vec<String> = report["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| format!("{} {}", t["tool"].as_str().unwrap(), t["asks"]))
+        .collect();
+    for expected in [
+        "git \"credential helper (HTTPS)\"",
+        "docker \"ghcr.io (credHelpers)\"",
+        "aws \"profile staging (item S3_KEY)\"",
+        "kubectl \"context prod (grant corp-sso)\"",
+    ] {
+        assert!(asks.iter().any(|a| a == expected), "{expected} in {asks:?}");
+    }
+    // The staging keys are still in the credentials file, and win over vault's.
+    let warnings = report["warnings"].to_string();
+    assert!(
+        warnings.contains("still holds keys for profile staging"),
+        "{warnings}"
+    );
+}

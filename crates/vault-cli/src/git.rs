@@ -12,7 +12,7 @@ pub mod protocol;
 mod setup;
 mod store;
 
-pub use hook::pre_commit;
+pub use hook::{hook_status, pre_commit};
 pub(crate) use setup::program;
 pub use setup::setup;
 pub(crate) use store::{free_name, unchanged};

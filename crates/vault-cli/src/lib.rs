@@ -21,6 +21,7 @@ mod mask;
 pub mod output;
 pub mod run;
 pub mod session;
+pub mod setup_status;
 mod supervise;
 pub mod trust;
 

@@ -34,6 +34,9 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Setup(vault_cli::cli::SetupCommand::Git { undo }) => {
             return vault_cli::git::setup(cli.global.vault.as_deref(), undo).map(|()| 0);
         }
+        Command::Setup(vault_cli::cli::SetupCommand::Status { json }) => {
+            return vault_cli::setup_status::status(json).map(|()| 0);
+        }
         Command::Setup(vault_cli::cli::SetupCommand::PreCommit { undo }) => {
             return vault_cli::git::pre_commit(cli.global.vault.as_deref(), undo).map(|()| 0);
         }

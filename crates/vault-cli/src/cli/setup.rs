@@ -5,6 +5,18 @@ use clap_complete::engine::ArgValueCompleter;
 
 #[derive(Debug, Subcommand)]
 pub enum SetupCommand {
+    /// Show which tools ask vault for their credentials, and what is still left in their files
+    #[command(after_help = "Example:\n  vault setup status\n\n\
+Reads git's global config, this repository's pre-commit hook, Docker's config.json, \
+~/.aws/config and ~/.aws/credentials, and the kubeconfig files (their environment variables \
+honoured), and changes nothing. Each tool not set up is named with the command that sets it up; \
+keys still in a tool's own file (AWS keys that win over vault, Docker logins in base64) are \
+named with the command that moves them. The desktop app shows the same under Settings.")]
+    Status {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Make a kubectl context get its token from an OAuth grant (an exec plugin user in
     /// ~/.kube/config), or give it back its user with --undo
     #[command(after_help = "Examples:\n  \

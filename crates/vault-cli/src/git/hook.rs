@@ -40,6 +40,13 @@ fn script(program: &Path, vault: Option<&Path>) -> String {
     )
 }
 
+/// This repository's pre-commit hook and whether it is vault's; `None` outside a repository.
+pub fn hook_status() -> Option<(PathBuf, bool)> {
+    let path = hook_path().ok()?;
+    let ours = std::fs::read_to_string(&path).is_ok_and(|t| t.contains(MARK));
+    Some((path, ours))
+}
+
 pub fn pre_commit(vault: Option<&Path>, undo: bool) -> Result<()> {
     let path = hook_path()?;
     let existing = match std::fs::read_to_string(&path) {
