@@ -20,6 +20,21 @@ describe('Toasts', () => {
     expect(screen.queryByRole('button', { name: /earlier/ })).toBeNull();
   });
 
+  it('shows only the newest on a short window, where two would cover the sidebar', async () => {
+    const height = window.innerHeight;
+    window.innerHeight = 500;
+    try {
+      render(Toasts);
+      for (const text of ['Added stripe.', 'Copied openai.', 'Saved openai.']) ui.toast(text);
+      await Promise.resolve();
+      const shown = screen.getAllByText(/^(Added|Copied|Saved)/).map((e) => e.textContent);
+      expect(shown).toEqual(['Saved openai.']);
+      expect(screen.getByRole('button', { name: '+2 earlier' })).toBeTruthy();
+    } finally {
+      window.innerHeight = height;
+    }
+  });
+
   it('dismisses one message', async () => {
     render(Toasts);
     ui.toast('Added stripe.');
