@@ -232,6 +232,19 @@ pub fn profiles(files: &AwsFiles) -> Result<Vec<AwsProfile>, AwsConfigError> {
         .collect())
 }
 
+/// The profiles whose access keys are in plain in the credentials file and that do not ask
+/// vault (those that do are [`AwsProfile::shadowed`]): what `--migrate` would move.
+pub fn plain_profiles(
+    files: &AwsFiles,
+    asking: &[AwsProfile],
+) -> Result<Vec<String>, AwsConfigError> {
+    Ok(stored_keys(files)?
+        .into_iter()
+        .map(|k| k.profile.clone())
+        .filter(|p| !asking.iter().any(|a| a.profile == *p))
+        .collect())
+}
+
 /// The access keys the credentials file holds, by profile.
 pub fn stored_keys(files: &AwsFiles) -> Result<Vec<StoredKeys>, AwsConfigError> {
     let credentials = read(&files.credentials)?;

@@ -106,10 +106,10 @@ fn docker(report: &mut Report) {
 fn aws(report: &mut Report) {
     let found = AwsFiles::locate().and_then(|files| {
         let profiles = aws_config::profiles(&files)?;
-        let stored = aws_config::stored_keys(&files)?;
-        Ok((files, profiles, stored))
+        let plain = aws_config::plain_profiles(&files, &profiles)?;
+        Ok((files, profiles, plain))
     });
-    let (files, profiles, stored) = match found {
+    let (files, profiles, plain) = match found {
         Ok(found) => found,
         Err(e) => {
             report.warnings.push(format!("aws: {e}"));
@@ -135,11 +135,6 @@ fn aws(report: &mut Report) {
             ));
         }
     }
-    let plain: Vec<&str> = stored
-        .iter()
-        .map(|k| k.profile.as_str())
-        .filter(|p| !profiles.iter().any(|set| set.profile == *p))
-        .collect();
     if !plain.is_empty() {
         report.warnings.push(format!(
             "aws: {} holds the keys of {} {} in plain text: `vault setup aws --migrate` moves \

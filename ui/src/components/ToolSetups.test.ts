@@ -13,7 +13,9 @@ describe('ToolSetups', () => {
           { profile: 'default', process: '/usr/bin/vault aws aws-prod', shadowed: false },
           { profile: 'staging', process: '/usr/bin/vault aws aws-staging', shadowed: true },
         ],
+        aws_plain: ['ci'],
         aws_config: '/home/dev/.aws/config',
+        aws_credentials: '/home/dev/.aws/credentials',
         docker: { every_registry: true, registries: [], plaintext: ['ghcr.io'] },
         docker_config: '/home/dev/.docker/config.json',
         kube: [{ context: 'prod', grant: 'corp-sso', file: '/home/dev/.kube/config' }],
@@ -26,6 +28,9 @@ describe('ToolSetups', () => {
       expect.stringContaining('default'),
       expect.stringContaining('still in ~/.aws/credentials'),
     ]);
+    const plain = screen.getByText((_, el) => el?.getAttribute('data-tool') === 'aws-plain');
+    expect(plain.textContent).toContain('/home/dev/.aws/credentials: the keys of ci.');
+    expect(plain.textContent).toContain('vault setup aws --migrate');
     expect(screen.getByTestId('tool-setups').textContent).toContain('Every registry');
     expect(screen.getByTestId('tool-setups').textContent).toContain('unencrypted: ghcr.io');
     const contexts = screen.getAllByText((_, el) => el?.getAttribute('data-tool') === 'kube-context');
@@ -36,7 +41,9 @@ describe('ToolSetups', () => {
     backend({
       tool_setups: {
         aws: [],
+        aws_plain: [],
         aws_config: '/home/dev/.aws/config',
+        aws_credentials: '/home/dev/.aws/credentials',
         docker: { every_registry: false, registries: [], plaintext: [] },
         docker_config: '/home/dev/.docker/config.json',
         kube: [],
@@ -46,6 +53,7 @@ describe('ToolSetups', () => {
     render(ToolSetups);
     const card = await screen.findByTestId('tool-setups');
     await screen.findByText(/No AWS profile asks vault/);
+    expect(screen.queryByText((_, el) => el?.getAttribute('data-tool') === 'aws-plain')).toBeNull();
     expect(card.textContent).toContain('vault setup docker');
     expect(card.textContent).toContain('vault setup kube --context C --grant G');
   });

@@ -29,8 +29,12 @@ fn unexpected(e: impl std::fmt::Display) -> AppError {
 pub struct ToolSetups {
     /// Profiles whose `credential_process` is vault's.
     pub aws: Vec<AwsProfile>,
+    /// Profiles whose keys are still in plain in the credentials file and do not ask vault.
+    pub aws_plain: Vec<String>,
     /// The AWS config file read.
     pub aws_config: String,
+    /// The AWS credentials file read.
+    pub aws_credentials: String,
     pub docker: DockerSetup,
     /// The Docker config file read.
     pub docker_config: String,
@@ -71,9 +75,12 @@ impl<H: Host> App<H> {
         let aws = AwsFiles::locate().map_err(unexpected)?;
         let docker = docker_config::config_path().map_err(unexpected)?;
         let kube = kube_config::files().map_err(unexpected)?;
+        let profiles = aws_config::profiles(&aws).map_err(unexpected)?;
         Ok(ToolSetups {
-            aws: aws_config::profiles(&aws).map_err(unexpected)?,
+            aws_plain: aws_config::plain_profiles(&aws, &profiles).map_err(unexpected)?,
+            aws: profiles,
             aws_config: aws.config.display().to_string(),
+            aws_credentials: aws.credentials.display().to_string(),
             docker: docker_config::status(&docker).map_err(unexpected)?,
             docker_config: docker.display().to_string(),
             kube: kube_config::status(&kube).map_err(unexpected)?,

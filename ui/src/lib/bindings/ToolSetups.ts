@@ -13,9 +13,17 @@ export type ToolSetups = {
  */
 aws: Array<AwsProfile>, 
 /**
+ * Profiles whose keys are still in plain in the credentials file and do not ask vault.
+ */
+aws_plain: Array<string>, 
+/**
  * The AWS config file read.
  */
-aws_config: string, docker: DockerSetup, 
+aws_config: string, 
+/**
+ * The AWS credentials file read.
+ */
+aws_credentials: string, docker: DockerSetup, 
 /**
  * The Docker config file read.
  */
