@@ -163,7 +163,7 @@ fn setup_status_names_what_asks_vault_and_what_is_still_in_plain() {
     std::fs::create_dir_all(home.join(".aws")).unwrap();
     std::fs::write(
         home.join(".aws/credentials"),
-        "[staging]\naws_access_key_id = AKIA2OGYBAH6QVYUNJ5Q\naws_secret_access_key = plain\n",
+        "[staging]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = plain\n",
     )
     .unwrap();
     let before = v.run(&["setup", "status"]);
@@ -187,7 +187,7 @@ fn setup_status_names_what_asks_vault_and_what_is_still_in_plain() {
     v.run(&["setup", "docker", "--registry", "ghcr.io"]).ok();
     v.run_with_stdin(
         &["add", "S3_KEY"],
-        b"AKIA2OGYBAH6QVYUNJ5Q wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEK1\n",
+        b"AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEK1\n",
     )
     .ok();
     v.run(&["setup", "aws", "S3_KEY", "--profile", "staging"])
