@@ -370,7 +370,8 @@ fn five_users_through(via: &Via, store: &Store<'_>) {
     bob.run(&["sync"]).ok();
     let r = owner.run(&["sync"]);
     assert!(
-        r.stderr.contains("deleted PROD_DB on their side"),
+        r.stderr
+            .contains("share bob: bob deleted PROD_DB on their side: kept here"),
         "{}",
         r.stderr
     );

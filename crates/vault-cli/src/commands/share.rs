@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use vault_agent::protocol::{Op, Response};
 use vault_core::{ShareInfo, ShareState};
 
-use super::sync::{remote_url, report, synced};
+use super::sync::{remote_url, report_as, synced};
 use crate::cli::ShareCommand;
 use crate::exit::unexpected;
 use crate::output;
@@ -44,8 +44,9 @@ pub fn share(session: &mut Session, command: ShareCommand) -> Result<()> {
         },
         ShareCommand::Accept { url, id, storage } => {
             let url = remote_url(url, &storage)?;
-            let (round, status) = synced(session.op(Op::ShareAccept { url, id })?)?;
-            report(&round, status.as_ref());
+            let shown = vault_core::vault_sync::location::shown(&url);
+            let (round, _) = synced(session.op(Op::ShareAccept { url, id })?)?;
+            report_as(&round, &format!("with {shown}"));
             eprintln!("`vault sync` keeps them current; `vault share ls` shows the share.");
             Ok(())
         }

@@ -197,9 +197,19 @@ fn status(session: &mut Session) -> Result<Option<SyncStatus>> {
 }
 
 pub(super) fn report(round: &SyncRound, status: Option<&SyncStatus>) {
-    let url = status.map_or("the remote", |s| s.remote.as_str());
+    // A vault that does not sync itself still receives what members of others' vaults share
+    // with it: there is no remote of its own to name then.
+    let with = status.map_or_else(
+        || "the items shared with this vault".to_owned(),
+        |s| format!("with {}", s.remote),
+    );
+    report_as(round, &with);
+}
+
+/// The round's counts, conflicts and notes, after "Synced {with}".
+pub(super) fn report_as(round: &SyncRound, with: &str) {
     eprintln!(
-        "Synced with {url}: {} received, {} sent.",
+        "Synced {with}: {} received, {} sent.",
         output::count(round.received, "change"),
         output::count(round.sent, "change")
     );

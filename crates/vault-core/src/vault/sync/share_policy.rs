@@ -124,11 +124,17 @@ pub(super) fn adopt(
     let Some((stranger, (public, name))) = claims.pop() else {
         return Ok(());
     };
+    // The host calls the member's device by the name it gave the member ("alice"), as its
+    // notes then say; the member knows the host by the name the host's device gave itself.
+    let shown = match &state.share {
+        Some(ShareRole::Host { member, .. }) => member.clone(),
+        _ => name.clone(),
+    };
     state.devices.insert(
         stranger,
         DeviceEntry {
             public,
-            name: name.clone(),
+            name: shown,
             removed_after: None,
         },
     );
