@@ -310,6 +310,7 @@ impl Service {
         }
         let mut round = SyncRound::default();
         let own = target.is_some();
+        let mut own_remote = None;
         if let Some((url, me)) = target {
             let remote = self.open_remote(vault, &url)?;
             remote.fetch()?;
@@ -319,8 +320,29 @@ impl Service {
             })?;
             self.sync_push(vault, remote.as_ref(), &me, touch)?;
             self.snapshot_if_due(vault, remote.as_ref(), &me, SNAPSHOT_EVERY, &mut round)?;
+            own_remote = Some((remote, me));
         }
-        self.share_rounds(vault, touch, shares, own, &mut round)?;
+        let received = round.received;
+        self.share_rounds(vault, touch, shares.clone(), own, &mut round)?;
+        if round.received > received {
+            // A member's change reaches this vault's other devices, and the other members who
+            // hold the item, in this sync rather than the next: the rounds that ran before the
+            // share that brought it had nothing of it to send. Once: what this pass brings
+            // waits for the next sync.
+            let mut again = SyncRound::default();
+            if let Some((remote, me)) = &own_remote {
+                let now = self.now();
+                again = self.with_vault(vault, touch, |v| {
+                    v.sync_round(remote.as_ref() as &dyn Source, now)
+                })?;
+                self.sync_push(vault, remote.as_ref(), me, touch)?;
+            }
+            self.share_rounds(vault, touch, shares, own, &mut again)?;
+            round.received += again.received;
+            round.sent += again.sent;
+            round.conflicts.extend(again.conflicts);
+            round.notes.extend(again.notes);
+        }
         let status = self.with_vault(vault, false, |v| v.sync_status())?;
         Ok((round, status))
     }
