@@ -1,11 +1,12 @@
 //! What the sync and sharing suites share: devices in separate homes whose agents sync only
 //! when asked, and the ways they reach a remote (a bare repository, S3 storage).
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 use crate::s3::S3Server;
-use crate::{Run, TestVault};
+use crate::{Run, TestVault, pipe};
 
 /// How devices reach the remote: the arguments of `vault sync init` and `vault sync join`, and
 /// for S3 the access key each device holds as an item before it syncs.
@@ -113,4 +114,48 @@ pub fn holding(root: &Path, values: &[&str]) -> Vec<PathBuf> {
         }
     }
     found
+}
+
+/// `vault sync invite`, running, and the code it shows.
+pub fn invite(inviter: &TestVault) -> (Child, String) {
+    let mut invite: Child = inviter
+        .cmd()
+        .args(["sync", "invite"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(invite.stdout.take().unwrap());
+    let mut code = String::new();
+    out.read_line(&mut code).unwrap();
+    let code = code.trim().to_owned();
+    assert_eq!(code.len(), 19, "{code:?}");
+    (invite, code)
+}
+
+/// Pairs `joiner` with `inviter`: `vault sync invite` shows the code on its stdout, and the
+/// new device types it (here, on stdin).
+pub fn pair(inviter: &TestVault, joiner: &TestVault, via: &Via, name: &str) -> (Run, Run) {
+    let (invite, code) = invite(inviter);
+    let joined = pipe(
+        joiner
+            .cmd()
+            .args(&via.join)
+            .args(["--name", name, "--code-stdin"]),
+        format!("{code}\n").as_bytes(),
+    );
+    let done = invite.wait_with_output().unwrap();
+    let invited = Run::from_output(done);
+    for r in [&invited, &joined] {
+        assert!(
+            !r.stdout.contains(&code[5..]) || r.stdout.trim() == code || r.stdout.is_empty(),
+            "the code is shown once"
+        );
+        assert!(
+            !r.stderr.contains(&code[5..]),
+            "the code is not in messages: {}",
+            r.stderr
+        );
+    }
+    (invited, joined)
 }

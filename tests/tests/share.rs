@@ -13,7 +13,7 @@ use vault_core::vault_sync::recipient::{self, Identity};
 use vault_core::vault_sync::{DeviceKeys, DevicePublic, Head, Op, OpHeader, SyncKey, hex, segment};
 use vault_core::{LockedVault, SecretValue};
 use vault_tests::s3::S3Server;
-use vault_tests::sync::{Via, bare_repo, value};
+use vault_tests::sync::{Via, bare_repo, pair, value};
 use vault_tests::{PASSWORD, TestVault};
 
 /// Where the remote's bytes are, to read them as an outsider (or a member) would.
@@ -233,6 +233,11 @@ fn five_users_through(via: &Via, store: &Store<'_>) {
         early.stderr
     );
     via.init(&owner, "owner-laptop").ok();
+    // The owner's second machine: what members change reaches it too.
+    let desk = via.device("never");
+    let (invited, joined) = pair(&owner, &desk, via, "owner-desktop");
+    invited.ok();
+    joined.ok();
     let bad = owner.run(&[
         "share",
         "add",
@@ -363,6 +368,8 @@ fn five_users_through(via: &Via, store: &Store<'_>) {
     dave.run(&["sync"]).ok();
     owner.run(&["sync"]).ok();
     assert_eq!(value(&owner, "STAGING_API"), "sk_staging_from_dave");
+    desk.run(&["sync"]).ok();
+    assert_eq!(value(&desk, "STAGING_API"), "sk_staging_from_dave");
     alice.run(&["sync"]).ok();
     assert_eq!(value(alice, "STAGING_API"), "sk_staging_from_dave");
     // A member's deletion stays on their side.

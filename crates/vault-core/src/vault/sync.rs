@@ -488,7 +488,7 @@ fn merge_all(
                         } else {
                             apply::Twin::No
                         };
-                        match twin {
+                        match &twin {
                             apply::Twin::No => {}
                             apply::Twin::KeepLocal => {
                                 state.deleted.insert(key, version);
@@ -499,7 +499,7 @@ fn merge_all(
                                 continue;
                             }
                             apply::Twin::KeepIncoming(local) => {
-                                apply::delete(db, local)?;
+                                apply::delete(db, *local)?;
                                 folded = true;
                                 state.notes.push(format!(
                                     "{} from {author} is the same key as the one here: kept as one item",
@@ -507,10 +507,15 @@ fn merge_all(
                                 ));
                             }
                         }
+                        let same_key = matches!(twin, apply::Twin::KeepIncoming(_));
                         let rev = apply::put(crypt, db, item, incoming, conflict.then(mark), now)?;
                         state.items.insert(key.clone(), Tracked { rev, version });
                         state.deleted.remove(&key);
-                        round.received += 1;
+                        // A twin taken in place of this device's own is no change to its
+                        // items: counted as received it would say one came.
+                        if !same_key {
+                            round.received += 1;
+                        }
                         if conflict {
                             round.conflicts.push(item_name(crypt, db, item)?);
                         }
