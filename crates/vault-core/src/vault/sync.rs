@@ -488,31 +488,29 @@ fn merge_all(
                         } else {
                             apply::Twin::No
                         };
-                        match &twin {
+                        // A twin taken in place of this device's own is no change to its items:
+                        // counted as received it would say one came.
+                        let same_key = matches!(twin, apply::Twin::KeepIncoming(_));
+                        if !matches!(twin, apply::Twin::No) {
+                            state.notes.push(format!(
+                                "{} from {author} is the same key as the one here: kept as one item",
+                                incoming.name()
+                            ));
+                        }
+                        match twin {
                             apply::Twin::No => {}
                             apply::Twin::KeepLocal => {
                                 state.deleted.insert(key, version);
-                                state.notes.push(format!(
-                                    "{} from {author} is the same key as the one here: kept as one item",
-                                    incoming.name()
-                                ));
                                 continue;
                             }
                             apply::Twin::KeepIncoming(local) => {
-                                apply::delete(db, *local)?;
+                                apply::delete(db, local)?;
                                 folded = true;
-                                state.notes.push(format!(
-                                    "{} from {author} is the same key as the one here: kept as one item",
-                                    incoming.name()
-                                ));
                             }
                         }
-                        let same_key = matches!(twin, apply::Twin::KeepIncoming(_));
                         let rev = apply::put(crypt, db, item, incoming, conflict.then(mark), now)?;
                         state.items.insert(key.clone(), Tracked { rev, version });
                         state.deleted.remove(&key);
-                        // A twin taken in place of this device's own is no change to its
-                        // items: counted as received it would say one came.
                         if !same_key {
                             round.received += 1;
                         }
