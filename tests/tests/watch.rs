@@ -217,3 +217,20 @@ fn a_locked_vault_restarts_nothing() {
     assert_eq!(w.wait_seen(2), ["one", "two"]);
     let _ = w.stop();
 }
+
+#[test]
+fn an_agent_stopped_and_started_again_is_followed_again() {
+    let v = TestVault::new();
+    let dir = project(&v);
+    let w = Watched::start(&v, &dir, &[], RECORD);
+    w.wait_seen(1);
+    v.stop_agent();
+    w.wait_stderr("the agent stopped: sh keeps running with what it has");
+    // The next command starts an agent; once it holds the vault again, a rotation restarts
+    // the command as before.
+    v.run(&["unlock"]).ok();
+    rotate(&v, "two");
+    assert_eq!(w.wait_seen(2), ["one", "two"]);
+    let (_, stderr) = w.stop();
+    assert_eq!(stderr.matches("restarting").count(), 1, "{stderr}");
+}

@@ -415,6 +415,12 @@ impl Session {
         Ok(self.backend.insert(backend).as_mut())
     }
 
+    /// Drops the connection to the agent: the next request connects again (to the agent that
+    /// runs then, after one stopped and another started).
+    pub fn forget_agent(&mut self) {
+        self.backend = None;
+    }
+
     /// The running agent, without starting one; `None` when none runs (or with `--no-agent`).
     pub fn running_agent(&mut self) -> Result<Option<&mut Client>> {
         if self.no_agent {

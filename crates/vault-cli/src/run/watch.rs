@@ -9,7 +9,8 @@
 //! one line on stderr names what changed, never a value. A new value that does not resolve, or
 //! a project file not allowed as it is now, leaves the command running with what it has,
 //! until `vault allow` records it (the agent announces allowances as it does items).
-//! While the vault is locked nothing restarts. The command's own exit ends `vault run` with
+//! While the vault is locked nothing restarts, nor while no agent runs (one that stopped is
+//! followed again once another answers). The command's own exit ends `vault run` with
 //! its status (128+N for signal N); a signal for vault reaches the command as without --watch,
 //! and no restart follows it.
 
@@ -42,6 +43,8 @@ enum Msg {
     /// Our vault is unlocked (true) or not.
     Unlocked(bool),
     AgentGone,
+    /// An agent answers again after one stopped (its lock state follows).
+    AgentBack,
     FileChanged(PathBuf),
     Signal {
         signal: i32,
@@ -167,8 +170,14 @@ pub(super) fn watch(
                 unlocked = now;
             }
             Ok(Msg::AgentGone) => {
-                eprintln!("vault: the agent stopped: {name} keeps running, and restarts no more");
+                eprintln!(
+                    "vault: the agent stopped: {name} keeps running with what it has; changes \
+                     restart it once an agent runs and the vault is unlocked again"
+                );
+                // Nothing restarts until the new agent says the vault is unlocked.
+                unlocked = false;
             }
+            Ok(Msg::AgentBack) => session.forget_agent(),
             Ok(Msg::Signal {
                 signal,
                 from_terminal,
@@ -351,35 +360,59 @@ fn follow_agent(vault: &Path, files: &[PathBuf], tx: Sender<Msg>) -> Result<()> 
         .filter_map(|f| std::fs::canonicalize(f).ok())
         .map(|f| f.to_string_lossy().into_owned())
         .collect();
-    let client = Client::connect(&AgentDir::for_current_user())
-        .map_err(|e| anyhow::anyhow!("{e}"))?
+    let mut events = subscribe()
+        .map_err(|e| e.context("--watch cannot follow the agent's changes"))?
         .ok_or_else(|| anyhow::anyhow!("the agent stopped before --watch could follow it"))?;
-    let events = client.subscribe().map_err(|e| anyhow::anyhow!("{e}"))?;
-    // The agent repeats the lock state as a heartbeat: silence means it is gone.
-    let _ = events.set_timeout(Some(Duration::from_secs(2 * EVENT_HEARTBEAT_SECS + 5)));
     let vault = vault.to_owned();
     std::thread::spawn(move || {
-        for event in events {
-            let msg = match event {
-                Ok(Event::Changed { vault: v, items }) if v == vault => Msg::Changed(items),
-                Ok(Event::ProjectFile { vault: v, path })
-                    if v == vault && canonical.contains(&path) =>
-                {
-                    Msg::FileChanged(PathBuf::from(path))
+        loop {
+            for event in events {
+                let msg = match event {
+                    Ok(Event::Changed { vault: v, items }) if v == vault => Msg::Changed(items),
+                    Ok(Event::ProjectFile { vault: v, path })
+                        if v == vault && canonical.contains(&path) =>
+                    {
+                        Msg::FileChanged(PathBuf::from(path))
+                    }
+                    Ok(Event::Changed { .. } | Event::ProjectFile { .. }) => continue,
+                    Ok(Event::LockState(vaults)) => {
+                        Msg::Unlocked(vaults.iter().any(|s| s.unlocked && s.path == vault))
+                    }
+                    Err(_) => break,
+                };
+                if tx.send(msg).is_err() {
+                    return;
                 }
-                Ok(Event::Changed { .. } | Event::ProjectFile { .. }) => continue,
-                Ok(Event::LockState(vaults)) => {
-                    Msg::Unlocked(vaults.iter().any(|s| s.unlocked && s.path == vault))
+            }
+            if tx.send(Msg::AgentGone).is_err() {
+                return;
+            }
+            // An agent stopped (`vault agent --stop`, a new build replacing it) is usually started
+            // again by the next `vault` command: followed again once one answers. Nothing else
+            // tells this process when that happens, so it looks once a second.
+            events = loop {
+                std::thread::sleep(Duration::from_secs(1));
+                if let Ok(Some(events)) = subscribe() {
+                    break events;
                 }
-                Err(_) => break,
             };
-            if tx.send(msg).is_err() {
+            if tx.send(Msg::AgentBack).is_err() {
                 return;
             }
         }
-        let _ = tx.send(Msg::AgentGone);
     });
     Ok(())
+}
+
+/// The running agent's events (`None`: no agent runs).
+fn subscribe() -> Result<Option<vault_agent::client::Events>> {
+    let Some(client) = Client::connect(&AgentDir::for_current_user())? else {
+        return Ok(None);
+    };
+    let events = client.subscribe()?;
+    // The agent repeats the lock state as a heartbeat: silence means it is gone.
+    let _ = events.set_timeout(Some(Duration::from_secs(2 * EVENT_HEARTBEAT_SECS + 5)));
+    Ok(Some(events))
 }
 
 /// The project files read, followed with inotify on their folders (an editor often writes a
