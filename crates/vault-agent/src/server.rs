@@ -24,7 +24,8 @@ use crate::frame::{Frame, read_frame, write_frame};
 use crate::hardening;
 use crate::os::{self, Listener, Stream};
 use crate::protocol::{
-    BUILD, EVENT_HEARTBEAT_SECS, Event, MAX_REQUEST_BYTES, PROTOCOL, Request, Response, WireError,
+    BUILD, EVENT_HEARTBEAT_SECS, Event, MAX_REQUEST_BYTES, Op, PROTOCOL, Request, Response,
+    WireError,
 };
 use crate::service::{Clock, Service};
 
@@ -347,6 +348,24 @@ impl Agent {
                     }
                     r
                 }
+                Request::Vault {
+                    vault,
+                    op: Op::Scan { request },
+                } => {
+                    // A scan can take minutes: one whose client went away (Ctrl-C) stops at
+                    // its next file, instead of running on to an answer nobody reads with the
+                    // vault's values in its automaton.
+                    let stop = Arc::new(AtomicBool::new(false));
+                    let response = {
+                        let _watch = HangupWatch::start(&stream, Arc::clone(&stop));
+                        self.service.scan(&vault, &request, Arc::clone(&stop))
+                    };
+                    if stop.load(Ordering::Relaxed) {
+                        log!("stopped a scan: its client went away");
+                        return;
+                    }
+                    response
+                }
                 other => self.service.handle(other),
             };
             if reply(&mut writer, &response).is_err() {
@@ -418,6 +437,78 @@ pub(crate) fn next_request(reader: &mut impl BufRead, limit: usize) -> Incoming 
             )))))
         }
         Ok(Frame::Closed) | Err(_) => Incoming::Closed,
+    }
+}
+
+/// Sets a flag when the client of a connection hangs up while its request is being answered:
+/// the socket is polled (it reads nothing: a client sends nothing before its answer) until
+/// dropped.
+struct HangupWatch {
+    done: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl HangupWatch {
+    /// How often the end of the request is looked for.
+    const TICK: rustix::event::Timespec = rustix::event::Timespec {
+        tv_sec: 0,
+        tv_nsec: 200_000_000,
+    };
+
+    fn start(stream: &Stream, gone: Arc<AtomicBool>) -> HangupWatch {
+        let done = Arc::new(AtomicBool::new(false));
+        let thread = stream.try_clone().ok().and_then(|stream| {
+            let done = Arc::clone(&done);
+            std::thread::Builder::new()
+                .name("vault-agent-hangup".into())
+                .spawn(move || {
+                    while !done.load(Ordering::Relaxed) {
+                        if hung_up(&stream, &Self::TICK) {
+                            gone.store(true, Ordering::Relaxed);
+                            return;
+                        }
+                    }
+                })
+                .ok()
+        });
+        HangupWatch { done, thread }
+    }
+}
+
+impl Drop for HangupWatch {
+    fn drop(&mut self) {
+        self.done.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Whether the peer closed `stream`, waiting up to `wait` for something to happen on it.
+fn hung_up(stream: &Stream, wait: &rustix::event::Timespec) -> bool {
+    use rustix::event::{PollFd, PollFlags, poll};
+    use rustix::net::RecvFlags;
+    let mut fds = [PollFd::new(stream, PollFlags::IN)];
+    match poll(&mut fds, Some(wait)) {
+        Ok(0) | Err(_) => return false,
+        Ok(_) => {}
+    }
+    let events = fds[0].revents();
+    if events.intersects(PollFlags::HUP | PollFlags::ERR) {
+        return true;
+    }
+    // Readable: either the end of the stream (0 bytes) or bytes the client sent early, which
+    // are left for the next request (and not polled for again at once: they stay readable).
+    let mut byte = [0u8; 1];
+    match rustix::net::recv(stream, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT) {
+        Ok((_, 0)) => true,
+        _ => {
+            std::thread::sleep(Duration::new(
+                wait.tv_sec.unsigned_abs(),
+                u32::try_from(wait.tv_nsec).unwrap_or(0),
+            ));
+            false
+        }
     }
 }
 
@@ -658,6 +749,26 @@ impl Executable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_that_hangs_up_is_seen_gone_and_one_that_waits_is_not() {
+        let (agent_side, client) = Stream::pair().unwrap();
+        let tick = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 10_000_000,
+        };
+        assert!(!hung_up(&agent_side, &tick), "waiting for its answer");
+        let gone = Arc::new(AtomicBool::new(false));
+        let watch = HangupWatch::start(&agent_side, Arc::clone(&gone));
+        drop(client);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !gone.load(Ordering::Relaxed) {
+            assert!(Instant::now() < deadline, "the hang-up was never seen");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        drop(watch);
+        assert!(hung_up(&agent_side, &tick));
+    }
 
     #[test]
     fn a_refresh_failure_is_logged_as_a_count_and_codes_only() {

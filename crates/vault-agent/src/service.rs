@@ -333,7 +333,7 @@ impl Service {
             Request::Vault {
                 vault,
                 op: Op::Scan { request },
-            } => self.scan(&vault, &request),
+            } => self.scan(&vault, &request, Arc::default()),
             Request::Vault { vault, op } if op.is_sync() => self.sync_op(&vault, op),
             Request::Vault { vault, op } if op.is_share() => self.share_op(&vault, op),
             Request::Vault { vault, mut op } => {
@@ -500,14 +500,20 @@ impl Service {
 
     /// `vault scan`: the vault's secrets are read under the lock, the files outside it (a
     /// large tree takes seconds, and other clients are not kept waiting).
-    fn scan(&self, vault: &Path, request: &vault_scan::Request) -> Response {
+    /// `vault scan`, until `stop` is set (the server sets it when the client went away).
+    pub(crate) fn scan(
+        &self,
+        vault: &Path,
+        request: &vault_scan::Request,
+        stop: Arc<AtomicBool>,
+    ) -> Response {
         let secrets = match self.with_vault(vault, true, |v| v.known_secrets()) {
             Ok(s) => s,
             Err(e) => return Response::error(&e),
         };
         let matcher = vault_scan::Matcher::new(secrets, true);
         Response::Scanned {
-            report: vault_scan::scan(request, &matcher),
+            report: vault_scan::scan_until(request, &matcher, stop),
         }
     }
 

@@ -100,6 +100,9 @@ pub(crate) fn history(repo: &Path, request: &Request, matcher: &Matcher, sink: &
         let mut out = BufReader::with_capacity(1 << 20, stdout);
         let mut header = String::new();
         for oid in &order {
+            if sink.stopped() {
+                break;
+            }
             header.clear();
             if out.read_line(&mut header).unwrap_or(0) == 0 {
                 break;

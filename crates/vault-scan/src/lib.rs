@@ -9,8 +9,8 @@
 //! loops) is skipped with a reason or scanned as bytes, never a panic.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 pub mod matcher;
 pub mod report;
@@ -32,8 +32,20 @@ pub const ALLOW_MARKER: &str = "vault-scan:allow";
 
 /// Runs every target of `request` through `matcher`.
 pub fn scan(request: &Request, matcher: &Matcher) -> Report {
-    let sink = Sink::default();
+    scan_until(request, matcher, Arc::default())
+}
+
+/// Like [`scan`], stopping at the next file or blob once `stop` is set (the agent sets it when
+/// the client that asked went away): what was read until then is reported.
+pub fn scan_until(request: &Request, matcher: &Matcher, stop: Arc<AtomicBool>) -> Report {
+    let sink = Sink {
+        stop,
+        ..Sink::default()
+    };
     for target in &request.targets {
+        if sink.stopped() {
+            break;
+        }
         match target {
             Target::Paths { paths } => walk::paths(paths, request, matcher, &sink),
             Target::Home { home } => home::scan(home, request, matcher, &sink),
@@ -51,9 +63,14 @@ pub(crate) struct Sink {
     skipped: Mutex<Vec<Skipped>>,
     files: AtomicU64,
     bytes: AtomicU64,
+    stop: Arc<AtomicBool>,
 }
 
 impl Sink {
+    pub(crate) fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn read(&self, bytes: usize) {
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
@@ -261,5 +278,20 @@ mod tests {
         let f = findings(&m, text.as_bytes(), "f", None, 1);
         let lines: Vec<_> = f.iter().map(|f| f.line).collect();
         assert_eq!(lines, [2, 3]);
+    }
+
+    #[test]
+    fn a_stopped_scan_reads_no_further() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            std::fs::write(dir.path().join(format!("f{i}")), "nothing here\n").unwrap();
+        }
+        let request = Request::new(vec![Target::Paths {
+            paths: vec![dir.path().to_owned()],
+        }]);
+        let m = Matcher::new(Vec::new(), true);
+        assert_eq!(scan(&request, &m).files, 20);
+        let stopped = scan_until(&request, &m, Arc::new(AtomicBool::new(true)));
+        assert_eq!(stopped.files, 0);
     }
 }

@@ -35,6 +35,9 @@ pub(crate) fn paths(paths: &[PathBuf], request: &Request, matcher: &Matcher, sin
         .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
     walk.build_parallel().run(|| {
         Box::new(|entry| {
+            if sink.stopped() {
+                return WalkState::Quit;
+            }
             match entry {
                 Ok(entry) => {
                     let Some(kind) = entry.file_type() else {
