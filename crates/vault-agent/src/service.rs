@@ -499,8 +499,8 @@ impl Service {
     }
 
     /// `vault scan`: the vault's secrets are read under the lock, the files outside it (a
-    /// large tree takes seconds, and other clients are not kept waiting).
-    /// `vault scan`, until `stop` is set (the server sets it when the client went away).
+    /// large tree takes seconds, and other clients are not kept waiting), until `stop` is set
+    /// (the server sets it when the client went away).
     pub(crate) fn scan(
         &self,
         vault: &Path,
