@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use vault_tests::s3::S3Server;
 use vault_tests::sync::{Via, bare_repo, device, holding, invite, pair, syncing_every, value};
-use vault_tests::{PASSWORD, Run, TestVault, pipe};
+use vault_tests::{PASSWORD, Run, TestVault, pipe, wait_until};
 
 /// `git daemon --inetd` behind a listener on a port the system chose, one daemon per
 /// connection: nothing waits for a port to free up or for the daemon to start.
@@ -207,6 +207,52 @@ fn three_devices_through_s3_storage() {
         ],
     );
     assert!(plain.is_empty(), "values in plain text: {plain:?}");
+}
+
+/// The pairing branches on the bare repository at `remote`.
+fn pairing_branches(remote: &Path) -> String {
+    let out = Command::new("git")
+        .args(["ls-remote", "--heads"])
+        .arg(remote)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("refs/heads/pairing/"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn an_interrupted_invitation_ends_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = bare_repo(dir.path());
+    let url = format!("file://{}", remote.display());
+    let a = device("never");
+    let b = device("never");
+    a.run(&["sync", "init", "git", &url]).ok();
+    let (mut invitation, code) = invite(&a);
+    assert!(!pairing_branches(&remote).is_empty(), "the invitation is out");
+    // Ctrl-C on `vault sync invite`: the code it showed pairs nothing more, at once rather
+    // than when it would have expired.
+    invitation.kill().unwrap();
+    invitation.wait().unwrap();
+    wait_until(
+        std::time::Duration::from_secs(60),
+        "the invitation's branch gone from the remote",
+        || pairing_branches(&remote).is_empty(),
+    );
+    let late = pipe(
+        b.cmd().args(["sync", "join", &url, "--code-stdin"]),
+        format!("{code}\n").as_bytes(),
+    );
+    assert_ne!(late.code, Some(0));
+    assert!(late.stderr.contains("has no invitation"), "{}", late.stderr);
+    assert!(
+        std::fs::read_to_string(a.agent_dir().join("agent.log"))
+            .unwrap()
+            .contains("ended an invitation: its client went away")
+    );
 }
 
 #[test]

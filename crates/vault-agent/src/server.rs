@@ -305,6 +305,11 @@ impl Agent {
         let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
         let mut reader = BufReader::new(&stream);
         let mut writer = &stream;
+        // An invitation this connection made and has not waited on yet: ended with it.
+        let mut invited = Invited {
+            service: &self.service,
+            invite: None,
+        };
         loop {
             let request = match next_request(&mut reader, MAX_REQUEST_BYTES) {
                 Incoming::Request(mut r) => {
@@ -348,23 +353,48 @@ impl Agent {
                     }
                     r
                 }
+                // A scan can take minutes: one whose client went away (Ctrl-C) stops at its
+                // next file, instead of running on to an answer nobody reads with the vault's
+                // values in its automaton.
                 Request::Vault {
                     vault,
                     op: Op::Scan { request },
                 } => {
-                    // A scan can take minutes: one whose client went away (Ctrl-C) stops at
-                    // its next file, instead of running on to an answer nobody reads with the
-                    // vault's values in its automaton.
-                    let stop = Arc::new(AtomicBool::new(false));
-                    let response = {
-                        let _watch = HangupWatch::start(&stream, Arc::clone(&stop));
-                        self.service.scan(&vault, &request, Arc::clone(&stop))
-                    };
-                    if stop.load(Ordering::Relaxed) {
-                        log!("stopped a scan: its client went away");
+                    match until_hangup(&stream, |stop| self.service.scan(&vault, &request, stop)) {
+                        Some(response) => response,
+                        None => {
+                            log!("stopped a scan: its client went away");
+                            return;
+                        }
+                    }
+                }
+                // An invitation whose `vault sync invite` was interrupted ends at once: the
+                // code it showed pairs nothing more, rather than until it expires.
+                Request::Vault {
+                    vault,
+                    op: Op::SyncInviteWait { nameplate },
+                } => match until_hangup(&stream, |stop| {
+                    invited.invite = None;
+                    self.service.invite_wait(&vault, &nameplate, &stop)
+                }) {
+                    Some(response) => response,
+                    None => {
+                        log!("ended an invitation: its client went away");
                         return;
                     }
-                    response
+                },
+                Request::Vault {
+                    vault,
+                    op: Op::SyncInvite,
+                } => {
+                    let r = self.service.handle(Request::Vault {
+                        vault: vault.clone(),
+                        op: Op::SyncInvite,
+                    });
+                    if let Response::Invitation { nameplate, .. } = &r {
+                        invited.invite = Some((vault, nameplate.clone()));
+                    }
+                    r
                 }
                 other => self.service.handle(other),
             };
@@ -438,6 +468,36 @@ pub(crate) fn next_request(reader: &mut impl BufRead, limit: usize) -> Incoming 
         }
         Ok(Frame::Closed) | Err(_) => Incoming::Closed,
     }
+}
+
+/// The invitation a connection made and has not waited on: when the connection ends first
+/// (`vault sync invite` interrupted between the two), it is ended too.
+struct Invited<'a> {
+    service: &'a Service,
+    invite: Option<(PathBuf, String)>,
+}
+
+impl Drop for Invited<'_> {
+    fn drop(&mut self) {
+        if let Some((vault, nameplate)) = self.invite.take() {
+            self.service.end_invite(&vault, &nameplate);
+            log!("ended an invitation: its client went away");
+        }
+    }
+}
+
+/// `answer` with a flag set if the client hangs up meanwhile; `None` when it did (nobody is
+/// left to answer).
+fn until_hangup(
+    stream: &Stream,
+    answer: impl FnOnce(Arc<AtomicBool>) -> Response,
+) -> Option<Response> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let response = {
+        let _watch = HangupWatch::start(stream, Arc::clone(&stop));
+        answer(Arc::clone(&stop))
+    };
+    (!stop.load(Ordering::Relaxed)).then_some(response)
 }
 
 /// Sets a flag when the client of a connection hangs up while its request is being answered:

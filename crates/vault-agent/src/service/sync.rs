@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -243,10 +244,7 @@ impl Service {
                     .unwrap_or_else(|e| Response::error(&e));
             }
             Op::SyncInviteWait { nameplate } => {
-                return self
-                    .sync_invite_wait(vault, &nameplate)
-                    .map(|name| Response::Paired { name })
-                    .unwrap_or_else(|e| Response::error(&e));
+                return self.invite_wait(vault, &nameplate, &AtomicBool::new(false));
             }
             Op::SyncJoin { url, name, code } => {
                 self.sync_join(vault, &url, &name, code.into_inner())
@@ -483,8 +481,36 @@ impl Service {
         })
     }
 
-    /// Waits for the invited device; returns its name once it is paired.
-    fn sync_invite_wait(&self, vault: &Path, nameplate: &str) -> Result<String, Error> {
+    /// Ends an invitation nobody waits on any more (its `vault sync invite` went away before it
+    /// asked to wait): its branch leaves the remote. Nothing when it is not waiting here.
+    pub(crate) fn end_invite(&self, vault: &Path, nameplate: &str) {
+        let ended = lock(&self.sync.invites)
+            .remove(nameplate)
+            .filter(|i| i.vault == vault);
+        if ended.is_none() {
+            return;
+        }
+        if let Ok(Some((url, _))) = self.with_vault(vault, false, |v| v.sync_target())
+            && let Ok(remote) = self.open_remote(vault, &url)
+        {
+            let _ = remote.pairing_end(nameplate);
+        }
+    }
+
+    /// `vault sync invite`'s wait for the new device, until `stop` is set (the server sets it
+    /// when the client went away: Ctrl-C ends the invitation, so its code pairs nothing more).
+    pub(crate) fn invite_wait(&self, vault: &Path, nameplate: &str, stop: &AtomicBool) -> Response {
+        self.sync_invite_wait(vault, nameplate, stop)
+            .map(|name| Response::Paired { name })
+            .unwrap_or_else(|e| Response::error(&e))
+    }
+
+    fn sync_invite_wait(
+        &self,
+        vault: &Path,
+        nameplate: &str,
+        stop: &AtomicBool,
+    ) -> Result<String, Error> {
         let invite = lock(&self.sync.invites)
             .remove(nameplate)
             .filter(|i| i.vault == vault)
@@ -494,6 +520,12 @@ impl Service {
             .ok_or_else(|| Error::Invalid("this vault does not sync".into()))?;
         let remote = self.open_remote(vault, &url)?;
         let join = loop {
+            if stop.load(Ordering::Relaxed) {
+                let _ = remote.pairing_end(nameplate);
+                return Err(pairing_error(
+                    "the invitation was cancelled; run `vault sync invite` again",
+                ));
+            }
             if self.now() > invite.expires {
                 let _ = remote.pairing_end(nameplate);
                 return Err(pairing_error(
