@@ -232,7 +232,10 @@ fn an_interrupted_invitation_ends_at_once() {
     let b = device("never");
     a.run(&["sync", "init", "git", &url]).ok();
     let (mut invitation, code) = invite(&a);
-    assert!(!pairing_branches(&remote).is_empty(), "the invitation is out");
+    assert!(
+        !pairing_branches(&remote).is_empty(),
+        "the invitation is out"
+    );
     // Ctrl-C on `vault sync invite`: the code it showed pairs nothing more, at once rather
     // than when it would have expired.
     invitation.kill().unwrap();
